@@ -1,0 +1,14 @@
+/* Block builder: decodes guest code from a pc to the first control transfer
+ * and emits a fragment into the code cache. */
+#ifndef HOTPATH_BUILDER_H
+#define HOTPATH_BUILDER_H
+#include <stdint.h>
+
+#include "hotpath/fragment.h"
+
+void hp_builder_init(void);
+/* Builds the block at pc and inserts it in the fragment table. Returns NULL
+ * when pc is not in memory the guest mapped executable. */
+struct hp_fragment *hp_build_block(uint64_t pc);
+
+#endif

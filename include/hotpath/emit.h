@@ -1,0 +1,72 @@
+/* The emitter: the only module that knows x86 instruction encodings. Code is
+ * written through the cache's RW view (rw) while all displacements are
+ * computed against the RX view (rx) it will run from. */
+#ifndef HOTPATH_EMIT_H
+#define HOTPATH_EMIT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <Zydis/Zydis.h>
+
+struct hp_emit {
+  uint8_t *rw;  /* write view of byte 0 */
+  uintptr_t rx; /* run address of byte 0 */
+  size_t pos, cap;
+  bool overflow;
+};
+
+static inline uintptr_t hp_emit_here(const struct hp_emit *e) { return e->rx + e->pos; }
+bool hp_rel32_fits(uintptr_t next_insn, uintptr_t target);
+
+void hp_emit_bytes(struct hp_emit *e, const void *p, size_t n);
+void hp_emit_nops(struct hp_emit *e, size_t n);
+
+/* Patchable branches: padded so the rel32 field is 4-byte aligned (patched
+ * with one aligned store). Return the offset of the rel32 field. */
+size_t hp_emit_jmp_rel32(struct hp_emit *e, uintptr_t target);
+size_t hp_emit_jcc_rel32(struct hp_emit *e, unsigned cc, uintptr_t target);
+/* Sets a rel32 field (rw address) so that its branch goes to target. */
+void hp_patch_rel32(uint8_t *field_rw, uintptr_t field_rx, uintptr_t target);
+
+/* A short conditional branch of the jrcxz/loop family: the guest's prefix and
+ * opcode bytes with a placeholder rel8; returns the rel8's offset. */
+size_t hp_emit_rcx_branch(struct hp_emit *e, const uint8_t *insn, size_t len);
+void hp_patch_rel8_here(struct hp_emit *e, size_t rel8_pos);
+
+/* Exit stub: leaves the cache through hp_cache_exit with rax = rec. */
+void hp_emit_exit_stub(struct hp_emit *e, uintptr_t rec);
+#define HP_EXIT_STUB_SIZE 27
+/* Rewrites a stub (rw/rx addresses) into an absolute jump to target. */
+void hp_rewrite_stub_far_jump(uint8_t *stub_rw, uintptr_t target);
+
+/* Pushes a 64-bit value on the guest stack without touching flags. */
+void hp_emit_push_imm64(struct hp_emit *e, uint64_t value);
+
+/* Indirect branches: rcx = target computed from the guest operand (guest
+ * rcx saved first), then the optional push of the return address, then the
+ * lookup. guest_next = address after the guest instruction. */
+bool hp_emit_indirect_branch(struct hp_emit *e, const ZydisDecodedInstruction *in,
+                             const ZydisDecodedOperand *op, uintptr_t guest_next, bool is_call);
+/* ret / ret imm16 into the lookup. */
+void hp_emit_return(struct hp_emit *e, uint16_t imm);
+
+/* Copies a guest instruction that uses a rip-relative operand, adjusting its
+ * disp32; rewrites it through a scratch register when the target is out of
+ * rel32 reach (or always with force_far). Returns false if it cannot. */
+bool hp_emit_riprel(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedInstruction *in,
+                    const ZydisDecodedOperand *ops, uintptr_t guest_pc, bool force_far,
+                    bool *used_scratch);
+
+/* Prologue of a fragment whose guest code is in writable memory: compares
+ * the guest bytes with the copy translated; on a mismatch jumps to a stub
+ * whose address is patched into the rel32 field at the returned offset.
+ * Flags and registers are preserved. */
+size_t hp_emit_code_check(struct hp_emit *e, uintptr_t guest_pc, const uint8_t *expected,
+                          size_t len);
+
+/* The indirect branch lookup routine (one per process): entered with rcx =
+ * guest target and the guest's rcx in spill_rcx; miss_rec is the exit
+ * record used on a miss. */
+void hp_emit_ibl_routine(struct hp_emit *e, uintptr_t miss_rec, bool count);
+
+#endif

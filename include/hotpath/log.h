@@ -1,0 +1,24 @@
+/* Logging: errors always, info/debug by level, to stderr or the --log file.
+ * hotpath never writes to the guest's stdout. */
+#ifndef HOTPATH_LOG_H
+#define HOTPATH_LOG_H
+#include <stdio.h>
+#include <stdnoreturn.h>
+
+enum hp_log_level { HP_LOG_ERROR = 0, HP_LOG_INFO = 1, HP_LOG_DEBUG = 2 };
+
+void hp_log_open(void);               /* after options are parsed */
+FILE *hp_log_stream(void);            /* where --stats and logs go */
+int hp_log_level(void);
+void hp_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "hotpath: <msg>" on stderr (and the log), then exit(code). */
+noreturn void hp_fatal(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define HP_INFO(...) do { if (hp_log_level() >= HP_LOG_INFO) hp_log(HP_LOG_INFO, __VA_ARGS__); } while (0)
+#define HP_DEBUG(...) do { if (hp_log_level() >= HP_LOG_DEBUG) hp_log(HP_LOG_DEBUG, __VA_ARGS__); } while (0)
+
+/* Internal invariant: prints where the guest was (pc, fragment, module) and aborts. */
+noreturn void hp_assert_fail(const char *expr, const char *file, int line);
+#define HP_ASSERT(e) do { if (!(e)) hp_assert_fail(#e, __FILE__, __LINE__); } while (0)
+
+#endif

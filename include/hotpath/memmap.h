@@ -1,0 +1,20 @@
+/* What the process has mapped, from /proc/self/maps, cached and re-read when
+ * the guest changes its mappings. Used to translate only code the guest
+ * mapped executable, and to spot code that is also writable. */
+#ifndef HOTPATH_MEMMAP_H
+#define HOTPATH_MEMMAP_H
+#include <stdbool.h>
+#include <stdint.h>
+
+struct hp_region {
+  uintptr_t start, end;
+  int prot; /* PROT_READ | PROT_WRITE | PROT_EXEC */
+  char name[64]; /* file name (basename) or [stack], [vdso], "" */
+};
+
+/* The region holding addr; false if unmapped. */
+bool hp_memmap_query(uintptr_t addr, struct hp_region *out);
+/* The guest changed its mappings (mmap/munmap/mprotect/mremap/brk). */
+void hp_memmap_invalidate(void);
+
+#endif

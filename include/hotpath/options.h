@@ -1,0 +1,59 @@
+/* Command-line options: one X-macro table, from which parsing and --help are
+ * generated (DynamoRIO style). */
+#ifndef HOTPATH_OPTIONS_H
+#define HOTPATH_OPTIONS_H
+#include <stdbool.h>
+#include <stdio.h>
+
+/* X(type, field, "name", default, "ARG", "help") ; type is BOOL, INT or STR. */
+#define HP_OPTION_TABLE(X) \
+  X(BOOL, native, "native", false, "", \
+    "load the program, then jump to it natively without translating (tests the loader)") \
+  X(INT, opt, "opt", 0, "N", \
+    "optimization level; 0 = basic blocks linked in the code cache (the only level so far)") \
+  X(BOOL, stats, "stats", false, "", \
+    "print statistics at exit (to the log file if --log is given, else to stderr)") \
+  X(BOOL, verbose, "verbose", false, "", \
+    "log loader and translator events (level info) to stderr or the --log file") \
+  X(STR, log, "log", NULL, "FILE", \
+    "write log messages and --stats to FILE instead of stderr") \
+  X(INT, log_level, "log-level", 0, "N", \
+    "log level: 0 = errors only, 1 = info (same as --verbose), 2 = debug (every block built)") \
+  X(BOOL, no_link, "no-link", false, "", \
+    "never link fragments to each other: every exit goes through the dispatcher (debugging)") \
+  X(BOOL, debug_far_cache, "debug-far-cache", false, "", \
+    "place code cache units out of rip-relative reach of guest code, forcing the scratch-register rewrite (testing)")
+
+struct hp_options {
+#define HP_OPT_FIELD_BOOL bool
+#define HP_OPT_FIELD_INT long
+#define HP_OPT_FIELD_STR const char *
+#define HP_OPT_DECLARE(type, field, name, def, arg, help) HP_OPT_FIELD_##type field;
+  HP_OPTION_TABLE(HP_OPT_DECLARE)
+#undef HP_OPT_DECLARE
+};
+
+extern struct hp_options hp_opt;
+
+/* Exit codes documented in the README and --help. */
+enum {
+  HP_STATUS_USAGE = 2,
+  HP_STATUS_UNSUPPORTED = 125, /* guest did something hotpath cannot do yet */
+  HP_STATUS_CANNOT_EXEC = 126,
+  HP_STATUS_NOT_FOUND = 127,
+};
+
+/* Parses hotpath options from argv[1..] (stops at "--" or the first
+ * non-option); options from the HOTPATH_OPTIONS environment variable are
+ * applied first. Returns the index of PROGRAM in argv, or -1 after printing a
+ * usage error (exit HP_STATUS_USAGE). --help/--version print and exit(0). */
+int hp_options_parse(int argc, char **argv);
+
+/* Parses one option string such as "--opt=0" or "--stats"; returns false and
+ * prints an error if unknown or malformed. */
+bool hp_option_set(const char *arg);
+
+void hp_options_defaults(void);
+void hp_usage(FILE *out);
+
+#endif

@@ -1,0 +1,32 @@
+/* Named counters, printed by --stats at exit. */
+#ifndef HOTPATH_STATS_H
+#define HOTPATH_STATS_H
+#include <stdint.h>
+
+#define HP_STATS_TABLE(X) \
+  X(blocks_built, "blocks built") \
+  X(guest_insns_translated, "guest instructions translated") \
+  X(translate_ns, "time spent translating (ns)") \
+  X(cache_bytes, "code cache bytes used") \
+  X(dispatcher_entries, "dispatcher entries (exits from the cache)") \
+  X(links_made, "links made") \
+  X(ibl_lookups, "indirect branch lookups") \
+  X(ibl_misses, "indirect branch lookup misses") \
+  X(syscalls, "syscalls") \
+  X(riprel_far, "rip-relative operands rewritten through a scratch register") \
+  X(checked_fragments, "fragments that check their code (writable code)") \
+  X(stale_fragments, "fragments retranslated after the guest rewrote its code") \
+  X(flushed_fragments, "fragments flushed by munmap/mprotect")
+
+struct hp_stats {
+#define HP_STAT_FIELD(name, desc) uint64_t name;
+  HP_STATS_TABLE(HP_STAT_FIELD)
+#undef HP_STAT_FIELD
+};
+
+extern struct hp_stats hp_stats;
+
+/* Prints the counters to the log stream (stderr without --log). */
+void hp_stats_print(void);
+
+#endif

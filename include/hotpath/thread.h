@@ -1,0 +1,81 @@
+/* The per-thread block addressed through GS while the guest runs: guest
+ * registers, the host stack to return to, spill slots for emitted code and
+ * the xsave area for the guest's extended state. Emitted code and context.S
+ * reach every field as gs:[offset]. */
+#ifndef HOTPATH_THREAD_H
+#define HOTPATH_THREAD_H
+
+/* Byte offsets, shared with context.S; thread.c checks them with offsetof. */
+#define HP_T_GPR 0
+#define HP_T_RFLAGS 128
+#define HP_T_GUEST_FS 136
+#define HP_T_HOST_FS 144
+#define HP_T_HOST_RSP 152
+#define HP_T_ENTER_PC 160
+#define HP_T_EXIT_REC 168
+#define HP_T_SELF 176
+#define HP_T_XMASK 184
+#define HP_T_USE_FSGSBASE 192
+#define HP_T_XSAVE 4096
+
+#ifndef __ASSEMBLER__
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+/* Guest GPRs in x86 encoding order. */
+enum hp_reg {
+  HP_RAX, HP_RCX, HP_RDX, HP_RBX, HP_RSP, HP_RBP, HP_RSI, HP_RDI,
+  HP_R8, HP_R9, HP_R10, HP_R11, HP_R12, HP_R13, HP_R14, HP_R15,
+};
+
+struct hp_exit;
+
+struct hp_thread {
+  uint64_t gpr[16];
+  uint64_t rflags;
+  uint64_t guest_fs;     /* guest FS base (ARCH_SET_FS is emulated against it) */
+  uint64_t host_fs;      /* hotpath's own FS base (its glibc TLS) */
+  uint64_t host_rsp;     /* hotpath's stack pointer inside hp_enter_cache */
+  uint64_t enter_pc;     /* cache address hp_enter_cache jumps to */
+  uint64_t exit_rec;     /* struct hp_exit * of the exit that left the cache */
+  uint64_t self;
+  uint64_t xsave_mask;
+  uint32_t use_fsgsbase;
+  uint32_t pad0;
+  /* Fields only emitted code and C use (offsets via offsetof). */
+  uint64_t exit_routine;  /* address of hp_cache_exit */
+  uint64_t ibl_routine;   /* address of the indirect branch lookup */
+  uint64_t ibl_table;     /* struct hp_ibl_entry * */
+  uint64_t ibl_mask;      /* entries - 1 */
+  uint64_t ibl_target;    /* guest target of the indirect branch (kept for a miss) */
+  uint64_t ibl_jump;      /* cache address the lookup jumps to on a hit */
+  uint64_t ibl_lookups;   /* counted only with --stats */
+  uint64_t spill_rax, spill_rcx, spill_flags, spill_scratch;
+  uint64_t guest_gs;      /* what the guest set with ARCH_SET_GS (emulated only) */
+  /* hotpath's side */
+  uint64_t host_stack_lo, host_stack_size;
+  struct hp_thread *prev_thread;
+  uint64_t xsave_size;
+  int tid;
+  /* xsave needs 64-byte alignment; a page keeps the offset fixed for context.S. */
+  uint8_t xsave[] __attribute__((aligned(HP_T_XSAVE)));
+};
+
+/* Allocates a thread block (page aligned, xsave area sized from CPUID) with
+ * a fresh guest extended state and its own host stack. */
+struct hp_thread *hp_thread_new(void);
+/* Points GS at t (the calling OS thread's GS base) and records host FS. */
+void hp_thread_attach(struct hp_thread *t);
+/* The calling thread's block (read from GS base). */
+struct hp_thread *hp_thread_current(void);
+
+/* context.S */
+void hp_enter_cache(struct hp_thread *t);  /* returns when the guest leaves the cache */
+void hp_cache_exit(void);                 /* target of gs:exit_routine, never called from C */
+
+/* Sets FS base for the current thread (wrfsbase or arch_prctl). */
+void hp_set_fs(uint64_t base);
+
+#endif
+#endif

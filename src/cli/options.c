@@ -1,0 +1,177 @@
+#include "hotpath/options.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hotpath/log.h"
+
+struct hp_options hp_opt;
+
+void hp_options_defaults(void)
+{
+#define HP_OPT_DEFAULT(type, field, name, def, arg, help) hp_opt.field = def;
+  HP_OPTION_TABLE(HP_OPT_DEFAULT)
+#undef HP_OPT_DEFAULT
+}
+
+void hp_usage(FILE *out)
+{
+  fprintf(out,
+          "usage: hotpath [OPTIONS] [--] PROGRAM [ARGS...]\n"
+          "       hotpath compare [--runs N] [--json] [OPTIONS] [--] PROGRAM [ARGS...]\n"
+          "\n"
+          "Runs an unmodified x86-64 Linux ELF program (or #! script) from hotpath's code cache.\n"
+          "PROGRAM without a '/' is searched in PATH. Options may also be given in the\n"
+          "HOTPATH_OPTIONS environment variable (applied before the command line).\n"
+          "\n"
+          "options:\n"
+          "  --help                 print this help and exit\n"
+          "  --version              print the version and exit\n");
+#define HP_OPT_HELP(type, field, name, def, arg, help)                                   \
+  {                                                                                      \
+    char left[64];                                                                       \
+    snprintf(left, sizeof left, "--%s%s%s", name, arg[0] ? "=" : "", arg);               \
+    fprintf(out, "  %-22s %s\n", left, help);                                            \
+  }
+  HP_OPTION_TABLE(HP_OPT_HELP)
+#undef HP_OPT_HELP
+  fprintf(out,
+          "\n"
+          "exit status: the program's own, or\n"
+          "  2    usage error (unknown option, missing PROGRAM)\n"
+          "  125  the program did something hotpath does not support yet (message says what)\n"
+          "  126  PROGRAM cannot be executed (directory, no permission, not a supported ELF)\n"
+          "  127  PROGRAM or its ELF interpreter was not found\n");
+}
+
+static bool parse_long(const char *name, const char *s, long *out)
+{
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 0);
+  if (!*s || *end || errno) {
+    fprintf(stderr, "hotpath: --%s: '%s' is not a number\n", name, s);
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+bool hp_option_set(const char *arg)
+{
+  if (strncmp(arg, "--", 2) != 0) {
+    fprintf(stderr, "hotpath: %s: unknown option\n", arg);
+    return false;
+  }
+  const char *body = arg + 2;
+  const char *eq = strchr(body, '=');
+  size_t nlen = eq ? (size_t)(eq - body) : strlen(body);
+  const char *val = eq ? eq + 1 : NULL;
+#define HP_OPT_MATCH(type, field, name, def, arg_, help)                                  \
+  if (strlen(name) == nlen && strncmp(body, name, nlen) == 0) {                          \
+    HP_OPT_SET_##type(field, name);                                                       \
+  }
+#define HP_OPT_SET_BOOL(field, name)                                                      \
+  {                                                                                       \
+    if (val) {                                                                            \
+      fprintf(stderr, "hotpath: --%s takes no value\n", name);                            \
+      return false;                                                                       \
+    }                                                                                     \
+    hp_opt.field = true;                                                                  \
+    return true;                                                                          \
+  }
+#define HP_OPT_SET_INT(field, name)                                                       \
+  {                                                                                       \
+    if (!val) {                                                                           \
+      fprintf(stderr, "hotpath: --%s needs a value (--%s=N)\n", name, name);              \
+      return false;                                                                       \
+    }                                                                                     \
+    return parse_long(name, val, &hp_opt.field);                                          \
+  }
+#define HP_OPT_SET_STR(field, name)                                                       \
+  {                                                                                       \
+    if (!val || !*val) {                                                                  \
+      fprintf(stderr, "hotpath: --%s needs a value (--%s=...)\n", name, name);            \
+      return false;                                                                       \
+    }                                                                                     \
+    hp_opt.field = val;                                                                   \
+    return true;                                                                          \
+  }
+  HP_OPTION_TABLE(HP_OPT_MATCH)
+#undef HP_OPT_MATCH
+  fprintf(stderr, "hotpath: %s: unknown option\n", arg);
+  return false;
+}
+
+/* Checks option values that the table cannot express. */
+static bool options_valid(void)
+{
+  if (hp_opt.opt != 0) {
+    fprintf(stderr, "hotpath: --opt=%ld: only level 0 exists so far\n", hp_opt.opt);
+    return false;
+  }
+  if (hp_opt.log_level < 0 || hp_opt.log_level > 2) {
+    fprintf(stderr, "hotpath: --log-level=%ld: must be 0, 1 or 2\n", hp_opt.log_level);
+    return false;
+  }
+  if (hp_opt.verbose && hp_opt.log_level < 1)
+    hp_opt.log_level = 1;
+  return true;
+}
+
+static bool parse_env_options(void)
+{
+  const char *env = getenv("HOTPATH_OPTIONS");
+  if (!env)
+    return true;
+  char *copy = strdup(env);
+  bool ok = true;
+  for (char *save = NULL, *tok = strtok_r(copy, " \t\n", &save); tok;
+       tok = strtok_r(NULL, " \t\n", &save)) {
+    if (!hp_option_set(tok)) {
+      fprintf(stderr, "hotpath: (in HOTPATH_OPTIONS)\n");
+      ok = false;
+      break;
+    }
+  }
+  /* Values point into copy: it lives as long as the options do. */
+  return ok;
+}
+
+int hp_options_parse(int argc, char **argv)
+{
+  hp_options_defaults();
+  if (!parse_env_options())
+    goto usage;
+  int i = 1;
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0) {
+      i++;
+      break;
+    }
+    if (a[0] != '-' || a[1] == '\0')
+      break;
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      hp_usage(stdout);
+      exit(0);
+    }
+    if (strcmp(a, "--version") == 0) {
+      printf("hotpath %s\n", HP_VERSION);
+      exit(0);
+    }
+    if (!hp_option_set(a))
+      goto usage;
+  }
+  if (!options_valid())
+    goto usage;
+  if (i >= argc) {
+    fprintf(stderr, "hotpath: missing PROGRAM\n");
+    goto usage;
+  }
+  return i;
+usage:
+  fprintf(stderr, "usage: hotpath [OPTIONS] [--] PROGRAM [ARGS...]  (hotpath --help for more)\n");
+  return -1;
+}

@@ -1,0 +1,150 @@
+/* Context switch between hotpath's C code and the code cache.
+ * hp_enter_cache(t): saves hotpath's callee-saved registers on its own stack,
+ * restores the guest's extended state, FS, flags and GPRs from the thread
+ * block and jumps to t->enter_pc.
+ * hp_cache_exit: reached by `jmp gs:[exit_routine]` with the guest's rax
+ * already stored in gs:[gpr+0] and rax = the exit record. Saves the guest
+ * state back and returns from hp_enter_cache. Never touches the guest stack. */
+#include "hotpath/thread.h"
+
+#define G(r) %gs:(HP_T_GPR + 8 * (r))
+
+        .text
+        .globl hp_enter_cache
+        .type hp_enter_cache, @function
+hp_enter_cache:
+        push %rbx
+        push %rbp
+        push %r12
+        push %r13
+        push %r14
+        push %r15
+        sub $8, %rsp
+        mov %rsp, HP_T_HOST_RSP(%rdi)
+        mov %rdi, %rbx
+        mov HP_T_XMASK(%rbx), %eax
+        mov HP_T_XMASK+4(%rbx), %edx
+        xrstor64 HP_T_XSAVE(%rbx)
+        cmpl $0, HP_T_USE_FSGSBASE(%rbx)
+        je 1f
+        mov HP_T_GUEST_FS(%rbx), %rax
+        wrfsbase %rax
+        jmp 2f
+1:      mov $158, %eax              /* arch_prctl(ARCH_SET_FS, guest_fs) */
+        mov $0x1002, %edi
+        mov HP_T_GUEST_FS(%rbx), %rsi
+        syscall
+2:      pushq HP_T_RFLAGS(%rbx)
+        popfq
+        mov G(1), %rcx
+        mov G(2), %rdx
+        mov G(3), %rbx
+        mov G(5), %rbp
+        mov G(6), %rsi
+        mov G(7), %rdi
+        mov G(8), %r8
+        mov G(9), %r9
+        mov G(10), %r10
+        mov G(11), %r11
+        mov G(12), %r12
+        mov G(13), %r13
+        mov G(14), %r14
+        mov G(15), %r15
+        mov G(0), %rax
+        mov G(4), %rsp
+        jmp *%gs:HP_T_ENTER_PC
+        .size hp_enter_cache, .-hp_enter_cache
+
+        .globl hp_cache_exit
+        .type hp_cache_exit, @function
+hp_cache_exit:
+        mov %rax, %gs:HP_T_EXIT_REC
+        mov %rcx, G(1)
+        mov %rdx, G(2)
+        mov %rbx, G(3)
+        mov %rsp, G(4)
+        mov %rbp, G(5)
+        mov %rsi, G(6)
+        mov %rdi, G(7)
+        mov %r8, G(8)
+        mov %r9, G(9)
+        mov %r10, G(10)
+        mov %r11, G(11)
+        mov %r12, G(12)
+        mov %r13, G(13)
+        mov %r14, G(14)
+        mov %r15, G(15)
+        mov %gs:HP_T_HOST_RSP, %rsp
+        pushfq
+        popq %gs:HP_T_RFLAGS
+        cld
+        mov %gs:HP_T_SELF, %rbx
+        mov HP_T_XMASK(%rbx), %eax
+        mov HP_T_XMASK+4(%rbx), %edx
+        xsave64 HP_T_XSAVE(%rbx)
+        cmpl $0, HP_T_USE_FSGSBASE(%rbx)
+        je 1f
+        mov HP_T_HOST_FS(%rbx), %rax
+        wrfsbase %rax
+        jmp 2f
+1:      mov $158, %eax              /* arch_prctl(ARCH_SET_FS, host_fs) */
+        mov $0x1002, %edi
+        mov HP_T_HOST_FS(%rbx), %rsi
+        syscall
+2:      fninit                      /* hotpath's C code gets a clean FPU */
+        ldmxcsr hp_default_mxcsr(%rip)
+        add $8, %rsp
+        pop %r15
+        pop %r14
+        pop %r13
+        pop %r12
+        pop %rbp
+        pop %rbx
+        ret
+        .size hp_cache_exit, .-hp_cache_exit
+
+        .globl hp_set_fs
+        .type hp_set_fs, @function
+hp_set_fs:                          /* rdi = base; uses wrfsbase if enabled */
+        mov %rdi, %rsi
+        mov $158, %eax
+        mov $0x1002, %edi
+        syscall
+        ret
+        .size hp_set_fs, .-hp_set_fs
+
+        .section .rodata
+        .align 4
+hp_default_mxcsr:
+        .long 0x1f80
+        .section .note.GNU-stack,"",@progbits
+
+/* long hp_clone_vm(unsigned long flags, void *stack_top, int *ptid, int *ctid,
+ *                  void (*fn)(void *), void *arg)
+ * clone(2) for a child that shares memory: the child starts fn(arg) on
+ * stack_top (hotpath's stack for it) and exits if fn returns. */
+        .text
+        .globl hp_clone_vm
+        .type hp_clone_vm, @function
+hp_clone_vm:
+        and $-16, %rsi
+        sub $16, %rsi
+        mov %r8, (%rsi)
+        mov %r9, 8(%rsi)
+        mov %rcx, %r10
+        xor %r8d, %r8d
+        mov $56, %eax
+        syscall
+        test %rax, %rax
+        jnz 1f
+        pop %rax
+        pop %rdi
+        xor %ebp, %ebp
+        call *%rax
+        xor %edi, %edi
+        mov $60, %eax
+        syscall
+        hlt
+1:      ret
+        .size hp_clone_vm, .-hp_clone_vm
+        .section .note.GNU-stack,"",@progbits

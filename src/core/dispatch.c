@@ -1,0 +1,144 @@
+/* Dispatcher loop and guest start-up under translation. */
+#include "hotpath/dispatch.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "hotpath/builder.h"
+#include "hotpath/cache.h"
+#include "hotpath/fragment.h"
+#include "hotpath/loader.h"
+#include "hotpath/log.h"
+#include "hotpath/memmap.h"
+#include "hotpath/options.h"
+#include "hotpath/stats.h"
+#include "hotpath/syscall.h"
+#include "hotpath/thread.h"
+
+static __thread uint64_t current_guest_pc; /* for error messages */
+
+void hp_describe_pc(uint64_t pc, char *buf, size_t len)
+{
+  struct hp_region r;
+  if (hp_memmap_query(pc, &r))
+    snprintf(buf, len, "guest pc 0x%lx (%s+0x%lx)", (unsigned long)pc, r.name[0] ? r.name : "anonymous",
+             (unsigned long)(pc - r.start));
+  else
+    snprintf(buf, len, "guest pc 0x%lx (unmapped)", (unsigned long)pc);
+}
+
+void hp_describe_guest_location(char *buf, size_t len)
+{
+  char where[160];
+  hp_describe_pc(current_guest_pc, where, sizeof where);
+  struct hp_fragment *f = hp_fragment_lookup(current_guest_pc);
+  snprintf(buf, len, "%s, fragment %p", where, f ? (void *)f->code : NULL);
+}
+
+void hp_die_by_signal(int sig)
+{
+  hp_at_guest_exit();
+  signal(sig, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+  syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
+  /* A signal whose default action is to ignore: nothing more natural to do. */
+  _exit(128 + sig);
+}
+
+static noreturn void unsupported(uint64_t pc)
+{
+  char where[160];
+  hp_describe_pc(pc, where, sizeof where);
+  uint8_t *b = (uint8_t *)pc;
+  hp_fatal(HP_STATUS_UNSUPPORTED,
+           "unsupported instruction at %s (bytes %02x %02x %02x %02x): far transfers, "
+           "GS-relative accesses and transactional memory are not translated",
+           where, b[0], b[1], b[2], b[3]);
+}
+
+void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
+{
+  struct hp_exit *prev = NULL;
+  bool ibl_insert = false;
+  for (;;) {
+    current_guest_pc = pc;
+    struct hp_fragment *f = hp_fragment_lookup(pc);
+    if (!f) {
+      f = hp_build_block(pc);
+      if (!f) {
+        char where[160];
+        hp_describe_pc(pc, where, sizeof where);
+        HP_INFO("jump to non-executable memory at %s: SIGSEGV", where);
+        hp_die_by_signal(SIGSEGV);
+      }
+    }
+    if (prev && !hp_opt.no_link)
+      hp_link(prev, f);
+    if (ibl_insert)
+      hp_ibl_insert(pc, f->code);
+    prev = NULL;
+    ibl_insert = false;
+    t->enter_pc = f->code;
+    hp_enter_cache(t);
+    hp_stats.dispatcher_entries++;
+    struct hp_exit *x = (struct hp_exit *)t->exit_rec;
+    switch (x->kind) {
+    case HP_EXIT_BRANCH:
+      pc = x->target;
+      prev = x;
+      break;
+    case HP_EXIT_IBL_MISS:
+      pc = t->ibl_target;
+      hp_stats.ibl_misses++;
+      ibl_insert = true;
+      break;
+    case HP_EXIT_SYSCALL:
+      pc = x->target;
+      current_guest_pc = pc;
+      hp_stats.syscalls++;
+      hp_syscall(t, pc);
+      break;
+    case HP_EXIT_STALE:
+      hp_stats.stale_fragments++;
+      hp_fragment_remove(x->from);
+      pc = x->target;
+      break;
+    case HP_EXIT_BAD_INSN:
+      HP_INFO("undecodable instruction at 0x%lx: SIGILL", (unsigned long)x->target);
+      hp_die_by_signal(SIGILL);
+    case HP_EXIT_NO_EXEC:
+      HP_INFO("instruction at 0x%lx runs into non-executable memory: SIGSEGV", (unsigned long)x->target);
+      hp_die_by_signal(SIGSEGV);
+    case HP_EXIT_UNSUPPORTED_INSN:
+      unsupported(x->target);
+    default:
+      HP_ASSERT(!"unknown exit kind");
+    }
+  }
+}
+
+void hp_run(struct hp_launch *L)
+{
+  hp_builder_init();
+  hp_syscall_init(L);
+  struct hp_thread *t = hp_thread_new();
+  hp_thread_attach(t);
+  t->exit_routine = (uint64_t)(uintptr_t)hp_cache_exit;
+  hp_ibl_init();
+  hp_ibl_attach(t);
+  t->gpr[HP_RSP] = L->sp;
+  t->rflags = 0x202;
+  t->guest_fs = 0;
+  /* /proc/self/comm: the guest's name, as after its execve. */
+  const char *base = strrchr(L->exe_path, '/');
+  prctl(PR_SET_NAME, base ? base + 1 : L->exe_path, 0, 0, 0);
+  fflush(NULL);
+  hp_dispatch_loop(t, L->entry_pc);
+}

@@ -1,0 +1,151 @@
+/* Fragment table (open addressing on guest pc), linking and removal. */
+#include "hotpath/fragment.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "hotpath/emit.h"
+#include "hotpath/log.h"
+#include "hotpath/stats.h"
+
+#define TOMBSTONE ((struct hp_fragment *)1)
+
+static struct hp_fragment **table;
+static size_t table_mask, table_used; /* used includes tombstones */
+static struct hp_fragment **all;      /* every fragment ever built, for fault lookup */
+static size_t nall, all_cap;
+
+static void table_put(struct hp_fragment *f);
+
+static size_t hash(uint64_t pc) { return (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 20); }
+
+static void table_grow(void)
+{
+  size_t old_size = table ? table_mask + 1 : 0;
+  struct hp_fragment **old = table;
+  size_t size = old_size ? old_size * 2 : (1u << 18);
+  table = mmap(NULL, size * sizeof *table, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  HP_ASSERT(table != MAP_FAILED);
+  table_mask = size - 1;
+  table_used = 0;
+  for (size_t i = 0; i < old_size; i++)
+    if (old[i] && old[i] != TOMBSTONE)
+      table_put(old[i]);
+  if (old)
+    munmap(old, old_size * sizeof *old);
+}
+
+struct hp_fragment *hp_fragment_lookup(uint64_t pc)
+{
+  if (!table)
+    return NULL;
+  for (size_t i = hash(pc) & table_mask;; i = (i + 1) & table_mask) {
+    struct hp_fragment *f = table[i];
+    if (!f)
+      return NULL;
+    if (f != TOMBSTONE && f->guest_pc == pc)
+      return f;
+  }
+}
+
+static void table_put(struct hp_fragment *f)
+{
+  if (!table || (table_used + 1) * 2 > table_mask + 1)
+    table_grow();
+  size_t i = hash(f->guest_pc) & table_mask;
+  while (table[i] && table[i] != TOMBSTONE)
+    i = (i + 1) & table_mask;
+  if (!table[i])
+    table_used++;
+  table[i] = f;
+}
+
+void hp_fragment_insert(struct hp_fragment *f)
+{
+  table_put(f);
+  if (nall == all_cap) {
+    all_cap = all_cap ? all_cap * 2 : 4096;
+    all = realloc(all, all_cap * sizeof *all);
+  }
+  all[nall++] = f;
+}
+
+static void unlink_exit(struct hp_exit *x)
+{
+  struct hp_fragment *from = x->from;
+  uint8_t *rw = hp_cache_rw(from->unit, from->code);
+  /* Restore the stub (it may have become a far jump) and aim the branch at it. */
+  struct hp_emit e = {.rw = rw + x->stub_off, .rx = from->code + x->stub_off, .cap = HP_EXIT_STUB_SIZE};
+  hp_emit_exit_stub(&e, (uintptr_t)x);
+  hp_patch_rel32(rw + x->branch_off, from->code + x->branch_off, from->code + x->stub_off);
+  x->linked = NULL;
+}
+
+void hp_fragment_remove(struct hp_fragment *f)
+{
+  if (f->removed)
+    return;
+  for (size_t i = hash(f->guest_pc) & table_mask; table[i]; i = (i + 1) & table_mask)
+    if (table[i] == f) {
+      table[i] = TOMBSTONE;
+      break;
+    }
+  hp_ibl_remove(f->guest_pc);
+  for (struct hp_exit *x = f->incoming; x; x = x->next_in)
+    unlink_exit(x);
+  f->incoming = NULL;
+  /* Its own outgoing links stay: they only matter if it runs, and it runs
+   * only from a thread already inside it. */
+  f->removed = true;
+}
+
+void hp_fragments_flush_range(uint64_t lo, uint64_t hi)
+{
+  for (size_t i = 0; i < nall; i++) {
+    struct hp_fragment *f = all[i];
+    if (!f->removed && f->guest_pc < hi && f->guest_end > lo) {
+      hp_fragment_remove(f);
+      hp_stats.flushed_fragments++;
+    }
+  }
+}
+
+struct hp_fragment *hp_fragment_by_cache_pc(uintptr_t rx)
+{
+  for (size_t i = nall; i-- > 0;)
+    if (rx >= all[i]->code && rx < all[i]->code + all[i]->size)
+      return all[i];
+  return NULL;
+}
+
+uint64_t hp_fragment_guest_pc_at(const struct hp_fragment *f, uintptr_t rx)
+{
+  uint32_t off = (uint32_t)(rx - f->code);
+  uint64_t pc = f->guest_pc;
+  for (unsigned i = 0; i < f->ninsn; i++)
+    if ((f->pcmap[i] & 0xffff) <= off)
+      pc = f->guest_pc + (f->pcmap[i] >> 16);
+  return pc;
+}
+
+bool hp_link(struct hp_exit *x, struct hp_fragment *to)
+{
+  if (x->kind != HP_EXIT_BRANCH || !x->branch_off || x->linked || to->removed)
+    return false;
+  struct hp_fragment *from = x->from;
+  if (from->removed)
+    return false;
+  uint8_t *rw = hp_cache_rw(from->unit, from->code);
+  uintptr_t field = from->code + x->branch_off;
+  if (hp_rel32_fits(field + 4, to->code)) {
+    hp_patch_rel32(rw + x->branch_off, field, to->code);
+  } else {
+    hp_rewrite_stub_far_jump(rw + x->stub_off, to->code);
+  }
+  x->linked = to;
+  x->next_in = to->incoming;
+  to->incoming = x;
+  hp_stats.links_made++;
+  return true;
+}

@@ -1,0 +1,378 @@
+/* Guest system calls. Most are performed as they are with the guest's
+ * registers; the ones below are emulated so hotpath stays invisible. */
+#include "hotpath/syscall.h"
+
+#include <asm/prctl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "hotpath/cache.h"
+#include "hotpath/dispatch.h"
+#include "hotpath/fragment.h"
+#include "hotpath/loader.h"
+#include "hotpath/log.h"
+#include "hotpath/memmap.h"
+#include "hotpath/options.h"
+#include "hotpath/stats.h"
+#include "hotpath/thread.h"
+
+long hp_clone_vm(unsigned long flags, void *stack_top, int *ptid, int *ctid,
+                 void (*fn)(void *), void *arg);
+
+static const struct hp_launch *launch;
+static uint64_t brk_cur;
+static pid_t initial_pid;
+static bool stats_written;
+static char *guest_cmdline;
+static size_t guest_cmdline_len;
+
+/* The kernel's struct sigaction. */
+struct ksigaction {
+  uint64_t handler, flags, restorer, mask;
+};
+static struct ksigaction guest_sig[65];
+static bool guest_sig_known[65];
+
+static long raw6(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+  long ret;
+  register long r10 __asm__("r10") = a4;
+  register long r8 __asm__("r8") = a5;
+  register long r9 __asm__("r9") = a6;
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+
+void hp_syscall_init(const struct hp_launch *L)
+{
+  launch = L;
+  brk_cur = L->brk_start;
+  initial_pid = getpid();
+  /* /proc/self/cmdline as the guest's: its argv strings from its stack. */
+  uint64_t *sp = (uint64_t *)L->sp;
+  uint64_t argc = sp[0];
+  size_t len = 0;
+  for (uint64_t i = 0; i < argc; i++)
+    len += strlen((char *)sp[1 + i]) + 1;
+  guest_cmdline = malloc(len ? len : 1);
+  for (uint64_t i = 0; i < argc; i++) {
+    size_t l = strlen((char *)sp[1 + i]) + 1;
+    memcpy(guest_cmdline + guest_cmdline_len, (char *)sp[1 + i], l);
+    guest_cmdline_len += l;
+  }
+}
+
+void hp_at_guest_exit(void)
+{
+  if (hp_opt.stats && !stats_written && getpid() == initial_pid) {
+    stats_written = true;
+    hp_stats_print();
+  }
+}
+
+static long emulate_brk(uint64_t want)
+{
+  if (!launch->brk_start || want < launch->brk_start || want > launch->brk_limit)
+    return (long)brk_cur;
+  uint64_t old_top = HP_PAGE_UP(brk_cur), new_top = HP_PAGE_UP(want);
+  if (new_top > old_top) {
+    if (mprotect((void *)old_top, new_top - old_top, PROT_READ | PROT_WRITE) != 0)
+      return (long)brk_cur;
+  } else if (new_top < old_top) {
+    /* Shrinking discards the pages, as the kernel does. */
+    mmap((void *)new_top, old_top - new_top, PROT_NONE,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+  }
+  brk_cur = want;
+  return (long)brk_cur;
+}
+
+enum proc_file { PROC_NONE, PROC_EXE, PROC_AUXV, PROC_CMDLINE };
+
+/* Is path /proc/self/X, /proc/thread-self/X or /proc/<our pid>/X? */
+static enum proc_file proc_self_file(const char *path)
+{
+  if (!path || strncmp(path, "/proc/", 6) != 0)
+    return PROC_NONE;
+  const char *p = path + 6;
+  char pid[24];
+  snprintf(pid, sizeof pid, "%d/", getpid());
+  if (strncmp(p, "self/", 5) == 0)
+    p += 5;
+  else if (strncmp(p, "thread-self/", 12) == 0)
+    p += 12;
+  else if (strncmp(p, pid, strlen(pid)) == 0)
+    p += strlen(pid);
+  else
+    return PROC_NONE;
+  if (strcmp(p, "exe") == 0)
+    return PROC_EXE;
+  if (strcmp(p, "auxv") == 0)
+    return PROC_AUXV;
+  if (strcmp(p, "cmdline") == 0)
+    return PROC_CMDLINE;
+  return PROC_NONE;
+}
+
+static long emulate_readlink(const char *path, char *buf, long size, bool *handled)
+{
+  *handled = proc_self_file(path) == PROC_EXE;
+  if (!*handled)
+    return 0;
+  if (size <= 0)
+    return -EINVAL;
+  size_t n = strlen(launch->exe_path);
+  if (n > (size_t)size)
+    n = (size_t)size;
+  memcpy(buf, launch->exe_path, n);
+  return (long)n;
+}
+
+/* /proc/self/auxv and cmdline describe hotpath: serve the guest's bytes. */
+static long open_proc_copy(enum proc_file which, uint64_t flags, bool *handled)
+{
+  *handled = which == PROC_AUXV || which == PROC_CMDLINE;
+  if (!*handled)
+    return 0;
+  int fd = memfd_create(which == PROC_AUXV ? "auxv" : "cmdline", (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
+  if (fd < 0)
+    return -errno;
+  const void *data = which == PROC_AUXV ? (const void *)launch->auxv : guest_cmdline;
+  size_t len = which == PROC_AUXV ? launch->auxv_len : guest_cmdline_len;
+  if (write(fd, data, len) != (ssize_t)len) {
+    close(fd);
+    return -EIO;
+  }
+  lseek(fd, 0, SEEK_SET);
+  return fd;
+}
+
+static void write_all(const char *s)
+{
+  raw6(SYS_write, 2, (long)s, (long)strlen(s), 0, 0, 0);
+}
+
+/* Handler for signals the guest wants to catch: delivery to guest handlers
+ * does not exist yet. It may run with the guest's FS, so raw syscalls only. */
+static void undeliverable(int sig)
+{
+  char msg[160] = "hotpath: the program caught signal ";
+  size_t n = strlen(msg);
+  if (sig >= 10)
+    msg[n++] = (char)('0' + sig / 10);
+  msg[n++] = (char)('0' + sig % 10);
+  msg[n] = '\0';
+  strcat(msg, ", but delivering signals to the program is not supported yet\n");
+  write_all(msg);
+  struct ksigaction dfl = {0};
+  raw6(SYS_rt_sigaction, sig, (long)&dfl, 0, 8, 0, 0);
+  uint64_t set = 1ull << (sig - 1);
+  raw6(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&set, 0, 8, 0, 0);
+  raw6(SYS_tgkill, raw6(SYS_getpid, 0, 0, 0, 0, 0, 0), raw6(SYS_gettid, 0, 0, 0, 0, 0, 0), sig, 0, 0, 0);
+  raw6(SYS_exit_group, HP_STATUS_UNSUPPORTED, 0, 0, 0, 0, 0);
+}
+
+static long emulate_sigaction(int sig, const struct ksigaction *act, struct ksigaction *oact,
+                              long setsize)
+{
+  if (sig < 1 || sig > 64 || setsize != 8 || sig == SIGKILL || sig == SIGSTOP)
+    return raw6(SYS_rt_sigaction, sig, (long)act, (long)oact, setsize, 0, 0);
+  if (!guest_sig_known[sig]) {
+    long r = raw6(SYS_rt_sigaction, sig, 0, (long)&guest_sig[sig], 8, 0, 0);
+    if (r < 0)
+      return r;
+    guest_sig_known[sig] = true;
+  }
+  struct ksigaction old = guest_sig[sig];
+  if (act) {
+    struct ksigaction a = *act;
+    long r;
+    if (a.handler == (uint64_t)(uintptr_t)SIG_DFL || a.handler == (uint64_t)(uintptr_t)SIG_IGN) {
+      r = raw6(SYS_rt_sigaction, sig, (long)&a, 0, 8, 0, 0);
+    } else {
+      struct sigaction h = {0};
+      h.sa_handler = undeliverable;
+      sigemptyset(&h.sa_mask);
+      h.sa_flags = SA_NODEFER | (int)(a.flags & SA_RESTART);
+      r = sigaction(sig, &h, NULL) == 0 ? 0 : -errno;
+    }
+    if (r < 0)
+      return r;
+    guest_sig[sig] = a;
+  }
+  if (oact)
+    *oact = old;
+  return 0;
+}
+
+/* A vfork child (or clone(CLONE_VM|CLONE_VFORK)) runs under hotpath on its
+ * own thread block and host stack while the parent waits. */
+static void vfork_child_start(void *arg)
+{
+  struct hp_thread *c = arg;
+  hp_thread_attach(c);
+  hp_dispatch_loop(c, c->gpr[HP_RCX]);
+}
+
+static long emulate_vfork(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
+                          uint64_t ctid, uint64_t tls, uint64_t next_pc)
+{
+  struct hp_thread *c = hp_thread_new();
+  memcpy(c->gpr, t->gpr, sizeof c->gpr);
+  c->rflags = t->rflags;
+  c->guest_fs = (flags & CLONE_SETTLS) ? tls : t->guest_fs;
+  c->exit_routine = t->exit_routine;
+  hp_ibl_attach(c);
+  memcpy(c->xsave, t->xsave, t->xsave_size);
+  c->gpr[HP_RAX] = 0;
+  if (stack)
+    c->gpr[HP_RSP] = stack;
+  c->gpr[HP_RCX] = next_pc;
+  c->gpr[HP_R11] = t->rflags;
+  fflush(NULL);
+  long r = hp_clone_vm(flags & ~(uint64_t)CLONE_SETTLS, (void *)(c->host_stack_lo + c->host_stack_size),
+                       (int *)ptid, (int *)ctid, vfork_child_start, c);
+  /* The child has exec'd or exited: its blocks are ours to free. */
+  hp_ibl_attach(t);
+  munmap((void *)c->host_stack_lo, c->host_stack_size);
+  return r;
+}
+
+static long do_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
+                     uint64_t ctid, uint64_t tls, uint64_t next_pc)
+{
+  if (flags & CLONE_VM) {
+    if (flags & CLONE_VFORK)
+      return emulate_vfork(t, flags, stack, ptid, ctid, tls, next_pc);
+    hp_fatal(HP_STATUS_UNSUPPORTED, "threads are not supported yet (clone with CLONE_VM, flags 0x%lx)",
+             (unsigned long)flags);
+  }
+  /* fork-like: the child goes on in this same dispatcher. Its guest stack
+   * and TLS are set by hand; the kernel must not switch ours. */
+  fflush(NULL);
+  long r = raw6(SYS_clone, (long)(flags & ~(uint64_t)CLONE_SETTLS), 0, (long)ptid, (long)ctid, 0, 0);
+  if (r == 0) {
+    if (stack)
+      t->gpr[HP_RSP] = stack;
+    if (flags & CLONE_SETTLS)
+      t->guest_fs = tls;
+    t->tid = (int)syscall(SYS_gettid);
+  }
+  return r;
+}
+
+static void code_mapping_changed(uint64_t addr, uint64_t len)
+{
+  hp_memmap_invalidate();
+  if (len)
+    hp_fragments_flush_range(addr, addr + len);
+}
+
+void hp_syscall(struct hp_thread *t, uint64_t next_pc)
+{
+  uint64_t *g = t->gpr;
+  long nr = (long)g[HP_RAX];
+  uint64_t a1 = g[HP_RDI], a2 = g[HP_RSI], a3 = g[HP_RDX], a4 = g[HP_R10], a5 = g[HP_R8], a6 = g[HP_R9];
+  long r;
+  bool handled;
+  switch (nr) {
+  case SYS_brk:
+    r = emulate_brk(a1);
+    break;
+  case SYS_arch_prctl:
+    switch (a1) {
+    case ARCH_SET_FS:
+      t->guest_fs = a2;
+      r = 0;
+      break;
+    case ARCH_GET_FS:
+      *(uint64_t *)a2 = t->guest_fs;
+      r = 0;
+      break;
+    case ARCH_GET_GS:
+      *(uint64_t *)a2 = t->guest_gs;
+      r = 0;
+      break;
+    case ARCH_SET_GS:
+      hp_fatal(HP_STATUS_UNSUPPORTED, "the program sets its GS base (arch_prctl ARCH_SET_GS); "
+                                    "hotpath uses GS itself and does not support this");
+    default:
+      r = raw6(nr, (long)a1, (long)a2, 0, 0, 0, 0);
+    }
+    break;
+  case SYS_rseq:
+    r = -ENOSYS; /* glibc falls back; a registered area would be hotpath's business */
+    break;
+  case SYS_readlink:
+    r = emulate_readlink((const char *)a1, (char *)a2, (long)a3, &handled);
+    if (!handled)
+      r = raw6(nr, (long)a1, (long)a2, (long)a3, 0, 0, 0);
+    break;
+  case SYS_readlinkat:
+    r = emulate_readlink((const char *)a2, (char *)a3, (long)a4, &handled);
+    if (!handled)
+      r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, 0, 0);
+    break;
+  case SYS_open:
+    r = open_proc_copy(proc_self_file((const char *)a1), a2, &handled);
+    if (!handled)
+      r = raw6(nr, (long)a1, (long)a2, (long)a3, 0, 0, 0);
+    break;
+  case SYS_openat:
+    r = open_proc_copy(proc_self_file((const char *)a2), a3, &handled);
+    if (!handled)
+      r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, 0, 0);
+    break;
+  case SYS_exit:
+  case SYS_exit_group:
+    hp_at_guest_exit();
+    raw6(SYS_exit_group, (long)a1, 0, 0, 0, 0, 0);
+    __builtin_unreachable();
+  case SYS_rt_sigaction:
+    r = emulate_sigaction((int)a1, (const struct ksigaction *)a2, (struct ksigaction *)a3, (long)a4);
+    break;
+  case SYS_clone:
+    r = do_clone(t, a1, a2, a3, a4, a5, next_pc);
+    break;
+  case SYS_clone3:
+    r = -ENOSYS; /* glibc falls back to clone */
+    break;
+  case SYS_vfork:
+    r = emulate_vfork(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0, next_pc);
+    break;
+  case SYS_execve:
+  case SYS_execveat:
+    fflush(NULL);
+    r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, 0);
+    break;
+  case SYS_mmap:
+    r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, (long)a6);
+    if (r >= 0 && ((a3 & PROT_EXEC) || (a4 & MAP_FIXED)))
+      code_mapping_changed((uint64_t)r, (a4 & MAP_FIXED) ? a2 : 0);
+    break;
+  case SYS_munmap:
+  case SYS_mprotect:
+  case SYS_mremap:
+    r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, 0);
+    if (r >= 0 || nr != SYS_mremap)
+      code_mapping_changed(a1, a2);
+    break;
+  default:
+    r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, (long)a6);
+    break;
+  }
+  g[HP_RAX] = (uint64_t)r;
+  g[HP_RCX] = next_pc;
+  g[HP_R11] = t->rflags;
+}

@@ -1,0 +1,84 @@
+/* hotpath command line: options, the LD_* re-exec, then load and run. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "hotpath/compare.h"
+#include "hotpath/dispatch.h"
+#include "hotpath/loader.h"
+#include "hotpath/log.h"
+#include "hotpath/options.h"
+
+#define SAVED_LD_PREFIX "HOTPATH_GUEST_"
+
+/* LD_PRELOAD, LD_LIBRARY_PATH... meant for the guest would also apply to
+ * hotpath's own ld.so: re-execute with them renamed; the guest gets them back. */
+static void reexec_without_ld_vars(char **argv, char **envp)
+{
+  size_t n = 0, nld = 0;
+  for (; envp[n]; n++)
+    nld += strncmp(envp[n], "LD_", 3) == 0;
+  if (nld == 0)
+    return;
+  char **env = calloc(n + 1, sizeof *env);
+  for (size_t i = 0; i < n; i++) {
+    if (strncmp(envp[i], "LD_", 3) == 0) {
+      size_t len = strlen(SAVED_LD_PREFIX) + strlen(envp[i]) + 1;
+      env[i] = malloc(len);
+      snprintf(env[i], len, "%s%s", SAVED_LD_PREFIX, envp[i]);
+    } else {
+      env[i] = envp[i];
+    }
+  }
+  execve("/proc/self/exe", argv, env);
+  fprintf(stderr, "hotpath: cannot re-execute itself without LD_* variables: %s\n", strerror(errno));
+  exit(HP_STATUS_CANNOT_EXEC);
+}
+
+/* The guest's environment: the LD_* variables renamed above get their names back. */
+static char **guest_environment(char **envp)
+{
+  size_t plen = strlen(SAVED_LD_PREFIX);
+  for (size_t i = 0; envp[i]; i++)
+    if (strncmp(envp[i], SAVED_LD_PREFIX "LD_", plen + 3) == 0)
+      envp[i] += plen;
+  return envp;
+}
+
+/* hotpath's glibc registered rseq for this thread; the guest's glibc will
+ * want its own (natively) or get ENOSYS (translated). */
+static void unregister_rseq(void)
+{
+  if (__rseq_size == 0)
+    return;
+  void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
+  syscall(SYS_rseq, area, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
+}
+
+int main(int argc, char **argv, char **envp)
+{
+  if (argc > 1 && strcmp(argv[1], "compare") == 0)
+    return hp_compare_main(argc - 1, argv + 1);
+  reexec_without_ld_vars(argv, envp);
+  int pi = hp_options_parse(argc, argv);
+  if (pi < 0)
+    return HP_STATUS_USAGE;
+  hp_log_open();
+  char **genv = guest_environment(envp);
+  static struct hp_launch launch;
+  struct hp_error err;
+  if (!hp_launch_prepare(argc - pi, argv + pi, genv, &launch, &err)) {
+    fprintf(stderr, "hotpath: %s\n", err.msg);
+    return err.code;
+  }
+  HP_INFO("loaded %s: entry 0x%lx, sp 0x%lx, brk 0x%lx", launch.exe_path,
+          (unsigned long)launch.entry_pc, (unsigned long)launch.sp, (unsigned long)launch.brk_start);
+  unregister_rseq();
+  if (hp_opt.native)
+    hp_native_jump(launch.entry_pc, launch.sp);
+  hp_run(&launch);
+}

@@ -1,0 +1,125 @@
+/* Code cache units: one memfd, two views per unit, placed near guest code. */
+#include "hotpath/cache.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hotpath/log.h"
+#include "hotpath/options.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+#define UNIT_SIZE (32ul << 20)
+#define REACH (1ul << 30)          /* a unit serves guest pcs within 1 GiB */
+#define FAR (6ul << 30)            /* --debug-far-cache places units this far */
+
+static struct hp_cache_unit *units;
+static int cache_fd = -1;
+static off_t cache_file_size;
+
+static bool in_reach(uintptr_t rx, uintptr_t pc)
+{
+  uintptr_t lo = rx, hi = rx + UNIT_SIZE;
+  uintptr_t d1 = lo > pc ? lo - pc : pc - lo, d2 = hi > pc ? hi - pc : pc - hi;
+  if (hp_opt.debug_far_cache)
+    return d1 > (4ul << 30) && d2 > (4ul << 30);
+  return d1 < REACH && d2 < REACH;
+}
+
+/* Finds free address space for an RX view near (or far from) pc. */
+static void *place_rx(uintptr_t pc, off_t off)
+{
+  if (pc) {
+    for (int k = 1; k < 64; k++) {
+      for (int sign = -1; sign <= 1; sign += 2) {
+        uintptr_t step = (uintptr_t)k * (32ul << 20);
+        uintptr_t base = hp_opt.debug_far_cache ? FAR + step : step;
+        uintptr_t cand = sign < 0 ? pc - base : pc + base;
+        if ((sign < 0 && pc < base) || cand >= 0x7ffffffff000ul - UNIT_SIZE || cand < 0x10000)
+          continue;
+        cand &= ~(uintptr_t)0xfff;
+        void *p = mmap((void *)cand, UNIT_SIZE, PROT_READ | PROT_EXEC,
+                       MAP_SHARED | MAP_FIXED_NOREPLACE, cache_fd, off);
+        if (p == MAP_FAILED)
+          continue;
+        if ((uintptr_t)p == cand && in_reach(cand, pc))
+          return p;
+        munmap(p, UNIT_SIZE);
+      }
+    }
+  }
+  void *p = mmap(NULL, UNIT_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED, cache_fd, off);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+static struct hp_cache_unit *new_unit(uintptr_t pc)
+{
+  if (cache_fd < 0) {
+    cache_fd = memfd_create("hotpath-code-cache", MFD_CLOEXEC);
+    if (cache_fd < 0)
+      hp_fatal(HP_STATUS_UNSUPPORTED, "cannot create the code cache: memfd_create: %s", strerror(errno));
+  }
+  off_t off = cache_file_size;
+  if (ftruncate(cache_fd, off + (off_t)UNIT_SIZE) != 0)
+    hp_fatal(HP_STATUS_UNSUPPORTED, "cannot grow the code cache: %s", strerror(errno));
+  cache_file_size += UNIT_SIZE;
+  uint8_t *rw = mmap(NULL, UNIT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, cache_fd, off);
+  void *rx = place_rx(pc, off);
+  if (rw == MAP_FAILED || !rx)
+    hp_fatal(HP_STATUS_UNSUPPORTED, "cannot map the code cache: %s", strerror(errno));
+  struct hp_cache_unit *u = hp_arena_alloc(sizeof *u);
+  u->rw = rw;
+  u->rx = (uintptr_t)rx;
+  u->size = UNIT_SIZE;
+  u->used = 0;
+  u->next = units;
+  units = u;
+  HP_INFO("cache unit %p (rw %p) for guest pc 0x%lx", rx, (void *)rw, (unsigned long)pc);
+  return u;
+}
+
+struct hp_cache_unit *hp_cache_unit_for(uintptr_t pc, size_t need)
+{
+  for (struct hp_cache_unit *u = units; u; u = u->next)
+    if (u->size - u->used >= need && (!pc || in_reach(u->rx, pc)))
+      return u;
+  return new_unit(pc);
+}
+
+struct hp_cache_unit *hp_cache_unit_of(uintptr_t rx)
+{
+  for (struct hp_cache_unit *u = units; u; u = u->next)
+    if (rx >= u->rx && rx < u->rx + u->size)
+      return u;
+  return NULL;
+}
+
+bool hp_cache_contains(uintptr_t rx) { return hp_cache_unit_of(rx) != NULL; }
+
+size_t hp_cache_bytes_used(void)
+{
+  size_t n = 0;
+  for (struct hp_cache_unit *u = units; u; u = u->next)
+    n += u->used;
+  return n;
+}
+
+void *hp_arena_alloc(size_t size)
+{
+  static uint8_t *cur, *end;
+  size = (size + 15) & ~(size_t)15;
+  if (!cur || (size_t)(end - cur) < size) {
+    size_t chunk = size > (1ul << 20) ? size : (1ul << 20);
+    cur = mmap(NULL, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (cur == MAP_FAILED)
+      hp_fatal(HP_STATUS_UNSUPPORTED, "out of memory for translator records");
+    end = cur + chunk;
+  }
+  void *p = cur;
+  cur += size;
+  return p;
+}

@@ -1,0 +1,459 @@
+/* Instruction encodings for generated code. Simple fixed forms are written
+ * as bytes here; instructions derived from guest operands go through Zydis'
+ * encoder. */
+#include "hotpath/emit.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "hotpath/thread.h"
+
+#define T_OFF(f) ((int32_t)offsetof(struct hp_thread, f))
+#define T_GPR(r) ((int32_t)(offsetof(struct hp_thread, gpr) + 8 * (r)))
+
+bool hp_rel32_fits(uintptr_t next_insn, uintptr_t target)
+{
+  int64_t d = (int64_t)(target - next_insn);
+  return d >= INT32_MIN && d <= INT32_MAX;
+}
+
+void hp_emit_bytes(struct hp_emit *e, const void *p, size_t n)
+{
+  if (e->pos + n > e->cap) {
+    e->overflow = true;
+    return;
+  }
+  memcpy(e->rw + e->pos, p, n);
+  e->pos += n;
+}
+
+static void u8(struct hp_emit *e, uint8_t b) { hp_emit_bytes(e, &b, 1); }
+static void u32(struct hp_emit *e, uint32_t v) { hp_emit_bytes(e, &v, 4); }
+static void u64(struct hp_emit *e, uint64_t v) { hp_emit_bytes(e, &v, 8); }
+
+void hp_emit_nops(struct hp_emit *e, size_t n)
+{
+  /* Recommended multi-byte nops. */
+  static const uint8_t nops[9][9] = {
+      {0},
+      {0x90},
+      {0x66, 0x90},
+      {0x0f, 0x1f, 0x00},
+      {0x0f, 0x1f, 0x40, 0x00},
+      {0x0f, 0x1f, 0x44, 0x00, 0x00},
+      {0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
+      {0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
+      {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+  };
+  while (n) {
+    size_t k = n > 8 ? 8 : n;
+    hp_emit_bytes(e, nops[k], k);
+    n -= k;
+  }
+}
+
+static void rel32_to(struct hp_emit *e, uintptr_t target)
+{
+  u32(e, (uint32_t)(int32_t)(int64_t)(target - (hp_emit_here(e) + 4)));
+}
+
+/* Pads so that after `opcode_len` more bytes the position is 4-aligned. */
+static void align_field(struct hp_emit *e, size_t opcode_len)
+{
+  size_t field = hp_emit_here(e) + opcode_len;
+  hp_emit_nops(e, (4 - (field & 3)) & 3);
+}
+
+size_t hp_emit_jmp_rel32(struct hp_emit *e, uintptr_t target)
+{
+  align_field(e, 1);
+  u8(e, 0xe9);
+  size_t at = e->pos;
+  rel32_to(e, target);
+  return at;
+}
+
+size_t hp_emit_jcc_rel32(struct hp_emit *e, unsigned cc, uintptr_t target)
+{
+  align_field(e, 2);
+  u8(e, 0x0f);
+  u8(e, (uint8_t)(0x80 | (cc & 15)));
+  size_t at = e->pos;
+  rel32_to(e, target);
+  return at;
+}
+
+void hp_patch_rel32(uint8_t *field_rw, uintptr_t field_rx, uintptr_t target)
+{
+  int32_t v = (int32_t)(int64_t)(target - (field_rx + 4));
+  /* One aligned 4-byte store: a thread running this code sees the old or
+   * the new branch, never a mix. */
+  __atomic_store_n((int32_t *)field_rw, v, __ATOMIC_RELEASE);
+}
+
+size_t hp_emit_rcx_branch(struct hp_emit *e, const uint8_t *insn, size_t len)
+{
+  hp_emit_bytes(e, insn, len - 1); /* prefixes + opcode */
+  size_t at = e->pos;
+  u8(e, 0);
+  return at;
+}
+
+void hp_patch_rel8_here(struct hp_emit *e, size_t rel8_pos)
+{
+  e->rw[rel8_pos] = (uint8_t)(e->pos - (rel8_pos + 1));
+}
+
+/* mov gs:[off], r64 */
+static void store_gs(struct hp_emit *e, int reg, int32_t off)
+{
+  uint8_t b[] = {0x65, (uint8_t)(0x48 | (reg >= 8 ? 4 : 0)), 0x89, (uint8_t)(0x04 | ((reg & 7) << 3)), 0x25};
+  hp_emit_bytes(e, b, sizeof b);
+  u32(e, (uint32_t)off);
+}
+
+/* mov r64, gs:[off] */
+static void load_gs(struct hp_emit *e, int reg, int32_t off)
+{
+  uint8_t b[] = {0x65, (uint8_t)(0x48 | (reg >= 8 ? 4 : 0)), 0x8b, (uint8_t)(0x04 | ((reg & 7) << 3)), 0x25};
+  hp_emit_bytes(e, b, sizeof b);
+  u32(e, (uint32_t)off);
+}
+
+/* jmp qword gs:[off] */
+static void jmp_gs(struct hp_emit *e, int32_t off)
+{
+  uint8_t b[] = {0x65, 0xff, 0x24, 0x25};
+  hp_emit_bytes(e, b, sizeof b);
+  u32(e, (uint32_t)off);
+}
+
+/* mov r64, imm64 */
+static void mov_imm64(struct hp_emit *e, int reg, uint64_t v)
+{
+  u8(e, (uint8_t)(0x48 | (reg >= 8 ? 1 : 0)));
+  u8(e, (uint8_t)(0xb8 | (reg & 7)));
+  u64(e, v);
+}
+
+/* lea rsp, [rsp+disp] */
+static void lea_rsp(struct hp_emit *e, int32_t disp)
+{
+  if (disp >= -128 && disp <= 127) {
+    uint8_t b[] = {0x48, 0x8d, 0x64, 0x24, (uint8_t)(int8_t)disp};
+    hp_emit_bytes(e, b, sizeof b);
+  } else {
+    uint8_t b[] = {0x48, 0x8d, 0xa4, 0x24};
+    hp_emit_bytes(e, b, sizeof b);
+    u32(e, (uint32_t)disp);
+  }
+}
+
+void hp_emit_exit_stub(struct hp_emit *e, uintptr_t rec)
+{
+  size_t start = e->pos;
+  store_gs(e, 0, T_GPR(HP_RAX)); /* 9 bytes */
+  mov_imm64(e, 0, rec);          /* 10 bytes */
+  jmp_gs(e, T_OFF(exit_routine)); /* 8 bytes */
+  (void)start;
+}
+
+void hp_rewrite_stub_far_jump(uint8_t *stub_rw, uintptr_t target)
+{
+  /* jmp qword [rip+0]; dq target */
+  uint8_t b[14] = {0xff, 0x25, 0, 0, 0, 0};
+  memcpy(b + 6, &target, 8);
+  memcpy(stub_rw, b, sizeof b);
+}
+
+void hp_emit_push_imm64(struct hp_emit *e, uint64_t value)
+{
+  lea_rsp(e, -8);
+  uint8_t lo[] = {0xc7, 0x04, 0x24}; /* mov dword [rsp], imm32 */
+  hp_emit_bytes(e, lo, sizeof lo);
+  u32(e, (uint32_t)value);
+  uint8_t hi[] = {0xc7, 0x44, 0x24, 0x04}; /* mov dword [rsp+4], imm32 */
+  hp_emit_bytes(e, hi, sizeof hi);
+  u32(e, (uint32_t)(value >> 32));
+}
+
+static ZydisRegister zreg64(int r)
+{
+  static const ZydisRegister map[16] = {
+      ZYDIS_REGISTER_RAX, ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_RBX,
+      ZYDIS_REGISTER_RSP, ZYDIS_REGISTER_RBP, ZYDIS_REGISTER_RSI, ZYDIS_REGISTER_RDI,
+      ZYDIS_REGISTER_R8,  ZYDIS_REGISTER_R9,  ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11,
+      ZYDIS_REGISTER_R12, ZYDIS_REGISTER_R13, ZYDIS_REGISTER_R14, ZYDIS_REGISTER_R15};
+  return map[r];
+}
+
+static bool encode(struct hp_emit *e, ZydisEncoderRequest *req)
+{
+  uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];
+  ZyanUSize len = sizeof buf;
+  if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(req, buf, &len)))
+    return false;
+  hp_emit_bytes(e, buf, len);
+  return true;
+}
+
+static ZyanU64 segment_prefix(const ZydisDecodedInstruction *in)
+{
+  return in->attributes & (ZYDIS_ATTRIB_HAS_SEGMENT_FS | ZYDIS_ATTRIB_HAS_SEGMENT_GS);
+}
+
+bool hp_emit_indirect_branch(struct hp_emit *e, const ZydisDecodedInstruction *in,
+                             const ZydisDecodedOperand *op, uintptr_t guest_next, bool is_call)
+{
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+    ZydisEncoderRequest req = {0};
+    req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+    req.mnemonic = ZYDIS_MNEMONIC_MOV;
+    req.operand_count = 2;
+    req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
+    req.operands[0].reg.value = ZYDIS_REGISTER_RCX;
+    req.operands[1].type = ZYDIS_OPERAND_TYPE_REGISTER;
+    req.operands[1].reg.value = op->reg.value;
+    if (!encode(e, &req))
+      return false;
+  } else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+    if (op->mem.base == ZYDIS_REGISTER_RIP) {
+      /* Absolute address, then load: no reach limit. */
+      mov_imm64(e, HP_RCX, guest_next + (uint64_t)op->mem.disp.value);
+      uint8_t b[] = {0x48, 0x8b, 0x09}; /* mov rcx, [rcx] */
+      if (segment_prefix(in))
+        return false;
+      hp_emit_bytes(e, b, sizeof b);
+    } else {
+      ZydisEncoderRequest req = {0};
+      req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+      req.mnemonic = ZYDIS_MNEMONIC_MOV;
+      req.prefixes = segment_prefix(in);
+      req.operand_count = 2;
+      req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
+      req.operands[0].reg.value = ZYDIS_REGISTER_RCX;
+      req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
+      req.operands[1].mem.base = op->mem.base;
+      req.operands[1].mem.index = op->mem.index;
+      req.operands[1].mem.scale = op->mem.index != ZYDIS_REGISTER_NONE ? op->mem.scale : 0;
+      req.operands[1].mem.displacement = op->mem.disp.value;
+      req.operands[1].mem.size = 8;
+      if (!encode(e, &req))
+        return false;
+    }
+  } else {
+    return false;
+  }
+  if (is_call)
+    hp_emit_push_imm64(e, guest_next);
+  jmp_gs(e, T_OFF(ibl_routine));
+  return true;
+}
+
+void hp_emit_return(struct hp_emit *e, uint16_t imm)
+{
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  uint8_t b[] = {0x48, 0x8b, 0x0c, 0x24}; /* mov rcx, [rsp] */
+  hp_emit_bytes(e, b, sizeof b);
+  lea_rsp(e, 8 + imm);
+  jmp_gs(e, T_OFF(ibl_routine));
+}
+
+/* Registers an instruction reads or writes (all operands, hidden included). */
+static bool uses_reg(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops, int r)
+{
+  ZydisRegister want = zreg64(r);
+  for (unsigned i = 0; i < in->operand_count; i++) {
+    const ZydisDecodedOperand *o = &ops[i];
+    if (o->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+        ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value) == want)
+      return true;
+    if (o->type == ZYDIS_OPERAND_TYPE_MEMORY &&
+        (ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, o->mem.base) == want ||
+         ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, o->mem.index) == want))
+      return true;
+  }
+  return false;
+}
+
+bool hp_emit_riprel(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedInstruction *in,
+                    const ZydisDecodedOperand *ops, uintptr_t guest_pc, bool force_far,
+                    bool *used_scratch)
+{
+  uintptr_t target = guest_pc + in->length + (uint64_t)in->raw.disp.value;
+  uintptr_t next = hp_emit_here(e) + in->length;
+  *used_scratch = false;
+  if (!force_far && hp_rel32_fits(next, target)) {
+    size_t at = e->pos;
+    hp_emit_bytes(e, bytes, in->length);
+    if (e->overflow)
+      return true;
+    int32_t d = (int32_t)(int64_t)(target - next);
+    memcpy(e->rw + at + in->raw.disp.offset, &d, 4);
+    return true;
+  }
+  /* Far: through a scratch register the instruction does not use. */
+  int scratch = -1;
+  static const int order[] = {HP_R11, HP_R10, HP_R9, HP_R8, HP_RSI, HP_RDI, HP_RDX, HP_RBX};
+  for (size_t i = 0; i < sizeof order / sizeof order[0] && scratch < 0; i++)
+    if (!uses_reg(in, ops, order[i]))
+      scratch = order[i];
+  if (scratch < 0)
+    return false;
+  ZydisEncoderRequest req;
+  if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(in, ops, in->operand_count_visible, &req)))
+    return false;
+  bool found = false;
+  for (unsigned i = 0; i < req.operand_count; i++) {
+    if (req.operands[i].type == ZYDIS_OPERAND_TYPE_MEMORY && req.operands[i].mem.base == ZYDIS_REGISTER_RIP) {
+      req.operands[i].mem.base = zreg64(scratch);
+      req.operands[i].mem.displacement = 0;
+      found = true;
+    }
+  }
+  if (!found)
+    return false;
+  if (in->mnemonic == ZYDIS_MNEMONIC_LEA) {
+    /* lea reg, [rip+d] is just the constant. */
+    ZydisRegister dst = ops[0].reg.value;
+    if (ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, dst) == 64) {
+      for (int r = 0; r < 16; r++)
+        if (zreg64(r) == dst) {
+          mov_imm64(e, r, target);
+          return true;
+        }
+    }
+  }
+  store_gs(e, scratch, T_OFF(spill_scratch));
+  mov_imm64(e, scratch, target);
+  if (!encode(e, &req))
+    return false;
+  load_gs(e, scratch, T_OFF(spill_scratch));
+  *used_scratch = true;
+  return true;
+}
+
+/* Saves rax, rcx and the six status flags into spill slots (flags via
+ * lahf/seto: nothing is pushed on the guest stack). */
+static void save_flags_rax_rcx(struct hp_emit *e)
+{
+  store_gs(e, HP_RAX, T_OFF(spill_rax));
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  uint8_t b[] = {0x9f, 0x0f, 0x90, 0xc0}; /* lahf; seto al */
+  hp_emit_bytes(e, b, sizeof b);
+  store_gs(e, HP_RAX, T_OFF(spill_flags));
+}
+
+static void restore_flags(struct hp_emit *e)
+{
+  load_gs(e, HP_RAX, T_OFF(spill_flags));
+  uint8_t b[] = {0x04, 0x7f, 0x9e}; /* add al, 0x7f (OF = al); sahf */
+  hp_emit_bytes(e, b, sizeof b);
+}
+
+size_t hp_emit_code_check(struct hp_emit *e, uintptr_t guest_pc, const uint8_t *expected,
+                          size_t len)
+{
+  save_flags_rax_rcx(e);
+  mov_imm64(e, HP_RAX, guest_pc);
+  size_t fails[64];
+  size_t nf = 0;
+  size_t i = 0;
+  for (; i + 8 <= len && nf < 63; i += 8) {
+    uint64_t v;
+    memcpy(&v, expected + i, 8);
+    mov_imm64(e, HP_RCX, v);
+    uint8_t b[] = {0x48, 0x3b, 0x88}; /* cmp rcx, [rax+disp32] */
+    hp_emit_bytes(e, b, sizeof b);
+    u32(e, (uint32_t)i);
+    u8(e, 0x0f);
+    u8(e, 0x85); /* jne rel32 */
+    fails[nf++] = e->pos;
+    u32(e, 0);
+  }
+  for (; i < len; i++) {
+    uint8_t b[] = {0x80, 0xb8}; /* cmp byte [rax+disp32], imm8 */
+    hp_emit_bytes(e, b, sizeof b);
+    u32(e, (uint32_t)i);
+    u8(e, expected[i]);
+    u8(e, 0x0f);
+    u8(e, 0x85);
+    if (nf < 64)
+      fails[nf++] = e->pos;
+    u32(e, 0);
+  }
+  restore_flags(e);
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  uint8_t skip[] = {0xeb, 0}; /* jmp over the failure path */
+  hp_emit_bytes(e, skip, sizeof skip);
+  size_t skip_at = e->pos - 1;
+  size_t fail_at = e->pos;
+  restore_flags(e);
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  size_t jmp_at = hp_emit_jmp_rel32(e, hp_emit_here(e));
+  if (e->overflow)
+    return jmp_at;
+  e->rw[skip_at] = (uint8_t)(e->pos - (skip_at + 1));
+  for (size_t k = 0; k < nf; k++) {
+    int32_t d = (int32_t)(fail_at - (fails[k] + 4));
+    memcpy(e->rw + fails[k], &d, 4);
+  }
+  return jmp_at;
+}
+
+void hp_emit_ibl_routine(struct hp_emit *e, uintptr_t miss_rec, bool count)
+{
+  /* Entry: rcx = guest target, guest rcx in spill_rcx. */
+  store_gs(e, HP_RAX, T_OFF(spill_rax));
+  uint8_t fl[] = {0x9f, 0x0f, 0x90, 0xc0}; /* lahf; seto al */
+  hp_emit_bytes(e, fl, sizeof fl);
+  store_gs(e, HP_RAX, T_OFF(spill_flags));
+  if (count) {
+    uint8_t inc[] = {0x65, 0x48, 0x83, 0x04, 0x25}; /* add qword gs:[d32], 1 */
+    hp_emit_bytes(e, inc, sizeof inc);
+    u32(e, (uint32_t)T_OFF(ibl_lookups));
+    u8(e, 1);
+  }
+  store_gs(e, HP_RCX, T_OFF(ibl_target));
+  uint8_t mv[] = {0x48, 0x89, 0xc8}; /* mov rax, rcx */
+  hp_emit_bytes(e, mv, sizeof mv);
+  uint8_t andm[] = {0x65, 0x48, 0x23, 0x04, 0x25}; /* and rax, gs:[mask] */
+  hp_emit_bytes(e, andm, sizeof andm);
+  u32(e, (uint32_t)T_OFF(ibl_mask));
+  uint8_t shl[] = {0x48, 0xc1, 0xe0, 0x04}; /* shl rax, 4 */
+  hp_emit_bytes(e, shl, sizeof shl);
+  uint8_t addt[] = {0x65, 0x48, 0x03, 0x04, 0x25}; /* add rax, gs:[table] */
+  hp_emit_bytes(e, addt, sizeof addt);
+  u32(e, (uint32_t)T_OFF(ibl_table));
+  size_t loop = e->pos;
+  uint8_t cmp[] = {0x48, 0x3b, 0x08, 0x74, 0}; /* cmp rcx, [rax]; je hit */
+  hp_emit_bytes(e, cmp, sizeof cmp);
+  size_t je_hit = e->pos - 1;
+  uint8_t cmpz[] = {0x48, 0x83, 0x38, 0x00, 0x74, 0}; /* cmp qword [rax], 0; je miss */
+  hp_emit_bytes(e, cmpz, sizeof cmpz);
+  size_t je_miss = e->pos - 1;
+  uint8_t next[] = {0x48, 0x83, 0xc0, 0x10, 0xeb, 0}; /* add rax, 16; jmp loop */
+  hp_emit_bytes(e, next, sizeof next);
+  if (!e->overflow)
+    e->rw[e->pos - 1] = (uint8_t)(int8_t)(loop - e->pos);
+  /* hit */
+  if (!e->overflow)
+    e->rw[je_hit] = (uint8_t)(e->pos - (je_hit + 1));
+  uint8_t ld[] = {0x48, 0x8b, 0x40, 0x08}; /* mov rax, [rax+8] */
+  hp_emit_bytes(e, ld, sizeof ld);
+  store_gs(e, HP_RAX, T_OFF(ibl_jump));
+  restore_flags(e);
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  jmp_gs(e, T_OFF(ibl_jump));
+  /* miss: guest state back, then leave with the miss record */
+  if (!e->overflow)
+    e->rw[je_miss] = (uint8_t)(e->pos - (je_miss + 1));
+  restore_flags(e);
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  hp_emit_exit_stub(e, miss_rec);
+}
