@@ -241,12 +241,19 @@ fetch_source() {
   log "source $pkg: apt-get source --download-only"
   rm -rf "$dl" "$dest.tmp" "$dest"
   mkdir -p "$dl"
-  (cd "$dl" && apt-get "${apt_opts[@]}" source --download-only "$pkg") >"$logs/fetch-$pkg.log" 2>&1 \
-    || fail_log "$logs/fetch-$pkg.log" "apt-get source $pkg failed"
+  if ! (cd "$dl" && apt-get "${apt_opts[@]}" source --download-only "$pkg") >"$logs/fetch-$pkg.log" 2>&1; then
+    # The private lists may be stale (the archive moved on): refresh, retry.
+    log "source $pkg: download failed; refreshing the private lists and retrying"
+    rm -f "$apt_dir/.updated"
+    apt_ready=0
+    setup_apt
+    (cd "$dl" && apt-get "${apt_opts[@]}" source --download-only "$pkg") >"$logs/fetch-$pkg.log" 2>&1 \
+      || fail_log "$logs/fetch-$pkg.log" "apt-get source $pkg failed"
+  fi
   dsc=$(find "$dl" -maxdepth 1 -name '*.dsc' | head -n 1)
   [ -n "$dsc" ] || fail_log "$logs/fetch-$pkg.log" "no .dsc downloaded for $pkg"
   log "source $pkg: dpkg-source -x $(basename "$dsc")"
-  dpkg-source -x "$dsc" "$dest.tmp" >>"$logs/fetch-$pkg.log" 2>&1 \
+  dpkg-source --no-copy -x "$dsc" "$dest.tmp" >>"$logs/fetch-$pkg.log" 2>&1 \
     || fail_log "$logs/fetch-$pkg.log" "dpkg-source -x $dsc failed"
   basename "$dsc" .dsc >"$dest.tmp/.hotpath-extracted"
   mv "$dest.tmp" "$dest"
@@ -256,12 +263,13 @@ fetch_source() {
 # --- building ------------------------------------------------------------------
 cc_version=$("$CC" --version | head -n 1)
 
-# build_cmd OUT LOGNAME CMD... : run CMD (which writes OUT) unless OUT exists
-# and was built by the same command with the same compiler.
+# build_cmd OUT LOGNAME SOURCE-ID CMD... : run CMD (which writes OUT) unless
+# OUT exists and was built from the same SOURCE-ID by the same command with
+# the same compiler.
 build_cmd() {
   local out=$1 name=$2 key t0
-  shift 2
-  key="$cc_version :: $*"
+  key="$cc_version :: $3 :: ${*:4}"
+  shift 3
   if [ -x "$out" ] && [ -f "$out.cmd" ] && [ "$(cat "$out.cmd")" = "$key" ]; then
     log "build $name: cached"
     return
@@ -287,7 +295,7 @@ build_lua() { # LEVEL
     printf '#define DEB_HOST_MULTIARCH "%s"\n' "$("$CC" -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)" \
       >"$inc/lua5.4-deb-multiarch.h"
   fi
-  build_cmd "$cache/build/lua/O$o/lua" "lua-O$o" \
+  build_cmd "$cache/build/lua/O$o/lua" "lua-O$o" "$(cat "$cache/src/lua5.4/.hotpath-extracted")" \
     "$CC" "-O$o" -g -std=gnu99 -DLUA_USE_LINUX -I"$inc" -I"$src" "${files[@]}" \
     -o "$cache/build/lua/O$o/lua" -lm -ldl
 }
@@ -297,7 +305,7 @@ build_bzip2() { # LEVEL
   for f in bzip2.c blocksort.c huffman.c crctable.c randtable.c compress.c decompress.c bzlib.c; do
     files+=("$src/$f")
   done
-  build_cmd "$cache/build/bzip2/O$o/bzip2" "bzip2-O$o" \
+  build_cmd "$cache/build/bzip2/O$o/bzip2" "bzip2-O$o" "$(cat "$cache/src/bzip2/.hotpath-extracted")" \
     "$CC" "-O$o" -g -D_FILE_OFFSET_BITS=64 -I"$src" "${files[@]}" \
     -o "$cache/build/bzip2/O$o/bzip2"
 }
@@ -337,7 +345,7 @@ prepare_sqlite_amalgamation() {
 
 build_sqlite3() { # LEVEL
   local o=$1
-  build_cmd "$cache/build/sqlite3/O$o/sqlite3" "sqlite3-O$o" \
+  build_cmd "$cache/build/sqlite3/O$o/sqlite3" "sqlite3-O$o" "$(cat "$cache/src/sqlite3/.hotpath-extracted")" \
     "$CC" "-O$o" -g -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -I"$sqlite_amalg" \
     "$sqlite_amalg/sqlite3.c" "$sqlite_amalg/shell.c" -o "$cache/build/sqlite3/O$o/sqlite3" -lm
 }
@@ -372,7 +380,8 @@ data_bytes=$((20 * 1024 * 1024))
 data="$cache/data/text-20M.txt"
 if want_pkg bzip2; then
   gen="$cache/build/gendata/gendata"
-  build_cmd "$gen" gendata "$CC" -O2 -Wall -o "$gen" "$rw/gendata.c"
+  build_cmd "$gen" gendata "$(sha256sum "$rw/gendata.c" | cut -d' ' -f1)" \
+    "$CC" -O2 -Wall -o "$gen" "$rw/gendata.c"
   gen_key="$(sha256sum "$rw/gendata.c" | cut -d' ' -f1) $data_bytes"
   if [ -f "$data" ] && [ -f "$data.key" ] && [ "$(cat "$data.key")" = "$gen_key" ]; then
     log "data: cached $data"

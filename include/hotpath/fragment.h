@@ -15,6 +15,7 @@ enum hp_exit_kind {
   HP_EXIT_NO_EXEC,     /* instruction runs into non-executable memory at target: SIGSEGV */
   HP_EXIT_STALE,       /* the guest rewrote this fragment's code */
   HP_EXIT_UNSUPPORTED_INSN, /* an instruction hotpath cannot translate at target */
+  HP_EXIT_FAULT,       /* a guest instruction faulted; target = its guest pc */
 };
 
 struct hp_fragment;
@@ -47,6 +48,8 @@ struct hp_fragment *hp_fragment_lookup(uint64_t guest_pc);
 void hp_fragment_insert(struct hp_fragment *f);
 /* Removes f from the table and the lookup, and unlinks every exit into it. */
 void hp_fragment_remove(struct hp_fragment *f);
+/* Aims every linked exit of f back at its stub (so f leaves the cache). */
+void hp_fragment_unlink_outgoing(struct hp_fragment *f);
 /* Removes every fragment with guest code in [lo, hi). */
 void hp_fragments_flush_range(uint64_t lo, uint64_t hi);
 /* The fragment whose code holds cache address rx (for faults), or NULL. */

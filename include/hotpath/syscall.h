@@ -10,8 +10,9 @@ struct hp_thread;
 
 void hp_syscall_init(const struct hp_launch *launch);
 /* Handles the syscall in t's guest registers; sets rax, and rcx/r11 as the
- * instruction does (rcx = next_pc). */
-void hp_syscall(struct hp_thread *t, uint64_t next_pc);
+ * instruction does (rcx = next_pc). Returns the guest pc to go on at
+ * (next_pc, or the interrupted pc after rt_sigreturn). */
+uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc);
 /* Writes stats (once, in the process hotpath started) before the guest exits. */
 void hp_at_guest_exit(void);
 

@@ -16,7 +16,7 @@
 #define HP_T_SELF 176
 #define HP_T_XMASK 184
 #define HP_T_USE_FSGSBASE 192
-#define HP_T_XSAVE 4096
+#define HP_T_XSAVE 16384
 
 #ifndef __ASSEMBLER__
 #include <stdbool.h>
@@ -57,6 +57,14 @@ struct hp_thread {
   uint64_t host_stack_lo, host_stack_size;
   struct hp_thread *prev_thread;
   uint64_t xsave_size;
+  uint64_t cur_guest_pc;    /* what the dispatcher works on, for error messages */
+  /* Signals (signal.c). */
+  uint64_t sig_pending;     /* bit sig-1: arrived, not yet delivered to the guest */
+  uint64_t sig_info[65][16]; /* siginfo of each pending signal (128 bytes) */
+  volatile int in_dispatcher; /* 1 while hotpath's C code runs for this thread */
+  void *enter_frag;         /* fragment about to be entered */
+  uint64_t guest_ss_sp, guest_ss_size; /* guest's sigaltstack (emulated) */
+  int guest_ss_flags;
   int tid;
   /* xsave needs 64-byte alignment; a page keeps the offset fixed for context.S. */
   uint8_t xsave[] __attribute__((aligned(HP_T_XSAVE)));

@@ -15,11 +15,11 @@
 #include "hotpath/log.h"
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
+#include "hotpath/signal.h"
 #include "hotpath/stats.h"
 #include "hotpath/syscall.h"
 #include "hotpath/thread.h"
 
-static __thread uint64_t current_guest_pc; /* for error messages */
 
 void hp_describe_pc(uint64_t pc, char *buf, size_t len)
 {
@@ -34,8 +34,10 @@ void hp_describe_pc(uint64_t pc, char *buf, size_t len)
 void hp_describe_guest_location(char *buf, size_t len)
 {
   char where[160];
-  hp_describe_pc(current_guest_pc, where, sizeof where);
-  struct hp_fragment *f = hp_fragment_lookup(current_guest_pc);
+  struct hp_thread *t = hp_thread_current();
+  uint64_t pc = t ? t->cur_guest_pc : 0;
+  hp_describe_pc(pc, where, sizeof where);
+  struct hp_fragment *f = hp_fragment_lookup(pc);
   snprintf(buf, len, "%s, fragment %p", where, f ? (void *)f->code : NULL);
 }
 
@@ -65,17 +67,20 @@ static noreturn void unsupported(uint64_t pc)
 
 void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
 {
-  struct hp_exit *prev = NULL;
+  t->in_dispatcher = 1;
+  struct hp_exit *prev = NULL, *last = NULL;
   bool ibl_insert = false;
   for (;;) {
-    current_guest_pc = pc;
+    t->cur_guest_pc = pc;
     struct hp_fragment *f = hp_fragment_lookup(pc);
     if (!f) {
       f = hp_build_block(pc);
       if (!f) {
         char where[160];
         hp_describe_pc(pc, where, sizeof where);
-        HP_INFO("jump to non-executable memory at %s: SIGSEGV", where);
+        HP_INFO("jump to non-executable memory at %s: SIGSEGV (pid %d, last exit kind %d from fragment at guest 0x%lx)",
+                where, getpid(), last ? last->kind : -1,
+                last && last->from ? (unsigned long)last->from->guest_pc : 0ul);
         hp_die_by_signal(SIGSEGV);
       }
     }
@@ -86,9 +91,18 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     prev = NULL;
     ibl_insert = false;
     t->enter_pc = f->code;
+    t->enter_frag = f;
+    __atomic_store_n(&t->in_dispatcher, 0, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&t->sig_pending, __ATOMIC_SEQ_CST)) {
+      t->in_dispatcher = 1;
+      pc = hp_signal_deliver(t, pc);
+      continue;
+    }
     hp_enter_cache(t);
+    t->in_dispatcher = 1;
     hp_stats.dispatcher_entries++;
     struct hp_exit *x = (struct hp_exit *)t->exit_rec;
+    last = x;
     switch (x->kind) {
     case HP_EXIT_BRANCH:
       pc = x->target;
@@ -101,9 +115,12 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       break;
     case HP_EXIT_SYSCALL:
       pc = x->target;
-      current_guest_pc = pc;
+      t->cur_guest_pc = pc;
       hp_stats.syscalls++;
-      hp_syscall(t, pc);
+      pc = hp_syscall(t, pc);
+      break;
+    case HP_EXIT_FAULT:
+      pc = x->target; /* the pending signal is delivered before going on */
       break;
     case HP_EXIT_STALE:
       hp_stats.stale_fragments++;
@@ -130,6 +147,7 @@ void hp_run(struct hp_launch *L)
   hp_syscall_init(L);
   struct hp_thread *t = hp_thread_new();
   hp_thread_attach(t);
+  hp_signal_init_thread(t);
   t->exit_routine = (uint64_t)(uintptr_t)hp_cache_exit;
   hp_ibl_init();
   hp_ibl_attach(t);

@@ -82,6 +82,22 @@ static void unlink_exit(struct hp_exit *x)
   x->linked = NULL;
 }
 
+void hp_fragment_unlink_outgoing(struct hp_fragment *f)
+{
+  for (unsigned i = 0; i < f->nexits; i++) {
+    struct hp_exit *x = &f->exits[i];
+    struct hp_fragment *to = x->linked;
+    if (!to)
+      continue;
+    for (struct hp_exit **pp = &to->incoming; *pp; pp = &(*pp)->next_in)
+      if (*pp == x) {
+        *pp = x->next_in;
+        break;
+      }
+    unlink_exit(x);
+  }
+}
+
 void hp_fragment_remove(struct hp_fragment *f)
 {
   if (f->removed)

@@ -21,6 +21,7 @@
 #include "hotpath/log.h"
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
+#include "hotpath/signal.h"
 #include "hotpath/stats.h"
 #include "hotpath/thread.h"
 
@@ -33,13 +34,6 @@ static pid_t initial_pid;
 static bool stats_written;
 static char *guest_cmdline;
 static size_t guest_cmdline_len;
-
-/* The kernel's struct sigaction. */
-struct ksigaction {
-  uint64_t handler, flags, restorer, mask;
-};
-static struct ksigaction guest_sig[65];
-static bool guest_sig_known[65];
 
 static long raw6(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
@@ -158,64 +152,6 @@ static long open_proc_copy(enum proc_file which, uint64_t flags, bool *handled)
   return fd;
 }
 
-static void write_all(const char *s)
-{
-  raw6(SYS_write, 2, (long)s, (long)strlen(s), 0, 0, 0);
-}
-
-/* Handler for signals the guest wants to catch: delivery to guest handlers
- * does not exist yet. It may run with the guest's FS, so raw syscalls only. */
-static void undeliverable(int sig)
-{
-  char msg[160] = "hotpath: the program caught signal ";
-  size_t n = strlen(msg);
-  if (sig >= 10)
-    msg[n++] = (char)('0' + sig / 10);
-  msg[n++] = (char)('0' + sig % 10);
-  msg[n] = '\0';
-  strcat(msg, ", but delivering signals to the program is not supported yet\n");
-  write_all(msg);
-  struct ksigaction dfl = {0};
-  raw6(SYS_rt_sigaction, sig, (long)&dfl, 0, 8, 0, 0);
-  uint64_t set = 1ull << (sig - 1);
-  raw6(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&set, 0, 8, 0, 0);
-  raw6(SYS_tgkill, raw6(SYS_getpid, 0, 0, 0, 0, 0, 0), raw6(SYS_gettid, 0, 0, 0, 0, 0, 0), sig, 0, 0, 0);
-  raw6(SYS_exit_group, HP_STATUS_UNSUPPORTED, 0, 0, 0, 0, 0);
-}
-
-static long emulate_sigaction(int sig, const struct ksigaction *act, struct ksigaction *oact,
-                              long setsize)
-{
-  if (sig < 1 || sig > 64 || setsize != 8 || sig == SIGKILL || sig == SIGSTOP)
-    return raw6(SYS_rt_sigaction, sig, (long)act, (long)oact, setsize, 0, 0);
-  if (!guest_sig_known[sig]) {
-    long r = raw6(SYS_rt_sigaction, sig, 0, (long)&guest_sig[sig], 8, 0, 0);
-    if (r < 0)
-      return r;
-    guest_sig_known[sig] = true;
-  }
-  struct ksigaction old = guest_sig[sig];
-  if (act) {
-    struct ksigaction a = *act;
-    long r;
-    if (a.handler == (uint64_t)(uintptr_t)SIG_DFL || a.handler == (uint64_t)(uintptr_t)SIG_IGN) {
-      r = raw6(SYS_rt_sigaction, sig, (long)&a, 0, 8, 0, 0);
-    } else {
-      struct sigaction h = {0};
-      h.sa_handler = undeliverable;
-      sigemptyset(&h.sa_mask);
-      h.sa_flags = SA_NODEFER | (int)(a.flags & SA_RESTART);
-      r = sigaction(sig, &h, NULL) == 0 ? 0 : -errno;
-    }
-    if (r < 0)
-      return r;
-    guest_sig[sig] = a;
-  }
-  if (oact)
-    *oact = old;
-  return 0;
-}
-
 /* A vfork child (or clone(CLONE_VM|CLONE_VFORK)) runs under hotpath on its
  * own thread block and host stack while the parent waits. */
 static void vfork_child_start(void *arg)
@@ -261,8 +197,28 @@ static long do_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64
   /* fork-like: the child goes on in this same dispatcher. Its guest stack
    * and TLS are set by hand; the kernel must not switch ours. */
   fflush(NULL);
+  /* The child must copy the code cache (a shared memfd) before the parent
+   * patches or extends it again: the parent waits for its word. */
+  int sync[2];
+  if (pipe2(sync, O_CLOEXEC) != 0)
+    return -EAGAIN;
   long r = raw6(SYS_clone, (long)(flags & ~(uint64_t)CLONE_SETTLS), 0, (long)ptid, (long)ctid, 0, 0);
+  if (r > 0) {
+    char c;
+    close(sync[1]);
+    while (read(sync[0], &c, 1) < 0 && errno == EINTR)
+      ;
+    close(sync[0]);
+  } else if (r < 0) {
+    close(sync[0]);
+    close(sync[1]);
+  }
   if (r == 0) {
+    hp_cache_unshare();
+    close(sync[0]);
+    close(sync[1]); /* the parent's read returns: copy done */
+    t->sig_pending = 0; /* pending signals are not inherited */
+    hp_ibl_attach(t);
     if (stack)
       t->gpr[HP_RSP] = stack;
     if (flags & CLONE_SETTLS)
@@ -279,7 +235,7 @@ static void code_mapping_changed(uint64_t addr, uint64_t len)
     hp_fragments_flush_range(addr, addr + len);
 }
 
-void hp_syscall(struct hp_thread *t, uint64_t next_pc)
+uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
 {
   uint64_t *g = t->gpr;
   long nr = (long)g[HP_RAX];
@@ -340,10 +296,18 @@ void hp_syscall(struct hp_thread *t, uint64_t next_pc)
     raw6(SYS_exit_group, (long)a1, 0, 0, 0, 0, 0);
     __builtin_unreachable();
   case SYS_rt_sigaction:
-    r = emulate_sigaction((int)a1, (const struct ksigaction *)a2, (struct ksigaction *)a3, (long)a4);
+    r = hp_signal_sigaction((int)a1, (const void *)a2, (void *)a3, (long)a4);
     break;
+  case SYS_sigaltstack:
+    r = hp_signal_sigaltstack(t, (const void *)a1, (void *)a2);
+    break;
+  case SYS_rt_sigreturn:
+    return hp_signal_sigreturn(t);
   case SYS_clone:
     r = do_clone(t, a1, a2, a3, a4, a5, next_pc);
+    break;
+  case SYS_fork:
+    r = do_clone(t, SIGCHLD, 0, 0, 0, 0, next_pc);
     break;
   case SYS_clone3:
     r = -ENOSYS; /* glibc falls back to clone */
@@ -375,4 +339,5 @@ void hp_syscall(struct hp_thread *t, uint64_t next_pc)
   g[HP_RAX] = (uint64_t)r;
   g[HP_RCX] = next_pc;
   g[HP_R11] = t->rflags;
+  return next_pc;
 }

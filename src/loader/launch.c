@@ -24,7 +24,7 @@
 #define AT_MINSIGSTKSZ 51
 #endif
 
-#define BRK_RESERVE (1ul << 30)
+#define BRK_RESERVE (512ul << 20)
 #define MAX_SCRIPT_DEPTH 4
 
 static bool fail(struct hp_error *err, int code, const char *fmt, ...)

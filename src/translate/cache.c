@@ -14,10 +14,17 @@
 #endif
 
 #define UNIT_SIZE (32ul << 20)
-#define REACH (1ul << 30)          /* a unit serves guest pcs within 1 GiB */
+/* A unit serves guest pcs within 1.75 GiB of both its ends: rip-relative
+ * targets in the same module (well under 256 MiB away) stay in rel32 reach;
+ * the rare one that does not is rewritten through a scratch register. */
+#define REACH (7ul << 28)
 #define FAR (6ul << 30)            /* --debug-far-cache places units this far */
 
 static struct hp_cache_unit *units;
+/* 1-GiB areas of guest code for which no unit could be placed in reach:
+ * they share whatever unit has room instead of getting a new one each time. */
+static uintptr_t no_near[32];
+static unsigned nno_near;
 static int cache_fd = -1;
 static off_t cache_file_size;
 
@@ -34,7 +41,7 @@ static bool in_reach(uintptr_t rx, uintptr_t pc)
 static void *place_rx(uintptr_t pc, off_t off)
 {
   if (pc) {
-    for (int k = 1; k < 64; k++) {
+    for (int k = 1; k < 56; k++) {
       for (int sign = -1; sign <= 1; sign += 2) {
         uintptr_t step = (uintptr_t)k * (32ul << 20);
         uintptr_t base = hp_opt.debug_far_cache ? FAR + step : step;
@@ -53,7 +60,11 @@ static void *place_rx(uintptr_t pc, off_t off)
     }
   }
   void *p = mmap(NULL, UNIT_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED, cache_fd, off);
-  return p == MAP_FAILED ? NULL : p;
+  if (p == MAP_FAILED)
+    return NULL;
+  if (pc && !in_reach((uintptr_t)p, pc) && nno_near < sizeof no_near / sizeof no_near[0])
+    no_near[nno_near++] = pc >> 30;
+  return p;
 }
 
 static struct hp_cache_unit *new_unit(uintptr_t pc)
@@ -76,6 +87,7 @@ static struct hp_cache_unit *new_unit(uintptr_t pc)
   u->rx = (uintptr_t)rx;
   u->size = UNIT_SIZE;
   u->used = 0;
+  u->file_offset = (long)off;
   u->next = units;
   units = u;
   HP_INFO("cache unit %p (rw %p) for guest pc 0x%lx", rx, (void *)rw, (unsigned long)pc);
@@ -84,8 +96,11 @@ static struct hp_cache_unit *new_unit(uintptr_t pc)
 
 struct hp_cache_unit *hp_cache_unit_for(uintptr_t pc, size_t need)
 {
+  bool any = !pc;
+  for (unsigned i = 0; i < nno_near && !any; i++)
+    any = no_near[i] == pc >> 30;
   for (struct hp_cache_unit *u = units; u; u = u->next)
-    if (u->size - u->used >= need && (!pc || in_reach(u->rx, pc)))
+    if (u->size - u->used >= need && (any || in_reach(u->rx, pc)))
       return u;
   return new_unit(pc);
 }
@@ -122,4 +137,21 @@ void *hp_arena_alloc(size_t size)
   void *p = cur;
   cur += size;
   return p;
+}
+
+void hp_cache_unshare(void)
+{
+  if (cache_fd < 0)
+    return;
+  int fd = memfd_create("hotpath-code-cache", MFD_CLOEXEC);
+  if (fd < 0 || ftruncate(fd, cache_file_size) != 0)
+    hp_fatal(HP_STATUS_UNSUPPORTED, "cannot copy the code cache after fork: %s", strerror(errno));
+  for (struct hp_cache_unit *u = units; u; u = u->next) {
+    if (pwrite(fd, u->rw, u->used, u->file_offset) != (ssize_t)u->used ||
+        mmap(u->rw, u->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, u->file_offset) == MAP_FAILED ||
+        mmap((void *)u->rx, u->size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, u->file_offset) == MAP_FAILED)
+      hp_fatal(HP_STATUS_UNSUPPORTED, "cannot copy the code cache after fork: %s", strerror(errno));
+  }
+  close(cache_fd);
+  cache_fd = fd;
 }

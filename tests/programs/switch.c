@@ -132,10 +132,10 @@ int main(void)
     int vals[] = {1, 100, 1000, 10000, 77777, -5, 123456789, 2, 3, 101};
     for (unsigned i = 0; i < sizeof vals / sizeof vals[0]; i++)
         printf("sparse(%d) = %d\n", vals[i], sparse(vals[i]));
-    int f = 0;
+    unsigned f = 0;
     for (int i = 0; i < 64; i++)
-        f = f * 3 + fallthrough(i);
-    printf("fallthrough sig %d\n", f);
+        f = f * 3 + (unsigned)fallthrough(i);
+    printf("fallthrough sig %u\n", f);
     const char *text = "Hello World, 2024 is a year; It has 366 days!\tOK?\n";
     int cls[6] = {0};
     for (const char *p = text; *p; p++)

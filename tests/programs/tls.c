@@ -57,10 +57,10 @@ int main(void)
     uint32_t h = 0;
     for (size_t i = 0; i < sizeof tls_big; i++)
         h = h * 31 + tls_big[i];
-    s = 0;
+    uint64_t u = 0;
     for (int i = 0; i < 64; i++)
-        s = s * 3 + tls_array[i];
-    printf("after loop: array=%ld big=%08x\n", s, h);
+        u = u * 3 + (uint64_t)(int64_t)tls_array[i];
+    printf("after loop: array=%016llx big=%08x\n", (unsigned long long)u, h);
 
     int *p = counter_addr();
     printf("address of tls var stable: %d is tls: %d\n", p == &tls_counter, p == counter_addr());

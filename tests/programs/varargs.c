@@ -43,7 +43,7 @@ static double sum_mixed(const char *fmt, ...)
 static int mini_vfmt(char *out, size_t cap, const char *fmt, va_list ap)
 {
     size_t n = 0;
-#define PUT(ch) do { if (n + 1 < cap) out[n] = (ch); n++; } while (0)
+#define PUT(ch) do { char ch_ = (ch); if (n + 1 < cap) out[n] = ch_; n++; } while (0)
     for (const char *p = fmt; *p; p++) {
         if (*p != '%') { PUT(*p); continue; }
         p++;

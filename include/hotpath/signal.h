@@ -1,0 +1,24 @@
+/* Signals: hotpath keeps the guest's dispositions and alternate stack,
+ * catches what the guest catches, and delivers to the guest's handlers at
+ * fragment boundaries with a kernel-shaped frame of guest values only. */
+#ifndef HOTPATH_SIGNAL_H
+#define HOTPATH_SIGNAL_H
+#include <stdbool.h>
+#include <stdint.h>
+
+struct hp_thread;
+
+/* Installs hotpath's handlers for synchronous faults (to tell guest faults
+ * from hotpath bugs) and its alternate signal stack for this thread. */
+void hp_signal_init_thread(struct hp_thread *t);
+long hp_signal_sigaction(int sig, const void *act, void *oact, long setsize);
+long hp_signal_sigaltstack(struct hp_thread *t, const void *ss, void *old);
+/* If a signal is pending, builds the guest's frame and points the guest at
+ * its handler; returns the pc to continue at. */
+uint64_t hp_signal_deliver(struct hp_thread *t, uint64_t pc);
+/* rt_sigreturn: restores the interrupted guest state; returns its pc. */
+uint64_t hp_signal_sigreturn(struct hp_thread *t);
+/* The exit record a synchronous fault in the cache leaves through. */
+struct hp_exit *hp_signal_fault_exit(void);
+
+#endif

@@ -1,0 +1,394 @@
+/* Signal handling under translation.
+ *
+ * hotpath installs its own handler for every signal the guest catches. An
+ * asynchronous signal is recorded in the thread block; if the thread is in
+ * the cache, the fragment it runs is unlinked and the indirect branch lookup
+ * pointed at an empty table, so the thread reaches the dispatcher at the next
+ * fragment boundary, where the guest's frame is built. A synchronous fault in
+ * the cache is turned into an exit of the cache with the faulting guest pc. */
+#include "hotpath/signal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "hotpath/cache.h"
+#include "hotpath/dispatch.h"
+#include "hotpath/fragment.h"
+#include "hotpath/log.h"
+#include "hotpath/options.h"
+#include "hotpath/thread.h"
+
+#define HOST_ALTSTACK (64ul << 10)
+
+/* The kernel's structures (x86-64). */
+struct ksigaction {
+  uint64_t handler, flags, restorer, mask;
+};
+struct k_sigcontext {
+  uint64_t r8, r9, r10, r11, r12, r13, r14, r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+  uint16_t cs, gs, fs, ss;
+  uint64_t err, trapno, oldmask, cr2, fpstate, reserved[8];
+};
+struct k_stack {
+  uint64_t sp;
+  int32_t flags, pad;
+  uint64_t size;
+};
+struct k_ucontext {
+  uint64_t flags, link;
+  struct k_stack stack;
+  struct k_sigcontext mc;
+  uint64_t sigmask;
+};
+struct k_rt_sigframe {
+  uint64_t pretcode;
+  struct k_ucontext uc;
+  uint8_t info[128];
+};
+_Static_assert(sizeof(struct k_sigcontext) == 256, "sigcontext");
+
+#define UC_FP_XSTATE 0x1
+#ifndef FP_XSTATE_MAGIC1
+#define FP_XSTATE_MAGIC1 0x46505853u
+#define FP_XSTATE_MAGIC2 0x46505845u
+#endif
+#define SS_AUTODISARM_FLAG (1u << 31)
+
+/* Guest register order in sigcontext / glibc's gregs. */
+static const int mc_order[16] = {HP_R8, HP_R9, HP_R10, HP_R11, HP_R12, HP_R13, HP_R14, HP_R15,
+                                 HP_RDI, HP_RSI, HP_RBP, HP_RBX, HP_RDX, HP_RAX, HP_RCX, HP_RSP};
+
+static struct ksigaction guest_sig[65];
+static bool guest_sig_known[65];
+static struct hp_exit fault_exit = {.kind = HP_EXIT_FAULT};
+static const struct hp_ibl_entry empty_ibl[2];
+
+struct hp_exit *hp_signal_fault_exit(void) { return &fault_exit; }
+
+static bool is_sync(int sig)
+{
+  return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP;
+}
+
+static bool guest_catches(int sig)
+{
+  uint64_t h = guest_sig[sig].handler;
+  return guest_sig_known[sig] && h != (uint64_t)(uintptr_t)SIG_DFL && h != (uint64_t)(uintptr_t)SIG_IGN;
+}
+
+static long raw(long nr, long a1, long a2, long a3, long a4)
+{
+  long ret;
+  register long r10 __asm__("r10") = a4;
+  __asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+
+static void put_str(char *buf, size_t *n, const char *s)
+{
+  while (*s && *n < 255)
+    buf[(*n)++] = *s++;
+}
+
+static void put_hex(char *buf, size_t *n, uint64_t v)
+{
+  put_str(buf, n, "0x");
+  char tmp[17];
+  int k = 0;
+  do {
+    tmp[k++] = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v);
+  while (k && *n < 255)
+    buf[(*n)++] = tmp[--k];
+}
+
+/* A fault in hotpath's own code: say where the guest was, then abort. */
+static void internal_fault(int sig, uint64_t host_pc, struct hp_thread *t)
+{
+  char buf[256];
+  size_t n = 0;
+  put_str(buf, &n, "hotpath: internal error: signal ");
+  put_hex(buf, &n, (uint64_t)sig);
+  put_str(buf, &n, " at host pc ");
+  put_hex(buf, &n, host_pc);
+  put_str(buf, &n, " while handling guest pc ");
+  put_hex(buf, &n, t ? t->cur_guest_pc : 0);
+  put_str(buf, &n, "\n");
+  raw(SYS_write, 2, (long)buf, (long)n, 0);
+  if (t) {
+    char where[200];
+    hp_describe_guest_location(where, sizeof where);
+    raw(SYS_write, 2, (long)"hotpath: ", 9, 0);
+    raw(SYS_write, 2, (long)where, (long)strlen(where), 0);
+    raw(SYS_write, 2, (long)"\n", 1, 0);
+  }
+  struct ksigaction dfl = {0};
+  raw(SYS_rt_sigaction, SIGABRT, (long)&dfl, 0, 8);
+  raw(SYS_tgkill, raw(SYS_getpid, 0, 0, 0, 0), raw(SYS_gettid, 0, 0, 0, 0), SIGABRT, 0);
+}
+
+/* Runs on hotpath's alternate stack, possibly with the guest's FS: no libc
+ * call that touches TLS. */
+static void on_signal(int sig, siginfo_t *si, void *ucv)
+{
+  ucontext_t *uc = ucv;
+  struct hp_thread *t = hp_thread_current();
+  uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+  bool in_cache = hp_cache_contains(pc);
+  bool sync = is_sync(sig) && si->si_code > 0;
+  if (sync && !in_cache) {
+    internal_fault(sig, pc, t);
+    return;
+  }
+  if (sync && !guest_catches(sig)) {
+    if (hp_opt.log_level >= HP_LOG_INFO) {
+      struct hp_fragment *f = hp_fragment_by_cache_pc(pc);
+      char buf[256];
+      size_t n = 0;
+      put_str(buf, &n, "hotpath[info]: guest fault, signal ");
+      put_hex(buf, &n, (uint64_t)sig);
+      put_str(buf, &n, " at guest pc ");
+      put_hex(buf, &n, f ? hp_fragment_guest_pc_at(f, pc) : 0);
+      put_str(buf, &n, " (cache pc ");
+      put_hex(buf, &n, pc);
+      put_str(buf, &n, ", address ");
+      put_hex(buf, &n, (uint64_t)(uintptr_t)si->si_addr);
+      put_str(buf, &n, ")\n");
+      raw(SYS_write, 2, (long)buf, (long)n, 0);
+    }
+    /* Die of it as natively: the instruction faults again with no handler. */
+    struct ksigaction dfl = {0};
+    raw(SYS_rt_sigaction, sig, (long)&dfl, 0, 8);
+    return;
+  }
+  memcpy(t->sig_info[sig], si, 128);
+  t->sig_pending |= 1ull << (sig - 1);
+  if (sync) {
+    /* Leave the cache right here: hp_cache_exit saves the guest registers
+     * (as the kernel restores them) with this exit record in rax. */
+    struct hp_fragment *f = hp_fragment_by_cache_pc(pc);
+    fault_exit.target = f ? hp_fragment_guest_pc_at(f, pc) : 0;
+    fault_exit.from = f;
+    t->gpr[HP_RAX] = (uint64_t)uc->uc_mcontext.gregs[REG_RAX];
+    uc->uc_mcontext.gregs[REG_RAX] = (greg_t)(uintptr_t)&fault_exit;
+    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)hp_cache_exit;
+    return;
+  }
+  /* Asynchronous: make the thread come out soon. */
+  if (in_cache || !t->in_dispatcher) {
+    struct hp_fragment *f = in_cache ? hp_fragment_by_cache_pc(pc) : t->enter_frag;
+    if (f)
+      hp_fragment_unlink_outgoing(f);
+    t->ibl_table = (uint64_t)(uintptr_t)empty_ibl;
+    t->ibl_mask = 0;
+  }
+}
+
+static void install_host(int sig, uint64_t guest_flags)
+{
+  struct sigaction h;
+  memset(&h, 0, sizeof h);
+  h.sa_sigaction = on_signal;
+  sigfillset(&h.sa_mask);
+  h.sa_flags = SA_SIGINFO | SA_ONSTACK | (int)(guest_flags & SA_RESTART);
+  sigaction(sig, &h, NULL);
+}
+
+void hp_signal_init_thread(struct hp_thread *t)
+{
+  void *st = mmap(NULL, HOST_ALTSTACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  stack_t ss = {.ss_sp = st, .ss_size = HOST_ALTSTACK, .ss_flags = 0};
+  sigaltstack(&ss, NULL);
+  (void)t;
+  static const int sync_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
+  for (size_t i = 0; i < sizeof sync_sigs / sizeof sync_sigs[0]; i++) {
+    int s = sync_sigs[i];
+    if (!guest_sig_known[s]) {
+      raw(SYS_rt_sigaction, s, 0, (long)&guest_sig[s], 8);
+      guest_sig_known[s] = true;
+    }
+    /* Inherited "ignore" stays with the kernel. */
+    if (guest_sig[s].handler != (uint64_t)(uintptr_t)SIG_IGN)
+      install_host(s, 0);
+  }
+}
+
+long hp_signal_sigaction(int sig, const void *actv, void *oactv, long setsize)
+{
+  const struct ksigaction *act = actv;
+  struct ksigaction *oact = oactv;
+  if (sig < 1 || sig > 64 || setsize != 8 || sig == SIGKILL || sig == SIGSTOP)
+    return raw(SYS_rt_sigaction, sig, (long)act, (long)oact, setsize);
+  if (!guest_sig_known[sig]) {
+    long r = raw(SYS_rt_sigaction, sig, 0, (long)&guest_sig[sig], 8);
+    if (r < 0)
+      return r;
+    guest_sig_known[sig] = true;
+  }
+  struct ksigaction old = guest_sig[sig];
+  if (act) {
+    struct ksigaction a = *act;
+    bool dfl = a.handler == (uint64_t)(uintptr_t)SIG_DFL, ign = a.handler == (uint64_t)(uintptr_t)SIG_IGN;
+    if (is_sync(sig) && !ign) {
+      install_host(sig, a.flags); /* hotpath watches faults either way */
+    } else if (dfl || ign) {
+      long r = raw(SYS_rt_sigaction, sig, (long)&a, 0, 8);
+      if (r < 0)
+        return r;
+    } else {
+      install_host(sig, a.flags);
+    }
+    guest_sig[sig] = a;
+  }
+  if (oact)
+    *oact = old;
+  return 0;
+}
+
+static bool on_guest_altstack(struct hp_thread *t, uint64_t sp)
+{
+  return t->guest_ss_size && sp > t->guest_ss_sp && sp <= t->guest_ss_sp + t->guest_ss_size;
+}
+
+long hp_signal_sigaltstack(struct hp_thread *t, const void *ssv, void *oldv)
+{
+  const struct k_stack *ss = ssv;
+  struct k_stack *old = oldv;
+  bool on = on_guest_altstack(t, t->gpr[HP_RSP]);
+  if (old) {
+    old->sp = t->guest_ss_sp;
+    old->size = t->guest_ss_size;
+    old->flags = t->guest_ss_size ? (on ? SS_ONSTACK : 0) : SS_DISABLE;
+  }
+  if (ss) {
+    if (on)
+      return -EPERM;
+    if (ss->flags & SS_DISABLE) {
+      t->guest_ss_sp = t->guest_ss_size = 0;
+    } else {
+      if (ss->flags & ~(int32_t)SS_AUTODISARM_FLAG)
+        return -EINVAL;
+      if (ss->size < 2048)
+        return -ENOMEM;
+      t->guest_ss_sp = ss->sp;
+      t->guest_ss_size = ss->size;
+    }
+  }
+  return 0;
+}
+
+static bool default_ignores(int sig)
+{
+  return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
+}
+
+uint64_t hp_signal_deliver(struct hp_thread *t, uint64_t pc)
+{
+  /* The lookup may have been pointed at the empty table: restore it. */
+  hp_ibl_attach(t);
+  while (t->sig_pending) {
+    int sig = __builtin_ctzll(t->sig_pending) + 1;
+    /* Synchronous faults first: they belong to the instruction at pc. */
+    for (int s = 1; s <= 64; s++)
+      if ((t->sig_pending & (1ull << (s - 1))) && is_sync(s) && ((int *)t->sig_info[s])[2] > 0) {
+        sig = s;
+        break;
+      }
+    t->sig_pending &= ~(1ull << (sig - 1));
+    struct ksigaction act = guest_sig[sig];
+    if (act.handler == (uint64_t)(uintptr_t)SIG_IGN)
+      continue;
+    if (act.handler == (uint64_t)(uintptr_t)SIG_DFL) {
+      if (default_ignores(sig))
+        continue;
+      hp_die_by_signal(sig);
+    }
+    uint64_t old_mask = 0;
+    raw(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&old_mask, 8);
+    uint64_t sp = t->gpr[HP_RSP];
+    bool alt = (act.flags & SA_ONSTACK) && t->guest_ss_size && !on_guest_altstack(t, sp);
+    if (alt)
+      sp = t->guest_ss_sp + t->guest_ss_size;
+    else
+      sp -= 128; /* red zone */
+    sp -= t->xsave_size + 4; /* + FP_XSTATE_MAGIC2 */
+    sp &= ~(uint64_t)63;
+    uint64_t fp = sp;
+    sp -= sizeof(struct k_rt_sigframe);
+    sp = (sp & ~(uint64_t)15) - 8;
+    struct k_rt_sigframe *fr = (struct k_rt_sigframe *)sp;
+    uint8_t *fpb = (uint8_t *)fp;
+    memcpy(fpb, t->xsave, t->xsave_size);
+    /* sw_reserved bytes of the fxsave area mark an xstate frame. */
+    uint32_t sw[4] = {FP_XSTATE_MAGIC1, (uint32_t)t->xsave_size + 4, (uint32_t)t->xsave_mask,
+                      (uint32_t)t->xsave_size};
+    memcpy(fpb + 464, sw, sizeof sw);
+    uint32_t m2 = FP_XSTATE_MAGIC2;
+    memcpy(fpb + t->xsave_size, &m2, 4);
+    memset(fr, 0, sizeof *fr);
+    fr->pretcode = act.restorer;
+    fr->uc.flags = UC_FP_XSTATE;
+    fr->uc.stack.sp = t->guest_ss_sp;
+    fr->uc.stack.size = t->guest_ss_size;
+    fr->uc.stack.flags = t->guest_ss_size ? (on_guest_altstack(t, t->gpr[HP_RSP]) ? SS_ONSTACK : 0) : SS_DISABLE;
+    uint64_t *mc = &fr->uc.mc.r8;
+    for (int i = 0; i < 16; i++)
+      mc[i] = t->gpr[mc_order[i]];
+    fr->uc.mc.rip = pc;
+    fr->uc.mc.eflags = t->rflags;
+    fr->uc.mc.cs = 0x33;
+    fr->uc.mc.ss = 0x2b;
+    fr->uc.mc.fpstate = fp;
+    fr->uc.mc.oldmask = old_mask;
+    fr->uc.sigmask = old_mask;
+    memcpy(fr->info, t->sig_info[sig], 128);
+    if (is_sync(sig) && sig == SIGSEGV)
+      fr->uc.mc.cr2 = *(uint64_t *)((uint8_t *)t->sig_info[sig] + 16);
+    uint64_t new_mask = old_mask | act.mask;
+    if (!(act.flags & SA_NODEFER))
+      new_mask |= 1ull << (sig - 1);
+    raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&new_mask, 0, 8);
+    if (act.flags & SA_RESETHAND) {
+      struct ksigaction dfl = {0};
+      hp_signal_sigaction(sig, &dfl, NULL, 8);
+    }
+    t->gpr[HP_RDI] = (uint64_t)sig;
+    t->gpr[HP_RSI] = (uint64_t)(uintptr_t)fr->info;
+    t->gpr[HP_RDX] = (uint64_t)(uintptr_t)&fr->uc;
+    t->gpr[HP_RAX] = 0;
+    t->gpr[HP_RSP] = sp;
+    t->rflags &= ~(uint64_t)(0x400 | 0x100); /* DF and TF clear in the handler */
+    if (hp_log_level() >= HP_LOG_INFO) {
+      char where[160];
+      hp_describe_pc(pc, where, sizeof where);
+      hp_log(HP_LOG_INFO, "signal %d delivered to guest handler 0x%lx, interrupted at %s", sig,
+             (unsigned long)act.handler, where);
+    }
+    return act.handler;
+  }
+  return pc;
+}
+
+uint64_t hp_signal_sigreturn(struct hp_thread *t)
+{
+  struct k_rt_sigframe *fr = (struct k_rt_sigframe *)(t->gpr[HP_RSP] - 8);
+  const uint64_t *mc = &fr->uc.mc.r8;
+  for (int i = 0; i < 16; i++)
+    t->gpr[mc_order[i]] = mc[i];
+  /* Only the flags user code may change. */
+  const uint64_t user_flags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x40000 | 0x200000;
+  t->rflags = (t->rflags & ~user_flags) | (fr->uc.mc.eflags & user_flags);
+  if (fr->uc.mc.fpstate)
+    memcpy(t->xsave, (void *)fr->uc.mc.fpstate, t->xsave_size);
+  uint64_t mask = fr->uc.sigmask & ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+  raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8);
+  return fr->uc.mc.rip;
+}
