@@ -3,7 +3,7 @@
 # stderr and exit status.
 # usage: difftest.sh HOTPATH "HOTPATH-OPTIONS" [--stdin FILE] [--no-stderr] -- PROGRAM [ARGS...]
 set -u
-hp=$1; opts=$2; shift 2
+hp=$(realpath "$1"); opts=$2; shift 2
 stdin=/dev/null; cmp_stderr=1
 while [ $# -gt 0 ]; do
   case $1 in
@@ -14,6 +14,13 @@ while [ $# -gt 0 ]; do
   esac
 done
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# Paths given relative to the build directory stay valid after the cd.
+[ "$stdin" = /dev/null ] || stdin=$(realpath "$stdin")
+args=()
+for a in "$@"; do
+  if [[ "$a" == */* && -e "$a" && "$a" != /* ]]; then args+=("$(realpath "$a")"); else args+=("$a"); fi
+done
+set -- "${args[@]}"
 cd "$tmp"
 "$@" <"$stdin" >n.out 2>n.err; nst=$?
 # shellcheck disable=SC2086

@@ -26,6 +26,7 @@ struct hp_image {
   uintptr_t lo, hi;    /* runtime span of the PT_LOAD segments, page-rounded */
   uintptr_t bss_end;   /* end of the highest segment's memory (brk starts here) */
   bool is_dyn;         /* ET_DYN */
+  bool is_interp;      /* loaded as the ELF interpreter (placed by mmap) */
   bool exec_stack;     /* PT_GNU_STACK has PF_X, or is missing */
   char interp[PATH_MAX]; /* PT_INTERP path, "" if none */
 };
@@ -47,8 +48,8 @@ bool hp_segment_layout(uintptr_t bias, uint64_t vaddr, uint64_t offset, uint64_t
  * The file is already open. Returns false and fills err on rejection. */
 bool hp_elf_check(int fd, const char *path, struct hp_error *err);
 
-/* Maps an ELF file. Validates it first. */
-bool hp_image_load(const char *path, struct hp_image *img, struct hp_error *err);
+/* Maps an ELF file (the program, or its interpreter). Validates it first. */
+bool hp_image_load(const char *path, bool is_interp, struct hp_image *img, struct hp_error *err);
 
 /* Everything the guest needs to start. */
 struct hp_launch {

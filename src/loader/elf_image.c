@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -160,7 +161,18 @@ static bool map_segments(int fd, const char *path, const Elf64_Ehdr *eh, const E
   if (eh->e_type == ET_DYN) {
     /* Reserve the whole span once, aligned to the largest p_align. */
     size_t slack = align > HP_PAGE ? align : 0;
-    char *r = mmap(NULL, span + slack, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *r = MAP_FAILED;
+    if (!img->is_interp) {
+      /* Like the kernel's ELF_ET_DYN_BASE: programs far below the shared
+       * libraries, so the program break after them has room to grow. */
+      uint64_t rnd = 0;
+      if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+        rnd = 0;
+      uintptr_t hint = 0x500000000000ul + ((rnd % (1ul << 18)) << 12);
+      r = mmap((void *)hint, span + slack, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    }
+    if (r == MAP_FAILED)
+      r = mmap(NULL, span + slack, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (r == MAP_FAILED)
       return fail(err, HP_STATUS_CANNOT_EXEC, path, "cannot reserve %zu bytes: %s", span, strerror(errno));
     uintptr_t base = ((uintptr_t)r + align - 1) & ~(align - 1);
@@ -212,9 +224,10 @@ static bool map_segments(int fd, const char *path, const Elf64_Ehdr *eh, const E
   return true;
 }
 
-bool hp_image_load(const char *path, struct hp_image *img, struct hp_error *err)
+bool hp_image_load(const char *path, bool is_interp, struct hp_image *img, struct hp_error *err)
 {
   memset(img, 0, sizeof *img);
+  img->is_interp = is_interp;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return fail(err, errno == ENOENT || errno == ENOTDIR ? HP_STATUS_NOT_FOUND : HP_STATUS_CANNOT_EXEC,

@@ -240,14 +240,14 @@ bool hp_launch_prepare(int argc, char **argv, char **envp, struct hp_launch *L,
     snprintf(path, sizeof path, "%s", interp);
   }
 
-  if (!hp_image_load(path, &L->prog, err))
+  if (!hp_image_load(path, false, &L->prog, err))
     return false;
   if (!realpath(path, L->exe_path))
     snprintf(L->exe_path, sizeof L->exe_path, "%s", path);
   if (L->prog.interp[0]) {
     L->has_interp = true;
     struct hp_error ierr = {0};
-    if (!hp_image_load(L->prog.interp, &L->interp, &ierr)) {
+    if (!hp_image_load(L->prog.interp, true, &L->interp, &ierr)) {
       if (ierr.code == HP_STATUS_NOT_FOUND)
         return fail(err, HP_STATUS_NOT_FOUND, "%s: interpreter %s: No such file or directory", path,
                     L->prog.interp);

@@ -1,0 +1,56 @@
+#!/bin/bash
+# The command line as a user meets it: options, exit codes, error messages.
+set -u
+hp=$(realpath "$1")
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fails=0
+# expect CODE PATTERN -- command...: exit status CODE and stderr matching PATTERN
+expect() {
+  local code=$1 pat=$2; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local st=$?
+  if [ "$st" -ne "$code" ] || { [ -n "$pat" ] && ! grep -qE -- "$pat" "$tmp/err" "$tmp/out"; }; then
+    echo "FAIL: $* -> exit $st (want $code), output:"; cat "$tmp/err" "$tmp/out" | head -5
+    fails=$((fails + 1))
+  else
+    echo "ok: $* -> $st"
+  fi
+}
+printf 'hello\n' > "$tmp/text"; chmod +x "$tmp/text"
+cp /bin/true "$tmp/noexec"; chmod 644 "$tmp/noexec"
+head -c 40 /bin/true > "$tmp/trunc"; chmod +x "$tmp/trunc"
+printf '#!/nonexistent/interp\n' > "$tmp/badscript"; chmod +x "$tmp/badscript"
+printf '#!/bin/sh\necho "script $1"\nexit 4\n' > "$tmp/script.sh"; chmod +x "$tmp/script.sh"
+
+expect 2 'usage: hotpath' -- "$hp"
+expect 2 'unknown option' -- "$hp" --no-such-option /bin/true
+expect 2 'only level 0' -- "$hp" --opt=7 /bin/true
+expect 2 'not a number' -- "$hp" --opt=x /bin/true
+expect 0 'usage: hotpath' -- "$hp" --help
+expect 0 '^hotpath [0-9]' -- "$hp" --version
+expect 127 'hotpath: .*No such file' -- "$hp" "$tmp/missing"
+expect 127 'hotpath: no-such-cmd-xyz: command not found' -- "$hp" no-such-cmd-xyz
+expect 127 'bad interpreter' -- "$hp" "$tmp/badscript"
+expect 126 'Is a directory' -- "$hp" "$tmp"
+expect 126 'Permission denied' -- "$hp" "$tmp/noexec"
+expect 126 'not an ELF' -- "$hp" "$tmp/text"
+expect 126 'truncated' -- "$hp" "$tmp/trunc"
+expect 4 'script hi' -- "$hp" "$tmp/script.sh" hi
+expect 0 'blocks built' -- "$hp" --stats /bin/true
+expect 0 '' -- env HOTPATH_OPTIONS=--native "$hp" /bin/true
+expect 2 'HOTPATH_OPTIONS' -- env HOTPATH_OPTIONS=--bogus "$hp" /bin/true
+expect 0 '' -- "$hp" --stats --log="$tmp/log" /bin/true
+if ! grep -q 'blocks built' "$tmp/log"; then echo "FAIL: --log file has no stats"; fails=$((fails + 1)); fi
+# argv[0] is passed as typed; PATH search finds the program
+out=$(cd /bin && PATH=/bin "$hp" sh -c 'echo $0')
+[ "$out" = sh ] || { echo "FAIL: argv[0] '$out'"; fails=$((fails + 1)); }
+# LD_* variables reach the guest, not hotpath
+out=$(LD_HOTPATH_TEST=1 "$hp" /usr/bin/env | grep LD_HOTPATH_TEST)
+[ "$out" = LD_HOTPATH_TEST=1 ] || { echo "FAIL: LD_ variable '$out'"; fails=$((fails + 1)); }
+# /proc/self/exe is the guest's
+out=$("$hp" /usr/bin/readlink /proc/self/exe)
+[ "$out" = /usr/bin/readlink ] || { echo "FAIL: /proc/self/exe -> '$out'"; fails=$((fails + 1)); }
+out=$("$hp" /bin/cat /proc/self/cmdline | tr '\0' ' ')
+[ "$out" = "/bin/cat /proc/self/cmdline " ] || { echo "FAIL: cmdline '$out'"; fails=$((fails + 1)); }
+echo "$fails failures"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,227 @@
+/* Unit tests for the emitter: what it writes, decoded back with Zydis. */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <Zydis/Zydis.h>
+
+#include "hotpath/emit.h"
+
+static uint8_t buf[4096] __attribute__((aligned(64)));
+
+struct decoded {
+  ZydisDecodedInstruction in;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  char text[96];
+};
+
+/* Decodes the instruction at offset *pos of the emitted code at rx. */
+static void decode_at(const struct hp_emit *e, size_t *pos, struct decoded *d)
+{
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, e->rw + *pos, e->pos - *pos, &d->in, d->ops)));
+  ZydisFormatter f;
+  ZydisFormatterInit(&f, ZYDIS_FORMATTER_STYLE_INTEL);
+  ZydisFormatterFormatInstruction(&f, &d->in, d->ops, d->in.operand_count_visible, d->text,
+                                  sizeof d->text, e->rx + *pos, NULL);
+  *pos += d->in.length;
+}
+
+static struct hp_emit fresh(uintptr_t rx)
+{
+  memset(buf, 0xcc, sizeof buf);
+  return (struct hp_emit){.rw = buf, .rx = rx, .cap = sizeof buf};
+}
+
+START_TEST(push_imm64_no_flags_no_push)
+{
+  struct hp_emit e = fresh(0x10000);
+  hp_emit_push_imm64(&e, 0x123456789abcdef0ull);
+  size_t pos = 0;
+  struct decoded d;
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "lea rsp, [rsp-0x08]");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov dword ptr [rsp], 0x9ABCDEF0");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov dword ptr [rsp+0x04], 0x12345678");
+  ck_assert_uint_eq(pos, e.pos);
+}
+END_TEST
+
+START_TEST(patchable_branches_aligned)
+{
+  for (uintptr_t start = 0x10000; start < 0x10004; start++) {
+    struct hp_emit e = fresh(start);
+    size_t f1 = hp_emit_jmp_rel32(&e, start + 100);
+    size_t f2 = hp_emit_jcc_rel32(&e, 0x4, start + 200);
+    ck_assert_uint_eq((start + f1) % 4, 0);
+    ck_assert_uint_eq((start + f2) % 4, 0);
+    /* The branches go where asked. */
+    size_t pos = 0;
+    struct decoded d;
+    uint64_t target = 0;
+    do {
+      decode_at(&e, &pos, &d);
+    } while (d.in.mnemonic == ZYDIS_MNEMONIC_NOP);
+    ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_JMP);
+    ZydisCalcAbsoluteAddress(&d.in, &d.ops[0], start + pos - d.in.length, &target);
+    ck_assert_uint_eq(target, start + 100);
+    do {
+      decode_at(&e, &pos, &d);
+    } while (d.in.mnemonic == ZYDIS_MNEMONIC_NOP);
+    ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_JZ);
+    ZydisCalcAbsoluteAddress(&d.in, &d.ops[0], start + pos - d.in.length, &target);
+    ck_assert_uint_eq(target, start + 200);
+    /* Re-aim with one aligned store. */
+    hp_patch_rel32(e.rw + f1, start + f1, start + 0x1000);
+    ck_assert_int_eq(*(int32_t *)(e.rw + f1), (int32_t)(0x1000 - (f1 + 4)));
+  }
+}
+END_TEST
+
+START_TEST(exit_stub_size)
+{
+  struct hp_emit e = fresh(0x20000);
+  hp_emit_exit_stub(&e, 0x1122334455667788ull);
+  ck_assert_uint_eq(e.pos, HP_EXIT_STUB_SIZE);
+  size_t pos = 0;
+  struct decoded d;
+  decode_at(&e, &pos, &d);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_MOV);
+  ck_assert_int_eq(d.ops[0].mem.segment, ZYDIS_REGISTER_GS);
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov rax, 0x1122334455667788");
+  decode_at(&e, &pos, &d);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_JMP);
+  ck_assert_int_eq(d.ops[0].mem.segment, ZYDIS_REGISTER_GS);
+}
+END_TEST
+
+START_TEST(riprel_near_keeps_target)
+{
+  /* mov eax, [rip+0x100] at guest 0x401000 (7 bytes: 8b 05 imm32) */
+  static const uint8_t insn[] = {0x8b, 0x05, 0x00, 0x01, 0x00, 0x00};
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ZydisDecodedInstruction in;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, insn, sizeof insn, &in, ops)));
+  struct hp_emit e = fresh(0x40000000);
+  bool scratch;
+  ck_assert(hp_emit_riprel(&e, insn, &in, ops, 0x401000, false, &scratch));
+  ck_assert(!scratch);
+  ck_assert_uint_eq(e.pos, in.length);
+  size_t pos = 0;
+  struct decoded d;
+  decode_at(&e, &pos, &d);
+  uint64_t abs;
+  ZydisCalcAbsoluteAddress(&d.in, &d.ops[1], 0x40000000, &abs);
+  ck_assert_uint_eq(abs, 0x401000 + 6 + 0x100);
+}
+END_TEST
+
+START_TEST(riprel_far_through_scratch)
+{
+  /* add [rip+0x20], r11d: r11 is used, so the scratch must be another register */
+  static const uint8_t insn[] = {0x44, 0x01, 0x1d, 0x20, 0x00, 0x00, 0x00};
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ZydisDecodedInstruction in;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, insn, sizeof insn, &in, ops)));
+  struct hp_emit e = fresh(0x7f0000000000ull);
+  bool scratch;
+  ck_assert(hp_emit_riprel(&e, insn, &in, ops, 0x401000, false, &scratch));
+  ck_assert(scratch);
+  size_t pos = 0;
+  struct decoded d;
+  decode_at(&e, &pos, &d); /* save scratch */
+  ck_assert_int_eq(d.ops[0].mem.segment, ZYDIS_REGISTER_GS);
+  ck_assert_int_eq(d.ops[1].reg.value, ZYDIS_REGISTER_R10);
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov r10, 0x401027");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "add [r10], r11d");
+  decode_at(&e, &pos, &d); /* restore */
+  ck_assert_int_eq(d.ops[0].reg.value, ZYDIS_REGISTER_R10);
+  ck_assert_int_eq(d.ops[1].mem.segment, ZYDIS_REGISTER_GS);
+  ck_assert_uint_eq(pos, e.pos);
+}
+END_TEST
+
+START_TEST(indirect_call_reads_operand_before_push)
+{
+  /* call qword ptr [rsp+8] */
+  static const uint8_t insn[] = {0xff, 0x54, 0x24, 0x08};
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ZydisDecodedInstruction in;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, insn, sizeof insn, &in, ops)));
+  struct hp_emit e = fresh(0x10000);
+  ck_assert(hp_emit_indirect_branch(&e, &in, &ops[0], 0x401004, true));
+  size_t pos = 0;
+  struct decoded d;
+  decode_at(&e, &pos, &d); /* save rcx */
+  ck_assert_int_eq(d.ops[1].reg.value, ZYDIS_REGISTER_RCX);
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov rcx, [rsp+0x08]");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "lea rsp, [rsp-0x08]");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov dword ptr [rsp], 0x401004");
+  decode_at(&e, &pos, &d);
+  decode_at(&e, &pos, &d);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_JMP);
+  ck_assert_int_eq(d.ops[0].mem.segment, ZYDIS_REGISTER_GS);
+}
+END_TEST
+
+START_TEST(code_check_and_ibl_decode)
+{
+  /* Generated routines must decode cleanly end to end. */
+  struct hp_emit e = fresh(0x30000);
+  static const uint8_t code[13] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+  size_t jmp = hp_emit_code_check(&e, 0x500000, code, sizeof code);
+  ck_assert(!e.overflow);
+  ck_assert_uint_eq((0x30000 + jmp) % 4, 0);
+  size_t pos = 0;
+  struct decoded d;
+  int cmps = 0;
+  while (pos < e.pos) {
+    decode_at(&e, &pos, &d);
+    cmps += d.in.mnemonic == ZYDIS_MNEMONIC_CMP;
+  }
+  ck_assert_int_eq(cmps, 1 + 5); /* one 8-byte compare, five byte compares */
+  e = fresh(0x30000);
+  hp_emit_ibl_routine(&e, 0xdeadbeef, true);
+  pos = 0;
+  bool saw_sahf = false;
+  while (pos < e.pos) {
+    decode_at(&e, &pos, &d);
+    saw_sahf |= d.in.mnemonic == ZYDIS_MNEMONIC_SAHF;
+  }
+  ck_assert(saw_sahf);
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("emit");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, push_imm64_no_flags_no_push);
+  tcase_add_test(tc, patchable_branches_aligned);
+  tcase_add_test(tc, exit_stub_size);
+  tcase_add_test(tc, riprel_near_keeps_target);
+  tcase_add_test(tc, riprel_far_through_scratch);
+  tcase_add_test(tc, indirect_call_reads_operand_before_push);
+  tcase_add_test(tc, code_check_and_ibl_decode);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? 0 : 1;
+}
