@@ -21,44 +21,59 @@ usage: scripts/bench-realworld.sh [OPTIONS]
 Benchmark hotpath on real-world C programs built at -O0 and -O2 from Debian
 bookworm source packages: Lua 5.4 (CPU-bound script), bzip2 (compress and
 decompress 20 MiB of generated text) and the sqlite3 shell (fixed SQL
-workload).  Prints a Markdown table on stdout; progress goes to stderr.
+workload).  Prints the same Markdown table as scripts/bench.sh on stdout;
+progress goes to stderr.  Not part of CI.
+
+For every workload, 'hotpath compare --json' measures the -O0 build natively
+and under hotpath once per hotpath configuration (one per --opt level by
+default), and the -O2 build natively and under hotpath (last configuration
+only).
 
 Options:
-  --runs N          runs per side for 'hotpath compare' (default 5)
+  --runs N          measured runs per side and measurement (default 5)
   --hotpath PATH    hotpath binary (default: build/hotpath in the repository)
   --only LIST       comma-separated workloads: lua, bzip2 (= bzip2-compress
                     and bzip2-decompress), bzip2-compress, bzip2-decompress,
                     sqlite3 (default: all)
-  --json FILE       also write the results as JSON to FILE
+  --levels LIST     --opt levels to measure (default: \$OPT_LEVELS, else the
+                    levels 'hotpath --help' lists, else "0")
+  --config OPTS     measure with these hotpath options instead of --opt=L
+                    (repeatable), e.g. --config --native for the loader alone
+  --metric M        wall (default): median wall time; cpu: median user+sys
+                    time (steadier on a busy machine)
+  --json FILE       also write all results (and the raw compare output) to FILE
   --prepare-only    fetch, build and generate data, then stop (no hotpath
                     needed)
   -h, --help        show this help
 
 Environment:
-  OPT_LEVELS            hotpath --opt levels to measure (default "0"),
-                        e.g. OPT_LEVELS="0 1"
-  HOTPATH_BENCH_CACHE   cache directory for apt state, sources, builds and
-                        data (default \$HOME/.cache/hotpath-bench)
+  OPT_LEVELS            default for --levels, e.g. OPT_LEVELS="0 1"
+  HOTPATH_BENCH_CACHE   cache for apt state, sources, builds and data
+                        (default \$HOME/.cache/hotpath-bench)
+  HOTPATH_BENCH_MIRROR  Debian mirror URL (default: the one in /etc/apt)
   CC                    C compiler (default gcc)
 
-Columns: speed-up = native -O0 / hotpath -O0; gap closed =
-(native -O0 - hotpath -O0) / (native -O0 - native -O2); hotpath on -O2 =
-hotpath -O2 / native -O2.  Medians of each side; every ratio uses the
-native and hotpath timings of the same 'compare' run (with several --opt
-levels the native columns show the first level's run).  The last row holds
-geometric means (arithmetic mean for gap closed).  Exit status is 1 if any
-compare run failed or reported non-identical output.
+Columns (as in bench.sh): speed-up = native -O0 / hotpath -O0; gap closed =
+(native -O0 - hotpath -O0) / (native -O0 - native -O2), n/a when -O2 is less
+than 5 % faster; overhead -O2 = hotpath -O2 / native -O2.  Each ratio uses the
+native and hotpath timings of the same compare run.  The last row holds
+geometric means over the workloads that did not fail (gap closed from the
+geomean times).
 
 Sources are fetched with 'apt-get source' using a private sources.list and
 private lists/cache directories under the cache dir; the system's apt
 configuration and lists are never modified.  dpkg-dev is installed with
 apt-get if dpkg-source is missing.  Building the sqlite3 amalgamation needs
 tclsh and make; without them sqlite3 is skipped.
+
+Exit status: 0 ok, 1 some measurement failed (outputs differed, crash) or
+the setup failed, 2 usage.
 EOF
 }
 
 log() { printf '[bench-realworld] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+usage_error() { log "error: $* (see --help)"; exit 2; }
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -67,28 +82,28 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 runs=5
 hotpath="$repo/build/hotpath"
 only="all"
+levels=${OPT_LEVELS:-}
+configs=()
+metric=wall
 json_out=""
 prepare_only=0
+need() { [ "$1" -ge 2 ] || usage_error "$2 needs a value"; }
 while [ $# -gt 0 ]; do
   case $1 in
-    --runs) [ $# -ge 2 ] || die "--runs needs a value"; runs=$2; shift 2 ;;
-    --runs=*) runs=${1#*=}; shift ;;
-    --hotpath) [ $# -ge 2 ] || die "--hotpath needs a value"; hotpath=$2; shift 2 ;;
-    --hotpath=*) hotpath=${1#*=}; shift ;;
-    --only) [ $# -ge 2 ] || die "--only needs a value"; only=$2; shift 2 ;;
-    --only=*) only=${1#*=}; shift ;;
-    --json) [ $# -ge 2 ] || die "--json needs a value"; json_out=$2; shift 2 ;;
-    --json=*) json_out=${1#*=}; shift ;;
+    --runs) need $# "$1"; runs=$2; shift 2 ;;
+    --hotpath) need $# "$1"; hotpath=$2; shift 2 ;;
+    --only) need $# "$1"; only=$2; shift 2 ;;
+    --levels) need $# "$1"; levels=$2; shift 2 ;;
+    --config) need $# "$1"; configs+=("$2"); shift 2 ;;
+    --metric) need $# "$1"; metric=$2; shift 2 ;;
+    --json) need $# "$1"; json_out=$2; shift 2 ;;
     --prepare-only) prepare_only=1; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) usage >&2; die "unknown argument: $1" ;;
+    *) usage_error "unknown argument '$1'" ;;
   esac
 done
-case $runs in ''|*[!0-9]*|0) die "--runs must be a positive integer" ;; esac
-
-opt_levels=${OPT_LEVELS:-0}
-read -r -a opt_level_list <<<"$opt_levels"
-[ ${#opt_level_list[@]} -gt 0 ] || die "OPT_LEVELS is empty"
+case $runs in ''|*[!0-9]*|0) usage_error "--runs needs a positive number" ;; esac
+case $metric in wall|cpu) ;; *) usage_error "--metric is wall or cpu" ;; esac
 CC=${CC:-gcc}
 cache=${HOTPATH_BENCH_CACHE:-$HOME/.cache/hotpath-bench}
 
@@ -110,11 +125,11 @@ else
   for r in "${req[@]}"; do
     case $r in
       lua|bzip2|bzip2-compress|bzip2-decompress|sqlite3|sqlite) ;;
-      *) die "unknown workload '$r' (known: lua, bzip2, bzip2-compress, bzip2-decompress, sqlite3)" ;;
+      *) usage_error "unknown workload '$r' (known: lua, bzip2, bzip2-compress, bzip2-decompress, sqlite3)" ;;
     esac
   done
 fi
-[ ${#workloads[@]} -gt 0 ] || die "no workloads selected"
+[ ${#workloads[@]} -gt 0 ] || usage_error "no workloads selected"
 
 want_pkg() { # PKG -> is it needed by a selected workload?
   local w
@@ -125,8 +140,21 @@ want_pkg() { # PKG -> is it needed by a selected workload?
 }
 
 if [ $prepare_only = 0 ]; then
-  [ -x "$hotpath" ] || die "hotpath binary not found at $hotpath (build it, or pass --hotpath PATH)"
+  [ -x "$hotpath" ] || usage_error "no hotpath binary at $hotpath (build first, or use --hotpath)"
   hotpath=$(cd "$(dirname "$hotpath")" && pwd)/$(basename "$hotpath")
+  # Hotpath configurations: --config OPTS..., else one --opt=L per level;
+  # levels from --levels/$OPT_LEVELS, else from `hotpath --help`, else 0
+  # (the same rules as scripts/bench.sh).
+  if [ ${#configs[@]} -eq 0 ]; then
+    if [ -z "$levels" ]; then
+      optline=$("$hotpath" --help 2>&1 | grep -E -- '--opt' | head -n 1 || true)
+      levels=$(grep -oE -- '--opt=[0-9](\|[0-9])+' <<<"$optline" | head -n 1 | cut -d= -f2 | tr '|' ' ' || true)
+      [ -n "$levels" ] || levels=$(grep -oE '(^|[ ;,(])[0-9] =' <<<"$optline" | tr -dc '0-9 \n' | xargs || true)
+      [ -n "$levels" ] || levels=0
+    fi
+    for l in $levels; do configs+=("--opt=$l"); done
+  fi
+  [ ${#configs[@]} -gt 0 ] || usage_error "no hotpath configuration to measure"
 fi
 command -v "$CC" >/dev/null || die "compiler '$CC' not found"
 command -v python3 >/dev/null || die "python3 is needed for the report"
@@ -136,7 +164,7 @@ cache=$(cd "$cache" && pwd)
 logs="$cache/logs"
 mkdir -p "$logs" "$cache/src" "$cache/build" "$cache/data"
 log "cache directory: $cache"
-log "workloads: ${workloads[*]}; --opt levels: ${opt_level_list[*]}; runs: $runs"
+log "workloads: ${workloads[*]}; configurations: ${configs[*]:-(none)}; runs: $runs"
 
 # Print the tail of a log file and fail.
 fail_log() { # LOGFILE MESSAGE
@@ -444,63 +472,72 @@ if [ $prepare_only = 1 ]; then
 fi
 
 # --- measure --------------------------------------------------------------------
-manifest="$work/manifest.tsv"
-: >"$manifest"
-t_measure=$(now)
-for w in "${workloads[@]}"; do
-  for o in 0 2; do
-    workload_cmd "$w" "$o"
-    for lv in "${opt_level_list[@]}"; do
-      res="$work/$w.O$o.opt$lv.json"
-      err="$logs/compare-$w-O$o-opt$lv.log"
-      log "measure $w -O$o --opt=$lv ($runs runs per side)"
-      t0=$(now)
-      if (cd "$work" && "$hotpath" compare --json --runs "$runs" "--opt=$lv" -- "${cmd[@]}") \
-          </dev/null >"$res" 2>"$err"; then
-        st=0
-      else
-        st=$?
-      fi
-      summary=$(python3 - "$res" <<'EOF' 2>/dev/null || echo "no JSON result"
+# measure NAME CONFIG CMD...: one `hotpath compare`, JSON into $work/NAME.json
+failed=0
+measure() {
+  local name=$1 config=$2 t0 rc summary
+  shift 2
+  log "measure [$i/${#workloads[@]}] $name: $config ($runs runs per side)"
+  t0=$(now)
+  # shellcheck disable=SC2086  # CONFIG is a list of options
+  if (cd "$work" && "$hotpath" compare --json --runs "$runs" $config -- "$@") \
+      </dev/null >"$work/$name.json" 2>"$logs/compare-$name.log"; then
+    rc=0
+  else
+    rc=$?
+  fi
+  summary=$(python3 - "$work/$name.json" "$metric" <<'EOF' 2>/dev/null || echo "no JSON result"
 import json, sys
 text = open(sys.argv[1]).read()
 try:
     r = json.loads(text)
 except ValueError:
     r = json.loads([l for l in text.splitlines() if l.strip().startswith("{")][-1])
+key = "median_s" if sys.argv[2] == "wall" else "user_sys_median_s"
 print("native %.3f s, hotpath %.3f s, identical: %s" % (
-    r["native"]["median_s"], r["hotpath"]["median_s"], str(r.get("identical")).lower()))
+    r["native"][key], r["hotpath"][key], str(r.get("identical")).lower()))
 EOF
 )
-      if [ $st = 0 ]; then
-        log "  $summary ($(elapsed "$t0") s)"
-      else
-        log "  warning: hotpath compare exited with status $st: $summary (stderr: $err)"
-        tail -n 5 "$err" >&2 || true
-      fi
-      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "O$o" "$lv" "$st" "$res" "${cmd[*]}" >>"$manifest"
-    done
+  if [ $rc = 0 ]; then
+    log "  $summary ($(elapsed "$t0") s)"
+  else
+    failed=1
+    log "  hotpath compare exited with $rc: $summary (log: $logs/compare-$name.log)"
+    sed 's/^/    /' "$logs/compare-$name.log" | head -n 20 >&2 || true
+    [ -s "$work/$name.json" ] \
+      || printf '{"error": "hotpath compare exited with %s"}\n' "$rc" >"$work/$name.json"
+  fi
+}
+
+t_measure=$(now)
+i=0
+last=$((${#configs[@]} - 1))
+for w in "${workloads[@]}"; do
+  i=$((i + 1))
+  : >"$work/$w.cmd"
+  for o in 0 2; do
+    workload_cmd "$w" "$o"
+    printf 'O%s\t%s\n' "$o" "${cmd[*]}" >>"$work/$w.cmd"
   done
+  workload_cmd "$w" 0
+  for c in "${!configs[@]}"; do
+    measure "$w.O0.$c" "${configs[$c]}" "${cmd[@]}"
+  done
+  workload_cmd "$w" 2
+  measure "$w.O2" "${configs[$last]}" "${cmd[@]}"
 done
 log "measure: $(elapsed "$t_measure") s"
 
 # --- report ---------------------------------------------------------------------
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
-header="$work/header.json"
-python3 - "$header" "${cpu:-unknown CPU}" "$(nproc)" "$cc_version" "$hotpath" "$runs" "$(uname -sr)" <<'EOF'
-import json, sys
-out, cpu, cores, cc, hp, runs, kernel = sys.argv[1:]
-json.dump({"cpu": cpu, "cores": int(cores), "compiler": cc, "hotpath": hp,
-           "runs": int(runs), "kernel": kernel, "build_flags": "-g -O0 / -g -O2"},
-          open(out, "w"))
-EOF
-report_args=("$manifest" "$header" "${opt_level_list[*]}")
-[ -n "$json_out" ] && report_args+=("$json_out")
-if python3 "$rw/report.py" "${report_args[@]}"; then
-  status=0
+version=$("$hotpath" --version 2>/dev/null | head -n 1 || true)
+if python3 "$rw/report.py" "$work" "$runs" "${cpu:-unknown CPU}" "$(nproc)" "$cc_version" \
+    "$version" "$json_out" "$metric" "${workloads[*]}" "${configs[@]}"; then
+  py_rc=0
 else
-  status=$?
-  log "warning: some runs failed or produced different output (see the table)"
+  py_rc=$?
 fi
 [ -n "$json_out" ] && log "JSON written to $json_out"
-exit "$status"
+[ $py_rc = 0 ] || [ $py_rc = 1 ] || exit 1
+[ $py_rc = 0 ] || failed=1
+exit "$failed"

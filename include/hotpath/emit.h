@@ -64,6 +64,11 @@ bool hp_emit_riprel(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedI
 size_t hp_emit_code_check(struct hp_emit *e, uintptr_t guest_pc, const uint8_t *expected,
                           size_t len);
 
+/* The inline part of the lookup, emitted at every indirect branch: rcx =
+ * guest target, guest rcx in spill_rcx. Probes the thread's direct-mapped
+ * table without touching flags; on a miss goes to the shared routine. */
+void hp_emit_ibl_inline(struct hp_emit *e);
+
 /* The indirect branch lookup routine (one per process): entered with rcx =
  * guest target and the guest's rcx in spill_rcx; miss_rec is the exit
  * record used on a miss. */

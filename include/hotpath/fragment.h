@@ -68,8 +68,14 @@ void hp_ibl_remove(uint64_t guest);
 /* The exit record used by the lookup on a miss, and the routine's address. */
 struct hp_exit *hp_ibl_miss_exit(void);
 uintptr_t hp_ibl_routine(void);
-/* Publishes the table in a thread block. */
 struct hp_thread;
+/* The thread's inline direct-mapped table: fill one entry, or empty it all. */
+void hp_ibl_fast_insert(struct hp_thread *t, uint64_t guest, uintptr_t cache);
+void hp_ibl_fast_clear(struct hp_thread *t);
+/* Publishes the table in a thread block (also undoes hp_ibl_block). */
 void hp_ibl_attach(struct hp_thread *t);
+/* Makes every lookup of this thread miss (async-signal safe for its own
+ * thread): it then reaches the dispatcher at its next indirect branch. */
+void hp_ibl_block(struct hp_thread *t);
 
 #endif

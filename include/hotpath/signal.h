@@ -18,7 +18,5 @@ long hp_signal_sigaltstack(struct hp_thread *t, const void *ss, void *old);
 uint64_t hp_signal_deliver(struct hp_thread *t, uint64_t pc);
 /* rt_sigreturn: restores the interrupted guest state; returns its pc. */
 uint64_t hp_signal_sigreturn(struct hp_thread *t);
-/* The exit record a synchronous fault in the cache leaves through. */
-struct hp_exit *hp_signal_fault_exit(void);
 
 #endif

@@ -17,6 +17,12 @@
 #define HP_T_XMASK 184
 #define HP_T_USE_FSGSBASE 192
 #define HP_T_XSAVE 16384
+/* Per-thread direct-mapped indirect branch cache, after the xsave area:
+ * 2^16 entries of {-guest pc, cache address}, indexed by the guest pc's low
+ * 16 bits; the inline lookup at every indirect branch reads it. */
+#define HP_T_IBL_FAST 32768
+#define HP_IBL_FAST_BITS 16
+#define HP_T_SIZE (HP_T_IBL_FAST + (16 << HP_IBL_FAST_BITS))
 
 #ifndef __ASSEMBLER__
 #include <stdbool.h>
@@ -51,7 +57,7 @@ struct hp_thread {
   uint64_t ibl_target;    /* guest target of the indirect branch (kept for a miss) */
   uint64_t ibl_jump;      /* cache address the lookup jumps to on a hit */
   uint64_t ibl_lookups;   /* counted only with --stats */
-  uint64_t spill_rax, spill_rcx, spill_flags, spill_scratch;
+  uint64_t spill_rax, spill_rcx, spill_rdx, spill_flags, spill_scratch;
   uint64_t guest_gs;      /* what the guest set with ARCH_SET_GS (emulated only) */
   /* hotpath's side */
   uint64_t host_stack_lo, host_stack_size;
@@ -66,13 +72,35 @@ struct hp_thread {
   uint64_t guest_ss_sp, guest_ss_size; /* guest's sigaltstack (emulated) */
   int guest_ss_flags;
   int tid;
+  uint64_t clear_tid;       /* guest CLONE_CHILD_CLEARTID address of this thread */
+  bool is_clone;            /* a guest thread hotpath started (not the first) */
+  void *exit_jmp;           /* where the thread's dispatcher loop ends (jmp_buf) */
+  struct hp_thread *next_live; /* registry of live threads */
+  uint8_t fault_exit_space[64]; /* struct hp_exit for synchronous faults */
   /* xsave needs 64-byte alignment; a page keeps the offset fixed for context.S. */
   uint8_t xsave[] __attribute__((aligned(HP_T_XSAVE)));
 };
 
+static inline uint64_t *hp_thread_ibl_fast(struct hp_thread *t)
+{
+  return (uint64_t *)((uint8_t *)t + HP_T_IBL_FAST);
+}
+
 /* Allocates a thread block (page aligned, xsave area sized from CPUID) with
- * a fresh guest extended state and its own host stack. */
-struct hp_thread *hp_thread_new(void);
+ * a fresh guest extended state, optionally with its own host stack. It is
+ * registered as live until hp_thread_free. */
+struct hp_thread *hp_thread_new(bool host_stack);
+void hp_thread_free(struct hp_thread *t);
+/* Calls fn for every live thread block (under the lock). */
+void hp_thread_foreach(void (*fn)(struct hp_thread *, void *), void *arg);
+/* In a fork child: only the calling thread survives. */
+void hp_thread_forget_others(struct hp_thread *self);
+
+/* The one lock of the translator: building, linking, the tables, shared
+ * emulated state. Running in the cache takes none. A spinlock, so a signal
+ * handler may take it when its thread is not the holder. */
+void hp_lock(void);
+void hp_unlock(void);
 /* Points GS at t (the calling OS thread's GS base) and records host FS. */
 void hp_thread_attach(struct hp_thread *t);
 /* The calling thread's block (read from GS base). */

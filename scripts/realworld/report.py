@@ -1,37 +1,40 @@
 #!/usr/bin/env python3
 """Turn the `hotpath compare --json` results collected by bench-realworld.sh
-into a Markdown table (stdout) and, optionally, a JSON file.
+into the same Markdown table as scripts/bench.sh (stdout) and, optionally,
+a JSON file with the same layout as bench.sh's.
 
-usage: report.py MANIFEST HEADER-JSON OPT-LEVELS [JSON-OUT]
+usage: report.py DIR RUNS CPU CORES COMPILER VERSION JSON-OUT METRIC WORKLOADS CONFIG...
 
-MANIFEST is a tab-separated file, one line per compare run:
-    workload  build(O0|O2)  opt-level  exit-status  result-file  command
-where result-file holds the stdout of `hotpath compare --json`.
-HEADER-JSON describes the machine/compiler/run settings.
+DIR holds WORKLOAD.O0.I.json (one per hotpath configuration I, 0-based) and
+WORKLOAD.O2.json (the -O2 build under the last configuration), each the
+stdout of `hotpath compare --json`, and WORKLOAD.cmd (command lines).
+JSON-OUT may be "" (no JSON file).  WORKLOADS is space-separated.
 
-Definitions (per workload and per --opt level L; each compare run pairs its
-own native and hotpath timings, medians throughout):
+Definitions, as in bench.sh (medians; each compare run pairs its own native
+and hotpath timings):
     speed-up     = native -O0 / hotpath -O0
-    gap closed   = (native -O0 - hotpath -O0) / (native -O0 - native -O2)
-    -O2 overhead = hotpath -O2 / native -O2
-The summary row holds geometric means, except "gap closed", which is the
-arithmetic mean (it can be zero or negative).
-Exit status: 0 if every run succeeded with identical output, 1 otherwise.
+    gap closed   = (native -O0 - hotpath -O0) / (native -O0 - native -O2),
+                   n/a when -O2 is less than 5 % faster than -O0
+    overhead -O2 = hotpath -O2 / native -O2
+The geomean row holds geometric means over the workloads that did not fail;
+its gap closed is computed from the geomean times.
+Exit status: 0 if every run produced identical output, 1 otherwise.
 """
 import json
 import math
 import sys
 
 
-def load_result(path):
+def load(path):
     """Parse compare's stdout; tolerate extra non-JSON lines around it."""
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             text = f.read()
     except OSError:
-        return None
+        return {"error": "no result file"}
     try:
-        return json.loads(text)
+        d = json.loads(text)
+        return d if isinstance(d, dict) else {"error": "unexpected JSON"}
     except ValueError:
         pass
     for line in reversed(text.splitlines()):
@@ -41,186 +44,134 @@ def load_result(path):
                 return json.loads(line)
             except ValueError:
                 continue
-    return None
+    return {"error": "no JSON in hotpath compare output"}
 
 
-def median(res, side):
+def read_cmd(path):
     try:
-        v = float(res[side]["median_s"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return v if v > 0 else None
-
-
-def geomean(vals):
-    vals = [v for v in vals if v is not None and v > 0]
-    if not vals:
-        return None
-    return math.exp(sum(math.log(v) for v in vals) / len(vals))
-
-
-def mean(vals):
-    vals = [v for v in vals if v is not None]
-    return sum(vals) / len(vals) if vals else None
-
-
-def fmt_s(v):
-    return "—" if v is None else f"{v:.3f}"
-
-
-def fmt_x(v):
-    return "—" if v is None else f"{v:.2f}×"
-
-
-def fmt_pct(v):
-    return "—" if v is None else f"{100 * v:.0f} %"
+        with open(path, encoding="utf-8") as f:
+            return dict(line.rstrip("\n").split("\t", 1) for line in f if "\t" in line)
+    except OSError:
+        return {}
 
 
 def main(argv):
-    if len(argv) not in (4, 5):
+    if len(argv) < 11:
         print(__doc__, file=sys.stderr)
         return 2
-    manifest, header_path, levels_str = argv[1:4]
-    json_out = argv[4] if len(argv) == 5 else None
-    levels = levels_str.split()
-    with open(header_path, encoding="utf-8") as f:
-        header = json.load(f)
+    tmp, runs, cpu, cores, compiler, version, json_out, metric, names = argv[1:10]
+    configs = argv[10:]
+    key = "median_s" if metric == "wall" else "user_sys_median_s"
+    names = names.split()
+    runs = int(runs)
 
-    order = []
-    runs = {}       # (workload, build, level) -> dict
-    commands = {}   # (workload, build) -> command line
-    with open(manifest, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line:
-                continue
-            wl, build, level, status, path, cmd = line.split("\t", 5)
-            if wl not in order:
-                order.append(wl)
-            res = load_result(path)
-            runs[(wl, build, level)] = {"exit_status": int(status), "result": res}
-            commands[(wl, build)] = cmd
+    def ok(d):
+        return d.get("identical") is True
 
-    all_ok = True
-    workloads = []
-    for wl in order:
-        entry = {"name": wl,
-                 "command_O0": commands.get((wl, "O0")),
-                 "command_O2": commands.get((wl, "O2")),
-                 "native_O0_s": None, "native_O2_s": None, "levels": {}}
-        for lv in levels:
-            r0 = runs.get((wl, "O0", lv), {})
-            r2 = runs.get((wl, "O2", lv), {})
-            res0, res2 = r0.get("result"), r2.get("result")
-            n0, h0 = median(res0, "native"), median(res0, "hotpath")
-            n2, h2 = median(res2, "native"), median(res2, "hotpath")
-            if entry["native_O0_s"] is None:
-                entry["native_O0_s"] = n0
-            if entry["native_O2_s"] is None:
-                entry["native_O2_s"] = n2
-            ok = True
-            problems = []
-            for build, r, res in (("O0", r0, res0), ("O2", r2, res2)):
-                if not r:
-                    ok = False
-                    problems.append(f"-{build}: not run")
-                    continue
-                if res is None:
-                    ok = False
-                    problems.append(f"-{build}: no JSON (exit {r['exit_status']})")
-                elif res.get("identical") is not True:
-                    ok = False
-                    problems.append(f"-{build}: output differs")
-                elif r["exit_status"] != 0:
-                    ok = False
-                    problems.append(f"-{build}: compare exit {r['exit_status']}")
-            all_ok = all_ok and ok
-            speedup = n0 / h0 if n0 and h0 else None
-            gap = None
-            if n0 and h0 and n2 and n0 != n2:
-                gap = (n0 - h0) / (n0 - n2)
-            overhead = h2 / n2 if h2 and n2 else None
-            entry["levels"][lv] = {
-                "hotpath_O0_s": h0, "hotpath_O2_s": h2,
-                "native_O0_s": n0, "native_O2_s": n2,
-                "speedup": speedup, "gap_closed": gap, "overhead_O2": overhead,
-                "ok": ok, "problems": problems,
-                "compare_O0": res0, "compare_O2": res2,
-                "exit_status_O0": r0.get("exit_status"),
-                "exit_status_O2": r2.get("exit_status"),
-            }
-        workloads.append(entry)
+    def t(d, side):
+        try:
+            v = float(d[side][key])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return v if v > 0 else None
 
-    geo = {"native_O0_s": geomean([w["native_O0_s"] for w in workloads]),
-           "native_O2_s": geomean([w["native_O2_s"] for w in workloads]),
-           "levels": {}}
-    for lv in levels:
-        ls = [w["levels"][lv] for w in workloads]
-        geo["levels"][lv] = {
-            "hotpath_O0_s": geomean([x["hotpath_O0_s"] for x in ls]),
-            "hotpath_O2_s": geomean([x["hotpath_O2_s"] for x in ls]),
-            "speedup": geomean([x["speedup"] for x in ls]),
-            "gap_closed_mean": mean([x["gap_closed"] for x in ls]),
-            "overhead_O2": geomean([x["overhead_O2"] for x in ls]),
-        }
+    def gap(t0, thp, t2):
+        # share of the native -O0 -> -O2 gap that hotpath closes; undefined
+        # when -O2 is not meaningfully faster than -O0 (less than 5%)
+        if t0 - t2 < 0.05 * t0:
+            return None
+        return (t0 - thp) / (t0 - t2)
 
-    # Markdown.  With one level the columns are, in order: workload,
-    # native -O0, hotpath -O0, speed-up, native -O2, gap closed, -O2 overhead.
-    multi = len(levels) > 1
-    def tag(lv):
-        return f" (--opt={lv})" if multi else ""
-    cols = ["workload", "native -O0 (s)"]
-    for lv in levels:
-        cols += [f"hotpath -O0{tag(lv)} (s)", f"speed-up{tag(lv)}"]
-    cols.append("native -O2 (s)")
-    cols += [f"-O0→-O2 gap closed{tag(lv)}" for lv in levels]
-    cols += [f"hotpath on -O2{tag(lv)}" for lv in levels]
+    def geomean(xs):
+        xs = [x for x in xs if x is not None and x > 0]
+        return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
 
-    print(f"Machine: {header['cpu']} ({header['cores']} cores), "
-          f"{header['compiler']}; hotpath {header['hotpath']}; "
-          f"{header['runs']} runs per side, medians; --opt levels: {' '.join(levels)}")
+    rows, raw, failures = [], {}, []
+    for s in names:
+        r = {"name": s, "ok": True, "hotpath_O0": {}}
+        o0 = [load(f"{tmp}/{s}.O0.{c}.json") for c in range(len(configs))]
+        o2 = load(f"{tmp}/{s}.O2.json")
+        raw[s] = {"O0": dict(zip(configs, o0)), "O2": o2}
+        cmds = read_cmd(f"{tmp}/{s}.cmd")
+        r["command_O0"], r["command_O2"] = cmds.get("O0"), cmds.get("O2")
+        if not all(ok(d) for d in o0 + [o2]):
+            r["ok"] = False
+            failures.append(s)
+        r["native_O0_s"] = t(o0[0], "native") if ok(o0[0]) else None
+        r["native_O2_s"] = t(o2, "native") if ok(o2) else None
+        r["hotpath_O2_s"] = t(o2, "hotpath") if ok(o2) else None
+        r["overhead_O2"] = (r["hotpath_O2_s"] / r["native_O2_s"]
+                            if r["hotpath_O2_s"] and r["native_O2_s"] else None)
+        for c, d in zip(configs, o0):
+            t0, thp = t(d, "native"), t(d, "hotpath")
+            if ok(d) and t0 and thp:
+                r["hotpath_O0"][c] = {
+                    "median_s": thp, "native_median_s": t0, "speedup": t0 / thp,
+                    "gap_closed": gap(t0, thp, r["native_O2_s"]) if r["native_O2_s"] else None}
+            else:
+                r["hotpath_O0"][c] = None
+        rows.append(r)
+
+    good = [r for r in rows if r["ok"]]
+    geo = {"native_O0_s": geomean(r["native_O0_s"] for r in good),
+           "native_O2_s": geomean(r["native_O2_s"] for r in good),
+           "hotpath_O2_s": geomean(r["hotpath_O2_s"] for r in good),
+           "overhead_O2": geomean(r["overhead_O2"] for r in good),
+           "hotpath_O0": {}}
+    for c in configs:
+        hs = [r["hotpath_O0"][c] for r in good if r["hotpath_O0"][c]]
+        g = {"median_s": geomean(h["median_s"] for h in hs),
+             "speedup": geomean(h["speedup"] for h in hs)}
+        # gap closed of the geomean times (a mean of per-workload shares is
+        # dominated by workloads where -O2 barely helps)
+        g["gap_closed"] = (gap(geo["native_O0_s"], g["median_s"], geo["native_O2_s"])
+                           if g["median_s"] and geo["native_O0_s"] and geo["native_O2_s"]
+                           else None)
+        geo["hotpath_O0"][c] = g
+
+    def f(x, fmt="{:.3f}"):
+        return "FAIL" if x is False else "n/a" if x is None else fmt.format(x)
+
+    def pct(x):
+        return f(x, "{:.0%}") if x is not None else "n/a"
+
+    head = ["workload", "native -O0 (s)"]
+    for c in configs:
+        head += [f"hotpath {c} (s)", f"speed-up {c}", f"gap closed {c}"]
+    head += ["native -O2 (s)", f"hotpath -O2 {configs[-1]} (s)", "overhead -O2"]
+    print(f"Machine: {cpu}, {cores} cores; compiler: {compiler}; {version or 'hotpath'}; "
+          f"{runs} runs per side after one warm-up, medians of "
+          f"{'wall' if metric == 'wall' else 'user+sys'} time.")
     print()
-    print("| " + " | ".join(cols) + " |")
-    print("|" + "|".join(["---"] + ["---:"] * (len(cols) - 1)) + "|")
-    for w in workloads:
-        row = [w["name"], fmt_s(w["native_O0_s"])]
-        for lv in levels:
-            x = w["levels"][lv]
-            h0 = fmt_s(x["hotpath_O0_s"])
-            if not x["ok"]:
-                h0 += " ⚠"
-            row += [h0, fmt_x(x["speedup"])]
-        row.append(fmt_s(w["native_O2_s"]))
-        row += [fmt_pct(w["levels"][lv]["gap_closed"]) for lv in levels]
-        row += [fmt_x(w["levels"][lv]["overhead_O2"]) for lv in levels]
-        print("| " + " | ".join(row) + " |")
-    row = ["**geomean**", fmt_s(geo["native_O0_s"])]
-    for lv in levels:
-        g = geo["levels"][lv]
-        row += [fmt_s(g["hotpath_O0_s"]), fmt_x(g["speedup"])]
-    row.append(fmt_s(geo["native_O2_s"]))
-    row += [fmt_pct(g) + " (mean)" if g is not None else fmt_pct(g)
-            for g in (geo["levels"][lv]["gap_closed_mean"] for lv in levels)]
-    row += [fmt_x(geo["levels"][lv]["overhead_O2"]) for lv in levels]
-    print("| " + " | ".join(row) + " |")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
 
-    problems = [(w["name"], lv, p) for w in workloads for lv in levels
-                for p in w["levels"][lv]["problems"]]
-    if problems:
+    def line(name, r):
+        cells = [name, f(r["native_O0_s"])]
+        for c in configs:
+            h = r["hotpath_O0"][c]
+            cells += [f(h["median_s"]), f(h["speedup"], "{:.2f}x"), pct(h["gap_closed"])] if h \
+                else ["FAIL"] * 3
+        cells += [f(r["native_O2_s"]), f(r["hotpath_O2_s"]), f(r["overhead_O2"], "{:.2f}x")]
+        print("| " + " | ".join(cells) + " |")
+
+    for r in rows:
+        line(r["name"] + ("" if r["ok"] else " (FAILED)"), r)
+    if good:
+        line("**geomean**", geo)
+    if failures:
         print()
-        for name, lv, p in problems:
-            print(f"⚠ {name} --opt={lv} {p}")
+        print("Failed (outputs differed or hotpath failed; excluded from geomeans): "
+              + ", ".join(failures))
 
     if json_out:
-        doc = dict(header)
-        doc["opt_levels"] = levels
-        doc["workloads"] = workloads
-        doc["geomean"] = geo
-        doc["all_ok"] = all_ok
-        with open(json_out, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=2)
-            f.write("\n")
-    return 0 if all_ok else 1
+        with open(json_out, "w", encoding="utf-8") as out:
+            json.dump({"machine": {"cpu": cpu, "cores": int(cores)}, "compiler": compiler,
+                       "hotpath_version": version, "runs": runs, "metric": metric,
+                       "configs": configs, "o2_config": configs[-1], "workloads": rows,
+                       "geomean": geo, "failures": failures, "raw": raw}, out, indent=1)
+            out.write("\n")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

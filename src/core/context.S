@@ -81,7 +81,7 @@ hp_cache_exit:
         mov %gs:HP_T_SELF, %rbx
         mov HP_T_XMASK(%rbx), %eax
         mov HP_T_XMASK+4(%rbx), %edx
-        xsave64 HP_T_XSAVE(%rbx)
+        xsaveopt64 HP_T_XSAVE(%rbx)   /* skips state unchanged since the xrstor */
         cmpl $0, HP_T_USE_FSGSBASE(%rbx)
         je 1f
         mov HP_T_HOST_FS(%rbx), %rax

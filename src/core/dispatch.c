@@ -72,10 +72,12 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
   bool ibl_insert = false;
   for (;;) {
     t->cur_guest_pc = pc;
+    hp_lock();
     struct hp_fragment *f = hp_fragment_lookup(pc);
     if (!f) {
       f = hp_build_block(pc);
       if (!f) {
+        hp_unlock();
         char where[160];
         hp_describe_pc(pc, where, sizeof where);
         HP_INFO("jump to non-executable memory at %s: SIGSEGV (pid %d, last exit kind %d from fragment at guest 0x%lx)",
@@ -86,8 +88,11 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     }
     if (prev && !hp_opt.no_link)
       hp_link(prev, f);
-    if (ibl_insert)
+    if (ibl_insert) {
       hp_ibl_insert(pc, f->code);
+      hp_ibl_fast_insert(t, pc, f->code);
+    }
+    hp_unlock();
     prev = NULL;
     ibl_insert = false;
     t->enter_pc = f->code;
@@ -100,7 +105,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     }
     hp_enter_cache(t);
     t->in_dispatcher = 1;
-    hp_stats.dispatcher_entries++;
+    __atomic_fetch_add(&hp_stats.dispatcher_entries, 1, __ATOMIC_RELAXED);
     struct hp_exit *x = (struct hp_exit *)t->exit_rec;
     last = x;
     switch (x->kind) {
@@ -123,8 +128,10 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       pc = x->target; /* the pending signal is delivered before going on */
       break;
     case HP_EXIT_STALE:
+      hp_lock();
       hp_stats.stale_fragments++;
       hp_fragment_remove(x->from);
+      hp_unlock();
       pc = x->target;
       break;
     case HP_EXIT_BAD_INSN:
@@ -145,7 +152,7 @@ void hp_run(struct hp_launch *L)
 {
   hp_builder_init();
   hp_syscall_init(L);
-  struct hp_thread *t = hp_thread_new();
+  struct hp_thread *t = hp_thread_new(false);
   hp_thread_attach(t);
   hp_signal_init_thread(t);
   t->exit_routine = (uint64_t)(uintptr_t)hp_cache_exit;

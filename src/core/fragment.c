@@ -24,7 +24,7 @@ static void table_grow(void)
 {
   size_t old_size = table ? table_mask + 1 : 0;
   struct hp_fragment **old = table;
-  size_t size = old_size ? old_size * 2 : (1u << 18);
+  size_t size = old_size ? old_size * 2 : (1u << 14);
   table = mmap(NULL, size * sizeof *table, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   HP_ASSERT(table != MAP_FAILED);
   table_mask = size - 1;

@@ -66,10 +66,7 @@ static const int mc_order[16] = {HP_R8, HP_R9, HP_R10, HP_R11, HP_R12, HP_R13, H
 
 static struct ksigaction guest_sig[65];
 static bool guest_sig_known[65];
-static struct hp_exit fault_exit = {.kind = HP_EXIT_FAULT};
-static const struct hp_ibl_entry empty_ibl[2];
-
-struct hp_exit *hp_signal_fault_exit(void) { return &fault_exit; }
+_Static_assert(sizeof(struct hp_exit) <= sizeof(((struct hp_thread *)0)->fault_exit_space), "fault exit");
 
 static bool is_sync(int sig)
 {
@@ -170,25 +167,34 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     return;
   }
   memcpy(t->sig_info[sig], si, 128);
-  t->sig_pending |= 1ull << (sig - 1);
+  __atomic_or_fetch(&t->sig_pending, 1ull << (sig - 1), __ATOMIC_SEQ_CST);
   if (sync) {
     /* Leave the cache right here: hp_cache_exit saves the guest registers
-     * (as the kernel restores them) with this exit record in rax. */
+     * (as the kernel restores them) with this exit record in rax. This
+     * thread is in the cache, so it does not hold the lock. */
+    struct hp_exit *fx = (struct hp_exit *)t->fault_exit_space;
+    hp_lock();
     struct hp_fragment *f = hp_fragment_by_cache_pc(pc);
-    fault_exit.target = f ? hp_fragment_guest_pc_at(f, pc) : 0;
-    fault_exit.from = f;
+    hp_unlock();
+    memset(fx, 0, sizeof *fx);
+    fx->kind = HP_EXIT_FAULT;
+    fx->target = f ? hp_fragment_guest_pc_at(f, pc) : 0;
+    fx->from = f;
     t->gpr[HP_RAX] = (uint64_t)uc->uc_mcontext.gregs[REG_RAX];
-    uc->uc_mcontext.gregs[REG_RAX] = (greg_t)(uintptr_t)&fault_exit;
+    uc->uc_mcontext.gregs[REG_RAX] = (greg_t)(uintptr_t)fx;
     uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)hp_cache_exit;
     return;
   }
-  /* Asynchronous: make the thread come out soon. */
+  /* Asynchronous: make the thread come out soon. When it is in hotpath's C
+   * code it checks for pending signals before entering the cache. */
   if (in_cache || !t->in_dispatcher) {
+    hp_lock();
     struct hp_fragment *f = in_cache ? hp_fragment_by_cache_pc(pc) : t->enter_frag;
     if (f)
       hp_fragment_unlink_outgoing(f);
-    t->ibl_table = (uint64_t)(uintptr_t)empty_ibl;
-    t->ibl_mask = 0;
+    hp_unlock();
+    hp_ibl_block(t);
+    hp_ibl_fast_clear(t);
   }
 }
 
@@ -221,12 +227,27 @@ void hp_signal_init_thread(struct hp_thread *t)
   }
 }
 
+static long set_action(int sig, const struct ksigaction *act, struct ksigaction *oact);
+
 long hp_signal_sigaction(int sig, const void *actv, void *oactv, long setsize)
 {
   const struct ksigaction *act = actv;
   struct ksigaction *oact = oactv;
   if (sig < 1 || sig > 64 || setsize != 8 || sig == SIGKILL || sig == SIGSTOP)
     return raw(SYS_rt_sigaction, sig, (long)act, (long)oact, setsize);
+  struct ksigaction a, old;
+  if (act)
+    a = *act; /* guest memory may fault: read it before taking the lock */
+  hp_lock();
+  long r = set_action(sig, act ? &a : NULL, &old);
+  hp_unlock();
+  if (r == 0 && oact)
+    *oact = old;
+  return r;
+}
+
+static long set_action(int sig, const struct ksigaction *act, struct ksigaction *oact)
+{
   if (!guest_sig_known[sig]) {
     long r = raw(SYS_rt_sigaction, sig, 0, (long)&guest_sig[sig], 8);
     if (r < 0)
@@ -290,10 +311,20 @@ static bool default_ignores(int sig)
   return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
 }
 
+static uint64_t deliver_one(struct hp_thread *t, uint64_t pc);
+
 uint64_t hp_signal_deliver(struct hp_thread *t, uint64_t pc)
 {
   /* The lookup may have been pointed at the empty table: restore it. */
   hp_ibl_attach(t);
+  hp_lock();
+  uint64_t ret = deliver_one(t, pc);
+  hp_unlock();
+  return ret;
+}
+
+static uint64_t deliver_one(struct hp_thread *t, uint64_t pc)
+{
   while (t->sig_pending) {
     int sig = __builtin_ctzll(t->sig_pending) + 1;
     /* Synchronous faults first: they belong to the instruction at pc. */
@@ -302,7 +333,7 @@ uint64_t hp_signal_deliver(struct hp_thread *t, uint64_t pc)
         sig = s;
         break;
       }
-    t->sig_pending &= ~(1ull << (sig - 1));
+    __atomic_and_fetch(&t->sig_pending, ~(1ull << (sig - 1)), __ATOMIC_SEQ_CST);
     struct ksigaction act = guest_sig[sig];
     if (act.handler == (uint64_t)(uintptr_t)SIG_IGN)
       continue;
@@ -358,7 +389,7 @@ uint64_t hp_signal_deliver(struct hp_thread *t, uint64_t pc)
     raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&new_mask, 0, 8);
     if (act.flags & SA_RESETHAND) {
       struct ksigaction dfl = {0};
-      hp_signal_sigaction(sig, &dfl, NULL, 8);
+      set_action(sig, &dfl, NULL);
     }
     t->gpr[HP_RDI] = (uint64_t)sig;
     t->gpr[HP_RSI] = (uint64_t)(uintptr_t)fr->info;

@@ -5,7 +5,11 @@
 #include <asm/prctl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/sched.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdnoreturn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,10 +73,8 @@ void hp_syscall_init(const struct hp_launch *L)
 
 void hp_at_guest_exit(void)
 {
-  if (hp_opt.stats && !stats_written && getpid() == initial_pid) {
-    stats_written = true;
+  if (hp_opt.stats && getpid() == initial_pid && !__atomic_exchange_n(&stats_written, true, __ATOMIC_SEQ_CST))
     hp_stats_print();
-  }
 }
 
 static long emulate_brk(uint64_t want)
@@ -164,7 +166,7 @@ static void vfork_child_start(void *arg)
 static long emulate_vfork(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
                           uint64_t ctid, uint64_t tls, uint64_t next_pc)
 {
-  struct hp_thread *c = hp_thread_new();
+  struct hp_thread *c = hp_thread_new(true);
   memcpy(c->gpr, t->gpr, sizeof c->gpr);
   c->rflags = t->rflags;
   c->guest_fs = (flags & CLONE_SETTLS) ? tls : t->guest_fs;
@@ -181,8 +183,82 @@ static long emulate_vfork(struct hp_thread *t, uint64_t flags, uint64_t stack, u
                        (int *)ptid, (int *)ctid, vfork_child_start, c);
   /* The child has exec'd or exited: its blocks are ours to free. */
   hp_ibl_attach(t);
-  munmap((void *)c->host_stack_lo, c->host_stack_size);
+  hp_thread_free(c);
   return r;
+}
+
+/* A guest thread runs on a host pthread of its own (hotpath's C code needs
+ * its own glibc TLS), with its own thread block and dispatcher loop. */
+struct spawn_args {
+  struct hp_thread *c;
+  uint64_t flags, ctid;
+  int tid; /* published by the child */
+};
+
+static void *guest_thread_main(void *arg)
+{
+  struct spawn_args *sa = arg;
+  struct hp_thread *c = sa->c;
+  hp_thread_attach(c);
+  hp_signal_init_thread(c);
+  if (sa->flags & CLONE_CHILD_SETTID)
+    *(int *)sa->ctid = c->tid;
+  if (sa->flags & CLONE_CHILD_CLEARTID)
+    c->clear_tid = sa->ctid;
+  __atomic_store_n(&sa->tid, c->tid, __ATOMIC_RELEASE);
+  syscall(SYS_futex, &sa->tid, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+  jmp_buf done;
+  c->exit_jmp = &done;
+  if (setjmp(done) == 0)
+    hp_dispatch_loop(c, c->gpr[HP_RCX]);
+  /* The guest thread called exit: as the kernel does for CLONE_CHILD_CLEARTID. */
+  uint64_t clear = c->clear_tid;
+  hp_thread_free(c);
+  if (clear) {
+    __atomic_store_n((int *)clear, 0, __ATOMIC_RELEASE);
+    syscall(SYS_futex, (int *)clear, FUTEX_WAKE, 1, NULL, NULL, 0);
+  }
+  return NULL;
+}
+
+static noreturn void thread_exit(struct hp_thread *t)
+{
+  longjmp(*(jmp_buf *)t->exit_jmp, 1);
+}
+
+static long spawn_thread(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
+                         uint64_t ctid, uint64_t tls, uint64_t next_pc)
+{
+  struct hp_thread *c = hp_thread_new(false);
+  memcpy(c->gpr, t->gpr, sizeof c->gpr);
+  c->rflags = t->rflags;
+  c->guest_fs = (flags & CLONE_SETTLS) ? tls : t->guest_fs;
+  c->exit_routine = t->exit_routine;
+  c->is_clone = true;
+  hp_ibl_attach(c);
+  memcpy(c->xsave, t->xsave, t->xsave_size);
+  c->gpr[HP_RAX] = 0;
+  if (stack)
+    c->gpr[HP_RSP] = stack;
+  c->gpr[HP_RCX] = next_pc;
+  c->gpr[HP_R11] = t->rflags;
+  struct spawn_args sa = {.c = c, .flags = flags, .ctid = ctid, .tid = 0};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 1ul << 20);
+  pthread_t th;
+  int err = pthread_create(&th, &attr, guest_thread_main, &sa);
+  pthread_attr_destroy(&attr);
+  if (err) {
+    hp_thread_free(c);
+    return -err;
+  }
+  while (__atomic_load_n(&sa.tid, __ATOMIC_ACQUIRE) == 0)
+    syscall(SYS_futex, &sa.tid, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+  if (flags & CLONE_PARENT_SETTID)
+    *(int *)ptid = sa.tid;
+  return sa.tid;
 }
 
 static long do_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
@@ -191,8 +267,11 @@ static long do_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64
   if (flags & CLONE_VM) {
     if (flags & CLONE_VFORK)
       return emulate_vfork(t, flags, stack, ptid, ctid, tls, next_pc);
-    hp_fatal(HP_STATUS_UNSUPPORTED, "threads are not supported yet (clone with CLONE_VM, flags 0x%lx)",
-             (unsigned long)flags);
+    if (!(flags & CLONE_THREAD) || !(flags & CLONE_SIGHAND))
+      hp_fatal(HP_STATUS_UNSUPPORTED,
+               "clone with CLONE_VM but without CLONE_THREAD (flags 0x%lx) is not supported",
+               (unsigned long)flags);
+    return spawn_thread(t, flags, stack, ptid, ctid, tls, next_pc);
   }
   /* fork-like: the child goes on in this same dispatcher. Its guest stack
    * and TLS are set by hand; the kernel must not switch ours. */
@@ -202,6 +281,7 @@ static long do_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64
   int sync[2];
   if (pipe2(sync, O_CLOEXEC) != 0)
     return -EAGAIN;
+  hp_lock(); /* no other thread may be half-way through the tables */
   long r = raw6(SYS_clone, (long)(flags & ~(uint64_t)CLONE_SETTLS), 0, (long)ptid, (long)ctid, 0, 0);
   if (r > 0) {
     char c;
@@ -214,6 +294,7 @@ static long do_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64
     close(sync[1]);
   }
   if (r == 0) {
+    hp_thread_forget_others(t);
     hp_cache_unshare();
     close(sync[0]);
     close(sync[1]); /* the parent's read returns: copy done */
@@ -224,15 +305,19 @@ static long do_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64
     if (flags & CLONE_SETTLS)
       t->guest_fs = tls;
     t->tid = (int)syscall(SYS_gettid);
+    t->is_clone = false;
   }
+  hp_unlock();
   return r;
 }
 
 static void code_mapping_changed(uint64_t addr, uint64_t len)
 {
+  hp_lock();
   hp_memmap_invalidate();
   if (len)
     hp_fragments_flush_range(addr, addr + len);
+  hp_unlock();
 }
 
 uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
@@ -244,7 +329,9 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
   bool handled;
   switch (nr) {
   case SYS_brk:
+    hp_lock();
     r = emulate_brk(a1);
+    hp_unlock();
     break;
   case SYS_arch_prctl:
     switch (a1) {
@@ -291,6 +378,10 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
       r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, 0, 0);
     break;
   case SYS_exit:
+    if (t->is_clone)
+      thread_exit(t); /* does not return */
+    raw6(SYS_exit, (long)a1, 0, 0, 0, 0, 0); /* the first thread; others go on */
+    __builtin_unreachable();
   case SYS_exit_group:
     hp_at_guest_exit();
     raw6(SYS_exit_group, (long)a1, 0, 0, 0, 0, 0);

@@ -38,11 +38,51 @@ static size_t xsave_size(uint64_t *mask)
   return b;
 }
 
-struct hp_thread *hp_thread_new(void)
+static volatile int big_lock;
+static struct hp_thread *live;
+
+void hp_lock(void)
+{
+  while (__atomic_exchange_n(&big_lock, 1, __ATOMIC_ACQUIRE))
+    while (__atomic_load_n(&big_lock, __ATOMIC_RELAXED))
+      __builtin_ia32_pause();
+}
+
+void hp_unlock(void) { __atomic_store_n(&big_lock, 0, __ATOMIC_RELEASE); }
+
+void hp_thread_foreach(void (*fn)(struct hp_thread *, void *), void *arg)
+{
+  for (struct hp_thread *t = live; t; t = t->next_live)
+    fn(t, arg);
+}
+
+void hp_thread_forget_others(struct hp_thread *self)
+{
+  live = self;
+  self->next_live = NULL;
+}
+
+void hp_thread_free(struct hp_thread *t)
+{
+  hp_lock();
+  for (struct hp_thread **pp = &live; *pp; pp = &(*pp)->next_live)
+    if (*pp == t) {
+      *pp = t->next_live;
+      break;
+    }
+  hp_unlock();
+  if (t->host_stack_lo)
+    munmap((void *)t->host_stack_lo, t->host_stack_size);
+  munmap(t, HP_T_SIZE);
+}
+
+struct hp_thread *hp_thread_new(bool host_stack)
 {
   uint64_t mask;
   size_t xs = xsave_size(&mask);
-  size_t size = (sizeof(struct hp_thread) + xs + 4095) & ~4095ul;
+  if (HP_T_XSAVE + xs > HP_T_IBL_FAST)
+    hp_fatal(HP_STATUS_UNSUPPORTED, "xsave area of %zu bytes is larger than hotpath expects", xs);
+  size_t size = HP_T_SIZE;
   struct hp_thread *t = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (t == MAP_FAILED)
     hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate a thread block");
@@ -53,12 +93,18 @@ struct hp_thread *hp_thread_new(void)
   /* Initial extended state: everything in its init state, MXCSR as Linux
    * starts a process (xrstor loads MXCSR from the legacy area). */
   *(uint32_t *)(t->xsave + 24) = 0x1f80;
-  void *st = mmap(NULL, HOST_STACK_SIZE, PROT_READ | PROT_WRITE,
-                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (st == MAP_FAILED)
-    hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate a host stack");
-  t->host_stack_lo = (uint64_t)st;
-  t->host_stack_size = HOST_STACK_SIZE;
+  if (host_stack) {
+    void *st = mmap(NULL, HOST_STACK_SIZE, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (st == MAP_FAILED)
+      hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate a host stack");
+    t->host_stack_lo = (uint64_t)st;
+    t->host_stack_size = HOST_STACK_SIZE;
+  }
+  hp_lock();
+  t->next_live = live;
+  live = t;
+  hp_unlock();
   return t;
 }
 

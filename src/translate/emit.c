@@ -247,7 +247,7 @@ bool hp_emit_indirect_branch(struct hp_emit *e, const ZydisDecodedInstruction *i
   }
   if (is_call)
     hp_emit_push_imm64(e, guest_next);
-  jmp_gs(e, T_OFF(ibl_routine));
+  hp_emit_ibl_inline(e);
   return true;
 }
 
@@ -257,7 +257,40 @@ void hp_emit_return(struct hp_emit *e, uint16_t imm)
   uint8_t b[] = {0x48, 0x8b, 0x0c, 0x24}; /* mov rcx, [rsp] */
   hp_emit_bytes(e, b, sizeof b);
   lea_rsp(e, 8 + imm);
+  hp_emit_ibl_inline(e);
+}
+
+void hp_emit_ibl_inline(struct hp_emit *e)
+{
+  store_gs(e, HP_RAX, T_OFF(spill_rax));
+  store_gs(e, HP_RDX, T_OFF(spill_rdx));
+  static const uint8_t probe1[] = {
+      0x48, 0x89, 0xc8,       /* mov rax, rcx */
+      0x0f, 0xb7, 0xc9,       /* movzx ecx, cx */
+      0x48, 0x8d, 0x0c, 0x09, /* lea rcx, [rcx+rcx] */
+      0x65, 0x48, 0x8b, 0x14, 0xcd}; /* mov rdx, gs:[rcx*8+disp32] */
+  hp_emit_bytes(e, probe1, sizeof probe1);
+  u32(e, HP_T_IBL_FAST + 8);
+  static const uint8_t probe2[] = {0x65, 0x48, 0x8b, 0x0c, 0xcd}; /* mov rcx, gs:[rcx*8+disp32] */
+  hp_emit_bytes(e, probe2, sizeof probe2);
+  u32(e, HP_T_IBL_FAST);
+  static const uint8_t cmp[] = {
+      0x48, 0x8d, 0x0c, 0x01, /* lea rcx, [rcx+rax]: target - tag */
+      0xe3, 0x00};            /* jrcxz hit */
+  hp_emit_bytes(e, cmp, sizeof cmp);
+  size_t jrcxz = e->pos - 1;
+  static const uint8_t back[] = {0x48, 0x89, 0xc1}; /* mov rcx, rax */
+  hp_emit_bytes(e, back, sizeof back);
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
+  load_gs(e, HP_RDX, T_OFF(spill_rdx));
   jmp_gs(e, T_OFF(ibl_routine));
+  if (!e->overflow)
+    e->rw[jrcxz] = (uint8_t)(e->pos - (jrcxz + 1));
+  store_gs(e, HP_RDX, T_OFF(ibl_jump));
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
+  load_gs(e, HP_RDX, T_OFF(spill_rdx));
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  jmp_gs(e, T_OFF(ibl_jump));
 }
 
 /* Registers an instruction reads or writes (all operands, hidden included). */
@@ -445,6 +478,19 @@ void hp_emit_ibl_routine(struct hp_emit *e, uintptr_t miss_rec, bool count)
   uint8_t ld[] = {0x48, 0x8b, 0x40, 0x08}; /* mov rax, [rax+8] */
   hp_emit_bytes(e, ld, sizeof ld);
   store_gs(e, HP_RAX, T_OFF(ibl_jump));
+  /* Fill the thread's inline table so the next lookup of this target stays
+   * inline (flags are saved here, so and/shl/neg are free to use). */
+  static const uint8_t fill[] = {
+      0x0f, 0xb7, 0xc1,       /* movzx eax, cx */
+      0x48, 0xc1, 0xe0, 0x04, /* shl rax, 4 */
+      0x48, 0xf7, 0xd9,       /* neg rcx */
+      0x65, 0x48, 0x89, 0x88}; /* mov gs:[rax+disp32], rcx */
+  hp_emit_bytes(e, fill, sizeof fill);
+  u32(e, HP_T_IBL_FAST);
+  load_gs(e, HP_RCX, T_OFF(ibl_jump));
+  static const uint8_t fill2[] = {0x65, 0x48, 0x89, 0x88}; /* mov gs:[rax+disp32], rcx */
+  hp_emit_bytes(e, fill2, sizeof fill2);
+  u32(e, HP_T_IBL_FAST + 8);
   restore_flags(e);
   load_gs(e, HP_RAX, T_OFF(spill_rax));
   load_gs(e, HP_RCX, T_OFF(spill_rcx));

@@ -18,7 +18,11 @@ static struct hp_ibl_entry *table;
 static size_t mask, count;
 static struct hp_exit miss_exit = {.kind = HP_EXIT_IBL_MISS};
 static uintptr_t routine;
-static struct hp_thread *threads_to_update; /* the thread attached (one for now) */
+/* Same size as the table, all zero: a thread pointed at it misses every
+ * lookup (a pending signal makes it leave the cache) and, with any mask it
+ * may have read before, stays inside it. Never freed: a thread may still
+ * read an old table, so old tables are not freed either. */
+static struct hp_ibl_entry *empty;
 
 static struct hp_ibl_entry *alloc_table(size_t entries)
 {
@@ -40,6 +44,13 @@ static bool put(struct hp_ibl_entry *t, size_t m, uint64_t guest, uint64_t cache
   return false;
 }
 
+static void publish(struct hp_thread *t, void *arg)
+{
+  (void)arg;
+  __atomic_store_n(&t->ibl_table, (uint64_t)(uintptr_t)table, __ATOMIC_RELEASE);
+  __atomic_store_n(&t->ibl_mask, mask, __ATOMIC_RELEASE);
+}
+
 static void grow(void)
 {
   size_t nmask = mask * 2 + 1;
@@ -55,22 +66,39 @@ static void grow(void)
     munmap(nt, (nmask + 1 + OVERFLOW) * sizeof *nt);
     nmask = nmask * 2 + 1;
   }
-  munmap(table, (mask + 1 + OVERFLOW) * sizeof *table);
+  struct hp_ibl_entry *nempty = alloc_table(nmask + 1);
+  mprotect(nempty, (nmask + 1 + OVERFLOW) * sizeof *nempty, PROT_READ);
+  /* Readers load the mask, then the table: publish the larger table first. */
   table = nt;
+  empty = nempty;
   mask = nmask;
-  if (threads_to_update)
-    hp_ibl_attach(threads_to_update);
+  hp_thread_foreach(publish, NULL);
 }
 
 void hp_ibl_init(void)
 {
-  mask = (1u << 16) - 1;
+  mask = (1u << 12) - 1;
   table = alloc_table(mask + 1);
+  empty = alloc_table(mask + 1);
+  mprotect(empty, (mask + 1 + OVERFLOW) * sizeof *empty, PROT_READ);
   struct hp_cache_unit *u = hp_cache_unit_for(0, 512);
   struct hp_emit e = {.rw = u->rw + u->used, .rx = u->rx + u->used, .cap = u->size - u->used};
   routine = hp_emit_here(&e);
   hp_emit_ibl_routine(&e, (uintptr_t)&miss_exit, hp_opt.stats);
   u->used += (e.pos + 63) & ~(size_t)63;
+}
+
+void hp_ibl_fast_insert(struct hp_thread *t, uint64_t guest, uintptr_t cache)
+{
+  uint64_t *e = hp_thread_ibl_fast(t) + 2 * (guest & ((1u << HP_IBL_FAST_BITS) - 1));
+  e[0] = -guest;
+  e[1] = cache;
+}
+
+void hp_ibl_fast_clear(struct hp_thread *t)
+{
+  /* Zero pages on next touch: cheap enough for a signal handler. */
+  madvise(hp_thread_ibl_fast(t), 16ul << HP_IBL_FAST_BITS, MADV_DONTNEED);
 }
 
 void hp_ibl_insert(uint64_t guest, uintptr_t cache)
@@ -82,6 +110,14 @@ void hp_ibl_insert(uint64_t guest, uintptr_t cache)
   count++;
 }
 
+static void fast_remove(struct hp_thread *t, void *arg)
+{
+  uint64_t guest = *(uint64_t *)arg;
+  uint64_t *e = hp_thread_ibl_fast(t) + 2 * (guest & ((1u << HP_IBL_FAST_BITS) - 1));
+  if (e[0] == -guest)
+    e[0] = e[1] = 0;
+}
+
 void hp_ibl_remove(uint64_t guest)
 {
   /* Deleting from linear probing: rebuild the run after the hole. */
@@ -89,6 +125,7 @@ void hp_ibl_remove(uint64_t guest)
   for (; i < mask + 1 + OVERFLOW && table[i].guest; i++)
     if (table[i].guest == guest)
       break;
+  hp_thread_foreach(fast_remove, &guest);
   if (i >= mask + 1 + OVERFLOW || table[i].guest != guest)
     return;
   table[i].guest = 0;
@@ -106,8 +143,11 @@ uintptr_t hp_ibl_routine(void) { return routine; }
 
 void hp_ibl_attach(struct hp_thread *t)
 {
-  t->ibl_table = (uint64_t)table;
-  t->ibl_mask = mask;
   t->ibl_routine = routine;
-  threads_to_update = t;
+  publish(t, NULL);
+}
+
+void hp_ibl_block(struct hp_thread *t)
+{
+  __atomic_store_n(&t->ibl_table, (uint64_t)(uintptr_t)empty, __ATOMIC_RELEASE);
 }
