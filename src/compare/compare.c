@@ -489,6 +489,9 @@ int hp_compare_main(int argc, char **argv)
 {
     struct compare c;
     memset(&c, 0, sizeof c);
+    for (int fd = 0; fd < 3; fd++) /* so temp files never land on fds 0-2 */
+        if (fcntl(fd, F_GETFD) < 0)
+            open("/dev/null", O_RDWR);
     int rc = parse_args(&c, argc, argv);
     if (rc != 0)
         return rc < 0 ? HP_COMPARE_OK : rc;
