@@ -22,7 +22,9 @@
   X(BOOL, no_link, "no-link", false, "", \
     "never link fragments to each other: every exit goes through the dispatcher (debugging)") \
   X(BOOL, debug_far_cache, "debug-far-cache", false, "", \
-    "place code cache units out of rip-relative reach of guest code, forcing the scratch-register rewrite (testing)")
+    "place code cache units out of rip-relative reach of guest code, forcing the scratch-register rewrite (testing)") \
+  X(BOOL, debug_no_fsgsbase, "debug-no-fsgsbase", false, "", \
+    "switch FS with arch_prctl even where the CPU has FSGSBASE (testing)")
 
 struct hp_options {
 #define HP_OPT_FIELD_BOOL bool

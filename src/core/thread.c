@@ -89,7 +89,7 @@ struct hp_thread *hp_thread_new(bool host_stack)
   t->self = (uint64_t)t;
   t->xsave_mask = mask;
   t->xsave_size = xs;
-  t->use_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT) != 0;
+  t->use_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT) != 0 && !hp_opt.debug_no_fsgsbase;
   /* Initial extended state: everything in its init state, MXCSR as Linux
    * starts a process (xrstor loads MXCSR from the legacy area). */
   *(uint32_t *)(t->xsave + 24) = 0x1f80;

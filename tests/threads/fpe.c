@@ -53,8 +53,8 @@ int main(void)
     TRY("long LLONG_MIN / -1", min64 / minus1_64);
     TRY("long LLONG_MIN % -1", min64 % minus1_64);
     TRY("unsigned 7 / 0", 7u / uzero);
-    int caught = 0;
-    for (int i = 0; i < 50; i++) {
+    volatile int caught = 0;
+    for (volatile int i = 0; i < 50; i++) {
         if (sigsetjmp(env, 1) == 0) {
             volatile int r = (seven + i) / zero32;
             (void)r;

@@ -34,11 +34,11 @@ int main(void)
     sigaction(SIGSEGV, &sa, NULL);
 
     long pagesz = sysconf(_SC_PAGESIZE);
-    int null_caught = 0, null_addr = 0, null_code = 0;
-    int unm_caught = 0, unm_addr = 0, unm_code = 0, signo = 0;
+    volatile int null_caught = 0, null_addr = 0, null_code = 0;
+    volatile int unm_caught = 0, unm_addr = 0, unm_code = 0, signo = 0;
     volatile int sink = 0;
 
-    for (int i = 0; i < 100; i++) {
+    for (volatile int i = 0; i < 100; i++) {
         /* write to NULL (plus a small offset that varies) */
         int *volatile p = (int *)(uintptr_t)(8 * (i % 16));
         expected_addr = (void *)p;
