@@ -191,7 +191,7 @@ static long emulate_vfork(struct hp_thread *t, uint64_t flags, uint64_t stack, u
  * its own glibc TLS), with its own thread block and dispatcher loop. */
 struct spawn_args {
   struct hp_thread *c;
-  uint64_t flags, ctid;
+  uint64_t flags, ptid, ctid;
   int tid; /* published by the child */
 };
 
@@ -201,6 +201,10 @@ static void *guest_thread_main(void *arg)
   struct hp_thread *c = sa->c;
   hp_thread_attach(c);
   hp_signal_init_thread(c);
+  /* Both tid stores happen before the guest thread can run (and exit),
+   * as the kernel does them at clone time: glibc passes one address for both. */
+  if (sa->flags & CLONE_PARENT_SETTID)
+    *(int *)sa->ptid = c->tid;
   if (sa->flags & CLONE_CHILD_SETTID)
     *(int *)sa->ctid = c->tid;
   if (sa->flags & CLONE_CHILD_CLEARTID)
@@ -213,6 +217,7 @@ static void *guest_thread_main(void *arg)
     hp_dispatch_loop(c, c->gpr[HP_RCX]);
   /* The guest thread called exit: as the kernel does for CLONE_CHILD_CLEARTID. */
   uint64_t clear = c->clear_tid;
+  HP_DEBUG("thread %d exits, clearing tid at 0x%lx", c->tid, (unsigned long)clear);
   hp_thread_free(c);
   if (clear) {
     __atomic_store_n((int *)clear, 0, __ATOMIC_RELEASE);
@@ -242,7 +247,7 @@ static long spawn_thread(struct hp_thread *t, uint64_t flags, uint64_t stack, ui
     c->gpr[HP_RSP] = stack;
   c->gpr[HP_RCX] = next_pc;
   c->gpr[HP_R11] = t->rflags;
-  struct spawn_args sa = {.c = c, .flags = flags, .ctid = ctid, .tid = 0};
+  struct spawn_args sa = {.c = c, .flags = flags, .ptid = ptid, .ctid = ctid, .tid = 0};
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -256,8 +261,8 @@ static long spawn_thread(struct hp_thread *t, uint64_t flags, uint64_t stack, ui
   }
   while (__atomic_load_n(&sa.tid, __ATOMIC_ACQUIRE) == 0)
     syscall(SYS_futex, &sa.tid, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
-  if (flags & CLONE_PARENT_SETTID)
-    *(int *)ptid = sa.tid;
+  HP_DEBUG("thread %d created (flags 0x%lx, child tid at 0x%lx)", sa.tid, (unsigned long)flags,
+           (unsigned long)ctid);
   return sa.tid;
 }
 
