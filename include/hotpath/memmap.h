@@ -14,6 +14,9 @@ struct hp_region {
 
 /* The region holding addr; false if unmapped. */
 bool hp_memmap_query(uintptr_t addr, struct hp_region *out);
+/* Same, from what was read last, never re-reading (no allocation, no
+ * locks: for crash reports). */
+bool hp_memmap_query_cached(uintptr_t addr, struct hp_region *out);
 /* The guest changed its mappings (mmap/munmap/mprotect/mremap/brk). */
 void hp_memmap_invalidate(void);
 

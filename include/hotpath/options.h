@@ -24,7 +24,9 @@
   X(BOOL, debug_far_cache, "debug-far-cache", false, "", \
     "place code cache units out of rip-relative reach of guest code, forcing the scratch-register rewrite (testing)") \
   X(BOOL, debug_no_fsgsbase, "debug-no-fsgsbase", false, "", \
-    "switch FS with arch_prctl even where the CPU has FSGSBASE (testing)")
+    "switch FS with arch_prctl even where the CPU has FSGSBASE (testing)") \
+  X(INT, debug_crash_after, "debug-crash-after", 0, "N", \
+    "fault inside hotpath on purpose after building N blocks, to test the internal-error report (testing)")
 
 struct hp_options {
 #define HP_OPT_FIELD_BOOL bool

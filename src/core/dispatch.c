@@ -21,6 +21,8 @@
 #include "hotpath/thread.h"
 
 
+static volatile uintptr_t crash_address = 8; /* for --debug-crash-after */
+
 void hp_describe_pc(uint64_t pc, char *buf, size_t len)
 {
   struct hp_region r;
@@ -33,12 +35,16 @@ void hp_describe_pc(uint64_t pc, char *buf, size_t len)
 
 void hp_describe_guest_location(char *buf, size_t len)
 {
-  char where[160];
+  /* Used when hotpath itself failed: nothing here may allocate or re-read
+   * /proc/self/maps. */
   struct hp_thread *t = hp_thread_current();
   uint64_t pc = t ? t->cur_guest_pc : 0;
-  hp_describe_pc(pc, where, sizeof where);
+  struct hp_region r;
+  bool known = hp_memmap_query_cached(pc, &r);
   struct hp_fragment *f = hp_fragment_lookup(pc);
-  snprintf(buf, len, "%s, fragment %p", where, f ? (void *)f->code : NULL);
+  snprintf(buf, len, "guest pc 0x%lx (%s+0x%lx), fragment %p", (unsigned long)pc,
+           known ? (r.name[0] ? r.name : "anonymous") : "unknown module",
+           known ? (unsigned long)(pc - r.start) : 0ul, f ? (void *)f->code : NULL);
 }
 
 void hp_die_by_signal(int sig)
@@ -76,6 +82,8 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     struct hp_fragment *f = hp_fragment_lookup(pc);
     if (!f) {
       f = hp_build_block(pc);
+      if (hp_opt.debug_crash_after && hp_stats.blocks_built == (uint64_t)hp_opt.debug_crash_after)
+        *(volatile int *)crash_address = 0; /* --debug-crash-after: a hotpath bug on purpose */
       if (!f) {
         hp_unlock();
         char where[160];

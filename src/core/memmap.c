@@ -71,3 +71,5 @@ bool hp_memmap_query(uintptr_t addr, struct hp_region *out)
 }
 
 void hp_memmap_invalidate(void) { dirty = true; }
+
+bool hp_memmap_query_cached(uintptr_t addr, struct hp_region *out) { return find(addr, out); }

@@ -94,6 +94,18 @@ static void put_str(char *buf, size_t *n, const char *s)
     buf[(*n)++] = *s++;
 }
 
+static void put_dec(char *buf, size_t *n, uint64_t v)
+{
+  char tmp[21];
+  int k = 0;
+  do {
+    tmp[k++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (k && *n < 255)
+    buf[(*n)++] = tmp[--k];
+}
+
 static void put_hex(char *buf, size_t *n, uint64_t v)
 {
   put_str(buf, n, "0x");
@@ -113,7 +125,7 @@ static void internal_fault(int sig, uint64_t host_pc, struct hp_thread *t)
   char buf[256];
   size_t n = 0;
   put_str(buf, &n, "hotpath: internal error: signal ");
-  put_hex(buf, &n, (uint64_t)sig);
+  put_dec(buf, &n, (uint64_t)sig);
   put_str(buf, &n, " at host pc ");
   put_hex(buf, &n, host_pc);
   put_str(buf, &n, " while handling guest pc ");
@@ -151,7 +163,7 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
       char buf[256];
       size_t n = 0;
       put_str(buf, &n, "hotpath[info]: guest fault, signal ");
-      put_hex(buf, &n, (uint64_t)sig);
+      put_dec(buf, &n, (uint64_t)sig);
       put_str(buf, &n, " at guest pc ");
       put_hex(buf, &n, f ? hp_fragment_guest_pc_at(f, pc) : 0);
       put_str(buf, &n, " (cache pc ");

@@ -41,6 +41,10 @@ expect 0 '' -- env HOTPATH_OPTIONS=--native "$hp" /bin/true
 expect 2 'HOTPATH_OPTIONS' -- env HOTPATH_OPTIONS=--bogus "$hp" /bin/true
 expect 0 '' -- "$hp" --stats --log="$tmp/log" /bin/true
 if ! grep -q 'blocks built' "$tmp/log"; then echo "FAIL: --log file has no stats"; fails=$((fails + 1)); fi
+# A fault in hotpath's own code is reported as an internal error with the
+# guest pc and module, then hotpath aborts.
+expect 134 'internal error: signal 11 at host pc' -- "$hp" --debug-crash-after=20 /bin/true
+expect 134 'guest pc 0x[0-9a-f]+ \(ld-linux-x86-64.so.2\+0x[0-9a-f]+\), fragment 0x' -- "$hp" --debug-crash-after=20 /bin/true
 # argv[0] is passed as typed; PATH search finds the program
 out=$(cd /bin && PATH=/bin "$hp" sh -c 'echo $0')
 [ "$out" = sh ] || { echo "FAIL: argv[0] '$out'"; fails=$((fails + 1)); }
