@@ -70,6 +70,7 @@ struct hp_thread {
   volatile int in_dispatcher; /* 1 while hotpath's C code runs for this thread */
   void *enter_frag;         /* fragment about to be entered */
   uint64_t guest_ss_sp, guest_ss_size; /* guest's sigaltstack (emulated) */
+  uint64_t restart_pc, restart_nr; /* syscall to restart if the handler has SA_RESTART */
   int guest_ss_flags;
   int tid;
   uint64_t clear_tid;       /* guest CLONE_CHILD_CLEARTID address of this thread */

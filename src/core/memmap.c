@@ -1,6 +1,7 @@
 /* Cached parse of /proc/self/maps. */
 #include "hotpath/memmap.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,34 +13,69 @@ static struct hp_region *regions;
 static size_t nregions, cap;
 static bool dirty = true;
 
+/* Reads the whole file with raw read(2), retrying on EINTR: hotpath's own
+ * signal handler interrupts system calls (it has no SA_RESTART). */
+static char *read_maps(size_t *len)
+{
+  static char *buf;
+  static size_t cap;
+  int fd;
+  do
+    fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
+    return NULL;
+  size_t n = 0;
+  for (;;) {
+    if (cap - n < 4096) {
+      cap = cap ? cap * 2 : 65536;
+      buf = realloc(buf, cap);
+    }
+    ssize_t r = read(fd, buf + n, cap - n - 1);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    n += (size_t)r;
+  }
+  close(fd);
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}
+
 static void reload(void)
 {
-  FILE *f = fopen("/proc/self/maps", "re");
+  size_t len;
+  char *text = read_maps(&len);
   nregions = 0;
-  if (!f)
+  if (!text)
     return;
-  char line[512];
-  while (fgets(line, sizeof line, f)) {
+  for (char *line = text; *line;) {
+    char *nl = strchr(line, '\n');
+    if (nl)
+      *nl = '\0';
     unsigned long s, e;
     char perms[8];
     int off = 0;
-    if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &s, &e, perms, &off) < 3)
-      continue;
-    if (nregions == cap) {
-      cap = cap ? cap * 2 : 256;
-      regions = realloc(regions, cap * sizeof *regions);
+    if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &s, &e, perms, &off) >= 3) {
+      if (nregions == cap) {
+        cap = cap ? cap * 2 : 256;
+        regions = realloc(regions, cap * sizeof *regions);
+      }
+      struct hp_region *r = &regions[nregions++];
+      r->start = s;
+      r->end = e;
+      r->prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
+                (perms[2] == 'x' ? PROT_EXEC : 0);
+      const char *name = off ? line + off : "";
+      const char *base = strrchr(name, '/');
+      snprintf(r->name, sizeof r->name, "%s", base ? base + 1 : name);
     }
-    struct hp_region *r = &regions[nregions++];
-    r->start = s;
-    r->end = e;
-    r->prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
-              (perms[2] == 'x' ? PROT_EXEC : 0);
-    char *name = off ? line + off : (char *)"";
-    name[strcspn(name, "\n")] = '\0';
-    const char *base = strrchr(name, '/');
-    snprintf(r->name, sizeof r->name, "%s", base ? base + 1 : name);
+    if (!nl)
+      break;
+    line = nl + 1;
   }
-  fclose(f);
   dirty = false;
 }
 

@@ -210,13 +210,16 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
   }
 }
 
-static void install_host(int sig, uint64_t guest_flags)
+/* hotpath's handler never has SA_RESTART: a blocking system call must
+ * return EINTR so the guest's handler can run now; the dispatcher then
+ * restarts the call itself where the guest asked for SA_RESTART. */
+static void install_host(int sig)
 {
   struct sigaction h;
   memset(&h, 0, sizeof h);
   h.sa_sigaction = on_signal;
   sigfillset(&h.sa_mask);
-  h.sa_flags = SA_SIGINFO | SA_ONSTACK | (int)(guest_flags & SA_RESTART);
+  h.sa_flags = SA_SIGINFO | SA_ONSTACK;
   sigaction(sig, &h, NULL);
 }
 
@@ -235,7 +238,7 @@ void hp_signal_init_thread(struct hp_thread *t)
     }
     /* Inherited "ignore" stays with the kernel. */
     if (guest_sig[s].handler != (uint64_t)(uintptr_t)SIG_IGN)
-      install_host(s, 0);
+      install_host(s);
   }
 }
 
@@ -271,13 +274,13 @@ static long set_action(int sig, const struct ksigaction *act, struct ksigaction 
     struct ksigaction a = *act;
     bool dfl = a.handler == (uint64_t)(uintptr_t)SIG_DFL, ign = a.handler == (uint64_t)(uintptr_t)SIG_IGN;
     if (is_sync(sig) && !ign) {
-      install_host(sig, a.flags); /* hotpath watches faults either way */
+      install_host(sig); /* hotpath watches faults either way */
     } else if (dfl || ign) {
       long r = raw(SYS_rt_sigaction, sig, (long)&a, 0, 8);
       if (r < 0)
         return r;
     } else {
-      install_host(sig, a.flags);
+      install_host(sig);
     }
     guest_sig[sig] = a;
   }
@@ -385,6 +388,15 @@ static uint64_t deliver_one(struct hp_thread *t, uint64_t pc)
     uint64_t *mc = &fr->uc.mc.r8;
     for (int i = 0; i < 16; i++)
       mc[i] = t->gpr[mc_order[i]];
+    if (t->restart_pc) {
+      /* Interrupted by this signal with EINTR: a call the kernel would have
+       * restarted under SA_RESTART resumes at the syscall instruction. */
+      if (act.flags & SA_RESTART) {
+        pc = t->restart_pc;
+        fr->uc.mc.rax = t->restart_nr;
+      }
+      t->restart_pc = 0;
+    }
     fr->uc.mc.rip = pc;
     fr->uc.mc.eflags = t->rflags;
     fr->uc.mc.cs = 0x33;

@@ -325,11 +325,33 @@ static void code_mapping_changed(uint64_t addr, uint64_t len)
   hp_unlock();
 }
 
+/* Calls the kernel ends with ERESTARTSYS when a handler interrupts them:
+ * restarted under SA_RESTART (hotpath's own handler has no SA_RESTART, so it
+ * sees EINTR). Others (poll, select, nanosleep, sigsuspend...) return EINTR
+ * with a handler either way. */
+static bool restartable(long nr)
+{
+  switch (nr) {
+  case SYS_read: case SYS_write: case SYS_readv: case SYS_writev: case SYS_pread64:
+  case SYS_pwrite64: case SYS_preadv: case SYS_pwritev: case SYS_preadv2: case SYS_pwritev2:
+  case SYS_open: case SYS_openat: case SYS_wait4: case SYS_waitid: case SYS_accept:
+  case SYS_accept4: case SYS_connect: case SYS_recvfrom: case SYS_sendto: case SYS_recvmsg:
+  case SYS_sendmsg: case SYS_recvmmsg: case SYS_sendmmsg: case SYS_flock: case SYS_fcntl:
+  case SYS_ioctl: case SYS_msgrcv: case SYS_msgsnd: case SYS_mq_timedsend:
+  case SYS_mq_timedreceive: case SYS_splice: case SYS_tee: case SYS_sendfile:
+  case SYS_copy_file_range: case SYS_getrandom: case SYS_fallocate:
+    return true;
+  default:
+    return false;
+  }
+}
+
 uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
 {
   uint64_t *g = t->gpr;
   long nr = (long)g[HP_RAX];
   uint64_t a1 = g[HP_RDI], a2 = g[HP_RSI], a3 = g[HP_RDX], a4 = g[HP_R10], a5 = g[HP_R8], a6 = g[HP_R9];
+  t->restart_pc = 0;
   long r;
   bool handled;
   switch (nr) {
@@ -435,5 +457,7 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
   g[HP_RAX] = (uint64_t)r;
   g[HP_RCX] = next_pc;
   g[HP_R11] = t->rflags;
+  if (r == -EINTR && restartable(nr))
+    t->restart_pc = next_pc - 2, t->restart_nr = (uint64_t)nr; /* `syscall` is 2 bytes */
   return next_pc;
 }
