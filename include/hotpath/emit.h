@@ -39,15 +39,27 @@ void hp_emit_exit_stub(struct hp_emit *e, uintptr_t rec);
 /* Rewrites a stub (rw/rx addresses) into an absolute jump to target. */
 void hp_rewrite_stub_far_jump(uint8_t *stub_rw, uintptr_t target);
 
-/* Pushes a 64-bit value on the guest stack without touching flags. */
-void hp_emit_push_imm64(struct hp_emit *e, uint64_t value);
 
-/* Indirect branches: rcx = target computed from the guest operand (guest
- * rcx saved first), then the optional push of the return address, then the
- * lookup. guest_next = address after the guest instruction. */
-bool hp_emit_indirect_branch(struct hp_emit *e, const ZydisDecodedInstruction *in,
-                             const ZydisDecodedOperand *op, uintptr_t guest_next, bool is_call);
-/* ret / ret imm16 into the lookup. */
+/* Indirect branches: saves the guest rcx and loads rcx with the target
+ * computed from the guest operand (before any push: `call [rsp+8]` works).
+ * guest_next = address after the guest instruction. */
+bool hp_emit_branch_target(struct hp_emit *e, const ZydisDecodedInstruction *in,
+                           const ZydisDecodedOperand *op, uintptr_t guest_next);
+
+/* A guest call is a real `call` (so the CPU's return stack buffer learns the
+ * return), laid out as:
+ *     call L                  hp_emit_call_push, returns the rel32 offset
+ *   C: restore [rsp-8]        hp_emit_continuation (the callee's ret lands here)
+ *     jmp <guest return pc>   linkable exit
+ *   L: [rsp] = guest return   hp_emit_call_body (patches the call to L)
+ *     jmp <callee>            linkable exit, or the lookup
+ * The pushed cache address is overwritten before any guest code runs. */
+size_t hp_emit_call_push(struct hp_emit *e);
+void hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret);
+void hp_emit_call_body(struct hp_emit *e, size_t call_rel32, uint64_t guest_ret);
+
+/* ret: the lookup, and on a hit a real `ret` to the continuation found
+ * (predicted by the return stack); ret imm16: the lookup and a jump. */
 void hp_emit_return(struct hp_emit *e, uint16_t imm);
 
 /* Copies a guest instruction that uses a rip-relative operand, adjusting its

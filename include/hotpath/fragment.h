@@ -41,6 +41,8 @@ struct hp_fragment {
   uint32_t *pcmap;              /* per instruction: guest offset << 16 | cache offset */
   struct hp_exit *incoming;
   bool checks_code;             /* guest code is writable: fragment checks it at entry */
+  uintptr_t cont;               /* a call's continuation in this fragment (0 = none)... */
+  uint64_t cont_guest;          /* ...registered in the lookup for this return address */
   bool removed;
 };
 
@@ -65,6 +67,8 @@ struct hp_ibl_entry { uint64_t guest, cache; };
 void hp_ibl_init(void);
 void hp_ibl_insert(uint64_t guest, uintptr_t cache);
 void hp_ibl_remove(uint64_t guest);
+/* Removes guest's entry only if it still maps to cache. */
+void hp_ibl_remove_exact(uint64_t guest, uintptr_t cache);
 /* The exit record used by the lookup on a miss, and the routine's address. */
 struct hp_exit *hp_ibl_miss_exit(void);
 uintptr_t hp_ibl_routine(void);

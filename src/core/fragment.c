@@ -108,6 +108,8 @@ void hp_fragment_remove(struct hp_fragment *f)
       break;
     }
   hp_ibl_remove(f->guest_pc);
+  if (f->cont)
+    hp_ibl_remove_exact(f->cont_guest, f->cont);
   for (struct hp_exit *x = f->incoming; x; x = x->next_in)
     unlink_exit(x);
   f->incoming = NULL;

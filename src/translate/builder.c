@@ -38,6 +38,8 @@ struct block {
   uint32_t pcmap[MAX_INSNS + 1];
   struct pending_exit exits[MAX_EXITS];
   unsigned nexits;
+  uintptr_t cont;      /* continuation after a call (0 = none) */
+  uint64_t cont_guest; /* its guest pc: the call's return address */
 };
 
 static unsigned add_exit(struct block *b, uint8_t kind, uint64_t target, size_t branch_pos)
@@ -90,20 +92,31 @@ static bool emit_control(struct hp_emit *e, struct block *b, const ZydisDecodedI
     if (in->operand_count_visible != 1 || in->raw.modrm.reg == 5 /* far */)
       break;
     ZydisDecoderDecodeOperands(&decoder, ctx, in, ops, in->operand_count);
-    goto indirect;
-  case ZYDIS_MNEMONIC_CALL:
-    if (in->raw.imm[0].is_relative) {
-      hp_emit_push_imm64(e, next);
-      exit_jmp(e, b, HP_EXIT_BRANCH, branch_target(in, pc));
-      return true;
-    }
-    if (in->raw.modrm.reg == 3 /* far */)
+    if (!hp_emit_branch_target(e, in, &ops[0], next))
       break;
-    ZydisDecoderDecodeOperands(&decoder, ctx, in, ops, in->operand_count);
-  indirect:
-    if (!hp_emit_indirect_branch(e, in, &ops[0], next, in->mnemonic == ZYDIS_MNEMONIC_CALL))
-      break;
+    hp_emit_ibl_inline(e);
     return true;
+  case ZYDIS_MNEMONIC_CALL: {
+    bool direct = in->raw.imm[0].is_relative;
+    if (!direct) {
+      if (in->raw.modrm.reg == 3 /* far */)
+        break;
+      ZydisDecoderDecodeOperands(&decoder, ctx, in, ops, in->operand_count);
+      if (!hp_emit_branch_target(e, in, &ops[0], next))
+        break;
+    }
+    size_t call = hp_emit_call_push(e);
+    b->cont = hp_emit_here(e);
+    b->cont_guest = next;
+    hp_emit_continuation(e, next);
+    exit_jmp(e, b, HP_EXIT_BRANCH, next);
+    hp_emit_call_body(e, call, next);
+    if (direct)
+      exit_jmp(e, b, HP_EXIT_BRANCH, branch_target(in, pc));
+    else
+      hp_emit_ibl_inline(e);
+    return true;
+  }
   case ZYDIS_MNEMONIC_RET:
     if (in->opcode != 0xc3 && in->opcode != 0xc2)
       break; /* far return */
@@ -288,8 +301,12 @@ struct hp_fragment *hp_build_block(uint64_t pc)
   f->pcmap = hp_arena_alloc(sizeof(uint32_t) * b.ninsn);
   memcpy(f->pcmap, b.pcmap, sizeof(uint32_t) * b.ninsn);
   f->checks_code = check_jmp != 0;
+  f->cont = b.cont;
+  f->cont_guest = b.cont_guest;
   u->used += (e.pos + 15) & ~(size_t)15;
   hp_fragment_insert(f);
+  if (f->cont) /* returns to this call find its continuation in the lookup */
+    hp_ibl_insert(f->cont_guest, f->cont);
   hp_stats.blocks_built++;
   hp_stats.translate_ns += now_ns() - t0;
   HP_DEBUG("block 0x%lx-0x%lx: %u insns, %u bytes at %p", (unsigned long)pc, (unsigned long)b.end,

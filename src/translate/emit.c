@@ -166,17 +166,6 @@ void hp_rewrite_stub_far_jump(uint8_t *stub_rw, uintptr_t target)
   memcpy(stub_rw, b, sizeof b);
 }
 
-void hp_emit_push_imm64(struct hp_emit *e, uint64_t value)
-{
-  lea_rsp(e, -8);
-  uint8_t lo[] = {0xc7, 0x04, 0x24}; /* mov dword [rsp], imm32 */
-  hp_emit_bytes(e, lo, sizeof lo);
-  u32(e, (uint32_t)value);
-  uint8_t hi[] = {0xc7, 0x44, 0x24, 0x04}; /* mov dword [rsp+4], imm32 */
-  hp_emit_bytes(e, hi, sizeof hi);
-  u32(e, (uint32_t)(value >> 32));
-}
-
 static ZydisRegister zreg64(int r)
 {
   static const ZydisRegister map[16] = {
@@ -202,8 +191,8 @@ static ZyanU64 segment_prefix(const ZydisDecodedInstruction *in)
   return in->attributes & (ZYDIS_ATTRIB_HAS_SEGMENT_FS | ZYDIS_ATTRIB_HAS_SEGMENT_GS);
 }
 
-bool hp_emit_indirect_branch(struct hp_emit *e, const ZydisDecodedInstruction *in,
-                             const ZydisDecodedOperand *op, uintptr_t guest_next, bool is_call)
+bool hp_emit_branch_target(struct hp_emit *e, const ZydisDecodedInstruction *in,
+                           const ZydisDecodedOperand *op, uintptr_t guest_next)
 {
   store_gs(e, HP_RCX, T_OFF(spill_rcx));
   if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) {
@@ -215,40 +204,74 @@ bool hp_emit_indirect_branch(struct hp_emit *e, const ZydisDecodedInstruction *i
     req.operands[0].reg.value = ZYDIS_REGISTER_RCX;
     req.operands[1].type = ZYDIS_OPERAND_TYPE_REGISTER;
     req.operands[1].reg.value = op->reg.value;
-    if (!encode(e, &req))
-      return false;
-  } else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
-    if (op->mem.base == ZYDIS_REGISTER_RIP) {
-      /* Absolute address, then load: no reach limit. */
-      mov_imm64(e, HP_RCX, guest_next + (uint64_t)op->mem.disp.value);
-      uint8_t b[] = {0x48, 0x8b, 0x09}; /* mov rcx, [rcx] */
-      if (segment_prefix(in))
-        return false;
-      hp_emit_bytes(e, b, sizeof b);
-    } else {
-      ZydisEncoderRequest req = {0};
-      req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
-      req.mnemonic = ZYDIS_MNEMONIC_MOV;
-      req.prefixes = segment_prefix(in);
-      req.operand_count = 2;
-      req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
-      req.operands[0].reg.value = ZYDIS_REGISTER_RCX;
-      req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
-      req.operands[1].mem.base = op->mem.base;
-      req.operands[1].mem.index = op->mem.index;
-      req.operands[1].mem.scale = op->mem.index != ZYDIS_REGISTER_NONE ? op->mem.scale : 0;
-      req.operands[1].mem.displacement = op->mem.disp.value;
-      req.operands[1].mem.size = 8;
-      if (!encode(e, &req))
-        return false;
-    }
-  } else {
-    return false;
+    return encode(e, &req);
   }
-  if (is_call)
-    hp_emit_push_imm64(e, guest_next);
-  hp_emit_ibl_inline(e);
-  return true;
+  if (op->type != ZYDIS_OPERAND_TYPE_MEMORY)
+    return false;
+  if (op->mem.base == ZYDIS_REGISTER_RIP) {
+    /* Absolute address, then load: no reach limit. */
+    if (segment_prefix(in))
+      return false;
+    mov_imm64(e, HP_RCX, guest_next + (uint64_t)op->mem.disp.value);
+    uint8_t b[] = {0x48, 0x8b, 0x09}; /* mov rcx, [rcx] */
+    hp_emit_bytes(e, b, sizeof b);
+    return true;
+  }
+  ZydisEncoderRequest req = {0};
+  req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+  req.mnemonic = ZYDIS_MNEMONIC_MOV;
+  req.prefixes = segment_prefix(in);
+  req.operand_count = 2;
+  req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
+  req.operands[0].reg.value = ZYDIS_REGISTER_RCX;
+  req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
+  req.operands[1].mem.base = op->mem.base;
+  req.operands[1].mem.index = op->mem.index;
+  req.operands[1].mem.scale = op->mem.index != ZYDIS_REGISTER_NONE ? op->mem.scale : 0;
+  req.operands[1].mem.displacement = op->mem.disp.value;
+  req.operands[1].mem.size = 8;
+  return encode(e, &req);
+}
+
+size_t hp_emit_call_push(struct hp_emit *e)
+{
+  u8(e, 0xe8); /* call rel32: the CPU's return stack learns the continuation */
+  size_t at = e->pos;
+  u32(e, 0);
+  return at;
+}
+
+void hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret)
+{
+  /* Reached by the `ret` of the callee, which popped this continuation's
+   * address: put back the guest return address the guest stack held there. */
+  uint8_t lo[] = {0xc7, 0x44, 0x24, 0xf8}; /* mov dword [rsp-8], imm32 */
+  hp_emit_bytes(e, lo, sizeof lo);
+  u32(e, (uint32_t)guest_ret);
+  uint8_t hi[] = {0xc7, 0x44, 0x24, 0xfc}; /* mov dword [rsp-4], imm32 */
+  hp_emit_bytes(e, hi, sizeof hi);
+  u32(e, (uint32_t)(guest_ret >> 32));
+}
+
+void hp_emit_call_body(struct hp_emit *e, size_t call_rel32, uint64_t guest_ret)
+{
+  /* The call lands here: overwrite the cache address it pushed. */
+  int32_t d = (int32_t)(e->pos - (call_rel32 + 4));
+  if (!e->overflow)
+    memcpy(e->rw + call_rel32, &d, 4);
+  /* One 8-byte store: the callee's `ret` reloads it at once, and a load
+   * spanning two 4-byte stores cannot be forwarded (a stall per call). */
+  if ((int64_t)guest_ret == (int32_t)guest_ret) {
+    uint8_t b[] = {0x48, 0xc7, 0x04, 0x24}; /* mov qword [rsp], simm32 */
+    hp_emit_bytes(e, b, sizeof b);
+    u32(e, (uint32_t)guest_ret);
+    return;
+  }
+  store_gs(e, HP_RAX, T_OFF(spill_rax));
+  mov_imm64(e, HP_RAX, guest_ret);
+  uint8_t st[] = {0x48, 0x89, 0x04, 0x24}; /* mov [rsp], rax */
+  hp_emit_bytes(e, st, sizeof st);
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
 }
 
 void hp_emit_return(struct hp_emit *e, uint16_t imm)
@@ -256,8 +279,45 @@ void hp_emit_return(struct hp_emit *e, uint16_t imm)
   store_gs(e, HP_RCX, T_OFF(spill_rcx));
   uint8_t b[] = {0x48, 0x8b, 0x0c, 0x24}; /* mov rcx, [rsp] */
   hp_emit_bytes(e, b, sizeof b);
-  lea_rsp(e, 8 + imm);
-  hp_emit_ibl_inline(e);
+  if (imm) {
+    lea_rsp(e, 8 + imm);
+    hp_emit_ibl_inline(e);
+    return;
+  }
+  /* Probe as in hp_emit_ibl_inline; on a hit, replace the guest return
+   * address by the cache address found (the continuation the matching call
+   * pushed) and `ret` to it, so the CPU's return stack predicts it. */
+  store_gs(e, HP_RAX, T_OFF(spill_rax));
+  store_gs(e, HP_RDX, T_OFF(spill_rdx));
+  static const uint8_t probe1[] = {
+      0x48, 0x89, 0xc8,       /* mov rax, rcx */
+      0x0f, 0xb7, 0xc9,       /* movzx ecx, cx */
+      0x48, 0x8d, 0x0c, 0x09, /* lea rcx, [rcx+rcx] */
+      0x65, 0x48, 0x8b, 0x14, 0xcd}; /* mov rdx, gs:[rcx*8+disp32] */
+  hp_emit_bytes(e, probe1, sizeof probe1);
+  u32(e, HP_T_IBL_FAST + 8);
+  static const uint8_t probe2[] = {0x65, 0x48, 0x8b, 0x0c, 0xcd}; /* mov rcx, gs:[rcx*8+disp32] */
+  hp_emit_bytes(e, probe2, sizeof probe2);
+  u32(e, HP_T_IBL_FAST);
+  static const uint8_t cmp[] = {
+      0x48, 0x8d, 0x0c, 0x01, /* lea rcx, [rcx+rax] */
+      0xe3, 0x00};            /* jrcxz hit */
+  hp_emit_bytes(e, cmp, sizeof cmp);
+  size_t jrcxz = e->pos - 1;
+  static const uint8_t back[] = {0x48, 0x89, 0xc1}; /* mov rcx, rax */
+  hp_emit_bytes(e, back, sizeof back);
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
+  load_gs(e, HP_RDX, T_OFF(spill_rdx));
+  lea_rsp(e, 8);
+  jmp_gs(e, T_OFF(ibl_routine));
+  if (!e->overflow)
+    e->rw[jrcxz] = (uint8_t)(e->pos - (jrcxz + 1));
+  static const uint8_t put[] = {0x48, 0x89, 0x14, 0x24}; /* mov [rsp], rdx */
+  hp_emit_bytes(e, put, sizeof put);
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
+  load_gs(e, HP_RDX, T_OFF(spill_rdx));
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  u8(e, 0xc3); /* ret */
 }
 
 void hp_emit_ibl_inline(struct hp_emit *e)

@@ -118,6 +118,16 @@ static void fast_remove(struct hp_thread *t, void *arg)
     e[0] = e[1] = 0;
 }
 
+void hp_ibl_remove_exact(uint64_t guest, uintptr_t cache)
+{
+  for (size_t i = guest & mask; i < mask + 1 + OVERFLOW && table[i].guest; i++)
+    if (table[i].guest == guest) {
+      if (table[i].cache == cache)
+        hp_ibl_remove(guest);
+      return;
+    }
+}
+
 void hp_ibl_remove(uint64_t guest)
 {
   /* Deleting from linear probing: rebuild the run after the hole. */

@@ -34,18 +34,35 @@ static struct hp_emit fresh(uintptr_t rx)
   return (struct hp_emit){.rw = buf, .rx = rx, .cap = sizeof buf};
 }
 
-START_TEST(push_imm64_no_flags_no_push)
+START_TEST(call_sequence)
 {
+  /* call L; C: [rsp-8] = guest return; L: [rsp] = guest return */
   struct hp_emit e = fresh(0x10000);
-  hp_emit_push_imm64(&e, 0x123456789abcdef0ull);
+  size_t rel = hp_emit_call_push(&e);
+  uintptr_t cont = hp_emit_here(&e);
+  hp_emit_continuation(&e, 0x123456789abcdef0ull);
+  uintptr_t body = hp_emit_here(&e);
+  hp_emit_call_body(&e, rel, 0x123456789abcdef0ull);
   size_t pos = 0;
   struct decoded d;
   decode_at(&e, &pos, &d);
-  ck_assert_str_eq(d.text, "lea rsp, [rsp-0x08]");
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_CALL);
+  uint64_t target;
+  ZydisCalcAbsoluteAddress(&d.in, &d.ops[0], 0x10000, &target);
+  ck_assert_uint_eq(target, body);
+  ck_assert_uint_eq(0x10000 + pos, cont); /* the pushed address is the continuation */
   decode_at(&e, &pos, &d);
-  ck_assert_str_eq(d.text, "mov dword ptr [rsp], 0x9ABCDEF0");
+  ck_assert_str_eq(d.text, "mov dword ptr [rsp-0x08], 0x9ABCDEF0");
   decode_at(&e, &pos, &d);
-  ck_assert_str_eq(d.text, "mov dword ptr [rsp+0x04], 0x12345678");
+  ck_assert_str_eq(d.text, "mov dword ptr [rsp-0x04], 0x12345678");
+  decode_at(&e, &pos, &d); /* one 8-byte store of the return address, through rax */
+  ck_assert_int_eq(d.ops[0].mem.segment, ZYDIS_REGISTER_GS);
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov rax, 0x123456789ABCDEF0");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov [rsp], rax");
+  decode_at(&e, &pos, &d);
+  ck_assert_int_eq(d.ops[1].mem.segment, ZYDIS_REGISTER_GS);
   ck_assert_uint_eq(pos, e.pos);
 }
 END_TEST
@@ -153,7 +170,7 @@ END_TEST
 
 START_TEST(indirect_call_reads_operand_before_push)
 {
-  /* call qword ptr [rsp+8] */
+  /* call qword ptr [rsp+8]: the target is read before the call pushes */
   static const uint8_t insn[] = {0xff, 0x54, 0x24, 0x08};
   ZydisDecoder dec;
   ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
@@ -161,19 +178,16 @@ START_TEST(indirect_call_reads_operand_before_push)
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, insn, sizeof insn, &in, ops)));
   struct hp_emit e = fresh(0x10000);
-  ck_assert(hp_emit_indirect_branch(&e, &in, &ops[0], 0x401004, true));
+  ck_assert(hp_emit_branch_target(&e, &in, &ops[0], 0x401004));
   size_t pos = 0;
   struct decoded d;
   decode_at(&e, &pos, &d); /* save rcx */
   ck_assert_int_eq(d.ops[1].reg.value, ZYDIS_REGISTER_RCX);
   decode_at(&e, &pos, &d);
   ck_assert_str_eq(d.text, "mov rcx, [rsp+0x08]");
-  decode_at(&e, &pos, &d);
-  ck_assert_str_eq(d.text, "lea rsp, [rsp-0x08]");
-  decode_at(&e, &pos, &d);
-  ck_assert_str_eq(d.text, "mov dword ptr [rsp], 0x401004");
-  decode_at(&e, &pos, &d);
-  /* Then the inline lookup: no instruction may write flags or push. */
+  ck_assert_uint_eq(pos, e.pos);
+  /* The inline lookup writes no flags and pushes nothing. */
+  hp_emit_ibl_inline(&e);
   bool saw_jrcxz = false;
   while (pos < e.pos) {
     decode_at(&e, &pos, &d);
@@ -184,6 +198,22 @@ START_TEST(indirect_call_reads_operand_before_push)
   ck_assert(saw_jrcxz);
   ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_JMP); /* last: to the fragment */
   ck_assert_int_eq(d.ops[0].mem.segment, ZYDIS_REGISTER_GS);
+}
+END_TEST
+
+START_TEST(return_keeps_flags)
+{
+  struct hp_emit e = fresh(0x10000);
+  hp_emit_return(&e, 0);
+  size_t pos = 0;
+  struct decoded d;
+  bool saw_ret = false;
+  while (pos < e.pos) {
+    decode_at(&e, &pos, &d);
+    ck_assert_uint_eq(d.in.cpu_flags ? d.in.cpu_flags->modified : 0, 0);
+    saw_ret |= d.in.mnemonic == ZYDIS_MNEMONIC_RET;
+  }
+  ck_assert(saw_ret);
 }
 END_TEST
 
@@ -219,12 +249,13 @@ int main(void)
 {
   Suite *s = suite_create("emit");
   TCase *tc = tcase_create("core");
-  tcase_add_test(tc, push_imm64_no_flags_no_push);
+  tcase_add_test(tc, call_sequence);
   tcase_add_test(tc, patchable_branches_aligned);
   tcase_add_test(tc, exit_stub_size);
   tcase_add_test(tc, riprel_near_keeps_target);
   tcase_add_test(tc, riprel_far_through_scratch);
   tcase_add_test(tc, indirect_call_reads_operand_before_push);
+  tcase_add_test(tc, return_keeps_flags);
   tcase_add_test(tc, code_check_and_ibl_decode);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
