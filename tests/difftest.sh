@@ -22,9 +22,9 @@ for a in "$@"; do
 done
 set -- "${args[@]}"
 cd "$tmp"
-"$@" <"$stdin" >n.out 2>n.err; nst=$?
+timeout 100 "$@" <"$stdin" >n.out 2>n.err; nst=$?
 # shellcheck disable=SC2086
-timeout 300 "$hp" $opts -- "$@" <"$stdin" >h.out 2>h.err; hst=$?
+timeout 100 "$hp" $opts -- "$@" <"$stdin" >h.out 2>h.err; hst=$?
 fail=0
 if [ $nst -ne $hst ]; then echo "exit status differs: native $nst, hotpath $hst"; fail=1; fi
 if ! cmp -s n.out h.out; then echo "stdout differs:"; diff n.out h.out | head -20; fail=1; fi

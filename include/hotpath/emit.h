@@ -55,6 +55,11 @@ bool hp_emit_branch_target(struct hp_emit *e, const ZydisDecodedInstruction *in,
  *     jmp <callee>            linkable exit, or the lookup
  * The pushed cache address is overwritten before any guest code runs. */
 size_t hp_emit_call_push(struct hp_emit *e);
+/* Around the `call` of an indirect call: the target waits in a slot and the
+ * guest's rcx is back, so a fault of the push (stack overflow) sees exact
+ * guest registers. */
+void hp_emit_park_target(struct hp_emit *e);
+void hp_emit_unpark_target(struct hp_emit *e);
 void hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret);
 void hp_emit_call_body(struct hp_emit *e, size_t call_rel32, uint64_t guest_ret);
 

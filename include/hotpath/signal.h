@@ -13,9 +13,9 @@ struct hp_thread;
 void hp_signal_init_thread(struct hp_thread *t);
 long hp_signal_sigaction(int sig, const void *act, void *oact, long setsize);
 long hp_signal_sigaltstack(struct hp_thread *t, const void *ss, void *old);
-/* If a signal is pending, builds the guest's frame and points the guest at
- * its handler; returns the pc to continue at. */
-uint64_t hp_signal_deliver(struct hp_thread *t, uint64_t pc);
+/* If a signal is pending and not blocked, builds the guest's frame and
+ * points the guest (and *pc) at its handler. False if none was delivered. */
+bool hp_signal_deliver(struct hp_thread *t, uint64_t *pc);
 /* rt_sigreturn: restores the interrupted guest state; returns its pc. */
 uint64_t hp_signal_sigreturn(struct hp_thread *t);
 

@@ -23,6 +23,7 @@
 #define HP_T_IBL_FAST 32768
 #define HP_IBL_FAST_BITS 16
 #define HP_T_SIZE (HP_T_IBL_FAST + (16 << HP_IBL_FAST_BITS))
+#define HP_RTQ_BYTES (64 * 1024)
 
 #ifndef __ASSEMBLER__
 #include <stdbool.h>
@@ -66,11 +67,14 @@ struct hp_thread {
   uint64_t cur_guest_pc;    /* what the dispatcher works on, for error messages */
   /* Signals (signal.c). */
   uint64_t sig_pending;     /* bit sig-1: arrived, not yet delivered to the guest */
-  uint64_t sig_info[65][16]; /* siginfo of each pending signal (128 bytes) */
+  uint64_t sig_info[65][16]; /* siginfo of each pending standard signal (128 bytes) */
+  void *rt_queue;           /* queued realtime signals (signal.c), HP_RTQ_BYTES */
   volatile int in_dispatcher; /* 1 while hotpath's C code runs for this thread */
   void *enter_frag;         /* fragment about to be entered */
   uint64_t guest_ss_sp, guest_ss_size; /* guest's sigaltstack (emulated) */
   uint64_t restart_pc, restart_nr; /* syscall to restart if the handler has SA_RESTART */
+  uint64_t call_mask;       /* mask a sigsuspend/ppoll/pselect had when a signal ended it */
+  bool call_mask_valid;
   int guest_ss_flags;
   int tid;
   uint64_t clear_tid;       /* guest CLONE_CHILD_CLEARTID address of this thread */

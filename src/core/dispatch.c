@@ -108,8 +108,10 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     __atomic_store_n(&t->in_dispatcher, 0, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&t->sig_pending, __ATOMIC_SEQ_CST)) {
       t->in_dispatcher = 1;
-      pc = hp_signal_deliver(t, pc);
-      continue;
+      if (hp_signal_deliver(t, &pc))
+        continue;
+      /* Only blocked signals wait: run on (enter_frag may have been unlinked). */
+      __atomic_store_n(&t->in_dispatcher, 0, __ATOMIC_SEQ_CST);
     }
     hp_enter_cache(t);
     t->in_dispatcher = 1;

@@ -54,6 +54,7 @@ struct k_rt_sigframe {
 _Static_assert(sizeof(struct k_sigcontext) == 256, "sigcontext");
 
 #define UC_FP_XSTATE 0x1
+#define SIGRTMIN_KERNEL 32 /* glibc's SIGRTMIN is 34: it keeps two for itself */
 #ifndef FP_XSTATE_MAGIC1
 #define FP_XSTATE_MAGIC1 0x46505853u
 #define FP_XSTATE_MAGIC2 0x46505845u
@@ -63,6 +64,18 @@ _Static_assert(sizeof(struct k_sigcontext) == 256, "sigcontext");
 /* Guest register order in sigcontext / glibc's gregs. */
 static const int mc_order[16] = {HP_R8, HP_R9, HP_R10, HP_R11, HP_R12, HP_R13, HP_R14, HP_R15,
                                  HP_RDI, HP_RSI, HP_RBP, HP_RBX, HP_RDX, HP_RAX, HP_RCX, HP_RSP};
+
+/* Realtime signals queue (one entry each, in arrival order); standard
+ * signals collapse into one pending bit and siginfo, as in the kernel. */
+struct rt_entry {
+  int sig;
+  uint8_t info[128];
+};
+struct rt_queue {
+  uint32_t count;
+  struct rt_entry e[(HP_RTQ_BYTES - 8) / sizeof(struct rt_entry)];
+};
+_Static_assert(sizeof(struct rt_queue) <= HP_RTQ_BYTES, "rt queue");
 
 static struct ksigaction guest_sig[65];
 static bool guest_sig_known[65];
@@ -178,7 +191,16 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     raw(SYS_rt_sigaction, sig, (long)&dfl, 0, 8);
     return;
   }
-  memcpy(t->sig_info[sig], si, 128);
+  if (sig >= SIGRTMIN_KERNEL) {
+    struct rt_queue *q = t->rt_queue;
+    if (q->count < sizeof q->e / sizeof q->e[0]) {
+      q->e[q->count].sig = sig;
+      memcpy(q->e[q->count].info, si, 128);
+      q->count++;
+    }
+  } else {
+    memcpy(t->sig_info[sig], si, 128);
+  }
   __atomic_or_fetch(&t->sig_pending, 1ull << (sig - 1), __ATOMIC_SEQ_CST);
   if (sync) {
     /* Leave the cache right here: hp_cache_exit saves the guest registers
@@ -326,29 +348,73 @@ static bool default_ignores(int sig)
   return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
 }
 
-static uint64_t deliver_one(struct hp_thread *t, uint64_t pc);
+static bool deliver_one(struct hp_thread *t, uint64_t *pcp);
 
-uint64_t hp_signal_deliver(struct hp_thread *t, uint64_t pc)
+bool hp_signal_deliver(struct hp_thread *t, uint64_t *pc)
 {
   /* The lookup may have been pointed at the empty table: restore it. */
   hp_ibl_attach(t);
   hp_lock();
-  uint64_t ret = deliver_one(t, pc);
+  bool delivered = deliver_one(t, pc);
   hp_unlock();
-  return ret;
+  return delivered;
 }
 
-static uint64_t deliver_one(struct hp_thread *t, uint64_t pc)
+/* Takes one pending instance of sig (its siginfo into info). The queue is
+ * shared with this thread's own signal handler: signals are blocked while
+ * it changes. */
+static void take_pending(struct hp_thread *t, int sig, uint8_t *info)
 {
-  while (t->sig_pending) {
-    int sig = __builtin_ctzll(t->sig_pending) + 1;
-    /* Synchronous faults first: they belong to the instruction at pc. */
-    for (int s = 1; s <= 64; s++)
-      if ((t->sig_pending & (1ull << (s - 1))) && is_sync(s) && ((int *)t->sig_info[s])[2] > 0) {
-        sig = s;
-        break;
-      }
+  uint64_t all = ~0ull, saved;
+  raw(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)&saved, 8);
+  bool more = false;
+  if (sig >= SIGRTMIN_KERNEL) {
+    struct rt_queue *q = t->rt_queue;
+    uint32_t i = 0;
+    while (i < q->count && q->e[i].sig != sig)
+      i++;
+    if (i < q->count) {
+      memcpy(info, q->e[i].info, 128);
+      memmove(&q->e[i], &q->e[i + 1], (q->count - i - 1) * sizeof q->e[0]);
+      q->count--;
+      for (uint32_t k = i; k < q->count && !more; k++)
+        more = q->e[k].sig == sig;
+    } else {
+      memset(info, 0, 128);
+      ((int *)info)[0] = sig;
+    }
+  } else {
+    memcpy(info, t->sig_info[sig], 128);
+  }
+  if (!more)
     __atomic_and_fetch(&t->sig_pending, ~(1ull << (sig - 1)), __ATOMIC_SEQ_CST);
+  raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, 8);
+}
+
+static bool deliver_one(struct hp_thread *t, uint64_t *pcp)
+{
+  uint64_t pc = *pcp;
+  for (;;) {
+    /* Signals the guest blocks since they arrived (e.g. further instances
+     * of the one whose handler runs) wait for an unblocking system call. */
+    uint64_t blocked = 0;
+    raw(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&blocked, 8);
+    if (t->call_mask_valid) /* the kernel delivers during the call, with its mask */
+      blocked = t->call_mask;
+    uint64_t ready = t->sig_pending & ~blocked;
+    int sig = 0;
+    /* Synchronous faults first, blocked or not: they belong to the instruction at pc. */
+    for (int s = 1; s <= 64 && !sig; s++)
+      if ((t->sig_pending & (1ull << (s - 1))) && is_sync(s) && ((int *)t->sig_info[s])[2] > 0)
+        sig = s;
+    if (!sig && !ready) {
+      t->call_mask_valid = false;
+      return false;
+    }
+    if (!sig)
+      sig = __builtin_ctzll(ready) + 1;
+    uint8_t info[128];
+    take_pending(t, sig, info);
     struct ksigaction act = guest_sig[sig];
     if (act.handler == (uint64_t)(uintptr_t)SIG_IGN)
       continue;
@@ -404,10 +470,11 @@ static uint64_t deliver_one(struct hp_thread *t, uint64_t pc)
     fr->uc.mc.fpstate = fp;
     fr->uc.mc.oldmask = old_mask;
     fr->uc.sigmask = old_mask;
-    memcpy(fr->info, t->sig_info[sig], 128);
+    memcpy(fr->info, info, 128);
     if (is_sync(sig) && sig == SIGSEGV)
-      fr->uc.mc.cr2 = *(uint64_t *)((uint8_t *)t->sig_info[sig] + 16);
-    uint64_t new_mask = old_mask | act.mask;
+      fr->uc.mc.cr2 = *(uint64_t *)(info + 16);
+    uint64_t new_mask = (t->call_mask_valid ? t->call_mask : old_mask) | act.mask;
+    t->call_mask_valid = false;
     if (!(act.flags & SA_NODEFER))
       new_mask |= 1ull << (sig - 1);
     raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&new_mask, 0, 8);
@@ -427,9 +494,9 @@ static uint64_t deliver_one(struct hp_thread *t, uint64_t pc)
       hp_log(HP_LOG_INFO, "signal %d delivered to guest handler 0x%lx, interrupted at %s", sig,
              (unsigned long)act.handler, where);
     }
-    return act.handler;
+    *pcp = act.handler;
+    return true;
   }
-  return pc;
 }
 
 uint64_t hp_signal_sigreturn(struct hp_thread *t)

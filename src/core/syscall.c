@@ -346,12 +346,42 @@ static bool restartable(long nr)
   }
 }
 
+/* Calls that run with a temporary signal mask: the signal that ended them
+ * is delivered under that mask (the frame keeps the one restored after). */
+static void note_call_mask(struct hp_thread *t, long nr, uint64_t a1, uint64_t a4, uint64_t a5,
+                           uint64_t a6)
+{
+  const uint64_t *mask = NULL;
+  switch (nr) {
+  case SYS_rt_sigsuspend:
+    mask = (const uint64_t *)a1;
+    break;
+  case SYS_ppoll:
+    mask = (const uint64_t *)a4;
+    break;
+  case SYS_epoll_pwait:
+  case SYS_epoll_pwait2:
+    mask = (const uint64_t *)a5;
+    break;
+  case SYS_pselect6:
+    mask = a6 ? *(const uint64_t *const *)a6 : NULL; /* {sigset *, size} */
+    break;
+  default:
+    return;
+  }
+  if (mask) {
+    t->call_mask = *mask;
+    t->call_mask_valid = true;
+  }
+}
+
 uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
 {
   uint64_t *g = t->gpr;
   long nr = (long)g[HP_RAX];
   uint64_t a1 = g[HP_RDI], a2 = g[HP_RSI], a3 = g[HP_RDX], a4 = g[HP_R10], a5 = g[HP_R8], a6 = g[HP_R9];
   t->restart_pc = 0;
+  t->call_mask_valid = false;
   long r;
   bool handled;
   switch (nr) {
@@ -459,5 +489,7 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
   g[HP_R11] = t->rflags;
   if (r == -EINTR && restartable(nr))
     t->restart_pc = next_pc - 2, t->restart_nr = (uint64_t)nr; /* `syscall` is 2 bytes */
+  if (r == -EINTR)
+    note_call_mask(t, nr, a1, a4, a5, a6);
   return next_pc;
 }

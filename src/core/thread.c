@@ -73,6 +73,7 @@ void hp_thread_free(struct hp_thread *t)
   hp_unlock();
   if (t->host_stack_lo)
     munmap((void *)t->host_stack_lo, t->host_stack_size);
+  munmap(t->rt_queue, HP_RTQ_BYTES);
   munmap(t, HP_T_SIZE);
 }
 
@@ -93,6 +94,9 @@ struct hp_thread *hp_thread_new(bool host_stack)
   /* Initial extended state: everything in its init state, MXCSR as Linux
    * starts a process (xrstor loads MXCSR from the legacy area). */
   *(uint32_t *)(t->xsave + 24) = 0x1f80;
+  t->rt_queue = mmap(NULL, HP_RTQ_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (t->rt_queue == MAP_FAILED)
+    hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate a signal queue");
   if (host_stack) {
     void *st = mmap(NULL, HOST_STACK_SIZE, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);

@@ -104,6 +104,7 @@ static bool emit_control(struct hp_emit *e, struct block *b, const ZydisDecodedI
       ZydisDecoderDecodeOperands(&decoder, ctx, in, ops, in->operand_count);
       if (!hp_emit_branch_target(e, in, &ops[0], next))
         break;
+      hp_emit_park_target(e);
     }
     size_t call = hp_emit_call_push(e);
     b->cont = hp_emit_here(e);
@@ -111,10 +112,12 @@ static bool emit_control(struct hp_emit *e, struct block *b, const ZydisDecodedI
     hp_emit_continuation(e, next);
     exit_jmp(e, b, HP_EXIT_BRANCH, next);
     hp_emit_call_body(e, call, next);
-    if (direct)
+    if (direct) {
       exit_jmp(e, b, HP_EXIT_BRANCH, branch_target(in, pc));
-    else
+    } else {
+      hp_emit_unpark_target(e);
       hp_emit_ibl_inline(e);
+    }
     return true;
   }
   case ZYDIS_MNEMONIC_RET:

@@ -233,6 +233,18 @@ bool hp_emit_branch_target(struct hp_emit *e, const ZydisDecodedInstruction *in,
   return encode(e, &req);
 }
 
+void hp_emit_park_target(struct hp_emit *e)
+{
+  store_gs(e, HP_RCX, T_OFF(ibl_target));
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+}
+
+void hp_emit_unpark_target(struct hp_emit *e)
+{
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  load_gs(e, HP_RCX, T_OFF(ibl_target));
+}
+
 size_t hp_emit_call_push(struct hp_emit *e)
 {
   u8(e, 0xe8); /* call rel32: the CPU's return stack learns the continuation */
