@@ -154,6 +154,27 @@ static long open_proc_copy(enum proc_file which, uint64_t flags, bool *handled)
   return fd;
 }
 
+/* The thread block of a clone's child: the parent's registers as the
+ * syscall leaves them (rax = 0, rcx = next pc, r11 = flags), its stack and
+ * TLS if given. The child's dispatcher starts at gpr[rcx]. */
+static struct hp_thread *child_thread(struct hp_thread *t, bool host_stack, uint64_t flags,
+                                      uint64_t stack, uint64_t tls, uint64_t next_pc)
+{
+  struct hp_thread *c = hp_thread_new(host_stack);
+  memcpy(c->gpr, t->gpr, sizeof c->gpr);
+  c->rflags = t->rflags;
+  c->guest_fs = (flags & CLONE_SETTLS) ? tls : t->guest_fs;
+  c->exit_routine = t->exit_routine;
+  hp_ibl_attach(c);
+  memcpy(c->xsave, t->xsave, t->xsave_size);
+  c->gpr[HP_RAX] = 0;
+  if (stack)
+    c->gpr[HP_RSP] = stack;
+  c->gpr[HP_RCX] = next_pc;
+  c->gpr[HP_R11] = t->rflags;
+  return c;
+}
+
 /* A vfork child (or clone(CLONE_VM|CLONE_VFORK)) runs under hotpath on its
  * own thread block and host stack while the parent waits. */
 static void vfork_child_start(void *arg)
@@ -166,18 +187,7 @@ static void vfork_child_start(void *arg)
 static long emulate_vfork(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
                           uint64_t ctid, uint64_t tls, uint64_t next_pc)
 {
-  struct hp_thread *c = hp_thread_new(true);
-  memcpy(c->gpr, t->gpr, sizeof c->gpr);
-  c->rflags = t->rflags;
-  c->guest_fs = (flags & CLONE_SETTLS) ? tls : t->guest_fs;
-  c->exit_routine = t->exit_routine;
-  hp_ibl_attach(c);
-  memcpy(c->xsave, t->xsave, t->xsave_size);
-  c->gpr[HP_RAX] = 0;
-  if (stack)
-    c->gpr[HP_RSP] = stack;
-  c->gpr[HP_RCX] = next_pc;
-  c->gpr[HP_R11] = t->rflags;
+  struct hp_thread *c = child_thread(t, true, flags, stack, tls, next_pc);
   fflush(NULL);
   long r = hp_clone_vm(flags & ~(uint64_t)CLONE_SETTLS, (void *)(c->host_stack_lo + c->host_stack_size),
                        (int *)ptid, (int *)ctid, vfork_child_start, c);
@@ -234,19 +244,8 @@ static noreturn void thread_exit(struct hp_thread *t)
 static long spawn_thread(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
                          uint64_t ctid, uint64_t tls, uint64_t next_pc)
 {
-  struct hp_thread *c = hp_thread_new(false);
-  memcpy(c->gpr, t->gpr, sizeof c->gpr);
-  c->rflags = t->rflags;
-  c->guest_fs = (flags & CLONE_SETTLS) ? tls : t->guest_fs;
-  c->exit_routine = t->exit_routine;
+  struct hp_thread *c = child_thread(t, false, flags, stack, tls, next_pc);
   c->is_clone = true;
-  hp_ibl_attach(c);
-  memcpy(c->xsave, t->xsave, t->xsave_size);
-  c->gpr[HP_RAX] = 0;
-  if (stack)
-    c->gpr[HP_RSP] = stack;
-  c->gpr[HP_RCX] = next_pc;
-  c->gpr[HP_R11] = t->rflags;
   struct spawn_args sa = {.c = c, .flags = flags, .ptid = ptid, .ctid = ctid, .tid = 0};
   pthread_attr_t attr;
   pthread_attr_init(&attr);

@@ -286,53 +286,11 @@ void hp_emit_call_body(struct hp_emit *e, size_t call_rel32, uint64_t guest_ret)
   load_gs(e, HP_RAX, T_OFF(spill_rax));
 }
 
-void hp_emit_return(struct hp_emit *e, uint16_t imm)
-{
-  store_gs(e, HP_RCX, T_OFF(spill_rcx));
-  uint8_t b[] = {0x48, 0x8b, 0x0c, 0x24}; /* mov rcx, [rsp] */
-  hp_emit_bytes(e, b, sizeof b);
-  if (imm) {
-    lea_rsp(e, 8 + imm);
-    hp_emit_ibl_inline(e);
-    return;
-  }
-  /* Probe as in hp_emit_ibl_inline; on a hit, replace the guest return
-   * address by the cache address found (the continuation the matching call
-   * pushed) and `ret` to it, so the CPU's return stack predicts it. */
-  store_gs(e, HP_RAX, T_OFF(spill_rax));
-  store_gs(e, HP_RDX, T_OFF(spill_rdx));
-  static const uint8_t probe1[] = {
-      0x48, 0x89, 0xc8,       /* mov rax, rcx */
-      0x0f, 0xb7, 0xc9,       /* movzx ecx, cx */
-      0x48, 0x8d, 0x0c, 0x09, /* lea rcx, [rcx+rcx] */
-      0x65, 0x48, 0x8b, 0x14, 0xcd}; /* mov rdx, gs:[rcx*8+disp32] */
-  hp_emit_bytes(e, probe1, sizeof probe1);
-  u32(e, HP_T_IBL_FAST + 8);
-  static const uint8_t probe2[] = {0x65, 0x48, 0x8b, 0x0c, 0xcd}; /* mov rcx, gs:[rcx*8+disp32] */
-  hp_emit_bytes(e, probe2, sizeof probe2);
-  u32(e, HP_T_IBL_FAST);
-  static const uint8_t cmp[] = {
-      0x48, 0x8d, 0x0c, 0x01, /* lea rcx, [rcx+rax] */
-      0xe3, 0x00};            /* jrcxz hit */
-  hp_emit_bytes(e, cmp, sizeof cmp);
-  size_t jrcxz = e->pos - 1;
-  static const uint8_t back[] = {0x48, 0x89, 0xc1}; /* mov rcx, rax */
-  hp_emit_bytes(e, back, sizeof back);
-  load_gs(e, HP_RAX, T_OFF(spill_rax));
-  load_gs(e, HP_RDX, T_OFF(spill_rdx));
-  lea_rsp(e, 8);
-  jmp_gs(e, T_OFF(ibl_routine));
-  if (!e->overflow)
-    e->rw[jrcxz] = (uint8_t)(e->pos - (jrcxz + 1));
-  static const uint8_t put[] = {0x48, 0x89, 0x14, 0x24}; /* mov [rsp], rdx */
-  hp_emit_bytes(e, put, sizeof put);
-  load_gs(e, HP_RAX, T_OFF(spill_rax));
-  load_gs(e, HP_RDX, T_OFF(spill_rdx));
-  load_gs(e, HP_RCX, T_OFF(spill_rcx));
-  u8(e, 0xc3); /* ret */
-}
-
-void hp_emit_ibl_inline(struct hp_emit *e)
+/* Probes the thread's direct-mapped table for the target in rcx without
+ * touching flags. Falls through on a miss with rcx = target and rax/rdx
+ * restored; on a hit jumps (via the jrcxz whose rel8 offset is returned, to
+ * be aimed by the caller) with rdx = cache address, rax/rdx still spilled. */
+static size_t fast_probe(struct hp_emit *e)
 {
   store_gs(e, HP_RAX, T_OFF(spill_rax));
   store_gs(e, HP_RDX, T_OFF(spill_rdx));
@@ -355,6 +313,38 @@ void hp_emit_ibl_inline(struct hp_emit *e)
   hp_emit_bytes(e, back, sizeof back);
   load_gs(e, HP_RAX, T_OFF(spill_rax));
   load_gs(e, HP_RDX, T_OFF(spill_rdx));
+  return jrcxz;
+}
+
+void hp_emit_return(struct hp_emit *e, uint16_t imm)
+{
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  uint8_t b[] = {0x48, 0x8b, 0x0c, 0x24}; /* mov rcx, [rsp] */
+  hp_emit_bytes(e, b, sizeof b);
+  if (imm) {
+    lea_rsp(e, 8 + imm);
+    hp_emit_ibl_inline(e);
+    return;
+  }
+  /* Probe as in hp_emit_ibl_inline; on a hit, replace the guest return
+   * address by the cache address found (the continuation the matching call
+   * pushed) and `ret` to it, so the CPU's return stack predicts it. */
+  size_t jrcxz = fast_probe(e);
+  lea_rsp(e, 8);
+  jmp_gs(e, T_OFF(ibl_routine));
+  if (!e->overflow)
+    e->rw[jrcxz] = (uint8_t)(e->pos - (jrcxz + 1));
+  static const uint8_t put[] = {0x48, 0x89, 0x14, 0x24}; /* mov [rsp], rdx */
+  hp_emit_bytes(e, put, sizeof put);
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
+  load_gs(e, HP_RDX, T_OFF(spill_rdx));
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  u8(e, 0xc3); /* ret */
+}
+
+void hp_emit_ibl_inline(struct hp_emit *e)
+{
+  size_t jrcxz = fast_probe(e);
   jmp_gs(e, T_OFF(ibl_routine));
   if (!e->overflow)
     e->rw[jrcxz] = (uint8_t)(e->pos - (jrcxz + 1));
