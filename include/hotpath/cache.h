@@ -12,7 +12,6 @@ struct hp_cache_unit {
   uint8_t *rw;
   uintptr_t rx;
   size_t size, used;
-  long file_offset;           /* where the unit lives in the cache memfd */
   struct hp_cache_unit *next;
 };
 
@@ -26,8 +25,8 @@ static inline uint8_t *hp_cache_rw(const struct hp_cache_unit *u, uintptr_t rx)
 struct hp_cache_unit *hp_cache_unit_of(uintptr_t rx);
 bool hp_cache_contains(uintptr_t rx);
 size_t hp_cache_bytes_used(void);
-/* In the child of a fork: the cache memfd is shared with the parent, so
- * give the child its own copy at the same addresses. */
+/* In the child of a fork: the units are shared memory with the parent, so
+ * give the child its own copies at the same addresses. */
 void hp_cache_unshare(void);
 
 /* Bump allocator for hotpath's own long-lived records (fragments, exits). */

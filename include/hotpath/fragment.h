@@ -56,8 +56,10 @@ void hp_fragment_unlink_outgoing(struct hp_fragment *f);
 void hp_fragments_flush_range(uint64_t lo, uint64_t hi);
 /* The fragment whose code holds cache address rx (for faults), or NULL. */
 struct hp_fragment *hp_fragment_by_cache_pc(uintptr_t rx);
-/* The guest pc of the instruction at cache address rx inside f. */
+/* The guest pc of the instruction at cache address rx inside f, and of the
+ * one after it. */
 uint64_t hp_fragment_guest_pc_at(const struct hp_fragment *f, uintptr_t rx);
+uint64_t hp_fragment_guest_next_pc_at(const struct hp_fragment *f, uintptr_t rx);
 
 /* Links exit x to fragment to (patches its branch). False if not linkable. */
 bool hp_link(struct hp_exit *x, struct hp_fragment *to);
@@ -76,7 +78,8 @@ struct hp_thread;
 /* The thread's inline direct-mapped table: fill one entry, or empty it all. */
 void hp_ibl_fast_insert(struct hp_thread *t, uint64_t guest, uintptr_t cache);
 void hp_ibl_fast_clear(struct hp_thread *t);
-/* Publishes the table in a thread block (also undoes hp_ibl_block). */
+/* Publishes the table in a thread block (also undoes hp_ibl_block). Both
+ * take the lock: call them without it. */
 void hp_ibl_attach(struct hp_thread *t);
 /* Makes every lookup of this thread miss (async-signal safe for its own
  * thread): it then reaches the dispatcher at its next indirect branch. */

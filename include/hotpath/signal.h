@@ -11,11 +11,22 @@ struct hp_thread;
 /* Installs hotpath's handlers for synchronous faults (to tell guest faults
  * from hotpath bugs) and its alternate signal stack for this thread. */
 void hp_signal_init_thread(struct hp_thread *t);
+/* Before a guest thread's host thread exits: its alternate stack goes. */
+void hp_signal_exit_thread(struct hp_thread *t);
+/* hotpath's own glibc installs handlers for its signals 32 and 33 when it
+ * creates a thread; the guest's claim on them is restored afterwards. */
+void hp_signal_reclaim_glibc_signals(void);
+/* A signal is pending and not blocked. */
+bool hp_signal_ready(struct hp_thread *t);
 long hp_signal_sigaction(int sig, const void *act, void *oact, long setsize);
 long hp_signal_sigaltstack(struct hp_thread *t, const void *ss, void *old);
 /* If a signal is pending and not blocked, builds the guest's frame and
  * points the guest (and *pc) at its handler. False if none was delivered. */
 bool hp_signal_deliver(struct hp_thread *t, uint64_t *pc);
+/* A fault the dispatcher detects itself (a jump to memory that is not
+ * executable, an undecodable instruction): queued for the guest's handler,
+ * delivered at pc like the kernel's; false if the guest has none. */
+bool hp_signal_fault(struct hp_thread *t, int sig, int code, uint64_t addr);
 /* rt_sigreturn: restores the interrupted guest state; returns its pc. */
 uint64_t hp_signal_sigreturn(struct hp_thread *t);
 

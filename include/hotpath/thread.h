@@ -18,7 +18,7 @@
 #define HP_T_USE_FSGSBASE 192
 #define HP_T_XSAVE 16384
 /* Per-thread direct-mapped indirect branch cache, after the xsave area:
- * 2^16 entries of {-guest pc, cache address}, indexed by the guest pc's low
+ * 2^16 entries of {~guest pc, cache address}, indexed by the guest pc's low
  * 16 bits; the inline lookup at every indirect branch reads it. */
 #define HP_T_IBL_FAST 32768
 #define HP_IBL_FAST_BITS 16
@@ -75,10 +75,13 @@ struct hp_thread {
   uint64_t restart_pc, restart_nr; /* syscall to restart if the handler has SA_RESTART */
   uint64_t call_mask;       /* mask a sigsuspend/ppoll/pselect had when a signal ended it */
   bool call_mask_valid;
+  uint64_t fault_err, fault_trapno; /* of the last synchronous fault in the cache */
   int guest_ss_flags;
   int tid;
   uint64_t clear_tid;       /* guest CLONE_CHILD_CLEARTID address of this thread */
   bool is_clone;            /* a guest thread hotpath started (not the first) */
+  bool is_vfork_child;      /* runs in its parent's memory until it execs or exits */
+  void *host_altstack;      /* hotpath's alternate signal stack for this thread */
   void *exit_jmp;           /* where the thread's dispatcher loop ends (jmp_buf) */
   struct hp_thread *next_live; /* registry of live threads */
   uint8_t fault_exit_space[64]; /* struct hp_exit for synchronous faults */

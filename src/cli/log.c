@@ -13,7 +13,7 @@ static FILE *log_file;
 void hp_log_open(void)
 {
   if (hp_opt.log) {
-    log_file = fopen(hp_opt.log, "w");
+    log_file = fopen(hp_opt.log, "we"); /* not inherited by programs the guest runs */
     if (!log_file)
       hp_fatal(HP_STATUS_USAGE, "--log=%s: %s", hp_opt.log, strerror(errno));
     setvbuf(log_file, NULL, _IOLBF, 0);

@@ -77,13 +77,16 @@ hp_cache_exit:
         mov %gs:HP_T_HOST_RSP, %rsp
         pushfq
         popq %gs:HP_T_RFLAGS
-        cld
+        pushq $0x202                /* hotpath's C code: IF only (no DF, TF, AC) */
+        popfq
         mov %gs:HP_T_SELF, %rbx
         mov HP_T_XMASK(%rbx), %eax
         mov HP_T_XMASK+4(%rbx), %edx
         xsaveopt64 HP_T_XSAVE(%rbx)   /* skips state unchanged since the xrstor */
         cmpl $0, HP_T_USE_FSGSBASE(%rbx)
         je 1f
+        rdfsbase %rax               /* the guest may have moved FS with wrfsbase */
+        mov %rax, HP_T_GUEST_FS(%rbx)
         mov HP_T_HOST_FS(%rbx), %rax
         wrfsbase %rax
         jmp 2f
@@ -105,7 +108,7 @@ hp_cache_exit:
 
         .globl hp_set_fs
         .type hp_set_fs, @function
-hp_set_fs:                          /* rdi = base; uses wrfsbase if enabled */
+hp_set_fs:                          /* rdi = base, through arch_prctl */
         mov %rdi, %rsi
         mov $158, %eax
         mov $0x1002, %edi
@@ -147,4 +150,16 @@ hp_clone_vm:
         hlt
 1:      ret
         .size hp_clone_vm, .-hp_clone_vm
+        .section .note.GNU-stack,"",@progbits
+
+/* Restorer of hotpath's own signal handler (installed with SA_RESTORER by a
+ * raw rt_sigaction, which also works for the signals glibc keeps for itself). */
+        .text
+        .globl hp_sigreturn_trampoline
+        .type hp_sigreturn_trampoline, @function
+hp_sigreturn_trampoline:
+        mov $15, %eax
+        syscall
+        hlt
+        .size hp_sigreturn_trampoline, .-hp_sigreturn_trampoline
         .section .note.GNU-stack,"",@progbits

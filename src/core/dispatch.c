@@ -71,6 +71,14 @@ static noreturn void unsupported(uint64_t pc)
            where, b[0], b[1], b[2], b[3]);
 }
 
+/* A fault found by the dispatcher: the guest's handler runs (pc becomes
+ * its entry), or the process dies of it. */
+static void guest_fault(struct hp_thread *t, uint64_t *pc, int sig, int code, uint64_t addr)
+{
+  if (!hp_signal_fault(t, sig, code, addr) || !hp_signal_deliver(t, pc))
+    hp_die_by_signal(sig);
+}
+
 void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
 {
   t->in_dispatcher = 1;
@@ -88,10 +96,11 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
         hp_unlock();
         char where[160];
         hp_describe_pc(pc, where, sizeof where);
-        HP_INFO("jump to non-executable memory at %s: SIGSEGV (pid %d, last exit kind %d from fragment at guest 0x%lx)",
-                where, getpid(), last ? last->kind : -1,
-                last && last->from ? (unsigned long)last->from->guest_pc : 0ul);
-        hp_die_by_signal(SIGSEGV);
+        HP_INFO("jump to non-executable memory at %s: SIGSEGV (last exit kind %d)", where,
+                last ? last->kind : -1);
+        struct hp_region r;
+        guest_fault(t, &pc, SIGSEGV, hp_memmap_query(pc, &r) ? SEGV_ACCERR : SEGV_MAPERR, pc);
+        continue;
       }
     }
     if (prev && !hp_opt.no_link)
@@ -129,6 +138,11 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       ibl_insert = true;
       break;
     case HP_EXIT_SYSCALL:
+      if (hp_signal_ready(t)) {
+        /* A signal came first: its handler runs, then the syscall. */
+        pc = x->target - 2;
+        break;
+      }
       pc = x->target;
       t->cur_guest_pc = pc;
       hp_stats.syscalls++;
@@ -146,10 +160,14 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       break;
     case HP_EXIT_BAD_INSN:
       HP_INFO("undecodable instruction at 0x%lx: SIGILL", (unsigned long)x->target);
-      hp_die_by_signal(SIGILL);
+      pc = x->target;
+      guest_fault(t, &pc, SIGILL, ILL_ILLOPN, pc);
+      break;
     case HP_EXIT_NO_EXEC:
       HP_INFO("instruction at 0x%lx runs into non-executable memory: SIGSEGV", (unsigned long)x->target);
-      hp_die_by_signal(SIGSEGV);
+      pc = x->target;
+      guest_fault(t, &pc, SIGSEGV, SEGV_ACCERR, (pc + HP_PAGE) & ~(HP_PAGE - 1));
+      break;
     case HP_EXIT_UNSUPPORTED_INSN:
       unsupported(x->target);
     default:

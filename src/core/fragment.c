@@ -147,6 +147,15 @@ uint64_t hp_fragment_guest_pc_at(const struct hp_fragment *f, uintptr_t rx)
   return pc;
 }
 
+uint64_t hp_fragment_guest_next_pc_at(const struct hp_fragment *f, uintptr_t rx)
+{
+  uint32_t off = (uint32_t)(rx - f->code);
+  unsigned i = 0;
+  while (i + 1 < f->ninsn && (f->pcmap[i + 1] & 0xffff) <= off)
+    i++;
+  return i + 1 < f->ninsn ? f->guest_pc + (f->pcmap[i + 1] >> 16) : f->guest_end;
+}
+
 bool hp_link(struct hp_exit *x, struct hp_fragment *to)
 {
   if (x->kind != HP_EXIT_BRANCH || !x->branch_off || x->linked || to->removed)

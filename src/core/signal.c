@@ -21,6 +21,7 @@
 #include "hotpath/dispatch.h"
 #include "hotpath/fragment.h"
 #include "hotpath/log.h"
+#include "hotpath/memmap.h"
 #include "hotpath/options.h"
 #include "hotpath/thread.h"
 
@@ -54,6 +55,9 @@ struct k_rt_sigframe {
 _Static_assert(sizeof(struct k_sigcontext) == 256, "sigcontext");
 
 #define UC_FP_XSTATE 0x1
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000
+#endif
 #define SIGRTMIN_KERNEL 32 /* glibc's SIGRTMIN is 34: it keeps two for itself */
 #ifndef FP_XSTATE_MAGIC1
 #define FP_XSTATE_MAGIC1 0x46505853u
@@ -84,6 +88,12 @@ _Static_assert(sizeof(struct hp_exit) <= sizeof(((struct hp_thread *)0)->fault_e
 static bool is_sync(int sig)
 {
   return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP;
+}
+
+/* Traps report the instruction after the one that raised them. */
+static bool is_trap(int sig, int code)
+{
+  return sig == SIGTRAP && (code == SI_KERNEL || code == TRAP_BRKPT);
 }
 
 static bool guest_catches(int sig)
@@ -172,7 +182,9 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
   }
   if (sync && !guest_catches(sig)) {
     if (hp_opt.log_level >= HP_LOG_INFO) {
+      hp_lock(); /* in the cache: this thread does not hold it */
       struct hp_fragment *f = hp_fragment_by_cache_pc(pc);
+      hp_unlock();
       char buf[256];
       size_t n = 0;
       put_str(buf, &n, "hotpath[info]: guest fault, signal ");
@@ -186,9 +198,13 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
       put_str(buf, &n, ")\n");
       raw(SYS_write, 2, (long)buf, (long)n, 0);
     }
-    /* Die of it as natively: the instruction faults again with no handler. */
+    /* Die of it as natively: a fault happens again when the instruction
+     * re-runs with no handler; a trap (int3) has already moved past its
+     * instruction, so it is sent again, to arrive when this handler returns. */
     struct ksigaction dfl = {0};
     raw(SYS_rt_sigaction, sig, (long)&dfl, 0, 8);
+    if (is_trap(sig, si->si_code))
+      raw(SYS_tgkill, raw(SYS_getpid, 0, 0, 0, 0), raw(SYS_gettid, 0, 0, 0, 0), sig, 0);
     return;
   }
   if (sig >= SIGRTMIN_KERNEL) {
@@ -207,13 +223,17 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
      * (as the kernel restores them) with this exit record in rax. This
      * thread is in the cache, so it does not hold the lock. */
     struct hp_exit *fx = (struct hp_exit *)t->fault_exit_space;
+    bool trap = is_trap(sig, si->si_code); /* pc is already past the instruction */
     hp_lock();
-    struct hp_fragment *f = hp_fragment_by_cache_pc(pc);
+    struct hp_fragment *f = hp_fragment_by_cache_pc(trap ? pc - 1 : pc);
+    uint64_t gpc = !f ? 0 : trap ? hp_fragment_guest_next_pc_at(f, pc - 1) : hp_fragment_guest_pc_at(f, pc);
     hp_unlock();
     memset(fx, 0, sizeof *fx);
     fx->kind = HP_EXIT_FAULT;
-    fx->target = f ? hp_fragment_guest_pc_at(f, pc) : 0;
+    fx->target = gpc;
     fx->from = f;
+    t->fault_err = (uint64_t)uc->uc_mcontext.gregs[REG_ERR];
+    t->fault_trapno = (uint64_t)uc->uc_mcontext.gregs[REG_TRAPNO];
     t->gpr[HP_RAX] = (uint64_t)uc->uc_mcontext.gregs[REG_RAX];
     uc->uc_mcontext.gregs[REG_RAX] = (greg_t)(uintptr_t)fx;
     uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)hp_cache_exit;
@@ -232,17 +252,30 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
   }
 }
 
+void hp_sigreturn_trampoline(void);
+
 /* hotpath's handler never has SA_RESTART: a blocking system call must
  * return EINTR so the guest's handler can run now; the dispatcher then
- * restarts the call itself where the guest asked for SA_RESTART. */
-static void install_host(int sig)
+ * restarts the call itself where the guest asked for SA_RESTART. SIGCHLD
+ * keeps the guest's SA_NOCLDSTOP/SA_NOCLDWAIT, which change what the kernel
+ * does. Installed with a raw rt_sigaction: glibc refuses its own signals
+ * 32 and 33, which guests (pthread_cancel, setxid) use. */
+static void install_host(int sig, uint64_t guest_flags)
 {
-  struct sigaction h;
-  memset(&h, 0, sizeof h);
-  h.sa_sigaction = on_signal;
-  sigfillset(&h.sa_mask);
-  h.sa_flags = SA_SIGINFO | SA_ONSTACK;
-  sigaction(sig, &h, NULL);
+  struct ksigaction h = {
+      .handler = (uint64_t)(uintptr_t)on_signal,
+      .flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER | (guest_flags & (SA_NOCLDSTOP | SA_NOCLDWAIT)),
+      .restorer = (uint64_t)(uintptr_t)hp_sigreturn_trampoline,
+      .mask = ~0ull,
+  };
+  raw(SYS_rt_sigaction, sig, (long)&h, 0, 8);
+}
+
+void hp_signal_exit_thread(struct hp_thread *t)
+{
+  stack_t ss = {.ss_flags = SS_DISABLE};
+  sigaltstack(&ss, NULL);
+  munmap(t->host_altstack, HOST_ALTSTACK);
 }
 
 void hp_signal_init_thread(struct hp_thread *t)
@@ -250,7 +283,7 @@ void hp_signal_init_thread(struct hp_thread *t)
   void *st = mmap(NULL, HOST_ALTSTACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   stack_t ss = {.ss_sp = st, .ss_size = HOST_ALTSTACK, .ss_flags = 0};
   sigaltstack(&ss, NULL);
-  (void)t;
+  t->host_altstack = st;
   static const int sync_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
   for (size_t i = 0; i < sizeof sync_sigs / sizeof sync_sigs[0]; i++) {
     int s = sync_sigs[i];
@@ -260,7 +293,7 @@ void hp_signal_init_thread(struct hp_thread *t)
     }
     /* Inherited "ignore" stays with the kernel. */
     if (guest_sig[s].handler != (uint64_t)(uintptr_t)SIG_IGN)
-      install_host(s);
+      install_host(s, 0);
   }
 }
 
@@ -275,6 +308,13 @@ long hp_signal_sigaction(int sig, const void *actv, void *oactv, long setsize)
   struct ksigaction a, old;
   if (act)
     a = *act; /* guest memory may fault: read it before taking the lock */
+  if (hp_thread_current()->is_vfork_child) {
+    /* It shares the parent's memory, and so hotpath's table, until it execs
+     * (glibc's posix_spawn resets every handler there): the kernel only. */
+    if (oact)
+      *oact = guest_sig[sig];
+    return raw(SYS_rt_sigaction, sig, act ? (long)&a : 0, 0, 8);
+  }
   hp_lock();
   long r = set_action(sig, act ? &a : NULL, &old);
   hp_unlock();
@@ -296,19 +336,28 @@ static long set_action(int sig, const struct ksigaction *act, struct ksigaction 
     struct ksigaction a = *act;
     bool dfl = a.handler == (uint64_t)(uintptr_t)SIG_DFL, ign = a.handler == (uint64_t)(uintptr_t)SIG_IGN;
     if (is_sync(sig) && !ign) {
-      install_host(sig); /* hotpath watches faults either way */
+      install_host(sig, a.flags); /* hotpath watches faults either way */
     } else if (dfl || ign) {
       long r = raw(SYS_rt_sigaction, sig, (long)&a, 0, 8);
       if (r < 0)
         return r;
     } else {
-      install_host(sig);
+      install_host(sig, a.flags);
     }
     guest_sig[sig] = a;
   }
   if (oact)
     *oact = old;
   return 0;
+}
+
+void hp_signal_reclaim_glibc_signals(void)
+{
+  hp_lock();
+  for (int sig = 32; sig <= 33; sig++)
+    if (guest_catches(sig))
+      install_host(sig, guest_sig[sig].flags);
+  hp_unlock();
 }
 
 static bool on_guest_altstack(struct hp_thread *t, uint64_t sp)
@@ -332,7 +381,7 @@ long hp_signal_sigaltstack(struct hp_thread *t, const void *ssv, void *oldv)
     if (ss->flags & SS_DISABLE) {
       t->guest_ss_sp = t->guest_ss_size = 0;
     } else {
-      if (ss->flags & ~(int32_t)SS_AUTODISARM_FLAG)
+      if (ss->flags & ~((int32_t)SS_AUTODISARM_FLAG | SS_ONSTACK))
         return -EINVAL;
       if (ss->size < 2048)
         return -ENOMEM;
@@ -341,6 +390,22 @@ long hp_signal_sigaltstack(struct hp_thread *t, const void *ssv, void *oldv)
     }
   }
   return 0;
+}
+
+/* [lo, hi) is mapped writable (re-reading the maps once: the heap or a
+ * stack may have grown since they were read). */
+static bool writable_range(uint64_t lo, uint64_t hi)
+{
+  for (int attempt = 0; attempt < 2; attempt++) {
+    struct hp_region r;
+    uint64_t p = lo;
+    while (p < hi && hp_memmap_query(p, &r) && (r.prot & PROT_WRITE))
+      p = r.end;
+    if (p >= hi)
+      return true;
+    hp_memmap_invalidate();
+  }
+  return false;
 }
 
 static bool default_ignores(int sig)
@@ -403,10 +468,13 @@ static bool deliver_one(struct hp_thread *t, uint64_t *pcp)
       blocked = t->call_mask;
     uint64_t ready = t->sig_pending & ~blocked;
     int sig = 0;
-    /* Synchronous faults first, blocked or not: they belong to the instruction at pc. */
+    /* Synchronous faults first: they belong to the instruction at pc. One
+     * the guest blocks kills the process, as the kernel forces it. */
     for (int s = 1; s <= 64 && !sig; s++)
       if ((t->sig_pending & (1ull << (s - 1))) && is_sync(s) && ((int *)t->sig_info[s])[2] > 0)
         sig = s;
+    if (sig && (blocked & (1ull << (sig - 1))))
+      hp_die_by_signal(sig);
     if (!sig && !ready) {
       t->call_mask_valid = false;
       return false;
@@ -421,6 +489,10 @@ static bool deliver_one(struct hp_thread *t, uint64_t *pcp)
     if (act.handler == (uint64_t)(uintptr_t)SIG_DFL) {
       if (default_ignores(sig))
         continue;
+      if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+        raw(SYS_kill, raw(SYS_getpid, 0, 0, 0, 0), SIGSTOP, 0, 0); /* stop; SIGCONT resumes */
+        continue;
+      }
       hp_die_by_signal(sig);
     }
     uint64_t old_mask = 0;
@@ -436,13 +508,23 @@ static bool deliver_one(struct hp_thread *t, uint64_t *pcp)
     uint64_t fp = sp;
     sp -= sizeof(struct k_rt_sigframe);
     sp = (sp & ~(uint64_t)15) - 8;
+    /* A frame that does not fit (stack overflow, small alternate stack)
+     * is a SIGSEGV the guest cannot catch, as in the kernel. */
+    uint64_t top = alt ? t->guest_ss_sp + t->guest_ss_size : fp + t->xsave_size + 4;
+    if (!writable_range(sp, top) || (alt && sp < t->guest_ss_sp))
+      hp_die_by_signal(SIGSEGV);
     struct k_rt_sigframe *fr = (struct k_rt_sigframe *)sp;
     uint8_t *fpb = (uint8_t *)fp;
     memcpy(fpb, t->xsave, t->xsave_size);
     /* sw_reserved bytes of the fxsave area mark an xstate frame. */
-    uint32_t sw[4] = {FP_XSTATE_MAGIC1, (uint32_t)t->xsave_size + 4, (uint32_t)t->xsave_mask,
-                      (uint32_t)t->xsave_size};
-    memcpy(fpb + 464, sw, sizeof sw);
+    /* struct _fpx_sw_bytes in the fxsave area's software-reserved bytes. */
+    struct {
+      uint32_t magic1, extended_size;
+      uint64_t xfeatures;
+      uint32_t xstate_size, padding[7];
+    } sw = {FP_XSTATE_MAGIC1, (uint32_t)t->xsave_size + 4, t->xsave_mask, (uint32_t)t->xsave_size, {0}};
+    _Static_assert(sizeof sw == 48, "fpx_sw_bytes");
+    memcpy(fpb + 464, &sw, sizeof sw);
     uint32_t m2 = FP_XSTATE_MAGIC2;
     memcpy(fpb + t->xsave_size, &m2, 4);
     memset(fr, 0, sizeof *fr);
@@ -468,6 +550,13 @@ static bool deliver_one(struct hp_thread *t, uint64_t *pcp)
     fr->uc.mc.cs = 0x33;
     fr->uc.mc.ss = 0x2b;
     fr->uc.mc.fpstate = fp;
+    if (is_sync(sig) && ((int *)info)[2] > 0) {
+      fr->uc.mc.err = t->fault_err;
+      fr->uc.mc.trapno = t->fault_trapno;
+    }
+    /* The handler starts with a fresh FPU/SSE state, as from the kernel. */
+    memset(t->xsave + 512, 0, 64);
+    *(uint32_t *)(t->xsave + 24) = 0x1f80;
     fr->uc.mc.oldmask = old_mask;
     fr->uc.sigmask = old_mask;
     memcpy(fr->info, info, 128);
@@ -497,6 +586,31 @@ static bool deliver_one(struct hp_thread *t, uint64_t *pcp)
     *pcp = act.handler;
     return true;
   }
+}
+
+bool hp_signal_ready(struct hp_thread *t)
+{
+  uint64_t pending = __atomic_load_n(&t->sig_pending, __ATOMIC_SEQ_CST);
+  if (!pending)
+    return false;
+  uint64_t blocked = 0;
+  raw(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&blocked, 8);
+  return (pending & ~blocked) != 0;
+}
+
+bool hp_signal_fault(struct hp_thread *t, int sig, int code, uint64_t addr)
+{
+  if (!guest_catches(sig))
+    return false;
+  int info[32] = {0};
+  info[0] = sig;
+  info[2] = code;
+  memcpy(&info[4], &addr, 8); /* si_addr */
+  memcpy(t->sig_info[sig], info, 128);
+  t->fault_err = 0x14; /* user-mode instruction fetch */
+  t->fault_trapno = sig == SIGSEGV ? 14 : 6;
+  __atomic_or_fetch(&t->sig_pending, 1ull << (sig - 1), __ATOMIC_SEQ_CST);
+  return true;
 }
 
 uint64_t hp_signal_sigreturn(struct hp_thread *t)

@@ -188,6 +188,7 @@ static long emulate_vfork(struct hp_thread *t, uint64_t flags, uint64_t stack, u
                           uint64_t ctid, uint64_t tls, uint64_t next_pc)
 {
   struct hp_thread *c = child_thread(t, true, flags, stack, tls, next_pc);
+  c->is_vfork_child = true;
   fflush(NULL);
   long r = hp_clone_vm(flags & ~(uint64_t)CLONE_SETTLS, (void *)(c->host_stack_lo + c->host_stack_size),
                        (int *)ptid, (int *)ctid, vfork_child_start, c);
@@ -225,7 +226,12 @@ static void *guest_thread_main(void *arg)
   c->exit_jmp = &done;
   if (setjmp(done) == 0)
     hp_dispatch_loop(c, c->gpr[HP_RCX]);
-  /* The guest thread called exit: as the kernel does for CLONE_CHILD_CLEARTID. */
+  /* The guest thread called exit: as the kernel does for CLONE_CHILD_CLEARTID.
+   * No signal may reach this thread once its block is gone. */
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, NULL);
+  hp_signal_exit_thread(c);
   uint64_t clear = c->clear_tid;
   HP_DEBUG("thread %d exits, clearing tid at 0x%lx", c->tid, (unsigned long)clear);
   hp_thread_free(c);
@@ -254,6 +260,7 @@ static long spawn_thread(struct hp_thread *t, uint64_t flags, uint64_t stack, ui
   pthread_t th;
   int err = pthread_create(&th, &attr, guest_thread_main, &sa);
   pthread_attr_destroy(&attr);
+  hp_signal_reclaim_glibc_signals();
   if (err) {
     hp_thread_free(c);
     return -err;
@@ -303,7 +310,6 @@ static long do_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64
     close(sync[0]);
     close(sync[1]); /* the parent's read returns: copy done */
     t->sig_pending = 0; /* pending signals are not inherited */
-    hp_ibl_attach(t);
     if (stack)
       t->gpr[HP_RSP] = stack;
     if (flags & CLONE_SETTLS)
@@ -312,6 +318,8 @@ static long do_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64
     t->is_clone = false;
   }
   hp_unlock();
+  if (r == 0)
+    hp_ibl_attach(t); /* a signal may have blanked the lookup */
   return r;
 }
 
@@ -319,8 +327,8 @@ static void code_mapping_changed(uint64_t addr, uint64_t len)
 {
   hp_lock();
   hp_memmap_invalidate();
-  if (len)
-    hp_fragments_flush_range(addr, addr + len);
+  if (len) /* the kernel acts on whole pages */
+    hp_fragments_flush_range(HP_PAGE_DOWN(addr), HP_PAGE_UP(addr + len));
   hp_unlock();
 }
 
@@ -328,15 +336,17 @@ static void code_mapping_changed(uint64_t addr, uint64_t len)
  * restarted under SA_RESTART (hotpath's own handler has no SA_RESTART, so it
  * sees EINTR). Others (poll, select, nanosleep, sigsuspend...) return EINTR
  * with a handler either way. */
-static bool restartable(long nr)
+static bool restartable(long nr, uint64_t a2, uint64_t a4)
 {
   switch (nr) {
+  case SYS_futex: /* a wait without timeout; with one it is ERESTART_RESTARTBLOCK */
+    return ((a2 & 127) == 0 || (a2 & 127) == 9) && a4 == 0;
   case SYS_read: case SYS_write: case SYS_readv: case SYS_writev: case SYS_pread64:
   case SYS_pwrite64: case SYS_preadv: case SYS_pwritev: case SYS_preadv2: case SYS_pwritev2:
   case SYS_open: case SYS_openat: case SYS_wait4: case SYS_waitid: case SYS_accept:
   case SYS_accept4: case SYS_connect: case SYS_recvfrom: case SYS_sendto: case SYS_recvmsg:
   case SYS_sendmsg: case SYS_recvmmsg: case SYS_sendmmsg: case SYS_flock: case SYS_fcntl:
-  case SYS_ioctl: case SYS_msgrcv: case SYS_msgsnd: case SYS_mq_timedsend:
+  case SYS_ioctl: case SYS_mq_timedsend:
   case SYS_mq_timedreceive: case SYS_splice: case SYS_tee: case SYS_sendfile:
   case SYS_copy_file_range: case SYS_getrandom: case SYS_fallocate:
     return true;
@@ -425,13 +435,19 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
     break;
   case SYS_open:
     r = open_proc_copy(proc_self_file((const char *)a1), a2, &handled);
-    if (!handled)
+    if (!handled) {
+      if (proc_self_file((const char *)a1) == PROC_EXE)
+        a1 = (uint64_t)(uintptr_t)launch->exe_path;
       r = raw6(nr, (long)a1, (long)a2, (long)a3, 0, 0, 0);
+    }
     break;
   case SYS_openat:
     r = open_proc_copy(proc_self_file((const char *)a2), a3, &handled);
-    if (!handled)
+    if (!handled) {
+      if (proc_self_file((const char *)a2) == PROC_EXE)
+        a2 = (uint64_t)(uintptr_t)launch->exe_path;
       r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, 0, 0);
+    }
     break;
   case SYS_exit:
     if (t->is_clone)
@@ -463,8 +479,16 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
     r = emulate_vfork(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0, next_pc);
     break;
   case SYS_execve:
+    fflush(NULL);
+    /* /proc/self/exe is the guest's program, not hotpath. */
+    if (proc_self_file((const char *)a1) == PROC_EXE)
+      a1 = (uint64_t)(uintptr_t)launch->exe_path;
+    r = raw6(nr, (long)a1, (long)a2, (long)a3, 0, 0, 0);
+    break;
   case SYS_execveat:
     fflush(NULL);
+    if (proc_self_file((const char *)a2) == PROC_EXE)
+      a2 = (uint64_t)(uintptr_t)launch->exe_path;
     r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, 0);
     break;
   case SYS_mmap:
@@ -474,10 +498,13 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
     break;
   case SYS_munmap:
   case SYS_mprotect:
+  case SYS_pkey_mprotect:
   case SYS_mremap:
     r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, 0);
     if (r >= 0 || nr != SYS_mremap)
       code_mapping_changed(a1, a2);
+    if (r >= 0 && nr == SYS_mremap) /* the destination may hold old translations */
+      code_mapping_changed((uint64_t)r, a3);
     break;
   default:
     r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, (long)a6);
@@ -486,7 +513,7 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
   g[HP_RAX] = (uint64_t)r;
   g[HP_RCX] = next_pc;
   g[HP_R11] = t->rflags;
-  if (r == -EINTR && restartable(nr))
+  if (r == -EINTR && restartable(nr, a2, a4))
     t->restart_pc = next_pc - 2, t->restart_nr = (uint64_t)nr; /* `syscall` is 2 bytes */
   if (r == -EINTR)
     note_call_mask(t, nr, a1, a4, a5, a6);

@@ -28,14 +28,24 @@ _Static_assert(offsetof(struct hp_thread, xsave) == HP_T_XSAVE, "xsave");
 #define HWCAP2_FSGSBASE_BIT (1ul << 1)
 #define HOST_STACK_SIZE (1ul << 20)
 
+/* The extended state hotpath saves for the guest: what XCR0 enables, less
+ * AMX tile data (bit 18), which Linux keeps disabled (XFD) until a process
+ * asks for it; sized from CPUID, like the kernel's signal frames. */
 static size_t xsave_size(uint64_t *mask)
 {
-  unsigned a, b, c, d;
-  __cpuid_count(0xd, 0, a, b, c, d);
   uint32_t lo, hi;
   __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  *mask = ((uint64_t)hi << 32) | lo;
-  return b;
+  *mask = (((uint64_t)hi << 32) | lo) & ~(1ull << 18);
+  size_t size = 576; /* legacy area + xsave header */
+  for (unsigned i = 2; i < 63; i++) {
+    if (!(*mask & (1ull << i)))
+      continue;
+    unsigned a, b, c, d;
+    __cpuid_count(0xd, i, a, b, c, d);
+    if (a + b > size)
+      size = a + b;
+  }
+  return size;
 }
 
 static volatile int big_lock;

@@ -250,7 +250,7 @@ bool hp_image_load(const char *path, bool is_interp, struct hp_image *img, struc
   }
   bool ok = true;
   bool has_load = false;
-  img->exec_stack = true; /* no PT_GNU_STACK: executable, like the kernel */
+  img->exec_stack = false; /* no PT_GNU_STACK: not executable (x86-64 since Linux 5.8) */
   for (unsigned i = 0; i < eh.e_phnum; i++) {
     if (ph[i].p_type == PT_LOAD)
       has_load = true;

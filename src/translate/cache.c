@@ -1,4 +1,4 @@
-/* Code cache units: one memfd, two views per unit, placed near guest code. */
+/* Code cache units: a memfd each, mapped twice (RW and RX), placed near guest code. */
 #include "hotpath/cache.h"
 
 #include <errno.h>
@@ -25,8 +25,6 @@ static struct hp_cache_unit *units;
  * they share whatever unit has room instead of getting a new one each time. */
 static uintptr_t no_near[32];
 static unsigned nno_near;
-static int cache_fd = -1;
-static off_t cache_file_size;
 
 static bool in_reach(uintptr_t rx, uintptr_t pc)
 {
@@ -38,7 +36,7 @@ static bool in_reach(uintptr_t rx, uintptr_t pc)
 }
 
 /* Finds free address space for an RX view near (or far from) pc. */
-static void *place_rx(uintptr_t pc, off_t off)
+static void *place_rx(uintptr_t pc, int cache_fd, off_t off)
 {
   if (pc) {
     for (int k = 1; k < 56; k++) {
@@ -67,19 +65,24 @@ static void *place_rx(uintptr_t pc, off_t off)
   return p;
 }
 
+/* Each unit has a memfd of its own, closed once both views are mapped:
+ * hotpath keeps no file descriptor the guest could see, close or reuse. */
+static int unit_memfd(void)
+{
+  int fd = memfd_create("hotpath-code-cache", MFD_CLOEXEC);
+  if (fd < 0)
+    hp_fatal(HP_STATUS_UNSUPPORTED, "cannot create the code cache: memfd_create: %s", strerror(errno));
+  if (ftruncate(fd, (off_t)UNIT_SIZE) != 0)
+    hp_fatal(HP_STATUS_UNSUPPORTED, "cannot size the code cache: %s", strerror(errno));
+  return fd;
+}
+
 static struct hp_cache_unit *new_unit(uintptr_t pc)
 {
-  if (cache_fd < 0) {
-    cache_fd = memfd_create("hotpath-code-cache", MFD_CLOEXEC);
-    if (cache_fd < 0)
-      hp_fatal(HP_STATUS_UNSUPPORTED, "cannot create the code cache: memfd_create: %s", strerror(errno));
-  }
-  off_t off = cache_file_size;
-  if (ftruncate(cache_fd, off + (off_t)UNIT_SIZE) != 0)
-    hp_fatal(HP_STATUS_UNSUPPORTED, "cannot grow the code cache: %s", strerror(errno));
-  cache_file_size += UNIT_SIZE;
-  uint8_t *rw = mmap(NULL, UNIT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, cache_fd, off);
-  void *rx = place_rx(pc, off);
+  int fd = unit_memfd();
+  uint8_t *rw = mmap(NULL, UNIT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  void *rx = place_rx(pc, fd, 0);
+  close(fd);
   if (rw == MAP_FAILED || !rx)
     hp_fatal(HP_STATUS_UNSUPPORTED, "cannot map the code cache: %s", strerror(errno));
   struct hp_cache_unit *u = hp_arena_alloc(sizeof *u);
@@ -87,7 +90,6 @@ static struct hp_cache_unit *new_unit(uintptr_t pc)
   u->rx = (uintptr_t)rx;
   u->size = UNIT_SIZE;
   u->used = 0;
-  u->file_offset = (long)off;
   u->next = units;
   units = u;
   HP_INFO("cache unit %p (rw %p) for guest pc 0x%lx", rx, (void *)rw, (unsigned long)pc);
@@ -141,17 +143,12 @@ void *hp_arena_alloc(size_t size)
 
 void hp_cache_unshare(void)
 {
-  if (cache_fd < 0)
-    return;
-  int fd = memfd_create("hotpath-code-cache", MFD_CLOEXEC);
-  if (fd < 0 || ftruncate(fd, cache_file_size) != 0)
-    hp_fatal(HP_STATUS_UNSUPPORTED, "cannot copy the code cache after fork: %s", strerror(errno));
   for (struct hp_cache_unit *u = units; u; u = u->next) {
-    if (pwrite(fd, u->rw, u->used, u->file_offset) != (ssize_t)u->used ||
-        mmap(u->rw, u->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, u->file_offset) == MAP_FAILED ||
-        mmap((void *)u->rx, u->size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, u->file_offset) == MAP_FAILED)
+    int fd = unit_memfd();
+    if (pwrite(fd, u->rw, u->used, 0) != (ssize_t)u->used ||
+        mmap(u->rw, u->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED ||
+        mmap((void *)u->rx, u->size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)
       hp_fatal(HP_STATUS_UNSUPPORTED, "cannot copy the code cache after fork: %s", strerror(errno));
+    close(fd);
   }
-  close(cache_fd);
-  cache_fd = fd;
 }

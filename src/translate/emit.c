@@ -99,10 +99,18 @@ size_t hp_emit_rcx_branch(struct hp_emit *e, const uint8_t *insn, size_t len)
   return at;
 }
 
-void hp_patch_rel8_here(struct hp_emit *e, size_t rel8_pos)
+/* Aims the forward rel8 at offset `at` here; out of range is an emitter
+ * bug, reported as an overflow (the builder asserts on it). */
+static void set_rel8(struct hp_emit *e, size_t at)
 {
-  e->rw[rel8_pos] = (uint8_t)(e->pos - (rel8_pos + 1));
+  size_t d = e->pos - (at + 1);
+  if (d > 127)
+    e->overflow = true;
+  else if (!e->overflow)
+    e->rw[at] = (uint8_t)d;
 }
+
+void hp_patch_rel8_here(struct hp_emit *e, size_t rel8_pos) { set_rel8(e, rel8_pos); }
 
 /* mov gs:[off], r64 */
 static void store_gs(struct hp_emit *e, int reg, int32_t off)
@@ -305,8 +313,8 @@ static size_t fast_probe(struct hp_emit *e)
   hp_emit_bytes(e, probe2, sizeof probe2);
   u32(e, HP_T_IBL_FAST);
   static const uint8_t cmp[] = {
-      0x48, 0x8d, 0x0c, 0x01, /* lea rcx, [rcx+rax]: target - tag */
-      0xe3, 0x00};            /* jrcxz hit */
+      0x48, 0x8d, 0x4c, 0x01, 0x01, /* lea rcx, [rcx+rax+1]: zero iff tag == ~target */
+      0xe3, 0x00};                  /* jrcxz hit */
   hp_emit_bytes(e, cmp, sizeof cmp);
   size_t jrcxz = e->pos - 1;
   static const uint8_t back[] = {0x48, 0x89, 0xc1}; /* mov rcx, rax */
@@ -332,8 +340,7 @@ void hp_emit_return(struct hp_emit *e, uint16_t imm)
   size_t jrcxz = fast_probe(e);
   lea_rsp(e, 8);
   jmp_gs(e, T_OFF(ibl_routine));
-  if (!e->overflow)
-    e->rw[jrcxz] = (uint8_t)(e->pos - (jrcxz + 1));
+  set_rel8(e, jrcxz);
   static const uint8_t put[] = {0x48, 0x89, 0x14, 0x24}; /* mov [rsp], rdx */
   hp_emit_bytes(e, put, sizeof put);
   load_gs(e, HP_RAX, T_OFF(spill_rax));
@@ -346,8 +353,7 @@ void hp_emit_ibl_inline(struct hp_emit *e)
 {
   size_t jrcxz = fast_probe(e);
   jmp_gs(e, T_OFF(ibl_routine));
-  if (!e->overflow)
-    e->rw[jrcxz] = (uint8_t)(e->pos - (jrcxz + 1));
+  set_rel8(e, jrcxz);
   store_gs(e, HP_RDX, T_OFF(ibl_jump));
   load_gs(e, HP_RAX, T_OFF(spill_rax));
   load_gs(e, HP_RDX, T_OFF(spill_rdx));
@@ -489,9 +495,9 @@ size_t hp_emit_code_check(struct hp_emit *e, uintptr_t guest_pc, const uint8_t *
   load_gs(e, HP_RAX, T_OFF(spill_rax));
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
   size_t jmp_at = hp_emit_jmp_rel32(e, hp_emit_here(e));
+  set_rel8(e, skip_at);
   if (e->overflow)
     return jmp_at;
-  e->rw[skip_at] = (uint8_t)(e->pos - (skip_at + 1));
   for (size_t k = 0; k < nf; k++) {
     int32_t d = (int32_t)(fail_at - (fails[k] + 4));
     memcpy(e->rw + fails[k], &d, 4);
@@ -523,20 +529,21 @@ void hp_emit_ibl_routine(struct hp_emit *e, uintptr_t miss_rec, bool count)
   uint8_t addt[] = {0x65, 0x48, 0x03, 0x04, 0x25}; /* add rax, gs:[table] */
   hp_emit_bytes(e, addt, sizeof addt);
   u32(e, (uint32_t)T_OFF(ibl_table));
+  /* An empty slot ends the probe before the compare, so a target of 0
+   * never matches one. */
   size_t loop = e->pos;
-  uint8_t cmp[] = {0x48, 0x3b, 0x08, 0x74, 0}; /* cmp rcx, [rax]; je hit */
-  hp_emit_bytes(e, cmp, sizeof cmp);
-  size_t je_hit = e->pos - 1;
   uint8_t cmpz[] = {0x48, 0x83, 0x38, 0x00, 0x74, 0}; /* cmp qword [rax], 0; je miss */
   hp_emit_bytes(e, cmpz, sizeof cmpz);
   size_t je_miss = e->pos - 1;
+  uint8_t cmp[] = {0x48, 0x3b, 0x08, 0x74, 0}; /* cmp rcx, [rax]; je hit */
+  hp_emit_bytes(e, cmp, sizeof cmp);
+  size_t je_hit = e->pos - 1;
   uint8_t next[] = {0x48, 0x83, 0xc0, 0x10, 0xeb, 0}; /* add rax, 16; jmp loop */
   hp_emit_bytes(e, next, sizeof next);
   if (!e->overflow)
     e->rw[e->pos - 1] = (uint8_t)(int8_t)(loop - e->pos);
   /* hit */
-  if (!e->overflow)
-    e->rw[je_hit] = (uint8_t)(e->pos - (je_hit + 1));
+  set_rel8(e, je_hit);
   uint8_t ld[] = {0x48, 0x8b, 0x40, 0x08}; /* mov rax, [rax+8] */
   hp_emit_bytes(e, ld, sizeof ld);
   store_gs(e, HP_RAX, T_OFF(ibl_jump));
@@ -545,7 +552,7 @@ void hp_emit_ibl_routine(struct hp_emit *e, uintptr_t miss_rec, bool count)
   static const uint8_t fill[] = {
       0x0f, 0xb7, 0xc1,       /* movzx eax, cx */
       0x48, 0xc1, 0xe0, 0x04, /* shl rax, 4 */
-      0x48, 0xf7, 0xd9,       /* neg rcx */
+      0x48, 0xf7, 0xd1,       /* not rcx: tags are ~guest, so an empty entry matches no target */
       0x65, 0x48, 0x89, 0x88}; /* mov gs:[rax+disp32], rcx */
   hp_emit_bytes(e, fill, sizeof fill);
   u32(e, HP_T_IBL_FAST);
@@ -558,8 +565,7 @@ void hp_emit_ibl_routine(struct hp_emit *e, uintptr_t miss_rec, bool count)
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
   jmp_gs(e, T_OFF(ibl_jump));
   /* miss: guest state back, then leave with the miss record */
-  if (!e->overflow)
-    e->rw[je_miss] = (uint8_t)(e->pos - (je_miss + 1));
+  set_rel8(e, je_miss);
   restore_flags(e);
   load_gs(e, HP_RAX, T_OFF(spill_rax));
   load_gs(e, HP_RCX, T_OFF(spill_rcx));

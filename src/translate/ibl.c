@@ -85,13 +85,14 @@ void hp_ibl_init(void)
   struct hp_emit e = {.rw = u->rw + u->used, .rx = u->rx + u->used, .cap = u->size - u->used};
   routine = hp_emit_here(&e);
   hp_emit_ibl_routine(&e, (uintptr_t)&miss_exit, hp_opt.stats);
+  HP_ASSERT(!e.overflow);
   u->used += (e.pos + 63) & ~(size_t)63;
 }
 
 void hp_ibl_fast_insert(struct hp_thread *t, uint64_t guest, uintptr_t cache)
 {
   uint64_t *e = hp_thread_ibl_fast(t) + 2 * (guest & ((1u << HP_IBL_FAST_BITS) - 1));
-  e[0] = -guest;
+  e[0] = ~guest; /* never 0 for a user address: empty entries match nothing */
   e[1] = cache;
 }
 
@@ -114,7 +115,7 @@ static void fast_remove(struct hp_thread *t, void *arg)
 {
   uint64_t guest = *(uint64_t *)arg;
   uint64_t *e = hp_thread_ibl_fast(t) + 2 * (guest & ((1u << HP_IBL_FAST_BITS) - 1));
-  if (e[0] == -guest)
+  if (e[0] == ~guest)
     e[0] = e[1] = 0;
 }
 
@@ -151,13 +152,19 @@ void hp_ibl_remove(uint64_t guest)
 struct hp_exit *hp_ibl_miss_exit(void) { return &miss_exit; }
 uintptr_t hp_ibl_routine(void) { return routine; }
 
+/* Both take the lock (callers do not hold it): the table, its mask and the
+ * empty table change together in grow(). */
 void hp_ibl_attach(struct hp_thread *t)
 {
+  hp_lock();
   t->ibl_routine = routine;
   publish(t, NULL);
+  hp_unlock();
 }
 
 void hp_ibl_block(struct hp_thread *t)
 {
+  hp_lock();
   __atomic_store_n(&t->ibl_table, (uint64_t)(uintptr_t)empty, __ATOMIC_RELEASE);
+  hp_unlock();
 }
