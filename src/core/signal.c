@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -107,6 +108,19 @@ static long raw(long nr, long a1, long a2, long a3, long a4)
   long ret;
   register long r10 __asm__("r10") = a4;
   __asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+
+static long raw6_signal(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+  long ret;
+  register long r10 __asm__("r10") = a4;
+  register long r8 __asm__("r8") = a5;
+  register long r9 __asm__("r9") = a6;
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
                    : "rcx", "r11", "memory");
   return ret;
 }
@@ -242,10 +256,22 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
   /* Asynchronous: make the thread come out soon. When it is in hotpath's C
    * code it checks for pending signals before entering the cache. */
   if (in_cache || !t->in_dispatcher) {
+    /* Unlink the fragment running, and any the thread may be about to
+     * jump to from an indirect branch already looked up: the hit's address
+     * is in gs:ibl_jump, in rdx (the `ret` path), or already in the return
+     * slot at [rsp]. A loop of linked blocks is left at its next branch. */
+    uint64_t next[4] = {pc, t->ibl_jump, (uint64_t)uc->uc_mcontext.gregs[REG_RDX], 0};
+    struct iovec local = {next + 3, 8}, remote = {(void *)uc->uc_mcontext.gregs[REG_RSP], 8};
+    if (in_cache) /* a read that cannot fault, whatever the guest's rsp is */
+      raw6_signal(SYS_process_vm_readv, raw(SYS_getpid, 0, 0, 0, 0), (long)&local, 1, (long)&remote, 1, 0);
     hp_lock();
-    struct hp_fragment *f = in_cache ? hp_fragment_by_cache_pc(pc) : t->enter_frag;
-    if (f)
-      hp_fragment_unlink_outgoing(f);
+    if (!in_cache && t->enter_frag)
+      hp_fragment_unlink_outgoing(t->enter_frag);
+    for (int i = 0; i < 4; i++) {
+      struct hp_fragment *f = in_cache && hp_cache_contains(next[i]) ? hp_fragment_by_cache_pc(next[i]) : NULL;
+      if (f)
+        hp_fragment_unlink_outgoing(f);
+    }
     hp_unlock();
     hp_ibl_block(t);
     hp_ibl_fast_clear(t);
