@@ -648,8 +648,21 @@ uint64_t hp_signal_sigreturn(struct hp_thread *t)
   /* Only the flags user code may change. */
   const uint64_t user_flags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x40000 | 0x200000;
   t->rflags = (t->rflags & ~user_flags) | (fr->uc.mc.eflags & user_flags);
-  if (fr->uc.mc.fpstate)
-    memcpy(t->xsave, (void *)fr->uc.mc.fpstate, t->xsave_size);
+  if (fr->uc.mc.fpstate) {
+    /* An image xrstor would refuse is the guest's SIGSEGV, not hotpath's. */
+    const uint8_t *img = (const uint8_t *)fr->uc.mc.fpstate;
+    uint64_t bv, comp;
+    uint32_t mxcsr;
+    memcpy(&bv, img + 512, 8);
+    memcpy(&comp, img + 520, 8);
+    memcpy(&mxcsr, img + 24, 4);
+    if ((bv & ~t->xsave_mask) || comp || (mxcsr >> 16))
+      hp_die_by_signal(SIGSEGV);
+    memcpy(t->xsave, img, t->xsave_size);
+  } else {
+    memset(t->xsave + 512, 0, 64); /* no FPU state: the initial one */
+    *(uint32_t *)(t->xsave + 24) = 0x1f80;
+  }
   uint64_t mask = fr->uc.sigmask & ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
   raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8);
   return fr->uc.mc.rip;
