@@ -86,6 +86,14 @@ size_t hp_emit_code_check(struct hp_emit *e, uintptr_t guest_pc, const uint8_t *
  * table without touching flags; on a miss goes to the shared routine. */
 void hp_emit_ibl_inline(struct hp_emit *e);
 
+/* A one-entry inline cache for an indirect call or a `jmp [mem]` (PLT
+ * stubs, function pointers: usually one target): rcx = target. The tag
+ * (~target, 0 until learnt) is the 8 bytes at *k_off. Its target: a direct
+ * jump (rel32 at *jmp_off) to the fragment; no target yet: a jump (rel32 at
+ * *learn_off) to an exit where the dispatcher teaches the site, with the
+ * target in gs:ibl_target; another target: on to the lookup. Flags untouched. */
+void hp_emit_inline_cache(struct hp_emit *e, size_t *k_off, size_t *jmp_off, size_t *learn_off);
+
 /* The indirect branch lookup routine (one per process): entered with rcx =
  * guest target and the guest's rcx in spill_rcx; miss_rec is the exit
  * record used on a miss. */

@@ -16,6 +16,9 @@ enum hp_exit_kind {
   HP_EXIT_STALE,       /* the guest rewrote this fragment's code */
   HP_EXIT_UNSUPPORTED_INSN, /* an instruction hotpath cannot translate at target */
   HP_EXIT_FAULT,       /* a guest instruction faulted; target = its guest pc */
+  HP_EXIT_PREDICT,     /* an indirect call/jmp site's inline cache hit: linkable to target
+                          once the site has learnt it (target 0 until then) */
+  HP_EXIT_LEARN,       /* that site's first execution: target in gs:ibl_target */
 };
 
 struct hp_fragment;
@@ -26,6 +29,8 @@ struct hp_exit {
   struct hp_fragment *from;
   uint32_t branch_off;      /* offset of the patchable rel32 in from's code; 0 = none */
   uint32_t stub_off;        /* offset of the exit stub in from's code */
+  uint32_t k_off;           /* HP_EXIT_PREDICT: offset of the site's 8-byte tag (~target) */
+  struct hp_exit *site;     /* HP_EXIT_LEARN: the site's HP_EXIT_PREDICT */
   struct hp_fragment *linked;
   struct hp_exit *next_in;  /* next exit linked to the same fragment */
 };
@@ -63,6 +68,8 @@ uint64_t hp_fragment_guest_next_pc_at(const struct hp_fragment *f, uintptr_t rx)
 
 /* Links exit x to fragment to (patches its branch). False if not linkable. */
 bool hp_link(struct hp_exit *x, struct hp_fragment *to);
+/* Teaches an inline-cache site its target (once): tag, then link. */
+void hp_predict(struct hp_exit *site, uint64_t target, struct hp_fragment *to);
 
 /* Indirect branch lookup table (guest pc -> cache address), in ibl.c. */
 struct hp_ibl_entry { uint64_t guest, cache; };

@@ -12,6 +12,7 @@
   X(links_made, "links made") \
   X(ibl_lookups, "indirect branch lookups") \
   X(ibl_misses, "indirect branch lookup misses") \
+  X(sites_learnt, "indirect call/jmp sites that learnt their target") \
   X(syscalls, "syscalls") \
   X(riprel_far, "rip-relative operands rewritten through a scratch register") \
   X(checked_fragments, "fragments that check their code (writable code)") \

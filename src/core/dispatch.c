@@ -82,7 +82,7 @@ static void guest_fault(struct hp_thread *t, uint64_t *pc, int sig, int code, ui
 void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
 {
   t->in_dispatcher = 1;
-  struct hp_exit *prev = NULL, *last = NULL;
+  struct hp_exit *prev = NULL, *last = NULL, *learner = NULL;
   bool ibl_insert = false;
   for (;;) {
     t->cur_guest_pc = pc;
@@ -109,9 +109,12 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       hp_ibl_insert(pc, f->code);
       hp_ibl_fast_insert(t, pc, f->code);
     }
+    if (learner) /* an indirect call/jmp site learns its (first) target */
+      hp_predict(learner, pc, f);
     hp_unlock();
     prev = NULL;
     ibl_insert = false;
+    learner = NULL;
     t->enter_pc = f->code;
     t->enter_frag = f;
     __atomic_store_n(&t->in_dispatcher, 0, __ATOMIC_SEQ_CST);
@@ -129,8 +132,14 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     last = x;
     switch (x->kind) {
     case HP_EXIT_BRANCH:
+    case HP_EXIT_PREDICT:
       pc = x->target;
       prev = x;
+      break;
+    case HP_EXIT_LEARN:
+      pc = t->ibl_target;
+      learner = x->site;
+      ibl_insert = true;
       break;
     case HP_EXIT_IBL_MISS:
       pc = t->ibl_target;

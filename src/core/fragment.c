@@ -158,7 +158,8 @@ uint64_t hp_fragment_guest_next_pc_at(const struct hp_fragment *f, uintptr_t rx)
 
 bool hp_link(struct hp_exit *x, struct hp_fragment *to)
 {
-  if (x->kind != HP_EXIT_BRANCH || !x->branch_off || x->linked || to->removed)
+  if ((x->kind != HP_EXIT_BRANCH && x->kind != HP_EXIT_PREDICT) || !x->branch_off || x->linked ||
+      to->removed || to->guest_pc != x->target)
     return false;
   struct hp_fragment *from = x->from;
   if (from->removed)
@@ -175,4 +176,17 @@ bool hp_link(struct hp_exit *x, struct hp_fragment *to)
   to->incoming = x;
   hp_stats.links_made++;
   return true;
+}
+
+void hp_predict(struct hp_exit *site, uint64_t target, struct hp_fragment *to)
+{
+  if (site->kind != HP_EXIT_PREDICT || site->target || site->from->removed)
+    return;
+  site->target = target;
+  hp_stats.sites_learnt++;
+  /* The branch first, then the tag: a thread that sees the new tag also
+   * sees where it leads (or the stub, which goes to the dispatcher). */
+  hp_link(site, to);
+  uint8_t *rw = hp_cache_rw(site->from->unit, site->from->code);
+  __atomic_store_n((uint64_t *)(rw + site->k_off), ~target, __ATOMIC_RELEASE);
 }

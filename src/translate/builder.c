@@ -17,7 +17,7 @@
 
 #define MAX_INSNS 64
 #define MAX_CHECKED_BYTES 256 /* blocks of writable code stay short: their check is inline */
-#define MAX_EXITS 4
+#define MAX_EXITS 5 /* an indirect call: continuation, site, learn; + stale */
 
 static ZydisDecoder decoder;
 
@@ -30,6 +30,8 @@ struct pending_exit {
   uint8_t kind;
   uint64_t target;
   size_t branch_pos; /* rel32 field to aim at the stub; 0 = none */
+  size_t k_off;      /* HP_EXIT_PREDICT: the site's tag */
+  unsigned site;     /* HP_EXIT_LEARN: 1 + index of its HP_EXIT_PREDICT */
 };
 
 struct block {
@@ -44,8 +46,26 @@ struct block {
 
 static unsigned add_exit(struct block *b, uint8_t kind, uint64_t target, size_t branch_pos)
 {
-  b->exits[b->nexits] = (struct pending_exit){kind, target, branch_pos};
+  b->exits[b->nexits] = (struct pending_exit){kind, target, branch_pos, 0, 0};
   return b->nexits++;
+}
+
+/* The inline cache of an indirect call or jmp; rcx = target. */
+static void inline_cache(struct hp_emit *e, struct block *b)
+{
+  size_t k_off, jmp_off, learn_off;
+  hp_emit_inline_cache(e, &k_off, &jmp_off, &learn_off);
+  unsigned site = add_exit(b, HP_EXIT_PREDICT, 0, jmp_off);
+  b->exits[site].k_off = k_off;
+  unsigned learn = add_exit(b, HP_EXIT_LEARN, 0, learn_off);
+  b->exits[learn].site = site + 1;
+}
+
+/* Indirect jumps worth an inline cache: through memory without an index
+ * (PLT stubs, pointers in structs). Jump tables and `jmp reg` have many targets. */
+static bool monomorphic_jmp(const ZydisDecodedOperand *op)
+{
+  return op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.index == ZYDIS_REGISTER_NONE;
 }
 
 /* An exit reached by a patchable jmp. */
@@ -94,6 +114,8 @@ static bool emit_control(struct hp_emit *e, struct block *b, const ZydisDecodedI
     ZydisDecoderDecodeOperands(&decoder, ctx, in, ops, in->operand_count);
     if (!hp_emit_branch_target(e, in, &ops[0], next))
       break;
+    if (monomorphic_jmp(&ops[0]))
+      inline_cache(e, b);
     hp_emit_ibl_inline(e);
     return true;
   case ZYDIS_MNEMONIC_CALL: {
@@ -116,6 +138,7 @@ static bool emit_control(struct hp_emit *e, struct block *b, const ZydisDecodedI
       exit_jmp(e, b, HP_EXIT_BRANCH, branch_target(in, pc));
     } else {
       hp_emit_unpark_target(e);
+      inline_cache(e, b);
       hp_emit_ibl_inline(e);
     }
     return true;
@@ -210,6 +233,7 @@ struct hp_fragment *hp_build_block(uint64_t pc)
   size_t need = MAX_INSNS * 64 + MAX_EXITS * (HP_EXIT_STUB_SIZE + 8) + (writable ? 2048 : 0) + 64;
   struct hp_cache_unit *u = hp_cache_unit_for(pc, need);
   struct hp_emit e = {.rw = u->rw + u->used, .rx = u->rx + u->used, .cap = need};
+  struct hp_fragment *f = hp_arena_alloc(sizeof *f);
   struct block b = {.pc = pc};
   size_t check_jmp = 0;
   if (writable) {
@@ -280,7 +304,6 @@ struct hp_fragment *hp_build_block(uint64_t pc)
   b.end = p;
 
   /* Exit records and their stubs. */
-  struct hp_fragment *f = hp_arena_alloc(sizeof *f);
   f->exits = hp_arena_alloc(sizeof(struct hp_exit) * (b.nexits + (check_jmp ? 1 : 0)));
   if (check_jmp)
     add_exit(&b, HP_EXIT_STALE, pc, check_jmp);
@@ -288,7 +311,10 @@ struct hp_fragment *hp_build_block(uint64_t pc)
     struct hp_exit *x = &f->exits[i];
     *x = (struct hp_exit){.kind = b.exits[i].kind, .target = b.exits[i].target, .from = f};
     x->stub_off = (uint32_t)e.pos;
-    x->branch_off = x->kind == HP_EXIT_BRANCH ? (uint32_t)b.exits[i].branch_pos : 0;
+    x->branch_off = x->kind == HP_EXIT_BRANCH || x->kind == HP_EXIT_PREDICT ? (uint32_t)b.exits[i].branch_pos : 0;
+    x->k_off = (uint32_t)b.exits[i].k_off;
+    if (b.exits[i].site)
+      x->site = &f->exits[b.exits[i].site - 1];
     if (b.exits[i].branch_pos && !e.overflow)
       hp_patch_rel32(e.rw + b.exits[i].branch_pos, e.rx + b.exits[i].branch_pos, hp_emit_here(&e));
     hp_emit_exit_stub(&e, (uintptr_t)x);

@@ -349,6 +349,42 @@ void hp_emit_return(struct hp_emit *e, uint16_t imm)
   u8(e, 0xc3); /* ret */
 }
 
+void hp_emit_inline_cache(struct hp_emit *e, size_t *k_off, size_t *jmp_off, size_t *learn_off)
+{
+  store_gs(e, HP_RAX, T_OFF(spill_rax));
+  /* mov rax, imm64: the tag at +2, 8-byte aligned so it is patched atomically */
+  hp_emit_nops(e, (8 - ((hp_emit_here(e) + 2) & 7)) & 7);
+  *k_off = e->pos + 2;
+  mov_imm64(e, HP_RAX, 0); /* 0 until the site learns a target; ~0 matches none */
+  static const uint8_t cmp[] = {
+      0x48, 0x8d, 0x4c, 0x01, 0x01, /* lea rcx, [rcx+rax+1]: zero iff target == ~tag */
+      0xe3, 0x00,                   /* jrcxz hit */
+      0x48, 0x91,                   /* xchg rax, rcx: rcx = tag */
+      0xe3, 0x00,                   /* jrcxz learn: no target learnt yet */
+      0x48, 0x91,                   /* xchg rax, rcx */
+      0x48, 0xf7, 0xd0,             /* not rax */
+      0x48, 0x8d, 0x0c, 0x01};      /* lea rcx, [rcx+rax]: the target again */
+  hp_emit_bytes(e, cmp, sizeof cmp);
+  size_t jrcxz_hit = e->pos - 14, jrcxz_learn = e->pos - 10; /* the two rel8 bytes */
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
+  uint8_t skip[] = {0xeb, 0}; /* jmp on: the lookup */
+  hp_emit_bytes(e, skip, sizeof skip);
+  size_t to_lookup = e->pos - 1;
+  set_rel8(e, jrcxz_hit);
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  *jmp_off = hp_emit_jmp_rel32(e, hp_emit_here(e));
+  set_rel8(e, jrcxz_learn);
+  /* learn: rax = target + 1; the dispatcher teaches the site, then goes on */
+  static const uint8_t dec[] = {0x48, 0x8d, 0x48, 0xff}; /* lea rcx, [rax-1] */
+  hp_emit_bytes(e, dec, sizeof dec);
+  store_gs(e, HP_RCX, T_OFF(ibl_target));
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  *learn_off = hp_emit_jmp_rel32(e, hp_emit_here(e));
+  set_rel8(e, to_lookup);
+}
+
 void hp_emit_ibl_inline(struct hp_emit *e)
 {
   size_t jrcxz = fast_probe(e);

@@ -102,8 +102,24 @@ void hp_ibl_fast_clear(struct hp_thread *t)
   madvise(hp_thread_ibl_fast(t), 16ul << HP_IBL_FAST_BITS, MADV_DONTNEED);
 }
 
+struct fast_update {
+  uint64_t guest;
+  uintptr_t cache;
+};
+
+/* A thread's inline table may hold an older address for guest. */
+static void fast_update(struct hp_thread *t, void *arg)
+{
+  const struct fast_update *u = arg;
+  uint64_t *e = hp_thread_ibl_fast(t) + 2 * (u->guest & ((1u << HP_IBL_FAST_BITS) - 1));
+  if (e[0] == ~u->guest)
+    __atomic_store_n(&e[1], u->cache, __ATOMIC_RELEASE);
+}
+
 void hp_ibl_insert(uint64_t guest, uintptr_t cache)
 {
+  struct fast_update u = {guest, cache};
+  hp_thread_foreach(fast_update, &u);
   if ((count + 1) * 2 > mask + 1)
     grow();
   while (!put(table, mask, guest, cache))

@@ -217,6 +217,30 @@ START_TEST(return_keeps_flags)
 }
 END_TEST
 
+START_TEST(inline_cache_layout)
+{
+  for (uintptr_t start = 0x10000; start < 0x10008; start++) {
+    struct hp_emit e = fresh(start);
+    size_t k_off, jmp_off, learn_off;
+    hp_emit_inline_cache(&e, &k_off, &jmp_off, &learn_off);
+    ck_assert(!e.overflow);
+    ck_assert_uint_eq((start + k_off) % 8, 0); /* the tag is patched with one store */
+    ck_assert_uint_eq(*(uint64_t *)(e.rw + k_off), 0);
+    ck_assert_uint_eq((start + jmp_off) % 4, 0);
+    ck_assert_uint_eq((start + learn_off) % 4, 0);
+    size_t pos = 0;
+    struct decoded d;
+    int jrcxz = 0;
+    while (pos < e.pos) {
+      decode_at(&e, &pos, &d);
+      ck_assert_uint_eq(d.in.cpu_flags ? d.in.cpu_flags->modified : 0, 0);
+      jrcxz += d.in.mnemonic == ZYDIS_MNEMONIC_JRCXZ;
+    }
+    ck_assert_int_eq(jrcxz, 2);
+  }
+}
+END_TEST
+
 START_TEST(code_check_and_ibl_decode)
 {
   /* Generated routines must decode cleanly end to end. */
@@ -256,6 +280,7 @@ int main(void)
   tcase_add_test(tc, riprel_far_through_scratch);
   tcase_add_test(tc, indirect_call_reads_operand_before_push);
   tcase_add_test(tc, return_keeps_flags);
+  tcase_add_test(tc, inline_cache_layout);
   tcase_add_test(tc, code_check_and_ibl_decode);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
