@@ -90,7 +90,11 @@ hp_cache_exit:
         mov HP_T_HOST_FS(%rbx), %rax
         wrfsbase %rax
         jmp 2f
-1:      mov $158, %eax              /* arch_prctl(ARCH_SET_FS, host_fs) */
+1:      mov $158, %eax              /* arch_prctl(ARCH_GET_FS, &guest_fs): the guest */
+        mov $0x1003, %edi           /* may have moved it (wrfsbase where the CPU has it) */
+        lea HP_T_GUEST_FS(%rbx), %rsi
+        syscall
+        mov $158, %eax              /* arch_prctl(ARCH_SET_FS, host_fs) */
         mov $0x1002, %edi
         mov HP_T_HOST_FS(%rbx), %rsi
         syscall

@@ -245,6 +245,9 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     memset(fx, 0, sizeof *fx);
     fx->kind = HP_EXIT_FAULT;
     fx->target = gpc;
+    /* For SIGILL and SIGFPE si_addr is the instruction: the guest's. */
+    if ((sig == SIGILL || sig == SIGFPE) && sig < SIGRTMIN_KERNEL)
+      memcpy((uint8_t *)t->sig_info[sig] + 16, &gpc, 8);
     fx->from = f;
     t->fault_err = (uint64_t)uc->uc_mcontext.gregs[REG_ERR];
     t->fault_trapno = (uint64_t)uc->uc_mcontext.gregs[REG_TRAPNO];

@@ -4,6 +4,7 @@
  *
  * Guards against: hotpath reporting the trap at the int3 itself, so that
  * returning from the handler executed the int3 again, looping forever. */
+#define _GNU_SOURCE
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>

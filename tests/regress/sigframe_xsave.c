@@ -13,8 +13,12 @@
 #include <string.h>
 #include <ucontext.h>
 
+#ifndef FP_XSTATE_MAGIC1
 #define FP_XSTATE_MAGIC1 0x46505853u
+#endif
+#ifndef FP_XSTATE_MAGIC2
 #define FP_XSTATE_MAGIC2 0x46505845u
+#endif
 
 static volatile int ran;
 static volatile uint32_t magic1, magic2, ext_size, xstate_size;
