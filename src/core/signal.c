@@ -24,6 +24,7 @@
 #include "hotpath/log.h"
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
+#include "hotpath/rawsys.h"
 #include "hotpath/thread.h"
 
 #define HOST_ALTSTACK (64ul << 10)
@@ -105,24 +106,7 @@ static bool guest_catches(int sig)
 
 static long raw(long nr, long a1, long a2, long a3, long a4)
 {
-  long ret;
-  register long r10 __asm__("r10") = a4;
-  __asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10)
-                   : "rcx", "r11", "memory");
-  return ret;
-}
-
-static long raw6_signal(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
-{
-  long ret;
-  register long r10 __asm__("r10") = a4;
-  register long r8 __asm__("r8") = a5;
-  register long r9 __asm__("r9") = a6;
-  __asm__ volatile("syscall"
-                   : "=a"(ret)
-                   : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
-                   : "rcx", "r11", "memory");
-  return ret;
+  return hp_raw_syscall(nr, a1, a2, a3, a4, 0, 0);
 }
 
 static void put_str(char *buf, size_t *n, const char *s)
@@ -266,7 +250,7 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     uint64_t next[4] = {pc, t->ibl_jump, (uint64_t)uc->uc_mcontext.gregs[REG_RDX], 0};
     struct iovec local = {next + 3, 8}, remote = {(void *)uc->uc_mcontext.gregs[REG_RSP], 8};
     if (in_cache) /* a read that cannot fault, whatever the guest's rsp is */
-      raw6_signal(SYS_process_vm_readv, raw(SYS_getpid, 0, 0, 0, 0), (long)&local, 1, (long)&remote, 1, 0);
+      hp_raw_syscall(SYS_process_vm_readv, raw(SYS_getpid, 0, 0, 0, 0), (long)&local, 1, (long)&remote, 1, 0);
     hp_lock();
     if (!in_cache && t->enter_frag)
       hp_fragment_unlink_outgoing(t->enter_frag);

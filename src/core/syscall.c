@@ -25,6 +25,7 @@
 #include "hotpath/log.h"
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
+#include "hotpath/rawsys.h"
 #include "hotpath/signal.h"
 #include "hotpath/stats.h"
 #include "hotpath/thread.h"
@@ -38,19 +39,6 @@ static pid_t initial_pid;
 static bool stats_written;
 static char *guest_cmdline;
 static size_t guest_cmdline_len;
-
-static long raw6(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
-{
-  long ret;
-  register long r10 __asm__("r10") = a4;
-  register long r8 __asm__("r8") = a5;
-  register long r9 __asm__("r9") = a6;
-  __asm__ volatile("syscall"
-                   : "=a"(ret)
-                   : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
-                   : "rcx", "r11", "memory");
-  return ret;
-}
 
 void hp_syscall_init(const struct hp_launch *L)
 {
@@ -293,7 +281,7 @@ static long do_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64
   if (pipe2(sync, O_CLOEXEC) != 0)
     return -EAGAIN;
   hp_lock(); /* no other thread may be half-way through the tables */
-  long r = raw6(SYS_clone, (long)(flags & ~(uint64_t)CLONE_SETTLS), 0, (long)ptid, (long)ctid, 0, 0);
+  long r = hp_raw_syscall(SYS_clone, (long)(flags & ~(uint64_t)CLONE_SETTLS), 0, (long)ptid, (long)ctid, 0, 0);
   if (r > 0) {
     char c;
     close(sync[1]);
@@ -417,7 +405,7 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
       hp_fatal(HP_STATUS_UNSUPPORTED, "the program sets its GS base (arch_prctl ARCH_SET_GS); "
                                     "hotpath uses GS itself and does not support this");
     default:
-      r = raw6(nr, (long)a1, (long)a2, 0, 0, 0, 0);
+      r = hp_raw_syscall(nr, (long)a1, (long)a2, 0, 0, 0, 0);
     }
     break;
   case SYS_rseq:
@@ -426,19 +414,19 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
   case SYS_readlink:
     r = emulate_readlink((const char *)a1, (char *)a2, (long)a3, &handled);
     if (!handled)
-      r = raw6(nr, (long)a1, (long)a2, (long)a3, 0, 0, 0);
+      r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, 0, 0, 0);
     break;
   case SYS_readlinkat:
     r = emulate_readlink((const char *)a2, (char *)a3, (long)a4, &handled);
     if (!handled)
-      r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, 0, 0);
+      r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, 0, 0);
     break;
   case SYS_open:
     r = open_proc_copy(proc_self_file((const char *)a1), a2, &handled);
     if (!handled) {
       if (proc_self_file((const char *)a1) == PROC_EXE)
         a1 = (uint64_t)(uintptr_t)launch->exe_path;
-      r = raw6(nr, (long)a1, (long)a2, (long)a3, 0, 0, 0);
+      r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, 0, 0, 0);
     }
     break;
   case SYS_openat:
@@ -446,17 +434,17 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
     if (!handled) {
       if (proc_self_file((const char *)a2) == PROC_EXE)
         a2 = (uint64_t)(uintptr_t)launch->exe_path;
-      r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, 0, 0);
+      r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, 0, 0);
     }
     break;
   case SYS_exit:
     if (t->is_clone)
       thread_exit(t); /* does not return */
-    raw6(SYS_exit, (long)a1, 0, 0, 0, 0, 0); /* the first thread; others go on */
+    hp_raw_syscall(SYS_exit, (long)a1, 0, 0, 0, 0, 0); /* the first thread; others go on */
     __builtin_unreachable();
   case SYS_exit_group:
     hp_at_guest_exit();
-    raw6(SYS_exit_group, (long)a1, 0, 0, 0, 0, 0);
+    hp_raw_syscall(SYS_exit_group, (long)a1, 0, 0, 0, 0, 0);
     __builtin_unreachable();
   case SYS_rt_sigaction:
     r = hp_signal_sigaction((int)a1, (const void *)a2, (void *)a3, (long)a4);
@@ -483,16 +471,16 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
     /* /proc/self/exe is the guest's program, not hotpath. */
     if (proc_self_file((const char *)a1) == PROC_EXE)
       a1 = (uint64_t)(uintptr_t)launch->exe_path;
-    r = raw6(nr, (long)a1, (long)a2, (long)a3, 0, 0, 0);
+    r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, 0, 0, 0);
     break;
   case SYS_execveat:
     fflush(NULL);
     if (proc_self_file((const char *)a2) == PROC_EXE)
       a2 = (uint64_t)(uintptr_t)launch->exe_path;
-    r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, 0);
+    r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, 0);
     break;
   case SYS_mmap:
-    r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, (long)a6);
+    r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, (long)a6);
     if (r >= 0 && ((a3 & PROT_EXEC) || (a4 & MAP_FIXED)))
       code_mapping_changed((uint64_t)r, (a4 & MAP_FIXED) ? a2 : 0);
     break;
@@ -500,14 +488,14 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
   case SYS_mprotect:
   case SYS_pkey_mprotect:
   case SYS_mremap:
-    r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, 0);
+    r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, 0);
     if (r >= 0 || nr != SYS_mremap)
       code_mapping_changed(a1, a2);
     if (r >= 0 && nr == SYS_mremap) /* the destination may hold old translations */
       code_mapping_changed((uint64_t)r, a3);
     break;
   default:
-    r = raw6(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, (long)a6);
+    r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, (long)a6);
     break;
   }
   g[HP_RAX] = (uint64_t)r;
