@@ -42,6 +42,7 @@ Options:
   --metric M        wall (default): median wall time; cpu: median user+sys
                     time (steadier on a busy machine)
   --json FILE       also write all results (and the raw compare output) to FILE
+  --render FILE     measure nothing: print the table again from a --json FILE
   --prepare-only    fetch, build and generate data, then stop (no hotpath
                     needed)
   -h, --help        show this help
@@ -86,6 +87,7 @@ levels=${OPT_LEVELS:-}
 configs=()
 metric=wall
 json_out=""
+render=""
 prepare_only=0
 need() { [ "$1" -ge 2 ] || usage_error "$2 needs a value"; }
 while [ $# -gt 0 ]; do
@@ -97,6 +99,7 @@ while [ $# -gt 0 ]; do
     --config) need $# "$1"; configs+=("$2"); shift 2 ;;
     --metric) need $# "$1"; metric=$2; shift 2 ;;
     --json) need $# "$1"; json_out=$2; shift 2 ;;
+    --render) need $# "$1"; render=$2; shift 2 ;;
     --prepare-only) prepare_only=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage_error "unknown argument '$1'" ;;
@@ -104,6 +107,38 @@ while [ $# -gt 0 ]; do
 done
 case $runs in ''|*[!0-9]*|0) usage_error "--runs needs a positive number" ;; esac
 case $metric in wall|cpu) ;; *) usage_error "--metric is wall or cpu" ;; esac
+
+# --- report ---------------------------------------------------------------------
+# report DIR CPU CORES COMPILER VERSION: print the table (and write --json) from
+# the compare results in DIR with scripts/bench_report.py, shared with bench.sh;
+# then exit, 1 if something failed.
+report() {
+  local py_rc
+  if python3 "$here/bench_report.py" table --label workload --gap-min 0.05 --commands \
+      "$1" "$runs" "$2" "$3" "$4" "$5" "$json_out" "$metric" "${workloads[*]}" "${configs[@]}"; then
+    py_rc=0
+  else
+    py_rc=$?
+  fi
+  [ -n "$json_out" ] && log "JSON written to $json_out"
+  [ $py_rc = 0 ] || [ $py_rc = 1 ] || exit 1
+  [ $py_rc = 0 ] || failed=1
+  exit "$failed"
+}
+
+if [ -n "$render" ]; then
+  # recreate the compare results from the JSON file, then report as usual
+  [ -r "$render" ] || usage_error "cannot read $render"
+  command -v python3 >/dev/null || die "python3 is needed for the report"
+  work=$(mktemp -d "${TMPDIR:-/tmp}/hotpath-bench.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  vars=$(python3 "$here/bench_report.py" unpack "$render" "$work" workloads) \
+    || usage_error "$render is not a bench-realworld.sh JSON file"
+  cpu="" cores="" compiler="" version="" failed=0
+  eval "$vars"
+  report "$work" "$cpu" "$cores" "$compiler" "$version"
+fi
+
 CC=${CC:-gcc}
 cache=${HOTPATH_BENCH_CACHE:-$HOME/.cache/hotpath-bench}
 
@@ -531,13 +566,4 @@ log "measure: $(elapsed "$t_measure") s"
 # --- report ---------------------------------------------------------------------
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 version=$("$hotpath" --version 2>/dev/null | head -n 1 || true)
-if python3 "$rw/report.py" "$work" "$runs" "${cpu:-unknown CPU}" "$(nproc)" "$cc_version" \
-    "$version" "$json_out" "$metric" "${workloads[*]}" "${configs[@]}"; then
-  py_rc=0
-else
-  py_rc=$?
-fi
-[ -n "$json_out" ] && log "JSON written to $json_out"
-[ $py_rc = 0 ] || [ $py_rc = 1 ] || exit 1
-[ $py_rc = 0 ] || failed=1
-exit "$failed"
+report "$work" "${cpu:-unknown CPU}" "$(nproc)" "$cc_version" "$version"
