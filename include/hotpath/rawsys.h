@@ -16,4 +16,25 @@ static inline long hp_raw_syscall(long nr, long a1, long a2, long a3, long a4, l
   return ret;
 }
 
+/* Copies to or from guest memory that may be unmapped: false instead of a
+ * fault in hotpath (the guest gets EFAULT, as from the kernel). */
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+static inline bool hp_guest_copy(void *dst, const void *src, size_t n, bool to_guest)
+{
+  if (n == 0)
+    return true;
+  long pid = hp_raw_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0);
+  struct iovec local = {to_guest ? (void *)src : dst, n};
+  struct iovec remote = {to_guest ? dst : (void *)src, n};
+  long r = hp_raw_syscall(to_guest ? SYS_process_vm_writev : SYS_process_vm_readv, pid, (long)&local, 1,
+                          (long)&remote, 1, 0);
+  return r == (long)n;
+}
+#define hp_guest_read(dst, guest_src, n) hp_guest_copy((dst), (guest_src), (n), false)
+#define hp_guest_write(guest_dst, src, n) hp_guest_copy((guest_dst), (src), (n), true)
+
 #endif

@@ -1,6 +1,7 @@
 /* Dispatcher loop and guest start-up under translation. */
 #include "hotpath/dispatch.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,6 +72,27 @@ static noreturn void unsupported(uint64_t pc)
            where, b[0], b[1], b[2], b[3]);
 }
 
+/* The legacy vsyscall page (execute-only, so it cannot be translated): its
+ * three entries are system calls followed by a return, as the kernel
+ * emulates them. */
+#define VSYSCALL_PAGE 0xffffffffff600000ull
+
+static bool vsyscall(struct hp_thread *t, uint64_t *pc)
+{
+  static const long nr[3] = {SYS_gettimeofday, SYS_time, SYS_getcpu};
+  unsigned i = (unsigned)((*pc - VSYSCALL_PAGE) >> 10);
+  struct hp_region r;
+  if ((*pc & 0x3ff) || i > 2 || !hp_memmap_query(*pc, &r)) /* vsyscall=none: SIGSEGV */
+    return false;
+  uint64_t *g = t->gpr;
+  g[HP_RAX] = (uint64_t)syscall(nr[i], g[HP_RDI], g[HP_RSI], g[HP_RDX]);
+  if ((long)g[HP_RAX] == -1)
+    g[HP_RAX] = (uint64_t)-errno;
+  *pc = *(uint64_t *)g[HP_RSP]; /* ret */
+  g[HP_RSP] += 8;
+  return true;
+}
+
 /* A fault found by the dispatcher: the guest's handler runs (pc becomes
  * its entry), or the process dies of it. */
 static void guest_fault(struct hp_thread *t, uint64_t *pc, int sig, int code, uint64_t addr)
@@ -89,6 +111,12 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     hp_lock();
     struct hp_fragment *f = hp_fragment_lookup(pc);
     if (!f) {
+      if ((pc & ~0xc00ull) == VSYSCALL_PAGE) {
+        hp_unlock();
+        if (vsyscall(t, &pc))
+          continue;
+        hp_lock();
+      }
       f = hp_build_block(pc);
       if (hp_opt.debug_crash_after && hp_stats.blocks_built == (uint64_t)hp_opt.debug_crash_after)
         *(volatile int *)crash_address = 0; /* --debug-crash-after: a hotpath bug on purpose */

@@ -319,20 +319,20 @@ long hp_signal_sigaction(int sig, const void *actv, void *oactv, long setsize)
   if (sig < 1 || sig > 64 || setsize != 8 || sig == SIGKILL || sig == SIGSTOP)
     return raw(SYS_rt_sigaction, sig, (long)act, (long)oact, setsize);
   struct ksigaction a, old;
-  if (act)
-    a = *act; /* guest memory may fault: read it before taking the lock */
+  if (act && !hp_guest_read(&a, act, sizeof a))
+    return -EFAULT;
   if (hp_thread_current()->is_vfork_child) {
     /* It shares the parent's memory, and so hotpath's table, until it execs
      * (glibc's posix_spawn resets every handler there): the kernel only. */
-    if (oact)
-      *oact = guest_sig[sig];
+    if (oact && !hp_guest_write(oact, &guest_sig[sig], sizeof *oact))
+      return -EFAULT;
     return raw(SYS_rt_sigaction, sig, act ? (long)&a : 0, 0, 8);
   }
   hp_lock();
   long r = set_action(sig, act ? &a : NULL, &old);
   hp_unlock();
-  if (r == 0 && oact)
-    *oact = old;
+  if (r == 0 && oact && !hp_guest_write(oact, &old, sizeof old))
+    return -EFAULT;
   return r;
 }
 
@@ -380,13 +380,19 @@ static bool on_guest_altstack(struct hp_thread *t, uint64_t sp)
 
 long hp_signal_sigaltstack(struct hp_thread *t, const void *ssv, void *oldv)
 {
-  const struct k_stack *ss = ssv;
-  struct k_stack *old = oldv;
+  struct k_stack ssbuf;
+  const struct k_stack *ss = NULL;
+  if (ssv) {
+    if (!hp_guest_read(&ssbuf, ssv, sizeof ssbuf))
+      return -EFAULT;
+    ss = &ssbuf;
+  }
   bool on = on_guest_altstack(t, t->gpr[HP_RSP]);
-  if (old) {
-    old->sp = t->guest_ss_sp;
-    old->size = t->guest_ss_size;
-    old->flags = t->guest_ss_size ? (on ? SS_ONSTACK : 0) : SS_DISABLE;
+  if (oldv) {
+    struct k_stack old = {.sp = t->guest_ss_sp, .size = t->guest_ss_size,
+                          .flags = t->guest_ss_size ? (on ? SS_ONSTACK : 0) : SS_DISABLE};
+    if (!hp_guest_write(oldv, &old, sizeof old))
+      return -EFAULT;
   }
   if (ss) {
     if (on)
@@ -629,6 +635,9 @@ bool hp_signal_fault(struct hp_thread *t, int sig, int code, uint64_t addr)
 uint64_t hp_signal_sigreturn(struct hp_thread *t)
 {
   struct k_rt_sigframe *fr = (struct k_rt_sigframe *)(t->gpr[HP_RSP] - 8);
+  struct k_rt_sigframe probe;
+  if (!hp_guest_read(&probe, fr, sizeof probe)) /* a bad frame: SIGSEGV, as the kernel */
+    hp_die_by_signal(SIGSEGV);
   const uint64_t *mc = &fr->uc.mc.r8;
   for (int i = 0; i < 16; i++)
     t->gpr[mc_order[i]] = mc[i];
@@ -638,14 +647,16 @@ uint64_t hp_signal_sigreturn(struct hp_thread *t)
   if (fr->uc.mc.fpstate) {
     /* An image xrstor would refuse is the guest's SIGSEGV, not hotpath's. */
     const uint8_t *img = (const uint8_t *)fr->uc.mc.fpstate;
+    uint8_t head[576];
     uint64_t bv, comp;
     uint32_t mxcsr;
-    memcpy(&bv, img + 512, 8);
-    memcpy(&comp, img + 520, 8);
-    memcpy(&mxcsr, img + 24, 4);
-    if ((bv & ~t->xsave_mask) || comp || (mxcsr >> 16))
+    if (!hp_guest_read(head, img, sizeof head))
       hp_die_by_signal(SIGSEGV);
-    memcpy(t->xsave, img, t->xsave_size);
+    memcpy(&bv, head + 512, 8);
+    memcpy(&comp, head + 520, 8);
+    memcpy(&mxcsr, head + 24, 4);
+    if ((bv & ~t->xsave_mask) || comp || (mxcsr >> 16) || !hp_guest_read(t->xsave, img, t->xsave_size))
+      hp_die_by_signal(SIGSEGV);
   } else {
     memset(t->xsave + 512, 0, 64); /* no FPU state: the initial one */
     *(uint32_t *)(t->xsave + 24) = 0x1f80;

@@ -85,9 +85,23 @@ static long emulate_brk(uint64_t want)
 enum proc_file { PROC_NONE, PROC_EXE, PROC_AUXV, PROC_CMDLINE };
 
 /* Is path /proc/self/X, /proc/thread-self/X or /proc/<our pid>/X? */
-static enum proc_file proc_self_file(const char *path)
+static enum proc_file proc_self_file(const char *guest_path)
 {
-  if (!path || strncmp(path, "/proc/", 6) != 0)
+  /* Only a readable, short path can name one of these; anything else goes
+   * to the kernel as it is (which answers EFAULT for a bad pointer). */
+  char path[64];
+  size_t n = 0;
+  while (n < sizeof path - 1) {
+    size_t page_left = 4096 - (((uintptr_t)guest_path + n) & 4095);
+    size_t chunk = sizeof path - 1 - n < page_left ? sizeof path - 1 - n : page_left;
+    if (!hp_guest_read(path + n, guest_path + n, chunk))
+      return PROC_NONE;
+    n += chunk;
+    if (memchr(path, 0, n))
+      break;
+  }
+  path[n] = '\0';
+  if (strncmp(path, "/proc/", 6) != 0)
     return PROC_NONE;
   const char *p = path + 6;
   char pid[24];
@@ -119,8 +133,7 @@ static long emulate_readlink(const char *path, char *buf, long size, bool *handl
   size_t n = strlen(launch->exe_path);
   if (n > (size_t)size)
     n = (size_t)size;
-  memcpy(buf, launch->exe_path, n);
-  return (long)n;
+  return hp_guest_write(buf, launch->exe_path, n) ? (long)n : -EFAULT;
 }
 
 /* /proc/self/auxv and cmdline describe hotpath: serve the guest's bytes. */
@@ -394,12 +407,10 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
       r = 0;
       break;
     case ARCH_GET_FS:
-      *(uint64_t *)a2 = t->guest_fs;
-      r = 0;
+      r = hp_guest_write((void *)a2, &t->guest_fs, 8) ? 0 : -EFAULT;
       break;
     case ARCH_GET_GS:
-      *(uint64_t *)a2 = t->guest_gs;
-      r = 0;
+      r = hp_guest_write((void *)a2, &t->guest_gs, 8) ? 0 : -EFAULT;
       break;
     case ARCH_SET_GS:
       hp_fatal(HP_STATUS_UNSUPPORTED, "the program sets its GS base (arch_prctl ARCH_SET_GS); "

@@ -213,6 +213,29 @@ static bool ends_block_after_copy(const ZydisDecodedInstruction *in)
   }
 }
 
+/* GS is hotpath's thread block: guest code that reads or changes it cannot
+ * run as it is. */
+static bool touches_gs(const ZydisDecodedInstruction *in, ZydisDecoderContext *ctx)
+{
+  if (in->attributes & ZYDIS_ATTRIB_HAS_SEGMENT_GS)
+    return true;
+  switch (in->mnemonic) {
+  case ZYDIS_MNEMONIC_WRGSBASE:
+  case ZYDIS_MNEMONIC_RDGSBASE:
+  case ZYDIS_MNEMONIC_SWAPGS:
+  case ZYDIS_MNEMONIC_LGS:
+    return true;
+  case ZYDIS_MNEMONIC_MOV:
+  case ZYDIS_MNEMONIC_POP: {
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    ZydisDecoderDecodeOperands(&decoder, ctx, in, ops, in->operand_count);
+    return ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[0].reg.value == ZYDIS_REGISTER_GS;
+  }
+  default:
+    return false;
+  }
+}
+
 static uint64_t now_ns(void)
 {
   struct timespec ts;
@@ -274,7 +297,7 @@ struct hp_fragment *hp_build_block(uint64_t pc)
       break;
     }
     hp_stats.guest_insns_translated++;
-    if (in.attributes & ZYDIS_ATTRIB_HAS_SEGMENT_GS) {
+    if (touches_gs(&in, &ctx)) {
       add_exit(&b, HP_EXIT_UNSUPPORTED_INSN, p, 0); /* GS belongs to hotpath */
       break;
     }
