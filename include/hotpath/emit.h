@@ -36,8 +36,8 @@ void hp_patch_rel8_here(struct hp_emit *e, size_t rel8_pos);
 /* Exit stub: leaves the cache through hp_cache_exit with rax = rec. */
 void hp_emit_exit_stub(struct hp_emit *e, uintptr_t rec);
 #define HP_EXIT_STUB_SIZE 27
-/* Rewrites a stub (rw/rx addresses) into an absolute jump to target. */
-void hp_rewrite_stub_far_jump(uint8_t *stub_rw, uintptr_t target);
+/* Writes a 14-byte absolute jump to target (jmp [rip+0]; dq target). */
+void hp_write_far_jump(uint8_t *rw, uintptr_t target);
 
 
 /* Indirect branches: saves the guest rcx and loads rcx with the target

@@ -75,9 +75,6 @@ static void unlink_exit(struct hp_exit *x)
 {
   struct hp_fragment *from = x->from;
   uint8_t *rw = hp_cache_rw(from->unit, from->code);
-  /* Restore the stub (it may have become a far jump) and aim the branch at it. */
-  struct hp_emit e = {.rw = rw + x->stub_off, .rx = from->code + x->stub_off, .cap = HP_EXIT_STUB_SIZE};
-  hp_emit_exit_stub(&e, (uintptr_t)x);
   hp_patch_rel32(rw + x->branch_off, from->code + x->branch_off, from->code + x->stub_off);
   x->linked = NULL;
 }
@@ -166,11 +163,20 @@ bool hp_link(struct hp_exit *x, struct hp_fragment *to)
     return false;
   uint8_t *rw = hp_cache_rw(from->unit, from->code);
   uintptr_t field = from->code + x->branch_off;
-  if (hp_rel32_fits(field + 4, to->code)) {
-    hp_patch_rel32(rw + x->branch_off, field, to->code);
-  } else {
-    hp_rewrite_stub_far_jump(rw + x->stub_off, to->code);
+  uintptr_t dest = to->code;
+  if (!hp_rel32_fits(field + 4, dest)) {
+    /* Out of reach: through a new absolute jump in the branch's own unit.
+     * Code another thread may be running is only ever changed by the
+     * aligned 4-byte store of a rel32. */
+    struct hp_cache_unit *u = from->unit;
+    if (u->size - u->used < 16)
+      return false;
+    uintptr_t tramp = u->rx + u->used;
+    hp_write_far_jump(u->rw + u->used, dest);
+    u->used += 16;
+    dest = tramp;
   }
+  hp_patch_rel32(rw + x->branch_off, field, dest);
   x->linked = to;
   x->next_in = to->incoming;
   to->incoming = x;

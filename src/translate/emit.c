@@ -166,7 +166,7 @@ void hp_emit_exit_stub(struct hp_emit *e, uintptr_t rec)
   (void)start;
 }
 
-void hp_rewrite_stub_far_jump(uint8_t *stub_rw, uintptr_t target)
+void hp_write_far_jump(uint8_t *stub_rw, uintptr_t target)
 {
   /* jmp qword [rip+0]; dq target */
   uint8_t b[14] = {0xff, 0x25, 0, 0, 0, 0};

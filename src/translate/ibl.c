@@ -1,7 +1,8 @@
 /* The indirect branch lookup table: open addressing on the guest pc's low
  * bits (the generated routine hashes with `and mask`), 16-byte entries
- * {guest pc, cache address}, a zero tag ends a probe. Probes never wrap: the
- * table has an overflow area past its last bucket. */
+ * {guest pc, cache address}, a zero tag ends a probe, removed entries become
+ * tombstones. Probes never wrap: the table has an overflow area past its
+ * last bucket. */
 #include <string.h>
 #include <sys/mman.h>
 
@@ -13,6 +14,10 @@
 #include "hotpath/thread.h"
 
 #define OVERFLOW 64
+/* A removed entry's tag: probes go on past it and no guest pc is 1. Entries
+ * are never moved, so a thread that matched a tag reads that entry's own
+ * cache address (removal does not shift the run behind it). */
+#define TOMBSTONE 1
 
 static struct hp_ibl_entry *table;
 static size_t mask, count;
@@ -59,7 +64,7 @@ static void grow(void)
     nt = alloc_table(nmask + 1);
     bool ok = true;
     for (size_t i = 0; i < mask + 1 + OVERFLOW && ok; i++)
-      if (table[i].guest)
+      if (table[i].guest > TOMBSTONE)
         ok = put(nt, nmask, table[i].guest, table[i].cache);
     if (ok)
       break;
@@ -131,8 +136,11 @@ static void fast_remove(struct hp_thread *t, void *arg)
 {
   uint64_t guest = *(uint64_t *)arg;
   uint64_t *e = hp_thread_ibl_fast(t) + 2 * (guest & ((1u << HP_IBL_FAST_BITS) - 1));
-  if (e[0] == ~guest)
-    e[0] = e[1] = 0;
+  if (e[0] == ~guest) {
+    /* Tag first: a reader loads the address, then the tag. */
+    __atomic_store_n(&e[0], 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&e[1], 0, __ATOMIC_RELEASE);
+  }
 }
 
 void hp_ibl_remove_exact(uint64_t guest, uintptr_t cache)
@@ -147,22 +155,12 @@ void hp_ibl_remove_exact(uint64_t guest, uintptr_t cache)
 
 void hp_ibl_remove(uint64_t guest)
 {
-  /* Deleting from linear probing: rebuild the run after the hole. */
-  size_t i = guest & mask;
-  for (; i < mask + 1 + OVERFLOW && table[i].guest; i++)
-    if (table[i].guest == guest)
-      break;
   hp_thread_foreach(fast_remove, &guest);
-  if (i >= mask + 1 + OVERFLOW || table[i].guest != guest)
-    return;
-  table[i].guest = 0;
-  count--;
-  for (size_t j = i + 1; j < mask + 1 + OVERFLOW && table[j].guest; j++) {
-    struct hp_ibl_entry e = table[j];
-    table[j].guest = 0;
-    count--;
-    hp_ibl_insert(e.guest, e.cache);
-  }
+  for (size_t i = guest & mask; i < mask + 1 + OVERFLOW && table[i].guest; i++)
+    if (table[i].guest == guest) {
+      __atomic_store_n(&table[i].guest, (uint64_t)TOMBSTONE, __ATOMIC_RELEASE);
+      return; /* still counted: grow() drops tombstones */
+    }
 }
 
 struct hp_exit *hp_ibl_miss_exit(void) { return &miss_exit; }
