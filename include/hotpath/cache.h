@@ -24,6 +24,8 @@ static inline uint8_t *hp_cache_rw(const struct hp_cache_unit *u, uintptr_t rx)
 }
 struct hp_cache_unit *hp_cache_unit_of(uintptr_t rx);
 bool hp_cache_contains(uintptr_t rx);
+/* Whether [lo, hi) touches either view of any unit. */
+bool hp_cache_overlaps(uintptr_t lo, uintptr_t hi);
 size_t hp_cache_bytes_used(void);
 /* In the child of a fork: the units are shared memory with the parent, so
  * give the child its own copies at the same addresses. */

@@ -26,6 +26,10 @@
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
 #include "hotpath/rawsys.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
 #include "hotpath/signal.h"
 #include "hotpath/stats.h"
 #include "hotpath/thread.h"
@@ -324,6 +328,18 @@ static long do_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64
   return r;
 }
 
+/* The guest asks for address space that holds hotpath's code cache (it chose
+ * a fixed address hotpath happened to use): going on would destroy the
+ * translations, so stop with a clear message. */
+static void keep_off_cache(uint64_t addr, uint64_t len, const char *what)
+{
+  uint64_t lo = HP_PAGE_DOWN(addr), hi = HP_PAGE_UP(addr + len);
+  if (len && hi > lo && hp_cache_overlaps(lo, hi))
+    hp_fatal(HP_STATUS_UNSUPPORTED,
+             "the program wants to %s at 0x%lx-0x%lx, where hotpath keeps its code cache",
+             what, (unsigned long)lo, (unsigned long)hi);
+}
+
 static void code_mapping_changed(uint64_t addr, uint64_t len)
 {
   hp_lock();
@@ -491,6 +507,8 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
     r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, 0);
     break;
   case SYS_mmap:
+    if ((a4 & MAP_FIXED) && !(a4 & MAP_FIXED_NOREPLACE))
+      keep_off_cache(a1, a2, "map memory");
     r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, (long)a6);
     if (r >= 0 && ((a3 & PROT_EXEC) || (a4 & MAP_FIXED)))
       code_mapping_changed((uint64_t)r, (a4 & MAP_FIXED) ? a2 : 0);
@@ -499,6 +517,9 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
   case SYS_mprotect:
   case SYS_pkey_mprotect:
   case SYS_mremap:
+    keep_off_cache(a1, a2, nr == SYS_munmap ? "unmap memory" : "change memory");
+    if (nr == SYS_mremap && (a4 & MREMAP_FIXED))
+      keep_off_cache(a5, a3, "move memory");
     r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, 0);
     if (r >= 0 || nr != SYS_mremap)
       code_mapping_changed(a1, a2);

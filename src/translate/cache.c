@@ -117,6 +117,15 @@ struct hp_cache_unit *hp_cache_unit_of(uintptr_t rx)
 
 bool hp_cache_contains(uintptr_t rx) { return hp_cache_unit_of(rx) != NULL; }
 
+bool hp_cache_overlaps(uintptr_t lo, uintptr_t hi)
+{
+  for (struct hp_cache_unit *u = units; u; u = u->next)
+    if ((lo < u->rx + u->size && hi > u->rx) ||
+        (lo < (uintptr_t)u->rw + u->size && hi > (uintptr_t)u->rw))
+      return true;
+  return false;
+}
+
 size_t hp_cache_bytes_used(void)
 {
   size_t n = 0;
