@@ -59,7 +59,7 @@ struct hp_launch {
   uintptr_t entry_pc;        /* first guest pc: interpreter entry or program entry */
   uintptr_t sp;              /* guest rsp at start (points at argc) */
   uintptr_t stack_lo, stack_hi;
-  uintptr_t brk_start, brk_limit; /* reserved program-break region */
+  uintptr_t brk_start, brk_limit; /* program break: starts after bss, grows while free */
   uintptr_t vdso;            /* AT_SYSINFO_EHDR passed to the guest */
   uintptr_t auxv;            /* guest address of its auxv */
   size_t auxv_len;           /* bytes, including AT_NULL */

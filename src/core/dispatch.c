@@ -127,7 +127,9 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
         HP_INFO("jump to non-executable memory at %s: SIGSEGV (last exit kind %d)", where,
                 last ? last->kind : -1);
         struct hp_region r;
-        guest_fault(t, &pc, SIGSEGV, hp_memmap_query(pc, &r) ? SEGV_ACCERR : SEGV_MAPERR, pc);
+        /* The kernel reports a bad jump into the vsyscall page at address 0. */
+        uint64_t addr = (pc & ~0xfffull) == VSYSCALL_PAGE ? 0 : pc;
+        guest_fault(t, &pc, SIGSEGV, hp_memmap_query(pc, &r) ? SEGV_ACCERR : SEGV_MAPERR, addr);
         continue;
       }
     }
@@ -160,9 +162,14 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     last = x;
     switch (x->kind) {
     case HP_EXIT_BRANCH:
-    case HP_EXIT_PREDICT:
       pc = x->target;
       prev = x;
+      break;
+    case HP_EXIT_PREDICT:
+      /* A site that has learnt nothing "hits" only for the target ~0 (its
+       * tag is 0): that jump is the guest's SIGSEGV, found below. */
+      pc = x->target ? x->target : ~0ull;
+      prev = x->target ? x : NULL;
       break;
     case HP_EXIT_LEARN:
       pc = t->ibl_target;

@@ -174,6 +174,30 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
   uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
   bool in_cache = hp_cache_contains(pc);
   bool sync = is_sync(sig) && si->si_code > 0;
+  if (sync && pc == 0 && !t->in_dispatcher) {
+    /* The one guest target the flag-free inline lookup matches in an empty
+     * entry is ~0: its cache address 0 faults here. The guest jumped to
+     * 0xffffffffffffffff: that is its SIGSEGV, with all its registers. */
+    if (!guest_catches(sig)) {
+      struct ksigaction dfl = {0};
+      raw(SYS_rt_sigaction, sig, (long)&dfl, 0, 8);
+      return;
+    }
+    uint64_t bad = ~0ull;
+    memcpy(t->sig_info[sig], si, 128);
+    memcpy((uint8_t *)t->sig_info[sig] + 16, &bad, 8);
+    __atomic_or_fetch(&t->sig_pending, 1ull << (sig - 1), __ATOMIC_SEQ_CST);
+    struct hp_exit *fx = (struct hp_exit *)t->fault_exit_space;
+    memset(fx, 0, sizeof *fx);
+    fx->kind = HP_EXIT_FAULT;
+    fx->target = bad;
+    t->fault_err = 0x14;
+    t->fault_trapno = 14;
+    t->gpr[HP_RAX] = (uint64_t)uc->uc_mcontext.gregs[REG_RAX];
+    uc->uc_mcontext.gregs[REG_RAX] = (greg_t)(uintptr_t)fx;
+    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)hp_cache_exit;
+    return;
+  }
   if (sync && !in_cache) {
     internal_fault(sig, pc, t);
     return;

@@ -75,12 +75,16 @@ static long emulate_brk(uint64_t want)
     return (long)brk_cur;
   uint64_t old_top = HP_PAGE_UP(brk_cur), new_top = HP_PAGE_UP(want);
   if (new_top > old_top) {
-    if (mprotect((void *)old_top, new_top - old_top, PROT_READ | PROT_WRITE) != 0)
+    /* Grows only into free address space, as the kernel's brk. */
+    void *p = mmap((void *)old_top, new_top - old_top, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p != (void *)old_top) {
+      if (p != MAP_FAILED)
+        munmap(p, new_top - old_top);
       return (long)brk_cur;
+    }
   } else if (new_top < old_top) {
-    /* Shrinking discards the pages, as the kernel does. */
-    mmap((void *)new_top, old_top - new_top, PROT_NONE,
-         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+    munmap((void *)new_top, old_top - new_top); /* shrinking discards the pages */
   }
   brk_cur = want;
   return (long)brk_cur;

@@ -24,7 +24,7 @@
 #define AT_MINSIGSTKSZ 51
 #endif
 
-#define BRK_RESERVE (512ul << 20)
+#define BRK_MAX (1ul << 40)
 #define MAX_SCRIPT_DEPTH 4
 
 static bool fail(struct hp_error *err, int code, const char *fmt, ...)
@@ -179,24 +179,13 @@ static bool map_stack(struct hp_launch *L, bool exec, struct hp_error *err)
   return true;
 }
 
-/* Reserves the program-break region right after the program's bss. */
-static void reserve_brk(struct hp_launch *L)
+/* The program break starts right after the program's bss. Nothing is
+ * reserved: like the kernel's, it grows while the address space after it is
+ * free (the guest may map memory there itself). */
+static void place_brk(struct hp_launch *L)
 {
-  uintptr_t start = HP_PAGE_UP(L->prog.bss_end);
-  for (size_t size = BRK_RESERVE; size >= (64ul << 20); size /= 2) {
-    void *r = mmap((void *)start, size, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-    if (r == (void *)start) {
-      L->brk_start = start;
-      L->brk_limit = start + size;
-      return;
-    }
-    if (r != MAP_FAILED)
-      munmap(r, size);
-  }
-  void *r = mmap(NULL, BRK_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  L->brk_start = r == MAP_FAILED ? 0 : (uintptr_t)r;
-  L->brk_limit = r == MAP_FAILED ? 0 : (uintptr_t)r + BRK_RESERVE;
+  L->brk_start = HP_PAGE_UP(L->prog.bss_end);
+  L->brk_limit = L->brk_start + BRK_MAX;
 }
 
 bool hp_launch_prepare(int argc, char **argv, char **envp, struct hp_launch *L,
@@ -255,7 +244,7 @@ bool hp_launch_prepare(int argc, char **argv, char **envp, struct hp_launch *L,
     }
   }
   L->entry_pc = L->has_interp ? L->interp.entry : L->prog.entry;
-  reserve_brk(L);
+  place_brk(L);
   if (!map_stack(L, L->prog.exec_stack, err))
     return false;
 

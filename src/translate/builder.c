@@ -246,7 +246,8 @@ static uint64_t now_ns(void)
 struct hp_fragment *hp_build_block(uint64_t pc)
 {
   struct hp_region region;
-  if (!hp_memmap_query(pc, &region) || !(region.prot & PROT_EXEC))
+  /* Execute-only memory (the vsyscall page) cannot be read to translate it. */
+  if (!hp_memmap_query(pc, &region) || !(region.prot & PROT_EXEC) || !(region.prot & PROT_READ))
     return NULL;
   uint64_t t0 = now_ns();
   bool writable = (region.prot & PROT_WRITE) != 0;

@@ -39,9 +39,11 @@ static bool in_reach(uintptr_t rx, uintptr_t pc)
 static void *place_rx(uintptr_t pc, int cache_fd, off_t off)
 {
   if (pc) {
+    /* Below the code first; above it only from 1 GiB on, to leave the
+     * program break of a non-PIE program room to grow. */
     for (int k = 1; k < 56; k++) {
       for (int sign = -1; sign <= 1; sign += 2) {
-        uintptr_t step = (uintptr_t)k * (32ul << 20);
+        uintptr_t step = (uintptr_t)k * (32ul << 20) + (sign > 0 ? (1ul << 30) : 0);
         uintptr_t base = hp_opt.debug_far_cache ? FAR + step : step;
         uintptr_t cand = sign < 0 ? pc - base : pc + base;
         if ((sign < 0 && pc < base) || cand >= 0x7ffffffff000ul - UNIT_SIZE || cand < 0x10000)

@@ -555,6 +555,13 @@ void hp_emit_ibl_routine(struct hp_emit *e, uintptr_t miss_rec, bool count)
     u8(e, 1);
   }
   store_gs(e, HP_RCX, T_OFF(ibl_target));
+  /* Targets outside user space (they fault natively) never match: straight
+   * to the dispatcher, which raises the guest's SIGSEGV. */
+  uint8_t user[] = {0x48, 0x89, 0xc8,       /* mov rax, rcx */
+                    0x48, 0xc1, 0xe8, 0x2f, /* shr rax, 47 */
+                    0x0f, 0x85, 0, 0, 0, 0}; /* jnz miss (rel32) */
+  hp_emit_bytes(e, user, sizeof user);
+  size_t jnz_miss = e->pos - 4;
   uint8_t mv[] = {0x48, 0x89, 0xc8}; /* mov rax, rcx */
   hp_emit_bytes(e, mv, sizeof mv);
   uint8_t andm[] = {0x65, 0x48, 0x23, 0x04, 0x25}; /* and rax, gs:[mask] */
@@ -602,6 +609,10 @@ void hp_emit_ibl_routine(struct hp_emit *e, uintptr_t miss_rec, bool count)
   jmp_gs(e, T_OFF(ibl_jump));
   /* miss: guest state back, then leave with the miss record */
   set_rel8(e, je_miss);
+  if (!e->overflow) {
+    int32_t d = (int32_t)(e->pos - (jnz_miss + 4));
+    memcpy(e->rw + jnz_miss, &d, 4);
+  }
   restore_flags(e);
   load_gs(e, HP_RAX, T_OFF(spill_rax));
   load_gs(e, HP_RCX, T_OFF(spill_rcx));

@@ -14,10 +14,11 @@
 #include "hotpath/thread.h"
 
 #define OVERFLOW 64
-/* A removed entry's tag: probes go on past it and no guest pc is 1. Entries
- * are never moved, so a thread that matched a tag reads that entry's own
- * cache address (removal does not shift the run behind it). */
-#define TOMBSTONE 1
+/* A removed entry's tag: probes go on past it, and the routine sends targets
+ * outside user space to the dispatcher before probing, so none matches it.
+ * Entries are never moved, so a thread that matched a tag reads that entry's
+ * own cache address (removal does not shift the run behind it). */
+#define TOMBSTONE (1ull << 63)
 
 static struct hp_ibl_entry *table;
 static size_t mask, count;
@@ -64,7 +65,7 @@ static void grow(void)
     nt = alloc_table(nmask + 1);
     bool ok = true;
     for (size_t i = 0; i < mask + 1 + OVERFLOW && ok; i++)
-      if (table[i].guest > TOMBSTONE)
+      if (table[i].guest && table[i].guest != TOMBSTONE)
         ok = put(nt, nmask, table[i].guest, table[i].cache);
     if (ok)
       break;
