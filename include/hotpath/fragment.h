@@ -75,6 +75,8 @@ void hp_predict(struct hp_exit *site, uint64_t target, struct hp_fragment *to);
 struct hp_ibl_entry { uint64_t guest, cache; };
 void hp_ibl_init(void);
 void hp_ibl_insert(uint64_t guest, uintptr_t cache);
+/* The shared table's cache address for guest, 0 if none. */
+uintptr_t hp_ibl_find(uint64_t guest);
 void hp_ibl_remove(uint64_t guest);
 /* Removes guest's entry only if it still maps to cache. */
 void hp_ibl_remove_exact(uint64_t guest, uintptr_t cache);

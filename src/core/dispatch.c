@@ -16,6 +16,7 @@
 #include "hotpath/log.h"
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
+#include "hotpath/rawsys.h"
 #include "hotpath/signal.h"
 #include "hotpath/stats.h"
 #include "hotpath/syscall.h"
@@ -82,13 +83,18 @@ static bool vsyscall(struct hp_thread *t, uint64_t *pc)
   static const long nr[3] = {SYS_gettimeofday, SYS_time, SYS_getcpu};
   unsigned i = (unsigned)((*pc - VSYSCALL_PAGE) >> 10);
   struct hp_region r;
-  if ((*pc & 0x3ff) || i > 2 || !hp_memmap_query(*pc, &r)) /* vsyscall=none: SIGSEGV */
+  hp_lock();
+  bool mapped = hp_memmap_query(*pc, &r);
+  hp_unlock();
+  uint64_t *g = t->gpr, ret;
+  if ((*pc & 0x3ff) || i > 2 || !mapped) /* vsyscall=none: SIGSEGV */
     return false;
-  uint64_t *g = t->gpr;
+  if (!hp_guest_read(&ret, (const void *)g[HP_RSP], 8)) /* the return would fault */
+    return false;
   g[HP_RAX] = (uint64_t)syscall(nr[i], g[HP_RDI], g[HP_RSI], g[HP_RDX]);
   if ((long)g[HP_RAX] == -1)
     g[HP_RAX] = (uint64_t)-errno;
-  *pc = *(uint64_t *)g[HP_RSP]; /* ret */
+  *pc = ret;
   g[HP_RSP] += 8;
   return true;
 }
@@ -113,8 +119,11 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     if (!f) {
       if ((pc & ~0xc00ull) == VSYSCALL_PAGE) {
         hp_unlock();
-        if (vsyscall(t, &pc))
+        if (vsyscall(t, &pc)) {
+          prev = learner = NULL;
+          ibl_insert = false;
           continue;
+        }
         hp_lock();
       }
       f = hp_build_block(pc);
@@ -130,14 +139,20 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
         /* The kernel reports a bad jump into the vsyscall page at address 0. */
         uint64_t addr = (pc & ~0xfffull) == VSYSCALL_PAGE ? 0 : pc;
         guest_fault(t, &pc, SIGSEGV, hp_memmap_query(pc, &r) ? SEGV_ACCERR : SEGV_MAPERR, addr);
+        prev = learner = NULL;
+        ibl_insert = false;
         continue;
       }
     }
     if (prev && !hp_opt.no_link)
       hp_link(prev, f);
     if (ibl_insert) {
-      hp_ibl_insert(pc, f->code);
-      hp_ibl_fast_insert(t, pc, f->code);
+      /* An entry may exist (this thread's lookups were blanked by a
+       * signal): keep it, it may be a call's continuation. */
+      uintptr_t known = hp_ibl_find(pc);
+      if (!known)
+        hp_ibl_insert(pc, known = f->code);
+      hp_ibl_fast_insert(t, pc, known);
     }
     if (learner) /* an indirect call/jmp site learns its (first) target */
       hp_predict(learner, pc, f);

@@ -223,10 +223,10 @@ static void *guest_thread_main(void *arg)
   hp_signal_init_thread(c);
   /* Both tid stores happen before the guest thread can run (and exit),
    * as the kernel does them at clone time: glibc passes one address for both. */
-  if (sa->flags & CLONE_PARENT_SETTID)
-    *(int *)sa->ptid = c->tid;
+  if (sa->flags & CLONE_PARENT_SETTID) /* a bad pointer is ignored, as by the kernel */
+    hp_guest_write((void *)sa->ptid, &c->tid, sizeof c->tid);
   if (sa->flags & CLONE_CHILD_SETTID)
-    *(int *)sa->ctid = c->tid;
+    hp_guest_write((void *)sa->ctid, &c->tid, sizeof c->tid);
   if (sa->flags & CLONE_CHILD_CLEARTID)
     c->clear_tid = sa->ctid;
   __atomic_store_n(&sa->tid, c->tid, __ATOMIC_RELEASE);
@@ -245,7 +245,8 @@ static void *guest_thread_main(void *arg)
   HP_DEBUG("thread %d exits, clearing tid at 0x%lx", c->tid, (unsigned long)clear);
   hp_thread_free(c);
   if (clear) {
-    __atomic_store_n((int *)clear, 0, __ATOMIC_RELEASE);
+    int zero = 0;
+    hp_guest_write((void *)clear, &zero, sizeof zero);
     syscall(SYS_futex, (int *)clear, FUTEX_WAKE, 1, NULL, NULL, 0);
   }
   return NULL;

@@ -20,6 +20,19 @@
  * own cache address (removal does not shift the run behind it). */
 #define TOMBSTONE (1ull << 63)
 
+/* 16-byte compare-and-swap of an inline-table entry owned by another
+ * thread, which may be refilling it (tag, then address) at the same time:
+ * the change happens only if the entry is still {tag, old}. */
+static bool entry_cas(uint64_t *e, uint64_t tag, uint64_t old, uint64_t new_tag, uint64_t new_cache)
+{
+  bool ok;
+  __asm__ volatile("lock cmpxchg16b %1"
+                   : "=@ccz"(ok), "+m"(*(volatile __int128 *)e), "+a"(tag), "+d"(old)
+                   : "b"(new_tag), "c"(new_cache)
+                   : "memory");
+  return ok;
+}
+
 static struct hp_ibl_entry *table;
 static size_t mask, count;
 static struct hp_exit miss_exit = {.kind = HP_EXIT_IBL_MISS};
@@ -38,10 +51,12 @@ static struct hp_ibl_entry *alloc_table(size_t entries)
   return p;
 }
 
-static bool put(struct hp_ibl_entry *t, size_t m, uint64_t guest, uint64_t cache)
+/* Stores {guest, cache}; *fresh tells whether an empty slot was used. */
+static bool put(struct hp_ibl_entry *t, size_t m, uint64_t guest, uint64_t cache, bool *fresh)
 {
   for (size_t i = guest & m; i < m + OVERFLOW; i++) { /* the last slot stays empty: probes end */
     if (t[i].guest == 0 || t[i].guest == guest) {
+      *fresh = t[i].guest == 0;
       t[i].cache = cache;
       __atomic_store_n(&t[i].guest, guest, __ATOMIC_RELEASE);
       return true;
@@ -63,10 +78,13 @@ static void grow(void)
   struct hp_ibl_entry *nt;
   for (;;) {
     nt = alloc_table(nmask + 1);
-    bool ok = true;
+    bool ok = true, fresh;
+    count = 0; /* tombstones stay behind */
     for (size_t i = 0; i < mask + 1 + OVERFLOW && ok; i++)
-      if (table[i].guest && table[i].guest != TOMBSTONE)
-        ok = put(nt, nmask, table[i].guest, table[i].cache);
+      if (table[i].guest && table[i].guest != TOMBSTONE) {
+        ok = put(nt, nmask, table[i].guest, table[i].cache, &fresh);
+        count++;
+      }
     if (ok)
       break;
     munmap(nt, (nmask + 1 + OVERFLOW) * sizeof *nt);
@@ -118,8 +136,9 @@ static void fast_update(struct hp_thread *t, void *arg)
 {
   const struct fast_update *u = arg;
   uint64_t *e = hp_thread_ibl_fast(t) + 2 * (u->guest & ((1u << HP_IBL_FAST_BITS) - 1));
-  if (e[0] == ~u->guest)
-    __atomic_store_n(&e[1], u->cache, __ATOMIC_RELEASE);
+  uint64_t old = __atomic_load_n(&e[1], __ATOMIC_ACQUIRE);
+  if (__atomic_load_n(&e[0], __ATOMIC_ACQUIRE) == ~u->guest)
+    entry_cas(e, ~u->guest, old, ~u->guest, u->cache);
 }
 
 void hp_ibl_insert(uint64_t guest, uintptr_t cache)
@@ -128,20 +147,27 @@ void hp_ibl_insert(uint64_t guest, uintptr_t cache)
   hp_thread_foreach(fast_update, &u);
   if ((count + 1) * 2 > mask + 1)
     grow();
-  while (!put(table, mask, guest, cache))
+  bool fresh;
+  while (!put(table, mask, guest, cache, &fresh))
     grow();
-  count++;
+  count += fresh;
+}
+
+uintptr_t hp_ibl_find(uint64_t guest)
+{
+  for (size_t i = guest & mask; i < mask + 1 + OVERFLOW && table[i].guest; i++)
+    if (table[i].guest == guest)
+      return table[i].cache;
+  return 0;
 }
 
 static void fast_remove(struct hp_thread *t, void *arg)
 {
   uint64_t guest = *(uint64_t *)arg;
   uint64_t *e = hp_thread_ibl_fast(t) + 2 * (guest & ((1u << HP_IBL_FAST_BITS) - 1));
-  if (e[0] == ~guest) {
-    /* Tag first: a reader loads the address, then the tag. */
-    __atomic_store_n(&e[0], 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&e[1], 0, __ATOMIC_RELEASE);
-  }
+  uint64_t old = __atomic_load_n(&e[1], __ATOMIC_ACQUIRE);
+  if (__atomic_load_n(&e[0], __ATOMIC_ACQUIRE) == ~guest)
+    entry_cas(e, ~guest, old, 0, 0);
 }
 
 void hp_ibl_remove_exact(uint64_t guest, uintptr_t cache)
