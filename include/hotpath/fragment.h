@@ -80,9 +80,6 @@ uintptr_t hp_ibl_find(uint64_t guest);
 void hp_ibl_remove(uint64_t guest);
 /* Removes guest's entry only if it still maps to cache. */
 void hp_ibl_remove_exact(uint64_t guest, uintptr_t cache);
-/* The exit record used by the lookup on a miss, and the routine's address. */
-struct hp_exit *hp_ibl_miss_exit(void);
-uintptr_t hp_ibl_routine(void);
 struct hp_thread;
 /* The thread's inline direct-mapped table: fill one entry, or empty it all. */
 void hp_ibl_fast_insert(struct hp_thread *t, uint64_t guest, uintptr_t cache);

@@ -25,7 +25,6 @@ struct hp_image {
   unsigned phnum, phent;
   uintptr_t lo, hi;    /* runtime span of the PT_LOAD segments, page-rounded */
   uintptr_t bss_end;   /* end of the highest segment's memory (brk starts here) */
-  bool is_dyn;         /* ET_DYN */
   bool is_interp;      /* loaded as the ELF interpreter (placed by mmap) */
   bool exec_stack;     /* PT_GNU_STACK has PF_X, or is missing */
   char interp[PATH_MAX]; /* PT_INTERP path, "" if none */

@@ -62,7 +62,6 @@ struct hp_thread {
   uint64_t guest_gs;      /* what the guest set with ARCH_SET_GS (emulated only) */
   /* hotpath's side */
   uint64_t host_stack_lo, host_stack_size;
-  struct hp_thread *prev_thread;
   uint64_t xsave_size;
   uint64_t cur_guest_pc;    /* what the dispatcher works on, for error messages */
   /* Signals (signal.c). */
@@ -76,7 +75,6 @@ struct hp_thread {
   uint64_t call_mask;       /* mask a sigsuspend/ppoll/pselect had when a signal ended it */
   bool call_mask_valid;
   uint64_t fault_err, fault_trapno; /* of the last synchronous fault in the cache */
-  int guest_ss_flags;
   int tid;
   uint64_t clear_tid;       /* guest CLONE_CHILD_CLEARTID address of this thread */
   bool is_clone;            /* a guest thread hotpath started (not the first) */
@@ -117,9 +115,6 @@ struct hp_thread *hp_thread_current(void);
 /* context.S */
 void hp_enter_cache(struct hp_thread *t);  /* returns when the guest leaves the cache */
 void hp_cache_exit(void);                 /* target of gs:exit_routine, never called from C */
-
-/* Sets FS base for the current thread (wrfsbase or arch_prctl). */
-void hp_set_fs(uint64_t base);
 
 #endif
 #endif

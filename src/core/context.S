@@ -110,15 +110,6 @@ hp_cache_exit:
         ret
         .size hp_cache_exit, .-hp_cache_exit
 
-        .globl hp_set_fs
-        .type hp_set_fs, @function
-hp_set_fs:                          /* rdi = base, through arch_prctl */
-        mov %rdi, %rsi
-        mov $158, %eax
-        mov $0x1002, %edi
-        syscall
-        ret
-        .size hp_set_fs, .-hp_set_fs
 
         .section .rodata
         .align 4

@@ -272,7 +272,6 @@ bool hp_image_load(const char *path, bool is_interp, struct hp_image *img, struc
   }
   if (!(ok = map_segments(fd, path, &eh, ph, img, err)))
     goto out;
-  img->is_dyn = eh.e_type == ET_DYN;
   img->entry = img->bias + eh.e_entry;
   img->phnum = eh.e_phnum;
   img->phent = eh.e_phentsize;

@@ -159,11 +159,9 @@ static void lea_rsp(struct hp_emit *e, int32_t disp)
 
 void hp_emit_exit_stub(struct hp_emit *e, uintptr_t rec)
 {
-  size_t start = e->pos;
   store_gs(e, 0, T_GPR(HP_RAX)); /* 9 bytes */
   mov_imm64(e, 0, rec);          /* 10 bytes */
   jmp_gs(e, T_OFF(exit_routine)); /* 8 bytes */
-  (void)start;
 }
 
 void hp_write_far_jump(uint8_t *stub_rw, uintptr_t target)
@@ -471,12 +469,11 @@ bool hp_emit_riprel(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedI
   return true;
 }
 
-/* Saves rax, rcx and the six status flags into spill slots (flags via
- * lahf/seto: nothing is pushed on the guest stack). */
-static void save_flags_rax_rcx(struct hp_emit *e)
+/* Saves rax and the six status flags into spill slots (lahf/seto: nothing
+ * is pushed on the guest stack). */
+static void save_flags(struct hp_emit *e)
 {
   store_gs(e, HP_RAX, T_OFF(spill_rax));
-  store_gs(e, HP_RCX, T_OFF(spill_rcx));
   uint8_t b[] = {0x9f, 0x0f, 0x90, 0xc0}; /* lahf; seto al */
   hp_emit_bytes(e, b, sizeof b);
   store_gs(e, HP_RAX, T_OFF(spill_flags));
@@ -492,7 +489,8 @@ static void restore_flags(struct hp_emit *e)
 size_t hp_emit_code_check(struct hp_emit *e, uintptr_t guest_pc, const uint8_t *expected,
                           size_t len)
 {
-  save_flags_rax_rcx(e);
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  save_flags(e);
   mov_imm64(e, HP_RAX, guest_pc);
   size_t fails[64];
   size_t nf = 0;
@@ -544,10 +542,7 @@ size_t hp_emit_code_check(struct hp_emit *e, uintptr_t guest_pc, const uint8_t *
 void hp_emit_ibl_routine(struct hp_emit *e, uintptr_t miss_rec, bool count)
 {
   /* Entry: rcx = guest target, guest rcx in spill_rcx. */
-  store_gs(e, HP_RAX, T_OFF(spill_rax));
-  uint8_t fl[] = {0x9f, 0x0f, 0x90, 0xc0}; /* lahf; seto al */
-  hp_emit_bytes(e, fl, sizeof fl);
-  store_gs(e, HP_RAX, T_OFF(spill_flags));
+  save_flags(e);
   if (count) {
     uint8_t inc[] = {0x65, 0x48, 0x83, 0x04, 0x25}; /* add qword gs:[d32], 1 */
     hp_emit_bytes(e, inc, sizeof inc);

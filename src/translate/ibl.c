@@ -190,8 +190,6 @@ void hp_ibl_remove(uint64_t guest)
     }
 }
 
-struct hp_exit *hp_ibl_miss_exit(void) { return &miss_exit; }
-uintptr_t hp_ibl_routine(void) { return routine; }
 
 /* Both take the lock (callers do not hold it): the table, its mask and the
  * empty table change together in grow(). */
