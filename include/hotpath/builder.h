@@ -11,4 +11,9 @@ void hp_builder_init(void);
  * when pc is not in memory the guest mapped executable. */
 struct hp_fragment *hp_build_block(uint64_t pc);
 
+struct hp_ilist;
+/* Lowers a mangled list into the cache and commits it as a fragment of the
+ * given kind (the trace builder's entry as well). */
+struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind);
+
 #endif

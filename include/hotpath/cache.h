@@ -8,16 +8,54 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A unit holds hot code growing up from its start (fragments' own code, so
+ * a fragment's hot path is contiguous) and cold code growing down from its
+ * end (exit stubs, far-jump trampolines). */
 struct hp_cache_unit {
   uint8_t *rw;
   uintptr_t rx;
-  size_t size, used;
+  size_t size;
+  size_t used;       /* hot bytes [0, used) */
+  size_t cold;       /* cold bytes [size - cold, size) */
   struct hp_cache_unit *next;
+  /* Who owns each stretch of hot code, in address order (appended only):
+   * a signal handler reads it without the lock. */
+  struct hp_cache_owner *owners;
+  size_t nowners;
 };
+struct hp_cache_owner {
+  uint32_t off, size; /* hot code [off, off + size) of the unit */
+  void *owner;        /* the fragment */
+};
+
+static inline size_t hp_cache_unit_free(const struct hp_cache_unit *u) { return u->size - u->cold - u->used; }
 
 /* A unit near guest_pc (or deliberately far with --debug-far-cache) with at
  * least `need` free bytes. near_pc = 0 asks for any unit. */
 struct hp_cache_unit *hp_cache_unit_for(uintptr_t near_pc, size_t need);
+
+/* Room for one fragment: hot bytes at the unit's hot end, cold bytes at its
+ * cold end. Nothing is published until hp_cache_commit; a reservation that
+ * turns out too small is simply abandoned and retried (fresh_unit asks for
+ * a unit of its own). */
+struct hp_cache_reservation {
+  struct hp_cache_unit *unit;
+  uint8_t *hot_rw, *cold_top_rw;  /* cold code is placed below cold_top */
+  uintptr_t hot_rx, cold_top_rx;
+  size_t hot_cap, cold_cap;
+};
+void hp_cache_reserve(uintptr_t near_pc, size_t hot, size_t cold, bool fresh_unit,
+                      struct hp_cache_reservation *r);
+/* Takes hot_used bytes from the hot end and cold_used below cold_top. */
+void hp_cache_commit(const struct hp_cache_reservation *r, size_t hot_used, size_t cold_used);
+/* Records that [rx, rx + size) of hot code, just committed, belongs to
+ * owner (under the lock; in address order within a unit). */
+void hp_cache_index_add(struct hp_cache_unit *u, uintptr_t rx, uint32_t size, void *owner);
+/* The owner of the hot code holding rx, or NULL (cold code, another
+ * mapping). O(log n), without the lock: async-signal safe. */
+void *hp_cache_owner_of(uintptr_t rx);
+/* Cold bytes of unit u (e.g. a trampoline); 0 when full. Returns the RX address. */
+uintptr_t hp_cache_alloc_cold(struct hp_cache_unit *u, size_t n);
 static inline uint8_t *hp_cache_rw(const struct hp_cache_unit *u, uintptr_t rx)
 {
   return u->rw + (rx - u->rx);
@@ -26,7 +64,10 @@ struct hp_cache_unit *hp_cache_unit_of(uintptr_t rx);
 bool hp_cache_contains(uintptr_t rx);
 /* Whether [lo, hi) touches either view of any unit. */
 bool hp_cache_overlaps(uintptr_t lo, uintptr_t hi);
-size_t hp_cache_bytes_used(void);
+size_t hp_cache_bytes_used(void);      /* hot + cold */
+size_t hp_cache_cold_bytes_used(void);
+/* Units, newest first; safe to walk without the lock (units are only added). */
+struct hp_cache_unit *hp_cache_units(void);
 /* In the child of a fork: the units are shared memory with the parent, so
  * give the child its own copies at the same addresses. */
 void hp_cache_unshare(void);

@@ -8,12 +8,29 @@
 #include <stdint.h>
 #include <Zydis/Zydis.h>
 
+#include "hotpath/recovery.h"
+
 struct hp_emit {
   uint8_t *rw;  /* write view of byte 0 */
   uintptr_t rx; /* run address of byte 0 */
   size_t pos, cap;
-  bool overflow;
+  bool overflow; /* ran out of cap (or a short branch out of range): discard and retry */
+  struct hp_recov_buf *recov; /* where guest registers are displaced (NULL: not recorded) */
 };
+
+/* Labels: a position in the code that branches may name before it is
+ * bound; binding fills every branch emitted so far, later ones directly. */
+#define HP_LABEL_FIXUPS 8
+struct hp_label {
+  size_t pos;
+  bool bound;
+  unsigned nfix;
+  size_t fix[HP_LABEL_FIXUPS];   /* offsets of rel8/rel32 fields */
+  uint8_t fix_size[HP_LABEL_FIXUPS];
+};
+void hp_label_bind(struct hp_emit *e, struct hp_label *l);
+void hp_emit_jmp_label(struct hp_emit *e, struct hp_label *l);  /* jmp rel32 */
+void hp_emit_jmp8_label(struct hp_emit *e, struct hp_label *l); /* jmp rel8 */
 
 static inline uintptr_t hp_emit_here(const struct hp_emit *e) { return e->rx + e->pos; }
 bool hp_rel32_fits(uintptr_t next_insn, uintptr_t target);
@@ -28,12 +45,15 @@ size_t hp_emit_jcc_rel32(struct hp_emit *e, unsigned cc, uintptr_t target);
 /* Sets a rel32 field (rw address) so that its branch goes to target. */
 void hp_patch_rel32(uint8_t *field_rw, uintptr_t field_rx, uintptr_t target);
 
-/* A short conditional branch of the jrcxz/loop family: the guest's prefix and
- * opcode bytes with a placeholder rel8; returns the rel8's offset. */
-size_t hp_emit_rcx_branch(struct hp_emit *e, const uint8_t *insn, size_t len);
-void hp_patch_rel8_here(struct hp_emit *e, size_t rel8_pos);
+/* A plain (never patched) jmp rel32. */
+void hp_emit_jmp_plain(struct hp_emit *e, uintptr_t target);
 
-/* Exit stub: leaves the cache through hp_cache_exit with rax = rec. */
+/* A short conditional branch of the jrcxz/loop family: the guest's prefix and
+ * opcode bytes, its rel8 aimed at label l. */
+void hp_emit_rcx_branch(struct hp_emit *e, const uint8_t *insn, size_t len, struct hp_label *l);
+
+/* Exit stub: leaves the cache through hp_cache_exit with rax = rec. Stubs
+ * live out of line, in the cold end of a cache unit; position independent. */
 void hp_emit_exit_stub(struct hp_emit *e, uintptr_t rec);
 #define HP_EXIT_STUB_SIZE 27
 /* Writes a 14-byte absolute jump to target (jmp [rip+0]; dq target). */
@@ -48,20 +68,20 @@ bool hp_emit_branch_target(struct hp_emit *e, const ZydisDecodedInstruction *in,
 
 /* A guest call is a real `call` (so the CPU's return stack buffer learns the
  * return), laid out as:
- *     call L                  hp_emit_call_push, returns the rel32 offset
+ *     call L                  hp_emit_call_push
  *   C: restore [rsp-8]        hp_emit_continuation (the callee's ret lands here)
  *     jmp <guest return pc>   linkable exit
- *   L: [rsp] = guest return   hp_emit_call_body (patches the call to L)
+ *   L: [rsp] = guest return   hp_emit_call_body (binds L)
  *     jmp <callee>            linkable exit, or the lookup
  * The pushed cache address is overwritten before any guest code runs. */
-size_t hp_emit_call_push(struct hp_emit *e);
+void hp_emit_call_push(struct hp_emit *e, struct hp_label *body);
 /* Around the `call` of an indirect call: the target waits in a slot and the
  * guest's rcx is back, so a fault of the push (stack overflow) sees exact
  * guest registers. */
 void hp_emit_park_target(struct hp_emit *e);
 void hp_emit_unpark_target(struct hp_emit *e);
 void hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret);
-void hp_emit_call_body(struct hp_emit *e, size_t call_rel32, uint64_t guest_ret);
+void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_ret);
 
 /* ret: the lookup, and on a hit a real `ret` to the continuation found
  * (predicted by the return stack); ret imm16: the lookup and a jump. */
@@ -69,10 +89,11 @@ void hp_emit_return(struct hp_emit *e, uint16_t imm);
 
 /* Copies a guest instruction that uses a rip-relative operand, adjusting its
  * disp32; rewrites it through a scratch register when the target is out of
- * rel32 reach (or always with force_far). Returns false if it cannot. */
+ * rel32 reach (or always with force_far; the scratch's guest value is
+ * recorded as living in its spill slot meanwhile). in needs no operands.
+ * Returns false if it cannot. */
 bool hp_emit_riprel(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedInstruction *in,
-                    const ZydisDecodedOperand *ops, uintptr_t guest_pc, bool force_far,
-                    bool *used_scratch);
+                    uintptr_t guest_pc, bool force_far, bool *used_scratch);
 
 /* Prologue of a fragment whose guest code is in writable memory: compares
  * the guest bytes with the copy translated; on a mismatch jumps to a stub

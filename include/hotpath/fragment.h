@@ -6,20 +6,9 @@
 #include <stdint.h>
 
 #include "hotpath/cache.h"
+#include "hotpath/ilist.h"
+#include "hotpath/recovery.h"
 
-enum hp_exit_kind {
-  HP_EXIT_BRANCH,      /* direct branch to target; linkable */
-  HP_EXIT_SYSCALL,     /* syscall instruction; continue at target */
-  HP_EXIT_IBL_MISS,    /* indirect branch target not in the lookup table */
-  HP_EXIT_BAD_INSN,    /* undecodable bytes at target: SIGILL */
-  HP_EXIT_NO_EXEC,     /* instruction runs into non-executable memory at target: SIGSEGV */
-  HP_EXIT_STALE,       /* the guest rewrote this fragment's code */
-  HP_EXIT_UNSUPPORTED_INSN, /* an instruction hotpath cannot translate at target */
-  HP_EXIT_FAULT,       /* a guest instruction faulted; target = its guest pc */
-  HP_EXIT_PREDICT,     /* an indirect call/jmp site's inline cache hit: linkable to target
-                          once the site has learnt it (target 0 until then) */
-  HP_EXIT_LEARN,       /* that site's first execution: target in gs:ibl_target */
-};
 
 struct hp_fragment;
 
@@ -28,28 +17,60 @@ struct hp_exit {
   uint64_t target;          /* guest pc to continue at */
   struct hp_fragment *from;
   uint32_t branch_off;      /* offset of the patchable rel32 in from's code; 0 = none */
-  uint32_t stub_off;        /* offset of the exit stub in from's code */
+  uintptr_t stub;           /* RX address of the exit's stub (cold code) */
   uint32_t k_off;           /* HP_EXIT_PREDICT: offset of the site's 8-byte tag (~target) */
   struct hp_exit *site;     /* HP_EXIT_LEARN: the site's HP_EXIT_PREDICT */
   struct hp_fragment *linked;
   struct hp_exit *next_in;  /* next exit linked to the same fragment */
 };
 
+enum hp_fragment_kind { HP_FRAG_BLOCK, HP_FRAG_TRACE };
+
+/* Guest bytes a fragment was translated from (flushing and the writable
+ * code check use them). */
+struct hp_guest_range {
+  uint64_t lo, hi;
+};
+
+/* A call's continuation: where the callee's return lands in the cache. */
+struct hp_continuation {
+  uintptr_t cache;
+  uint64_t guest; /* the call's return address */
+};
+
 struct hp_fragment {
-  uint64_t guest_pc, guest_end; /* guest bytes [guest_pc, guest_end) */
-  uintptr_t code;               /* RX address of the entry */
-  uint32_t size;
+  uint64_t guest_pc;            /* entry */
+  uintptr_t code;               /* RX address of the entry (hot code) */
+  uint32_t size;                /* hot code bytes */
+  uint8_t kind;                 /* enum hp_fragment_kind */
+  bool checks_code;             /* guest code is writable: fragment checks it at entry */
+  bool removed;
   struct hp_cache_unit *unit;
   struct hp_exit *exits;
-  uint16_t nexits;
-  uint16_t ninsn;
-  uint32_t *pcmap;              /* per instruction: guest offset << 16 | cache offset */
+  uint16_t nexits, nranges, nconts, nrecov;
+  struct hp_guest_range *ranges;
+  struct hp_continuation *conts;
+  /* Cache offset -> guest pc, per guest instruction, in code order. */
+  uint32_t npc;
+  uint32_t *pc_off;
+  uint64_t *pc_guest;
+  uint8_t *pc_len;
+  struct hp_recov *recov;       /* where guest registers live, by code stretch */
   struct hp_exit *incoming;
-  bool checks_code;             /* guest code is writable: fragment checks it at entry */
-  uintptr_t cont;               /* a call's continuation in this fragment (0 = none)... */
-  uint64_t cont_guest;          /* ...registered in the lookup for this return address */
-  bool removed;
 };
+
+/* The guest state at a cache address inside f. */
+struct hp_guest_at {
+  uint64_t pc;      /* guest pc of the instruction there */
+  uint64_t next_pc; /* and of the one after it */
+};
+/* Finds the guest instruction whose translation holds rx (false if rx is
+ * not in f's code); async-signal safe. */
+bool hp_fragment_guest_at(const struct hp_fragment *f, uintptr_t rx, struct hp_guest_at *out);
+/* Rebuilds the guest's registers at rx inside f (machine values in gpr and
+ * rflags on entry), from f's recovery records and thread block t. */
+unsigned hp_fragment_recover(const struct hp_fragment *f, uintptr_t rx, uint64_t gpr[16],
+                             uint64_t *rflags, const void *t);
 
 struct hp_fragment *hp_fragment_lookup(uint64_t guest_pc);
 void hp_fragment_insert(struct hp_fragment *f);
@@ -57,14 +78,16 @@ void hp_fragment_insert(struct hp_fragment *f);
 void hp_fragment_remove(struct hp_fragment *f);
 /* Aims every linked exit of f back at its stub (so f leaves the cache). */
 void hp_fragment_unlink_outgoing(struct hp_fragment *f);
-/* Removes every fragment with guest code in [lo, hi). */
+/* Publishes a fragment just committed to the cache: the table, the cache-pc
+ * index, the guest-page index and its continuations in the lookup. */
+void hp_fragment_publish(struct hp_fragment *f);
+/* Removes every fragment with guest code in [lo, hi); visits only the
+ * fragments on the guest pages of the range (or every page with code, when
+ * fewer). */
 void hp_fragments_flush_range(uint64_t lo, uint64_t hi);
-/* The fragment whose code holds cache address rx (for faults), or NULL. */
+/* The fragment whose hot code holds cache address rx, or NULL. O(log n),
+ * without the lock (safe in a signal handler). */
 struct hp_fragment *hp_fragment_by_cache_pc(uintptr_t rx);
-/* The guest pc of the instruction at cache address rx inside f, and of the
- * one after it. */
-uint64_t hp_fragment_guest_pc_at(const struct hp_fragment *f, uintptr_t rx);
-uint64_t hp_fragment_guest_next_pc_at(const struct hp_fragment *f, uintptr_t rx);
 
 /* Links exit x to fragment to (patches its branch). False if not linkable. */
 bool hp_link(struct hp_exit *x, struct hp_fragment *to);

@@ -8,6 +8,9 @@
   X(guest_insns_translated, "guest instructions translated") \
   X(translate_ns, "time spent translating (ns)") \
   X(cache_bytes, "code cache bytes used") \
+  X(cache_cold_bytes, "code cache bytes used by exit stubs and trampolines (cold)") \
+  X(cache_bytes_per_insn_x100, "code cache bytes per guest instruction translated (x100)") \
+  X(emit_retries, "fragments emitted again after running out of reserved room") \
   X(dispatcher_entries, "dispatcher entries (exits from the cache)") \
   X(links_made, "links made") \
   X(ibl_lookups, "indirect branch lookups") \

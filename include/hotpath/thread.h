@@ -82,7 +82,7 @@ struct hp_thread {
   void *host_altstack;      /* hotpath's alternate signal stack for this thread */
   void *exit_jmp;           /* where the thread's dispatcher loop ends (jmp_buf) */
   struct hp_thread *next_live; /* registry of live threads */
-  uint8_t fault_exit_space[64]; /* struct hp_exit for synchronous faults */
+  uint8_t fault_exit_space[80]; /* struct hp_exit for synchronous faults */
   /* xsave needs 64-byte alignment; a page keeps the offset fixed for context.S. */
   uint8_t xsave[] __attribute__((aligned(HP_T_XSAVE)));
 };

@@ -1,4 +1,5 @@
-/* Fragment table (open addressing on guest pc), linking and removal. */
+/* Fragment table (open addressing on guest pc, keys kept in the table), the
+ * guest-page index used by range flushes, linking and removal. */
 #include "hotpath/fragment.h"
 
 #include <stdlib.h>
@@ -10,28 +11,43 @@
 #include "hotpath/stats.h"
 
 #define TOMBSTONE ((struct hp_fragment *)1)
+#define PAGE_SHIFT 12
 
-static struct hp_fragment **table;
+struct slot {
+  uint64_t pc;
+  struct hp_fragment *f;
+};
+
+static struct slot *table;
 static size_t table_mask, table_used; /* used includes tombstones */
-static struct hp_fragment **all;      /* every fragment ever built, for fault lookup */
-static size_t nall, all_cap;
 
 static void table_put(struct hp_fragment *f);
 
 static size_t hash(uint64_t pc) { return (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 20); }
 
+static void *zalloc_pages(size_t bytes)
+{
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  HP_ASSERT(p != MAP_FAILED);
+  return p;
+}
+
 static void table_grow(void)
 {
   size_t old_size = table ? table_mask + 1 : 0;
-  struct hp_fragment **old = table;
-  size_t size = old_size ? old_size * 2 : (1u << 14);
-  table = mmap(NULL, size * sizeof *table, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  HP_ASSERT(table != MAP_FAILED);
+  struct slot *old = table;
+  size_t live = 0;
+  for (size_t i = 0; i < old_size; i++)
+    live += old[i].f && old[i].f != TOMBSTONE;
+  size_t size = old_size ? old_size : (1u << 14);
+  while ((live + 1) * 2 > size / 2) /* at most a quarter full after a rehash */
+    size *= 2;
+  table = zalloc_pages(size * sizeof *table);
   table_mask = size - 1;
   table_used = 0;
   for (size_t i = 0; i < old_size; i++)
-    if (old[i] && old[i] != TOMBSTONE)
-      table_put(old[i]);
+    if (old[i].f && old[i].f != TOMBSTONE)
+      table_put(old[i].f);
   if (old)
     munmap(old, old_size * sizeof *old);
 }
@@ -41,11 +57,10 @@ struct hp_fragment *hp_fragment_lookup(uint64_t pc)
   if (!table)
     return NULL;
   for (size_t i = hash(pc) & table_mask;; i = (i + 1) & table_mask) {
-    struct hp_fragment *f = table[i];
-    if (!f)
+    if (table[i].pc == pc && table[i].f != TOMBSTONE)
+      return table[i].f; /* NULL for an empty slot of pc 0 */
+    if (!table[i].f)
       return NULL;
-    if (f != TOMBSTONE && f->guest_pc == pc)
-      return f;
   }
 }
 
@@ -54,28 +69,137 @@ static void table_put(struct hp_fragment *f)
   if (!table || (table_used + 1) * 2 > table_mask + 1)
     table_grow();
   size_t i = hash(f->guest_pc) & table_mask;
-  while (table[i] && table[i] != TOMBSTONE)
+  while (table[i].f && table[i].f != TOMBSTONE)
     i = (i + 1) & table_mask;
-  if (!table[i])
+  if (!table[i].f)
     table_used++;
-  table[i] = f;
+  table[i] = (struct slot){f->guest_pc, f};
+}
+
+static void table_del(struct hp_fragment *f)
+{
+  for (size_t i = hash(f->guest_pc) & table_mask; table[i].f; i = (i + 1) & table_mask)
+    if (table[i].f == f) {
+      table[i] = (struct slot){~0ull, TOMBSTONE};
+      return;
+    }
+}
+
+/* Guest page -> fragments with code on it: chained buckets; nodes of removed
+ * fragments are dropped as walks meet them. */
+struct page_node {
+  uint64_t page;
+  struct hp_fragment *f;
+  struct page_node *next;
+};
+static struct page_node **pages;
+static size_t pages_mask, npage_nodes;
+static struct page_node *free_nodes;
+
+static size_t page_hash(uint64_t page) { return (size_t)((page * 0x9e3779b97f4a7c15ull) >> 24); }
+
+static void pages_insert_node(struct page_node *n)
+{
+  struct page_node **b = &pages[page_hash(n->page) & pages_mask];
+  n->next = *b;
+  *b = n;
+}
+
+static void pages_grow(void)
+{
+  size_t old_size = pages ? pages_mask + 1 : 0;
+  struct page_node **old = pages;
+  size_t size = old_size ? old_size * 2 : (1u << 12);
+  pages = zalloc_pages(size * sizeof *pages);
+  pages_mask = size - 1;
+  for (size_t i = 0; i < old_size; i++)
+    for (struct page_node *n = old[i], *next; n; n = next) {
+      next = n->next;
+      pages_insert_node(n);
+    }
+  if (old)
+    munmap(old, old_size * sizeof *old);
+}
+
+static void pages_add(uint64_t page, struct hp_fragment *f)
+{
+  if (!pages || npage_nodes + 1 > 2 * (pages_mask + 1))
+    pages_grow();
+  struct page_node *n = free_nodes;
+  if (n)
+    free_nodes = n->next;
+  else
+    n = hp_arena_alloc(sizeof *n);
+  n->page = page;
+  n->f = f;
+  pages_insert_node(n);
+  npage_nodes++;
+}
+
+static bool overlaps(const struct hp_fragment *f, uint64_t lo, uint64_t hi)
+{
+  for (unsigned i = 0; i < f->nranges; i++)
+    if (f->ranges[i].lo < hi && f->ranges[i].hi > lo)
+      return true;
+  return false;
+}
+
+/* Walks one bucket: drops nodes of removed fragments; removes the
+ * fragments on page (any page if all) that overlap [lo, hi). */
+static void flush_bucket(struct page_node **b, uint64_t page, bool all, uint64_t lo, uint64_t hi)
+{
+  for (struct page_node **pp = b; *pp;) {
+    struct page_node *n = *pp;
+    if ((all || n->page == page) && !n->f->removed && overlaps(n->f, lo, hi)) {
+      hp_fragment_remove(n->f);
+      hp_stats.flushed_fragments++;
+    }
+    if (n->f->removed) {
+      *pp = n->next;
+      n->next = free_nodes;
+      free_nodes = n;
+      npage_nodes--;
+    } else {
+      pp = &n->next;
+    }
+  }
+}
+
+void hp_fragments_flush_range(uint64_t lo, uint64_t hi)
+{
+  if (!pages || hi <= lo)
+    return;
+  uint64_t first = lo >> PAGE_SHIFT, last = (hi - 1) >> PAGE_SHIFT;
+  if (last - first < pages_mask + 1) {
+    for (uint64_t p = first; p <= last; p++)
+      flush_bucket(&pages[page_hash(p) & pages_mask], p, false, lo, hi);
+  } else {
+    for (size_t i = 0; i <= pages_mask; i++)
+      flush_bucket(&pages[i], 0, true, lo, hi);
+  }
 }
 
 void hp_fragment_insert(struct hp_fragment *f)
 {
   table_put(f);
-  if (nall == all_cap) {
-    all_cap = all_cap ? all_cap * 2 : 4096;
-    all = realloc(all, all_cap * sizeof *all);
-  }
-  all[nall++] = f;
+  for (unsigned i = 0; i < f->nranges; i++)
+    for (uint64_t p = f->ranges[i].lo >> PAGE_SHIFT; p <= (f->ranges[i].hi - 1) >> PAGE_SHIFT; p++)
+      pages_add(p, f);
+}
+
+void hp_fragment_publish(struct hp_fragment *f)
+{
+  hp_fragment_insert(f);
+  hp_cache_index_add(f->unit, f->code, f->size, f);
+  for (unsigned i = 0; i < f->nconts; i++) /* returns to the call find its continuation */
+    hp_ibl_insert(f->conts[i].guest, f->conts[i].cache);
 }
 
 static void unlink_exit(struct hp_exit *x)
 {
   struct hp_fragment *from = x->from;
   uint8_t *rw = hp_cache_rw(from->unit, from->code);
-  hp_patch_rel32(rw + x->branch_off, from->code + x->branch_off, from->code + x->stub_off);
+  hp_patch_rel32(rw + x->branch_off, from->code + x->branch_off, x->stub);
   x->linked = NULL;
 }
 
@@ -99,58 +223,44 @@ void hp_fragment_remove(struct hp_fragment *f)
 {
   if (f->removed)
     return;
-  for (size_t i = hash(f->guest_pc) & table_mask; table[i]; i = (i + 1) & table_mask)
-    if (table[i] == f) {
-      table[i] = TOMBSTONE;
-      break;
-    }
+  table_del(f);
   hp_ibl_remove(f->guest_pc);
-  if (f->cont)
-    hp_ibl_remove_exact(f->cont_guest, f->cont);
+  for (unsigned i = 0; i < f->nconts; i++)
+    hp_ibl_remove_exact(f->conts[i].guest, f->conts[i].cache);
   for (struct hp_exit *x = f->incoming; x; x = x->next_in)
     unlink_exit(x);
   f->incoming = NULL;
   /* Its own outgoing links stay: they only matter if it runs, and it runs
-   * only from a thread already inside it. */
+   * only from a thread already inside it. Its code stays in the cache-pc
+   * index for the same reason (a fault there still needs its records). */
   f->removed = true;
 }
 
-void hp_fragments_flush_range(uint64_t lo, uint64_t hi)
+struct hp_fragment *hp_fragment_by_cache_pc(uintptr_t rx) { return hp_cache_owner_of(rx); }
+
+bool hp_fragment_guest_at(const struct hp_fragment *f, uintptr_t rx, struct hp_guest_at *out)
 {
-  for (size_t i = 0; i < nall; i++) {
-    struct hp_fragment *f = all[i];
-    if (!f->removed && f->guest_pc < hi && f->guest_end > lo) {
-      hp_fragment_remove(f);
-      hp_stats.flushed_fragments++;
-    }
+  if (rx < f->code || rx >= f->code + f->size || !f->npc)
+    return false;
+  uint32_t off = (uint32_t)(rx - f->code);
+  size_t lo = 0, hi = f->npc; /* last entry with pc_off <= off */
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (f->pc_off[mid] <= off)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
+  size_t i = lo ? lo - 1 : 0;
+  out->pc = f->pc_guest[i];
+  out->next_pc = f->pc_guest[i] + f->pc_len[i];
+  return true;
 }
 
-struct hp_fragment *hp_fragment_by_cache_pc(uintptr_t rx)
+unsigned hp_fragment_recover(const struct hp_fragment *f, uintptr_t rx, uint64_t gpr[16],
+                             uint64_t *rflags, const void *t)
 {
-  for (size_t i = nall; i-- > 0;)
-    if (rx >= all[i]->code && rx < all[i]->code + all[i]->size)
-      return all[i];
-  return NULL;
-}
-
-uint64_t hp_fragment_guest_pc_at(const struct hp_fragment *f, uintptr_t rx)
-{
-  uint32_t off = (uint32_t)(rx - f->code);
-  uint64_t pc = f->guest_pc;
-  for (unsigned i = 0; i < f->ninsn; i++)
-    if ((f->pcmap[i] & 0xffff) <= off)
-      pc = f->guest_pc + (f->pcmap[i] >> 16);
-  return pc;
-}
-
-uint64_t hp_fragment_guest_next_pc_at(const struct hp_fragment *f, uintptr_t rx)
-{
-  uint32_t off = (uint32_t)(rx - f->code);
-  unsigned i = 0;
-  while (i + 1 < f->ninsn && (f->pcmap[i + 1] & 0xffff) <= off)
-    i++;
-  return i + 1 < f->ninsn ? f->guest_pc + (f->pcmap[i + 1] >> 16) : f->guest_end;
+  return hp_recovery_apply(f->recov, f->nrecov, (uint32_t)(rx - f->code), gpr, rflags, t);
 }
 
 bool hp_link(struct hp_exit *x, struct hp_fragment *to)
@@ -169,11 +279,10 @@ bool hp_link(struct hp_exit *x, struct hp_fragment *to)
      * Code another thread may be running is only ever changed by the
      * aligned 4-byte store of a rel32. */
     struct hp_cache_unit *u = from->unit;
-    if (u->size - u->used < 16)
+    uintptr_t tramp = hp_cache_alloc_cold(u, 16);
+    if (!tramp)
       return false;
-    uintptr_t tramp = u->rx + u->used;
-    hp_write_far_jump(u->rw + u->used, dest);
-    u->used += 16;
+    hp_write_far_jump(hp_cache_rw(u, tramp), dest);
     dest = tramp;
   }
   hp_patch_rel32(rw + x->branch_off, field, dest);

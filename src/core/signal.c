@@ -165,6 +165,25 @@ static void internal_fault(int sig, uint64_t host_pc, struct hp_thread *t)
   raw(SYS_tgkill, raw(SYS_getpid, 0, 0, 0, 0), raw(SYS_gettid, 0, 0, 0, 0), SIGABRT, 0);
 }
 
+/* glibc's gregs index of each guest register (x86 encoding order). */
+static const int greg_of[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+                                REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15};
+
+/* A fault inside f at cache pc: the guest registers f's code keeps
+ * elsewhere there (its recovery records) go back into the context. */
+static void recover_registers(const struct hp_fragment *f, uint64_t pc, ucontext_t *uc,
+                              const struct hp_thread *t)
+{
+  uint64_t gpr[16], fl = (uint64_t)uc->uc_mcontext.gregs[REG_EFL];
+  for (int r = 0; r < 16; r++)
+    gpr[r] = (uint64_t)uc->uc_mcontext.gregs[greg_of[r]];
+  if (!hp_fragment_recover(f, pc, gpr, &fl, t))
+    return;
+  for (int r = 0; r < 16; r++)
+    uc->uc_mcontext.gregs[greg_of[r]] = (greg_t)gpr[r];
+  uc->uc_mcontext.gregs[REG_EFL] = (greg_t)fl;
+}
+
 /* Runs on hotpath's alternate stack, possibly with the guest's FS: no libc
  * call that touches TLS. */
 static void on_signal(int sig, siginfo_t *si, void *ucv)
@@ -204,15 +223,16 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
   }
   if (sync && !guest_catches(sig)) {
     if (hp_opt.log_level >= HP_LOG_INFO) {
-      hp_lock(); /* in the cache: this thread does not hold it */
       struct hp_fragment *f = hp_fragment_by_cache_pc(pc);
-      hp_unlock();
       char buf[256];
       size_t n = 0;
       put_str(buf, &n, "hotpath[info]: guest fault, signal ");
       put_dec(buf, &n, (uint64_t)sig);
       put_str(buf, &n, " at guest pc ");
-      put_hex(buf, &n, f ? hp_fragment_guest_pc_at(f, pc) : 0);
+      struct hp_guest_at at = {0, 0};
+      if (f)
+        hp_fragment_guest_at(f, pc, &at);
+      put_hex(buf, &n, at.pc);
       put_str(buf, &n, " (cache pc ");
       put_hex(buf, &n, pc);
       put_str(buf, &n, ", address ");
@@ -246,10 +266,13 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
      * thread is in the cache, so it does not hold the lock. */
     struct hp_exit *fx = (struct hp_exit *)t->fault_exit_space;
     bool trap = is_trap(sig, si->si_code); /* pc is already past the instruction */
-    hp_lock();
-    struct hp_fragment *f = hp_fragment_by_cache_pc(trap ? pc - 1 : pc);
-    uint64_t gpc = !f ? 0 : trap ? hp_fragment_guest_next_pc_at(f, pc - 1) : hp_fragment_guest_pc_at(f, pc);
-    hp_unlock();
+    struct hp_fragment *f = hp_fragment_by_cache_pc(trap ? pc - 1 : pc); /* lock-free */
+    struct hp_guest_at at = {0, 0};
+    if (f)
+      hp_fragment_guest_at(f, trap ? pc - 1 : pc, &at);
+    uint64_t gpc = trap ? at.next_pc : at.pc;
+    if (f) /* guest registers the fragment's code had moved go back home */
+      recover_registers(f, pc, uc, t);
     memset(fx, 0, sizeof *fx);
     fx->kind = HP_EXIT_FAULT;
     fx->target = gpc;
@@ -275,14 +298,13 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     struct iovec local = {next + 3, 8}, remote = {(void *)uc->uc_mcontext.gregs[REG_RSP], 8};
     if (in_cache) /* a read that cannot fault, whatever the guest's rsp is */
       hp_raw_syscall(SYS_process_vm_readv, raw(SYS_getpid, 0, 0, 0, 0), (long)&local, 1, (long)&remote, 1, 0);
+    struct hp_fragment *f[5] = {!in_cache ? t->enter_frag : NULL};
+    for (int i = 0; i < 4; i++) /* found without the lock */
+      f[i + 1] = in_cache ? hp_fragment_by_cache_pc(next[i]) : NULL;
     hp_lock();
-    if (!in_cache && t->enter_frag)
-      hp_fragment_unlink_outgoing(t->enter_frag);
-    for (int i = 0; i < 4; i++) {
-      struct hp_fragment *f = in_cache && hp_cache_contains(next[i]) ? hp_fragment_by_cache_pc(next[i]) : NULL;
-      if (f)
-        hp_fragment_unlink_outgoing(f);
-    }
+    for (int i = 0; i < 5; i++)
+      if (f[i])
+        hp_fragment_unlink_outgoing(f[i]);
     hp_unlock();
     hp_ibl_block(t);
     hp_ibl_fast_clear(t);

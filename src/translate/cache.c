@@ -92,8 +92,16 @@ static struct hp_cache_unit *new_unit(uintptr_t pc)
   u->rx = (uintptr_t)rx;
   u->size = UNIT_SIZE;
   u->used = 0;
+  u->cold = 0;
+  /* At most one owner per 16 bytes of hot code (fragments are 16-aligned);
+   * reserved address space, touched only as it fills. */
+  u->owners = mmap(NULL, UNIT_SIZE / 16 * sizeof *u->owners, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (u->owners == MAP_FAILED)
+    hp_fatal(HP_STATUS_UNSUPPORTED, "cannot map the code cache index: %s", strerror(errno));
+  u->nowners = 0;
   u->next = units;
-  units = u;
+  __atomic_store_n(&units, u, __ATOMIC_RELEASE); /* signal handlers walk the list */
   HP_INFO("cache unit %p (rw %p) for guest pc 0x%lx", rx, (void *)rw, (unsigned long)pc);
   return u;
 }
@@ -104,14 +112,79 @@ struct hp_cache_unit *hp_cache_unit_for(uintptr_t pc, size_t need)
   for (unsigned i = 0; i < nno_near && !any; i++)
     any = no_near[i] == pc >> 30;
   for (struct hp_cache_unit *u = units; u; u = u->next)
-    if (u->size - u->used >= need && (any || in_reach(u->rx, pc)))
+    if (hp_cache_unit_free(u) >= need && (any || in_reach(u->rx, pc)))
       return u;
   return new_unit(pc);
 }
 
+void hp_cache_reserve(uintptr_t near_pc, size_t hot, size_t cold, bool fresh_unit,
+                      struct hp_cache_reservation *r)
+{
+  /* Hot code starts 16-byte aligned; cold stubs are packed. */
+  size_t need = hot + cold + 16;
+  if (need > UNIT_SIZE / 2)
+    hp_fatal(HP_STATUS_UNSUPPORTED, "a fragment of %zu bytes does not fit a code cache unit", need);
+  struct hp_cache_unit *u = fresh_unit ? new_unit(near_pc) : hp_cache_unit_for(near_pc, need);
+  r->unit = u;
+  r->hot_rw = u->rw + u->used;
+  r->hot_rx = u->rx + u->used;
+  r->hot_cap = hot;
+  r->cold_top_rw = u->rw + u->size - u->cold;
+  r->cold_top_rx = u->rx + u->size - u->cold;
+  r->cold_cap = cold;
+}
+
+void hp_cache_commit(const struct hp_cache_reservation *r, size_t hot_used, size_t cold_used)
+{
+  struct hp_cache_unit *u = r->unit;
+  HP_ASSERT(hot_used <= r->hot_cap && cold_used <= r->cold_cap && r->hot_rx == u->rx + u->used &&
+            r->cold_top_rx == u->rx + u->size - u->cold);
+  u->used += (hot_used + 15) & ~(size_t)15;
+  u->cold += cold_used;
+}
+
+uintptr_t hp_cache_alloc_cold(struct hp_cache_unit *u, size_t n)
+{
+  if (hp_cache_unit_free(u) < n)
+    return 0;
+  u->cold += n;
+  return u->rx + u->size - u->cold;
+}
+
+void hp_cache_index_add(struct hp_cache_unit *u, uintptr_t rx, uint32_t size, void *owner)
+{
+  size_t n = u->nowners;
+  HP_ASSERT(n < UNIT_SIZE / 16 && (!n || u->owners[n - 1].off < rx - u->rx));
+  u->owners[n] = (struct hp_cache_owner){(uint32_t)(rx - u->rx), size, owner};
+  __atomic_store_n(&u->nowners, n + 1, __ATOMIC_RELEASE);
+}
+
+void *hp_cache_owner_of(uintptr_t rx)
+{
+  struct hp_cache_unit *u = hp_cache_unit_of(rx);
+  if (!u)
+    return NULL;
+  size_t n = __atomic_load_n(&u->nowners, __ATOMIC_ACQUIRE);
+  uint32_t off = (uint32_t)(rx - u->rx);
+  size_t lo = 0, hi = n; /* first entry with off > rx's */
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (u->owners[mid].off <= off)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (!lo)
+    return NULL;
+  const struct hp_cache_owner *o = &u->owners[lo - 1];
+  return off < o->off + o->size ? o->owner : NULL;
+}
+
+struct hp_cache_unit *hp_cache_units(void) { return __atomic_load_n(&units, __ATOMIC_ACQUIRE); }
+
 struct hp_cache_unit *hp_cache_unit_of(uintptr_t rx)
 {
-  for (struct hp_cache_unit *u = units; u; u = u->next)
+  for (struct hp_cache_unit *u = hp_cache_units(); u; u = u->next)
     if (rx >= u->rx && rx < u->rx + u->size)
       return u;
   return NULL;
@@ -132,7 +205,15 @@ size_t hp_cache_bytes_used(void)
 {
   size_t n = 0;
   for (struct hp_cache_unit *u = units; u; u = u->next)
-    n += u->used;
+    n += u->used + u->cold;
+  return n;
+}
+
+size_t hp_cache_cold_bytes_used(void)
+{
+  size_t n = 0;
+  for (struct hp_cache_unit *u = units; u; u = u->next)
+    n += u->cold;
   return n;
 }
 
@@ -157,6 +238,7 @@ void hp_cache_unshare(void)
   for (struct hp_cache_unit *u = units; u; u = u->next) {
     int fd = unit_memfd();
     if (pwrite(fd, u->rw, u->used, 0) != (ssize_t)u->used ||
+        pwrite(fd, u->rw + u->size - u->cold, u->cold, (off_t)(u->size - u->cold)) != (ssize_t)u->cold ||
         mmap(u->rw, u->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED ||
         mmap((void *)u->rx, u->size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)
       hp_fatal(HP_STATUS_UNSUPPORTED, "cannot copy the code cache after fork: %s", strerror(errno));

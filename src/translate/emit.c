@@ -31,6 +31,84 @@ static void u8(struct hp_emit *e, uint8_t b) { hp_emit_bytes(e, &b, 1); }
 static void u32(struct hp_emit *e, uint32_t v) { hp_emit_bytes(e, &v, 4); }
 static void u64(struct hp_emit *e, uint64_t v) { hp_emit_bytes(e, &v, 8); }
 
+/* Recovery: from here on, guest register reg lives at gs:[slot]. Returns
+ * the record's index for recov_close (or -1 when not recording). */
+static int recov_open(struct hp_emit *e, int reg, int kind, int32_t slot)
+{
+  struct hp_recov_buf *b = e->recov;
+  if (!b)
+    return -1;
+  if (b->n == b->cap) {
+    e->overflow = true;
+    return -1;
+  }
+  b->v[b->n] = (struct hp_recov){.start = (uint32_t)e->pos, .end = UINT32_MAX,
+                                 .reg = (uint8_t)reg, .kind = (uint8_t)kind, .slot = slot};
+  return (int)b->n++;
+}
+
+static void recov_close(struct hp_emit *e, int idx)
+{
+  if (idx >= 0)
+    e->recov->v[idx].end = (uint32_t)e->pos;
+}
+
+static void fix_rel(struct hp_emit *e, size_t at, uint8_t size, size_t dest)
+{
+  if (e->overflow)
+    return;
+  int64_t d = (int64_t)dest - (int64_t)(at + size);
+  if (size == 1) {
+    if (d < -128 || d > 127) {
+      e->overflow = true;
+      return;
+    }
+    e->rw[at] = (uint8_t)(int8_t)d;
+  } else {
+    int32_t v = (int32_t)d;
+    memcpy(e->rw + at, &v, 4);
+  }
+}
+
+/* A rel field of `size` bytes at the current position, aimed at l. */
+static void label_ref(struct hp_emit *e, struct hp_label *l, uint8_t size)
+{
+  size_t at = e->pos;
+  if (size == 1)
+    u8(e, 0);
+  else
+    u32(e, 0);
+  if (l->bound) {
+    fix_rel(e, at, size, l->pos);
+  } else if (l->nfix < HP_LABEL_FIXUPS) {
+    l->fix[l->nfix] = at;
+    l->fix_size[l->nfix++] = size;
+  } else {
+    e->overflow = true;
+  }
+}
+
+void hp_label_bind(struct hp_emit *e, struct hp_label *l)
+{
+  l->pos = e->pos;
+  l->bound = true;
+  for (unsigned i = 0; i < l->nfix; i++)
+    fix_rel(e, l->fix[i], l->fix_size[i], l->pos);
+  l->nfix = 0;
+}
+
+void hp_emit_jmp_label(struct hp_emit *e, struct hp_label *l)
+{
+  u8(e, 0xe9);
+  label_ref(e, l, 4);
+}
+
+void hp_emit_jmp8_label(struct hp_emit *e, struct hp_label *l)
+{
+  u8(e, 0xeb);
+  label_ref(e, l, 1);
+}
+
 void hp_emit_nops(struct hp_emit *e, size_t n)
 {
   /* Recommended multi-byte nops. */
@@ -91,12 +169,16 @@ void hp_patch_rel32(uint8_t *field_rw, uintptr_t field_rx, uintptr_t target)
   __atomic_store_n((int32_t *)field_rw, v, __ATOMIC_RELEASE);
 }
 
-size_t hp_emit_rcx_branch(struct hp_emit *e, const uint8_t *insn, size_t len)
+void hp_emit_jmp_plain(struct hp_emit *e, uintptr_t target)
+{
+  u8(e, 0xe9);
+  rel32_to(e, target);
+}
+
+void hp_emit_rcx_branch(struct hp_emit *e, const uint8_t *insn, size_t len, struct hp_label *l)
 {
   hp_emit_bytes(e, insn, len - 1); /* prefixes + opcode */
-  size_t at = e->pos;
-  u8(e, 0);
-  return at;
+  label_ref(e, l, 1);
 }
 
 /* Aims the forward rel8 at offset `at` here; out of range is an emitter
@@ -110,7 +192,6 @@ static void set_rel8(struct hp_emit *e, size_t at)
     e->rw[at] = (uint8_t)d;
 }
 
-void hp_patch_rel8_here(struct hp_emit *e, size_t rel8_pos) { set_rel8(e, rel8_pos); }
 
 /* mov gs:[off], r64 */
 static void store_gs(struct hp_emit *e, int reg, int32_t off)
@@ -197,10 +278,23 @@ static ZyanU64 segment_prefix(const ZydisDecodedInstruction *in)
   return in->attributes & (ZYDIS_ATTRIB_HAS_SEGMENT_FS | ZYDIS_ATTRIB_HAS_SEGMENT_GS);
 }
 
+static bool branch_target_load(struct hp_emit *e, const ZydisDecodedInstruction *in,
+                               const ZydisDecodedOperand *op, uintptr_t guest_next);
+
 bool hp_emit_branch_target(struct hp_emit *e, const ZydisDecodedInstruction *in,
                            const ZydisDecodedOperand *op, uintptr_t guest_next)
 {
   store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  /* The load of the target may fault: the guest's rcx is in its slot. */
+  int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
+  bool ok = branch_target_load(e, in, op, guest_next);
+  recov_close(e, rec);
+  return ok;
+}
+
+static bool branch_target_load(struct hp_emit *e, const ZydisDecodedInstruction *in,
+                               const ZydisDecodedOperand *op, uintptr_t guest_next)
+{
   if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) {
     ZydisEncoderRequest req = {0};
     req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
@@ -251,12 +345,10 @@ void hp_emit_unpark_target(struct hp_emit *e)
   load_gs(e, HP_RCX, T_OFF(ibl_target));
 }
 
-size_t hp_emit_call_push(struct hp_emit *e)
+void hp_emit_call_push(struct hp_emit *e, struct hp_label *body)
 {
   u8(e, 0xe8); /* call rel32: the CPU's return stack learns the continuation */
-  size_t at = e->pos;
-  u32(e, 0);
-  return at;
+  label_ref(e, body, 4);
 }
 
 void hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret)
@@ -271,12 +363,10 @@ void hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret)
   u32(e, (uint32_t)(guest_ret >> 32));
 }
 
-void hp_emit_call_body(struct hp_emit *e, size_t call_rel32, uint64_t guest_ret)
+void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_ret)
 {
   /* The call lands here: overwrite the cache address it pushed. */
-  int32_t d = (int32_t)(e->pos - (call_rel32 + 4));
-  if (!e->overflow)
-    memcpy(e->rw + call_rel32, &d, 4);
+  hp_label_bind(e, body);
   /* One 8-byte store: the callee's `ret` reloads it at once, and a load
    * spanning two 4-byte stores cannot be forwarded (a stall per call). */
   if ((int64_t)guest_ret == (int32_t)guest_ret) {
@@ -325,8 +415,10 @@ static size_t fast_probe(struct hp_emit *e)
 void hp_emit_return(struct hp_emit *e, uint16_t imm)
 {
   store_gs(e, HP_RCX, T_OFF(spill_rcx));
-  uint8_t b[] = {0x48, 0x8b, 0x0c, 0x24}; /* mov rcx, [rsp] */
+  int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
+  uint8_t b[] = {0x48, 0x8b, 0x0c, 0x24}; /* mov rcx, [rsp]: faults as the guest's ret would */
   hp_emit_bytes(e, b, sizeof b);
+  recov_close(e, rec);
   if (imm) {
     lea_rsp(e, 8 + imm);
     hp_emit_ibl_inline(e);
@@ -413,8 +505,7 @@ static bool uses_reg(const ZydisDecodedInstruction *in, const ZydisDecodedOperan
 }
 
 bool hp_emit_riprel(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedInstruction *in,
-                    const ZydisDecodedOperand *ops, uintptr_t guest_pc, bool force_far,
-                    bool *used_scratch)
+                    uintptr_t guest_pc, bool force_far, bool *used_scratch)
 {
   uintptr_t target = guest_pc + in->length + (uint64_t)in->raw.disp.value;
   uintptr_t next = hp_emit_here(e) + in->length;
@@ -429,6 +520,13 @@ bool hp_emit_riprel(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedI
     return true;
   }
   /* Far: through a scratch register the instruction does not use. */
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ZydisDecodedInstruction full;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, in->length, &full, ops)))
+    return false;
+  in = &full;
   int scratch = -1;
   static const int order[] = {HP_R11, HP_R10, HP_R9, HP_R8, HP_RSI, HP_RDI, HP_RDX, HP_RBX};
   for (size_t i = 0; i < sizeof order / sizeof order[0] && scratch < 0; i++)
@@ -461,9 +559,11 @@ bool hp_emit_riprel(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedI
     }
   }
   store_gs(e, scratch, T_OFF(spill_scratch));
+  int rec = recov_open(e, scratch, HP_LOC_GS_SLOT, T_OFF(spill_scratch));
   mov_imm64(e, scratch, target);
   if (!encode(e, &req))
     return false;
+  recov_close(e, rec);
   load_gs(e, scratch, T_OFF(spill_scratch));
   *used_scratch = true;
   return true;
@@ -491,6 +591,11 @@ size_t hp_emit_code_check(struct hp_emit *e, uintptr_t guest_pc, const uint8_t *
 {
   store_gs(e, HP_RCX, T_OFF(spill_rcx));
   save_flags(e);
+  /* The compares read guest memory (a concurrent munmap makes them fault):
+   * rax, rcx and the flags are in their slots until restored. */
+  int rec[3] = {recov_open(e, HP_RAX, HP_LOC_GS_SLOT, T_OFF(spill_rax)),
+                recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx)),
+                recov_open(e, HP_REG_FLAGS, HP_LOC_FLAGS_LAHF, T_OFF(spill_flags))};
   mov_imm64(e, HP_RAX, guest_pc);
   size_t fails[64];
   size_t nf = 0;
@@ -518,6 +623,8 @@ size_t hp_emit_code_check(struct hp_emit *e, uintptr_t guest_pc, const uint8_t *
       fails[nf++] = e->pos;
     u32(e, 0);
   }
+  for (int k = 0; k < 3; k++)
+    recov_close(e, rec[k]);
   restore_flags(e);
   load_gs(e, HP_RAX, T_OFF(spill_rax));
   load_gs(e, HP_RCX, T_OFF(spill_rcx));

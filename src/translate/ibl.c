@@ -105,12 +105,13 @@ void hp_ibl_init(void)
   table = alloc_table(mask + 1);
   empty = alloc_table(mask + 1);
   mprotect(empty, (mask + 1 + OVERFLOW) * sizeof *empty, PROT_READ);
-  struct hp_cache_unit *u = hp_cache_unit_for(0, 512);
-  struct hp_emit e = {.rw = u->rw + u->used, .rx = u->rx + u->used, .cap = u->size - u->used};
+  struct hp_cache_reservation r;
+  hp_cache_reserve(0, 512, 0, false, &r);
+  struct hp_emit e = {.rw = r.hot_rw, .rx = r.hot_rx, .cap = r.hot_cap};
   routine = hp_emit_here(&e);
   hp_emit_ibl_routine(&e, (uintptr_t)&miss_exit, hp_opt.stats);
   HP_ASSERT(!e.overflow);
-  u->used += (e.pos + 63) & ~(size_t)63;
+  hp_cache_commit(&r, e.pos, 0);
 }
 
 void hp_ibl_fast_insert(struct hp_thread *t, uint64_t guest, uintptr_t cache)

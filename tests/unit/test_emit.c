@@ -38,11 +38,12 @@ START_TEST(call_sequence)
 {
   /* call L; C: [rsp-8] = guest return; L: [rsp] = guest return */
   struct hp_emit e = fresh(0x10000);
-  size_t rel = hp_emit_call_push(&e);
+  struct hp_label lbody = {0};
+  hp_emit_call_push(&e, &lbody);
   uintptr_t cont = hp_emit_here(&e);
   hp_emit_continuation(&e, 0x123456789abcdef0ull);
   uintptr_t body = hp_emit_here(&e);
-  hp_emit_call_body(&e, rel, 0x123456789abcdef0ull);
+  hp_emit_call_body(&e, &lbody, 0x123456789abcdef0ull);
   size_t pos = 0;
   struct decoded d;
   decode_at(&e, &pos, &d);
@@ -127,7 +128,7 @@ START_TEST(riprel_near_keeps_target)
   ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, insn, sizeof insn, &in, ops)));
   struct hp_emit e = fresh(0x40000000);
   bool scratch;
-  ck_assert(hp_emit_riprel(&e, insn, &in, ops, 0x401000, false, &scratch));
+  ck_assert(hp_emit_riprel(&e, insn, &in, 0x401000, false, &scratch));
   ck_assert(!scratch);
   ck_assert_uint_eq(e.pos, in.length);
   size_t pos = 0;
@@ -150,7 +151,7 @@ START_TEST(riprel_far_through_scratch)
   ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, insn, sizeof insn, &in, ops)));
   struct hp_emit e = fresh(0x7f0000000000ull);
   bool scratch;
-  ck_assert(hp_emit_riprel(&e, insn, &in, ops, 0x401000, false, &scratch));
+  ck_assert(hp_emit_riprel(&e, insn, &in, 0x401000, false, &scratch));
   ck_assert(scratch);
   size_t pos = 0;
   struct decoded d;

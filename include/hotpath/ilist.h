@@ -1,0 +1,116 @@
+/* The instruction list: what the stages of the translator pass to each other.
+ *
+ *   decode  (guest bytes at a pc -> list of guest instructions, classified)
+ *   mangle  (control transfers -> exit/call/return/lookup ops, code checks)
+ *   [trace stitching and optimizer passes work on the same list]
+ *   lower   (list -> machine code through the emitter, exits, pc map, recovery)
+ *   commit  (the only step that publishes)
+ *
+ * Decode and mangle are pure: they read a byte buffer, not live memory or
+ * /proc/self/maps, and use no global state, so tests drive them with bytes. */
+#ifndef HOTPATH_ILIST_H
+#define HOTPATH_ILIST_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <Zydis/Zydis.h>
+
+/* Why generated code leaves the cache (the exit records' kinds). */
+enum hp_exit_kind {
+  HP_EXIT_BRANCH,      /* direct branch to target; linkable */
+  HP_EXIT_SYSCALL,     /* syscall instruction; continue at target */
+  HP_EXIT_IBL_MISS,    /* indirect branch target not in the lookup table */
+  HP_EXIT_BAD_INSN,    /* undecodable bytes at target: SIGILL */
+  HP_EXIT_NO_EXEC,     /* instruction runs into non-executable memory at target: SIGSEGV */
+  HP_EXIT_STALE,       /* the guest rewrote this fragment's code */
+  HP_EXIT_UNSUPPORTED_INSN, /* an instruction hotpath cannot translate at target */
+  HP_EXIT_FAULT,       /* a guest instruction faulted; target = its guest pc */
+  HP_EXIT_PREDICT,     /* an indirect call/jmp site's inline cache hit: linkable to target
+                          once the site has learnt it (target 0 until then) */
+  HP_EXIT_LEARN,       /* that site's first execution: target in gs:ibl_target */
+};
+
+/* What one element of the list does. Decode produces the HP_OP_GUEST_* and
+ * HP_OP_STOP kinds; mangle turns control transfers into the others. */
+enum hp_op {
+  HP_OP_GUEST,       /* a guest instruction copied as it is (rip-relative: disp adjusted) */
+  /* Decoded control transfers (before mangle). */
+  HP_OP_GUEST_JMP,   /* jmp rel */
+  HP_OP_GUEST_JCC,   /* jcc rel; cc = condition */
+  HP_OP_GUEST_JMP_IND, /* jmp r/m64 */
+  HP_OP_GUEST_CALL,  /* call rel */
+  HP_OP_GUEST_CALL_IND, /* call r/m64 */
+  HP_OP_GUEST_RET,   /* ret / ret imm16 (imm in target) */
+  HP_OP_GUEST_RCX_BRANCH, /* jrcxz/jecxz/loop/loope/loopne rel8 */
+  HP_OP_GUEST_SYSCALL,
+  HP_OP_GUEST_TRAP,  /* int3, ud2, hlt...: copied, then the block ends */
+  /* After mangle. */
+  HP_OP_EXIT,        /* jump to an exit (kind exit_kind) continuing at target */
+  HP_OP_EXIT_CC,     /* jcc to a branch exit at target; falls through otherwise */
+  HP_OP_CALL,        /* direct call: guest return address pushed, exits to target and next */
+  HP_OP_CALL_IND,    /* indirect call: target from the guest operand, inline cache */
+  HP_OP_JMP_IND,     /* indirect jmp: target from the guest operand, inline cache if mono */
+  HP_OP_RET,         /* return through the lookup; target = imm16 */
+  HP_OP_RCX_BRANCH,  /* jrcxz/loop: exits to target (taken) and next */
+  HP_OP_CODE_CHECK,  /* prologue: compare guest bytes [target, target+check_len) */
+  HP_OP_STOP,        /* cannot go on here: exit of kind exit_kind at pc */
+  HP_OP_COUNT_
+};
+
+/* Flags of an element. */
+enum {
+  HP_INSN_RIPREL = 1,  /* has a rip-relative memory operand */
+  HP_INSN_MONO = 2,    /* indirect branch worth a one-entry inline cache */
+};
+
+struct hp_insn {
+  uint64_t pc;        /* guest pc (of the instruction this element came from) */
+  uint64_t target;    /* branch target, exit target, ret imm16, or check start */
+  uint8_t op;         /* enum hp_op */
+  uint8_t len;        /* guest instruction length (0: no guest bytes) */
+  uint8_t cc;         /* jcc condition (low nibble of the opcode) */
+  uint8_t exit_kind;  /* enum hp_exit_kind of HP_OP_EXIT / HP_OP_STOP */
+  uint8_t flags;
+  uint16_t check_len; /* HP_OP_CODE_CHECK: bytes checked */
+  uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
+  ZydisDecodedInstruction zi; /* decoded without operands (valid if len) */
+};
+
+struct hp_ilist {
+  struct hp_insn *v;
+  unsigned n, cap;    /* cap: fixed by the caller's buffer */
+  uint64_t pc, end;   /* guest bytes covered [pc, end) */
+};
+
+/* Limits of one decoded block. */
+struct hp_decode_limits {
+  unsigned max_insns;
+  size_t max_bytes;
+};
+
+/* Decodes guest code at pc from bytes[0, avail) up to and including the
+ * first control transfer, trap, or an instruction that cannot be run (which
+ * becomes HP_OP_STOP), or a limit; the list's capacity must be at least
+ * max_insns + 1. Running out of bytes mid-instruction is HP_OP_STOP with
+ * HP_EXIT_NO_EXEC (the instruction runs into memory that is not executable),
+ * undecodable bytes HP_EXIT_BAD_INSN, GS-touching and far transfers
+ * HP_EXIT_UNSUPPORTED_INSN. Returns the number of guest instructions. */
+unsigned hp_decode_block(const uint8_t *bytes, size_t avail, uint64_t pc,
+                         const struct hp_decode_limits *lim, struct hp_ilist *out);
+
+/* The operands of a guest element (decoded again from its bytes). */
+bool hp_insn_operands(const struct hp_insn *in, ZydisDecodedInstruction *full,
+                      ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT]);
+
+/* Whether an element ends the list (nothing after it runs). */
+bool hp_op_ends_block(const struct hp_insn *in);
+/* How many exits an element needs once lowered. */
+unsigned hp_op_exit_count(const struct hp_insn *in);
+const char *hp_op_name(unsigned op);
+
+/* One line per element: "pc  op  [details]  ; guest text" (Intel syntax),
+ * for logs and golden files. */
+void hp_ilist_print(FILE *out, const struct hp_ilist *l);
+
+#endif

@@ -1,0 +1,64 @@
+/* Lower stage: a mangled instruction list -> machine code through the
+ * emitter, plus what the commit step needs to publish it: exits (with the
+ * position of each one's branch), the cache-offset -> guest-pc map, the
+ * continuations of calls and the state recovery records. It writes only the
+ * buffer it is given (a cache reservation, or a test's buffer). */
+#ifndef HOTPATH_LOWER_H
+#define HOTPATH_LOWER_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hotpath/emit.h"
+#include "hotpath/ilist.h"
+#include "hotpath/recovery.h"
+
+struct hp_lowered_exit {
+  uint8_t kind;
+  uint64_t target;
+  uint32_t branch_pos; /* rel32 field aimed at the stub; 0 = the stub is reached otherwise */
+  uint32_t k_off;      /* HP_EXIT_PREDICT: the site's tag */
+  int site;            /* HP_EXIT_LEARN: index of its HP_EXIT_PREDICT */
+};
+
+struct hp_lowered_cont {
+  uint32_t off;
+  uint64_t guest;
+};
+
+struct hp_lowered {
+  /* Arrays sized by the caller from hp_lower_sizes. */
+  struct hp_lowered_exit *exits;
+  unsigned nexits, max_exits;
+  uint32_t *pc_off;
+  uint64_t *pc_guest;
+  uint8_t *pc_len;
+  unsigned npc, max_pc;
+  struct hp_lowered_cont *conts;
+  unsigned nconts, max_conts;
+  struct hp_recov_buf recov;
+  /* Counters. */
+  unsigned riprel_far;
+  bool checks_code;
+};
+
+/* Upper bounds for a list: hot bytes, exits, pc-map entries,
+ * continuations, recovery records. */
+struct hp_lower_sizes {
+  size_t hot;
+  unsigned exits, pcs, conts, recov;
+};
+void hp_lower_sizes(const struct hp_ilist *l, struct hp_lower_sizes *s);
+
+/* Emits l into e (hot code); exit k's stub will be at hp_lower_stub(cold_top,
+ * k) (stubs are stacked down from cold_top), and every exit's branch is
+ * aimed at it. force_far
+ * rewrites every rip-relative operand through a scratch register. Returns
+ * false when e overflowed (retry with more room). */
+bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top, bool force_far,
+              struct hp_lowered *out);
+static inline uintptr_t hp_lower_stub(uintptr_t cold_top, unsigned k)
+{
+  return cold_top - (uintptr_t)(k + 1) * HP_EXIT_STUB_SIZE;
+}
+
+#endif

@@ -1,0 +1,38 @@
+/* State recovery: where guest registers live while generated code has moved
+ * them. Each record covers a stretch of a fragment's code [start, end) (byte
+ * offsets) during which one guest register (or the status flags) is not in
+ * its own machine register. A fault or signal at an offset rebuilds the
+ * guest's registers from the records that cover it. Pure: no global state. */
+#ifndef HOTPATH_RECOVERY_H
+#define HOTPATH_RECOVERY_H
+#include <stdbool.h>
+#include <stdint.h>
+
+enum hp_loc_kind {
+  HP_LOC_GS_SLOT,    /* the guest register's value is at gs:[slot] */
+  HP_LOC_FLAGS_LAHF, /* the status flags are at gs:[slot] as `lahf; seto al` left them in ax */
+  HP_LOC_REG,        /* the guest register's value is in machine register slot */
+};
+
+#define HP_REG_FLAGS 16 /* reg of a record about the status flags */
+
+struct hp_recov {
+  uint32_t start, end;
+  uint8_t reg;   /* guest register (x86 encoding order) or HP_REG_FLAGS */
+  uint8_t kind;  /* enum hp_loc_kind */
+  int32_t slot;  /* gs offset, or machine register */
+};
+
+struct hp_recov_buf {
+  struct hp_recov *v;
+  unsigned n, cap;
+};
+
+/* Applies the records of v[0, n) that cover offset off: gpr[16] (x86 order)
+ * and *rflags are the machine's values on entry and the guest's on return;
+ * tblock is the thread block the gs: slots are read from. Returns how many
+ * records applied. */
+unsigned hp_recovery_apply(const struct hp_recov *v, unsigned n, uint32_t off, uint64_t gpr[16],
+                           uint64_t *rflags, const void *tblock);
+
+#endif

@@ -1,0 +1,40 @@
+/* State recovery records applied to a machine state (see recovery.h). */
+#include "hotpath/recovery.h"
+
+#include <string.h>
+
+unsigned hp_recovery_apply(const struct hp_recov *v, unsigned n, uint32_t off, uint64_t gpr[16],
+                           uint64_t *rflags, const void *tblock)
+{
+  uint64_t machine[16];
+  memcpy(machine, gpr, sizeof machine);
+  unsigned applied = 0;
+  for (unsigned i = 0; i < n; i++) {
+    const struct hp_recov *r = &v[i];
+    if (off < r->start || off >= r->end)
+      continue;
+    uint64_t val;
+    switch (r->kind) {
+    case HP_LOC_GS_SLOT:
+    case HP_LOC_FLAGS_LAHF:
+      memcpy(&val, (const uint8_t *)tblock + r->slot, 8);
+      break;
+    case HP_LOC_REG:
+      val = machine[r->slot & 15];
+      break;
+    default:
+      continue;
+    }
+    if (r->reg == HP_REG_FLAGS) {
+      /* ah = SF ZF 0 AF 0 PF 1 CF (lahf), al = OF (seto) */
+      uint64_t f = (*rflags & ~0x8d5ull) | ((val >> 8) & 0xd5);
+      if (val & 0xff)
+        f |= 0x800;
+      *rflags = f;
+    } else if (r->reg < 16) {
+      gpr[r->reg] = val;
+    }
+    applied++;
+  }
+  return applied;
+}

@@ -1,0 +1,232 @@
+/* Lower stage (see lower.h). */
+#include "hotpath/lower.h"
+
+#include <string.h>
+
+#define CONTROL_BYTES 512 /* an indirect call with its inline cache and lookup, padded */
+#define CHECK_BYTES_PER_BYTE 4
+
+void hp_lower_sizes(const struct hp_ilist *l, struct hp_lower_sizes *s)
+{
+  *s = (struct hp_lower_sizes){0};
+  for (unsigned i = 0; i < l->n; i++) {
+    const struct hp_insn *in = &l->v[i];
+    s->exits += hp_op_exit_count(in);
+    s->pcs++;
+    s->recov += in->op == HP_OP_CODE_CHECK ? 3 : 1;
+    switch (in->op) {
+    case HP_OP_GUEST:
+      s->hot += 64; /* a rip-relative rewrite through a scratch register */
+      break;
+    case HP_OP_CALL:
+    case HP_OP_CALL_IND:
+      s->conts++;
+      s->hot += CONTROL_BYTES;
+      break;
+    case HP_OP_CODE_CHECK:
+      s->hot += 256 + CHECK_BYTES_PER_BYTE * in->check_len;
+      break;
+    default:
+      s->hot += CONTROL_BYTES;
+      break;
+    }
+  }
+  s->hot += 64;
+  s->exits++; /* an instruction that cannot be rewritten stops the fragment */
+}
+
+struct lowering {
+  struct hp_emit *e;
+  uintptr_t cold_top;
+  struct hp_lowered *out;
+};
+
+static unsigned add_exit(struct lowering *L, uint8_t kind, uint64_t target, size_t branch_pos)
+{
+  struct hp_lowered *o = L->out;
+  if (o->nexits == o->max_exits) {
+    L->e->overflow = true;
+    return 0;
+  }
+  o->exits[o->nexits] = (struct hp_lowered_exit){kind, target, (uint32_t)branch_pos, 0, -1};
+  return o->nexits++;
+}
+
+/* A jump to a new exit's stub; linkable branches are aligned for patching. */
+static void exit_jmp(struct lowering *L, uint8_t kind, uint64_t target)
+{
+  size_t pos = hp_emit_jmp_rel32(L->e, hp_emit_here(L->e));
+  add_exit(L, kind, target, pos);
+}
+
+static void map_pc(struct lowering *L, const struct hp_insn *in)
+{
+  struct hp_lowered *o = L->out;
+  if (o->npc == o->max_pc) {
+    L->e->overflow = true;
+    return;
+  }
+  /* Elements without guest bytes of their own (exits added by mangle)
+   * belong to the instruction before them. */
+  if (!in->len && in->op == HP_OP_EXIT && o->npc)
+    return;
+  o->pc_off[o->npc] = (uint32_t)L->e->pos;
+  o->pc_guest[o->npc] = in->pc;
+  o->pc_len[o->npc] = in->len;
+  o->npc++;
+}
+
+static void add_cont(struct lowering *L, uint64_t guest)
+{
+  struct hp_lowered *o = L->out;
+  if (o->nconts == o->max_conts) {
+    L->e->overflow = true;
+    return;
+  }
+  o->conts[o->nconts++] = (struct hp_lowered_cont){(uint32_t)L->e->pos, guest};
+}
+
+/* The one-entry inline cache of an indirect call or jmp; rcx = target. */
+static void inline_cache(struct lowering *L)
+{
+  size_t k_off, jmp_off, learn_off;
+  hp_emit_inline_cache(L->e, &k_off, &jmp_off, &learn_off);
+  unsigned site = add_exit(L, HP_EXIT_PREDICT, 0, jmp_off);
+  L->out->exits[site].k_off = (uint32_t)k_off;
+  unsigned learn = add_exit(L, HP_EXIT_LEARN, 0, learn_off);
+  L->out->exits[learn].site = (int)site;
+}
+
+/* Loads the target of an indirect branch into rcx; false if unsupported. */
+static bool branch_target(struct lowering *L, const struct hp_insn *in)
+{
+  ZydisDecodedInstruction full;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  return hp_insn_operands(in, &full, ops) && hp_emit_branch_target(L->e, &full, &ops[0], in->pc + in->len);
+}
+
+static void call(struct lowering *L, const struct hp_insn *in, bool direct)
+{
+  uint64_t next = in->pc + in->len;
+  if (!direct)
+    hp_emit_park_target(L->e);
+  struct hp_label body = {0};
+  hp_emit_call_push(L->e, &body);
+  add_cont(L, next);
+  hp_emit_continuation(L->e, next);
+  exit_jmp(L, HP_EXIT_BRANCH, next);
+  hp_emit_call_body(L->e, &body, next);
+  if (direct) {
+    exit_jmp(L, HP_EXIT_BRANCH, in->target);
+  } else {
+    hp_emit_unpark_target(L->e);
+    inline_cache(L);
+    hp_emit_ibl_inline(L->e);
+  }
+}
+
+/* Element i; returns false when the fragment must stop after it. */
+static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, bool force_far)
+{
+  const struct hp_insn *in = &l->v[i];
+  struct hp_emit *e = L->e;
+  map_pc(L, in);
+  switch (in->op) {
+  case HP_OP_GUEST:
+    if (in->flags & HP_INSN_RIPREL) {
+      bool scratch;
+      if (!hp_emit_riprel(e, in->bytes, &in->zi, in->pc, force_far, &scratch)) {
+        exit_jmp(L, HP_EXIT_UNSUPPORTED_INSN, in->pc);
+        return false;
+      }
+      L->out->riprel_far += scratch;
+    } else {
+      hp_emit_bytes(e, in->bytes, in->len);
+    }
+    return true;
+  case HP_OP_EXIT:
+  case HP_OP_STOP:
+    exit_jmp(L, in->exit_kind, in->target);
+    return false;
+  case HP_OP_EXIT_CC: {
+    size_t pos = hp_emit_jcc_rel32(e, in->cc, hp_emit_here(e));
+    add_exit(L, HP_EXIT_BRANCH, in->target, pos);
+    return true;
+  }
+  case HP_OP_CALL:
+    call(L, in, true);
+    return false;
+  case HP_OP_CALL_IND:
+  case HP_OP_JMP_IND:
+    if (!branch_target(L, in)) {
+      exit_jmp(L, HP_EXIT_UNSUPPORTED_INSN, in->pc);
+      return false;
+    }
+    if (in->op == HP_OP_CALL_IND) {
+      call(L, in, false);
+    } else {
+      if (in->flags & HP_INSN_MONO)
+        inline_cache(L);
+      hp_emit_ibl_inline(e);
+    }
+    return false;
+  case HP_OP_RET:
+    hp_emit_return(e, (uint16_t)in->target);
+    return false;
+  case HP_OP_RCX_BRANCH: {
+    /* jrcxz taken; jmp fallthrough; taken: jmp target */
+    struct hp_label taken = {0};
+    hp_emit_rcx_branch(e, in->bytes, in->len, &taken);
+    exit_jmp(L, HP_EXIT_BRANCH, in->pc + in->len);
+    hp_label_bind(e, &taken);
+    exit_jmp(L, HP_EXIT_BRANCH, in->target);
+    return false;
+  }
+  case HP_OP_CODE_CHECK: {
+    /* The bytes translated, in order, are what the guest memory must hold. */
+    uint8_t expected[1024];
+    size_t n = 0;
+    for (unsigned k = i + 1; k < l->n; k++) {
+      const struct hp_insn *g = &l->v[k];
+      if (g->len && g->pc == in->target + n && n + g->len <= sizeof expected) {
+        memcpy(expected + n, g->bytes, g->len);
+        n += g->len;
+      }
+    }
+    if (n != in->check_len) {
+      e->overflow = true; /* the list does not cover the range it checks: a bug */
+      return false;
+    }
+    size_t pos = hp_emit_code_check(e, in->target, expected, n);
+    add_exit(L, HP_EXIT_STALE, in->target, pos);
+    L->out->checks_code = true;
+    return true;
+  }
+  default:
+    e->overflow = true; /* an element mangle should have replaced */
+    return false;
+  }
+}
+
+bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top, bool force_far,
+              struct hp_lowered *out)
+{
+  struct lowering L = {e, cold_top, out};
+  out->nexits = out->npc = out->nconts = 0;
+  out->recov.n = 0;
+  out->riprel_far = 0;
+  out->checks_code = false;
+  e->recov = &out->recov;
+  for (unsigned i = 0; i < l->n && !e->overflow; i++)
+    if (!lower_one(&L, l, i, force_far))
+      break;
+  e->recov = NULL;
+  if (e->overflow)
+    return false;
+  /* Aim every exit's branch at its stub. */
+  for (unsigned k = 0; k < out->nexits; k++)
+    if (out->exits[k].branch_pos)
+      hp_patch_rel32(e->rw + out->exits[k].branch_pos, e->rx + out->exits[k].branch_pos,
+                     hp_lower_stub(cold_top, k));
+  return true;
+}
