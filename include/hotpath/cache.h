@@ -72,7 +72,6 @@ struct hp_cache_unit *hp_cache_units(void);
  * give the child its own copies at the same addresses. */
 void hp_cache_unshare(void);
 
-/* Bump allocator for hotpath's own long-lived records (fragments, exits). */
-void *hp_arena_alloc(size_t size);
+#include "hotpath/arena.h"
 
 #endif

@@ -2,6 +2,7 @@
  * hotpath never writes to the guest's stdout. */
 #ifndef HOTPATH_LOG_H
 #define HOTPATH_LOG_H
+#include <stddef.h>
 #include <stdio.h>
 #include <stdnoreturn.h>
 
@@ -16,6 +17,10 @@ noreturn void hp_fatal(int code, const char *fmt, ...) __attribute__((format(pri
 
 #define HP_INFO(...) do { if (hp_log_level() >= HP_LOG_INFO) hp_log(HP_LOG_INFO, __VA_ARGS__); } while (0)
 #define HP_DEBUG(...) do { if (hp_log_level() >= HP_LOG_DEBUG) hp_log(HP_LOG_DEBUG, __VA_ARGS__); } while (0)
+
+/* Who describes where the guest was for hp_assert_fail (the runtime sets
+ * it: this module sits below it). */
+void hp_log_set_location_hook(void (*fn)(char *buf, size_t len));
 
 /* Internal invariant: prints where the guest was (pc, fragment, module) and aborts. */
 noreturn void hp_assert_fail(const char *expr, const char *file, int line);

@@ -13,7 +13,5 @@ void hp_syscall_init(const struct hp_launch *launch);
  * instruction does (rcx = next_pc). Returns the guest pc to go on at
  * (next_pc, or the interrupted pc after rt_sigreturn). */
 uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc);
-/* Writes stats (once, in the process hotpath started) before the guest exits. */
-void hp_at_guest_exit(void);
 
 #endif

@@ -11,7 +11,9 @@
 
 #include "hotpath/builder.h"
 #include "hotpath/cache.h"
+#include "hotpath/clone.h"
 #include "hotpath/fragment.h"
+#include "hotpath/ibl.h"
 #include "hotpath/loader.h"
 #include "hotpath/log.h"
 #include "hotpath/memmap.h"
@@ -237,6 +239,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
 
 void hp_run(struct hp_launch *L)
 {
+  hp_log_set_location_hook(hp_describe_guest_location);
   hp_builder_init();
   hp_syscall_init(L);
   struct hp_thread *t = hp_thread_new(false);

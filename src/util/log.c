@@ -6,7 +6,6 @@
 #include <errno.h>
 
 #include "hotpath/options.h"
-#include "hotpath/dispatch.h"
 
 static FILE *log_file;
 
@@ -55,10 +54,15 @@ void hp_fatal(int code, const char *fmt, ...)
   exit(code);
 }
 
+static void (*describe_location)(char *buf, size_t len);
+
+void hp_log_set_location_hook(void (*fn)(char *buf, size_t len)) { describe_location = fn; }
+
 void hp_assert_fail(const char *expr, const char *file, int line)
 {
-  char where[256];
-  hp_describe_guest_location(where, sizeof where);
+  char where[256] = "no guest location";
+  if (describe_location)
+    describe_location(where, sizeof where);
   fprintf(stderr, "hotpath: internal error: assertion '%s' failed at %s:%d (%s)\n", expr, file,
           line, where);
   abort();

@@ -21,6 +21,7 @@
 #include "hotpath/cache.h"
 #include "hotpath/dispatch.h"
 #include "hotpath/fragment.h"
+#include "hotpath/ibl.h"
 #include "hotpath/log.h"
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"

@@ -3,6 +3,8 @@
  * {guest pc, cache address}, a zero tag ends a probe, removed entries become
  * tombstones. Probes never wrap: the table has an overflow area past its
  * last bucket. */
+#include "hotpath/ibl.h"
+
 #include <string.h>
 #include <sys/mman.h>
 

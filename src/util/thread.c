@@ -1,4 +1,5 @@
 /* Thread blocks: allocation, GS attachment, extended-state sizing. */
+#include "hotpath/stats.h"
 #include "hotpath/thread.h"
 
 #include <asm/prctl.h>
@@ -80,6 +81,7 @@ void hp_thread_free(struct hp_thread *t)
       *pp = t->next_live;
       break;
     }
+  hp_stats.ibl_lookups += t->ibl_lookups; /* per-thread counters are summed at exit */
   hp_unlock();
   if (t->host_stack_lo)
     munmap((void *)t->host_stack_lo, t->host_stack_size);

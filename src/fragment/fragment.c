@@ -1,6 +1,7 @@
 /* Fragment table (open addressing on guest pc, keys kept in the table), the
  * guest-page index used by range flushes, linking and removal. */
 #include "hotpath/fragment.h"
+#include "hotpath/ibl.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -217,21 +217,6 @@ size_t hp_cache_cold_bytes_used(void)
   return n;
 }
 
-void *hp_arena_alloc(size_t size)
-{
-  static uint8_t *cur, *end;
-  size = (size + 15) & ~(size_t)15;
-  if (!cur || (size_t)(end - cur) < size) {
-    size_t chunk = size > (1ul << 20) ? size : (1ul << 20);
-    cur = mmap(NULL, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (cur == MAP_FAILED)
-      hp_fatal(HP_STATUS_UNSUPPORTED, "out of memory for translator records");
-    end = cur + chunk;
-  }
-  void *p = cur;
-  cur += size;
-  return p;
-}
 
 void hp_cache_unshare(void)
 {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "hotpath/cache.h"
+#include "hotpath/clone.h"
 #include "hotpath/dispatch.h"
 #include "hotpath/fragment.h"
 #include "hotpath/loader.h"
@@ -34,13 +35,9 @@
 #include "hotpath/stats.h"
 #include "hotpath/thread.h"
 
-long hp_clone_vm(unsigned long flags, void *stack_top, int *ptid, int *ctid,
-                 void (*fn)(void *), void *arg);
 
 static const struct hp_launch *launch;
 static uint64_t brk_cur;
-static pid_t initial_pid;
-static bool stats_written;
 static char *guest_cmdline;
 static size_t guest_cmdline_len;
 
@@ -48,7 +45,7 @@ void hp_syscall_init(const struct hp_launch *L)
 {
   launch = L;
   brk_cur = L->brk_start;
-  initial_pid = getpid();
+  hp_process_init();
   /* /proc/self/cmdline as the guest's: its argv strings from its stack. */
   uint64_t *sp = (uint64_t *)L->sp;
   uint64_t argc = sp[0];
@@ -61,12 +58,6 @@ void hp_syscall_init(const struct hp_launch *L)
     memcpy(guest_cmdline + guest_cmdline_len, (char *)sp[1 + i], l);
     guest_cmdline_len += l;
   }
-}
-
-void hp_at_guest_exit(void)
-{
-  if (hp_opt.stats && getpid() == initial_pid && !__atomic_exchange_n(&stats_written, true, __ATOMIC_SEQ_CST))
-    hp_stats_print();
 }
 
 static long emulate_brk(uint64_t want)
@@ -161,176 +152,6 @@ static long open_proc_copy(enum proc_file which, uint64_t flags, bool *handled)
   }
   lseek(fd, 0, SEEK_SET);
   return fd;
-}
-
-/* The thread block of a clone's child: the parent's registers as the
- * syscall leaves them (rax = 0, rcx = next pc, r11 = flags), its stack and
- * TLS if given. The child's dispatcher starts at gpr[rcx]. */
-static struct hp_thread *child_thread(struct hp_thread *t, bool host_stack, uint64_t flags,
-                                      uint64_t stack, uint64_t tls, uint64_t next_pc)
-{
-  struct hp_thread *c = hp_thread_new(host_stack);
-  memcpy(c->gpr, t->gpr, sizeof c->gpr);
-  c->rflags = t->rflags;
-  c->guest_fs = (flags & CLONE_SETTLS) ? tls : t->guest_fs;
-  c->exit_routine = t->exit_routine;
-  hp_ibl_attach(c);
-  memcpy(c->xsave, t->xsave, t->xsave_size);
-  c->gpr[HP_RAX] = 0;
-  if (stack)
-    c->gpr[HP_RSP] = stack;
-  c->gpr[HP_RCX] = next_pc;
-  c->gpr[HP_R11] = t->rflags;
-  return c;
-}
-
-/* A vfork child (or clone(CLONE_VM|CLONE_VFORK)) runs under hotpath on its
- * own thread block and host stack while the parent waits. */
-static void vfork_child_start(void *arg)
-{
-  struct hp_thread *c = arg;
-  hp_thread_attach(c);
-  hp_dispatch_loop(c, c->gpr[HP_RCX]);
-}
-
-static long emulate_vfork(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
-                          uint64_t ctid, uint64_t tls, uint64_t next_pc)
-{
-  struct hp_thread *c = child_thread(t, true, flags, stack, tls, next_pc);
-  c->is_vfork_child = true;
-  fflush(NULL);
-  long r = hp_clone_vm(flags & ~(uint64_t)CLONE_SETTLS, (void *)(c->host_stack_lo + c->host_stack_size),
-                       (int *)ptid, (int *)ctid, vfork_child_start, c);
-  /* The child has exec'd or exited: its blocks are ours to free. */
-  hp_ibl_attach(t);
-  hp_thread_free(c);
-  return r;
-}
-
-/* A guest thread runs on a host pthread of its own (hotpath's C code needs
- * its own glibc TLS), with its own thread block and dispatcher loop. */
-struct spawn_args {
-  struct hp_thread *c;
-  uint64_t flags, ptid, ctid;
-  int tid; /* published by the child */
-};
-
-static void *guest_thread_main(void *arg)
-{
-  struct spawn_args *sa = arg;
-  struct hp_thread *c = sa->c;
-  hp_thread_attach(c);
-  hp_signal_init_thread(c);
-  /* Both tid stores happen before the guest thread can run (and exit),
-   * as the kernel does them at clone time: glibc passes one address for both. */
-  if (sa->flags & CLONE_PARENT_SETTID) /* a bad pointer is ignored, as by the kernel */
-    hp_guest_write((void *)sa->ptid, &c->tid, sizeof c->tid);
-  if (sa->flags & CLONE_CHILD_SETTID)
-    hp_guest_write((void *)sa->ctid, &c->tid, sizeof c->tid);
-  if (sa->flags & CLONE_CHILD_CLEARTID)
-    c->clear_tid = sa->ctid;
-  __atomic_store_n(&sa->tid, c->tid, __ATOMIC_RELEASE);
-  syscall(SYS_futex, &sa->tid, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-  jmp_buf done;
-  c->exit_jmp = &done;
-  if (setjmp(done) == 0)
-    hp_dispatch_loop(c, c->gpr[HP_RCX]);
-  /* The guest thread called exit: as the kernel does for CLONE_CHILD_CLEARTID.
-   * No signal may reach this thread once its block is gone. */
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, NULL);
-  hp_signal_exit_thread(c);
-  uint64_t clear = c->clear_tid;
-  HP_DEBUG("thread %d exits, clearing tid at 0x%lx", c->tid, (unsigned long)clear);
-  hp_thread_free(c);
-  if (clear) {
-    int zero = 0;
-    hp_guest_write((void *)clear, &zero, sizeof zero);
-    syscall(SYS_futex, (int *)clear, FUTEX_WAKE, 1, NULL, NULL, 0);
-  }
-  return NULL;
-}
-
-static noreturn void thread_exit(struct hp_thread *t)
-{
-  longjmp(*(jmp_buf *)t->exit_jmp, 1);
-}
-
-static long spawn_thread(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
-                         uint64_t ctid, uint64_t tls, uint64_t next_pc)
-{
-  struct hp_thread *c = child_thread(t, false, flags, stack, tls, next_pc);
-  c->is_clone = true;
-  struct spawn_args sa = {.c = c, .flags = flags, .ptid = ptid, .ctid = ctid, .tid = 0};
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attr, 1ul << 20);
-  pthread_t th;
-  int err = pthread_create(&th, &attr, guest_thread_main, &sa);
-  pthread_attr_destroy(&attr);
-  hp_signal_reclaim_glibc_signals();
-  if (err) {
-    hp_thread_free(c);
-    return -err;
-  }
-  while (__atomic_load_n(&sa.tid, __ATOMIC_ACQUIRE) == 0)
-    syscall(SYS_futex, &sa.tid, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
-  HP_DEBUG("thread %d created (flags 0x%lx, child tid at 0x%lx)", sa.tid, (unsigned long)flags,
-           (unsigned long)ctid);
-  return sa.tid;
-}
-
-static long do_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
-                     uint64_t ctid, uint64_t tls, uint64_t next_pc)
-{
-  if (flags & CLONE_VM) {
-    if (flags & CLONE_VFORK)
-      return emulate_vfork(t, flags, stack, ptid, ctid, tls, next_pc);
-    if (!(flags & CLONE_THREAD) || !(flags & CLONE_SIGHAND))
-      hp_fatal(HP_STATUS_UNSUPPORTED,
-               "clone with CLONE_VM but without CLONE_THREAD (flags 0x%lx) is not supported",
-               (unsigned long)flags);
-    return spawn_thread(t, flags, stack, ptid, ctid, tls, next_pc);
-  }
-  /* fork-like: the child goes on in this same dispatcher. Its guest stack
-   * and TLS are set by hand; the kernel must not switch ours. */
-  fflush(NULL);
-  /* The child must copy the code cache (a shared memfd) before the parent
-   * patches or extends it again: the parent waits for its word. */
-  int sync[2];
-  if (pipe2(sync, O_CLOEXEC) != 0)
-    return -EAGAIN;
-  hp_lock(); /* no other thread may be half-way through the tables */
-  long r = hp_raw_syscall(SYS_clone, (long)(flags & ~(uint64_t)CLONE_SETTLS), 0, (long)ptid, (long)ctid, 0, 0);
-  if (r > 0) {
-    char c;
-    close(sync[1]);
-    while (read(sync[0], &c, 1) < 0 && errno == EINTR)
-      ;
-    close(sync[0]);
-  } else if (r < 0) {
-    close(sync[0]);
-    close(sync[1]);
-  }
-  if (r == 0) {
-    hp_thread_forget_others(t);
-    hp_cache_unshare();
-    close(sync[0]);
-    close(sync[1]); /* the parent's read returns: copy done */
-    t->sig_pending = 0; /* pending signals are not inherited */
-    if (stack)
-      t->gpr[HP_RSP] = stack;
-    if (flags & CLONE_SETTLS)
-      t->guest_fs = tls;
-    t->tid = (int)syscall(SYS_gettid);
-    t->is_clone = false;
-  }
-  hp_unlock();
-  if (r == 0)
-    hp_ibl_attach(t); /* a signal may have blanked the lookup */
-  return r;
 }
 
 /* The guest asks for address space that holds hotpath's code cache (it chose
@@ -471,7 +292,7 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
     break;
   case SYS_exit:
     if (t->is_clone)
-      thread_exit(t); /* does not return */
+      hp_guest_thread_exit(t); /* does not return */
     hp_raw_syscall(SYS_exit, (long)a1, 0, 0, 0, 0, 0); /* the first thread; others go on */
     __builtin_unreachable();
   case SYS_exit_group:
@@ -487,16 +308,16 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
   case SYS_rt_sigreturn:
     return hp_signal_sigreturn(t);
   case SYS_clone:
-    r = do_clone(t, a1, a2, a3, a4, a5, next_pc);
+    r = hp_clone(t, a1, a2, a3, a4, a5, next_pc);
     break;
   case SYS_fork:
-    r = do_clone(t, SIGCHLD, 0, 0, 0, 0, next_pc);
+    r = hp_clone(t, SIGCHLD, 0, 0, 0, 0, next_pc);
     break;
   case SYS_clone3:
     r = -ENOSYS; /* glibc falls back to clone */
     break;
   case SYS_vfork:
-    r = emulate_vfork(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0, next_pc);
+    r = hp_clone(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0, next_pc);
     break;
   case SYS_execve:
     fflush(NULL);

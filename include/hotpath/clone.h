@@ -1,0 +1,21 @@
+/* Guest threads and processes: clone/fork/vfork under hotpath, thread exit,
+ * the end of the process. */
+#ifndef HOTPATH_CLONE_H
+#define HOTPATH_CLONE_H
+#include <stdint.h>
+#include <stdnoreturn.h>
+
+struct hp_thread;
+
+/* clone/fork/vfork for thread t (next_pc: where both go on). Returns what
+ * the syscall returns to the caller (the child of a fork sees 0). */
+long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
+              uint64_t tls, uint64_t next_pc);
+/* The calling guest thread ends (exit): back to its host thread's start. */
+noreturn void hp_guest_thread_exit(struct hp_thread *t);
+
+void hp_process_init(void);
+/* Writes stats (once, in the process hotpath started) before the guest exits. */
+void hp_at_guest_exit(void);
+
+#endif

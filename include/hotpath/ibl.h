@@ -1,0 +1,29 @@
+/* The indirect branch lookup: a shared hash table (guest pc -> cache
+ * address) probed by generated code, and each thread's inline direct-mapped
+ * table in its thread block. Changed under the lock. */
+#ifndef HOTPATH_IBL_H
+#define HOTPATH_IBL_H
+#include <stdint.h>
+
+/* Indirect branch lookup table (guest pc -> cache address), in ibl.c. */
+struct hp_ibl_entry { uint64_t guest, cache; };
+void hp_ibl_init(void);
+void hp_ibl_insert(uint64_t guest, uintptr_t cache);
+/* The shared table's cache address for guest, 0 if none. */
+uintptr_t hp_ibl_find(uint64_t guest);
+void hp_ibl_remove(uint64_t guest);
+/* Removes guest's entry only if it still maps to cache. */
+void hp_ibl_remove_exact(uint64_t guest, uintptr_t cache);
+struct hp_thread;
+/* The thread's inline direct-mapped table: fill one entry, or empty it all. */
+void hp_ibl_fast_insert(struct hp_thread *t, uint64_t guest, uintptr_t cache);
+void hp_ibl_fast_clear(struct hp_thread *t);
+/* Publishes the table in a thread block (also undoes hp_ibl_block). Both
+ * take the lock: call them without it. */
+void hp_ibl_attach(struct hp_thread *t);
+/* Makes every lookup of this thread miss (async-signal safe for its own
+ * thread): it then reaches the dispatcher at its next indirect branch. */
+void hp_ibl_block(struct hp_thread *t);
+
+
+#endif

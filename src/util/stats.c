@@ -1,0 +1,17 @@
+#include "hotpath/stats.h"
+
+#include <stdio.h>
+
+#include "hotpath/log.h"
+
+struct hp_stats hp_stats;
+
+void hp_stats_print(void)
+{
+  FILE *f = hp_log_stream();
+  fprintf(f, "hotpath statistics:\n");
+#define HP_STAT_PRINT(name, desc) fprintf(f, "  %-62s %12llu\n", desc, (unsigned long long)hp_stats.name);
+  HP_STATS_TABLE(HP_STAT_PRINT)
+#undef HP_STAT_PRINT
+  fflush(f);
+}
