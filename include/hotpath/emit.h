@@ -16,6 +16,7 @@ struct hp_emit {
   size_t pos, cap;
   bool overflow; /* ran out of cap (or a short branch out of range): discard and retry */
   struct hp_recov_buf *recov; /* where guest registers are displaced (NULL: not recorded) */
+  bool count_lookups; /* --stats: count every indirect branch lookup, inline ones too */
 };
 
 /* Labels: a position in the code that branches may name before it is

@@ -5,34 +5,35 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* X(type, field, "name", default, "ARG", "help") ; type is BOOL, INT or STR. */
+/* X(type, field, "name", default, min, max, "ARG", "help"); type is BOOL, INT or
+ * STR; min and max bound INT values (parsing rejects others). */
 #define HP_OPTION_TABLE(X) \
-  X(BOOL, native, "native", false, "", \
+  X(BOOL, native, "native", false, 0, 0, "", \
     "load the program, then jump to it natively without translating (tests the loader)") \
-  X(INT, opt, "opt", 0, "N", \
+  X(INT, opt, "opt", 0, 0, 0, "N", \
     "optimization level; 0 = basic blocks linked in the code cache (the only level so far)") \
-  X(BOOL, stats, "stats", false, "", \
+  X(BOOL, stats, "stats", false, 0, 0, "", \
     "print statistics at exit (to the log file if --log is given, else to stderr)") \
-  X(BOOL, verbose, "verbose", false, "", \
+  X(BOOL, verbose, "verbose", false, 0, 0, "", \
     "log loader and translator events (level info) to stderr or the --log file") \
-  X(STR, log, "log", NULL, "FILE", \
+  X(STR, log, "log", NULL, 0, 0, "FILE", \
     "write log messages and --stats to FILE instead of stderr") \
-  X(INT, log_level, "log-level", 0, "N", \
+  X(INT, log_level, "log-level", 0, 0, 2, "N", \
     "log level: 0 = errors only, 1 = info (same as --verbose), 2 = debug (every block built)") \
-  X(BOOL, no_link, "no-link", false, "", \
+  X(BOOL, no_link, "no-link", false, 0, 0, "", \
     "never link fragments to each other: every exit goes through the dispatcher (debugging)") \
-  X(BOOL, debug_far_cache, "debug-far-cache", false, "", \
+  X(BOOL, debug_far_cache, "debug-far-cache", false, 0, 0, "", \
     "place code cache units out of rip-relative reach of guest code, forcing the scratch-register rewrite (testing)") \
-  X(BOOL, debug_no_fsgsbase, "debug-no-fsgsbase", false, "", \
+  X(BOOL, debug_no_fsgsbase, "debug-no-fsgsbase", false, 0, 0, "", \
     "switch FS with arch_prctl even where the CPU has FSGSBASE (testing)") \
-  X(INT, debug_crash_after, "debug-crash-after", 0, "N", \
+  X(INT, debug_crash_after, "debug-crash-after", 0, 0, 1000000000, "N", \
     "fault inside hotpath on purpose after building N blocks, to test the internal-error report (testing)")
 
 struct hp_options {
 #define HP_OPT_FIELD_BOOL bool
 #define HP_OPT_FIELD_INT long
 #define HP_OPT_FIELD_STR const char *
-#define HP_OPT_DECLARE(type, field, name, def, arg, help) HP_OPT_FIELD_##type field;
+#define HP_OPT_DECLARE(type, field, name, def, min, max, arg, help) HP_OPT_FIELD_##type field;
   HP_OPTION_TABLE(HP_OPT_DECLARE)
 #undef HP_OPT_DECLARE
 };

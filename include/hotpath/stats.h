@@ -13,9 +13,11 @@
   X(emit_retries, "fragments emitted again after running out of reserved room") \
   X(dispatcher_entries, "dispatcher entries (exits from the cache)") \
   X(links_made, "links made") \
-  X(ibl_lookups, "indirect branch lookups") \
+  X(ibl_inline_lookups, "indirect branch lookups (returns, indirect jumps and calls)") \
+  X(ibl_lookups, "indirect branch lookups that missed the inline table") \
   X(ibl_misses, "indirect branch lookup misses") \
   X(sites_learnt, "indirect call/jmp sites that learnt their target") \
+  X(inline_cache_hits, "indirect calls/jmps that hit their site's inline cache") \
   X(syscalls, "syscalls") \
   X(riprel_far, "rip-relative operands rewritten through a scratch register") \
   X(checked_fragments, "fragments that check their code (writable code)") \

@@ -386,10 +386,21 @@ void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_
  * touching flags. Falls through on a miss with rcx = target and rax/rdx
  * restored; on a hit jumps (via the jrcxz whose rel8 offset is returned, to
  * be aimed by the caller) with rdx = cache address, rax/rdx still spilled. */
+/* gs:[off] += 1 without touching flags (load, lea, store); rax is free. */
+static void count_gs(struct hp_emit *e, int32_t off)
+{
+  load_gs(e, HP_RAX, off);
+  static const uint8_t inc[] = {0x48, 0x8d, 0x40, 0x01}; /* lea rax, [rax+1] */
+  hp_emit_bytes(e, inc, sizeof inc);
+  store_gs(e, HP_RAX, off);
+}
+
 static size_t fast_probe(struct hp_emit *e)
 {
   store_gs(e, HP_RAX, T_OFF(spill_rax));
   store_gs(e, HP_RDX, T_OFF(spill_rdx));
+  if (e->count_lookups)
+    count_gs(e, T_OFF(ibl_inline_lookups));
   static const uint8_t probe1[] = {
       0x48, 0x89, 0xc8,       /* mov rax, rcx */
       0x0f, 0xb7, 0xc9,       /* movzx ecx, cx */
@@ -461,6 +472,8 @@ void hp_emit_inline_cache(struct hp_emit *e, size_t *k_off, size_t *jmp_off, siz
   hp_emit_bytes(e, skip, sizeof skip);
   size_t to_lookup = e->pos - 1;
   set_rel8(e, jrcxz_hit);
+  if (e->count_lookups)
+    count_gs(e, T_OFF(inline_cache_hits));
   load_gs(e, HP_RAX, T_OFF(spill_rax));
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
   *jmp_off = hp_emit_jmp_rel32(e, hp_emit_here(e));

@@ -37,16 +37,20 @@ void hp_process_init(void) { initial_pid = getpid(); }
 
 static void add_lookups(struct hp_thread *t, void *arg)
 {
-  *(uint64_t *)arg += t->ibl_lookups;
+  ((uint64_t *)arg)[0] += t->ibl_lookups;
+  ((uint64_t *)arg)[1] += t->ibl_inline_lookups;
+  ((uint64_t *)arg)[2] += t->inline_cache_hits;
 }
 
 /* Counters kept elsewhere (per thread, in the cache) into hp_stats. */
 static void stats_collect(void)
 {
-  uint64_t live = 0;
+  uint64_t live[3] = {0, 0, 0};
   hp_lock();
-  hp_thread_foreach(add_lookups, &live);
-  hp_stats.ibl_lookups += live; /* threads that exited added theirs */
+  hp_thread_foreach(add_lookups, live);
+  hp_stats.ibl_lookups += live[0]; /* threads that exited added theirs */
+  hp_stats.ibl_inline_lookups += live[1];
+  hp_stats.inline_cache_hits += live[2];
   hp_stats.cache_bytes = hp_cache_bytes_used();
   hp_stats.cache_cold_bytes = hp_cache_cold_bytes_used();
   if (hp_stats.guest_insns_translated)

@@ -27,6 +27,7 @@
 
 static volatile uintptr_t crash_address = 8; /* for --debug-crash-after */
 
+/* Under the lock (the memory map's tables are its). */
 void hp_describe_pc(uint64_t pc, char *buf, size_t len)
 {
   struct hp_region r;
@@ -67,7 +68,9 @@ void hp_die_by_signal(int sig)
 static noreturn void unsupported(uint64_t pc)
 {
   char where[160];
+  hp_lock();
   hp_describe_pc(pc, where, sizeof where);
+  hp_unlock();
   uint8_t *b = (uint8_t *)pc;
   hp_fatal(HP_STATUS_UNSUPPORTED,
            "unsupported instruction at %s (bytes %02x %02x %02x %02x): far transfers, "
@@ -132,15 +135,17 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       if (hp_opt.debug_crash_after && hp_stats.blocks_built == (uint64_t)hp_opt.debug_crash_after)
         *(volatile int *)crash_address = 0; /* --debug-crash-after: a hotpath bug on purpose */
       if (!f) {
-        hp_unlock();
+        /* The memory map's tables are the lock's: query it before unlocking. */
         char where[160];
         hp_describe_pc(pc, where, sizeof where);
+        struct hp_region r;
+        int code = hp_memmap_query(pc, &r) ? SEGV_ACCERR : SEGV_MAPERR;
+        hp_unlock();
         HP_INFO("jump to non-executable memory at %s: SIGSEGV (last exit kind %d)", where,
                 last ? last->kind : -1);
-        struct hp_region r;
         /* The kernel reports a bad jump into the vsyscall page at address 0. */
         uint64_t addr = (pc & ~0xfffull) == VSYSCALL_PAGE ? 0 : pc;
-        guest_fault(t, &pc, SIGSEGV, hp_memmap_query(pc, &r) ? SEGV_ACCERR : SEGV_MAPERR, addr);
+        guest_fault(t, &pc, SIGSEGV, code, addr);
         prev = learner = NULL;
         ibl_insert = false;
         continue;
@@ -195,7 +200,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       break;
     case HP_EXIT_IBL_MISS:
       pc = t->ibl_target;
-      hp_stats.ibl_misses++;
+      __atomic_fetch_add(&hp_stats.ibl_misses, 1, __ATOMIC_RELAXED);
       ibl_insert = true;
       break;
     case HP_EXIT_SYSCALL:
@@ -206,7 +211,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       }
       pc = x->target;
       t->cur_guest_pc = pc;
-      hp_stats.syscalls++;
+      __atomic_fetch_add(&hp_stats.syscalls, 1, __ATOMIC_RELAXED);
       pc = hp_syscall(t, pc);
       break;
     case HP_EXIT_FAULT:

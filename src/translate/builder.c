@@ -113,7 +113,7 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind)
   for (int attempt = 0;; attempt++) {
     struct hp_cache_reservation r;
     hp_cache_reserve(l->pc, hot, sz.exits * HP_EXIT_STUB_SIZE, attempt == 2, &r);
-    struct hp_emit e = {.rw = r.hot_rw, .rx = r.hot_rx, .cap = r.hot_cap};
+    struct hp_emit e = {.rw = r.hot_rw, .rx = r.hot_rx, .cap = r.hot_cap, .count_lookups = hp_opt.stats};
     if (hp_lower(l, &e, r.cold_top_rx, hp_opt.debug_far_cache, &lo)) {
       hp_stats.riprel_far += lo.riprel_far;
       hp_stats.checked_fragments += lo.checks_code;

@@ -10,7 +10,7 @@ struct hp_options hp_opt;
 
 void hp_options_defaults(void)
 {
-#define HP_OPT_DEFAULT(type, field, name, def, arg, help) hp_opt.field = def;
+#define HP_OPT_DEFAULT(type, field, name, def, min, max, arg, help) hp_opt.field = def;
   HP_OPTION_TABLE(HP_OPT_DEFAULT)
 #undef HP_OPT_DEFAULT
 }
@@ -28,7 +28,7 @@ void hp_usage(FILE *out)
           "options:\n"
           "  --help                 print this help and exit\n"
           "  --version              print the version and exit\n");
-#define HP_OPT_HELP(type, field, name, def, arg, help)                                   \
+#define HP_OPT_HELP(type, field, name, def, min, max, arg, help)                                   \
   {                                                                                      \
     char left[64];                                                                       \
     snprintf(left, sizeof left, "--%s%s%s", name, arg[0] ? "=" : "", arg);               \
@@ -45,13 +45,20 @@ void hp_usage(FILE *out)
           "  127  PROGRAM or its ELF interpreter was not found\n");
 }
 
-static bool parse_long(const char *name, const char *s, long *out)
+static bool parse_long(const char *name, const char *s, long min, long max, long *out)
 {
   char *end;
   errno = 0;
   long v = strtol(s, &end, 0);
   if (!*s || *end || errno) {
     fprintf(stderr, "hotpath: --%s: '%s' is not a number\n", name, s);
+    return false;
+  }
+  if (v < min || v > max) {
+    if (min == max)
+      fprintf(stderr, "hotpath: --%s=%s: must be %ld\n", name, s, min);
+    else
+      fprintf(stderr, "hotpath: --%s=%s: must be between %ld and %ld\n", name, s, min, max);
     return false;
   }
   *out = v;
@@ -68,11 +75,11 @@ bool hp_option_set(const char *arg)
   const char *eq = strchr(body, '=');
   size_t nlen = eq ? (size_t)(eq - body) : strlen(body);
   const char *val = eq ? eq + 1 : NULL;
-#define HP_OPT_MATCH(type, field, name, def, arg_, help)                                  \
+#define HP_OPT_MATCH(type, field, name, def, min, max, arg_, help)                        \
   if (strlen(name) == nlen && strncmp(body, name, nlen) == 0) {                          \
-    HP_OPT_SET_##type(field, name);                                                       \
+    HP_OPT_SET_##type(field, name, min, max);                                             \
   }
-#define HP_OPT_SET_BOOL(field, name)                                                      \
+#define HP_OPT_SET_BOOL(field, name, min, max)                                                    \
   {                                                                                       \
     if (val) {                                                                            \
       fprintf(stderr, "hotpath: --%s takes no value\n", name);                            \
@@ -81,15 +88,15 @@ bool hp_option_set(const char *arg)
     hp_opt.field = true;                                                                  \
     return true;                                                                          \
   }
-#define HP_OPT_SET_INT(field, name)                                                       \
+#define HP_OPT_SET_INT(field, name, min, max)                                             \
   {                                                                                       \
     if (!val) {                                                                           \
       fprintf(stderr, "hotpath: --%s needs a value (--%s=N)\n", name, name);              \
       return false;                                                                       \
     }                                                                                     \
-    return parse_long(name, val, &hp_opt.field);                                          \
+    return parse_long(name, val, min, max, &hp_opt.field);                                \
   }
-#define HP_OPT_SET_STR(field, name)                                                       \
+#define HP_OPT_SET_STR(field, name, min, max)                                                    \
   {                                                                                       \
     if (!val || !*val) {                                                                  \
       fprintf(stderr, "hotpath: --%s needs a value (--%s=...)\n", name, name);            \
@@ -107,14 +114,6 @@ bool hp_option_set(const char *arg)
 /* Checks option values that the table cannot express. */
 static bool options_valid(void)
 {
-  if (hp_opt.opt != 0) {
-    fprintf(stderr, "hotpath: --opt=%ld: only level 0 exists so far\n", hp_opt.opt);
-    return false;
-  }
-  if (hp_opt.log_level < 0 || hp_opt.log_level > 2) {
-    fprintf(stderr, "hotpath: --log-level=%ld: must be 0, 1 or 2\n", hp_opt.log_level);
-    return false;
-  }
   if (hp_opt.verbose && hp_opt.log_level < 1)
     hp_opt.log_level = 1;
   return true;

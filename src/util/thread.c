@@ -82,6 +82,8 @@ void hp_thread_free(struct hp_thread *t)
       break;
     }
   hp_stats.ibl_lookups += t->ibl_lookups; /* per-thread counters are summed at exit */
+  hp_stats.ibl_inline_lookups += t->ibl_inline_lookups;
+  hp_stats.inline_cache_hits += t->inline_cache_hits;
   hp_unlock();
   if (t->host_stack_lo)
     munmap((void *)t->host_stack_lo, t->host_stack_size);
