@@ -188,7 +188,8 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
     size_t n = 0;
     for (unsigned k = i + 1; k < l->n; k++) {
       const struct hp_insn *g = &l->v[k];
-      if (g->len && g->pc == in->target + n && n + g->len <= sizeof expected) {
+      /* A stop element keeps its bytes but is not translated (nor checked). */
+      if (g->len && g->op != HP_OP_STOP && g->pc == in->target + n && n + g->len <= sizeof expected) {
         memcpy(expected + n, g->bytes, g->len);
         n += g->len;
       }

@@ -3,6 +3,7 @@
 set -u
 hp=$(realpath "$1")
 map_over_cache=$(realpath "$2")
+rwx_gs=$(realpath "$3")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 # expect CODE PATTERN -- command...: exit status CODE and stderr matching PATTERN
@@ -49,6 +50,7 @@ expect 134 'internal error: signal 11 at host pc' -- "$hp" --debug-crash-after=2
 expect 134 'guest pc 0x[0-9a-f]+ \(ld-linux-x86-64.so.2\+0x[0-9a-f]+\), fragment 0x' -- "$hp" --debug-crash-after=20 /bin/true
 # A guest that maps memory over the code cache gets a clear stop, not a crash.
 expect 0 'no code cache here' -- "$map_over_cache"
+expect 125 'hotpath: unsupported instruction at guest pc 0x[0-9a-f]+ \(anonymous\+0x1\) \(bytes 65 48 8b 04\)' -- "$hp" "$rwx_gs"
 expect 125 'hotpath: the program wants to map memory at 0x[0-9a-f]+-0x[0-9a-f]+, where hotpath keeps its code cache' -- "$hp" "$map_over_cache"
 # argv[0] is passed as typed; PATH search finds the program
 out=$(cd /bin && PATH=/bin "$hp" sh -c 'echo $0')

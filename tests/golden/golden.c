@@ -1,0 +1,370 @@
+/* Golden-file driver of the translator's pure stages: guest bytes from a
+ * text file -> hp_decode_block -> hp_mangle_block -> hp_ilist_print, and with
+ * --lower (or `lower` on the flags line) hp_lower into a plain buffer at a
+ * fixed fake RX address, printed as disassembly, exits, pc map,
+ * continuations and recovery records. No live guest memory is read and
+ * nothing is published: the output depends on the input file only.
+ *
+ * Input:
+ *   pc 0x401000                 first line: the guest pc of the first byte
+ *   writable lower far max_bytes=N max_insns=N   optional flags line
+ *   48 89 c8  c3                hex bytes (tokens of 2k hex digits), # comments
+ *
+ * Flags: writable = the bytes are in writable memory (code-check prologue);
+ * lower = also lower; far = lower with force_far; max_bytes / max_insns
+ * override the decode limits (defaults as the block builder's: 64
+ * instructions, 960 bytes, or 256 bytes when writable).
+ *
+ * thread-block offsets (gs:[...]) are printed by field name so that the
+ * output does not depend on the layout of struct hp_thread. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <Zydis/Zydis.h>
+
+#include "hotpath/ilist.h"
+#include "hotpath/lower.h"
+#include "hotpath/mangle.h"
+#include "hotpath/recovery.h"
+#include "hotpath/thread.h"
+
+#define HOT_RX 0x7f0000000000ull
+#define COLD_TOP (HOT_RX + 0x10000ull)
+#define MAX_INPUT 4096
+
+static const char *prog = "golden";
+
+static void die(const char *fmt, const char *arg)
+{
+  fprintf(stderr, "%s: ", prog);
+  fprintf(stderr, fmt, arg);
+  fputc('\n', stderr);
+  exit(2);
+}
+
+struct input {
+  uint64_t pc;
+  bool writable, lower, far;
+  long max_bytes, max_insns; /* -1: default */
+  uint8_t bytes[MAX_INPUT];
+  size_t n;
+};
+
+static void parse_flags(struct input *in, char *line)
+{
+  for (char *tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
+    if (!strcmp(tok, "writable"))
+      in->writable = true;
+    else if (!strcmp(tok, "lower"))
+      in->lower = true;
+    else if (!strcmp(tok, "far"))
+      in->far = true;
+    else if (!strncmp(tok, "max_bytes=", 10))
+      in->max_bytes = strtol(tok + 10, NULL, 0);
+    else if (!strncmp(tok, "max_insns=", 10))
+      in->max_insns = strtol(tok + 10, NULL, 0);
+    else
+      die("unknown flag '%s'", tok);
+  }
+}
+
+static void parse_hex(struct input *in, char *line)
+{
+  for (char *tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
+    size_t len = strlen(tok);
+    if (len % 2)
+      die("odd number of hex digits in '%s'", tok);
+    for (size_t i = 0; i < len; i += 2) {
+      if (!isxdigit((unsigned char)tok[i]) || !isxdigit((unsigned char)tok[i + 1]))
+        die("not hex: '%s'", tok);
+      if (in->n == MAX_INPUT)
+        die("%s", "too many bytes");
+      char two[3] = {tok[i], tok[i + 1], 0};
+      in->bytes[in->n++] = (uint8_t)strtoul(two, NULL, 16);
+    }
+  }
+}
+
+static void read_input(const char *path, struct input *in)
+{
+  FILE *f = fopen(path, "r");
+  if (!f)
+    die("cannot open %s", path);
+  char line[1024];
+  int state = 0; /* 0: want the pc line, 1: flags line allowed, 2: bytes */
+  while (fgets(line, sizeof line, f)) {
+    char *hash = strchr(line, '#');
+    if (hash)
+      *hash = 0;
+    char *p = line;
+    while (isspace((unsigned char)*p))
+      p++;
+    if (!*p)
+      continue;
+    if (state == 0) {
+      if (strncmp(p, "pc", 2) != 0 || !isspace((unsigned char)p[2]))
+        die("%s: the first line must be `pc 0x...`", path);
+      char *end;
+      errno = 0;
+      in->pc = strtoull(p + 2, &end, 0);
+      if (errno || end == p + 2)
+        die("%s: bad pc", path);
+      state = 1;
+      continue;
+    }
+    if (state == 1) {
+      state = 2;
+      /* A flags line starts with a letter that is not a hex digit pair. */
+      if (isalpha((unsigned char)p[0]) && !(isxdigit((unsigned char)p[0]) && isxdigit((unsigned char)p[1]))) {
+        parse_flags(in, p);
+        continue;
+      }
+    }
+    parse_hex(in, p);
+  }
+  fclose(f);
+  if (state == 0)
+    die("%s: no pc line", path);
+}
+
+/* Thread-block fields emitted code addresses as gs:[offset]. */
+struct field {
+  long off;
+  char name[24];
+};
+static struct field fields[64];
+static unsigned nfields;
+
+static void add_field(long off, const char *name)
+{
+  fields[nfields].off = off;
+  snprintf(fields[nfields].name, sizeof fields[nfields].name, "%s", name);
+  nfields++;
+}
+
+static void init_fields(void)
+{
+  static const char *const regs[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                       "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+  char name[24];
+  for (int r = 0; r < 16; r++) {
+    snprintf(name, sizeof name, "gpr.%s", regs[r]);
+    add_field((long)offsetof(struct hp_thread, gpr) + 8 * r, name);
+  }
+#define F(x) add_field((long)offsetof(struct hp_thread, x), #x)
+  F(exit_routine);
+  F(ibl_routine);
+  F(ibl_table);
+  F(ibl_mask);
+  F(ibl_target);
+  F(ibl_jump);
+  F(ibl_lookups);
+  F(spill_rax);
+  F(spill_rcx);
+  F(spill_rdx);
+  F(spill_flags);
+  F(spill_scratch);
+#undef F
+  add_field(HP_T_IBL_FAST, "ibl_fast");
+  add_field(HP_T_IBL_FAST + 8, "ibl_fast+8");
+}
+
+static const char *field_name(long off)
+{
+  for (unsigned i = 0; i < nfields; i++)
+    if (fields[i].off == off)
+      return fields[i].name;
+  return NULL;
+}
+
+/* "gs:[0x118]" -> "gs:[spill_rcx]"; "gs:[rcx*8+0x8008]" -> "gs:[rcx*8+ibl_fast+8]". */
+static void symbolize(const char *in, char *out, size_t cap)
+{
+  size_t o = 0;
+  while (*in && o + 1 < cap) {
+    const char *gs = strncmp(in, "gs:[", 4) == 0 ? in : NULL;
+    if (gs) {
+      const char *close = strchr(gs, ']');
+      const char *hex = close ? strstr(gs, "0x") : NULL;
+      if (hex && hex < close) {
+        char *end;
+        long v = strtol(hex, &end, 16);
+        const char *name = field_name(v);
+        if (name && end == close) {
+          int k = snprintf(out + o, cap - o, "%.*s%s]", (int)(hex - gs), gs, name);
+          if (k > 0)
+            o += (size_t)k < cap - o ? (size_t)k : cap - o - 1;
+          in = close + 1;
+          continue;
+        }
+      }
+    }
+    out[o++] = *in++;
+  }
+  out[o] = 0;
+}
+
+static const char *exit_kind_name(unsigned k)
+{
+  static const char *const names[] = {"branch", "syscall", "ibl-miss", "bad-insn", "no-exec",
+                                      "stale",  "unsupported", "fault", "predict", "learn"};
+  return k < sizeof names / sizeof names[0] ? names[k] : "?";
+}
+
+static const char *reg_name(unsigned r)
+{
+  static const char *const regs[17] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8",
+                                       "r9",  "r10", "r11", "r12", "r13", "r14", "r15", "flags"};
+  return r < 17 ? regs[r] : "?";
+}
+
+static int lower_and_print(const struct hp_ilist *l, bool far)
+{
+  struct hp_lower_sizes sz;
+  hp_lower_sizes(l, &sz);
+  struct hp_lowered_exit *exits = calloc(sz.exits + 1, sizeof *exits);
+  uint32_t *pc_off = calloc(sz.pcs + 1, sizeof *pc_off);
+  uint64_t *pc_guest = calloc(sz.pcs + 1, sizeof *pc_guest);
+  uint8_t *pc_len = calloc(sz.pcs + 1, 1);
+  struct hp_lowered_cont *conts = calloc(sz.conts + 1, sizeof *conts);
+  struct hp_recov *recov = calloc(sz.recov + 1, sizeof *recov);
+  uint8_t *hot = malloc(sz.hot);
+  if (!exits || !pc_off || !pc_guest || !pc_len || !conts || !recov || !hot)
+    die("%s", "out of memory");
+  memset(hot, 0xcc, sz.hot);
+  struct hp_lowered lo = {.exits = exits, .max_exits = sz.exits, .pc_off = pc_off, .pc_guest = pc_guest,
+                          .pc_len = pc_len, .max_pc = sz.pcs, .conts = conts, .max_conts = sz.conts,
+                          .recov = {recov, 0, sz.recov}};
+  struct hp_emit e = {.rw = hot, .rx = HOT_RX, .cap = sz.hot};
+  printf("\nlowered%s at %#llx, cold_top %#llx:\n", far ? " (force_far)" : "", (unsigned long long)HOT_RX,
+         (unsigned long long)COLD_TOP);
+  if (!hp_lower(l, &e, COLD_TOP, far, &lo)) {
+    printf("hp_lower failed (overflow at %zu of %zu bytes)\n", e.pos, e.cap);
+    return 1;
+  }
+
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ZydisFormatter fmt;
+  ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL);
+  printf("hot code (%zu bytes):\n", e.pos);
+  for (size_t pos = 0; pos < e.pos;) {
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, hot + pos, e.pos - pos, &in, ops))) {
+      printf("  %04zx  (undecodable byte %02x)\n", pos, hot[pos]);
+      pos++;
+      continue;
+    }
+    char text[160], sym[200];
+    ZydisFormatterFormatInstruction(&fmt, &in, ops, in.operand_count_visible, text, sizeof text,
+                                    HOT_RX + pos, NULL);
+    symbolize(text, sym, sizeof sym);
+    printf("  %04zx  %s\n", pos, sym);
+    pos += in.length;
+  }
+
+  unsigned expect = 0;
+  for (unsigned i = 0; i < l->n; i++)
+    expect += hp_op_exit_count(&l->v[i]);
+  printf("exits (%u; hp_op_exit_count total %u):\n", lo.nexits, expect);
+  for (unsigned k = 0; k < lo.nexits; k++) {
+    const struct hp_lowered_exit *x = &lo.exits[k];
+    uintptr_t stub = hp_lower_stub(COLD_TOP, k);
+    printf("  %u %s -> %#llx stub %#llx", k, exit_kind_name(x->kind), (unsigned long long)x->target,
+           (unsigned long long)stub);
+    if (x->branch_pos) {
+      int32_t rel;
+      memcpy(&rel, hot + x->branch_pos, 4);
+      uint64_t dest = HOT_RX + x->branch_pos + 4 + (int64_t)rel;
+      printf(" branch@%04x%s", x->branch_pos, dest == stub ? "" : " (NOT AIMED AT ITS STUB)");
+    }
+    if (x->kind == HP_EXIT_PREDICT)
+      printf(" tag@%04x", x->k_off);
+    if (x->site >= 0)
+      printf(" site=%d", x->site);
+    printf("\n");
+  }
+  printf("pc map (%u):\n", lo.npc);
+  for (unsigned i = 0; i < lo.npc; i++)
+    printf("  %04x %#llx len %u\n", pc_off[i], (unsigned long long)pc_guest[i], pc_len[i]);
+  if (lo.nconts) {
+    printf("continuations (%u):\n", lo.nconts);
+    for (unsigned i = 0; i < lo.nconts; i++)
+      printf("  %04x -> guest %#llx\n", conts[i].off, (unsigned long long)conts[i].guest);
+  }
+  printf("recovery (%u):\n", lo.recov.n);
+  for (unsigned i = 0; i < lo.recov.n; i++) {
+    const struct hp_recov *r = &recov[i];
+    const char *name = field_name(r->slot);
+    printf("  [%04x, %04x) %s ", r->start, r->end, reg_name(r->reg));
+    switch (r->kind) {
+    case HP_LOC_GS_SLOT:
+      name ? printf("in gs:[%s]\n", name) : printf("in gs:[%#x]\n", (unsigned)r->slot);
+      break;
+    case HP_LOC_FLAGS_LAHF:
+      name ? printf("lahf/seto in gs:[%s]\n", name) : printf("lahf/seto in gs:[%#x]\n", (unsigned)r->slot);
+      break;
+    case HP_LOC_REG:
+      printf("in %s\n", reg_name((unsigned)r->slot & 15));
+      break;
+    default:
+      printf("kind %u\n", r->kind);
+    }
+  }
+  if (lo.riprel_far)
+    printf("riprel_far %u\n", lo.riprel_far);
+  if (lo.checks_code)
+    printf("checks_code\n");
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  static struct input in = {.max_bytes = -1, .max_insns = -1};
+  const char *path = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--lower"))
+      in.lower = true;
+    else if (!strcmp(argv[i], "--far"))
+      in.far = in.lower = true;
+    else if (argv[i][0] == '-' || path)
+      die("usage: golden [--lower] [--far] FILE.in (got '%s')", argv[i]);
+    else
+      path = argv[i];
+  }
+  if (!path)
+    die("%s", "usage: golden [--lower] [--far] FILE.in");
+  read_input(path, &in);
+  init_fields();
+
+  struct hp_decode_limits lim = {
+      .max_insns = in.max_insns >= 0 ? (unsigned)in.max_insns : 64,
+      .max_bytes = in.max_bytes >= 0 ? (size_t)in.max_bytes : (in.writable ? 256 : 64 * ZYDIS_MAX_INSTRUCTION_LENGTH),
+  };
+  unsigned cap = lim.max_insns + 1 + HP_MANGLE_EXTRA;
+  struct hp_ilist l = {.v = calloc(cap, sizeof(struct hp_insn)), .cap = cap};
+  if (!l.v)
+    die("%s", "out of memory");
+  unsigned ninsn = hp_decode_block(in.bytes, in.n, in.pc, &lim, &l);
+  printf("decoded %u instructions, %u elements, guest bytes [%#llx, %#llx)\n", ninsn, l.n,
+         (unsigned long long)l.pc, (unsigned long long)l.end);
+  if (!hp_mangle_block(&l, in.writable)) {
+    printf("hp_mangle_block: no room\n");
+    return 1;
+  }
+  hp_ilist_print(stdout, &l);
+  unsigned total = 0;
+  printf("exits per element:");
+  for (unsigned i = 0; i < l.n; i++) {
+    printf(" %u", hp_op_exit_count(&l.v[i]));
+    total += hp_op_exit_count(&l.v[i]);
+  }
+  printf(" (total %u)\n", total);
+  if (in.lower)
+    return lower_and_print(&l, in.far);
+  return 0;
+}
