@@ -22,10 +22,25 @@ for a in "$@"; do
 done
 set -- "${args[@]}"
 cd "$tmp"
-timeout 100 "$@" <"$stdin" >n.out 2>n.err; nst=$?
+# Each side runs for at most $limit s. timeout(1) exits 124 when it had to
+# stop the command with SIGTERM, or 137 when the command ignored SIGTERM and
+# was killed 5 s later; either status once the limit has passed is a
+# time-out (a program's own exit 124 is not).
+limit=100
+timed_out() { # STATUS START-SECONDS
+  { [ "$1" -eq 124 ] || [ "$1" -eq 137 ]; } && [ $((SECONDS - $2)) -ge $limit ]
+}
+start=$SECONDS
+timeout -k 5 $limit "$@" <"$stdin" >n.out 2>n.err; nst=$?
+n_timed_out=0; timed_out $nst $start && n_timed_out=1
+start=$SECONDS
 # shellcheck disable=SC2086
-timeout 100 "$hp" $opts -- "$@" <"$stdin" >h.out 2>h.err; hst=$?
+timeout -k 5 $limit "$hp" $opts -- "$@" <"$stdin" >h.out 2>h.err; hst=$?
+h_timed_out=0; timed_out $hst $start && h_timed_out=1
 fail=0
+# A hang on either side is a failure, even when both sides hung (both 124).
+if [ $n_timed_out = 1 ]; then echo "native run timed out (after $limit s, status $nst)"; fail=1; fi
+if [ $h_timed_out = 1 ]; then echo "hotpath run timed out (after $limit s, status $hst)"; fail=1; fi
 if [ $nst -ne $hst ]; then echo "exit status differs: native $nst, hotpath $hst"; fail=1; fi
 if ! cmp -s n.out h.out; then echo "stdout differs:"; diff n.out h.out | head -20; fail=1; fi
 if [ $cmp_stderr = 1 ] && ! cmp -s n.err h.err; then echo "stderr differs:"; diff n.err h.err | head -20; fail=1; fi

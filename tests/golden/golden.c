@@ -224,7 +224,7 @@ static const char *reg_name(unsigned r)
 static int lower_and_print(const struct hp_ilist *l, bool far)
 {
   struct hp_lower_sizes sz;
-  hp_lower_sizes(l, &sz);
+  hp_lower_sizes(l, &(struct hp_lower_opts){.force_far = far}, &sz);
   struct hp_lowered_exit *exits = calloc(sz.exits + 1, sizeof *exits);
   uint32_t *pc_off = calloc(sz.pcs + 1, sizeof *pc_off);
   uint64_t *pc_guest = calloc(sz.pcs + 1, sizeof *pc_guest);
@@ -241,7 +241,7 @@ static int lower_and_print(const struct hp_ilist *l, bool far)
   struct hp_emit e = {.rw = hot, .rx = HOT_RX, .cap = sz.hot};
   printf("\nlowered%s at %#llx, cold_top %#llx:\n", far ? " (force_far)" : "", (unsigned long long)HOT_RX,
          (unsigned long long)COLD_TOP);
-  if (!hp_lower(l, &e, COLD_TOP, far, &lo)) {
+  if (!hp_lower(l, &e, COLD_TOP, &(struct hp_lower_opts){.force_far = far}, &lo)) {
     printf("hp_lower failed (overflow at %zu of %zu bytes)\n", e.pos, e.cap);
     return 1;
   }

@@ -231,7 +231,7 @@ static bool lower_bytes(const uint8_t *bytes, size_t n, uint64_t pc, bool writab
                             .pc_len = pc_len, .max_pc = 80, .conts = conts, .max_conts = 8,
                             .recov = {recov, 0, 80}};
   struct hp_emit e = {.rw = hot, .rx = 0x7f0000000000ull, .cap = cap};
-  return hp_lower(&l, &e, 0x7f0000010000ull, far, lo);
+  return hp_lower(&l, &e, 0x7f0000010000ull, &(struct hp_lower_opts){.force_far = far}, lo);
 }
 
 /* The offset of the first instruction at or after `from` whose mnemonic is m

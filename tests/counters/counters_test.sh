@@ -1,0 +1,153 @@
+#!/bin/bash
+# Assertions on the --stats counters that prove the translator's features ran:
+# blocks are built, direct branches are linked (and are not with --no-link),
+# linking keeps the dispatcher out of hot loops, indirect call/jmp sites learn
+# their target and their inline caches hit, syscalls are seen, the
+# scratch-register rip-relative rewrite happens exactly when the cache is out
+# of reach.  A feature silently switched off fails here even when every
+# program still prints the right output.
+#
+# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE
+#   (executables of tests/programs: loops, indcall, funcptr, jumptable)
+# Counters are matched by their description (include/hotpath/stats.h).
+set -u
+if [ $# -ne 5 ]; then
+  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE" >&2
+  exit 2
+fi
+hp=$(realpath "$1") loops=$(realpath "$2") indcall=$(realpath "$3") funcptr=$(realpath "$4") jumptable=$(realpath "$5")
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+fail() {
+  echo "FAIL: $*"
+  fails=$((fails + 1))
+}
+
+# run NAME [HOTPATH-OPTIONS...] -- PROGRAM [ARGS...]: runs PROGRAM under
+# hotpath --stats with the statistics in $tmp/NAME.stats; the program must
+# exit 0 (its stdout and stderr are kept in $tmp/NAME.out / NAME.err).
+run() {
+  local name=$1; shift
+  local opts=()
+  while [ "$1" != -- ]; do opts+=("$1"); shift; done
+  shift
+  "$hp" --stats --log="$tmp/$name.stats" "${opts[@]}" -- "$@" </dev/null >"$tmp/$name.out" 2>"$tmp/$name.err"
+  local st=$?
+  if [ $st -ne 0 ]; then
+    fail "$name: hotpath ${opts[*]} -- $* exited with status $st (want 0); stderr:"
+    head -5 "$tmp/$name.err"
+  fi
+}
+
+# counter NAME DESCRIPTION: prints the counter of run NAME whose description
+# is exactly DESCRIPTION.  A missing counter: says so on stderr and returns 1
+# (the callers count the failure: this runs in a command substitution).
+counter() {
+  local v
+  v=$(awk -v d="$2" '
+    /^  / {
+      n = $NF; line = $0
+      sub(/^  +/, "", line); sub(/[ \t]+[0-9]+[ \t]*$/, "", line)
+      if (line == d && n ~ /^[0-9]+$/) { print n; exit }
+    }' "$tmp/$1.stats" 2>/dev/null)
+  if [ -z "$v" ]; then
+    {
+      echo "FAIL: $1: no counter '$2' in the --stats output (was it renamed or dropped?)"
+      [ -f "$tmp/$1.stats" ] && sed 's/^/    | /' "$tmp/$1.stats"
+    } >&2
+    return 1
+  fi
+  echo "$v"
+}
+
+# expect NAME DESCRIPTION OP VALUE: counter OP VALUE (OP: -gt -ge -eq -le -lt).
+expect() {
+  local v
+  v=$(counter "$1" "$2") || { fails=$((fails + 1)); return; }
+  if test "$v" "$3" "$4"; then
+    echo "ok: $1: $2 = $v ($3 $4)"
+  else
+    fail "$1: $2 = $v, want $3 $4"
+  fi
+}
+
+# ratio_at_least NAME_SMALL NAME_BIG DESCRIPTION FACTOR:
+# the counter of NAME_BIG is at least FACTOR times that of NAME_SMALL.
+ratio_at_least() {
+  local a b
+  a=$(counter "$1" "$3") || { fails=$((fails + 1)); return; }
+  b=$(counter "$2" "$3") || { fails=$((fails + 1)); return; }
+  if [ "$b" -ge $(($4 * a)) ] && [ "$a" -gt 0 ]; then
+    echo "ok: $3: $1 $a, $2 $b (at least ${4}x)"
+  else
+    fail "$3: $1 $a, $2 $b: want $2 at least ${4}x $1 (and $1 > 0)"
+  fi
+}
+
+B="blocks built"
+T="time spent translating (ns)"
+D="dispatcher entries (exits from the cache)"
+L="links made"
+S="indirect call/jmp sites that learnt their target"
+H="indirect calls/jmps that hit their site's inline cache"
+Y="syscalls"
+R="rip-relative operands rewritten through a scratch register"
+
+run loops -- "$loops"
+run loops-nolink --no-link -- "$loops"
+run loops-far --debug-far-cache -- "$loops"
+run indcall -- "$indcall"
+run funcptr -- "$funcptr"
+run jumptable -- "$jumptable"
+run true -- /bin/true
+run python -- /usr/bin/python3 -c pass
+
+# Blocks are built and translating takes time; syscalls are seen.
+for n in loops indcall funcptr jumptable true python; do
+  expect $n "$B" -gt 0
+  expect $n "$T" -gt 0
+  expect $n "$Y" -gt 0
+done
+expect true "$B" -gt 100
+expect python "$B" -gt 100
+
+# Direct branches are linked; with --no-link the only patched branches are
+# the inline caches of indirect call/jmp sites (each learns once), so links
+# made is at most the number of sites that learnt.
+expect loops "$L" -gt 1000
+if nl_links=$(counter loops-nolink "$L") && nl_sites=$(counter loops-nolink "$S"); then
+  if [ "$nl_links" -le "$nl_sites" ]; then
+    echo "ok: loops-nolink: $L = $nl_links <= $S = $nl_sites"
+  else
+    fail "loops-nolink: $L = $nl_links with --no-link, more than the $nl_sites inline-cache sites: direct branches were linked"
+  fi
+else
+  fails=$((fails + 1))
+fi
+# Linked, the loops stay in the cache: far fewer dispatcher entries.
+ratio_at_least loops loops-nolink "$D" 100
+
+# Indirect call/jmp sites learn their target and then hit their inline cache.
+for n in indcall funcptr jumptable; do
+  expect $n "$S" -gt 0
+done
+expect indcall "$H" -ge 1000
+expect funcptr "$H" -ge 1000
+
+# The scratch-register rewrite of rip-relative operands: everywhere when the
+# cache is out of reach, nowhere when it is near the code.
+expect loops-far "$R" -gt 100
+for n in loops loops-nolink indcall funcptr jumptable true python; do
+  expect $n "$R" -eq 0
+done
+# Out of reach, blocks are still linked (through trampolines).
+expect loops-far "$L" -gt 1000
+ratio_at_least loops-far loops-nolink "$D" 100
+
+if [ $fails -ne 0 ]; then
+  echo "$fails counter check(s) failed"
+  exit 1
+fi
+echo "all counter checks passed"
+exit 0
