@@ -2,6 +2,7 @@
  * and emits a fragment into the code cache. */
 #ifndef HOTPATH_BUILDER_H
 #define HOTPATH_BUILDER_H
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hotpath/fragment.h"
@@ -13,7 +14,8 @@ struct hp_fragment *hp_build_block(uint64_t pc);
 
 struct hp_ilist;
 /* Lowers a mangled list into the cache and commits it as a fragment of the
- * given kind (the trace builder's entry as well). */
-struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind);
+ * given kind (the trace builder's entry as well). A recording copy (record)
+ * is lowered in recording mode and committed without being published. */
+struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bool record);
 
 #endif

@@ -84,6 +84,18 @@ void hp_emit_unpark_target(struct hp_emit *e);
 void hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret);
 void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_ret);
 
+/* Traces and recording copies do not use real calls: the guest return
+ * address is stored below rsp, then rsp moves (a faulting store leaves the
+ * guest's rsp as it was). Flags untouched. */
+void hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret);
+/* A return's target into rcx (guest rcx in spill_rcx) and rsp past the
+ * return address and imm bytes. */
+void hp_emit_pop_target(struct hp_emit *e, uint16_t imm);
+/* rcx = target, guest rcx in spill_rcx: if target == expected, the guest
+ * rcx is back and the code goes on; otherwise jumps to mismatch with
+ * rcx = target (guest rcx still in spill_rcx). Flags untouched. */
+void hp_emit_guard_target(struct hp_emit *e, uint64_t expected, struct hp_label *mismatch);
+
 /* ret: the lookup, and on a hit a real `ret` to the continuation found
  * (predicted by the return stack); ret imm16: the lookup and a jump. */
 void hp_emit_return(struct hp_emit *e, uint16_t imm);

@@ -55,6 +55,11 @@ enum hp_op {
   HP_OP_RCX_BRANCH,  /* jrcxz/loop: exits to target (taken) and next */
   HP_OP_CODE_CHECK,  /* prologue: compare guest bytes [target, target+check_len) */
   HP_OP_STOP,        /* cannot go on here: exit of kind exit_kind at pc */
+  /* Trace stitching (the recorded path goes on inside the trace). */
+  HP_OP_PUSH_RET,    /* an inlined direct call: push the guest return address (target) */
+  HP_OP_CALL_IND_GUARD, /* an inlined indirect call: push, then go on if the callee is target */
+  HP_OP_JMP_IND_GUARD,  /* indirect jmp: go on if it goes to target */
+  HP_OP_RET_GUARD,   /* ret (imm16 in check_len): go on if it returns to target */
   HP_OP_COUNT_
 };
 
@@ -62,6 +67,7 @@ enum hp_op {
 enum {
   HP_INSN_RIPREL = 1,  /* has a rip-relative memory operand */
   HP_INSN_MONO = 2,    /* indirect branch worth a one-entry inline cache */
+  HP_INSN_BACK_EDGE = 4, /* trace exit to its own head: linked to the trace itself */
 };
 
 struct hp_insn {
@@ -72,7 +78,7 @@ struct hp_insn {
   uint8_t cc;         /* jcc condition (low nibble of the opcode) */
   uint8_t exit_kind;  /* enum hp_exit_kind of HP_OP_EXIT / HP_OP_STOP */
   uint8_t flags;
-  uint16_t check_len; /* HP_OP_CODE_CHECK: bytes checked */
+  uint16_t check_len; /* HP_OP_CODE_CHECK: bytes checked; HP_OP_RET_GUARD: imm16 */
   uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
   ZydisDecodedInstruction zi; /* decoded without operands (valid if len) */
 };

@@ -18,6 +18,7 @@ struct hp_lowered_exit {
   uint32_t branch_pos; /* rel32 field aimed at the stub; 0 = the stub is reached otherwise */
   uint32_t k_off;      /* HP_EXIT_PREDICT: the site's tag */
   int site;            /* HP_EXIT_LEARN: index of its HP_EXIT_PREDICT */
+  bool back_edge;      /* a trace's exit to its own head */
 };
 
 struct hp_lowered_cont {
@@ -47,15 +48,18 @@ struct hp_lower_sizes {
   size_t hot;
   unsigned exits, pcs, conts, recov;
 };
-void hp_lower_sizes(const struct hp_ilist *l, struct hp_lower_sizes *s);
+struct hp_lower_opts {
+  bool force_far; /* every rip-relative operand through a scratch register */
+  bool record;    /* a recording copy: calls, returns and indirect branches exit to
+                     the dispatcher (no real calls, no lookups, nothing linked) */
+};
+void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, struct hp_lower_sizes *s);
 
 /* Emits l into e (hot code); exit k's stub will be at hp_lower_stub(cold_top,
  * k) (stubs are stacked down from cold_top), and every exit's branch is
- * aimed at it. force_far
- * rewrites every rip-relative operand through a scratch register. Returns
- * false when e overflowed (retry with more room). */
-bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top, bool force_far,
-              struct hp_lowered *out);
+ * aimed at it. Returns false when e overflowed (retry with more room). */
+bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
+              const struct hp_lower_opts *opts, struct hp_lowered *out);
 static inline uintptr_t hp_lower_stub(uintptr_t cold_top, unsigned k)
 {
   return cold_top - (uintptr_t)(k + 1) * HP_EXIT_STUB_SIZE;

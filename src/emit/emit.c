@@ -345,6 +345,58 @@ void hp_emit_unpark_target(struct hp_emit *e)
   load_gs(e, HP_RCX, T_OFF(ibl_target));
 }
 
+void hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret)
+{
+  /* Store below rsp first, then move rsp: a store that faults (stack
+   * overflow) leaves rsp as the guest's call left it before pushing. */
+  if ((int64_t)guest_ret == (int32_t)guest_ret) {
+    uint8_t b[] = {0x48, 0xc7, 0x44, 0x24, 0xf8}; /* mov qword [rsp-8], simm32 */
+    hp_emit_bytes(e, b, sizeof b);
+    u32(e, (uint32_t)guest_ret);
+  } else {
+    store_gs(e, HP_RAX, T_OFF(spill_rax));
+    int rec = recov_open(e, HP_RAX, HP_LOC_GS_SLOT, T_OFF(spill_rax));
+    mov_imm64(e, HP_RAX, guest_ret);
+    uint8_t st[] = {0x48, 0x89, 0x44, 0x24, 0xf8}; /* mov [rsp-8], rax */
+    hp_emit_bytes(e, st, sizeof st);
+    recov_close(e, rec);
+    load_gs(e, HP_RAX, T_OFF(spill_rax));
+  }
+  lea_rsp(e, -8);
+}
+
+void hp_emit_pop_target(struct hp_emit *e, uint16_t imm)
+{
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
+  uint8_t b[] = {0x48, 0x8b, 0x0c, 0x24}; /* mov rcx, [rsp]: faults as the guest's ret would */
+  hp_emit_bytes(e, b, sizeof b);
+  recov_close(e, rec);
+  lea_rsp(e, 8 + imm);
+}
+
+void hp_emit_guard_target(struct hp_emit *e, uint64_t expected, struct hp_label *mismatch)
+{
+  /* rcx - expected, with lea (no flags): zero iff they match. */
+  store_gs(e, HP_RAX, T_OFF(spill_rax));
+  mov_imm64(e, HP_RAX, (uint64_t)0 - expected);
+  static const uint8_t cmp[] = {0x48, 0x8d, 0x0c, 0x01, /* lea rcx, [rcx+rax] */
+                                0xe3, 0x00};            /* jrcxz match */
+  hp_emit_bytes(e, cmp, sizeof cmp);
+  struct hp_label match = {0};
+  match.fix[0] = e->pos - 1;
+  match.fix_size[0] = 1;
+  match.nfix = 1;
+  static const uint8_t back[] = {0x48, 0xf7, 0xd0,        /* not rax: expected - 1 */
+                                 0x48, 0x8d, 0x4c, 0x01, 0x01}; /* lea rcx, [rcx+rax+1]: the target again */
+  hp_emit_bytes(e, back, sizeof back);
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
+  hp_emit_jmp_label(e, mismatch);
+  hp_label_bind(e, &match);
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+}
+
 void hp_emit_call_push(struct hp_emit *e, struct hp_label *body)
 {
   u8(e, 0xe8); /* call rel32: the CPU's return stack learns the continuation */

@@ -184,6 +184,10 @@ bool hp_op_ends_block(const struct hp_insn *in)
   case HP_OP_GUEST:
   case HP_OP_EXIT_CC:
   case HP_OP_CODE_CHECK:
+  case HP_OP_PUSH_RET:
+  case HP_OP_CALL_IND_GUARD:
+  case HP_OP_JMP_IND_GUARD:
+  case HP_OP_RET_GUARD:
     return false;
   default:
     return true;
@@ -222,7 +226,9 @@ const char *hp_op_name(unsigned op)
       [HP_OP_CALL] = "call",           [HP_OP_CALL_IND] = "call-ind",
       [HP_OP_JMP_IND] = "jmp-ind",     [HP_OP_RET] = "ret",
       [HP_OP_RCX_BRANCH] = "rcx-branch", [HP_OP_CODE_CHECK] = "code-check",
-      [HP_OP_STOP] = "stop",
+      [HP_OP_STOP] = "stop",           [HP_OP_PUSH_RET] = "push-ret",
+      [HP_OP_CALL_IND_GUARD] = "call-ind-guard", [HP_OP_JMP_IND_GUARD] = "jmp-ind-guard",
+      [HP_OP_RET_GUARD] = "ret-guard",
   };
   return op < HP_OP_COUNT_ && names[op] ? names[op] : "?";
 }
@@ -257,7 +263,17 @@ void hp_ilist_print(FILE *out, const struct hp_ilist *l)
     case HP_OP_GUEST_RCX_BRANCH:
     case HP_OP_CALL:
     case HP_OP_RCX_BRANCH:
+    case HP_OP_CALL_IND_GUARD:
+    case HP_OP_JMP_IND_GUARD:
       fprintf(out, " -> %#llx", (unsigned long long)in->target);
+      break;
+    case HP_OP_PUSH_RET:
+      fprintf(out, " %#llx", (unsigned long long)in->target);
+      break;
+    case HP_OP_RET_GUARD:
+      fprintf(out, " -> %#llx", (unsigned long long)in->target);
+      if (in->check_len)
+        fprintf(out, " imm=%u", in->check_len);
       break;
     case HP_OP_GUEST_RET:
     case HP_OP_RET:
@@ -274,6 +290,8 @@ void hp_ilist_print(FILE *out, const struct hp_ilist *l)
       fprintf(out, " riprel");
     if (in->flags & HP_INSN_MONO)
       fprintf(out, " mono");
+    if (in->flags & HP_INSN_BACK_EDGE)
+      fprintf(out, " back-edge");
     ZydisDecodedInstruction full;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     if (in->len && hp_insn_operands(in, &full, ops)) {

@@ -96,10 +96,11 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
   return f;
 }
 
-struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind)
+struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bool record)
 {
+  struct hp_lower_opts opts = {.force_far = hp_opt.debug_far_cache, .record = record};
   struct hp_lower_sizes sz;
-  hp_lower_sizes(l, &sz);
+  hp_lower_sizes(l, &opts, &sz);
   struct hp_lowered_exit exits[sz.exits ? sz.exits : 1];
   uint32_t pc_off[sz.pcs];
   uint64_t pc_guest[sz.pcs];
@@ -114,7 +115,7 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind)
     struct hp_cache_reservation r;
     hp_cache_reserve(l->pc, hot, sz.exits * HP_EXIT_STUB_SIZE, attempt == 2, &r);
     struct hp_emit e = {.rw = r.hot_rw, .rx = r.hot_rx, .cap = r.hot_cap, .count_lookups = hp_opt.stats};
-    if (hp_lower(l, &e, r.cold_top_rx, hp_opt.debug_far_cache, &lo)) {
+    if (hp_lower(l, &e, r.cold_top_rx, &opts, &lo)) {
       hp_stats.riprel_far += lo.riprel_far;
       hp_stats.checked_fragments += lo.checks_code;
       return commit(l, &r, e.pos, &lo, kind);
@@ -139,7 +140,7 @@ struct hp_fragment *hp_build_block(uint64_t pc)
   struct hp_ilist l = {.v = v, .cap = LIST_CAP};
   hp_stats.guest_insns_translated += hp_decode_block((const uint8_t *)pc, decodable(pc, &region), pc, &lim, &l);
   HP_ASSERT(hp_mangle_block(&l, writable));
-  struct hp_fragment *f = hp_translate_list(&l, HP_FRAG_BLOCK);
+  struct hp_fragment *f = hp_translate_list(&l, HP_FRAG_BLOCK, false);
   hp_stats.blocks_built++;
   hp_stats.translate_ns += now_ns() - t0;
   HP_DEBUG("block 0x%lx-0x%lx: %u elements, %u bytes at %p", (unsigned long)pc, (unsigned long)l.end,

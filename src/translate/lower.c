@@ -6,14 +6,16 @@
 #define CONTROL_BYTES 512 /* an indirect call with its inline cache and lookup, padded */
 #define CHECK_BYTES_PER_BYTE 4
 
-void hp_lower_sizes(const struct hp_ilist *l, struct hp_lower_sizes *s)
+void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, struct hp_lower_sizes *s)
 {
   *s = (struct hp_lower_sizes){0};
+  if (o->record)
+    s->exits += l->n; /* calls, returns and indirect branches exit too */
   for (unsigned i = 0; i < l->n; i++) {
     const struct hp_insn *in = &l->v[i];
     s->exits += hp_op_exit_count(in);
     s->pcs++;
-    s->recov += in->op == HP_OP_CODE_CHECK ? 3 : 1;
+    s->recov += in->op == HP_OP_CODE_CHECK ? 3 : 2;
     switch (in->op) {
     case HP_OP_GUEST:
       s->hot += 64; /* a rip-relative rewrite through a scratch register */
@@ -35,11 +37,29 @@ void hp_lower_sizes(const struct hp_ilist *l, struct hp_lower_sizes *s)
   s->exits++; /* an instruction that cannot be rewritten stops the fragment */
 }
 
+#define MAX_DEFERRED 128 /* guards in one trace (each has a cold lookup) */
+
 struct lowering {
   struct hp_emit *e;
   uintptr_t cold_top;
   struct hp_lowered *out;
+  const struct hp_lower_opts *opts;
+  /* Guard mismatches: out of line after the hot path, each a lookup with
+   * rcx = target. */
+  struct hp_label deferred[MAX_DEFERRED];
+  unsigned ndeferred;
 };
+
+static struct hp_label *defer_lookup(struct lowering *L)
+{
+  if (L->ndeferred == MAX_DEFERRED) {
+    L->e->overflow = true;
+    return &L->deferred[0];
+  }
+  struct hp_label *m = &L->deferred[L->ndeferred++];
+  *m = (struct hp_label){0};
+  return m;
+}
 
 static unsigned add_exit(struct lowering *L, uint8_t kind, uint64_t target, size_t branch_pos)
 {
@@ -48,7 +68,7 @@ static unsigned add_exit(struct lowering *L, uint8_t kind, uint64_t target, size
     L->e->overflow = true;
     return 0;
   }
-  o->exits[o->nexits] = (struct hp_lowered_exit){kind, target, (uint32_t)branch_pos, 0, -1};
+  o->exits[o->nexits] = (struct hp_lowered_exit){kind, target, (uint32_t)branch_pos, 0, -1, false};
   return o->nexits++;
 }
 
@@ -147,6 +167,8 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
   case HP_OP_EXIT:
   case HP_OP_STOP:
     exit_jmp(L, in->exit_kind, in->target);
+    if (in->flags & HP_INSN_BACK_EDGE)
+      L->out->exits[L->out->nexits - 1].back_edge = true;
     return false;
   case HP_OP_EXIT_CC: {
     size_t pos = hp_emit_jcc_rel32(e, in->cc, hp_emit_here(e));
@@ -154,10 +176,35 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
     return true;
   }
   case HP_OP_CALL:
+    if (L->opts->record) {
+      hp_emit_push_ret(e, in->pc + in->len);
+      exit_jmp(L, HP_EXIT_BRANCH, in->target);
+      return false;
+    }
     call(L, in, true);
+    return false;
+  case HP_OP_RET:
+    if (L->opts->record) {
+      hp_emit_pop_target(e, (uint16_t)in->target);
+      hp_emit_park_target(e);
+      exit_jmp(L, HP_EXIT_IBL_MISS, 0);
+      return false;
+    }
+    hp_emit_return(e, (uint16_t)in->target);
     return false;
   case HP_OP_CALL_IND:
   case HP_OP_JMP_IND:
+    if (L->opts->record) { /* the target waits in gs:ibl_target for the dispatcher */
+      if (!branch_target(L, in)) {
+        exit_jmp(L, HP_EXIT_UNSUPPORTED_INSN, in->pc);
+        return false;
+      }
+      hp_emit_park_target(e);
+      if (in->op == HP_OP_CALL_IND)
+        hp_emit_push_ret(e, in->pc + in->len);
+      exit_jmp(L, HP_EXIT_IBL_MISS, 0);
+      return false;
+    }
     if (!branch_target(L, in)) {
       exit_jmp(L, HP_EXIT_UNSUPPORTED_INSN, in->pc);
       return false;
@@ -170,9 +217,26 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
       hp_emit_ibl_inline(e);
     }
     return false;
-  case HP_OP_RET:
-    hp_emit_return(e, (uint16_t)in->target);
-    return false;
+  case HP_OP_PUSH_RET:
+    hp_emit_push_ret(e, in->target);
+    return true;
+  case HP_OP_CALL_IND_GUARD:
+  case HP_OP_JMP_IND_GUARD:
+    if (!branch_target(L, in)) {
+      exit_jmp(L, HP_EXIT_UNSUPPORTED_INSN, in->pc);
+      return false;
+    }
+    if (in->op == HP_OP_CALL_IND_GUARD) { /* the push sees the guest's rcx */
+      hp_emit_park_target(e);
+      hp_emit_push_ret(e, in->pc + in->len);
+      hp_emit_unpark_target(e);
+    }
+    hp_emit_guard_target(e, in->target, defer_lookup(L));
+    return true;
+  case HP_OP_RET_GUARD:
+    hp_emit_pop_target(e, in->check_len);
+    hp_emit_guard_target(e, in->target, defer_lookup(L));
+    return true;
   case HP_OP_RCX_BRANCH: {
     /* jrcxz taken; jmp fallthrough; taken: jmp target */
     struct hp_label taken = {0};
@@ -209,18 +273,22 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
   }
 }
 
-bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top, bool force_far,
-              struct hp_lowered *out)
+bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
+              const struct hp_lower_opts *opts, struct hp_lowered *out)
 {
-  struct lowering L = {e, cold_top, out};
+  struct lowering L = {.e = e, .cold_top = cold_top, .out = out, .opts = opts};
   out->nexits = out->npc = out->nconts = 0;
   out->recov.n = 0;
   out->riprel_far = 0;
   out->checks_code = false;
   e->recov = &out->recov;
   for (unsigned i = 0; i < l->n && !e->overflow; i++)
-    if (!lower_one(&L, l, i, force_far))
+    if (!lower_one(&L, l, i, opts->force_far))
       break;
+  for (unsigned k = 0; k < L.ndeferred && !e->overflow; k++) {
+    hp_label_bind(e, &L.deferred[k]);
+    hp_emit_ibl_inline(e);
+  }
   e->recov = NULL;
   if (e->overflow)
     return false;
