@@ -13,6 +13,13 @@ void hp_builder_init(void);
 struct hp_fragment *hp_build_block(uint64_t pc);
 
 struct hp_ilist;
+/* Room a block's list needs (decoded elements and what mangle adds). */
+#define HP_BLOCK_LIST_CAP 72
+/* Decodes and mangles the block at pc from live guest memory into l
+ * (capacity HP_BLOCK_LIST_CAP); false if pc is not readable executable
+ * memory. */
+bool hp_decode_guest_block(uint64_t pc, struct hp_ilist *l);
+uint64_t hp_now_ns(void);
 /* Lowers a mangled list into the cache and commits it as a fragment of the
  * given kind (the trace builder's entry as well). A recording copy (record)
  * is lowered in recording mode and committed without being published. */

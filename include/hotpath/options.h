@@ -10,8 +10,12 @@
 #define HP_OPTION_TABLE(X) \
   X(BOOL, native, "native", false, 0, 0, "", \
     "load the program, then jump to it natively without translating (tests the loader)") \
-  X(INT, opt, "opt", 0, 0, 0, "N", \
-    "optimization level; 0 = basic blocks linked in the code cache (the only level so far)") \
+  X(INT, opt, "opt", 1, 0, 1, "N", \
+    "optimization level: 0 = basic blocks linked in the code cache; 1 = also traces (superblocks) of hot paths") \
+  X(INT, hot_threshold, "hot-threshold", 50, 1, 1000000000, "N", \
+    "executions of a trace head before its trace is recorded (--opt=1)") \
+  X(INT, max_trace_blocks, "max-trace-blocks", 64, 1, 256, "N", \
+    "most blocks in one trace (--opt=1)") \
   X(BOOL, stats, "stats", false, 0, 0, "", \
     "print statistics at exit (to the log file if --log is given, else to stderr)") \
   X(BOOL, verbose, "verbose", false, 0, 0, "", \

@@ -22,7 +22,18 @@
   X(riprel_far, "rip-relative operands rewritten through a scratch register") \
   X(checked_fragments, "fragments that check their code (writable code)") \
   X(stale_fragments, "fragments retranslated after the guest rewrote its code") \
-  X(flushed_fragments, "fragments flushed by munmap/mprotect")
+  X(flushed_fragments, "fragments flushed by munmap/mprotect") \
+  X(trace_heads, "trace heads (targets of backward branches and trace exits)") \
+  X(traces_built, "traces built") \
+  X(trace_blocks, "blocks in traces built") \
+  X(trace_insns, "guest instructions in traces built") \
+  X(trace_record_copies, "blocks recorded (private copies run once)") \
+  X(traces_abandoned, "recordings abandoned (signal, fault, untraceable code)") \
+  X(trace_heads_given_up, "trace heads given up (linked as blocks)") \
+  X(trace_races, "traces another thread built first") \
+  X(trace_record_ns, "time spent recording traces (ns)") \
+  X(trace_build_ns, "time spent building traces (ns)") \
+  X(trace_exits, "trace exits that reached the dispatcher")
 
 struct hp_stats {
 #define HP_STAT_FIELD(name, desc) uint64_t name;

@@ -72,6 +72,7 @@ struct hp_thread {
   void *rt_queue;           /* queued realtime signals (signal.c), HP_RTQ_BYTES */
   volatile int in_dispatcher; /* 1 while hotpath's C code runs for this thread */
   void *enter_frag;         /* fragment about to be entered */
+  void *trace_rec;          /* this thread's trace recording (trace/record.c) */
   uint64_t guest_ss_sp, guest_ss_size; /* guest's sigaltstack (emulated) */
   uint64_t restart_pc, restart_nr; /* syscall to restart if the handler has SA_RESTART */
   uint64_t call_mask;       /* mask a sigsuspend/ppoll/pselect had when a signal ended it */

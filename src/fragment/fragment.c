@@ -9,6 +9,7 @@
 
 #include "hotpath/emit.h"
 #include "hotpath/log.h"
+#include "hotpath/options.h"
 #include "hotpath/stats.h"
 
 #define TOMBSTONE ((struct hp_fragment *)1)
@@ -188,8 +189,35 @@ void hp_fragment_insert(struct hp_fragment *f)
       pages_add(p, f);
 }
 
+static void unlink_exit(struct hp_exit *x);
+
+/* The trace f takes the place of the block at its head. */
+static void shadow(struct hp_fragment *f)
+{
+  struct hp_fragment *old = hp_fragment_lookup(f->guest_pc);
+  if (old) {
+    table_del(old); /* keeps its code and records: threads inside it go on */
+    /* A lookup entry that is a call's continuation stays (returns must
+     * land on it); the block's own entry becomes the trace's. */
+    uintptr_t known = hp_ibl_find(f->guest_pc);
+    if (!known || known == old->code)
+      hp_ibl_insert(f->guest_pc, f->code);
+    struct hp_exit *in = old->incoming;
+    old->incoming = NULL;
+    for (struct hp_exit *x = in, *next; x; x = next) {
+      next = x->next_in;
+      unlink_exit(x);
+      hp_link(x, f);
+    }
+  } else {
+    hp_ibl_insert(f->guest_pc, f->code);
+  }
+}
+
 void hp_fragment_publish(struct hp_fragment *f)
 {
+  if (f->kind == HP_FRAG_TRACE)
+    shadow(f);
   hp_fragment_insert(f);
   hp_cache_index_add(f->unit, f->code, f->size, f);
   for (unsigned i = 0; i < f->nconts; i++) /* returns to the call find its continuation */
@@ -225,7 +253,7 @@ void hp_fragment_remove(struct hp_fragment *f)
   if (f->removed)
     return;
   table_del(f);
-  hp_ibl_remove(f->guest_pc);
+  hp_ibl_remove_exact(f->guest_pc, f->code); /* a shadowed block's entry is its trace's */
   for (unsigned i = 0; i < f->nconts; i++)
     hp_ibl_remove_exact(f->conts[i].guest, f->conts[i].cache);
   for (struct hp_exit *x = f->incoming; x; x = x->next_in)
@@ -268,6 +296,8 @@ bool hp_link(struct hp_exit *x, struct hp_fragment *to)
 {
   if ((x->kind != HP_EXIT_BRANCH && x->kind != HP_EXIT_PREDICT) || !x->branch_off || x->linked ||
       to->removed || to->guest_pc != x->target)
+    return false;
+  if (hp_opt.no_link && x->kind == HP_EXIT_BRANCH) /* --no-link: inline caches still learn */
     return false;
   struct hp_fragment *from = x->from;
   if (from->removed)

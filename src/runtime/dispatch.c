@@ -23,6 +23,7 @@
 #include "hotpath/stats.h"
 #include "hotpath/syscall.h"
 #include "hotpath/thread.h"
+#include "hotpath/trace.h"
 
 
 static volatile uintptr_t crash_address = 8; /* for --debug-crash-after */
@@ -104,6 +105,15 @@ static bool vsyscall(struct hp_thread *t, uint64_t *pc)
   return true;
 }
 
+static void abort_recording(struct hp_thread *t)
+{
+  if (hp_trace_recording(t)) {
+    hp_lock();
+    hp_trace_abort(t);
+    hp_unlock();
+  }
+}
+
 /* A fault found by the dispatcher: the guest's handler runs (pc becomes
  * its entry), or the process dies of it. */
 static void guest_fault(struct hp_thread *t, uint64_t *pc, int sig, int code, uint64_t addr)
@@ -123,6 +133,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     struct hp_fragment *f = hp_fragment_lookup(pc);
     if (!f) {
       if ((pc & ~0xc00ull) == VSYSCALL_PAGE) {
+        hp_trace_abort(t); /* emulated, not translated: no path to record */
         hp_unlock();
         if (vsyscall(t, &pc)) {
           prev = learner = NULL;
@@ -145,14 +156,28 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
                 last ? last->kind : -1);
         /* The kernel reports a bad jump into the vsyscall page at address 0. */
         uint64_t addr = (pc & ~0xfffull) == VSYSCALL_PAGE ? 0 : pc;
+        abort_recording(t);
         guest_fault(t, &pc, SIGSEGV, code, addr);
         prev = learner = NULL;
         ibl_insert = false;
         continue;
       }
     }
-    if (prev && !hp_opt.no_link)
-      hp_link(prev, f);
+    bool recording = hp_trace_recording(t);
+    if (!recording) {
+      /* Edges into trace heads are not linked while the head is counted. */
+      if (hp_trace_edge(prev, f) && prev && !hp_opt.no_link)
+        hp_link(prev, f);
+      recording = hp_trace_count(t, f);
+    }
+    struct hp_fragment *run = f;
+    if (recording) {
+      /* The recording thread runs a private unlinked copy of each block, so
+       * it comes back here after every block; other threads are unaffected. */
+      run = hp_trace_record_step(t, pc);
+      if (!run) /* the recording ended: the pc may now start a trace */
+        run = f = hp_fragment_lookup(pc);
+    }
     if (ibl_insert) {
       /* An entry may exist (this thread's lookups were blanked by a
        * signal): keep it, it may be a call's continuation. */
@@ -167,13 +192,15 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     prev = NULL;
     ibl_insert = false;
     learner = NULL;
-    t->enter_pc = f->code;
-    t->enter_frag = f;
+    t->enter_pc = run->code;
+    t->enter_frag = run;
     __atomic_store_n(&t->in_dispatcher, 0, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&t->sig_pending, __ATOMIC_SEQ_CST)) {
       t->in_dispatcher = 1;
-      if (hp_signal_deliver(t, &pc))
+      if (hp_signal_deliver(t, &pc)) {
+        abort_recording(t); /* the path went into a handler */
         continue;
+      }
       /* Only blocked signals wait: run on (enter_frag may have been unlinked). */
       __atomic_store_n(&t->in_dispatcher, 0, __ATOMIC_SEQ_CST);
     }
@@ -186,6 +213,8 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     case HP_EXIT_BRANCH:
       pc = x->target;
       prev = x;
+      if (x->from->kind == HP_FRAG_TRACE)
+        __atomic_fetch_add(&hp_stats.trace_exits, 1, __ATOMIC_RELAXED);
       break;
     case HP_EXIT_PREDICT:
       /* A site that has learnt nothing "hits" only for the target ~0 (its
@@ -216,6 +245,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       break;
     case HP_EXIT_FAULT:
       pc = x->target; /* the pending signal is delivered before going on */
+      abort_recording(t);
       break;
     case HP_EXIT_STALE:
       hp_lock();

@@ -19,7 +19,7 @@
 
 #define MAX_INSNS 64
 #define MAX_CHECKED_BYTES 256 /* blocks of writable code stay short: their check is inline */
-#define LIST_CAP (MAX_INSNS + 1 + HP_MANGLE_EXTRA)
+_Static_assert(HP_BLOCK_LIST_CAP >= MAX_INSNS + 1 + HP_MANGLE_EXTRA, "block list");
 
 void hp_builder_init(void) {}
 
@@ -36,7 +36,7 @@ static size_t decodable(uint64_t pc, const struct hp_region *r)
   return n;
 }
 
-static uint64_t now_ns(void)
+uint64_t hp_now_ns(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -46,7 +46,8 @@ static uint64_t now_ns(void)
 /* Commit: the fragment's records, its stubs in the cold part of the
  * reservation, then publication. */
 static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cache_reservation *r,
-                                  size_t hot_used, const struct hp_lowered *lo, uint8_t kind)
+                                  size_t hot_used, const struct hp_lowered *lo, uint8_t kind,
+                                  bool private_copy)
 {
   struct hp_fragment *f = hp_arena_alloc(sizeof *f);
   memset(f, 0, sizeof *f);
@@ -70,9 +71,28 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     hp_emit_exit_stub(&cold, (uintptr_t)x);
     HP_ASSERT(!cold.overflow);
   }
-  f->nranges = 1;
-  f->ranges = hp_arena_alloc(sizeof *f->ranges);
-  f->ranges[0] = (struct hp_guest_range){l->pc, l->end > l->pc ? l->end : l->pc + 1};
+  /* Guest ranges: runs of contiguous instructions (one for a block, about
+   * one per recorded block for a trace). */
+  unsigned nr = 0;
+  uint64_t run_end = 0;
+  for (unsigned i = 0; i < l->n; i++)
+    if (l->v[i].len) {
+      nr += l->v[i].pc != run_end;
+      run_end = l->v[i].pc + l->v[i].len;
+    }
+  f->ranges = hp_arena_alloc(sizeof *f->ranges * (nr ? nr : 1));
+  f->nranges = 0;
+  run_end = 0;
+  for (unsigned i = 0; i < l->n; i++) {
+    const struct hp_insn *in = &l->v[i];
+    if (!in->len)
+      continue;
+    if (in->pc != run_end)
+      f->ranges[f->nranges++] = (struct hp_guest_range){in->pc, in->pc};
+    run_end = f->ranges[f->nranges - 1].hi = in->pc + in->len;
+  }
+  if (!f->nranges) /* nothing decoded (a stop at the first byte): its pc */
+    f->ranges[f->nranges++] = (struct hp_guest_range){l->pc, l->pc + 1};
   f->nconts = (uint16_t)lo->nconts;
   if (lo->nconts) {
     f->conts = hp_arena_alloc(sizeof *f->conts * lo->nconts);
@@ -92,7 +112,14 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     memcpy(f->recov, lo->recov.v, sizeof *f->recov * lo->recov.n);
   }
   hp_cache_commit(r, hot_used, lo->nexits * HP_EXIT_STUB_SIZE);
-  hp_fragment_publish(f);
+  if (private_copy) {
+    /* Runs once for a recording thread: found by faults (cache-pc index),
+     * never by lookups, never linked. */
+    f->removed = true;
+    hp_cache_index_add(f->unit, f->code, f->size, f);
+  } else {
+    hp_fragment_publish(f);
+  }
   return f;
 }
 
@@ -118,7 +145,7 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
     if (hp_lower(l, &e, r.cold_top_rx, &opts, &lo)) {
       hp_stats.riprel_far += lo.riprel_far;
       hp_stats.checked_fragments += lo.checks_code;
-      return commit(l, &r, e.pos, &lo, kind);
+      return commit(l, &r, e.pos, &lo, kind, record);
     }
     /* Nothing was published: the reservation is abandoned. */
     hp_stats.emit_retries++;
@@ -127,22 +154,30 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
   }
 }
 
-struct hp_fragment *hp_build_block(uint64_t pc)
+bool hp_decode_guest_block(uint64_t pc, struct hp_ilist *l)
 {
   struct hp_region region;
   /* Execute-only memory (the vsyscall page) cannot be read to translate it. */
   if (!hp_memmap_query(pc, &region) || !(region.prot & PROT_EXEC) || !(region.prot & PROT_READ))
-    return NULL;
-  uint64_t t0 = now_ns();
+    return false;
   bool writable = (region.prot & PROT_WRITE) != 0;
   struct hp_decode_limits lim = {MAX_INSNS, writable ? MAX_CHECKED_BYTES : MAX_INSNS * ZYDIS_MAX_INSTRUCTION_LENGTH};
-  struct hp_insn v[LIST_CAP];
-  struct hp_ilist l = {.v = v, .cap = LIST_CAP};
-  hp_stats.guest_insns_translated += hp_decode_block((const uint8_t *)pc, decodable(pc, &region), pc, &lim, &l);
-  HP_ASSERT(hp_mangle_block(&l, writable));
+  HP_ASSERT(l->cap >= HP_BLOCK_LIST_CAP);
+  hp_stats.guest_insns_translated += hp_decode_block((const uint8_t *)pc, decodable(pc, &region), pc, &lim, l);
+  HP_ASSERT(hp_mangle_block(l, writable));
+  return true;
+}
+
+struct hp_fragment *hp_build_block(uint64_t pc)
+{
+  uint64_t t0 = hp_now_ns();
+  struct hp_insn v[HP_BLOCK_LIST_CAP];
+  struct hp_ilist l = {.v = v, .cap = HP_BLOCK_LIST_CAP};
+  if (!hp_decode_guest_block(pc, &l))
+    return NULL;
   struct hp_fragment *f = hp_translate_list(&l, HP_FRAG_BLOCK, false);
   hp_stats.blocks_built++;
-  hp_stats.translate_ns += now_ns() - t0;
+  hp_stats.translate_ns += hp_now_ns() - t0;
   HP_DEBUG("block 0x%lx-0x%lx: %u elements, %u bytes at %p", (unsigned long)pc, (unsigned long)l.end,
            l.n, f->size, (void *)f->code);
   return f;

@@ -26,7 +26,7 @@ printf '#!/bin/sh\necho "script $1"\nexit 4\n' > "$tmp/script.sh"; chmod +x "$tm
 
 expect 2 'usage: hotpath' -- "$hp"
 expect 2 'unknown option' -- "$hp" --no-such-option /bin/true
-expect 2 'opt=7: must be 0' -- "$hp" --opt=7 /bin/true
+expect 2 'opt=7: must be between 0 and 1' -- "$hp" --opt=7 /bin/true
 expect 2 'log-level=5: must be between 0 and 2' -- "$hp" --log-level=5 /bin/true
 expect 2 'not a number' -- "$hp" --opt=x /bin/true
 expect 0 'usage: hotpath' -- "$hp" --help

@@ -94,14 +94,20 @@ H="indirect calls/jmps that hit their site's inline cache"
 Y="syscalls"
 R="rip-relative operands rewritten through a scratch register"
 
-run loops -- "$loops"
-run loops-nolink --no-link -- "$loops"
-run loops-far --debug-far-cache -- "$loops"
-run indcall -- "$indcall"
-run funcptr -- "$funcptr"
-run jumptable -- "$jumptable"
-run true -- /bin/true
-run python -- /usr/bin/python3 -c pass
+# The block translator's features at --opt=0 (traces replace some of them:
+# guards instead of inline caches, trace units for code of several modules).
+run loops --opt=0 -- "$loops"
+run loops-nolink --opt=0 --no-link -- "$loops"
+run loops-far --opt=0 --debug-far-cache -- "$loops"
+run indcall --opt=0 -- "$indcall"
+run funcptr --opt=0 -- "$funcptr"
+run jumptable --opt=0 -- "$jumptable"
+run true --opt=0 -- /bin/true
+run python --opt=0 -- /usr/bin/python3 -c pass
+# Traces (--opt=1, the default).
+run loops-traces -- "$loops"
+run loops-traces-nolink --no-link -- "$loops"
+run indcall-traces -- "$indcall"
 
 # Blocks are built and translating takes time; syscalls are seen.
 for n in loops indcall funcptr jumptable true python; do
@@ -144,6 +150,23 @@ done
 # Out of reach, blocks are still linked (through trampolines).
 expect loops-far "$L" -gt 1000
 ratio_at_least loops-far loops-nolink "$D" 100
+
+# Loops become traces; a trace's back edge is linked to its own entry, so a
+# traced loop stays in the cache: fewer dispatcher entries than blocks alone
+# with --no-link, and no trace is linked with --no-link.
+TH="trace heads (targets of backward branches and trace exits)"
+TB="traces built"
+TI="guest instructions in traces built"
+for n in loops-traces indcall-traces loops-traces-nolink; do
+  expect $n "$TH" -gt 0
+  expect $n "$TB" -gt 0
+  expect $n "$TI" -gt 0
+done
+for n in loops indcall; do
+  expect $n "$TB" -eq 0
+done
+expect loops-traces-nolink "$L" -le 100
+ratio_at_least loops-traces loops-traces-nolink "$D" 100
 
 if [ $fails -ne 0 ]; then
   echo "$fails counter check(s) failed"

@@ -7,13 +7,12 @@ import os
 import re
 import sys
 
-ORDER = ["util", "isa", "emit", "cache", "fragment", "translate", "loader", "runtime", "cli"]
 # Levels: folders on one line may not include each other.
 LEVEL = {"util": 0, "isa": 1, "emit": 2, "cache": 3, "fragment": 4, "translate": 5, "loader": 5,
-         "runtime": 6, "cli": 7}
+         "trace": 6, "runtime": 7, "cli": 8}
 # Headers with no .c of their own: layout and inline helpers.
 SHARED = {"thread.h": "util", "rawsys.h": "util", "ilist.h": "isa", "recovery.h": "isa",
-          "loader.h": "loader", "dispatch.h": "runtime"}
+          "loader.h": "loader", "dispatch.h": "runtime", "stitch.h": "trace", "trace.h": "trace"}
 
 root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
 src = os.path.join(root, "src")

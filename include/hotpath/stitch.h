@@ -1,0 +1,37 @@
+/* Trace stitching: the recorded blocks of a hot path (each block's mangled
+ * instruction list and the guest pc that ran after it) become one
+ * superblock list: the recorded direction of each conditional branch falls
+ * through (the other one is a side exit, its condition inverted where
+ * needed), direct jumps between recorded blocks disappear, direct calls push
+ * the guest return address and go on into the callee, indirect calls, jumps
+ * and returns are guarded against the recorded target (a mismatch goes to
+ * the lookup), and the trace ends with an exit to where the path went on (a
+ * back edge when that is the head). Pure: no global state. */
+#ifndef HOTPATH_STITCH_H
+#define HOTPATH_STITCH_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hotpath/ilist.h"
+
+struct hp_recorded_block {
+  const struct hp_insn *v; /* its mangled list */
+  unsigned n;
+  uint64_t pc, end;        /* guest bytes */
+  uint64_t next;           /* the guest pc that ran after it */
+};
+
+/* Builds the trace for head into out (capacity: the blocks' elements + 1).
+ * Returns false if the recording is inconsistent (a direction that the
+ * block cannot take) or does not fit. */
+bool hp_trace_stitch(const struct hp_recorded_block *b, unsigned nb, uint64_t head,
+                     struct hp_ilist *out);
+
+/* Whether a block with this mangled list may be part of a trace: not code
+ * that checks itself (writable), nothing that cannot run. */
+bool hp_trace_block_ok(const struct hp_ilist *l);
+/* Whether a recording must end after this block (its last element leaves
+ * for the dispatcher whatever happens: a syscall, a jrcxz/loop pair). */
+bool hp_trace_block_ends(const struct hp_ilist *l);
+
+#endif

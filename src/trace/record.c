@@ -1,0 +1,189 @@
+/* Trace heads, recording and building (see trace.h). */
+#include "hotpath/trace.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+#include "hotpath/builder.h"
+#include "hotpath/fragment.h"
+#include "hotpath/log.h"
+#include "hotpath/options.h"
+#include "hotpath/stats.h"
+#include "hotpath/stitch.h"
+#include "hotpath/thread.h"
+
+#define REC_ELEMS 640      /* elements of the recorded blocks */
+#define MAX_GUARDS 96      /* guarded indirect branches in one trace */
+#define MAX_BLOCKS_CAP 256 /* --max-trace-blocks upper bound */
+#define GIVE_UP_AFTER 4    /* failed recordings before a head is linked normally */
+
+struct recording {
+  bool active;
+  uint64_t head;
+  unsigned nblocks, nelems, nguards, failures;
+  uint64_t t0;
+  struct hp_recorded_block blocks[MAX_BLOCKS_CAP];
+  struct hp_insn elems[REC_ELEMS];
+  struct hp_insn out[REC_ELEMS + 1];
+};
+
+static struct recording *rec_of(struct hp_thread *t)
+{
+  if (!t->trace_rec) {
+    void *p = mmap(NULL, sizeof(struct recording), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    HP_ASSERT(p != MAP_FAILED);
+    t->trace_rec = p;
+  }
+  return t->trace_rec;
+}
+
+bool hp_trace_recording(const struct hp_thread *t)
+{
+  return t->trace_rec && ((const struct recording *)t->trace_rec)->active;
+}
+
+static bool source_end(const struct hp_fragment *f, uint64_t *end)
+{
+  if (!f->nranges)
+    return false;
+  *end = f->ranges[f->nranges - 1].hi;
+  return true;
+}
+
+bool hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to)
+{
+  if (hp_opt.opt < 1 || to->kind != HP_FRAG_BLOCK || to->no_trace)
+    return true;
+  if (!to->trace_head && prev && prev->kind == HP_EXIT_BRANCH) {
+    const struct hp_fragment *from = prev->from;
+    uint64_t end;
+    /* Backward: the target lies before the end of the code that branched
+     * (loops); from a trace: its exits start new traces. */
+    if (from->kind == HP_FRAG_TRACE || (source_end(from, &end) && prev->target < end)) {
+      to->trace_head = true;
+      hp_stats.trace_heads++;
+    }
+  }
+  return !to->trace_head;
+}
+
+bool hp_trace_count(struct hp_thread *t, struct hp_fragment *f)
+{
+  if (hp_opt.opt < 1 || f->kind != HP_FRAG_BLOCK || !f->trace_head || f->no_trace || f->removed)
+    return false;
+  if (++f->head_count < (uint32_t)hp_opt.hot_threshold)
+    return false;
+  struct recording *r = rec_of(t);
+  if (r->active)
+    return false;
+  f->head_count = 0;
+  r->active = true;
+  r->head = f->guest_pc;
+  r->nblocks = r->nelems = r->nguards = 0;
+  r->t0 = hp_now_ns();
+  return true;
+}
+
+/* A head that cannot make a trace: link into it like any block. */
+static void give_up(uint64_t head)
+{
+  struct hp_fragment *h = hp_fragment_lookup(head);
+  if (h && h->kind == HP_FRAG_BLOCK) {
+    h->no_trace = true;
+    hp_stats.trace_heads_given_up++;
+  }
+}
+
+static void end_recording(struct recording *r, bool failed)
+{
+  r->active = false;
+  hp_stats.trace_record_ns += hp_now_ns() - r->t0;
+  if (failed) {
+    hp_stats.traces_abandoned++;
+    if (++r->failures >= GIVE_UP_AFTER) {
+      give_up(r->head);
+      r->failures = 0;
+    }
+  }
+}
+
+void hp_trace_abort(struct hp_thread *t)
+{
+  if (hp_trace_recording(t))
+    end_recording(t->trace_rec, true);
+}
+
+static void build(struct recording *r)
+{
+  struct hp_fragment *cur = hp_fragment_lookup(r->head);
+  if (cur && cur->kind == HP_FRAG_TRACE) { /* another thread built it first */
+    end_recording(r, false);
+    hp_stats.trace_races++;
+    return;
+  }
+  struct hp_ilist out = {.v = r->out, .cap = REC_ELEMS + 1};
+  if (!hp_trace_stitch(r->blocks, r->nblocks, r->head, &out)) {
+    give_up(r->head);
+    end_recording(r, true);
+    return;
+  }
+  uint64_t t0 = hp_now_ns();
+  struct hp_fragment *f = hp_translate_list(&out, HP_FRAG_TRACE, false);
+  unsigned ninsn = 0;
+  for (unsigned i = 0; i < out.n; i++)
+    ninsn += out.v[i].len != 0;
+  f->ninsn = ninsn;
+  /* Its back edges go to its own entry (as exits, so a signal can unlink them). */
+  for (unsigned i = 0; i < f->nexits; i++)
+    if (f->exits[i].kind == HP_EXIT_BRANCH && f->exits[i].target == f->guest_pc)
+      hp_link(&f->exits[i], f);
+  hp_stats.traces_built++;
+  hp_stats.trace_blocks += r->nblocks;
+  hp_stats.trace_insns += ninsn;
+  hp_stats.trace_build_ns += hp_now_ns() - t0;
+  r->failures = 0;
+  end_recording(r, false);
+  if (hp_log_level() >= HP_LOG_DEBUG) {
+    char pcs[512];
+    size_t n = 0;
+    for (unsigned i = 0; i < r->nblocks && n + 20 < sizeof pcs; i++)
+      n += (size_t)snprintf(pcs + n, sizeof pcs - n, " 0x%lx", (unsigned long)r->blocks[i].pc);
+    hp_log(HP_LOG_DEBUG, "trace 0x%lx: %u blocks, %u insns, %u bytes at %p; blocks:%s", (unsigned long)r->head,
+           r->nblocks, ninsn, f->size, (void *)f->code, pcs);
+  }
+}
+
+struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
+{
+  struct recording *r = rec_of(t);
+  if (!r->active)
+    return NULL;
+  if (r->nblocks) {
+    struct hp_recorded_block *last = &r->blocks[r->nblocks - 1];
+    last->next = pc;
+    struct hp_ilist ll = {.v = (struct hp_insn *)last->v, .n = last->n};
+    const struct hp_fragment *g = hp_fragment_lookup(pc);
+    if (pc == r->head || hp_trace_block_ends(&ll) || (g && (g->kind == HP_FRAG_TRACE || g->trace_head)) ||
+        r->nblocks >= (unsigned)hp_opt.max_trace_blocks || r->nelems + HP_BLOCK_LIST_CAP > REC_ELEMS ||
+        r->nguards >= MAX_GUARDS) {
+      build(r);
+      return NULL;
+    }
+  }
+  struct hp_ilist l = {.v = &r->elems[r->nelems], .cap = HP_BLOCK_LIST_CAP};
+  if (!hp_decode_guest_block(pc, &l) || !hp_trace_block_ok(&l)) {
+    if (r->nblocks) { /* the trace ends before this block */
+      build(r);
+    } else {
+      give_up(pc);
+      end_recording(r, true);
+    }
+    return NULL;
+  }
+  r->blocks[r->nblocks++] = (struct hp_recorded_block){l.v, l.n, l.pc, l.end, 0};
+  r->nelems += l.n;
+  const struct hp_insn *tail = &l.v[l.n - 1];
+  r->nguards += tail->op == HP_OP_CALL_IND || tail->op == HP_OP_JMP_IND || tail->op == HP_OP_RET;
+  hp_stats.trace_record_copies++;
+  return hp_translate_list(&l, HP_FRAG_BLOCK, true);
+}

@@ -1,0 +1,121 @@
+/* Trace stitching (see stitch.h). */
+#include "hotpath/stitch.h"
+
+#include <string.h>
+
+static struct hp_insn *push(struct hp_ilist *out, const struct hp_insn *from)
+{
+  if (out->n == out->cap)
+    return NULL;
+  struct hp_insn *in = &out->v[out->n++];
+  *in = *from;
+  return in;
+}
+
+bool hp_trace_block_ok(const struct hp_ilist *l)
+{
+  for (unsigned i = 0; i < l->n; i++)
+    if (l->v[i].op == HP_OP_CODE_CHECK || l->v[i].op == HP_OP_STOP)
+      return false;
+  return l->n > 0;
+}
+
+bool hp_trace_block_ends(const struct hp_ilist *l)
+{
+  const struct hp_insn *last = &l->v[l->n - 1];
+  return last->op == HP_OP_RCX_BRANCH || (last->op == HP_OP_EXIT && last->exit_kind != HP_EXIT_BRANCH);
+}
+
+/* The block's control tail, continued at next. Returns false when the
+ * block cannot have gone to next. *ends: nothing may follow. */
+static bool stitch_tail(const struct hp_insn *v, unsigned n, uint64_t next, struct hp_ilist *out,
+                        bool *ends)
+{
+  const struct hp_insn *last = &v[n - 1];
+  *ends = false;
+  if (last->op == HP_OP_EXIT && last->exit_kind == HP_EXIT_BRANCH && n >= 2 && v[n - 2].op == HP_OP_EXIT_CC) {
+    const struct hp_insn *jcc = &v[n - 2];
+    if (next == last->target) /* fell through: the taken direction is the side exit */
+      return push(out, jcc) != NULL;
+    if (next != jcc->target)
+      return false;
+    struct hp_insn *inv = push(out, jcc); /* taken: falling through leaves */
+    if (!inv)
+      return false;
+    inv->cc ^= 1; /* x86 conditions come in pairs that differ in bit 0 */
+    inv->target = last->target;
+    return true;
+  }
+  struct hp_insn *in;
+  switch (last->op) {
+  case HP_OP_EXIT:
+    if (last->exit_kind == HP_EXIT_BRANCH)
+      return next == last->target; /* the jump disappears */
+    *ends = true; /* a syscall: the trace ends with it */
+    return push(out, last) != NULL;
+  case HP_OP_RCX_BRANCH:
+    *ends = true;
+    return push(out, last) != NULL;
+  case HP_OP_CALL:
+    if (next != last->target || !(in = push(out, last)))
+      return false;
+    in->op = HP_OP_PUSH_RET;
+    in->target = last->pc + last->len;
+    return true;
+  case HP_OP_CALL_IND:
+  case HP_OP_JMP_IND:
+    if (!(in = push(out, last)))
+      return false;
+    in->op = last->op == HP_OP_CALL_IND ? HP_OP_CALL_IND_GUARD : HP_OP_JMP_IND_GUARD;
+    in->target = next;
+    return true;
+  case HP_OP_RET:
+    if (!(in = push(out, last)))
+      return false;
+    in->op = HP_OP_RET_GUARD;
+    in->check_len = (uint16_t)last->target; /* imm16 */
+    in->target = next;
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool hp_trace_stitch(const struct hp_recorded_block *b, unsigned nb, uint64_t head,
+                     struct hp_ilist *out)
+{
+  out->n = 0;
+  out->pc = head;
+  out->end = nb ? b[nb - 1].end : head;
+  if (!nb || b[0].pc != head)
+    return false;
+  for (unsigned i = 0; i < nb; i++) {
+    const struct hp_recorded_block *r = &b[i];
+    if (!r->n)
+      return false;
+    /* Everything before the control tail: the tail is the last element, or
+     * the last two for a conditional branch and its fall-through. */
+    unsigned tail = r->n - 1;
+    if (tail >= 1 && r->v[tail].op == HP_OP_EXIT && r->v[tail - 1].op == HP_OP_EXIT_CC)
+      tail--;
+    for (unsigned k = 0; k < tail; k++) {
+      if (r->v[k].op != HP_OP_GUEST || !push(out, &r->v[k]))
+        return false;
+    }
+    bool ends;
+    if (!stitch_tail(r->v, r->n, r->next, out, &ends))
+      return false;
+    if (ends)
+      return i == nb - 1;
+  }
+  /* Go on where the path went on; to the head: the trace loops on itself. */
+  struct hp_insn x;
+  memset(&x, 0, offsetof(struct hp_insn, zi));
+  x.op = HP_OP_EXIT;
+  x.exit_kind = HP_EXIT_BRANCH;
+  x.pc = b[nb - 1].end;
+  x.target = b[nb - 1].next;
+  if (x.target == head)
+    x.flags |= HP_INSN_BACK_EDGE;
+  return push(out, &x) != NULL;
+}
