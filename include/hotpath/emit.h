@@ -96,6 +96,10 @@ void hp_emit_pop_target(struct hp_emit *e, uint16_t imm);
  * rcx = target (guest rcx still in spill_rcx). Flags untouched. */
 void hp_emit_guard_target(struct hp_emit *e, uint64_t expected, struct hp_label *mismatch);
 
+/* A trace head's prologue: gs:head counter += 1 (per thread, flag-free);
+ * at threshold, a jump (its rel32 offset returned) to the head's hot exit. */
+size_t hp_emit_head_count(struct hp_emit *e, unsigned counter, uint32_t threshold);
+
 /* ret: the lookup, and on a hit a real `ret` to the continuation found
  * (predicted by the return stack); ret imm16: the lookup and a jump. */
 void hp_emit_return(struct hp_emit *e, uint16_t imm);

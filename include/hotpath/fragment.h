@@ -45,10 +45,10 @@ struct hp_fragment {
   uint8_t kind;                 /* enum hp_fragment_kind */
   bool checks_code;             /* guest code is writable: fragment checks it at entry */
   bool removed;                 /* out of the table (or a recording copy): never linked to */
-  bool trace_head;              /* a block at a trace head: entered through the dispatcher,
-                                   which counts its executions */
-  bool no_trace;                /* a head whose trace could not be built: linked normally */
-  uint32_t head_count;          /* executions of a trace head counted so far */
+  bool trace_head;              /* a block at a trace head: its prologue counts executions */
+  bool no_trace;                /* a head whose trace could not be built */
+  uint32_t head_id;             /* a trace head's counter (gs head counters) */
+  struct hp_fragment *record_copy; /* this pc's private copy for trace recording */
   uint32_t ninsn;               /* guest instructions it holds */
   struct hp_cache_unit *unit;
   struct hp_exit *exits;
@@ -84,10 +84,10 @@ void hp_fragment_remove(struct hp_fragment *f);
 /* Aims every linked exit of f back at its stub (so f leaves the cache). */
 void hp_fragment_unlink_outgoing(struct hp_fragment *f);
 /* Publishes a fragment just committed to the cache: the table, the cache-pc
- * index, the guest-page index and its continuations in the lookup. A trace
- * shadows the block at its head: it takes the head's table entry and lookup
- * entry, the links into the block are moved to it, and its back edges are
- * linked to its own entry. */
+ * index, the guest-page index and its continuations in the lookup. A
+ * fragment for a guest pc that has one already shadows it (a trace its head
+ * block, a counting head the plain block): it takes the table entry and
+ * lookup entry, and the links into the old one are moved to it. */
 void hp_fragment_publish(struct hp_fragment *f);
 /* Removes every fragment with guest code in [lo, hi); visits only the
  * fragments on the guest pages of the range (or every page with code, when

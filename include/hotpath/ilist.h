@@ -29,6 +29,7 @@ enum hp_exit_kind {
   HP_EXIT_PREDICT,     /* an indirect call/jmp site's inline cache hit: linkable to target
                           once the site has learnt it (target 0 until then) */
   HP_EXIT_LEARN,       /* that site's first execution: target in gs:ibl_target */
+  HP_EXIT_HOT,         /* a trace head reached its threshold: record from target */
 };
 
 /* What one element of the list does. Decode produces the HP_OP_GUEST_* and
@@ -60,6 +61,8 @@ enum hp_op {
   HP_OP_CALL_IND_GUARD, /* an inlined indirect call: push, then go on if the callee is target */
   HP_OP_JMP_IND_GUARD,  /* indirect jmp: go on if it goes to target */
   HP_OP_RET_GUARD,   /* ret (imm16 in check_len): go on if it returns to target */
+  HP_OP_HEAD_COUNT,  /* a trace head's prologue: count (counter check_len, threshold target);
+                        at the threshold, exit (HP_EXIT_HOT) to the dispatcher */
   HP_OP_COUNT_
 };
 
@@ -78,7 +81,8 @@ struct hp_insn {
   uint8_t cc;         /* jcc condition (low nibble of the opcode) */
   uint8_t exit_kind;  /* enum hp_exit_kind of HP_OP_EXIT / HP_OP_STOP */
   uint8_t flags;
-  uint16_t check_len; /* HP_OP_CODE_CHECK: bytes checked; HP_OP_RET_GUARD: imm16 */
+  uint16_t check_len; /* HP_OP_CODE_CHECK: bytes checked; HP_OP_RET_GUARD: imm16;
+                         HP_OP_HEAD_COUNT: counter index */
   uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
   ZydisDecodedInstruction zi; /* decoded without operands (valid if len) */
 };

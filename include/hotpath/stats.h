@@ -27,10 +27,11 @@
   X(traces_built, "traces built") \
   X(trace_blocks, "blocks in traces built") \
   X(trace_insns, "guest instructions in traces built") \
-  X(trace_record_copies, "blocks recorded (private copies run once)") \
+  X(trace_record_copies, "recording copies of blocks built (never linked, reused by later recordings)") \
   X(traces_abandoned, "recordings abandoned (signal, fault, untraceable code)") \
   X(trace_heads_given_up, "trace heads given up (linked as blocks)") \
   X(trace_races, "traces another thread built first") \
+  X(trace_threshold_doublings, "times tracing went over its time budget (threshold doubled)") \
   X(trace_record_ns, "time spent recording traces (ns)") \
   X(trace_build_ns, "time spent building traces (ns)") \
   X(trace_exits, "trace exits that reached the dispatcher")

@@ -22,7 +22,11 @@
  * 16 bits; the inline lookup at every indirect branch reads it. */
 #define HP_T_IBL_FAST 32768
 #define HP_IBL_FAST_BITS 16
-#define HP_T_SIZE (HP_T_IBL_FAST + (16 << HP_IBL_FAST_BITS))
+/* Per-thread execution counters of trace heads (32 bits each), indexed by
+ * the head's id: the head's code counts itself (trace/record.c). */
+#define HP_T_HEAD_COUNTERS (HP_T_IBL_FAST + (16 << HP_IBL_FAST_BITS))
+#define HP_MAX_HEADS 65536
+#define HP_T_SIZE (HP_T_HEAD_COUNTERS + 4 * HP_MAX_HEADS)
 #define HP_RTQ_BYTES (64 * 1024)
 
 #ifndef __ASSEMBLER__
@@ -89,6 +93,11 @@ struct hp_thread {
   /* xsave needs 64-byte alignment; a page keeps the offset fixed for context.S. */
   uint8_t xsave[] __attribute__((aligned(HP_T_XSAVE)));
 };
+
+static inline uint32_t *hp_thread_head_counters(struct hp_thread *t)
+{
+  return (uint32_t *)((uint8_t *)t + HP_T_HEAD_COUNTERS);
+}
 
 static inline uint64_t *hp_thread_ibl_fast(struct hp_thread *t)
 {

@@ -1,6 +1,6 @@
 /* Traces (superblocks) from hot paths, NET style: targets of backward
- * direct branches and of trace exits are trace heads; the dispatcher counts
- * their executions (it does not link into a head until its trace exists);
+ * direct branches and of trace exits are trace heads; they count
+ * their executions in the head's own code (a prologue of the head block);
  * at --hot-threshold the thread records the next path it executes, block by
  * block through private unlinked copies, until it returns to the head,
  * reaches another head or trace, a syscall, or a length cap; the recorded
@@ -16,13 +16,14 @@ struct hp_exit;
 struct hp_fragment;
 
 /* The dispatcher is about to go from exit prev (may be NULL) to fragment to:
- * marks to a trace head when the edge is a backward branch or a trace exit.
- * Returns true when the edge may be linked (false: to is a head that is
- * still being counted). */
-bool hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to);
-/* The dispatcher enters head block f of thread t: counts it; true when t
- * has started recording (then call hp_trace_record_step with f's pc). */
-bool hp_trace_count(struct hp_thread *t, struct hp_fragment *f);
+ * when the edge is a backward branch or a trace exit, to becomes a trace
+ * head: a copy of the block whose prologue counts its executions (per
+ * thread, in the thread block) shadows it. Returns the fragment to link to
+ * and enter. */
+struct hp_fragment *hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to);
+/* Head f of thread t reached the threshold (an HP_EXIT_HOT exit): true when
+ * t has started recording (then call hp_trace_record_step with f's pc). */
+bool hp_trace_hot(struct hp_thread *t, struct hp_fragment *f);
 /* Whether thread t is recording. */
 bool hp_trace_recording(const struct hp_thread *t);
 /* Recording: the path goes on at pc. Returns the private copy of the block
@@ -31,5 +32,8 @@ bool hp_trace_recording(const struct hp_thread *t);
 struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc);
 /* A signal or fault interrupted the recorded path: drop the recording. */
 void hp_trace_abort(struct hp_thread *t);
+/* Guest code in [lo, hi) was unmapped or changed protection: recordings of
+ * any thread that hold it are dropped (their lists are stale). */
+void hp_trace_flush_range(uint64_t lo, uint64_t hi);
 
 #endif

@@ -397,6 +397,35 @@ void hp_emit_guard_target(struct hp_emit *e, uint64_t expected, struct hp_label 
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
 }
 
+size_t hp_emit_head_count(struct hp_emit *e, unsigned counter, uint32_t threshold)
+{
+  int32_t slot = HP_T_HEAD_COUNTERS + 4 * (int32_t)counter;
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  uint8_t ld[] = {0x65, 0x8b, 0x0c, 0x25}; /* mov ecx, gs:[slot] */
+  hp_emit_bytes(e, ld, sizeof ld);
+  u32(e, (uint32_t)slot);
+  static const uint8_t inc[] = {0x8d, 0x49, 0x01}; /* lea ecx, [rcx+1] */
+  hp_emit_bytes(e, inc, sizeof inc);
+  uint8_t st[] = {0x65, 0x89, 0x0c, 0x25}; /* mov gs:[slot], ecx */
+  hp_emit_bytes(e, st, sizeof st);
+  u32(e, (uint32_t)slot);
+  static const uint8_t sub_t[] = {0x8d, 0x89}; /* lea ecx, [rcx - threshold]: zero at it */
+  hp_emit_bytes(e, sub_t, sizeof sub_t);
+  u32(e, (uint32_t)-(int32_t)threshold);
+  static const uint8_t jz[] = {0xe3, 0x00}; /* jrcxz hot (32-bit results zero-extend) */
+  hp_emit_bytes(e, jz, sizeof jz);
+  size_t hot_rel8 = e->pos - 1;
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  static const uint8_t skip[] = {0xeb, 0x00}; /* jmp over the exit */
+  hp_emit_bytes(e, skip, sizeof skip);
+  size_t skip_rel8 = e->pos - 1;
+  set_rel8(e, hot_rel8);
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  size_t exit_rel32 = hp_emit_jmp_rel32(e, hp_emit_here(e));
+  set_rel8(e, skip_rel8);
+  return exit_rel32;
+}
+
 void hp_emit_call_push(struct hp_emit *e, struct hp_label *body)
 {
   u8(e, 0xe8); /* call rel32: the CPU's return stack learns the continuation */

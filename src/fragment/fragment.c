@@ -111,7 +111,7 @@ static void pages_grow(void)
 {
   size_t old_size = pages ? pages_mask + 1 : 0;
   struct page_node **old = pages;
-  size_t size = old_size ? old_size * 2 : (1u << 12);
+  size_t size = old_size ? old_size * 4 : (1u << 16);
   pages = zalloc_pages(size * sizeof *pages);
   pages_mask = size - 1;
   for (size_t i = 0; i < old_size; i++)
@@ -125,7 +125,7 @@ static void pages_grow(void)
 
 static void pages_add(uint64_t page, struct hp_fragment *f)
 {
-  if (!pages || npage_nodes + 1 > 2 * (pages_mask + 1))
+  if (!pages || npage_nodes + 1 > 4 * (pages_mask + 1))
     pages_grow();
   struct page_node *n = free_nodes;
   if (n)
@@ -191,11 +191,11 @@ void hp_fragment_insert(struct hp_fragment *f)
 
 static void unlink_exit(struct hp_exit *x);
 
-/* The trace f takes the place of the block at its head. */
-static void shadow(struct hp_fragment *f)
+/* f takes the place of the fragment old with the same guest pc (a trace
+ * shadows its head block; a head gets a counting prologue). */
+static void shadow(struct hp_fragment *f, struct hp_fragment *old)
 {
-  struct hp_fragment *old = hp_fragment_lookup(f->guest_pc);
-  if (old) {
+  {
     table_del(old); /* keeps its code and records: threads inside it go on */
     /* A lookup entry that is a call's continuation stays (returns must
      * land on it); the block's own entry becomes the trace's. */
@@ -209,15 +209,16 @@ static void shadow(struct hp_fragment *f)
       unlink_exit(x);
       hp_link(x, f);
     }
-  } else {
-    hp_ibl_insert(f->guest_pc, f->code);
   }
 }
 
 void hp_fragment_publish(struct hp_fragment *f)
 {
-  if (f->kind == HP_FRAG_TRACE)
-    shadow(f);
+  struct hp_fragment *old = hp_fragment_lookup(f->guest_pc);
+  if (old)
+    shadow(f, old);
+  else if (f->kind == HP_FRAG_TRACE)
+    hp_ibl_insert(f->guest_pc, f->code);
   hp_fragment_insert(f);
   hp_cache_index_add(f->unit, f->code, f->size, f);
   for (unsigned i = 0; i < f->nconts; i++) /* returns to the call find its continuation */

@@ -188,6 +188,7 @@ bool hp_op_ends_block(const struct hp_insn *in)
   case HP_OP_CALL_IND_GUARD:
   case HP_OP_JMP_IND_GUARD:
   case HP_OP_RET_GUARD:
+  case HP_OP_HEAD_COUNT:
     return false;
   default:
     return true;
@@ -201,6 +202,7 @@ unsigned hp_op_exit_count(const struct hp_insn *in)
   case HP_OP_EXIT_CC:
   case HP_OP_STOP:
   case HP_OP_CODE_CHECK:
+  case HP_OP_HEAD_COUNT:
     return 1;
   case HP_OP_CALL:
   case HP_OP_RCX_BRANCH:
@@ -228,7 +230,7 @@ const char *hp_op_name(unsigned op)
       [HP_OP_RCX_BRANCH] = "rcx-branch", [HP_OP_CODE_CHECK] = "code-check",
       [HP_OP_STOP] = "stop",           [HP_OP_PUSH_RET] = "push-ret",
       [HP_OP_CALL_IND_GUARD] = "call-ind-guard", [HP_OP_JMP_IND_GUARD] = "jmp-ind-guard",
-      [HP_OP_RET_GUARD] = "ret-guard",
+      [HP_OP_RET_GUARD] = "ret-guard", [HP_OP_HEAD_COUNT] = "head-count",
   };
   return op < HP_OP_COUNT_ && names[op] ? names[op] : "?";
 }
@@ -236,7 +238,7 @@ const char *hp_op_name(unsigned op)
 static const char *exit_name(unsigned k)
 {
   static const char *const names[] = {"branch", "syscall", "ibl-miss", "bad-insn", "no-exec",
-                                      "stale", "unsupported", "fault", "predict", "learn"};
+                                      "stale", "unsupported", "fault", "predict", "learn", "hot"};
   return k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -282,6 +284,9 @@ void hp_ilist_print(FILE *out, const struct hp_ilist *l)
       break;
     case HP_OP_CODE_CHECK:
       fprintf(out, " %#llx+%u", (unsigned long long)in->target, in->check_len);
+      break;
+    case HP_OP_HEAD_COUNT:
+      fprintf(out, " counter=%u threshold=%llu", in->check_len, (unsigned long long)in->target);
       break;
     default:
       break;

@@ -126,7 +126,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
 {
   t->in_dispatcher = 1;
   struct hp_exit *prev = NULL, *last = NULL, *learner = NULL;
-  bool ibl_insert = false;
+  bool ibl_insert = false, hot = false;
   for (;;) {
     t->cur_guest_pc = pc;
     hp_lock();
@@ -165,11 +165,13 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     }
     bool recording = hp_trace_recording(t);
     if (!recording) {
-      /* Edges into trace heads are not linked while the head is counted. */
-      if (hp_trace_edge(prev, f) && prev && !hp_opt.no_link)
+      f = hp_trace_edge(prev, f); /* a new trace head gets its counting copy */
+      if (prev && !hp_opt.no_link)
         hp_link(prev, f);
-      recording = hp_trace_count(t, f);
+      if (hot)
+        recording = hp_trace_hot(t, f);
     }
+    hot = false;
     struct hp_fragment *run = f;
     if (recording) {
       /* The recording thread runs a private unlinked copy of each block, so
@@ -242,6 +244,10 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       t->cur_guest_pc = pc;
       __atomic_fetch_add(&hp_stats.syscalls, 1, __ATOMIC_RELAXED);
       pc = hp_syscall(t, pc);
+      break;
+    case HP_EXIT_HOT: /* a trace head reached its threshold: maybe record */
+      pc = x->target;
+      hot = true;
       break;
     case HP_EXIT_FAULT:
       pc = x->target; /* the pending signal is delivered before going on */

@@ -34,6 +34,7 @@
 #include "hotpath/signal.h"
 #include "hotpath/stats.h"
 #include "hotpath/thread.h"
+#include "hotpath/trace.h"
 
 
 static const struct hp_launch *launch;
@@ -170,8 +171,10 @@ static void code_mapping_changed(uint64_t addr, uint64_t len)
 {
   hp_lock();
   hp_memmap_invalidate();
-  if (len) /* the kernel acts on whole pages */
+  if (len) { /* the kernel acts on whole pages */
     hp_fragments_flush_range(HP_PAGE_DOWN(addr), HP_PAGE_UP(addr + len));
+    hp_trace_flush_range(HP_PAGE_DOWN(addr), HP_PAGE_UP(addr + len));
+  }
   hp_unlock();
 }
 

@@ -19,6 +19,7 @@
 
 struct recording {
   bool active;
+  bool invalid; /* code it recorded was unmapped or changed protection */
   uint64_t head;
   unsigned nblocks, nelems, nguards, failures;
   uint64_t t0;
@@ -50,34 +51,95 @@ static bool source_end(const struct hp_fragment *f, uint64_t *end)
   return true;
 }
 
-bool hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to)
+static unsigned next_head_id; /* under the lock */
+
+/* The block to at a new trace head gets a counting head: a small fragment
+ * that counts executions in the thread block (leaving for the dispatcher at
+ * the threshold) and jumps on to the block. It shadows the block (table,
+ * lookup, links into it); the block stays, reached through it. */
+static struct hp_fragment *make_head(struct hp_fragment *to)
 {
-  if (hp_opt.opt < 1 || to->kind != HP_FRAG_BLOCK || to->no_trace)
-    return true;
-  if (!to->trace_head && prev && prev->kind == HP_EXIT_BRANCH) {
-    const struct hp_fragment *from = prev->from;
-    uint64_t end;
-    /* Backward: the target lies before the end of the code that branched
-     * (loops); from a trace: its exits start new traces. */
-    if (from->kind == HP_FRAG_TRACE || (source_end(from, &end) && prev->target < end)) {
-      to->trace_head = true;
-      hp_stats.trace_heads++;
-    }
+  if (next_head_id >= HP_MAX_HEADS || to->checks_code) {
+    to->no_trace = true;
+    return to;
   }
-  return !to->trace_head;
+  struct hp_insn v[2];
+  memset(v, 0, sizeof v);
+  v[0].op = HP_OP_HEAD_COUNT;
+  v[0].pc = to->guest_pc;
+  v[0].check_len = (uint16_t)next_head_id; /* HP_MAX_HEADS fits 16 bits */
+  v[0].target = (uint64_t)hp_opt.hot_threshold;
+  v[1].op = HP_OP_EXIT;
+  v[1].pc = to->guest_pc;
+  v[1].exit_kind = HP_EXIT_BRANCH;
+  v[1].target = to->guest_pc;
+  struct hp_ilist l = {.v = v, .n = 2, .cap = 2, .pc = to->guest_pc, .end = to->guest_pc};
+  struct hp_fragment *h = hp_translate_list(&l, HP_FRAG_BLOCK, false);
+  h->trace_head = true;
+  h->head_id = next_head_id++;
+  for (unsigned i = 0; i < h->nexits; i++)
+    if (h->exits[i].kind == HP_EXIT_BRANCH)
+      hp_link(&h->exits[i], to); /* on into the block */
+  hp_stats.trace_heads++;
+  return h;
 }
 
-bool hp_trace_count(struct hp_thread *t, struct hp_fragment *f)
+struct hp_fragment *hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to)
 {
-  if (hp_opt.opt < 1 || f->kind != HP_FRAG_BLOCK || !f->trace_head || f->no_trace || f->removed)
+  if (hp_opt.opt < 1 || to->kind != HP_FRAG_BLOCK || to->trace_head || to->no_trace || !prev ||
+      prev->kind != HP_EXIT_BRANCH)
+    return to;
+  const struct hp_fragment *from = prev->from;
+  uint64_t end;
+  /* Backward: the target lies before the end of the code that branched
+   * (loops); from a trace: its exits start new traces. */
+  if (from->kind == HP_FRAG_TRACE || (source_end(from, &end) && prev->target < end))
+    return make_head(to);
+  return to;
+}
+
+/* Traces must pay for themselves within the run: while recording and
+ * building have taken more than TRACE_BUDGET of the time since the first
+ * head got hot, a head needs twice as many executions as before to be
+ * traced (big programs that run most of their code a few times build few
+ * traces; loops that run long are traced at once). */
+#define TRACE_BUDGET_PERCENT 5
+static uint64_t first_hot_ns;
+static uint32_t hot_scale = 1; /* threshold multiplier */
+
+static bool within_budget(void)
+{
+  uint64_t now = hp_now_ns();
+  if (!first_hot_ns)
+    first_hot_ns = now;
+  uint64_t spent = hp_stats.trace_record_ns + hp_stats.trace_build_ns;
+  if (spent * 100 > (now - first_hot_ns) * TRACE_BUDGET_PERCENT && spent > 2000000) {
+    if (hot_scale < (1u << 20)) {
+      hot_scale *= 2;
+      hp_stats.trace_threshold_doublings++;
+    }
+    first_hot_ns = now - spent * 100 / TRACE_BUDGET_PERCENT; /* judge the next period afresh */
     return false;
-  if (++f->head_count < (uint32_t)hp_opt.hot_threshold)
+  }
+  return true;
+}
+
+bool hp_trace_hot(struct hp_thread *t, struct hp_fragment *f)
+{
+  if (hp_opt.opt < 1 || f->kind != HP_FRAG_BLOCK || !f->trace_head || f->removed)
     return false;
+  uint32_t *counter = &hp_thread_head_counters(t)[f->head_id];
+  uint32_t threshold = (uint32_t)hp_opt.hot_threshold;
   struct recording *r = rec_of(t);
-  if (r->active)
+  if (f->no_trace || r->active || !within_budget()) {
+    /* Not now: the head's code counts threshold x scale more executions
+     * before it asks again (the counter starts below zero). */
+    *counter = threshold - threshold * hot_scale;
     return false;
-  f->head_count = 0;
+  }
+  *counter = 0;
   r->active = true;
+  r->invalid = false;
   r->head = f->guest_pc;
   r->nblocks = r->nelems = r->nguards = 0;
   r->t0 = hp_now_ns();
@@ -158,6 +220,10 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
   struct recording *r = rec_of(t);
   if (!r->active)
     return NULL;
+  if (r->invalid) { /* its lists hold code that is gone */
+    end_recording(r, true);
+    return NULL;
+  }
   if (r->nblocks) {
     struct hp_recorded_block *last = &r->blocks[r->nblocks - 1];
     last->next = pc;
@@ -184,6 +250,31 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
   r->nelems += l.n;
   const struct hp_insn *tail = &l.v[l.n - 1];
   r->nguards += tail->op == HP_OP_CALL_IND || tail->op == HP_OP_JMP_IND || tail->op == HP_OP_RET;
+  /* A block's recording copy is kept for later recordings (it is never
+   * linked and its code is not writable). */
+  struct hp_fragment *g = hp_fragment_lookup(pc);
+  if (g && g->record_copy)
+    return g->record_copy;
   hp_stats.trace_record_copies++;
-  return hp_translate_list(&l, HP_FRAG_BLOCK, true);
+  struct hp_fragment *copy = hp_translate_list(&l, HP_FRAG_BLOCK, true);
+  if (g)
+    g->record_copy = copy;
+  return copy;
+}
+
+static void flush_one(struct hp_thread *t, void *arg)
+{
+  const uint64_t *range = arg;
+  struct recording *r = t->trace_rec;
+  if (!r || !r->active)
+    return;
+  for (unsigned i = 0; i < r->nblocks; i++)
+    if (r->blocks[i].pc < range[1] && r->blocks[i].end > range[0])
+      r->invalid = true;
+}
+
+void hp_trace_flush_range(uint64_t lo, uint64_t hi)
+{
+  uint64_t range[2] = {lo, hi};
+  hp_thread_foreach(flush_one, range);
 }

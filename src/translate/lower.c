@@ -233,6 +233,11 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
     }
     hp_emit_guard_target(e, in->target, defer_lookup(L));
     return true;
+  case HP_OP_HEAD_COUNT: {
+    size_t pos = hp_emit_head_count(e, in->check_len, (uint32_t)in->target);
+    add_exit(L, HP_EXIT_HOT, in->pc, pos);
+    return true;
+  }
   case HP_OP_RET_GUARD:
     hp_emit_pop_target(e, in->check_len);
     hp_emit_guard_target(e, in->target, defer_lookup(L));

@@ -7,15 +7,17 @@
 # of reach.  A feature silently switched off fails here even when every
 # program still prints the right output.
 #
-# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE
-#   (executables of tests/programs: loops, indcall, funcptr, jumptable)
+# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT
+#   (executables of tests/programs: loops, indcall, funcptr, jumptable; of
+#   tests/traces: phase, callchain, interp, mthot)
 # Counters are matched by their description (include/hotpath/stats.h).
 set -u
-if [ $# -ne 5 ]; then
-  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE" >&2
+if [ $# -ne 9 ]; then
+  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT" >&2
   exit 2
 fi
 hp=$(realpath "$1") loops=$(realpath "$2") indcall=$(realpath "$3") funcptr=$(realpath "$4") jumptable=$(realpath "$5")
+phase=$(realpath "$6") callchain=$(realpath "$7") interp=$(realpath "$8") mthot=$(realpath "$9")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 
@@ -167,6 +169,34 @@ for n in loops indcall; do
 done
 expect loops-traces-nolink "$L" -le 100
 ratio_at_least loops-traces loops-traces-nolink "$D" 100
+
+# The trace corpus (tests/traces): its hot loops really run as traces, at
+# the default threshold and from the second execution of a head; phase's
+# branches that change direction take side exits to the dispatcher; some
+# trace of callchain has several blocks; with --opt=0 no trace is built.
+TX="trace exits that reached the dispatcher"
+TBB="blocks in traces built"
+for n in phase callchain interp mthot; do
+  run $n-traces -- "${!n}"
+  run $n-traces-hot --hot-threshold=2 -- "${!n}"
+  expect $n-traces "$TB" -gt 0
+  expect $n-traces-hot "$TB" -gt 0
+  expect $n-traces "$TI" -gt 0
+done
+run phase-opt0 --opt=0 -- "$phase"
+expect phase-opt0 "$TB" -eq 0
+expect phase-traces "$TX" -gt 0
+expect phase-traces-hot "$TX" -gt 0
+# Some trace of callchain holds several blocks (calls inlined).
+if cc_tb=$(counter callchain-traces "$TB") && cc_bb=$(counter callchain-traces "$TBB"); then
+  if [ "$cc_bb" -gt "$cc_tb" ]; then
+    echo "ok: callchain-traces: $TBB = $cc_bb > $TB = $cc_tb"
+  else
+    fail "callchain-traces: $TBB = $cc_bb, not more than $TB = $cc_tb: no trace holds more than one block"
+  fi
+else
+  fails=$((fails + 1))
+fi
 
 if [ $fails -ne 0 ]; then
   echo "$fails counter check(s) failed"

@@ -11,9 +11,22 @@
  *   48 89 c8  c3                hex bytes (tokens of 2k hex digits), # comments
  *
  * Flags: writable = the bytes are in writable memory (code-check prologue);
- * lower = also lower; far = lower with force_far; max_bytes / max_insns
- * override the decode limits (defaults as the block builder's: 64
- * instructions, 960 bytes, or 256 bytes when writable).
+ * lower = also lower; far = lower with force_far; record = lower as a
+ * recording copy (struct hp_lower_opts .record: calls, returns and indirect
+ * branches exit to the dispatcher); max_bytes / max_insns override the
+ * decode limits (defaults as the block builder's: 64 instructions, 960
+ * bytes, or 256 bytes when writable).
+ *
+ * Trace mode: the recorded blocks of a trace, each decoded and mangled from
+ * its own bytes, then stitched (hp_trace_stitch) and, with `lower`, lowered:
+ *   trace 0x401000              first line: the trace head
+ *   lower far writable ...      optional flags line (not record), for every block
+ *   block 0x401000 next 0x401010   a recorded block: its pc, the pc that ran after it
+ *   48 ff c9  75 f9             its hex bytes
+ *   block 0x401010 next 0x401000   ...
+ * Each block is printed (its mangled list, hp_trace_block_ok/_ends), then
+ * the stitched list or `stitch failed` (a result, not an error: the tool
+ * exits 0).
  *
  * thread-block offsets (gs:[...]) are printed by field name so that the
  * output does not depend on the layout of struct hp_thread. */
@@ -29,11 +42,13 @@
 #include "hotpath/lower.h"
 #include "hotpath/mangle.h"
 #include "hotpath/recovery.h"
+#include "hotpath/stitch.h"
 #include "hotpath/thread.h"
 
 #define HOT_RX 0x7f0000000000ull
 #define COLD_TOP (HOT_RX + 0x10000ull)
 #define MAX_INPUT 4096
+#define MAX_BLOCKS 32
 
 static const char *prog = "golden";
 
@@ -45,12 +60,23 @@ static void die(const char *fmt, const char *arg)
   exit(2);
 }
 
+struct block_in {
+  uint64_t pc, next;
+  uint8_t bytes[MAX_INPUT];
+  size_t n;
+};
+
 struct input {
   uint64_t pc;
-  bool writable, lower, far;
+  bool writable, lower, far, record;
   long max_bytes, max_insns; /* -1: default */
   uint8_t bytes[MAX_INPUT];
   size_t n;
+  /* Trace mode. */
+  bool trace;
+  uint64_t head;
+  struct block_in blocks[MAX_BLOCKS];
+  unsigned nblocks;
 };
 
 static void parse_flags(struct input *in, char *line)
@@ -62,6 +88,8 @@ static void parse_flags(struct input *in, char *line)
       in->lower = true;
     else if (!strcmp(tok, "far"))
       in->far = true;
+    else if (!strcmp(tok, "record"))
+      in->record = in->lower = true;
     else if (!strncmp(tok, "max_bytes=", 10))
       in->max_bytes = strtol(tok + 10, NULL, 0);
     else if (!strncmp(tok, "max_insns=", 10))
@@ -71,7 +99,7 @@ static void parse_flags(struct input *in, char *line)
   }
 }
 
-static void parse_hex(struct input *in, char *line)
+static void parse_hex(uint8_t *bytes, size_t *n, char *line)
 {
   for (char *tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
     size_t len = strlen(tok);
@@ -80,12 +108,51 @@ static void parse_hex(struct input *in, char *line)
     for (size_t i = 0; i < len; i += 2) {
       if (!isxdigit((unsigned char)tok[i]) || !isxdigit((unsigned char)tok[i + 1]))
         die("not hex: '%s'", tok);
-      if (in->n == MAX_INPUT)
+      if (*n == MAX_INPUT)
         die("%s", "too many bytes");
       char two[3] = {tok[i], tok[i + 1], 0};
-      in->bytes[in->n++] = (uint8_t)strtoul(two, NULL, 16);
+      bytes[(*n)++] = (uint8_t)strtoul(two, NULL, 16);
     }
   }
+}
+
+static uint64_t parse_u64(const char *path, const char *what, char **p)
+{
+  char *end;
+  errno = 0;
+  uint64_t v = strtoull(*p, &end, 0);
+  if (errno || end == *p) {
+    fprintf(stderr, "%s: %s: bad %s\n", prog, path, what);
+    exit(2);
+  }
+  *p = end;
+  return v;
+}
+
+/* "block 0xPC next 0xNEXT" */
+static void parse_block(const char *path, struct input *in, char *p)
+{
+  if (in->nblocks == MAX_BLOCKS)
+    die("%s: too many blocks", path);
+  struct block_in *b = &in->blocks[in->nblocks++];
+  p += 5;
+  b->pc = parse_u64(path, "block pc", &p);
+  while (isspace((unsigned char)*p))
+    p++;
+  if (strncmp(p, "next", 4) != 0 || !isspace((unsigned char)p[4]))
+    die("%s: a block line is `block 0xPC next 0xNEXT`", path);
+  p += 4;
+  b->next = parse_u64(path, "block next", &p);
+  while (isspace((unsigned char)*p))
+    p++;
+  if (*p)
+    die("%s: junk after a block line", path);
+}
+
+static bool starts_word(const char *p, const char *w)
+{
+  size_t n = strlen(w);
+  return strncmp(p, w, n) == 0 && (isspace((unsigned char)p[n]) || !p[n]);
 }
 
 static void read_input(const char *path, struct input *in)
@@ -105,14 +172,26 @@ static void read_input(const char *path, struct input *in)
     if (!*p)
       continue;
     if (state == 0) {
-      if (strncmp(p, "pc", 2) != 0 || !isspace((unsigned char)p[2]))
-        die("%s: the first line must be `pc 0x...`", path);
+      if (starts_word(p, "trace")) {
+        in->trace = true;
+        p += 5;
+        in->head = parse_u64(path, "trace head", &p);
+        state = 1;
+        continue;
+      }
+      if (!starts_word(p, "pc"))
+        die("%s: the first line must be `pc 0x...` or `trace 0x...`", path);
       char *end;
       errno = 0;
       in->pc = strtoull(p + 2, &end, 0);
       if (errno || end == p + 2)
         die("%s: bad pc", path);
       state = 1;
+      continue;
+    }
+    if (in->trace && starts_word(p, "block")) {
+      parse_block(path, in, p);
+      state = 2;
       continue;
     }
     if (state == 1) {
@@ -123,11 +202,22 @@ static void read_input(const char *path, struct input *in)
         continue;
       }
     }
-    parse_hex(in, p);
+    if (!in->trace) {
+      parse_hex(in->bytes, &in->n, p);
+    } else {
+      if (!in->nblocks)
+        die("%s: bytes before the first `block` line", path);
+      struct block_in *b = &in->blocks[in->nblocks - 1];
+      parse_hex(b->bytes, &b->n, p);
+    }
   }
   fclose(f);
   if (state == 0)
     die("%s: no pc line", path);
+  if (in->trace && in->record)
+    die("%s: record lowers one block, not a trace", path);
+  if (in->trace && !in->nblocks)
+    die("%s: a trace without blocks", path);
 }
 
 /* Thread-block fields emitted code addresses as gs:[offset]. */
@@ -210,7 +300,7 @@ static void symbolize(const char *in, char *out, size_t cap)
 static const char *exit_kind_name(unsigned k)
 {
   static const char *const names[] = {"branch", "syscall", "ibl-miss", "bad-insn", "no-exec",
-                                      "stale",  "unsupported", "fault", "predict", "learn"};
+                                      "stale",  "unsupported", "fault", "predict", "learn", "hot"};
   return k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -221,10 +311,11 @@ static const char *reg_name(unsigned r)
   return r < 17 ? regs[r] : "?";
 }
 
-static int lower_and_print(const struct hp_ilist *l, bool far)
+static int lower_and_print(const struct hp_ilist *l, bool far, bool record)
 {
+  const struct hp_lower_opts opts = {.force_far = far, .record = record};
   struct hp_lower_sizes sz;
-  hp_lower_sizes(l, &(struct hp_lower_opts){.force_far = far}, &sz);
+  hp_lower_sizes(l, &opts, &sz);
   struct hp_lowered_exit *exits = calloc(sz.exits + 1, sizeof *exits);
   uint32_t *pc_off = calloc(sz.pcs + 1, sizeof *pc_off);
   uint64_t *pc_guest = calloc(sz.pcs + 1, sizeof *pc_guest);
@@ -239,9 +330,9 @@ static int lower_and_print(const struct hp_ilist *l, bool far)
                           .pc_len = pc_len, .max_pc = sz.pcs, .conts = conts, .max_conts = sz.conts,
                           .recov = {recov, 0, sz.recov}};
   struct hp_emit e = {.rw = hot, .rx = HOT_RX, .cap = sz.hot};
-  printf("\nlowered%s at %#llx, cold_top %#llx:\n", far ? " (force_far)" : "", (unsigned long long)HOT_RX,
-         (unsigned long long)COLD_TOP);
-  if (!hp_lower(l, &e, COLD_TOP, &(struct hp_lower_opts){.force_far = far}, &lo)) {
+  printf("\nlowered%s%s at %#llx, cold_top %#llx:\n", far ? " (force_far)" : "",
+         record ? " (record)" : "", (unsigned long long)HOT_RX, (unsigned long long)COLD_TOP);
+  if (!hp_lower(l, &e, COLD_TOP, &opts, &lo)) {
     printf("hp_lower failed (overflow at %zu of %zu bytes)\n", e.pos, e.cap);
     return 1;
   }
@@ -286,6 +377,8 @@ static int lower_and_print(const struct hp_ilist *l, bool far)
       printf(" tag@%04x", x->k_off);
     if (x->site >= 0)
       printf(" site=%d", x->site);
+    if (x->back_edge)
+      printf(" back-edge");
     printf("\n");
   }
   printf("pc map (%u):\n", lo.npc);
@@ -322,6 +415,71 @@ static int lower_and_print(const struct hp_ilist *l, bool far)
   return 0;
 }
 
+static struct hp_decode_limits limits(const struct input *in)
+{
+  return (struct hp_decode_limits){
+      .max_insns = in->max_insns >= 0 ? (unsigned)in->max_insns : 64,
+      .max_bytes = in->max_bytes >= 0 ? (size_t)in->max_bytes : (in->writable ? 256 : 64 * ZYDIS_MAX_INSTRUCTION_LENGTH),
+  };
+}
+
+static void print_exit_counts(const struct hp_ilist *l)
+{
+  unsigned total = 0;
+  printf("exits per element:");
+  for (unsigned i = 0; i < l->n; i++) {
+    printf(" %u", hp_op_exit_count(&l->v[i]));
+    total += hp_op_exit_count(&l->v[i]);
+  }
+  printf(" (total %u)\n", total);
+}
+
+/* Trace mode: each block decoded and mangled, the recording stitched. */
+static int run_trace(const struct input *in)
+{
+  struct hp_decode_limits lim = limits(in);
+  unsigned cap = lim.max_insns + 1 + HP_MANGLE_EXTRA;
+  static struct hp_recorded_block rec[MAX_BLOCKS];
+  unsigned total = 0;
+  printf("trace head %#llx, %u blocks\n", (unsigned long long)in->head, in->nblocks);
+  for (unsigned k = 0; k < in->nblocks; k++) {
+    const struct block_in *b = &in->blocks[k];
+    struct hp_ilist l = {.v = calloc(cap, sizeof(struct hp_insn)), .cap = cap};
+    if (!l.v)
+      die("%s", "out of memory");
+    unsigned ninsn = hp_decode_block(b->bytes, b->n, b->pc, &lim, &l);
+    printf("\nblock %#llx next %#llx: decoded %u instructions, %u elements, guest bytes [%#llx, %#llx)\n",
+           (unsigned long long)b->pc, (unsigned long long)b->next, ninsn, l.n, (unsigned long long)l.pc,
+           (unsigned long long)l.end);
+    if (!hp_mangle_block(&l, in->writable)) {
+      printf("hp_mangle_block: no room\n");
+      return 1;
+    }
+    hp_ilist_print(stdout, &l);
+    printf("trace_block_ok %s, trace_block_ends %s\n", hp_trace_block_ok(&l) ? "yes" : "no",
+           l.n && hp_trace_block_ends(&l) ? "yes" : "no");
+    rec[k] = (struct hp_recorded_block){l.v, l.n, l.pc, l.end, b->next};
+    total += l.n;
+  }
+  /* The capacity hp_trace_stitch asks for: the blocks' elements + 1. */
+  unsigned scap = total + 1;
+  struct hp_ilist t = {.v = calloc(scap, sizeof(struct hp_insn)), .cap = scap};
+  if (!t.v)
+    die("%s", "out of memory");
+  printf("\n");
+  if (!hp_trace_stitch(rec, in->nblocks, in->head, &t)) {
+    printf("stitch failed\n");
+    return 0;
+  }
+  printf("stitched %u elements, guest bytes [%#llx, %#llx):\n", t.n, (unsigned long long)t.pc,
+         (unsigned long long)t.end);
+  hp_ilist_print(stdout, &t);
+  print_exit_counts(&t);
+  if (in->lower)
+    return lower_and_print(&t, in->far, false);
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   static struct input in = {.max_bytes = -1, .max_insns = -1};
@@ -331,20 +489,21 @@ int main(int argc, char **argv)
       in.lower = true;
     else if (!strcmp(argv[i], "--far"))
       in.far = in.lower = true;
+    else if (!strcmp(argv[i], "--record"))
+      in.record = in.lower = true;
     else if (argv[i][0] == '-' || path)
-      die("usage: golden [--lower] [--far] FILE.in (got '%s')", argv[i]);
+      die("usage: golden [--lower] [--far] [--record] FILE.in (got '%s')", argv[i]);
     else
       path = argv[i];
   }
   if (!path)
-    die("%s", "usage: golden [--lower] [--far] FILE.in");
+    die("%s", "usage: golden [--lower] [--far] [--record] FILE.in");
   read_input(path, &in);
   init_fields();
+  if (in.trace)
+    return run_trace(&in);
 
-  struct hp_decode_limits lim = {
-      .max_insns = in.max_insns >= 0 ? (unsigned)in.max_insns : 64,
-      .max_bytes = in.max_bytes >= 0 ? (size_t)in.max_bytes : (in.writable ? 256 : 64 * ZYDIS_MAX_INSTRUCTION_LENGTH),
-  };
+  struct hp_decode_limits lim = limits(&in);
   unsigned cap = lim.max_insns + 1 + HP_MANGLE_EXTRA;
   struct hp_ilist l = {.v = calloc(cap, sizeof(struct hp_insn)), .cap = cap};
   if (!l.v)
@@ -357,14 +516,8 @@ int main(int argc, char **argv)
     return 1;
   }
   hp_ilist_print(stdout, &l);
-  unsigned total = 0;
-  printf("exits per element:");
-  for (unsigned i = 0; i < l.n; i++) {
-    printf(" %u", hp_op_exit_count(&l.v[i]));
-    total += hp_op_exit_count(&l.v[i]);
-  }
-  printf(" (total %u)\n", total);
+  print_exit_counts(&l);
   if (in.lower)
-    return lower_and_print(&l, in.far);
+    return lower_and_print(&l, in.far, in.record);
   return 0;
 }
