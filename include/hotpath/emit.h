@@ -96,6 +96,19 @@ void hp_emit_pop_target(struct hp_emit *e, uint16_t imm);
  * rcx = target (guest rcx still in spill_rcx). Flags untouched. */
 void hp_emit_guard_target(struct hp_emit *e, uint64_t expected, struct hp_label *mismatch);
 
+/* Calls inlined into a trace stay real calls, so the CPU's return stack
+ * stays balanced; their matched return inside the trace is a real `ret`
+ * to the call's continuation (cont_pos, a position in the same emitter):
+ *   peek: rcx = [rsp] (guest rcx in spill_rcx; a fault there is the ret's)
+ *   ret_to: [rsp] = the continuation's address, rcx back, ret [imm]
+ *   restore_ret_slot: the guest return address back into the slot the
+ *   `ret imm` popped (8 + imm below rsp), as native execution leaves it.
+ * pop_rsp: rsp past a return address and imm bytes (lea: flags untouched). */
+void hp_emit_peek_target(struct hp_emit *e);
+void hp_emit_ret_to(struct hp_emit *e, size_t cont_pos, uint16_t imm);
+void hp_emit_restore_ret_slot(struct hp_emit *e, uint64_t guest_ret, uint16_t imm);
+void hp_emit_pop_rsp(struct hp_emit *e, uint16_t imm);
+
 /* A trace head's prologue: gs:head counter += 1 (per thread, flag-free);
  * at threshold, a jump (its rel32 offset returned) to the head's hot exit. */
 size_t hp_emit_head_count(struct hp_emit *e, unsigned counter, uint32_t threshold);

@@ -48,6 +48,8 @@ struct hp_fragment {
   bool trace_head;              /* a block at a trace head: its prologue counts executions */
   bool no_trace;                /* a head whose trace could not be built */
   uint32_t head_id;             /* a trace head's counter (gs head counters) */
+  uint32_t backoff;             /* a head runs threshold x backoff times between asks */
+  uint64_t hot_since;           /* when it last reached its threshold (ns) */
   struct hp_fragment *record_copy; /* this pc's private copy for trace recording */
   uint32_t ninsn;               /* guest instructions it holds */
   struct hp_cache_unit *unit;
@@ -79,6 +81,9 @@ unsigned hp_fragment_recover(const struct hp_fragment *f, uintptr_t rx, uint64_t
 
 struct hp_fragment *hp_fragment_lookup(uint64_t guest_pc);
 void hp_fragment_insert(struct hp_fragment *f);
+/* Puts a block that a fragment shadowed back into the table (the
+ * shadowing one was removed). */
+void hp_fragment_restore(struct hp_fragment *f);
 /* Removes f from the table and the lookup, and unlinks every exit into it. */
 void hp_fragment_remove(struct hp_fragment *f);
 /* Aims every linked exit of f back at its stub (so f leaves the cache). */

@@ -3,10 +3,13 @@
  * superblock list: the recorded direction of each conditional branch falls
  * through (the other one is a side exit, its condition inverted where
  * needed), direct jumps between recorded blocks disappear, direct calls push
- * the guest return address and go on into the callee, indirect calls, jumps
- * and returns are guarded against the recorded target (a mismatch goes to
- * the lookup), and the trace ends with an exit to where the path went on (a
- * back edge when that is the head). Pure: no global state. */
+ * the guest return address and go on into the callee, indirect calls and
+ * jumps are guarded against the recorded target (a mismatch goes to the
+ * lookup), returns from calls inlined in the trace are guarded against the
+ * recorded return address, a return from a call made before the trace
+ * ends it (a real return, so the CPU's return stack stays paired with its
+ * call), and the trace ends with an exit to where the path went on (a back
+ * edge when that is the head). Pure: no global state. */
 #ifndef HOTPATH_STITCH_H
 #define HOTPATH_STITCH_H
 #include <stdbool.h>

@@ -21,9 +21,10 @@ struct hp_fragment;
  * thread, in the thread block) shadows it. Returns the fragment to link to
  * and enter. */
 struct hp_fragment *hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to);
-/* Head f of thread t reached the threshold (an HP_EXIT_HOT exit): true when
- * t has started recording (then call hp_trace_record_step with f's pc). */
-bool hp_trace_hot(struct hp_thread *t, struct hp_fragment *f);
+/* Head *f of thread t reached the threshold (an HP_EXIT_HOT exit): true when
+ * t has started recording (then call hp_trace_record_step with its pc). A
+ * head that stays lukewarm is retired: *f becomes its plain block again. */
+bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **f);
 /* Whether thread t is recording. */
 bool hp_trace_recording(const struct hp_thread *t);
 /* Recording: the path goes on at pc. Returns the private copy of the block

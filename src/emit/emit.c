@@ -444,6 +444,48 @@ void hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret)
   u32(e, (uint32_t)(guest_ret >> 32));
 }
 
+void hp_emit_restore_ret_slot(struct hp_emit *e, uint64_t guest_ret, uint16_t imm)
+{
+  /* After `ret imm`, the slot the return address was in is 8 + imm below rsp. */
+  int32_t d = -8 - (int32_t)imm;
+  uint8_t lo[] = {0xc7, 0x84, 0x24}; /* mov dword [rsp+disp32], imm32 */
+  hp_emit_bytes(e, lo, sizeof lo);
+  u32(e, (uint32_t)d);
+  u32(e, (uint32_t)guest_ret);
+  hp_emit_bytes(e, lo, sizeof lo);
+  u32(e, (uint32_t)(d + 4));
+  u32(e, (uint32_t)(guest_ret >> 32));
+}
+
+void hp_emit_ret_to(struct hp_emit *e, size_t cont_pos, uint16_t imm)
+{
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  static const uint8_t lea[] = {0x48, 0x8d, 0x0d}; /* lea rcx, [rip+disp32] */
+  hp_emit_bytes(e, lea, sizeof lea);
+  u32(e, (uint32_t)(int32_t)((int64_t)cont_pos - (int64_t)(e->pos + 4)));
+  static const uint8_t st[] = {0x48, 0x89, 0x0c, 0x24}; /* mov [rsp], rcx */
+  hp_emit_bytes(e, st, sizeof st);
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  if (imm) {
+    u8(e, 0xc2); /* ret imm16 */
+    uint16_t v = imm;
+    hp_emit_bytes(e, &v, 2);
+  } else {
+    u8(e, 0xc3);
+  }
+}
+
+void hp_emit_peek_target(struct hp_emit *e)
+{
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
+  uint8_t b[] = {0x48, 0x8b, 0x0c, 0x24}; /* mov rcx, [rsp]: faults as the guest's ret would */
+  hp_emit_bytes(e, b, sizeof b);
+  recov_close(e, rec);
+}
+
+void hp_emit_pop_rsp(struct hp_emit *e, uint16_t imm) { lea_rsp(e, 8 + imm); }
+
 void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_ret)
 {
   /* The call lands here: overwrite the cache address it pushed. */

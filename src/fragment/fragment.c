@@ -225,6 +225,12 @@ void hp_fragment_publish(struct hp_fragment *f)
     hp_ibl_insert(f->conts[i].guest, f->conts[i].cache);
 }
 
+void hp_fragment_restore(struct hp_fragment *f)
+{
+  if (!f->removed && !hp_fragment_lookup(f->guest_pc))
+    table_put(f);
+}
+
 static void unlink_exit(struct hp_exit *x)
 {
   struct hp_fragment *from = x->from;

@@ -203,6 +203,8 @@ unsigned hp_op_exit_count(const struct hp_insn *in)
   case HP_OP_STOP:
   case HP_OP_CODE_CHECK:
   case HP_OP_HEAD_COUNT:
+  case HP_OP_PUSH_RET:       /* the continuation of a call whose return is not inlined */
+  case HP_OP_CALL_IND_GUARD:
     return 1;
   case HP_OP_CALL:
   case HP_OP_RCX_BRANCH:

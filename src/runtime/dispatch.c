@@ -169,7 +169,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       if (prev && !hp_opt.no_link)
         hp_link(prev, f);
       if (hot)
-        recording = hp_trace_hot(t, f);
+        recording = hp_trace_hot(t, &f);
     }
     hot = false;
     struct hp_fragment *run = f;

@@ -22,6 +22,8 @@ struct recording {
   bool invalid; /* code it recorded was unmapped or changed protection */
   uint64_t head;
   unsigned nblocks, nelems, nguards, failures;
+  unsigned depth;     /* calls on the recorded path not yet returned from */
+  bool stop_after;    /* the last block returns from a call made before the trace */
   uint64_t t0;
   struct hp_recorded_block blocks[MAX_BLOCKS_CAP];
   struct hp_insn elems[REC_ELEMS];
@@ -98,48 +100,73 @@ struct hp_fragment *hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to)
   return to;
 }
 
-/* Traces must pay for themselves within the run: while recording and
- * building have taken more than TRACE_BUDGET of the time since the first
- * head got hot, a head needs twice as many executions as before to be
- * traced (big programs that run most of their code a few times build few
- * traces; loops that run long are traced at once). */
-#define TRACE_BUDGET_PERCENT 5
-static uint64_t first_hot_ns;
-static uint32_t hot_scale = 1; /* threshold multiplier */
+/* Traces must pay for themselves within the run: building one costs tens
+ * of microseconds (recording included), and saves a few nanoseconds per
+ * execution, so only heads that run often enough are traced. A head that
+ * reaches the threshold is traced if its last threshold x backoff
+ * executions took at most HOT_WINDOW_NS; otherwise it must run twice as
+ * many times before it asks again (a loop is traced after its first few
+ * hundred iterations; code that a big program runs now and then never is). */
+#define HOT_WINDOW_NS 2000000ull
+#define MAX_BACKOFF (1u << 16)
+/* A head found not hot enough this many times stops counting: the plain
+ * block takes its place again (no prologue on its path any more). */
+#define RETIRE_BACKOFF 8
 
-static bool within_budget(void)
+/* Head h goes back to its plain block (the block its exit is linked to). */
+static struct hp_fragment *retire_head(struct hp_fragment *h)
 {
-  uint64_t now = hp_now_ns();
-  if (!first_hot_ns)
-    first_hot_ns = now;
-  uint64_t spent = hp_stats.trace_record_ns + hp_stats.trace_build_ns;
-  if (spent * 100 > (now - first_hot_ns) * TRACE_BUDGET_PERCENT && spent > 2000000) {
-    if (hot_scale < (1u << 20)) {
-      hot_scale *= 2;
-      hp_stats.trace_threshold_doublings++;
-    }
-    first_hot_ns = now - spent * 100 / TRACE_BUDGET_PERCENT; /* judge the next period afresh */
-    return false;
-  }
-  return true;
+  struct hp_fragment *block = NULL;
+  for (unsigned i = 0; i < h->nexits; i++)
+    if (h->exits[i].kind == HP_EXIT_BRANCH)
+      block = h->exits[i].linked;
+  if (!block || block->removed)
+    return h;
+  hp_fragment_remove(h); /* links into it go back to their stubs, then to the block */
+  block->no_trace = true;
+  hp_fragment_restore(block);
+  hp_stats.trace_heads_retired++;
+  return block;
 }
 
-bool hp_trace_hot(struct hp_thread *t, struct hp_fragment *f)
+bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **fp)
 {
+  struct hp_fragment *f = *fp;
   if (hp_opt.opt < 1 || f->kind != HP_FRAG_BLOCK || !f->trace_head || f->removed)
     return false;
   uint32_t *counter = &hp_thread_head_counters(t)[f->head_id];
   uint32_t threshold = (uint32_t)hp_opt.hot_threshold;
   struct recording *r = rec_of(t);
-  if (f->no_trace || r->active || !within_budget()) {
-    /* Not now: the head's code counts threshold x scale more executions
-     * before it asks again (the counter starts below zero). */
-    *counter = threshold - threshold * hot_scale;
+  uint64_t now = hp_now_ns();
+  uint32_t backoff = f->backoff ? f->backoff : 1;
+  /* The last threshold x backoff executions, in at most HOT_WINDOW_NS x
+   * backoff: a rate that pays for a trace. */
+  bool hot_enough = f->hot_since && now - f->hot_since <= HOT_WINDOW_NS * backoff;
+  if (f->no_trace) {
+    backoff = MAX_BACKOFF; /* asks again rarely */
+  } else if (f->hot_since && !hot_enough && backoff < MAX_BACKOFF) {
+    backoff *= 2;
+    hp_stats.trace_backoffs++;
+  }
+  f->backoff = backoff;
+  if (!hot_enough && !f->no_trace && backoff >= RETIRE_BACKOFF) {
+    *counter = 0;
+    *fp = retire_head(f);
+    return false;
+  }
+  if (f->no_trace || r->active || !hot_enough) {
+    /* Not now: the head's code counts threshold x backoff more executions
+     * before it asks again (its counter starts that far below the threshold). */
+    f->hot_since = now;
+    *counter = threshold - threshold * backoff;
     return false;
   }
   *counter = 0;
+  f->hot_since = 0;
   r->active = true;
   r->invalid = false;
+  r->depth = 0;
+  r->stop_after = false;
   r->head = f->guest_pc;
   r->nblocks = r->nelems = r->nguards = 0;
   r->t0 = hp_now_ns();
@@ -229,7 +256,7 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
     last->next = pc;
     struct hp_ilist ll = {.v = (struct hp_insn *)last->v, .n = last->n};
     const struct hp_fragment *g = hp_fragment_lookup(pc);
-    if (pc == r->head || hp_trace_block_ends(&ll) || (g && (g->kind == HP_FRAG_TRACE || g->trace_head)) ||
+    if (pc == r->head || hp_trace_block_ends(&ll) || r->stop_after || (g && (g->kind == HP_FRAG_TRACE || g->trace_head)) ||
         r->nblocks >= (unsigned)hp_opt.max_trace_blocks || r->nelems + HP_BLOCK_LIST_CAP > REC_ELEMS ||
         r->nguards >= MAX_GUARDS) {
       build(r);
@@ -250,6 +277,10 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
   r->nelems += l.n;
   const struct hp_insn *tail = &l.v[l.n - 1];
   r->nguards += tail->op == HP_OP_CALL_IND || tail->op == HP_OP_JMP_IND || tail->op == HP_OP_RET;
+  if (tail->op == HP_OP_CALL || tail->op == HP_OP_CALL_IND)
+    r->depth++;
+  else if (tail->op == HP_OP_RET && !r->depth--)
+    r->stop_after = true, r->depth = 0;
   /* A block's recording copy is kept for later recordings (it is never
    * linked and its code is not writable). */
   struct hp_fragment *g = hp_fragment_lookup(pc);

@@ -29,7 +29,7 @@ bool hp_trace_block_ends(const struct hp_ilist *l)
 /* The block's control tail, continued at next. Returns false when the
  * block cannot have gone to next. *ends: nothing may follow. */
 static bool stitch_tail(const struct hp_insn *v, unsigned n, uint64_t next, struct hp_ilist *out,
-                        bool *ends)
+                        unsigned *depth, bool *ends)
 {
   const struct hp_insn *last = &v[n - 1];
   *ends = false;
@@ -61,6 +61,7 @@ static bool stitch_tail(const struct hp_insn *v, unsigned n, uint64_t next, stru
       return false;
     in->op = HP_OP_PUSH_RET;
     in->target = last->pc + last->len;
+    ++*depth;
     return true;
   case HP_OP_CALL_IND:
   case HP_OP_JMP_IND:
@@ -68,8 +69,17 @@ static bool stitch_tail(const struct hp_insn *v, unsigned n, uint64_t next, stru
       return false;
     in->op = last->op == HP_OP_CALL_IND ? HP_OP_CALL_IND_GUARD : HP_OP_JMP_IND_GUARD;
     in->target = next;
+    *depth += last->op == HP_OP_CALL_IND;
     return true;
   case HP_OP_RET:
+    if (!*depth) {
+      /* Returns from a call made outside the trace: a real return through
+       * the lookup (the CPU's return stack pairs it with that call), and
+       * the trace ends. */
+      *ends = true;
+      return push(out, last) != NULL;
+    }
+    --*depth;
     if (!(in = push(out, last)))
       return false;
     in->op = HP_OP_RET_GUARD;
@@ -89,6 +99,7 @@ bool hp_trace_stitch(const struct hp_recorded_block *b, unsigned nb, uint64_t he
   out->end = nb ? b[nb - 1].end : head;
   if (!nb || b[0].pc != head)
     return false;
+  unsigned depth = 0; /* calls inlined and not yet returned from */
   for (unsigned i = 0; i < nb; i++) {
     const struct hp_recorded_block *r = &b[i];
     if (!r->n)
@@ -103,7 +114,7 @@ bool hp_trace_stitch(const struct hp_recorded_block *b, unsigned nb, uint64_t he
         return false;
     }
     bool ends;
-    if (!stitch_tail(r->v, r->n, r->next, out, &ends))
+    if (!stitch_tail(r->v, r->n, r->next, out, &depth, &ends))
       return false;
     if (ends)
       return i == nb - 1;

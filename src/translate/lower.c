@@ -22,6 +22,8 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
       break;
     case HP_OP_CALL:
     case HP_OP_CALL_IND:
+    case HP_OP_PUSH_RET:
+    case HP_OP_CALL_IND_GUARD:
       s->conts++;
       s->hot += CONTROL_BYTES;
       break;
@@ -38,6 +40,13 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
 }
 
 #define MAX_DEFERRED 128 /* guards in one trace (each has a cold lookup) */
+#define MAX_CALL_DEPTH 64 /* inlined calls open at once in one trace */
+
+/* An inlined call whose return is in the same trace. */
+struct open_call {
+  size_t cont_pos;      /* its continuation (right after the `call`) */
+  struct hp_label after; /* where its matched return goes on */
+};
 
 struct lowering {
   struct hp_emit *e;
@@ -47,7 +56,11 @@ struct lowering {
   /* Guard mismatches: out of line after the hot path, each a lookup with
    * rcx = target. */
   struct hp_label deferred[MAX_DEFERRED];
+  uint16_t deferred_pop[MAX_DEFERRED]; /* 1 + imm: pop the return address first */
   unsigned ndeferred;
+  struct open_call calls[MAX_CALL_DEPTH];
+  unsigned ncalls;
+  const uint8_t *matched; /* per element: an inlined call whose return is in the list */
 };
 
 static struct hp_label *defer_lookup(struct lowering *L)
@@ -56,6 +69,7 @@ static struct hp_label *defer_lookup(struct lowering *L)
     L->e->overflow = true;
     return &L->deferred[0];
   }
+  L->deferred_pop[L->ndeferred] = 0;
   struct hp_label *m = &L->deferred[L->ndeferred++];
   *m = (struct hp_label){0};
   return m;
@@ -145,6 +159,35 @@ static void call(struct lowering *L, const struct hp_insn *in, bool direct)
   }
 }
 
+/* An inlined call (the return address pushed by a real `call`): its
+ * continuation is a jump to where the matched return goes on, or, when the
+ * return is not in this trace, a block-style continuation registered for
+ * the guest return address. Then the callee runs on in the trace. */
+static void inlined_call(struct lowering *L, const struct hp_insn *in, unsigned i, bool indirect)
+{
+  struct hp_emit *e = L->e;
+  uint64_t guest_ret = in->pc + in->len;
+  if (indirect) /* the push sees the guest's rcx; the target waits */
+    hp_emit_park_target(e);
+  struct hp_label body = {0};
+  hp_emit_call_push(e, &body);
+  if (L->matched[i] && L->ncalls < MAX_CALL_DEPTH) {
+    struct open_call *c = &L->calls[L->ncalls++];
+    c->cont_pos = e->pos;
+    c->after = (struct hp_label){0};
+    hp_emit_jmp_label(e, &c->after);
+  } else {
+    if (L->matched[i])
+      e->overflow = true; /* deeper than the stack of open calls */
+    add_cont(L, guest_ret);
+    hp_emit_continuation(e, guest_ret);
+    exit_jmp(L, HP_EXIT_BRANCH, guest_ret);
+  }
+  hp_emit_call_body(e, &body, guest_ret);
+  if (indirect)
+    hp_emit_unpark_target(e);
+}
+
 /* Element i; returns false when the fragment must stop after it. */
 static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, bool force_far)
 {
@@ -218,7 +261,7 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
     }
     return false;
   case HP_OP_PUSH_RET:
-    hp_emit_push_ret(e, in->target);
+    inlined_call(L, in, i, false);
     return true;
   case HP_OP_CALL_IND_GUARD:
   case HP_OP_JMP_IND_GUARD:
@@ -226,11 +269,8 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
       exit_jmp(L, HP_EXIT_UNSUPPORTED_INSN, in->pc);
       return false;
     }
-    if (in->op == HP_OP_CALL_IND_GUARD) { /* the push sees the guest's rcx */
-      hp_emit_park_target(e);
-      hp_emit_push_ret(e, in->pc + in->len);
-      hp_emit_unpark_target(e);
-    }
+    if (in->op == HP_OP_CALL_IND_GUARD)
+      inlined_call(L, in, i, true);
     hp_emit_guard_target(e, in->target, defer_lookup(L));
     return true;
   case HP_OP_HEAD_COUNT: {
@@ -238,10 +278,24 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
     add_exit(L, HP_EXIT_HOT, in->pc, pos);
     return true;
   }
-  case HP_OP_RET_GUARD:
-    hp_emit_pop_target(e, in->check_len);
-    hp_emit_guard_target(e, in->target, defer_lookup(L));
+  case HP_OP_RET_GUARD: {
+    /* The return of an inlined call: a real `ret` to that call's
+     * continuation (predicted by the return stack), which goes on here.
+     * Returning elsewhere: the lookup, as a block's ret. */
+    if (!L->ncalls) {
+      e->overflow = true; /* stitch pairs every guarded return with a call */
+      return false;
+    }
+    struct open_call *c = &L->calls[--L->ncalls];
+    hp_emit_peek_target(e);
+    struct hp_label *mismatch = defer_lookup(L);
+    L->deferred_pop[L->ndeferred - 1] = (uint16_t)(1 + in->check_len);
+    hp_emit_guard_target(e, in->target, mismatch);
+    hp_emit_ret_to(e, c->cont_pos, in->check_len);
+    hp_label_bind(e, &c->after);
+    hp_emit_restore_ret_slot(e, in->target, in->check_len);
     return true;
+  }
   case HP_OP_RCX_BRANCH: {
     /* jrcxz taken; jmp fallthrough; taken: jmp target */
     struct hp_label taken = {0};
@@ -281,7 +335,24 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
 bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
               const struct hp_lower_opts *opts, struct hp_lowered *out)
 {
-  struct lowering L = {.e = e, .cold_top = cold_top, .out = out, .opts = opts};
+  /* Which inlined calls return inside the list (calls and guarded returns
+   * nest: stitch pairs them). */
+  uint8_t matched[l->n ? l->n : 1];
+  unsigned stack[MAX_CALL_DEPTH + 1], depth = 0;
+  memset(matched, 0, sizeof matched);
+  for (unsigned i = 0; i < l->n; i++) {
+    unsigned op = l->v[i].op;
+    if (op == HP_OP_PUSH_RET || op == HP_OP_CALL_IND_GUARD) {
+      if (depth <= MAX_CALL_DEPTH)
+        stack[depth] = i;
+      depth++;
+    } else if (op == HP_OP_RET_GUARD && depth) {
+      depth--;
+      if (depth <= MAX_CALL_DEPTH)
+        matched[stack[depth]] = 1;
+    }
+  }
+  struct lowering L = {.e = e, .cold_top = cold_top, .out = out, .opts = opts, .matched = matched};
   out->nexits = out->npc = out->nconts = 0;
   out->recov.n = 0;
   out->riprel_far = 0;
@@ -292,6 +363,8 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
       break;
   for (unsigned k = 0; k < L.ndeferred && !e->overflow; k++) {
     hp_label_bind(e, &L.deferred[k]);
+    if (L.deferred_pop[k])
+      hp_emit_pop_rsp(e, (uint16_t)(L.deferred_pop[k] - 1));
     hp_emit_ibl_inline(e);
   }
   e->recov = NULL;
