@@ -79,6 +79,7 @@ static struct hp_fragment *make_head(struct hp_fragment *to)
   struct hp_fragment *h = hp_translate_list(&l, HP_FRAG_BLOCK, false);
   h->trace_head = true;
   h->head_id = next_head_id++;
+  h->hot_since = hp_now_ns(); /* its first threshold executions are timed from here */
   for (unsigned i = 0; i < h->nexits; i++)
     if (h->exits[i].kind == HP_EXIT_BRANCH)
       hp_link(&h->exits[i], to); /* on into the block */
@@ -104,14 +105,16 @@ struct hp_fragment *hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to)
  * of microseconds (recording included), and saves a few nanoseconds per
  * execution, so only heads that run often enough are traced. A head that
  * reaches the threshold is traced if its last threshold x backoff
- * executions took at most HOT_WINDOW_NS; otherwise it must run twice as
- * many times before it asks again (a loop is traced after its first few
- * hundred iterations; code that a big program runs now and then never is). */
+ * executions (the first ones counted from when it became a head) took at
+ * most HOT_WINDOW_NS x backoff; otherwise it must run twice as many times
+ * before it asks again, and after two such misses it is retired (a loop is
+ * traced after its first iterations; code that a big program runs now and
+ * then is not, and stops paying for its counter). */
 #define HOT_WINDOW_NS 2000000ull
 #define MAX_BACKOFF (1u << 16)
 /* A head found not hot enough this many times stops counting: the plain
  * block takes its place again (no prologue on its path any more). */
-#define RETIRE_BACKOFF 8
+#define RETIRE_BACKOFF 4
 
 /* Head h goes back to its plain block (the block its exit is linked to). */
 static struct hp_fragment *retire_head(struct hp_fragment *h)
