@@ -367,11 +367,7 @@ void hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret)
 
 void hp_emit_pop_target(struct hp_emit *e, uint16_t imm)
 {
-  store_gs(e, HP_RCX, T_OFF(spill_rcx));
-  int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
-  uint8_t b[] = {0x48, 0x8b, 0x0c, 0x24}; /* mov rcx, [rsp]: faults as the guest's ret would */
-  hp_emit_bytes(e, b, sizeof b);
-  recov_close(e, rec);
+  hp_emit_peek_target(e);
   lea_rsp(e, 8 + imm);
 }
 
@@ -548,11 +544,7 @@ static size_t fast_probe(struct hp_emit *e)
 
 void hp_emit_return(struct hp_emit *e, uint16_t imm)
 {
-  store_gs(e, HP_RCX, T_OFF(spill_rcx));
-  int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
-  uint8_t b[] = {0x48, 0x8b, 0x0c, 0x24}; /* mov rcx, [rsp]: faults as the guest's ret would */
-  hp_emit_bytes(e, b, sizeof b);
-  recov_close(e, rec);
+  hp_emit_peek_target(e);
   if (imm) {
     lea_rsp(e, 8 + imm);
     hp_emit_ibl_inline(e);
