@@ -22,7 +22,8 @@ bool hp_decode_guest_block(uint64_t pc, struct hp_ilist *l);
 uint64_t hp_now_ns(void);
 /* Lowers a mangled list into the cache and commits it as a fragment of the
  * given kind (the trace builder's entry as well). A recording copy (record)
- * is lowered in recording mode and committed without being published. */
+ * is lowered in recording mode and committed without being published.
+ * Returns NULL for a trace whose list cannot be lowered (it is dropped). */
 struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bool record);
 
 #endif

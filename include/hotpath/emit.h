@@ -107,7 +107,7 @@ void hp_emit_guard_target(struct hp_emit *e, uint64_t expected, struct hp_label 
 void hp_emit_peek_target(struct hp_emit *e);
 void hp_emit_ret_to(struct hp_emit *e, size_t cont_pos, uint16_t imm);
 void hp_emit_restore_ret_slot(struct hp_emit *e, uint64_t guest_ret, uint16_t imm);
-void hp_emit_pop_rsp(struct hp_emit *e, uint16_t imm);
+void hp_emit_pop_rsp(struct hp_emit *e, uint32_t imm);
 
 /* A trace head's prologue: gs:head counter += 1 (per thread, flag-free);
  * at threshold, a jump (its rel32 offset returned) to the head's hot exit. */

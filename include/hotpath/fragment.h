@@ -48,8 +48,10 @@ struct hp_fragment {
   bool trace_head;              /* a block at a trace head: its prologue counts executions */
   bool no_trace;                /* a head whose trace could not be built */
   uint32_t head_id;             /* a trace head's counter (gs head counters) */
-  uint32_t backoff;             /* a head runs threshold x backoff times between asks */
-  uint64_t hot_since;           /* when it last reached its threshold (ns) */
+  uint32_t period;              /* a head runs threshold x period times between asks */
+  uint32_t runs;                /* executions of a head counted so far */
+  uint8_t slow_periods;         /* periods it ran too slowly to pay for a trace */
+  uint64_t hot_since;           /* when its current period began (ns) */
   struct hp_fragment *record_copy; /* this pc's private copy for trace recording */
   uint32_t ninsn;               /* guest instructions it holds */
   struct hp_cache_unit *unit;

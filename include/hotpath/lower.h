@@ -40,6 +40,7 @@ struct hp_lowered {
   /* Counters. */
   unsigned riprel_far;
   bool checks_code;
+  bool broken; /* the list cannot be lowered (not a lack of room): do not retry */
 };
 
 /* Upper bounds for a list: hot bytes, exits, pc-map entries,

@@ -31,7 +31,7 @@
   X(traces_abandoned, "recordings abandoned (signal, fault, untraceable code)") \
   X(trace_heads_given_up, "trace heads given up (linked as blocks)") \
   X(trace_races, "traces another thread built first") \
-  X(trace_backoffs, "trace heads not hot enough to trace yet (their wait doubled)") \
+  X(trace_backoffs, "trace head periods too slow to pay for a trace") \
   X(trace_heads_retired, "trace heads retired (lukewarm: back to a plain block)") \
   X(trace_record_ns, "time spent recording traces (ns)") \
   X(trace_build_ns, "time spent building traces (ns)") \

@@ -459,8 +459,10 @@ void hp_emit_ret_to(struct hp_emit *e, size_t cont_pos, uint16_t imm)
   static const uint8_t lea[] = {0x48, 0x8d, 0x0d}; /* lea rcx, [rip+disp32] */
   hp_emit_bytes(e, lea, sizeof lea);
   u32(e, (uint32_t)(int32_t)((int64_t)cont_pos - (int64_t)(e->pos + 4)));
+  int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
   static const uint8_t st[] = {0x48, 0x89, 0x0c, 0x24}; /* mov [rsp], rcx */
   hp_emit_bytes(e, st, sizeof st);
+  recov_close(e, rec);
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
   if (imm) {
     u8(e, 0xc2); /* ret imm16 */
@@ -480,7 +482,7 @@ void hp_emit_peek_target(struct hp_emit *e)
   recov_close(e, rec);
 }
 
-void hp_emit_pop_rsp(struct hp_emit *e, uint16_t imm) { lea_rsp(e, 8 + imm); }
+void hp_emit_pop_rsp(struct hp_emit *e, uint32_t imm) { lea_rsp(e, 8 + (int32_t)imm); }
 
 void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_ret)
 {

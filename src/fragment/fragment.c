@@ -111,7 +111,7 @@ static void pages_grow(void)
 {
   size_t old_size = pages ? pages_mask + 1 : 0;
   struct page_node **old = pages;
-  size_t size = old_size ? old_size * 4 : (1u << 16);
+  size_t size = old_size ? old_size * 4 : (1u << 12);
   pages = zalloc_pages(size * sizeof *pages);
   pages_mask = size - 1;
   for (size_t i = 0; i < old_size; i++)

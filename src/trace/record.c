@@ -102,19 +102,19 @@ struct hp_fragment *hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to)
 }
 
 /* Traces must pay for themselves within the run: building one costs tens
- * of microseconds (recording included), and saves a few nanoseconds per
- * execution, so only heads that run often enough are traced. A head that
- * reaches the threshold is traced if its last threshold x backoff
- * executions (the first ones counted from when it became a head) took at
- * most HOT_WINDOW_NS x backoff; otherwise it must run twice as many times
- * before it asks again, and after two such misses it is retired (a loop is
- * traced after its first iterations; code that a big program runs now and
- * then is not, and stops paying for its counter). */
+ * of microseconds (recording included) and saves nanoseconds per
+ * execution, so a head is traced only when it has run often and fast. Its
+ * code asks the dispatcher after threshold executions, then after periods
+ * of threshold x 2, x 4, ... executions; a period counts as fast if it took
+ * at most HOT_WINDOW_NS per threshold executions (the first one timed from
+ * when the head was made). After SUSTAIN_RUNS x threshold executions in fast
+ * periods the head is traced; after two slow periods it is retired (the
+ * plain block takes its place again, without a counter). Loops are traced
+ * after a few hundred iterations; start-up code and code that a big program
+ * runs now and then are not. */
 #define HOT_WINDOW_NS 2000000ull
-#define MAX_BACKOFF (1u << 16)
-/* A head found not hot enough this many times stops counting: the plain
- * block takes its place again (no prologue on its path any more). */
-#define RETIRE_BACKOFF 4
+#define SUSTAIN_RUNS 8
+#define MAX_PERIOD (1u << 16)
 
 /* Head h goes back to its plain block (the block its exit is linked to). */
 static struct hp_fragment *retire_head(struct hp_fragment *h)
@@ -141,27 +141,23 @@ bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **fp)
   uint32_t threshold = (uint32_t)hp_opt.hot_threshold;
   struct recording *r = rec_of(t);
   uint64_t now = hp_now_ns();
-  uint32_t backoff = f->backoff ? f->backoff : 1;
-  /* The last threshold x backoff executions, in at most HOT_WINDOW_NS x
-   * backoff: a rate that pays for a trace. */
-  bool hot_enough = f->hot_since && now - f->hot_since <= HOT_WINDOW_NS * backoff;
-  if (f->no_trace) {
-    backoff = MAX_BACKOFF; /* asks again rarely */
-  } else if (f->hot_since && !hot_enough && backoff < MAX_BACKOFF) {
-    backoff *= 2;
-    hp_stats.trace_backoffs++;
-  }
-  f->backoff = backoff;
-  if (!hot_enough && !f->no_trace && backoff >= RETIRE_BACKOFF) {
+  uint32_t period = f->period ? f->period : 1; /* this period: threshold x period runs */
+  bool fast = now - f->hot_since <= HOT_WINDOW_NS * period;
+  f->runs += threshold * period;
+  f->hot_since = now;
+  if (!f->no_trace && !fast && ++f->slow_periods >= 2) {
     *counter = 0;
     *fp = retire_head(f);
     return false;
   }
-  if (f->no_trace || r->active || !hot_enough) {
-    /* Not now: the head's code counts threshold x backoff more executions
-     * before it asks again (its counter starts that far below the threshold). */
-    f->hot_since = now;
-    *counter = threshold - threshold * backoff;
+  bool ready = fast && f->runs >= threshold * SUSTAIN_RUNS;
+  if (f->no_trace || r->active || !ready) {
+    /* Not now: the head's code counts a longer period before it asks again
+     * (its counter starts that far below the threshold). */
+    period = f->no_trace ? MAX_PERIOD : period < MAX_PERIOD ? period * 2 : period;
+    f->period = period;
+    hp_stats.trace_backoffs += !fast;
+    *counter = threshold - threshold * period;
     return false;
   }
   *counter = 0;
@@ -221,6 +217,11 @@ static void build(struct recording *r)
   }
   uint64_t t0 = hp_now_ns();
   struct hp_fragment *f = hp_translate_list(&out, HP_FRAG_TRACE, false);
+  if (!f) {
+    give_up(r->head);
+    end_recording(r, true);
+    return;
+  }
   unsigned ninsn = 0;
   for (unsigned i = 0; i < out.n; i++)
     ninsn += out.v[i].len != 0;

@@ -49,8 +49,33 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
                                   size_t hot_used, const struct hp_lowered *lo, uint8_t kind,
                                   bool private_copy)
 {
-  struct hp_fragment *f = hp_arena_alloc(sizeof *f);
+  /* Guest ranges: runs of contiguous instructions (one for a block, about
+   * one per recorded block for a trace). */
+  unsigned nr = 0;
+  uint64_t run_end = 0;
+  for (unsigned i = 0; i < l->n; i++)
+    if (l->v[i].len) {
+      nr += l->v[i].pc != run_end;
+      run_end = l->v[i].pc + l->v[i].len;
+    }
+  if (!nr)
+    nr = 1;
+  /* The record and its arrays in one allocation (8-byte fields first). */
+  size_t sz_f = (sizeof(struct hp_fragment) + 15) & ~(size_t)15;
+  size_t sz_x = sizeof(struct hp_exit) * lo->nexits, sz_r = sizeof(struct hp_guest_range) * nr;
+  size_t sz_c = sizeof(struct hp_continuation) * lo->nconts, sz_g = sizeof(uint64_t) * lo->npc;
+  size_t sz_v = sizeof(struct hp_recov) * lo->recov.n, sz_o = sizeof(uint32_t) * lo->npc;
+  uint8_t *mem = hp_arena_alloc(sz_f + sz_x + sz_r + sz_c + sz_g + sz_v + sz_o + lo->npc);
+  struct hp_fragment *f = (struct hp_fragment *)mem;
   memset(f, 0, sizeof *f);
+  mem += sz_f;
+  f->exits = (struct hp_exit *)mem;
+  f->ranges = (struct hp_guest_range *)(mem += sz_x);
+  f->conts = lo->nconts ? (struct hp_continuation *)(mem += sz_r) : (mem += sz_r, NULL);
+  f->pc_guest = (uint64_t *)(mem += sz_c);
+  f->recov = lo->recov.n ? (struct hp_recov *)(mem += sz_g) : (mem += sz_g, NULL);
+  f->pc_off = (uint32_t *)(mem += sz_v);
+  f->pc_len = (mem += sz_o);
   f->guest_pc = l->pc;
   f->code = r->hot_rx;
   f->size = (uint32_t)hot_used;
@@ -58,7 +83,6 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
   f->unit = r->unit;
   f->checks_code = lo->checks_code;
   f->nexits = (uint16_t)lo->nexits;
-  f->exits = hp_arena_alloc(sizeof *f->exits * lo->nexits);
   for (unsigned k = 0; k < lo->nexits; k++) {
     const struct hp_lowered_exit *d = &lo->exits[k];
     struct hp_exit *x = &f->exits[k];
@@ -71,16 +95,6 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     hp_emit_exit_stub(&cold, (uintptr_t)x);
     HP_ASSERT(!cold.overflow);
   }
-  /* Guest ranges: runs of contiguous instructions (one for a block, about
-   * one per recorded block for a trace). */
-  unsigned nr = 0;
-  uint64_t run_end = 0;
-  for (unsigned i = 0; i < l->n; i++)
-    if (l->v[i].len) {
-      nr += l->v[i].pc != run_end;
-      run_end = l->v[i].pc + l->v[i].len;
-    }
-  f->ranges = hp_arena_alloc(sizeof *f->ranges * (nr ? nr : 1));
   f->nranges = 0;
   run_end = 0;
   for (unsigned i = 0; i < l->n; i++) {
@@ -95,20 +109,15 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     f->ranges[f->nranges++] = (struct hp_guest_range){l->pc, l->pc + 1};
   f->nconts = (uint16_t)lo->nconts;
   if (lo->nconts) {
-    f->conts = hp_arena_alloc(sizeof *f->conts * lo->nconts);
     for (unsigned i = 0; i < lo->nconts; i++)
       f->conts[i] = (struct hp_continuation){r->hot_rx + lo->conts[i].off, lo->conts[i].guest};
   }
   f->npc = lo->npc;
-  f->pc_off = hp_arena_alloc(sizeof *f->pc_off * lo->npc);
-  f->pc_guest = hp_arena_alloc(sizeof *f->pc_guest * lo->npc);
-  f->pc_len = hp_arena_alloc(lo->npc);
   memcpy(f->pc_off, lo->pc_off, sizeof *f->pc_off * lo->npc);
   memcpy(f->pc_guest, lo->pc_guest, sizeof *f->pc_guest * lo->npc);
   memcpy(f->pc_len, lo->pc_len, lo->npc);
   f->nrecov = (uint16_t)lo->recov.n;
   if (lo->recov.n) {
-    f->recov = hp_arena_alloc(sizeof *f->recov * lo->recov.n);
     memcpy(f->recov, lo->recov.v, sizeof *f->recov * lo->recov.n);
   }
   hp_cache_commit(r, hot_used, lo->nexits * HP_EXIT_STUB_SIZE);
@@ -148,6 +157,10 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
       return commit(l, &r, e.pos, &lo, kind, record);
     }
     /* Nothing was published: the reservation is abandoned. */
+    if (lo.broken) {
+      HP_ASSERT(kind == HP_FRAG_TRACE); /* blocks never pair calls with returns */
+      return NULL;
+    }
     hp_stats.emit_retries++;
     HP_ASSERT(attempt < 3);
     hot *= 2;
@@ -170,14 +183,15 @@ bool hp_decode_guest_block(uint64_t pc, struct hp_ilist *l)
 
 struct hp_fragment *hp_build_block(uint64_t pc)
 {
-  uint64_t t0 = hp_now_ns();
+  uint64_t t0 = hp_opt.stats ? hp_now_ns() : 0; /* a clock read per block only when asked */
   struct hp_insn v[HP_BLOCK_LIST_CAP];
   struct hp_ilist l = {.v = v, .cap = HP_BLOCK_LIST_CAP};
   if (!hp_decode_guest_block(pc, &l))
     return NULL;
   struct hp_fragment *f = hp_translate_list(&l, HP_FRAG_BLOCK, false);
   hp_stats.blocks_built++;
-  hp_stats.translate_ns += hp_now_ns() - t0;
+  if (hp_opt.stats)
+    hp_stats.translate_ns += hp_now_ns() - t0;
   HP_DEBUG("block 0x%lx-0x%lx: %u elements, %u bytes at %p", (unsigned long)pc, (unsigned long)l.end,
            l.n, f->size, (void *)f->code);
   return f;

@@ -40,12 +40,13 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
 }
 
 #define MAX_DEFERRED 128 /* guards in one trace (each has a cold lookup) */
-#define MAX_CALL_DEPTH 64 /* inlined calls open at once in one trace */
-
-/* An inlined call whose return is in the same trace. */
-struct open_call {
-  size_t cont_pos;      /* its continuation (right after the `call`) */
-  struct hp_label after; /* where its matched return goes on */
+/* An inlined call's pairing (per element of the list): the index + 1 of
+ * its guarded return in the list (0: the return is not in the list), and,
+ * once emitted, the position of its continuation's jump. */
+struct call_pair {
+  unsigned ret;        /* a call: 1 + index of its return; a return: 1 + index of its call */
+  size_t cont_jmp;     /* a call: offset of its continuation's `jmp rel32`; 0 = not emitted */
+  bool returned;       /* a call: its return was emitted */
 };
 
 struct lowering {
@@ -56,11 +57,9 @@ struct lowering {
   /* Guard mismatches: out of line after the hot path, each a lookup with
    * rcx = target. */
   struct hp_label deferred[MAX_DEFERRED];
-  uint16_t deferred_pop[MAX_DEFERRED]; /* 1 + imm: pop the return address first */
+  uint32_t deferred_pop[MAX_DEFERRED]; /* 1 + imm: pop the return address first */
   unsigned ndeferred;
-  struct open_call calls[MAX_CALL_DEPTH];
-  unsigned ncalls;
-  const uint8_t *matched; /* per element: an inlined call whose return is in the list */
+  struct call_pair *pairs; /* per element */
 };
 
 static struct hp_label *defer_lookup(struct lowering *L)
@@ -171,14 +170,10 @@ static void inlined_call(struct lowering *L, const struct hp_insn *in, unsigned 
     hp_emit_park_target(e);
   struct hp_label body = {0};
   hp_emit_call_push(e, &body);
-  if (L->matched[i] && L->ncalls < MAX_CALL_DEPTH) {
-    struct open_call *c = &L->calls[L->ncalls++];
-    c->cont_pos = e->pos;
-    c->after = (struct hp_label){0};
-    hp_emit_jmp_label(e, &c->after);
+  if (L->pairs[i].ret) {
+    L->pairs[i].cont_jmp = e->pos + 1;
+    hp_emit_jmp_plain(e, hp_emit_here(e)); /* aimed when the return is emitted */
   } else {
-    if (L->matched[i])
-      e->overflow = true; /* deeper than the stack of open calls */
     add_cont(L, guest_ret);
     hp_emit_continuation(e, guest_ret);
     exit_jmp(L, HP_EXIT_BRANCH, guest_ret);
@@ -186,6 +181,15 @@ static void inlined_call(struct lowering *L, const struct hp_insn *in, unsigned 
   hp_emit_call_body(e, &body, guest_ret);
   if (indirect)
     hp_emit_unpark_target(e);
+}
+
+/* Aims the continuation jump of the call at element k here. */
+static void aim_continuation(struct lowering *L, unsigned k)
+{
+  struct hp_emit *e = L->e;
+  size_t field = L->pairs[k].cont_jmp;
+  if (!e->overflow)
+    hp_patch_rel32(e->rw + field, e->rx + field, hp_emit_here(e));
 }
 
 /* Element i; returns false when the fragment must stop after it. */
@@ -282,17 +286,20 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
     /* The return of an inlined call: a real `ret` to that call's
      * continuation (predicted by the return stack), which goes on here.
      * Returning elsewhere: the lookup, as a block's ret. */
-    if (!L->ncalls) {
-      e->overflow = true; /* stitch pairs every guarded return with a call */
+    unsigned k = L->pairs[i].ret;
+    if (!k || !L->pairs[k - 1].cont_jmp) {
+      L->out->broken = true; /* stitch pairs every guarded return with a call */
+      e->overflow = true;
       return false;
     }
-    struct open_call *c = &L->calls[--L->ncalls];
+    k--;
     hp_emit_peek_target(e);
     struct hp_label *mismatch = defer_lookup(L);
-    L->deferred_pop[L->ndeferred - 1] = (uint16_t)(1 + in->check_len);
+    L->deferred_pop[L->ndeferred - 1] = 1u + in->check_len;
     hp_emit_guard_target(e, in->target, mismatch);
-    hp_emit_ret_to(e, c->cont_pos, in->check_len);
-    hp_label_bind(e, &c->after);
+    hp_emit_ret_to(e, L->pairs[k].cont_jmp - 1, in->check_len);
+    aim_continuation(L, k);
+    L->pairs[k].returned = true;
     hp_emit_restore_ret_slot(e, in->target, in->check_len);
     return true;
   }
@@ -335,36 +342,50 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
 bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
               const struct hp_lower_opts *opts, struct hp_lowered *out)
 {
-  /* Which inlined calls return inside the list (calls and guarded returns
-   * nest: stitch pairs them). */
-  uint8_t matched[l->n ? l->n : 1];
-  unsigned stack[MAX_CALL_DEPTH + 1], depth = 0;
-  memset(matched, 0, sizeof matched);
+  /* Pair inlined calls with their guarded returns (they nest: stitch pairs
+   * them); a call whose return is not in the list has none. */
+  struct call_pair pairs[l->n ? l->n : 1];
+  unsigned stack[l->n ? l->n : 1], depth = 0;
+  memset(pairs, 0, sizeof pairs);
   for (unsigned i = 0; i < l->n; i++) {
     unsigned op = l->v[i].op;
     if (op == HP_OP_PUSH_RET || op == HP_OP_CALL_IND_GUARD) {
-      if (depth <= MAX_CALL_DEPTH)
-        stack[depth] = i;
-      depth++;
+      stack[depth++] = i;
     } else if (op == HP_OP_RET_GUARD && depth) {
-      depth--;
-      if (depth <= MAX_CALL_DEPTH)
-        matched[stack[depth]] = 1;
+      unsigned c = stack[--depth];
+      pairs[c].ret = i + 1;
+      pairs[i].ret = c + 1;
     }
   }
-  struct lowering L = {.e = e, .cold_top = cold_top, .out = out, .opts = opts, .matched = matched};
-  out->nexits = out->npc = out->nconts = 0;
-  out->recov.n = 0;
-  out->riprel_far = 0;
-  out->checks_code = false;
+  struct lowering L; /* its arrays fill as used: no need to zero them for every block */
+  L.e = e;
+  L.cold_top = cold_top;
+  L.out = out;
+  L.opts = opts;
+  L.pairs = pairs;
+  L.ndeferred = 0;
+  out->broken = false;
   e->recov = &out->recov;
   for (unsigned i = 0; i < l->n && !e->overflow; i++)
     if (!lower_one(&L, l, i, opts->force_far))
       break;
+  /* Calls whose return was in the list but not emitted (the list stopped
+   * inside the callee): a block-style continuation out of line. */
+  for (unsigned k = 0; k < l->n && !e->overflow; k++)
+    if (pairs[k].cont_jmp && !pairs[k].returned) {
+      uint64_t guest_ret = l->v[k].pc + l->v[k].len;
+      aim_continuation(&L, k);
+      if (out->nconts < out->max_conts)
+        out->conts[out->nconts++] = (struct hp_lowered_cont){(uint32_t)(pairs[k].cont_jmp - 1), guest_ret};
+      else
+        e->overflow = true;
+      hp_emit_continuation(e, guest_ret);
+      exit_jmp(&L, HP_EXIT_BRANCH, guest_ret);
+    }
   for (unsigned k = 0; k < L.ndeferred && !e->overflow; k++) {
     hp_label_bind(e, &L.deferred[k]);
     if (L.deferred_pop[k])
-      hp_emit_pop_rsp(e, (uint16_t)(L.deferred_pop[k] - 1));
+      hp_emit_pop_rsp(e, L.deferred_pop[k] - 1);
     hp_emit_ibl_inline(e);
   }
   e->recov = NULL;
