@@ -14,6 +14,7 @@ struct hp_fragment;
 
 struct hp_exit {
   uint8_t kind;
+  bool call;                /* a direct call's jump to its callee (not a loop edge) */
   uint64_t target;          /* guest pc to continue at */
   struct hp_fragment *from;
   uint32_t branch_off;      /* offset of the patchable rel32 in from's code; 0 = none */

@@ -19,6 +19,7 @@ struct hp_lowered_exit {
   uint32_t k_off;      /* HP_EXIT_PREDICT: the site's tag */
   int site;            /* HP_EXIT_LEARN: index of its HP_EXIT_PREDICT */
   bool back_edge;      /* a trace's exit to its own head */
+  bool call;           /* the jump of a direct call to its callee */
 };
 
 struct hp_lowered_cont {

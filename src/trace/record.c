@@ -95,8 +95,9 @@ struct hp_fragment *hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to)
   const struct hp_fragment *from = prev->from;
   uint64_t end;
   /* Backward: the target lies before the end of the code that branched
-   * (loops); from a trace: its exits start new traces. */
-  if (from->kind == HP_FRAG_TRACE || (source_end(from, &end) && prev->target < end))
+   * (loops; a call to a function placed lower is not one); from a trace:
+   * its exits start new traces. */
+  if (from->kind == HP_FRAG_TRACE || (!prev->call && source_end(from, &end) && prev->target < end))
     return make_head(to);
   return to;
 }

@@ -86,7 +86,7 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
   for (unsigned k = 0; k < lo->nexits; k++) {
     const struct hp_lowered_exit *d = &lo->exits[k];
     struct hp_exit *x = &f->exits[k];
-    *x = (struct hp_exit){.kind = d->kind, .target = d->target, .from = f, .k_off = d->k_off};
+    *x = (struct hp_exit){.kind = d->kind, .call = d->call, .target = d->target, .from = f, .k_off = d->k_off};
     x->stub = hp_lower_stub(r->cold_top_rx, k);
     x->branch_off = d->kind == HP_EXIT_BRANCH || d->kind == HP_EXIT_PREDICT ? d->branch_pos : 0;
     if (d->site >= 0)

@@ -81,7 +81,7 @@ static unsigned add_exit(struct lowering *L, uint8_t kind, uint64_t target, size
     L->e->overflow = true;
     return 0;
   }
-  o->exits[o->nexits] = (struct hp_lowered_exit){kind, target, (uint32_t)branch_pos, 0, -1, false};
+  o->exits[o->nexits] = (struct hp_lowered_exit){kind, target, (uint32_t)branch_pos, 0, -1, false, false};
   return o->nexits++;
 }
 
@@ -151,6 +151,7 @@ static void call(struct lowering *L, const struct hp_insn *in, bool direct)
   hp_emit_call_body(L->e, &body, next);
   if (direct) {
     exit_jmp(L, HP_EXIT_BRANCH, in->target);
+    L->out->exits[L->out->nexits - 1].call = true;
   } else {
     hp_emit_unpark_target(L->e);
     inline_cache(L);
@@ -226,6 +227,7 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
     if (L->opts->record) {
       hp_emit_push_ret(e, in->pc + in->len);
       exit_jmp(L, HP_EXIT_BRANCH, in->target);
+      L->out->exits[L->out->nexits - 1].call = true;
       return false;
     }
     call(L, in, true);
