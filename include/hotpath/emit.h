@@ -116,6 +116,9 @@ size_t hp_emit_head_count(struct hp_emit *e, unsigned counter, uint32_t threshol
 /* ret: the lookup, and on a hit a real `ret` to the continuation found
  * (predicted by the return stack); ret imm16: the lookup and a jump. */
 void hp_emit_return(struct hp_emit *e, uint16_t imm);
+/* The same after the peek (rcx = the return address, guest rcx in
+ * spill_rcx, rsp not moved yet). */
+void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm);
 
 /* Copies a guest instruction that uses a rip-relative operand, adjusting its
  * disp32; rewrites it through a scratch register when the target is out of

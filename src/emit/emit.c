@@ -547,6 +547,11 @@ static size_t fast_probe(struct hp_emit *e)
 void hp_emit_return(struct hp_emit *e, uint16_t imm)
 {
   hp_emit_peek_target(e);
+  hp_emit_return_lookup(e, imm);
+}
+
+void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
+{
   if (imm) {
     lea_rsp(e, 8 + imm);
     hp_emit_ibl_inline(e);

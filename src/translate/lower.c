@@ -57,7 +57,7 @@ struct lowering {
   /* Guard mismatches: out of line after the hot path, each a lookup with
    * rcx = target. */
   struct hp_label deferred[MAX_DEFERRED];
-  uint32_t deferred_pop[MAX_DEFERRED]; /* 1 + imm: pop the return address first */
+  uint32_t deferred_ret[MAX_DEFERRED]; /* 1 + imm: a return's lookup (not a jump's) */
   unsigned ndeferred;
   struct call_pair *pairs; /* per element */
 };
@@ -68,7 +68,7 @@ static struct hp_label *defer_lookup(struct lowering *L)
     L->e->overflow = true;
     return &L->deferred[0];
   }
-  L->deferred_pop[L->ndeferred] = 0;
+  L->deferred_ret[L->ndeferred] = 0;
   struct hp_label *m = &L->deferred[L->ndeferred++];
   *m = (struct hp_label){0};
   return m;
@@ -297,7 +297,7 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
     k--;
     hp_emit_peek_target(e);
     struct hp_label *mismatch = defer_lookup(L);
-    L->deferred_pop[L->ndeferred - 1] = 1u + in->check_len;
+    L->deferred_ret[L->ndeferred - 1] = 1u + in->check_len;
     hp_emit_guard_target(e, in->target, mismatch);
     hp_emit_ret_to(e, L->pairs[k].cont_jmp - 1, in->check_len);
     aim_continuation(L, k);
@@ -386,9 +386,12 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
     }
   for (unsigned k = 0; k < L.ndeferred && !e->overflow; k++) {
     hp_label_bind(e, &L.deferred[k]);
-    if (L.deferred_pop[k])
-      hp_emit_pop_rsp(e, L.deferred_pop[k] - 1);
-    hp_emit_ibl_inline(e);
+    /* A return that goes elsewhere still returns with a real `ret` (when it
+     * hits the lookup), so the CPU's return stack stays paired. */
+    if (L.deferred_ret[k])
+      hp_emit_return_lookup(e, (uint16_t)(L.deferred_ret[k] - 1));
+    else
+      hp_emit_ibl_inline(e);
   }
   e->recov = NULL;
   if (e->overflow)
