@@ -50,7 +50,8 @@ struct hp_fragment {
   bool no_trace;                /* a head whose trace could not be built */
   uint32_t head_id;             /* a trace head's counter (gs head counters) */
   uint32_t period;              /* a head runs threshold x period times between asks */
-  uint32_t runs;                /* executions of a head counted so far */
+  uint64_t runs;                /* executions of a head counted so far */
+  struct hp_fragment *head_block; /* a counting head: the block it leads to */
   uint8_t slow_periods;         /* periods it ran too slowly to pay for a trace */
   uint64_t hot_since;           /* when its current period began (ns) */
   struct hp_fragment *record_copy; /* this pc's private copy for trace recording */

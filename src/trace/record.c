@@ -78,6 +78,7 @@ static struct hp_fragment *make_head(struct hp_fragment *to)
   struct hp_ilist l = {.v = v, .n = 2, .cap = 2, .pc = to->guest_pc, .end = to->guest_pc};
   struct hp_fragment *h = hp_translate_list(&l, HP_FRAG_BLOCK, false);
   h->trace_head = true;
+  h->head_block = to;
   h->head_id = next_head_id++;
   h->hot_since = hp_now_ns(); /* its first threshold executions are timed from here */
   for (unsigned i = 0; i < h->nexits; i++)
@@ -89,6 +90,10 @@ static struct hp_fragment *make_head(struct hp_fragment *to)
 
 struct hp_fragment *hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to)
 {
+  /* A counting head's own exit goes on into its block, never back into the
+   * head (that would count forever without running guest code). */
+  if (prev && prev->from == to && to->head_block && !to->head_block->removed)
+    return to->head_block;
   if (hp_opt.opt < 1 || to->kind != HP_FRAG_BLOCK || to->trace_head || to->no_trace || !prev ||
       prev->kind != HP_EXIT_BRANCH)
     return to;
@@ -120,10 +125,7 @@ struct hp_fragment *hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to)
 /* Head h goes back to its plain block (the block its exit is linked to). */
 static struct hp_fragment *retire_head(struct hp_fragment *h)
 {
-  struct hp_fragment *block = NULL;
-  for (unsigned i = 0; i < h->nexits; i++)
-    if (h->exits[i].kind == HP_EXIT_BRANCH)
-      block = h->exits[i].linked;
+  struct hp_fragment *block = h->head_block;
   if (!block || block->removed)
     return h;
   hp_fragment_remove(h); /* links into it go back to their stubs, then to the block */
@@ -144,18 +146,21 @@ bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **fp)
   uint64_t now = hp_now_ns();
   uint32_t period = f->period ? f->period : 1; /* this period: threshold x period runs */
   bool fast = now - f->hot_since <= HOT_WINDOW_NS * period;
-  f->runs += threshold * period;
+  f->runs += (uint64_t)threshold * period;
   f->hot_since = now;
   if (!f->no_trace && !fast && ++f->slow_periods >= 2) {
     *counter = 0;
     *fp = retire_head(f);
     return false;
   }
-  bool ready = fast && f->runs >= threshold * SUSTAIN_RUNS;
+  bool ready = fast && f->runs >= (uint64_t)threshold * SUSTAIN_RUNS;
   if (f->no_trace || r->active || !ready) {
     /* Not now: the head's code counts a longer period before it asks again
      * (its counter starts that far below the threshold). */
     period = f->no_trace ? MAX_PERIOD : period < MAX_PERIOD ? period * 2 : period;
+    /* The 32-bit counter must be able to wait that long. */
+    while (period > 1 && (uint64_t)threshold * period > 0x7fffffffu)
+      period /= 2;
     f->period = period;
     hp_stats.trace_backoffs += !fast;
     *counter = threshold - threshold * period;
