@@ -109,6 +109,11 @@ void hp_emit_ret_to(struct hp_emit *e, size_t cont_pos, uint16_t imm);
 void hp_emit_restore_ret_slot(struct hp_emit *e, uint64_t guest_ret, uint16_t imm);
 void hp_emit_pop_rsp(struct hp_emit *e, uint32_t imm);
 
+/* --stats: one more execution in the 8-byte counter at addr (a fragment's
+ * entries); one more guard mismatch in the thread block. Flags untouched. */
+void hp_emit_count_abs(struct hp_emit *e, uint64_t addr);
+void hp_emit_count_guard_miss(struct hp_emit *e);
+
 /* A trace head's prologue: gs:head counter += 1 (per thread, flag-free);
  * at threshold, a jump (its rel32 offset returned) to the head's hot exit. */
 size_t hp_emit_head_count(struct hp_emit *e, unsigned counter, uint32_t threshold);

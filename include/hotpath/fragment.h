@@ -56,6 +56,7 @@ struct hp_fragment {
   uint64_t hot_since;           /* when its current period began (ns) */
   struct hp_fragment *record_copy; /* this pc's private copy for trace recording */
   uint32_t ninsn;               /* guest instructions it holds */
+  uint64_t *entries;            /* --stats: times its code was entered (or looped) */
   struct hp_cache_unit *unit;
   struct hp_exit *exits;
   uint16_t nexits, nranges, nconts, nrecov;

@@ -54,6 +54,7 @@ struct hp_lower_opts {
   bool force_far; /* every rip-relative operand through a scratch register */
   bool record;    /* a recording copy: calls, returns and indirect branches exit to
                      the dispatcher (no real calls, no lookups, nothing linked) */
+  uint64_t *entry_counter; /* --stats: counted at the fragment's entry (NULL: not counted) */
 };
 void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, struct hp_lower_sizes *s);
 

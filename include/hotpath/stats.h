@@ -35,7 +35,11 @@
   X(trace_heads_retired, "trace heads retired (lukewarm: back to a plain block)") \
   X(trace_record_ns, "time spent recording traces (ns)") \
   X(trace_build_ns, "time spent building traces (ns)") \
-  X(trace_exits, "trace exits that reached the dispatcher")
+  X(trace_exits, "trace exits that reached the dispatcher") \
+  X(guard_misses, "trace guards whose target differed from the recorded one") \
+  X(trace_insns_run, "guest instructions run in traces (upper bound: entries x length)") \
+  X(block_insns_run, "guest instructions run in blocks (upper bound: entries x length)") \
+  X(trace_share_percent, "share of guest instructions run in traces (%, from those bounds)")
 
 struct hp_stats {
 #define HP_STAT_FIELD(name, desc) uint64_t name;

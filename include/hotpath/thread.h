@@ -64,6 +64,7 @@ struct hp_thread {
   uint64_t ibl_lookups;   /* lookups that reached the shared routine (--stats only) */
   uint64_t ibl_inline_lookups; /* every lookup, counted at its inline probe (--stats only) */
   uint64_t inline_cache_hits;  /* indirect call/jmp sites whose learnt target matched (--stats only) */
+  uint64_t guard_misses;       /* trace guards whose target differed from the recorded one (--stats only) */
   uint64_t spill_rax, spill_rcx, spill_rdx, spill_flags, spill_scratch;
   uint64_t guest_gs;      /* what the guest set with ARCH_SET_GS (emulated only) */
   /* hotpath's side */

@@ -516,6 +516,28 @@ static void count_gs(struct hp_emit *e, int32_t off)
   store_gs(e, HP_RAX, off);
 }
 
+void hp_emit_count_guard_miss(struct hp_emit *e)
+{
+  if (!e->count_lookups)
+    return;
+  store_gs(e, HP_RAX, T_OFF(spill_rax));
+  count_gs(e, T_OFF(guard_misses));
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
+}
+
+void hp_emit_count_abs(struct hp_emit *e, uint64_t addr)
+{
+  store_gs(e, HP_RAX, T_OFF(spill_rax));
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  mov_imm64(e, HP_RAX, addr);
+  static const uint8_t inc[] = {0x48, 0x8b, 0x08,       /* mov rcx, [rax] */
+                                0x48, 0x8d, 0x49, 0x01, /* lea rcx, [rcx+1] */
+                                0x48, 0x89, 0x08};      /* mov [rax], rcx */
+  hp_emit_bytes(e, inc, sizeof inc);
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
+}
+
 static size_t fast_probe(struct hp_emit *e)
 {
   store_gs(e, HP_RAX, T_OFF(spill_rax));

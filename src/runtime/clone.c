@@ -18,6 +18,7 @@
 
 #include "hotpath/cache.h"
 #include "hotpath/dispatch.h"
+#include "hotpath/fragment.h"
 #include "hotpath/ibl.h"
 #include "hotpath/log.h"
 #include "hotpath/memmap.h"
@@ -40,17 +41,35 @@ static void add_lookups(struct hp_thread *t, void *arg)
   ((uint64_t *)arg)[0] += t->ibl_lookups;
   ((uint64_t *)arg)[1] += t->ibl_inline_lookups;
   ((uint64_t *)arg)[2] += t->inline_cache_hits;
+  ((uint64_t *)arg)[3] += t->guard_misses;
 }
 
 /* Counters kept elsewhere (per thread, in the cache) into hp_stats. */
 static void stats_collect(void)
 {
-  uint64_t live[3] = {0, 0, 0};
+  uint64_t live[4] = {0, 0, 0, 0};
   hp_lock();
   hp_thread_foreach(add_lookups, live);
   hp_stats.ibl_lookups += live[0]; /* threads that exited added theirs */
   hp_stats.ibl_inline_lookups += live[1];
   hp_stats.inline_cache_hits += live[2];
+  hp_stats.guard_misses += live[3];
+  /* Instructions run, estimated from each fragment's entries (a side exit
+   * leaves early, so this counts high). */
+  for (struct hp_cache_unit *u = hp_cache_units(); u; u = u->next)
+    for (size_t i = 0; i < u->nowners; i++) {
+      const struct hp_fragment *f = u->owners[i].owner;
+      if (!f->entries)
+        continue;
+      uint64_t n = *f->entries * f->ninsn;
+      if (f->kind == HP_FRAG_TRACE)
+        hp_stats.trace_insns_run += n;
+      else
+        hp_stats.block_insns_run += n;
+    }
+  uint64_t all = hp_stats.trace_insns_run + hp_stats.block_insns_run;
+  if (all)
+    hp_stats.trace_share_percent = hp_stats.trace_insns_run * 100 / all;
   hp_stats.cache_bytes = hp_cache_bytes_used();
   hp_stats.cache_cold_bytes = hp_cache_cold_bytes_used();
   if (hp_stats.guest_insns_translated)

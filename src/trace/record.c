@@ -228,10 +228,7 @@ static void build(struct recording *r)
     end_recording(r, true);
     return;
   }
-  unsigned ninsn = 0;
-  for (unsigned i = 0; i < out.n; i++)
-    ninsn += out.v[i].len != 0;
-  f->ninsn = ninsn;
+  unsigned ninsn = f->ninsn;
   /* Its back edges go to its own entry (as exits, so a signal can unlink them). */
   for (unsigned i = 0; i < f->nexits; i++)
     if (f->exits[i].kind == HP_EXIT_BRANCH && f->exits[i].target == f->guest_pc)

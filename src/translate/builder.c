@@ -77,6 +77,8 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
   f->pc_off = (uint32_t *)(mem += sz_v);
   f->pc_len = (mem += sz_o);
   f->guest_pc = l->pc;
+  for (unsigned i = 0; i < l->n; i++)
+    f->ninsn += l->v[i].len != 0;
   f->code = r->hot_rx;
   f->size = (uint32_t)hot_used;
   f->kind = kind;
@@ -135,6 +137,8 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
 struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bool record)
 {
   struct hp_lower_opts opts = {.force_far = hp_opt.debug_far_cache, .record = record};
+  if (hp_opt.stats && !record) /* arena memory starts zeroed and is never reused */
+    opts.entry_counter = hp_arena_alloc(sizeof(uint64_t));
   struct hp_lower_sizes sz;
   hp_lower_sizes(l, &opts, &sz);
   struct hp_lowered_exit exits[sz.exits ? sz.exits : 1];
@@ -154,7 +158,9 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
     if (hp_lower(l, &e, r.cold_top_rx, &opts, &lo)) {
       hp_stats.riprel_far += lo.riprel_far;
       hp_stats.checked_fragments += lo.checks_code;
-      return commit(l, &r, e.pos, &lo, kind, record);
+      struct hp_fragment *f = commit(l, &r, e.pos, &lo, kind, record);
+      f->entries = opts.entry_counter;
+      return f;
     }
     /* Nothing was published: the reservation is abandoned. */
     if (lo.broken) {

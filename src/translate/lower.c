@@ -368,6 +368,8 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   L.ndeferred = 0;
   out->broken = false;
   e->recov = &out->recov;
+  if (opts->entry_counter) /* --stats: executions of the fragment (and of its loop) */
+    hp_emit_count_abs(e, (uint64_t)(uintptr_t)opts->entry_counter);
   for (unsigned i = 0; i < l->n && !e->overflow; i++)
     if (!lower_one(&L, l, i, opts->force_far))
       break;
@@ -386,6 +388,7 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
     }
   for (unsigned k = 0; k < L.ndeferred && !e->overflow; k++) {
     hp_label_bind(e, &L.deferred[k]);
+    hp_emit_count_guard_miss(e);
     /* A return that goes elsewhere still returns with a real `ret` (when it
      * hits the lookup), so the CPU's return stack stays paired. */
     if (L.deferred_ret[k])

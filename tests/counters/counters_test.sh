@@ -168,6 +168,13 @@ for n in loops indcall; do
   expect $n "$TB" -eq 0
 done
 expect loops-traces-nolink "$L" -le 100
+# Counted in the code itself (--stats): most of a loop program runs in its
+# traces; indirect calls whose target changes miss their guards.
+SH="share of guest instructions run in traces (%, from those bounds)"
+GM="trace guards whose target differed from the recorded one"
+expect loops-traces "$SH" -ge 50
+expect loops "$SH" -eq 0
+expect indcall-traces "$GM" -gt 0
 ratio_at_least loops-traces loops-traces-nolink "$D" 100
 
 # The trace corpus (tests/traces): its hot loops really run as traces, at
