@@ -11,11 +11,11 @@
   X(BOOL, native, "native", false, 0, 0, "", \
     "load the program, then jump to it natively without translating (tests the loader)") \
   X(INT, opt, "opt", 1, 0, 1, "N", \
-    "optimization level: 0 = basic blocks linked in the code cache; 1 = also traces (superblocks) of hot paths") \
+    "optimization level: 0 = basic blocks linked in the code cache; 1 (default) = also traces (superblocks) of hot paths") \
   X(INT, hot_threshold, "hot-threshold", 50, 1, 1000000000, "N", \
-    "executions of a trace head before its trace is recorded (--opt=1)") \
+    "executions of a trace head before it is first considered for a trace (default 50; it is traced once it has run 8x that at a rate that pays) (--opt=1)") \
   X(INT, max_trace_blocks, "max-trace-blocks", 64, 1, 256, "N", \
-    "most blocks in one trace (--opt=1)") \
+    "most blocks in one trace (default 64) (--opt=1)") \
   X(BOOL, stats, "stats", false, 0, 0, "", \
     "print statistics at exit (to the log file if --log is given, else to stderr)") \
   X(BOOL, verbose, "verbose", false, 0, 0, "", \
@@ -23,7 +23,7 @@
   X(STR, log, "log", NULL, 0, 0, "FILE", \
     "write log messages and --stats to FILE instead of stderr") \
   X(INT, log_level, "log-level", 0, 0, 2, "N", \
-    "log level: 0 = errors only, 1 = info (same as --verbose), 2 = debug (every block built)") \
+    "log level: 0 = errors only, 1 = info (same as --verbose), 2 = debug (every block and trace built)") \
   X(BOOL, no_link, "no-link", false, 0, 0, "", \
     "never link fragments to each other: every exit goes through the dispatcher (debugging)") \
   X(BOOL, debug_far_cache, "debug-far-cache", false, 0, 0, "", \
