@@ -10,16 +10,7 @@
 #include <stdio.h>
 
 #define NI __attribute__((noinline, noclone))
-static int fails;
-
-static void check(const char *what, uint64_t got, uint64_t want)
-{
-  printf("%s: %llu%s\n", what, (unsigned long long)got, got == want ? "" : " MISMATCH");
-  if (got != want) {
-    printf("  want %llu\n", (unsigned long long)want);
-    fails++;
-  }
-}
+#include "check.h"
 
 NI static uint64_t f0(uint64_t x) { return x + 1; }
 NI static uint64_t f1(uint64_t x) { return x ^ 18; }

@@ -11,16 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-static int fails;
-
-static void check(const char *what, uint64_t got, uint64_t want)
-{
-  printf("%s: %llu%s\n", what, (unsigned long long)got, got == want ? "" : " MISMATCH");
-  if (got != want) {
-    printf("  want %llu\n", (unsigned long long)want);
-    fails++;
-  }
-}
+#include "check.h"
 
 /* cf_call(fn, cf): CF = cf & 1; call *fn (which leaves flags alone);
  * returns CF after the call. */

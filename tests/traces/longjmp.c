@@ -12,16 +12,7 @@
 #include <string.h>
 #include <sys/time.h>
 
-static int fails;
-
-static void check(const char *what, uint64_t got, uint64_t want)
-{
-  printf("%s: %llu%s\n", what, (unsigned long long)got, got == want ? "" : " MISMATCH");
-  if (got != want) {
-    printf("  want %llu\n", (unsigned long long)want);
-    fails++;
-  }
-}
+#include "check.h"
 
 #define NI __attribute__((noinline, noclone))
 static jmp_buf jb;

@@ -10,16 +10,7 @@
 #include <stdio.h>
 
 static volatile int limit_src = 100000; /* read once: the compiler cannot split the loop */
-static int fails;
-
-static void check(const char *what, uint64_t got, uint64_t want)
-{
-  printf("%s: %llu%s\n", what, (unsigned long long)got, got == want ? "" : " MISMATCH");
-  if (got != want) {
-    printf("  want %llu\n", (unsigned long long)want);
-    fails++;
-  }
-}
+#include "check.h"
 
 __attribute__((noinline)) static uint64_t up(uint64_t a, unsigned i) { return a + i * 3u + 1; }
 __attribute__((noinline)) static uint64_t down(uint64_t a, unsigned i) { return a ^ ((uint64_t)i << 7); }

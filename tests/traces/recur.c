@@ -7,16 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-static int fails;
-
-static void check(const char *what, uint64_t got, uint64_t want)
-{
-  printf("%s: %llu%s\n", what, (unsigned long long)got, got == want ? "" : " MISMATCH");
-  if (got != want) {
-    printf("  want %llu\n", (unsigned long long)want);
-    fails++;
-  }
-}
+#include "check.h"
 
 #define NI __attribute__((noinline, noclone))
 NI static uint64_t fib(unsigned n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }

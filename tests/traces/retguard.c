@@ -11,16 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-static int fails;
-
-static void check(const char *what, uint64_t got, uint64_t want)
-{
-  printf("%s: %llu%s\n", what, (unsigned long long)got, got == want ? "" : " MISMATCH");
-  if (got != want) {
-    printf("  want %llu\n", (unsigned long long)want);
-    fails++;
-  }
-}
+#include "check.h"
 
 /* retimm(a, b): pushes a and b, calls a callee that returns with `ret $16`
  * after computing a * 3 + b from its stack arguments; checks rsp is back. */
