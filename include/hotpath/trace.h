@@ -33,6 +33,8 @@ bool hp_trace_recording(const struct hp_thread *t);
 struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc);
 /* A signal or fault interrupted the recorded path: drop the recording. */
 void hp_trace_abort(struct hp_thread *t);
+/* Thread t ends: its recording state goes (call without the lock). */
+void hp_trace_thread_exit(struct hp_thread *t);
 /* Guest code in [lo, hi) was unmapped or changed protection: recordings of
  * any thread that hold it are dropped (their lists are stale). */
 void hp_trace_flush_range(uint64_t lo, uint64_t hi);

@@ -27,6 +27,7 @@
 #include "hotpath/signal.h"
 #include "hotpath/stats.h"
 #include "hotpath/thread.h"
+#include "hotpath/trace.h"
 
 long hp_clone_vm(unsigned long flags, void *stack_top, int *ptid, int *ctid,
                  void (*fn)(void *), void *arg);
@@ -125,6 +126,7 @@ static long emulate_vfork(struct hp_thread *t, uint64_t flags, uint64_t stack, u
                        (int *)ptid, (int *)ctid, vfork_child_start, c);
   /* The child has exec'd or exited: its blocks are ours to free. */
   hp_ibl_attach(t);
+  hp_trace_thread_exit(c);
   hp_thread_free(c);
   return r;
 }
@@ -165,6 +167,7 @@ static void *guest_thread_main(void *arg)
   hp_signal_exit_thread(c);
   uint64_t clear = c->clear_tid;
   HP_DEBUG("thread %d exits, clearing tid at 0x%lx", c->tid, (unsigned long)clear);
+  hp_trace_thread_exit(c);
   hp_thread_free(c);
   if (clear) {
     int zero = 0;
@@ -194,7 +197,8 @@ static long spawn_thread(struct hp_thread *t, uint64_t flags, uint64_t stack, ui
   pthread_attr_destroy(&attr);
   hp_signal_reclaim_glibc_signals();
   if (err) {
-    hp_thread_free(c);
+    hp_trace_thread_exit(c);
+  hp_thread_free(c);
     return -err;
   }
   while (__atomic_load_n(&sa.tid, __ATOMIC_ACQUIRE) == 0)

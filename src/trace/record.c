@@ -316,3 +316,14 @@ void hp_trace_flush_range(uint64_t lo, uint64_t hi)
   uint64_t range[2] = {lo, hi};
   hp_thread_foreach(flush_one, range);
 }
+
+void hp_trace_thread_exit(struct hp_thread *t)
+{
+  if (!t->trace_rec)
+    return;
+  hp_lock(); /* flushes walk every thread's recording under the lock */
+  struct recording *r = t->trace_rec;
+  t->trace_rec = NULL;
+  hp_unlock();
+  munmap(r, sizeof *r);
+}
