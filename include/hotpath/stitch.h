@@ -6,7 +6,8 @@
  * the guest return address and go on into the callee, indirect calls and
  * jumps are guarded against the recorded target (a mismatch goes to the
  * lookup), returns from calls inlined in the trace are guarded against the
- * recorded return address, a return from a call made before the trace
+ * recorded return address, a recursive call (its callee already open in
+ * the trace) ends it as a call, a return from a call made before the trace
  * ends it (a real return, so the CPU's return stack stays paired with its
  * call), and the trace ends with an exit to where the path went on (a back
  * edge when that is the head). Pure: no global state. */
@@ -29,6 +30,12 @@ struct hp_recorded_block {
  * block cannot take) or does not fit. */
 bool hp_trace_stitch(const struct hp_recorded_block *b, unsigned nb, uint64_t head,
                      struct hp_ilist *out);
+
+/* Calls inlined into one trace and open at once, at most. */
+#define HP_TRACE_MAX_OPEN_CALLS 32
+/* Whether a call to callee, with callees[0, n) inlined and open, is
+ * recursive (or too deep): such a call stays a call and ends the trace. */
+bool hp_trace_recursive_call(const uint64_t *callees, unsigned n, uint64_t callee);
 
 /* Whether a block with this mangled list may be part of a trace: not code
  * that checks itself (writable), nothing that cannot run. */

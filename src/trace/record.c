@@ -22,7 +22,8 @@ struct recording {
   bool invalid; /* code it recorded was unmapped or changed protection */
   uint64_t head;
   unsigned nblocks, nelems, nguards, failures;
-  unsigned depth;     /* calls on the recorded path not yet returned from */
+  uint64_t callees[HP_TRACE_MAX_OPEN_CALLS]; /* calls on the path not yet returned from */
+  unsigned ncallees;
   bool stop_after;    /* the last block returns from a call made before the trace */
   uint64_t t0;
   struct hp_recorded_block blocks[MAX_BLOCKS_CAP];
@@ -170,7 +171,7 @@ bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **fp)
   f->hot_since = 0;
   r->active = true;
   r->invalid = false;
-  r->depth = 0;
+  r->ncallees = 0;
   r->stop_after = false;
   r->head = f->guest_pc;
   r->nblocks = r->nelems = r->nguards = 0;
@@ -261,6 +262,18 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
   if (r->nblocks) {
     struct hp_recorded_block *last = &r->blocks[r->nblocks - 1];
     last->next = pc;
+    const struct hp_insn *lt = &last->v[last->n - 1];
+    if (lt->op == HP_OP_CALL || lt->op == HP_OP_CALL_IND) {
+      if (hp_trace_recursive_call(r->callees, r->ncallees, pc)) /* the trace ends with that call */
+        r->stop_after = true;
+      else
+        r->callees[r->ncallees++] = pc;
+    } else if (lt->op == HP_OP_RET) {
+      if (r->ncallees)
+        r->ncallees--;
+      else
+        r->stop_after = true; /* returns from a call made before the trace */
+    }
     struct hp_ilist ll = {.v = (struct hp_insn *)last->v, .n = last->n};
     const struct hp_fragment *g = hp_fragment_lookup(pc);
     if (pc == r->head || hp_trace_block_ends(&ll) || r->stop_after || (g && (g->kind == HP_FRAG_TRACE || g->trace_head)) ||
@@ -284,10 +297,6 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
   r->nelems += l.n;
   const struct hp_insn *tail = &l.v[l.n - 1];
   r->nguards += tail->op == HP_OP_CALL_IND || tail->op == HP_OP_JMP_IND || tail->op == HP_OP_RET;
-  if (tail->op == HP_OP_CALL || tail->op == HP_OP_CALL_IND)
-    r->depth++;
-  else if (tail->op == HP_OP_RET && !r->depth--)
-    r->stop_after = true, r->depth = 0;
   /* A block's recording copy is kept for later recordings (it is never
    * linked and its code is not writable). */
   struct hp_fragment *g = hp_fragment_lookup(pc);

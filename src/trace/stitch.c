@@ -28,8 +28,22 @@ bool hp_trace_block_ends(const struct hp_ilist *l)
 
 /* The block's control tail, continued at next. Returns false when the
  * block cannot have gone to next. *ends: nothing may follow. */
+/* Calls inlined and not yet returned from: their callees. */
+struct open_calls {
+  uint64_t callee[HP_TRACE_MAX_OPEN_CALLS];
+  unsigned n;
+};
+
+bool hp_trace_recursive_call(const uint64_t *callees, unsigned n, uint64_t callee)
+{
+  for (unsigned i = 0; i < n && i < HP_TRACE_MAX_OPEN_CALLS; i++)
+    if (callees[i] == callee)
+      return true;
+  return n >= HP_TRACE_MAX_OPEN_CALLS;
+}
+
 static bool stitch_tail(const struct hp_insn *v, unsigned n, uint64_t next, struct hp_ilist *out,
-                        unsigned *depth, bool *ends)
+                        struct open_calls *open, bool *ends)
 {
   const struct hp_insn *last = &v[n - 1];
   *ends = false;
@@ -57,29 +71,41 @@ static bool stitch_tail(const struct hp_insn *v, unsigned n, uint64_t next, stru
     *ends = true;
     return push(out, last) != NULL;
   case HP_OP_CALL:
-    if (next != last->target || !(in = push(out, last)))
-      return false;
-    in->op = HP_OP_PUSH_RET;
-    in->target = last->pc + last->len;
-    ++*depth;
-    return true;
   case HP_OP_CALL_IND:
+    if (last->op == HP_OP_CALL && next != last->target)
+      return false;
+    if (hp_trace_recursive_call(open->callee, open->n, next)) {
+      /* A recursive call (or too deep): inlined, its returns would go to
+       * ever other sites; it stays a call and the trace ends with it. */
+      *ends = true;
+      return push(out, last) != NULL;
+    }
+    if (!(in = push(out, last)))
+      return false;
+    if (last->op == HP_OP_CALL) {
+      in->op = HP_OP_PUSH_RET;
+      in->target = last->pc + last->len;
+    } else {
+      in->op = HP_OP_CALL_IND_GUARD;
+      in->target = next;
+    }
+    open->callee[open->n++] = next;
+    return true;
   case HP_OP_JMP_IND:
     if (!(in = push(out, last)))
       return false;
-    in->op = last->op == HP_OP_CALL_IND ? HP_OP_CALL_IND_GUARD : HP_OP_JMP_IND_GUARD;
+    in->op = HP_OP_JMP_IND_GUARD;
     in->target = next;
-    *depth += last->op == HP_OP_CALL_IND;
     return true;
   case HP_OP_RET:
-    if (!*depth) {
+    if (!open->n) {
       /* Returns from a call made outside the trace: a real return through
        * the lookup (the CPU's return stack pairs it with that call), and
        * the trace ends. */
       *ends = true;
       return push(out, last) != NULL;
     }
-    --*depth;
+    open->n--;
     if (!(in = push(out, last)))
       return false;
     in->op = HP_OP_RET_GUARD;
@@ -99,7 +125,7 @@ bool hp_trace_stitch(const struct hp_recorded_block *b, unsigned nb, uint64_t he
   out->end = nb ? b[nb - 1].end : head;
   if (!nb || b[0].pc != head)
     return false;
-  unsigned depth = 0; /* calls inlined and not yet returned from */
+  struct open_calls open = {.n = 0};
   for (unsigned i = 0; i < nb; i++) {
     const struct hp_recorded_block *r = &b[i];
     if (!r->n)
@@ -114,7 +140,7 @@ bool hp_trace_stitch(const struct hp_recorded_block *b, unsigned nb, uint64_t he
         return false;
     }
     bool ends;
-    if (!stitch_tail(r->v, r->n, r->next, out, &depth, &ends))
+    if (!stitch_tail(r->v, r->n, r->next, out, &open, &ends))
       return false;
     if (ends)
       return i == nb - 1;
