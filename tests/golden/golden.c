@@ -15,7 +15,10 @@
  * recording copy (struct hp_lower_opts .record: calls, returns and indirect
  * branches exit to the dispatcher); max_bytes / max_insns override the
  * decode limits (defaults as the block builder's: 64 instructions, 960
- * bytes, or 256 bytes when writable).
+ * bytes, or 256 bytes when writable); analyze = decode only (no mangle)
+ * and print, per element, the effects hp_analyze_insn finds (for elements
+ * that are not HP_OP_GUEST: `analyze_insn: no`, then what hp_analyze_bytes
+ * finds in their bytes).
  *
  * Trace mode: the recorded blocks of a trace, each decoded and mangled from
  * its own bytes, then stitched (hp_trace_stitch) and, with `lower`, lowered:
@@ -38,6 +41,7 @@
 #include <string.h>
 #include <Zydis/Zydis.h>
 
+#include "hotpath/analysis.h"
 #include "hotpath/ilist.h"
 #include "hotpath/lower.h"
 #include "hotpath/mangle.h"
@@ -68,7 +72,7 @@ struct block_in {
 
 struct input {
   uint64_t pc;
-  bool writable, lower, far, record;
+  bool writable, lower, far, record, analyze;
   long max_bytes, max_insns; /* -1: default */
   uint8_t bytes[MAX_INPUT];
   size_t n;
@@ -90,6 +94,8 @@ static void parse_flags(struct input *in, char *line)
       in->far = true;
     else if (!strcmp(tok, "record"))
       in->record = in->lower = true;
+    else if (!strcmp(tok, "analyze"))
+      in->analyze = true;
     else if (!strncmp(tok, "max_bytes=", 10))
       in->max_bytes = strtol(tok + 10, NULL, 0);
     else if (!strncmp(tok, "max_insns=", 10))
@@ -214,6 +220,8 @@ static void read_input(const char *path, struct input *in)
   fclose(f);
   if (state == 0)
     die("%s: no pc line", path);
+  if (in->analyze && (in->trace || in->lower))
+    die("%s: analyze is decode only (no trace, lower or record)", path);
   if (in->trace && in->record)
     die("%s: record lowers one block, not a trace", path);
   if (in->trace && !in->nblocks)
@@ -309,6 +317,111 @@ static const char *reg_name(unsigned r)
   static const char *const regs[17] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8",
                                        "r9",  "r10", "r11", "r12", "r13", "r14", "r15", "flags"};
   return r < 17 ? regs[r] : "?";
+}
+
+static void print_regs(uint32_t m)
+{
+  if (!m) {
+    printf(" -");
+    return;
+  }
+  const char *sep = " ";
+  for (unsigned r = 0; r < 16; r++)
+    if (m & (1u << r)) {
+      printf("%s%s", sep, reg_name(r));
+      sep = ",";
+    }
+}
+
+static void print_flags(uint8_t m)
+{
+  static const char *const names[7] = {"CF", "PF", "AF", "ZF", "SF", "OF", "DF"};
+  if (!m) {
+    printf(" -");
+    return;
+  }
+  const char *sep = " ";
+  for (unsigned f = 0; f < 7; f++)
+    if (m & (1u << f)) {
+      printf("%s%s", sep, names[f]);
+      sep = ",";
+    }
+}
+
+/* "r: rax,rcx w: rdx wp: - fr: - fw: CF,... fu: - mem: [rbp-0x8]:4 r vec: - fault: yes ctrl: -" */
+static void print_effects(const struct hp_insn *in, const struct hp_insn_effects *e)
+{
+  printf("r:");
+  print_regs(e->gpr_read);
+  printf(" w:");
+  print_regs(e->gpr_write);
+  printf(" wp:");
+  print_regs(e->gpr_write_partial);
+  printf(" fr:");
+  print_flags(e->flags_read);
+  printf(" fw:");
+  print_flags(e->flags_write);
+  printf(" fu:");
+  print_flags(e->flags_undef);
+  printf(" mem:");
+  if (!e->nmem)
+    printf(" -");
+  for (unsigned k = 0; k < e->nmem; k++) {
+    const __typeof__(e->mem[0]) *m = &e->mem[k];
+    printf(" [%s", m->seg == HP_SEG_FS ? "fs:" : m->seg == HP_SEG_GS ? "gs:" : "");
+    bool any = false;
+    if (m->base != HP_MEM_NONE) {
+      printf("%s", m->base == HP_MEM_RIP ? "rip" : reg_name(m->base));
+      any = true;
+    }
+    if (m->index != HP_MEM_NONE) {
+      printf("%s%s*%u", any ? "+" : "", m->index == HP_MEM_VSIB ? "vsib" : reg_name(m->index), m->scale);
+      any = true;
+    }
+    if (m->disp || !any)
+      printf("%s%#llx", m->disp < 0 ? "-" : any ? "+" : "",
+             m->disp < 0 ? -(unsigned long long)m->disp : (unsigned long long)m->disp);
+    printf("]");
+    if (m->base == HP_MEM_RIP)
+      printf("=%#llx", (unsigned long long)(in->pc + in->len + (uint64_t)m->disp));
+    if (m->size)
+      printf(":%u", m->size);
+    else
+      printf(":?");
+    printf(" %s%s", m->read ? "r" : "", m->write ? "w" : "");
+  }
+  printf(" vec: %s%s%s", e->vec_read ? "r" : "", e->vec_write ? "w" : "", e->vec_read || e->vec_write ? "" : "-");
+  printf(" fault: %s ctrl: %s\n", e->may_fault ? "yes" : "-", e->control ? "yes" : "-");
+}
+
+/* Decode only: each element's text and effects. */
+static void analyze_and_print(const struct hp_ilist *l)
+{
+  ZydisFormatter fmt;
+  ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL);
+  printf("effects:\n");
+  for (unsigned i = 0; i < l->n; i++) {
+    const struct hp_insn *in = &l->v[i];
+    ZydisDecodedInstruction full;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    char text[128] = "(no guest instruction)";
+    if (in->len && hp_insn_operands(in, &full, ops))
+      ZydisFormatterFormatInstruction(&fmt, &full, ops, full.operand_count_visible, text, sizeof text, in->pc,
+                                      NULL);
+    printf("%#llx %s\n  ", (unsigned long long)in->pc, text);
+    struct hp_insn_effects e;
+    if (hp_analyze_insn(in, &e)) {
+      print_effects(in, &e);
+      continue;
+    }
+    printf("analyze_insn: no (op %s)", hp_op_name(in->op));
+    if (in->len && hp_analyze_bytes(in->bytes, in->len, &e)) {
+      printf("; bytes: ");
+      print_effects(in, &e);
+    } else {
+      printf("; bytes: no\n");
+    }
+  }
 }
 
 static int lower_and_print(const struct hp_ilist *l, bool far, bool record)
@@ -511,6 +624,11 @@ int main(int argc, char **argv)
   unsigned ninsn = hp_decode_block(in.bytes, in.n, in.pc, &lim, &l);
   printf("decoded %u instructions, %u elements, guest bytes [%#llx, %#llx)\n", ninsn, l.n,
          (unsigned long long)l.pc, (unsigned long long)l.end);
+  if (in.analyze) {
+    hp_ilist_print(stdout, &l);
+    analyze_and_print(&l);
+    return 0;
+  }
   if (!hp_mangle_block(&l, in.writable)) {
     printf("hp_mangle_block: no room\n");
     return 1;

@@ -1,0 +1,304 @@
+/* Per-instruction effects from Zydis' full operand list and cpu_flags.
+ *
+ * Where Zydis 4.0 does not say what the hardware does, the code corrects it
+ * (each case is covered by tests/golden/analyze_*.in or tests/unit/test_analysis.c):
+ *  - push/call/pushfq/enter list their stack store as [rsp] (the address
+ *    after the decrement); here it is [rsp-size] in terms of rsp before the
+ *    instruction, like every other address. pop [rsp+d] computes its
+ *    address after the increment: [rsp+size+d].
+ *  - nop r/m (0f 1f, "wide nop") is listed as reading memory and its
+ *    register: it reads nothing.
+ *  - prefetch is listed as reading memory: it never faults; only its
+ *    address registers are read.
+ *  - shifts and rotates by an immediate whose masked count is 0 change no
+ *    flag (Zydis lists them as written); by 1 they define OF (Zydis lists
+ *    it as undefined whatever the count).
+ *  - bsf/bsr leave the destination unchanged when the source is 0 (AMD
+ *    documents it, Intel CPUs do it): a conditional write.
+ *  - syscall: Zydis lists no GPR read and rflags as modified (its kernel
+ *    side); the guest sees the Linux ABI (see analysis.h).
+ *  - ud0/ud1/ud2 have no operands: they fault and do not fall through. */
+#include "hotpath/analysis.h"
+
+#include <string.h>
+#include <Zydis/Zydis.h>
+
+static int gpr_num(ZydisRegister r)
+{
+  switch (ZydisRegisterGetClass(r)) {
+  case ZYDIS_REGCLASS_GPR8:
+  case ZYDIS_REGCLASS_GPR16:
+  case ZYDIS_REGCLASS_GPR32:
+  case ZYDIS_REGCLASS_GPR64: {
+    int n = (int)ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r) - (int)ZYDIS_REGISTER_RAX;
+    return n >= 0 && n < 16 ? n : -1;
+  }
+  default:
+    return -1;
+  }
+}
+
+static bool is_vec_reg(ZydisRegister r)
+{
+  switch (ZydisRegisterGetClass(r)) {
+  case ZYDIS_REGCLASS_X87:
+  case ZYDIS_REGCLASS_MMX:
+  case ZYDIS_REGCLASS_XMM:
+  case ZYDIS_REGCLASS_YMM:
+  case ZYDIS_REGCLASS_ZMM:
+  case ZYDIS_REGCLASS_TMM:
+  case ZYDIS_REGCLASS_MASK:
+    return true;
+  default:
+    return r == ZYDIS_REGISTER_MXCSR || r == ZYDIS_REGISTER_X87CONTROL || r == ZYDIS_REGISTER_X87STATUS ||
+           r == ZYDIS_REGISTER_X87TAG;
+  }
+}
+
+static uint8_t flag_bits(ZydisAccessedFlagsMask m)
+{
+  uint8_t f = 0;
+  if (m & ZYDIS_CPUFLAG_CF)
+    f |= HP_FL_CF;
+  if (m & ZYDIS_CPUFLAG_PF)
+    f |= HP_FL_PF;
+  if (m & ZYDIS_CPUFLAG_AF)
+    f |= HP_FL_AF;
+  if (m & ZYDIS_CPUFLAG_ZF)
+    f |= HP_FL_ZF;
+  if (m & ZYDIS_CPUFLAG_SF)
+    f |= HP_FL_SF;
+  if (m & ZYDIS_CPUFLAG_OF)
+    f |= HP_FL_OF;
+  if (m & ZYDIS_CPUFLAG_DF)
+    f |= HP_FL_DF;
+  return f;
+}
+
+static bool is_shift_rotate(ZydisMnemonic m)
+{
+  switch (m) {
+  case ZYDIS_MNEMONIC_SHL:
+  case ZYDIS_MNEMONIC_SHR:
+  case ZYDIS_MNEMONIC_SAR:
+  case ZYDIS_MNEMONIC_ROL:
+  case ZYDIS_MNEMONIC_ROR:
+  case ZYDIS_MNEMONIC_RCL:
+  case ZYDIS_MNEMONIC_RCR:
+  case ZYDIS_MNEMONIC_SHLD:
+  case ZYDIS_MNEMONIC_SHRD:
+    return true;
+  default:
+    return false;
+  }
+}
+
+static void gpr_access(struct hp_insn_effects *out, const ZydisDecodedOperand *op, bool cond_dest)
+{
+  int r = gpr_num(op->reg.value);
+  uint32_t bit = 1u << r;
+  if (op->actions & ZYDIS_OPERAND_ACTION_MASK_READ)
+    out->gpr_read |= bit;
+  if (!(op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+    return;
+  out->gpr_write |= bit;
+  bool full = (op->actions & ZYDIS_OPERAND_ACTION_WRITE) && !cond_dest &&
+              ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, op->reg.value) >= 32;
+  if (!full) {
+    out->gpr_write_partial |= bit;
+    out->gpr_read |= bit;
+  }
+}
+
+/* A memory access; false if its address is not base + index*scale + disp
+ * in 64-bit registers (32-bit address size, xlat's al), or a third one. */
+static bool mem_access(struct hp_insn_effects *out, const ZydisDecodedInstruction *zi,
+                       const ZydisDecodedOperand *op)
+{
+  const ZydisDecodedOperandMem *m = &op->mem;
+  if (out->nmem == 2)
+    return false;
+  __typeof__(out->mem[0]) *e = &out->mem[out->nmem++];
+  e->base = e->index = HP_MEM_NONE;
+  e->seg = HP_SEG_FLAT;
+  if (m->base == ZYDIS_REGISTER_RIP) {
+    e->base = HP_MEM_RIP;
+  } else if (m->base != ZYDIS_REGISTER_NONE) {
+    if (ZydisRegisterGetClass(m->base) != ZYDIS_REGCLASS_GPR64)
+      return false;
+    e->base = (uint8_t)gpr_num(m->base);
+    out->gpr_read |= 1u << e->base;
+  }
+  if (m->index != ZYDIS_REGISTER_NONE) {
+    if (m->type == ZYDIS_MEMOP_TYPE_VSIB) {
+      e->index = HP_MEM_VSIB;
+      out->vec_read = true;
+    } else if (ZydisRegisterGetClass(m->index) == ZYDIS_REGCLASS_GPR64) {
+      e->index = (uint8_t)gpr_num(m->index);
+      out->gpr_read |= 1u << e->index;
+    } else {
+      return false;
+    }
+    e->scale = m->scale;
+  }
+  if (m->segment == ZYDIS_REGISTER_FS)
+    e->seg = HP_SEG_FS;
+  else if (m->segment == ZYDIS_REGISTER_GS)
+    e->seg = HP_SEG_GS;
+  e->disp = m->disp.value;
+  e->size = (uint16_t)(op->size / 8);
+  if (zi->meta.category == ZYDIS_CATEGORY_STRINGOP &&
+      (zi->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE)))
+    e->size = 0;
+  e->read = op->actions & ZYDIS_OPERAND_ACTION_MASK_READ;
+  e->write = op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;
+  /* The stack store of push/call/pushfq/enter: Zydis gives [rsp] after the
+   * decrement. */
+  if (op->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN && m->base == ZYDIS_REGISTER_RSP && e->write)
+    e->disp -= e->size;
+  out->may_fault = true;
+  return true;
+}
+
+static bool analyze(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand *ops,
+                    struct hp_insn_effects *out)
+{
+  memset(out, 0, sizeof *out);
+  for (unsigned k = 0; k < 2; k++) {
+    out->mem[k].base = out->mem[k].index = HP_MEM_NONE;
+    out->mem[k].seg = HP_SEG_FLAT;
+  }
+  const ZydisMnemonic mn = zi->mnemonic;
+  const ZydisInstructionCategory cat = zi->meta.category;
+  if (cat == ZYDIS_CATEGORY_NOP || cat == ZYDIS_CATEGORY_WIDENOP)
+    return true; /* nop r/m reads nothing */
+  if (mn == ZYDIS_MNEMONIC_ENTER && ops[1].imm.value.u != 0)
+    return false; /* nesting levels copy frame pointers: not described */
+
+  const bool cond_dest = mn == ZYDIS_MNEMONIC_BSF || mn == ZYDIS_MNEMONIC_BSR;
+  bool flags_cond = false;
+  int stack_pop = 0; /* bytes popped before an explicit pop destination's address */
+  const ZydisDecodedOperand *imm_count = NULL;
+  for (unsigned i = 0; i < zi->operand_count; i++) {
+    const ZydisDecodedOperand *op = &ops[i];
+    switch (op->type) {
+    case ZYDIS_OPERAND_TYPE_REGISTER: {
+      ZydisRegister r = op->reg.value;
+      if (gpr_num(r) >= 0) {
+        gpr_access(out, op, cond_dest && i == 0);
+      } else if (is_vec_reg(r)) {
+        if (op->actions & ZYDIS_OPERAND_ACTION_MASK_READ)
+          out->vec_read = true;
+        if (op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)
+          out->vec_write = true;
+      } else if (ZydisRegisterGetClass(r) == ZYDIS_REGCLASS_IP) {
+        if (op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)
+          out->control = true;
+      } else if (ZydisRegisterGetClass(r) == ZYDIS_REGCLASS_FLAGS) {
+        if ((op->actions & ZYDIS_OPERAND_ACTION_CONDWRITE) && !(op->actions & ZYDIS_OPERAND_ACTION_WRITE))
+          flags_cond = true;
+      }
+      break;
+    }
+    case ZYDIS_OPERAND_TYPE_MEMORY:
+      if (op->mem.type == ZYDIS_MEMOP_TYPE_AGEN || cat == ZYDIS_CATEGORY_PREFETCH ||
+          cat == ZYDIS_CATEGORY_PREFETCHWT1) {
+        int b = gpr_num(op->mem.base), x = gpr_num(op->mem.index);
+        if (b >= 0)
+          out->gpr_read |= 1u << b;
+        if (x >= 0)
+          out->gpr_read |= 1u << x;
+        break;
+      }
+      if (!mem_access(out, zi, op))
+        return false;
+      if (mn == ZYDIS_MNEMONIC_POP && op->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN)
+        stack_pop = op->size / 8;
+      break;
+    case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+      imm_count = op; /* the count of a shift (d1 /4: an implicit 1) */
+      break;
+    default:
+      break;
+    }
+  }
+  /* pop [rsp+d]: the address is computed after rsp is incremented. */
+  for (unsigned k = 0; k < out->nmem; k++)
+    if (mn == ZYDIS_MNEMONIC_POP && out->mem[k].write && out->mem[k].base == 4)
+      out->mem[k].disp += stack_pop;
+
+  if (zi->cpu_flags) {
+    const ZydisAccessedFlags *f = zi->cpu_flags;
+    out->flags_read = flag_bits(f->tested);
+    out->flags_undef = flag_bits(f->undefined);
+    out->flags_write = flag_bits(f->modified | f->set_0 | f->set_1 | f->undefined);
+  }
+  if (is_shift_rotate(mn) && imm_count) {
+    unsigned mask = zi->operand_width == 64 ? 63 : 31;
+    uint64_t count = imm_count->imm.value.u & mask;
+    if (count == 0)
+      out->flags_write = out->flags_undef = 0;
+    else if (count == 1)
+      out->flags_undef &= (uint8_t)~HP_FL_OF; /* OF is defined for 1-bit shifts and rotates */
+  }
+  /* Flags written only under a condition (count in cl may be 0, rep with
+   * rcx 0) keep their old values otherwise. */
+  if (flags_cond)
+    out->flags_read |= out->flags_write;
+
+  if (zi->attributes & (ZYDIS_ATTRIB_FPU_STATE_CR | ZYDIS_ATTRIB_XMM_STATE_CR))
+    out->vec_read = true;
+  if (zi->attributes & (ZYDIS_ATTRIB_FPU_STATE_CW | ZYDIS_ATTRIB_XMM_STATE_CW))
+    out->vec_write = true;
+  if (mn == ZYDIS_MNEMONIC_VZEROUPPER || mn == ZYDIS_MNEMONIC_VZEROALL)
+    out->vec_read = out->vec_write = true;
+  if (zi->attributes & ZYDIS_ATTRIB_IS_PRIVILEGED)
+    out->may_fault = true;
+  if (mn == ZYDIS_MNEMONIC_DIV || mn == ZYDIS_MNEMONIC_IDIV || cat == ZYDIS_CATEGORY_IO)
+    out->may_fault = true;
+  switch (cat) {
+  case ZYDIS_CATEGORY_COND_BR:
+  case ZYDIS_CATEGORY_UNCOND_BR:
+  case ZYDIS_CATEGORY_CALL:
+  case ZYDIS_CATEGORY_RET:
+  case ZYDIS_CATEGORY_SYSCALL:
+  case ZYDIS_CATEGORY_SYSRET:
+    out->control = true;
+    break;
+  case ZYDIS_CATEGORY_INTERRUPT:
+    out->control = out->may_fault = true;
+    break;
+  default:
+    break;
+  }
+  if (mn == ZYDIS_MNEMONIC_UD0 || mn == ZYDIS_MNEMONIC_UD1 || mn == ZYDIS_MNEMONIC_UD2)
+    out->control = out->may_fault = true;
+  if (mn == ZYDIS_MNEMONIC_SYSCALL) {
+    /* rax, rdi, rsi, rdx, r10, r8, r9 in; rax, rcx, r11 out; rflags saved
+     * into r11 and restored on return. */
+    out->gpr_read = 1u << 0 | 1u << 7 | 1u << 6 | 1u << 2 | 1u << 10 | 1u << 8 | 1u << 9;
+    out->gpr_write = 1u << 0 | 1u << 1 | 1u << 11;
+    out->gpr_write_partial = 0;
+    out->flags_read = HP_FL_ALL;
+    out->flags_write = out->flags_undef = 0;
+  }
+  return true;
+}
+
+bool hp_analyze_bytes(const uint8_t *bytes, size_t len, struct hp_insn_effects *out)
+{
+  ZydisDecoder dec;
+  ZydisDecodedInstruction zi;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  if (!len || !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, len, &zi, ops)))
+    return false;
+  return analyze(&zi, ops, out);
+}
+
+bool hp_analyze_insn(const struct hp_insn *in, struct hp_insn_effects *out)
+{
+  if (in->op != HP_OP_GUEST || !in->len)
+    return false;
+  return hp_analyze_bytes(in->bytes, in->len, out);
+}
