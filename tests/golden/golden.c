@@ -42,6 +42,7 @@
 #include <Zydis/Zydis.h>
 
 #include "hotpath/analysis.h"
+#include "hotpath/liveness.h"
 #include "hotpath/ilist.h"
 #include "hotpath/lower.h"
 #include "hotpath/mangle.h"
@@ -72,7 +73,7 @@ struct block_in {
 
 struct input {
   uint64_t pc;
-  bool writable, lower, far, record, analyze;
+  bool writable, lower, far, record, analyze, liveness;
   long max_bytes, max_insns; /* -1: default */
   uint8_t bytes[MAX_INPUT];
   size_t n;
@@ -96,6 +97,8 @@ static void parse_flags(struct input *in, char *line)
       in->record = in->lower = true;
     else if (!strcmp(tok, "analyze"))
       in->analyze = true;
+    else if (!strcmp(tok, "liveness"))
+      in->liveness = true;
     else if (!strncmp(tok, "max_bytes=", 10))
       in->max_bytes = strtol(tok + 10, NULL, 0);
     else if (!strncmp(tok, "max_insns=", 10))
@@ -394,6 +397,35 @@ static void print_effects(const struct hp_insn *in, const struct hp_insn_effects
   printf(" fault: %s ctrl: %s\n", e->may_fault ? "yes" : "-", e->control ? "yes" : "-");
 }
 
+/* After mangle: what is live before each element ("all" = every GPR, or
+ * every flag). */
+static void liveness_and_print(const struct hp_ilist *l)
+{
+  struct hp_live *live = calloc(l->n + 1, sizeof *live);
+  if (!live)
+    die("%s", "out of memory");
+  hp_liveness(l, live);
+  printf("live before each element:\n");
+  for (unsigned i = 0; i <= l->n; i++) {
+    if (i < l->n)
+      printf("%#llx %-10s", (unsigned long long)l->v[i].pc, hp_op_name(l->v[i].op));
+    else
+      printf("%-19s", "end");
+    printf(" gpr:");
+    if (live[i].gpr == HP_LIVE_ALL_GPR)
+      printf(" all");
+    else
+      print_regs(live[i].gpr);
+    printf(" flags:");
+    if (live[i].flags == HP_LIVE_ALL_FLAGS)
+      printf(" all");
+    else
+      print_flags(live[i].flags);
+    printf("\n");
+  }
+  free(live);
+}
+
 /* Decode only: each element's text and effects. */
 static void analyze_and_print(const struct hp_ilist *l)
 {
@@ -635,6 +667,8 @@ int main(int argc, char **argv)
   }
   hp_ilist_print(stdout, &l);
   print_exit_counts(&l);
+  if (in.liveness)
+    liveness_and_print(&l);
   if (in.lower)
     return lower_and_print(&l, in.far, in.record);
   return 0;

@@ -1,0 +1,29 @@
+/* Liveness of guest registers and flags over an instruction list, backward
+ * (the optimizer's second piece). Conservative, so that the guest state is
+ * exact wherever the guest can look:
+ *   - at the end of the list and before every element that is not a plain
+ *     guest instruction (exits, guards, calls, returns): everything is live
+ *     (what an exit's target reads is not decoded yet);
+ *   - before an instruction that may fault: everything is live (a fault
+ *     shows the guest every register);
+ *   - an instruction the analysis cannot describe: everything is live.
+ * Pure: no global state. */
+#ifndef HOTPATH_LIVENESS_H
+#define HOTPATH_LIVENESS_H
+#include <stdint.h>
+
+#include "hotpath/ilist.h"
+
+struct hp_live {
+  uint32_t gpr;  /* bit r: guest GPR r (x86 encoding order) */
+  uint8_t flags; /* HP_FL_* bits (analysis.h) */
+};
+
+#define HP_LIVE_ALL_GPR 0xffffu
+#define HP_LIVE_ALL_FLAGS 127u
+
+/* live[i] = what is live just before element i; live[l->n] = at the end
+ * (everything). live has l->n + 1 entries. */
+void hp_liveness(const struct hp_ilist *l, struct hp_live *live);
+
+#endif
