@@ -7,7 +7,6 @@
 
 #include "hotpath/fragment.h"
 
-void hp_builder_init(void);
 /* Builds the block at pc and inserts it in the fragment table. Returns NULL
  * when pc is not in memory the guest mapped executable. */
 struct hp_fragment *hp_build_block(uint64_t pc);

@@ -30,9 +30,6 @@ struct hp_cache_owner {
 
 static inline size_t hp_cache_unit_free(const struct hp_cache_unit *u) { return u->size - u->cold - u->used; }
 
-/* A unit near guest_pc (or deliberately far with --debug-far-cache) with at
- * least `need` free bytes. near_pc = 0 asks for any unit. */
-struct hp_cache_unit *hp_cache_unit_for(uintptr_t near_pc, size_t need);
 
 /* Room for one fragment: hot bytes at the unit's hot end, cold bytes at its
  * cold end. Nothing is published until hp_cache_commit; a reservation that

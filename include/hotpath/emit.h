@@ -31,7 +31,6 @@ struct hp_label {
 };
 void hp_label_bind(struct hp_emit *e, struct hp_label *l);
 void hp_emit_jmp_label(struct hp_emit *e, struct hp_label *l);  /* jmp rel32 */
-void hp_emit_jmp8_label(struct hp_emit *e, struct hp_label *l); /* jmp rel8 */
 
 static inline uintptr_t hp_emit_here(const struct hp_emit *e) { return e->rx + e->pos; }
 bool hp_rel32_fits(uintptr_t next_insn, uintptr_t target);
@@ -102,12 +101,10 @@ void hp_emit_guard_target(struct hp_emit *e, uint64_t expected, struct hp_label 
  *   peek: rcx = [rsp] (guest rcx in spill_rcx; a fault there is the ret's)
  *   ret_to: [rsp] = the continuation's address, rcx back, ret [imm]
  *   restore_ret_slot: the guest return address back into the slot the
- *   `ret imm` popped (8 + imm below rsp), as native execution leaves it.
- * pop_rsp: rsp past a return address and imm bytes (lea: flags untouched). */
+ *   `ret imm` popped (8 + imm below rsp), as native execution leaves it. */
 void hp_emit_peek_target(struct hp_emit *e);
 void hp_emit_ret_to(struct hp_emit *e, size_t cont_pos, uint16_t imm);
 void hp_emit_restore_ret_slot(struct hp_emit *e, uint64_t guest_ret, uint16_t imm);
-void hp_emit_pop_rsp(struct hp_emit *e, uint32_t imm);
 
 /* --stats: one more execution in the 8-byte counter at addr (a fragment's
  * entries); one more guard mismatch in the thread block. Flags untouched. */

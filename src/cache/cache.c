@@ -106,7 +106,9 @@ static struct hp_cache_unit *new_unit(uintptr_t pc)
   return u;
 }
 
-struct hp_cache_unit *hp_cache_unit_for(uintptr_t pc, size_t need)
+/* A unit near pc (or deliberately far with --debug-far-cache) with at least
+ * `need` free bytes; pc = 0 asks for any unit. */
+static struct hp_cache_unit *unit_for(uintptr_t pc, size_t need)
 {
   bool any = !pc;
   for (unsigned i = 0; i < nno_near && !any; i++)
@@ -124,7 +126,7 @@ void hp_cache_reserve(uintptr_t near_pc, size_t hot, size_t cold, bool fresh_uni
   size_t need = hot + cold + 16;
   if (need > UNIT_SIZE / 2)
     hp_fatal(HP_STATUS_UNSUPPORTED, "a fragment of %zu bytes does not fit a code cache unit", need);
-  struct hp_cache_unit *u = fresh_unit ? new_unit(near_pc) : hp_cache_unit_for(near_pc, need);
+  struct hp_cache_unit *u = fresh_unit ? new_unit(near_pc) : unit_for(near_pc, need);
   r->unit = u;
   r->hot_rw = u->rw + u->used;
   r->hot_rx = u->rx + u->used;

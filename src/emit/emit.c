@@ -103,11 +103,6 @@ void hp_emit_jmp_label(struct hp_emit *e, struct hp_label *l)
   label_ref(e, l, 4);
 }
 
-void hp_emit_jmp8_label(struct hp_emit *e, struct hp_label *l)
-{
-  u8(e, 0xeb);
-  label_ref(e, l, 1);
-}
 
 void hp_emit_nops(struct hp_emit *e, size_t n)
 {
@@ -482,7 +477,6 @@ void hp_emit_peek_target(struct hp_emit *e)
   recov_close(e, rec);
 }
 
-void hp_emit_pop_rsp(struct hp_emit *e, uint32_t imm) { lea_rsp(e, 8 + (int32_t)imm); }
 
 void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_ret)
 {

@@ -281,7 +281,6 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
 void hp_run(struct hp_launch *L)
 {
   hp_log_set_location_hook(hp_describe_guest_location);
-  hp_builder_init();
   hp_syscall_init(L);
   struct hp_thread *t = hp_thread_new(false);
   hp_thread_attach(t);

@@ -166,22 +166,19 @@ static void internal_fault(int sig, uint64_t host_pc, struct hp_thread *t)
   raw(SYS_tgkill, raw(SYS_getpid, 0, 0, 0, 0), raw(SYS_gettid, 0, 0, 0, 0), SIGABRT, 0);
 }
 
-/* glibc's gregs index of each guest register (x86 encoding order). */
-static const int greg_of[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
-                                REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15};
-
 /* A fault inside f at cache pc: the guest registers f's code keeps
  * elsewhere there (its recovery records) go back into the context. */
 static void recover_registers(const struct hp_fragment *f, uint64_t pc, ucontext_t *uc,
                               const struct hp_thread *t)
 {
+  /* glibc's gregs start with the sigcontext's 16 GPRs, in mc_order. */
   uint64_t gpr[16], fl = (uint64_t)uc->uc_mcontext.gregs[REG_EFL];
-  for (int r = 0; r < 16; r++)
-    gpr[r] = (uint64_t)uc->uc_mcontext.gregs[greg_of[r]];
+  for (int i = 0; i < 16; i++)
+    gpr[mc_order[i]] = (uint64_t)uc->uc_mcontext.gregs[i];
   if (!hp_fragment_recover(f, pc, gpr, &fl, t))
     return;
-  for (int r = 0; r < 16; r++)
-    uc->uc_mcontext.gregs[greg_of[r]] = (greg_t)gpr[r];
+  for (int i = 0; i < 16; i++)
+    uc->uc_mcontext.gregs[i] = (greg_t)gpr[mc_order[i]];
   uc->uc_mcontext.gregs[REG_EFL] = (greg_t)fl;
 }
 

@@ -21,8 +21,6 @@
 #define MAX_CHECKED_BYTES 256 /* blocks of writable code stay short: their check is inline */
 _Static_assert(HP_BLOCK_LIST_CAP >= MAX_INSNS + 1 + HP_MANGLE_EXTRA, "block list");
 
-void hp_builder_init(void) {}
-
 /* How many bytes from pc can be decoded: to the end of its executable
  * region, or across into an adjacent executable one. */
 static size_t decodable(uint64_t pc, const struct hp_region *r)
