@@ -124,11 +124,33 @@ void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm);
 
 /* Copies a guest instruction that uses a rip-relative operand, adjusting its
  * disp32; rewrites it through a scratch register when the target is out of
- * rel32 reach (or always with force_far; the scratch's guest value is
- * recorded as living in its spill slot meanwhile). in needs no operands.
+ * rel32 reach (or always with force_far; the scratch, never one of the
+ * registers in the mask avoid, has its guest value recorded as living in
+ * its spill slot meanwhile). in needs no operands.
  * Returns false if it cannot. */
 bool hp_emit_riprel(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedInstruction *in,
-                    uintptr_t guest_pc, bool force_far, bool *used_scratch);
+                    uintptr_t guest_pc, bool force_far, unsigned avoid, bool *used_scratch);
+
+/* Register promotion (optimized traces). Flags untouched unless said.
+ * save/restore: the guest's value of reg to/from its promo_save slot in the
+ * thread block (hp_emit_promo_save_off: that slot's gs offset). */
+void hp_emit_promo_save(struct hp_emit *e, int reg);
+void hp_emit_promo_restore(struct hp_emit *e, int reg);
+int32_t hp_emit_promo_save_off(int reg);
+/* mov reg32/64, [rbp+disp] and mov [rbp+disp], reg32/64 (size 4 or 8). */
+void hp_emit_slot_load(struct hp_emit *e, int reg, int32_t disp, unsigned size);
+void hp_emit_slot_store(struct hp_emit *e, int reg, int32_t disp, unsigned size);
+/* The guest instruction with its [rbp+disp] operand replaced by reg (same
+ * width); false if it cannot be encoded so. */
+bool hp_emit_guest_rm_reg(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedInstruction *in,
+                          int reg);
+/* Whether the memory operand of the guest instruction at guest_pc overlaps
+ * [rbp+lo, rbp+hi): scratch = its address - rbp - (lo - size + 1), then an
+ * unsigned compare with the hull's size and a jb rel32 (its field's offset
+ * returned, to aim with hp_patch_rel32). Clobbers the status flags and
+ * scratch. 0 if the operand cannot be checked. */
+size_t hp_emit_alias_check(struct hp_emit *e, int scratch, const uint8_t *bytes,
+                           const ZydisDecodedInstruction *in, uint64_t guest_pc, int32_t lo, int32_t hi);
 
 /* Prologue of a fragment whose guest code is in writable memory: compares
  * the guest bytes with the copy translated; on a mismatch jumps to a stub

@@ -19,6 +19,9 @@ struct hp_exit {
   struct hp_fragment *from;
   uint32_t branch_off;      /* offset of the patchable rel32 in from's code; 0 = none */
   uintptr_t stub;           /* RX address of the exit's stub (cold code) */
+  uintptr_t unlinked;       /* where the branch goes unlinked: the stub, or code that
+                               makes the guest state exact on the way to it */
+  bool back_edge;           /* an optimized trace's exit to its own loop */
   uint32_t k_off;           /* HP_EXIT_PREDICT: offset of the site's 8-byte tag (~target) */
   struct hp_exit *site;     /* HP_EXIT_LEARN: the site's HP_EXIT_PREDICT */
   struct hp_fragment *linked;
@@ -56,6 +59,7 @@ struct hp_fragment {
   uint64_t hot_since;           /* when its current period began (ns) */
   struct hp_fragment *record_copy; /* this pc's private copy for trace recording */
   uint32_t ninsn;               /* guest instructions it holds */
+  uint32_t loop_off;            /* its back edges' target (past an optimized trace's loads) */
   uint64_t *entries;            /* --stats: times its code was entered (or looped) */
   struct hp_cache_unit *unit;
   struct hp_exit *exits;

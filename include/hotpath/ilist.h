@@ -71,6 +71,8 @@ enum {
   HP_INSN_RIPREL = 1,  /* has a rip-relative memory operand */
   HP_INSN_MONO = 2,    /* indirect branch worth a one-entry inline cache */
   HP_INSN_BACK_EDGE = 4, /* trace exit to its own head: linked to the trace itself */
+  HP_INSN_PROMOTED = 8, /* its frame-slot operand lives in machine register reg (optimizer) */
+  HP_INSN_ALIAS_CHECK = 16, /* its memory operand may hit a promoted slot: checked at run time */
 };
 
 struct hp_insn {
@@ -81,16 +83,41 @@ struct hp_insn {
   uint8_t cc;         /* jcc condition (low nibble of the opcode) */
   uint8_t exit_kind;  /* enum hp_exit_kind of HP_OP_EXIT / HP_OP_STOP */
   uint8_t flags;
+  uint8_t reg;        /* HP_INSN_PROMOTED: the register that replaces its memory operand */
   uint16_t check_len; /* HP_OP_CODE_CHECK: bytes checked; HP_OP_RET_GUARD: imm16;
                          HP_OP_HEAD_COUNT: counter index */
   uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
   ZydisDecodedInstruction zi; /* decoded without operands (valid if len) */
 };
 
+/* Frame slots of a loop trace kept in machine registers (the optimizer's
+ * register promotion, src/opt/promote.c). On entry the guest values of the
+ * registers taken go to the thread block and each slot is loaded; the loop
+ * runs on the registers; every exit stores the slots back and restores the
+ * registers, so the guest sees exact memory and registers there. Accesses
+ * that may hit a slot through another address are checked at run time and,
+ * when they do, run on memory made exact around them. */
+#define HP_PROMO_MAX_SLOTS 12
+struct hp_promo_slot {
+  int32_t disp;   /* [rbp+disp] */
+  uint8_t size;   /* 4 or 8 */
+  uint8_t reg;    /* machine register holding it */
+  uint16_t uses;  /* instructions rewritten to use reg */
+};
+struct hp_promotion {
+  unsigned nslots;
+  struct hp_promo_slot slot[HP_PROMO_MAX_SLOTS];
+  int scratch;    /* register for the alias checks' addresses; -1: no checks */
+  uint16_t regs;  /* every machine register taken (slots and scratch) */
+  int32_t lo, hi; /* the slots' hull [rbp+lo, rbp+hi) that checks compare against */
+  unsigned checks;
+};
+
 struct hp_ilist {
   struct hp_insn *v;
   unsigned n, cap;    /* cap: fixed by the caller's buffer */
   uint64_t pc, end;   /* guest bytes covered [pc, end) */
+  const struct hp_promotion *promo; /* slots in registers (NULL: none) */
 };
 
 /* Limits of one decoded block. */

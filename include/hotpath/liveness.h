@@ -10,6 +10,7 @@
  * Pure: no global state. */
 #ifndef HOTPATH_LIVENESS_H
 #define HOTPATH_LIVENESS_H
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hotpath/ilist.h"
@@ -25,5 +26,9 @@ struct hp_live {
 /* live[i] = what is live just before element i; live[l->n] = at the end
  * (everything). live has l->n + 1 entries. */
 void hp_liveness(const struct hp_ilist *l, struct hp_live *live);
+/* The same; with fault_sees_all false, an instruction that may fault is
+ * treated as any other (what is live is what the code after it reads):
+ * for state that only a fault handler could see, such as dead flags. */
+void hp_liveness_mode(const struct hp_ilist *l, struct hp_live *live, bool fault_sees_all);
 
 #endif

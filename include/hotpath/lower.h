@@ -20,6 +20,9 @@ struct hp_lowered_exit {
   int site;            /* HP_EXIT_LEARN: index of its HP_EXIT_PREDICT */
   bool back_edge;      /* a trace's exit to its own head */
   bool call;           /* the jump of a direct call to its callee */
+  uint32_t unlink_off; /* unlinked, the branch goes here (code that makes the state
+                          exact first), not to the stub; 0 = the stub */
+  uint32_t stub_jmp;   /* with unlink_off: the rel32 of that code's jump to the stub */
 };
 
 struct hp_lowered_cont {
@@ -39,6 +42,8 @@ struct hp_lowered {
   unsigned nconts, max_conts;
   struct hp_recov_buf recov;
   /* Counters. */
+  uint32_t loop_off;   /* where a back edge linked to the fragment itself goes (past
+                          the promoted slots' loads) */
   unsigned riprel_far;
   bool checks_code;
   bool broken; /* the list cannot be lowered (not a lack of room): do not retry */

@@ -10,8 +10,12 @@
 #define HP_OPTION_TABLE(X) \
   X(BOOL, native, "native", false, 0, 0, "", \
     "load the program, then jump to it natively without translating (tests the loader)") \
-  X(INT, opt, "opt", 1, 0, 1, "N", \
-    "optimization level: 0 = basic blocks linked in the code cache; 1 (default) = also traces (superblocks) of hot paths") \
+  X(INT, opt, "opt", 2, 0, 2, "N", \
+    "optimization level: 0 = basic blocks linked in the code cache; 1 = also traces (superblocks) of hot paths; 2 (default) = also the optimizer on loop traces (frame slots in registers)") \
+  X(STR, disable_pass, "disable-pass", NULL, 0, 0, "NAME[,NAME]", \
+    "do not run these optimizer passes (--opt=2); passes: promote") \
+  X(INT, opt_limit, "opt-limit", -1, -1, 1000000000, "N", \
+    "optimize only the first N traces, -1 (default) = all (bisecting a miscompile to one trace)") \
   X(INT, hot_threshold, "hot-threshold", 50, 1, 1000000000, "N", \
     "executions of a trace head before it is first considered for a trace (default 50; it is traced once it has run 8x that at a rate that pays) (--opt=1)") \
   X(INT, max_trace_blocks, "max-trace-blocks", 64, 1, 256, "N", \
@@ -63,6 +67,8 @@ int hp_options_parse(int argc, char **argv);
 bool hp_option_set(const char *arg);
 
 void hp_options_defaults(void);
+/* Whether --disable-pass leaves the optimizer pass name on. */
+bool hp_opt_pass_enabled(const char *name);
 void hp_usage(FILE *out);
 
 #endif

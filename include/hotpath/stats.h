@@ -37,6 +37,12 @@
   X(trace_build_ns, "time spent building traces (ns)") \
   X(trace_exits, "trace exits that reached the dispatcher") \
   X(guard_misses, "trace guards whose target differed from the recorded one") \
+  X(opt_traces, "loop traces optimized (frame slots promoted to registers)") \
+  X(opt_traces_left, "traces the optimizer left as they were") \
+  X(opt_slots_promoted, "frame slots promoted to registers") \
+  X(opt_insns_rewritten, "instructions that use a promoted slot's register instead of memory") \
+  X(opt_alias_checks, "memory accesses checked at run time against promoted slots") \
+  X(opt_ns, "time spent in optimizer passes (ns)") \
   X(trace_insns_run, "guest instructions run in traces (upper bound: entries x length)") \
   X(block_insns_run, "guest instructions run in blocks (upper bound: entries x length)") \
   X(trace_share_percent, "share of guest instructions run in traces (%, from those bounds)")

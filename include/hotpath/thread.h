@@ -66,6 +66,7 @@ struct hp_thread {
   uint64_t inline_cache_hits;  /* indirect call/jmp sites whose learnt target matched (--stats only) */
   uint64_t guard_misses;       /* trace guards whose target differed from the recorded one (--stats only) */
   uint64_t spill_rax, spill_rcx, spill_rdx, spill_flags, spill_scratch;
+  uint64_t promo_save[16]; /* guest values of the registers an optimized trace took */
   uint64_t guest_gs;      /* what the guest set with ARCH_SET_GS (emulated only) */
   /* hotpath's side */
   uint64_t host_stack_lo, host_stack_size;

@@ -656,7 +656,7 @@ static bool uses_reg(const ZydisDecodedInstruction *in, const ZydisDecodedOperan
 }
 
 bool hp_emit_riprel(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedInstruction *in,
-                    uintptr_t guest_pc, bool force_far, bool *used_scratch)
+                    uintptr_t guest_pc, bool force_far, unsigned avoid, bool *used_scratch)
 {
   uintptr_t target = guest_pc + in->length + (uint64_t)in->raw.disp.value;
   uintptr_t next = hp_emit_here(e) + in->length;
@@ -681,7 +681,7 @@ bool hp_emit_riprel(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedI
   int scratch = -1;
   static const int order[] = {HP_R11, HP_R10, HP_R9, HP_R8, HP_RSI, HP_RDI, HP_RDX, HP_RBX};
   for (size_t i = 0; i < sizeof order / sizeof order[0] && scratch < 0; i++)
-    if (!uses_reg(in, ops, order[i]))
+    if (!uses_reg(in, ops, order[i]) && !(avoid & (1u << order[i])))
       scratch = order[i];
   if (scratch < 0)
     return false;
@@ -870,4 +870,135 @@ void hp_emit_ibl_routine(struct hp_emit *e, uintptr_t miss_rec, bool count)
   load_gs(e, HP_RAX, T_OFF(spill_rax));
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
   hp_emit_exit_stub(e, miss_rec);
+}
+
+/* Register promotion. */
+
+int32_t hp_emit_promo_save_off(int reg) { return (int32_t)(T_OFF(promo_save) + 8 * reg); }
+void hp_emit_promo_save(struct hp_emit *e, int reg) { store_gs(e, reg, hp_emit_promo_save_off(reg)); }
+void hp_emit_promo_restore(struct hp_emit *e, int reg) { load_gs(e, reg, hp_emit_promo_save_off(reg)); }
+
+/* op reg32/64, [rbp+disp] */
+static void rbp_slot(struct hp_emit *e, uint8_t opcode, int reg, int32_t disp, unsigned size)
+{
+  uint8_t rex = (uint8_t)(0x40 | (size == 8 ? 8 : 0) | (reg >= 8 ? 4 : 0));
+  if (rex != 0x40)
+    u8(e, rex);
+  u8(e, opcode);
+  if (disp >= -128 && disp <= 127) {
+    u8(e, (uint8_t)(0x45 | ((reg & 7) << 3)));
+    u8(e, (uint8_t)(int8_t)disp);
+  } else {
+    u8(e, (uint8_t)(0x85 | ((reg & 7) << 3)));
+    u32(e, (uint32_t)disp);
+  }
+}
+
+void hp_emit_slot_load(struct hp_emit *e, int reg, int32_t disp, unsigned size) { rbp_slot(e, 0x8b, reg, disp, size); }
+void hp_emit_slot_store(struct hp_emit *e, int reg, int32_t disp, unsigned size) { rbp_slot(e, 0x89, reg, disp, size); }
+
+static bool is_legacy_prefix(uint8_t b)
+{
+  return b == 0xf0 || b == 0xf2 || b == 0xf3 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x26 ||
+         b == 0x64 || b == 0x65 || b == 0x66 || b == 0x67;
+}
+
+bool hp_emit_guest_rm_reg(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedInstruction *in, int reg)
+{
+  if (in->encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY || !(in->attributes & ZYDIS_ATTRIB_HAS_MODRM) ||
+      (in->raw.modrm.mod == 3))
+    return false;
+  size_t len = in->length, modrm = in->raw.modrm.offset;
+  size_t op_start, pfx_end;
+  uint8_t rex = 0;
+  if (in->attributes & ZYDIS_ATTRIB_HAS_REX) {
+    pfx_end = in->raw.rex.offset;
+    op_start = pfx_end + 1;
+    rex = bytes[pfx_end];
+  } else {
+    pfx_end = 0;
+    while (pfx_end < modrm && is_legacy_prefix(bytes[pfx_end]))
+      pfx_end++;
+    op_start = pfx_end;
+  }
+  size_t tail = modrm + 1 + (in->raw.modrm.rm == 4 ? 1 : 0); /* past modrm and sib */
+  if (in->raw.disp.size)
+    tail = in->raw.disp.offset + in->raw.disp.size / 8u;
+  if (tail > len || op_start > modrm)
+    return false;
+  uint8_t out[ZYDIS_MAX_INSTRUCTION_LENGTH + 1];
+  size_t n = 0;
+  memcpy(out, bytes, pfx_end);
+  n = pfx_end;
+  uint8_t nrex = (uint8_t)(0x40 | (rex & 0x0c) | (reg >= 8 ? 1 : 0)); /* W and R kept; X dropped */
+  if (nrex != 0x40 || rex)
+    out[n++] = nrex;
+  memcpy(out + n, bytes + op_start, modrm - op_start);
+  n += modrm - op_start;
+  out[n++] = (uint8_t)(0xc0 | (bytes[modrm] & 0x38) | (reg & 7));
+  memcpy(out + n, bytes + tail, len - tail);
+  n += len - tail;
+  hp_emit_bytes(e, out, n);
+  return true;
+}
+
+size_t hp_emit_alias_check(struct hp_emit *e, int scratch, const uint8_t *bytes,
+                           const ZydisDecodedInstruction *in, uint64_t guest_pc, int32_t lo, int32_t hi)
+{
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ZydisDecodedInstruction full;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, in->length, &full, ops)))
+    return 0;
+  const ZydisDecodedOperand *m = NULL;
+  for (unsigned i = 0; i < full.operand_count; i++)
+    if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[i].mem.type == ZYDIS_MEMOP_TYPE_MEM) {
+      if (m)
+        return 0;
+      m = &ops[i];
+    }
+  if (!m || !m->size || full.address_width != 64 || m->mem.segment == ZYDIS_REGISTER_FS ||
+      m->mem.segment == ZYDIS_REGISTER_GS)
+    return 0;
+  int64_t size = m->size / 8;
+  int64_t adj = -((int64_t)lo - size + 1);
+  uint64_t span = (uint64_t)((int64_t)hi - lo + size - 1);
+  if (m->mem.base == ZYDIS_REGISTER_RIP) {
+    mov_imm64(e, scratch, guest_pc + full.length + (uint64_t)m->mem.disp.value + (uint64_t)adj);
+  } else if (m->mem.base == ZYDIS_REGISTER_NONE && m->mem.index == ZYDIS_REGISTER_NONE) {
+    mov_imm64(e, scratch, (uint64_t)m->mem.disp.value + (uint64_t)adj);
+  } else {
+    int64_t d = m->mem.disp.value + adj;
+    if (d < INT32_MIN || d > INT32_MAX)
+      return 0;
+    ZydisEncoderRequest req;
+    memset(&req, 0, sizeof req);
+    req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+    req.mnemonic = ZYDIS_MNEMONIC_LEA;
+    req.operand_count = 2;
+    req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
+    req.operands[0].reg.value = zreg64(scratch);
+    req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
+    req.operands[1].mem.base = m->mem.base;
+    req.operands[1].mem.index = m->mem.index;
+    req.operands[1].mem.scale = m->mem.index == ZYDIS_REGISTER_NONE ? 0 : m->mem.scale;
+    req.operands[1].mem.displacement = d;
+    req.operands[1].mem.size = 8;
+    if (!encode(e, &req))
+      return 0;
+  }
+  /* sub scratch, rbp; cmp scratch, span; jb hit */
+  uint8_t sub[] = {(uint8_t)(0x48 | (scratch >= 8 ? 1 : 0)), 0x29, (uint8_t)(0xc0 | (HP_RBP << 3) | (scratch & 7))};
+  hp_emit_bytes(e, sub, sizeof sub);
+  if (span > INT32_MAX)
+    return 0;
+  uint8_t cmp[] = {(uint8_t)(0x48 | (scratch >= 8 ? 1 : 0)), 0x81, (uint8_t)(0xf8 | (scratch & 7))};
+  hp_emit_bytes(e, cmp, sizeof cmp);
+  u32(e, (uint32_t)span);
+  u8(e, 0x0f);
+  u8(e, 0x82);
+  size_t field = e->pos;
+  u32(e, 0);
+  return field;
 }

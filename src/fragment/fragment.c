@@ -235,7 +235,7 @@ static void unlink_exit(struct hp_exit *x)
 {
   struct hp_fragment *from = x->from;
   uint8_t *rw = hp_cache_rw(from->unit, from->code);
-  hp_patch_rel32(rw + x->branch_off, from->code + x->branch_off, x->stub);
+  hp_patch_rel32(rw + x->branch_off, from->code + x->branch_off, x->unlinked);
   x->linked = NULL;
 }
 
@@ -309,9 +309,13 @@ bool hp_link(struct hp_exit *x, struct hp_fragment *to)
   struct hp_fragment *from = x->from;
   if (from->removed)
     return false;
+  /* An optimized trace's back edge skips the code that makes the state
+   * exact: it may only go round its own loop. */
+  if (x->unlinked != x->stub && to != from)
+    return false;
   uint8_t *rw = hp_cache_rw(from->unit, from->code);
   uintptr_t field = from->code + x->branch_off;
-  uintptr_t dest = to->code;
+  uintptr_t dest = to->code + (x->back_edge && to == from ? to->loop_off : 0);
   if (!hp_rel32_fits(field + 4, dest)) {
     /* Out of reach: through a new absolute jump in the branch's own unit.
      * Code another thread may be running is only ever changed by the

@@ -246,6 +246,15 @@ static const char *exit_name(unsigned k)
 
 void hp_ilist_print(FILE *out, const struct hp_ilist *l)
 {
+  const struct hp_promotion *p = l->promo;
+  if (p) {
+    fprintf(out, "promote");
+    for (unsigned k = 0; k < p->nslots; k++)
+      fprintf(out, " [rbp%+d]:%u->r%u", p->slot[k].disp, p->slot[k].size, p->slot[k].reg);
+    if (p->scratch >= 0)
+      fprintf(out, " checks=%u hull=[rbp%+d,rbp%+d) scratch=r%d", p->checks, p->lo, p->hi, p->scratch);
+    fputc('\n', out);
+  }
   ZydisFormatter fmt;
   ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL);
   for (unsigned i = 0; i < l->n; i++) {
@@ -299,6 +308,10 @@ void hp_ilist_print(FILE *out, const struct hp_ilist *l)
       fprintf(out, " mono");
     if (in->flags & HP_INSN_BACK_EDGE)
       fprintf(out, " back-edge");
+    if (in->flags & HP_INSN_PROMOTED)
+      fprintf(out, " slot-in-r%u", in->reg);
+    if (in->flags & HP_INSN_ALIAS_CHECK)
+      fprintf(out, " alias-check");
     ZydisDecodedInstruction full;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     if (in->len && hp_insn_operands(in, &full, ops)) {

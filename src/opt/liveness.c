@@ -3,13 +3,15 @@
 
 #include "hotpath/analysis.h"
 
-void hp_liveness(const struct hp_ilist *l, struct hp_live *live)
+void hp_liveness(const struct hp_ilist *l, struct hp_live *live) { hp_liveness_mode(l, live, true); }
+
+void hp_liveness_mode(const struct hp_ilist *l, struct hp_live *live, bool fault_sees_all)
 {
   struct hp_live cur = {HP_LIVE_ALL_GPR, HP_LIVE_ALL_FLAGS};
   live[l->n] = cur;
   for (unsigned i = l->n; i-- > 0;) {
     struct hp_insn_effects e;
-    if (!hp_analyze_insn(&l->v[i], &e) || e.may_fault || e.control) {
+    if (!hp_analyze_insn(&l->v[i], &e) || (fault_sees_all && e.may_fault) || e.control) {
       cur = (struct hp_live){HP_LIVE_ALL_GPR, HP_LIVE_ALL_FLAGS};
     } else {
       /* Registers written in full die; partial and conditional writes keep

@@ -642,9 +642,7 @@ static bool deliver_one(struct hp_thread *t, uint64_t *pcp)
     t->rflags &= ~(uint64_t)(0x400 | 0x100); /* DF and TF clear in the handler */
     if (hp_log_level() >= HP_LOG_INFO) {
       char where[160];
-      hp_lock();
-      hp_describe_pc(pc, where, sizeof where);
-      hp_unlock();
+      hp_describe_pc(pc, where, sizeof where); /* hp_signal_deliver holds the lock */
       hp_log(HP_LOG_INFO, "signal %d delivered to guest handler 0x%lx, interrupted at %s", sig,
              (unsigned long)act.handler, where);
     }

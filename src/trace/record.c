@@ -8,6 +8,7 @@
 #include "hotpath/fragment.h"
 #include "hotpath/log.h"
 #include "hotpath/options.h"
+#include "hotpath/promote.h"
 #include "hotpath/stats.h"
 #include "hotpath/stitch.h"
 #include "hotpath/thread.h"
@@ -208,6 +209,36 @@ void hp_trace_abort(struct hp_thread *t)
     end_recording(t->trace_rec, true);
 }
 
+/* The optimizer on a stitched trace (--opt=2); true if it changed it. */
+static bool optimize(struct hp_ilist *l, struct hp_promotion *promo)
+{
+  static long optimized; /* traces offered to the optimizer (--opt-limit) */
+  if (hp_opt.opt < 2 || !hp_opt_pass_enabled("promote"))
+    return false;
+  if (hp_opt.opt_limit >= 0 && optimized >= hp_opt.opt_limit)
+    return false;
+  uint64_t t0 = hp_now_ns();
+  const char *why = NULL;
+  bool done = hp_promote(l, promo, 0, &why);
+  hp_stats.opt_ns += hp_now_ns() - t0;
+  if (done) {
+    optimized++;
+    HP_DEBUG("trace 0x%lx: %u slots in registers, %u accesses checked", (unsigned long)l->pc, promo->nslots,
+             promo->checks);
+  } else {
+    hp_stats.opt_traces_left++;
+    HP_DEBUG("trace 0x%lx: not optimized: %s", (unsigned long)l->pc, why);
+  }
+  return done;
+}
+
+static void unoptimize(struct hp_ilist *l)
+{
+  for (unsigned i = 0; i < l->n; i++)
+    l->v[i].flags &= (uint8_t)~(HP_INSN_PROMOTED | HP_INSN_ALIAS_CHECK);
+  l->promo = NULL;
+}
+
 static void build(struct recording *r)
 {
   struct hp_fragment *cur = hp_fragment_lookup(r->head);
@@ -223,7 +254,14 @@ static void build(struct recording *r)
     return;
   }
   uint64_t t0 = hp_now_ns();
+  struct hp_promotion promo;
+  bool promoted = optimize(&out, &promo);
   struct hp_fragment *f = hp_translate_list(&out, HP_FRAG_TRACE, false);
+  if (!f && promoted) { /* the lowering refused what the pass chose: unoptimized */
+    unoptimize(&out);
+    promoted = false;
+    f = hp_translate_list(&out, HP_FRAG_TRACE, false);
+  }
   if (!f) {
     give_up(r->head);
     end_recording(r, true);
@@ -235,6 +273,13 @@ static void build(struct recording *r)
     if (f->exits[i].kind == HP_EXIT_BRANCH && f->exits[i].target == f->guest_pc)
       hp_link(&f->exits[i], f);
   hp_stats.traces_built++;
+  if (promoted) {
+    hp_stats.opt_traces++;
+    hp_stats.opt_slots_promoted += promo.nslots;
+    hp_stats.opt_alias_checks += promo.checks;
+    for (unsigned k = 0; k < promo.nslots; k++)
+      hp_stats.opt_insns_rewritten += promo.slot[k].uses;
+  }
   hp_stats.trace_blocks += r->nblocks;
   hp_stats.trace_insns += ninsn;
   hp_stats.trace_build_ns += hp_now_ns() - t0;

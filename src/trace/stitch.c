@@ -152,7 +152,19 @@ bool hp_trace_stitch(const struct hp_recorded_block *b, unsigned nb, uint64_t he
   x.exit_kind = HP_EXIT_BRANCH;
   x.pc = b[nb - 1].end;
   x.target = b[nb - 1].next;
-  if (x.target == head)
+  if (x.target == head) {
     x.flags |= HP_INSN_BACK_EDGE;
+    /* A loop closed by a conditional branch: the branch goes back to the
+     * head and the trace falls through to its exit, so that each turn
+     * takes one branch, as natively. */
+    struct hp_insn *last = out->n ? &out->v[out->n - 1] : NULL;
+    if (last && last->op == HP_OP_EXIT_CC) {
+      x.target = last->target;
+      x.flags = 0;
+      last->cc ^= 1; /* x86 conditions come in pairs: the low bit negates */
+      last->target = head;
+      last->flags |= HP_INSN_BACK_EDGE;
+    }
+  }
   return push(out, &x) != NULL;
 }

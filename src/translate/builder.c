@@ -78,6 +78,7 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
   for (unsigned i = 0; i < l->n; i++)
     f->ninsn += l->v[i].len != 0;
   f->code = r->hot_rx;
+  f->loop_off = lo->loop_off;
   f->size = (uint32_t)hot_used;
   f->kind = kind;
   f->unit = r->unit;
@@ -88,6 +89,8 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     struct hp_exit *x = &f->exits[k];
     *x = (struct hp_exit){.kind = d->kind, .call = d->call, .target = d->target, .from = f, .k_off = d->k_off};
     x->stub = hp_lower_stub(r->cold_top_rx, k);
+    x->unlinked = d->unlink_off ? r->hot_rx + d->unlink_off : x->stub;
+    x->back_edge = d->back_edge;
     x->branch_off = d->kind == HP_EXIT_BRANCH || d->kind == HP_EXIT_PREDICT ? d->branch_pos : 0;
     if (d->site >= 0)
       x->site = &f->exits[d->site];

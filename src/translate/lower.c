@@ -37,6 +37,19 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
   }
   s->hot += 64;
   s->exits++; /* an instruction that cannot be rewritten stops the fragment */
+  const struct hp_promotion *p = l->promo;
+  if (p) {
+    /* Entry loads, and at every exit and around every checked access the
+     * stores (and loads) of every slot and the restores of every register. */
+    size_t moves = 7u * p->nslots, restores = 9u * 16;
+    s->hot += 64 + moves + restores + (s->exits + 1) * (moves + restores + 16);
+    for (unsigned i = 0; i < l->n; i++)
+      if (l->v[i].flags & HP_INSN_ALIAS_CHECK) {
+        s->hot += 48 + 2 * moves + 64;
+        s->pcs++;
+      }
+    s->recov += 16 + p->nslots;
+  }
 }
 
 #define MAX_DEFERRED 128 /* guards in one trace (each has a cold lookup) */
@@ -60,7 +73,85 @@ struct lowering {
   uint32_t deferred_ret[MAX_DEFERRED]; /* 1 + imm: a return's lookup (not a jump's) */
   unsigned ndeferred;
   struct call_pair *pairs; /* per element */
+  /* Optimized traces: exits whose state is made exact out of line, after
+   * the hot path (a side exit's jcc, or a back edge's unlinked path). */
+  const struct hp_promotion *promo;
+  struct {
+    size_t jcc;       /* rel32 of the side exit's jcc; 0 for a back edge */
+    unsigned exit;    /* a back edge: its exit */
+    uint64_t target;
+  } comps[MAX_DEFERRED];
+  unsigned ncomps;
+  struct {
+    size_t hit, done; /* the check's jb rel32; where the hot path goes on */
+    unsigned elem;
+  } slow[MAX_DEFERRED];
+  unsigned nslow;
 };
+
+/* The guest state made exact where promoted slots leave their registers:
+ * the slots back into memory; with restore, the registers' guest values
+ * back too. */
+static void slots_store(struct lowering *L)
+{
+  for (unsigned k = 0; k < L->promo->nslots; k++)
+    hp_emit_slot_store(L->e, L->promo->slot[k].reg, L->promo->slot[k].disp, L->promo->slot[k].size);
+}
+static void slots_load(struct lowering *L)
+{
+  for (unsigned k = 0; k < L->promo->nslots; k++)
+    hp_emit_slot_load(L->e, L->promo->slot[k].reg, L->promo->slot[k].disp, L->promo->slot[k].size);
+}
+static void promo_leave(struct lowering *L)
+{
+  if (!L->promo)
+    return;
+  slots_store(L);
+  for (int r = 0; r < 16; r++)
+    if (L->promo->regs & (1u << r))
+      hp_emit_promo_restore(L->e, r);
+}
+
+static void add_recov(struct lowering *L, uint32_t start, uint8_t reg, uint8_t kind, int32_t slot)
+{
+  struct hp_recov_buf *b = &L->out->recov;
+  if (b->n == b->cap) {
+    L->e->overflow = true;
+    return;
+  }
+  b->v[b->n++] = (struct hp_recov){.start = start, .end = UINT32_MAX, .reg = reg, .kind = kind, .slot = slot};
+}
+
+/* Entry of an optimized trace: the registers' guest values aside, the
+ * slots loaded; the loop comes back past this. */
+static void promo_enter(struct lowering *L)
+{
+  const struct hp_promotion *p = L->promo;
+  for (int r = 0; r < 16; r++)
+    if (p->regs & (1u << r))
+      hp_emit_promo_save(L->e, r);
+  uint32_t saved = (uint32_t)L->e->pos;
+  for (int r = 0; r < 16; r++)
+    if (p->regs & (1u << r))
+      add_recov(L, saved, (uint8_t)r, HP_LOC_GS_SLOT, hp_emit_promo_save_off(r));
+  slots_load(L);
+  L->out->loop_off = (uint32_t)L->e->pos;
+  for (unsigned k = 0; k < p->nslots; k++)
+    add_recov(L, L->out->loop_off, p->slot[k].reg, p->slot[k].size == 4 ? HP_LOC_SLOT4 : HP_LOC_SLOT8,
+              p->slot[k].disp);
+}
+
+static void defer_comp(struct lowering *L, size_t jcc, unsigned exit, uint64_t target)
+{
+  if (L->ncomps == MAX_DEFERRED) {
+    L->e->overflow = true;
+    return;
+  }
+  L->comps[L->ncomps].jcc = jcc;
+  L->comps[L->ncomps].exit = exit;
+  L->comps[L->ncomps].target = target;
+  L->ncomps++;
+}
 
 static struct hp_label *defer_lookup(struct lowering *L)
 {
@@ -81,7 +172,7 @@ static unsigned add_exit(struct lowering *L, uint8_t kind, uint64_t target, size
     L->e->overflow = true;
     return 0;
   }
-  o->exits[o->nexits] = (struct hp_lowered_exit){kind, target, (uint32_t)branch_pos, 0, -1, false, false};
+  o->exits[o->nexits] = (struct hp_lowered_exit){kind, target, (uint32_t)branch_pos, 0, -1, false, false, 0, 0};
   return o->nexits++;
 }
 
@@ -193,6 +284,23 @@ static void aim_continuation(struct lowering *L, unsigned k)
     hp_patch_rel32(e->rw + field, e->rx + field, hp_emit_here(e));
 }
 
+/* A plain guest instruction (rip-relative operands adjusted). */
+static bool guest_insn(struct lowering *L, const struct hp_insn *in, bool force_far)
+{
+  if (in->flags & HP_INSN_RIPREL) {
+    bool scratch;
+    unsigned avoid = L->promo ? L->promo->regs : 0;
+    if (!hp_emit_riprel(L->e, in->bytes, &in->zi, in->pc, force_far, avoid, &scratch)) {
+      exit_jmp(L, HP_EXIT_UNSUPPORTED_INSN, in->pc);
+      return false;
+    }
+    L->out->riprel_far += scratch;
+  } else {
+    hp_emit_bytes(L->e, in->bytes, in->len);
+  }
+  return true;
+}
+
 /* Element i; returns false when the fragment must stop after it. */
 static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, bool force_far)
 {
@@ -201,25 +309,60 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
   map_pc(L, in);
   switch (in->op) {
   case HP_OP_GUEST:
-    if (in->flags & HP_INSN_RIPREL) {
-      bool scratch;
-      if (!hp_emit_riprel(e, in->bytes, &in->zi, in->pc, force_far, &scratch)) {
-        exit_jmp(L, HP_EXIT_UNSUPPORTED_INSN, in->pc);
+    if (in->flags & HP_INSN_PROMOTED) {
+      if (!hp_emit_guest_rm_reg(e, in->bytes, &in->zi, in->reg)) {
+        L->out->broken = true; /* the pass chose an instruction it should not have */
+        e->overflow = true;
         return false;
       }
-      L->out->riprel_far += scratch;
-    } else {
-      hp_emit_bytes(e, in->bytes, in->len);
+      return true;
     }
-    return true;
+    if (in->flags & HP_INSN_ALIAS_CHECK) {
+      /* A hit on a promoted slot runs it out of line, on memory made exact. */
+      const struct hp_promotion *p = L->promo;
+      size_t hit = hp_emit_alias_check(e, p->scratch, in->bytes, &in->zi, in->pc, p->lo, p->hi);
+      if (!hit || L->nslow == MAX_DEFERRED) {
+        L->out->broken = true;
+        e->overflow = true;
+        return false;
+      }
+      if (!guest_insn(L, in, force_far))
+        return false;
+      L->slow[L->nslow].hit = hit;
+      L->slow[L->nslow].done = e->pos;
+      L->slow[L->nslow].elem = i;
+      L->nslow++;
+      return true;
+    }
+    return guest_insn(L, in, force_far);
   case HP_OP_EXIT:
   case HP_OP_STOP:
+    if (L->promo && (in->flags & HP_INSN_BACK_EDGE)) {
+      /* Linked to the loop past the trace's entry loads; unlinked (a
+       * signal, a flush), through the stores and restores to its stub. */
+      exit_jmp(L, in->exit_kind, in->target);
+      L->out->exits[L->out->nexits - 1].back_edge = true;
+      defer_comp(L, 0, L->out->nexits - 1, in->target);
+      return false;
+    }
+    promo_leave(L);
     exit_jmp(L, in->exit_kind, in->target);
     if (in->flags & HP_INSN_BACK_EDGE)
       L->out->exits[L->out->nexits - 1].back_edge = true;
     return false;
   case HP_OP_EXIT_CC: {
     size_t pos = hp_emit_jcc_rel32(e, in->cc, hp_emit_here(e));
+    if (in->flags & HP_INSN_BACK_EDGE) { /* the loop's branch: linked to the trace itself */
+      unsigned k = add_exit(L, HP_EXIT_BRANCH, in->target, pos);
+      L->out->exits[k].back_edge = true;
+      if (L->promo)
+        defer_comp(L, 0, k, in->target);
+      return true;
+    }
+    if (L->promo) {
+      defer_comp(L, pos, 0, in->target);
+      return true;
+    }
     add_exit(L, HP_EXIT_BRANCH, in->target, pos);
     return true;
   }
@@ -366,8 +509,14 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   L.opts = opts;
   L.pairs = pairs;
   L.ndeferred = 0;
+  L.promo = opts->record ? NULL : l->promo;
+  L.ncomps = 0;
+  L.nslow = 0;
   out->broken = false;
+  out->loop_off = 0;
   e->recov = &out->recov;
+  if (L.promo)
+    promo_enter(&L);
   if (opts->entry_counter) /* --stats: executions of the fragment (and of its loop) */
     hp_emit_count_abs(e, (uint64_t)(uintptr_t)opts->entry_counter);
   for (unsigned i = 0; i < l->n && !e->overflow; i++)
@@ -386,6 +535,32 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
       hp_emit_continuation(e, guest_ret);
       exit_jmp(&L, HP_EXIT_BRANCH, guest_ret);
     }
+  /* Accesses that hit a promoted slot: on memory made exact (a fault there
+   * is the instruction's: it has its own pc-map entry). */
+  for (unsigned k = 0; k < L.nslow && !e->overflow; k++) {
+    const struct hp_insn *in = &l->v[L.slow[k].elem];
+    hp_patch_rel32(e->rw + L.slow[k].hit, e->rx + L.slow[k].hit, hp_emit_here(e));
+    slots_store(&L);
+    map_pc(&L, in);
+    if (!guest_insn(&L, in, opts->force_far))
+      break;
+    slots_load(&L);
+    hp_emit_jmp_plain(e, e->rx + L.slow[k].done);
+  }
+  /* Exits of an optimized trace: the state made exact, then the exit. */
+  for (unsigned k = 0; k < L.ncomps && !e->overflow; k++) {
+    if (L.comps[k].jcc) {
+      hp_patch_rel32(e->rw + L.comps[k].jcc, e->rx + L.comps[k].jcc, hp_emit_here(e));
+      promo_leave(&L);
+      exit_jmp(&L, HP_EXIT_BRANCH, L.comps[k].target);
+    } else {
+      struct hp_lowered_exit *x = &out->exits[L.comps[k].exit];
+      x->unlink_off = (uint32_t)e->pos;
+      promo_leave(&L);
+      x->stub_jmp = (uint32_t)(e->pos + 1);
+      hp_emit_jmp_plain(e, hp_emit_here(e));
+    }
+  }
   for (unsigned k = 0; k < L.ndeferred && !e->overflow; k++) {
     hp_label_bind(e, &L.deferred[k]);
     hp_emit_count_guard_miss(e);
@@ -400,9 +575,15 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   if (e->overflow)
     return false;
   /* Aim every exit's branch at its stub. */
-  for (unsigned k = 0; k < out->nexits; k++)
-    if (out->exits[k].branch_pos)
-      hp_patch_rel32(e->rw + out->exits[k].branch_pos, e->rx + out->exits[k].branch_pos,
-                     hp_lower_stub(cold_top, k));
+  for (unsigned k = 0; k < out->nexits; k++) {
+    const struct hp_lowered_exit *x = &out->exits[k];
+    uintptr_t stub = hp_lower_stub(cold_top, k);
+    if (x->unlink_off) {
+      hp_patch_rel32(e->rw + x->stub_jmp, e->rx + x->stub_jmp, stub);
+      stub = e->rx + x->unlink_off;
+    }
+    if (x->branch_pos)
+      hp_patch_rel32(e->rw + x->branch_pos, e->rx + x->branch_pos, stub);
+  }
   return true;
 }

@@ -111,11 +111,42 @@ bool hp_option_set(const char *arg)
   return false;
 }
 
+/* The optimizer's passes, by the names --disable-pass takes. */
+static const char *const pass_names[] = {"promote"};
+
+/* Whether name is in the comma-separated list. */
+static bool in_list(const char *list, const char *name)
+{
+  size_t n = strlen(name);
+  for (const char *p = list; p && *p;) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    if (len == n && strncmp(p, name, n) == 0)
+      return true;
+    p = comma ? comma + 1 : NULL;
+  }
+  return false;
+}
+
+bool hp_opt_pass_enabled(const char *name) { return !in_list(hp_opt.disable_pass, name); }
+
 /* Checks option values that the table cannot express. */
 static bool options_valid(void)
 {
   if (hp_opt.verbose && hp_opt.log_level < 1)
     hp_opt.log_level = 1;
+  for (const char *p = hp_opt.disable_pass; p && *p;) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    bool known = false;
+    for (size_t k = 0; k < sizeof pass_names / sizeof pass_names[0]; k++)
+      known |= strlen(pass_names[k]) == len && strncmp(p, pass_names[k], len) == 0;
+    if (!known) {
+      fprintf(stderr, "hotpath: --disable-pass: unknown pass '%.*s' (passes: promote)\n", (int)len, p);
+      return false;
+    }
+    p = comma ? comma + 1 : NULL;
+  }
   return true;
 }
 

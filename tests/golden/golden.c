@@ -29,7 +29,9 @@
  *   block 0x401010 next 0x401000   ...
  * Each block is printed (its mangled list, hp_trace_block_ok/_ends), then
  * the stitched list or `stitch failed` (a result, not an error: the tool
- * exits 0).
+ * exits 0). With `promote` on the flags line, the stitched list then goes
+ * through register promotion (hp_promote), printed again or with the
+ * reason it was left alone, before it is lowered.
  *
  * thread-block offsets (gs:[...]) are printed by field name so that the
  * output does not depend on the layout of struct hp_thread. */
@@ -46,6 +48,7 @@
 #include "hotpath/ilist.h"
 #include "hotpath/lower.h"
 #include "hotpath/mangle.h"
+#include "hotpath/promote.h"
 #include "hotpath/recovery.h"
 #include "hotpath/stitch.h"
 #include "hotpath/thread.h"
@@ -73,7 +76,7 @@ struct block_in {
 
 struct input {
   uint64_t pc;
-  bool writable, lower, far, record, analyze, liveness;
+  bool writable, lower, far, record, analyze, liveness, promote;
   long max_bytes, max_insns; /* -1: default */
   uint8_t bytes[MAX_INPUT];
   size_t n;
@@ -99,6 +102,8 @@ static void parse_flags(struct input *in, char *line)
       in->analyze = true;
     else if (!strcmp(tok, "liveness"))
       in->liveness = true;
+    else if (!strcmp(tok, "promote"))
+      in->promote = true;
     else if (!strncmp(tok, "max_bytes=", 10))
       in->max_bytes = strtol(tok + 10, NULL, 0);
     else if (!strncmp(tok, "max_insns=", 10))
@@ -269,6 +274,10 @@ static void init_fields(void)
   F(spill_flags);
   F(spill_scratch);
 #undef F
+  for (int r = 0; r < 16; r++) {
+    snprintf(name, sizeof name, "promo_save.%s", regs[r]);
+    add_field((long)offsetof(struct hp_thread, promo_save) + 8 * r, name);
+  }
   add_field(HP_T_IBL_FAST, "ibl_fast");
   add_field(HP_T_IBL_FAST + 8, "ibl_fast+8");
 }
@@ -516,7 +525,15 @@ static int lower_and_print(const struct hp_ilist *l, bool far, bool record)
       int32_t rel;
       memcpy(&rel, hot + x->branch_pos, 4);
       uint64_t dest = HOT_RX + x->branch_pos + 4 + (int64_t)rel;
-      printf(" branch@%04x%s", x->branch_pos, dest == stub ? "" : " (NOT AIMED AT ITS STUB)");
+      /* Unlinked, a branch goes to its stub, or to the code that makes the
+       * state exact before it (whose own jump must reach the stub). */
+      uint64_t want = x->unlink_off ? HOT_RX + x->unlink_off : stub;
+      printf(" branch@%04x%s", x->branch_pos, dest == want ? "" : " (NOT AIMED AT ITS STUB)");
+      if (x->unlink_off) {
+        memcpy(&rel, hot + x->stub_jmp, 4);
+        if (HOT_RX + x->stub_jmp + 4 + (int64_t)rel != stub)
+          printf(" (ITS EXACT-STATE CODE DOES NOT REACH THE STUB)");
+      }
     }
     if (x->kind == HP_EXIT_PREDICT)
       printf(" tag@%04x", x->k_off);
@@ -524,6 +541,8 @@ static int lower_and_print(const struct hp_ilist *l, bool far, bool record)
       printf(" site=%d", x->site);
     if (x->back_edge)
       printf(" back-edge");
+    if (x->unlink_off)
+      printf(" unlinked->%04x", x->unlink_off);
     printf("\n");
   }
   printf("pc map (%u):\n", lo.npc);
@@ -548,6 +567,10 @@ static int lower_and_print(const struct hp_ilist *l, bool far, bool record)
       break;
     case HP_LOC_REG:
       printf("in %s\n", reg_name((unsigned)r->slot & 15));
+      break;
+    case HP_LOC_SLOT4:
+    case HP_LOC_SLOT8:
+      printf("holds [rbp%+d]:%u\n", r->slot, r->kind == HP_LOC_SLOT4 ? 4 : 8);
       break;
     default:
       printf("kind %u\n", r->kind);
@@ -620,6 +643,16 @@ static int run_trace(const struct input *in)
          (unsigned long long)t.end);
   hp_ilist_print(stdout, &t);
   print_exit_counts(&t);
+  static struct hp_promotion promo;
+  if (in->promote) {
+    const char *why = NULL;
+    if (hp_promote(&t, &promo, 0, &why)) {
+      printf("\npromoted:\n");
+      hp_ilist_print(stdout, &t);
+    } else {
+      printf("\nnot promoted: %s\n", why);
+    }
+  }
   if (in->lower)
     return lower_and_print(&t, in->far, false);
   return 0;

@@ -128,7 +128,7 @@ START_TEST(riprel_near_keeps_target)
   ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, insn, sizeof insn, &in, ops)));
   struct hp_emit e = fresh(0x40000000);
   bool scratch;
-  ck_assert(hp_emit_riprel(&e, insn, &in, 0x401000, false, &scratch));
+  ck_assert(hp_emit_riprel(&e, insn, &in, 0x401000, false, 0, &scratch));
   ck_assert(!scratch);
   ck_assert_uint_eq(e.pos, in.length);
   size_t pos = 0;
@@ -151,7 +151,7 @@ START_TEST(riprel_far_through_scratch)
   ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, insn, sizeof insn, &in, ops)));
   struct hp_emit e = fresh(0x7f0000000000ull);
   bool scratch;
-  ck_assert(hp_emit_riprel(&e, insn, &in, 0x401000, false, &scratch));
+  ck_assert(hp_emit_riprel(&e, insn, &in, 0x401000, false, 0, &scratch));
   ck_assert(scratch);
   size_t pos = 0;
   struct decoded d;

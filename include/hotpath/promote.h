@@ -1,0 +1,31 @@
+/* Register promotion of frame slots in loop traces (the optimizer's first
+ * transforming pass). -O0 code keeps every local in a stack slot [rbp+d] and
+ * reloads it for every statement, so a loop's values go through memory;
+ * this pass keeps the slots a loop trace uses in machine registers that the
+ * trace does not touch (see struct hp_promotion in ilist.h for what the
+ * lowering does with them).
+ *
+ * A slot is promoted when the trace keeps rbp and rsp fixed, every access
+ * to its bytes is [rbp+d] at the same size (4 or 8) by an instruction whose
+ * memory operand can be a register (mov, ALU, shifts, multiply, divide,
+ * extensions, conversions), and no address of the frame that the trace
+ * computes (lea [rbp+..], [rbp+index*s+..]) lies inside the slots' hull.
+ * Every other memory access of the trace gets a run-time check against the
+ * hull (it needs the status flags dead before it). Traces with anything
+ * else than guest instructions and exits (calls, returns, indirect
+ * branches, writable code) are left alone.
+ *
+ * Pure: no global state. */
+#ifndef HOTPATH_PROMOTE_H
+#define HOTPATH_PROMOTE_H
+#include <stdbool.h>
+
+#include "hotpath/ilist.h"
+
+/* Chooses slots and registers for l (a stitched trace), marks its
+ * elements (HP_INSN_PROMOTED with reg, HP_INSN_ALIAS_CHECK) and fills p;
+ * avoid: registers the caller reserves. Returns false, with *why set and l
+ * unchanged, when nothing is promoted. */
+bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, const char **why);
+
+#endif
