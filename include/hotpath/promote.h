@@ -5,7 +5,8 @@
  * trace does not touch (see struct hp_promotion in ilist.h for what the
  * lowering does with them).
  *
- * A slot is promoted when the trace keeps rbp and rsp fixed, every access
+ * A slot is promoted when the trace keeps rbp and rsp fixed, writes the
+ * slot, the slot lies below rbp (a local of an -O0 frame), every access
  * to its bytes is [rbp+d] at the same size (4 or 8) by an instruction whose
  * memory operand can be a register (mov, ALU, shifts, multiply, divide,
  * extensions, conversions), and no address of the frame that the trace

@@ -73,14 +73,14 @@ struct access {
   unsigned elem;
   int32_t disp;
   uint8_t size;
-  bool rewritable;
+  bool rewritable, write;
 };
 
 struct cand {
   int32_t disp;
   uint8_t size;
   unsigned uses;
-  bool ok;
+  bool ok, written;
 };
 
 static int cmp_cand(const void *a, const void *b)
@@ -167,7 +167,8 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
       }
       acc[nacc++] = (struct access){i, (int32_t)m->disp, (uint8_t)m->size,
                                     (m->size == 4 || m->size == 8) && rm_can_be_register(&in->zi) &&
-                                        !(in->flags & HP_INSN_RIPREL)};
+                                        !(in->flags & HP_INSN_RIPREL),
+                                    m->write};
       continue;
     }
     if (m->base == RBP || m->index == RBP) {
@@ -193,11 +194,17 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
       if (c[k].disp == acc[a].disp && c[k].size == acc[a].size)
         break;
     if (k == nc)
-      c[nc++] = (struct cand){acc[a].disp, acc[a].size, 0, true};
+      c[nc++] = (struct cand){acc[a].disp, acc[a].size, 0, true, false};
     c[k].uses++;
     c[k].ok &= acc[a].rewritable;
+    c[k].written |= acc[a].write;
   }
   for (unsigned k = 0; k < nc; k++) {
+    /* Only locals below the frame pointer (-O0 frames; at -O2 rbp may
+     * point anywhere), and only those the loop writes: a slot it only
+     * reads may be what it waits for another thread to change. */
+    if (!c[k].written || (int64_t)c[k].disp + c[k].size > 0)
+      c[k].ok = false;
     for (unsigned a = 0; a < nacc && c[k].ok; a++) {
       bool same = acc[a].disp == c[k].disp && acc[a].size == c[k].size;
       bool overlap = acc[a].disp < c[k].disp + c[k].size && c[k].disp < acc[a].disp + acc[a].size;

@@ -26,7 +26,11 @@ printf '#!/bin/sh\necho "script $1"\nexit 4\n' > "$tmp/script.sh"; chmod +x "$tm
 
 expect 2 'usage: hotpath' -- "$hp"
 expect 2 'unknown option' -- "$hp" --no-such-option /bin/true
-expect 2 'opt=7: must be between 0 and 1' -- "$hp" --opt=7 /bin/true
+expect 2 'opt=7: must be between 0 and 2' -- "$hp" --opt=7 /bin/true
+expect 2 "disable-pass: unknown pass 'dce'" -- "$hp" --disable-pass=promote,dce /bin/true
+expect 2 'disable-pass needs a value' -- "$hp" --disable-pass= /bin/true
+expect 2 'opt-limit=-2: must be between -1 and' -- "$hp" --opt-limit=-2 /bin/true
+expect 0 '' -- "$hp" --disable-pass=promote --opt-limit=0 /bin/true
 expect 2 'log-level=5: must be between 0 and 2' -- "$hp" --log-level=5 /bin/true
 expect 2 'not a number' -- "$hp" --opt=x /bin/true
 expect 0 'usage: hotpath' -- "$hp" --help

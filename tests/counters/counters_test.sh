@@ -7,17 +7,18 @@
 # of reach.  A feature silently switched off fails here even when every
 # program still prints the right output.
 #
-# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT
+# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE
 #   (executables of tests/programs: loops, indcall, funcptr, jumptable; of
-#   tests/traces: phase, callchain, interp, mthot)
+#   tests/traces: phase, callchain, interp, mthot, promote (-O0))
 # Counters are matched by their description (include/hotpath/stats.h).
 set -u
-if [ $# -ne 9 ]; then
-  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT" >&2
+if [ $# -ne 10 ]; then
+  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE" >&2
   exit 2
 fi
 hp=$(realpath "$1") loops=$(realpath "$2") indcall=$(realpath "$3") funcptr=$(realpath "$4") jumptable=$(realpath "$5")
 phase=$(realpath "$6") callchain=$(realpath "$7") interp=$(realpath "$8") mthot=$(realpath "$9")
+promote=$(realpath "${10}")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 
@@ -106,7 +107,7 @@ run funcptr --opt=0 -- "$funcptr"
 run jumptable --opt=0 -- "$jumptable"
 run true --opt=0 -- /bin/true
 run python --opt=0 -- /usr/bin/python3 -c pass
-# Traces (--opt=1, the default).
+# Traces (--opt=2, the default, builds them as --opt=1 does).
 run loops-traces -- "$loops"
 run loops-traces-nolink --no-link -- "$loops"
 run indcall-traces -- "$indcall"
@@ -204,6 +205,25 @@ if cc_tb=$(counter callchain-traces "$TB") && cc_bb=$(counter callchain-traces "
 else
   fails=$((fails + 1))
 fi
+
+# The optimizer (--opt=2): -O0 leaf loops get their locals in registers,
+# accesses through pointers are checked; not at --opt=1, not with the pass
+# disabled, and only as many traces as --opt-limit says.
+OT="loop traces optimized (frame slots promoted to registers)"
+OS="frame slots promoted to registers"
+OR="instructions that use a promoted slot's register instead of memory"
+OC="memory accesses checked at run time against promoted slots"
+run promote --opt=2 -- "$promote"
+run promote-opt1 --opt=1 -- "$promote"
+run promote-nopass --opt=2 --disable-pass=promote -- "$promote"
+run promote-limit --opt=2 --opt-limit=2 -- "$promote"
+expect promote "$OT" -ge 5
+expect promote "$OS" -ge 8
+expect promote "$OR" -ge 16
+expect promote "$OC" -ge 3
+expect promote-opt1 "$OT" -eq 0
+expect promote-nopass "$OT" -eq 0
+expect promote-limit "$OT" -eq 2
 
 if [ $fails -ne 0 ]; then
   echo "$fails counter check(s) failed"

@@ -169,6 +169,72 @@ START_TEST(riprel_far_through_scratch)
 }
 END_TEST
 
+/* The guest instruction with its [rbp+d] operand replaced by a register. */
+static void rm_reg_case(const uint8_t *insn, size_t len, int reg, const char *want)
+{
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ZydisDecodedInstruction in;
+  ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, insn, len, &in)));
+  struct hp_emit e = fresh(0x40000000);
+  ck_assert(hp_emit_guest_rm_reg(&e, insn, &in, reg));
+  size_t pos = 0;
+  struct decoded d;
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, want);
+  ck_assert_uint_eq(pos, e.pos);
+}
+
+START_TEST(slot_operand_to_register)
+{
+  rm_reg_case((const uint8_t[]){0x8b, 0x45, 0xf0}, 3, 15, "mov eax, r15d");
+  rm_reg_case((const uint8_t[]){0x8b, 0x44, 0x25, 0xf0}, 4, 15, "mov eax, r15d"); /* with a SIB byte */
+  rm_reg_case((const uint8_t[]){0x48, 0x01, 0x45, 0xf8}, 4, 14, "add r14, rax");
+  rm_reg_case((const uint8_t[]){0x4c, 0x89, 0x45, 0xf8}, 4, 14, "mov r14, r8");
+  rm_reg_case((const uint8_t[]){0x83, 0x45, 0xf0, 0x01}, 4, 3, "add ebx, 0x01");
+  rm_reg_case((const uint8_t[]){0x81, 0x7d, 0xf0, 0xe7, 0x03, 0x00, 0x00}, 7, 12, "cmp r12d, 0x3E7");
+  rm_reg_case((const uint8_t[]){0x48, 0xc7, 0x85, 0x00, 0xff, 0xff, 0xff, 0x05, 0x00, 0x00, 0x00}, 11, 13,
+              "mov r13, 0x05");
+  rm_reg_case((const uint8_t[]){0x48, 0x63, 0x45, 0xfc}, 4, 15, "movsxd rax, r15d");
+  rm_reg_case((const uint8_t[]){0xf2, 0x0f, 0x2a, 0x45, 0xfc}, 5, 13, "cvtsi2sd xmm0, r13d");
+  rm_reg_case((const uint8_t[]){0xf7, 0x7d, 0xf8}, 3, 12, "idiv r12d");
+  rm_reg_case((const uint8_t[]){0x0f, 0xaf, 0x45, 0xf4}, 4, 15, "imul eax, r15d");
+}
+END_TEST
+
+START_TEST(slot_moves_and_alias_check)
+{
+  struct hp_emit e = fresh(0x40000000);
+  hp_emit_slot_load(&e, 15, -0x10, 4);
+  hp_emit_slot_store(&e, 14, -0x200, 8);
+  /* mov edx, [rdx+rax*4+0x10] checked against [rbp-16, rbp) */
+  static const uint8_t insn[] = {0x8b, 0x54, 0x82, 0x10};
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ZydisDecodedInstruction in;
+  ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, insn, sizeof insn, &in)));
+  size_t field = hp_emit_alias_check(&e, 13, insn, &in, 0x401000, -16, 0);
+  ck_assert_uint_ne(field, 0);
+  size_t pos = 0;
+  struct decoded d;
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov r15d, [rbp-0x10]");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov [rbp-0x200], r14");
+  /* address - rbp - (lo - size + 1) = address - rbp + 19, below 16 + 3 */
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "lea r13, [rdx+rax*4+0x23]");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "sub r13, rbp");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "cmp r13, 0x13");
+  decode_at(&e, &pos, &d);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_JB);
+  ck_assert_uint_eq(field, pos - 4);
+  ck_assert_uint_eq(pos, e.pos);
+}
+END_TEST
+
 START_TEST(indirect_call_reads_operand_before_push)
 {
   /* call qword ptr [rsp+8]: the target is read before the call pushes */
@@ -279,6 +345,8 @@ int main(void)
   tcase_add_test(tc, exit_stub_size);
   tcase_add_test(tc, riprel_near_keeps_target);
   tcase_add_test(tc, riprel_far_through_scratch);
+  tcase_add_test(tc, slot_operand_to_register);
+  tcase_add_test(tc, slot_moves_and_alias_check);
   tcase_add_test(tc, indirect_call_reads_operand_before_push);
   tcase_add_test(tc, return_keeps_flags);
   tcase_add_test(tc, inline_cache_layout);
