@@ -87,6 +87,8 @@ void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_
  * address is stored below rsp, then rsp moves (a faulting store leaves the
  * guest's rsp as it was). Flags untouched. */
 void hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret);
+/* rsp past a return address and imm bytes (lea: flags untouched). */
+void hp_emit_drop_ret(struct hp_emit *e, uint16_t imm);
 /* A return's target into rcx (guest rcx in spill_rcx) and rsp past the
  * return address and imm bytes. */
 void hp_emit_pop_target(struct hp_emit *e, uint16_t imm);
@@ -95,16 +97,16 @@ void hp_emit_pop_target(struct hp_emit *e, uint16_t imm);
  * rcx = target (guest rcx still in spill_rcx). Flags untouched. */
 void hp_emit_guard_target(struct hp_emit *e, uint64_t expected, struct hp_label *mismatch);
 
-/* Calls inlined into a trace stay real calls, so the CPU's return stack
- * stays balanced; their matched return inside the trace is a real `ret`
- * to the call's continuation (cont_pos, a position in the same emitter):
- *   peek: rcx = [rsp] (guest rcx in spill_rcx; a fault there is the ret's)
- *   ret_to: [rsp] = the continuation's address, rcx back, ret [imm]
- *   restore_ret_slot: the guest return address back into the slot the
- *   `ret imm` popped (8 + imm below rsp), as native execution leaves it. */
+/* A return in a trace: rcx = [rsp] (guest rcx in spill_rcx; a fault there
+ * is the ret's), to be guarded against the expected return address. */
 void hp_emit_peek_target(struct hp_emit *e);
-void hp_emit_ret_to(struct hp_emit *e, size_t cont_pos, uint16_t imm);
-void hp_emit_restore_ret_slot(struct hp_emit *e, uint64_t guest_ret, uint16_t imm);
+
+/* A guard's mismatch path (rcx = target, guest rcx in spill_rcx): one more
+ * miss in the thread's head counter `counter`; the miss that reaches limit
+ * jumps (rel32 at the returned offset) with the target parked in
+ * gs:ibl_target and the guest's rcx back; otherwise rcx = target again.
+ * Flags untouched. */
+size_t hp_emit_miss_count(struct hp_emit *e, unsigned counter, uint32_t limit);
 
 /* --stats: one more execution in the 8-byte counter at addr (a fragment's
  * entries); one more guard mismatch in the thread block. Flags untouched. */

@@ -58,6 +58,8 @@ struct hp_fragment {
   uint8_t slow_periods;         /* periods it ran too slowly to pay for a trace */
   uint64_t hot_since;           /* when its current period began (ns) */
   struct hp_fragment *record_copy; /* this pc's private copy for trace recording */
+  struct hp_fragment *shadowed; /* a trace: the fragment it took the place of */
+  uint8_t retraces;             /* a head: traces dropped for missing guards */
   uint32_t ninsn;               /* guest instructions it holds */
   uint32_t loop_off;            /* its back edges' target (past an optimized trace's loads) */
   uint64_t *entries;            /* --stats: times its code was entered (or looped) */

@@ -30,6 +30,8 @@ enum hp_exit_kind {
                           once the site has learnt it (target 0 until then) */
   HP_EXIT_LEARN,       /* that site's first execution: target in gs:ibl_target */
   HP_EXIT_HOT,         /* a trace head reached its threshold: record from target */
+  HP_EXIT_GUARD_MISSES, /* a trace's guards missed --trace-miss-limit times in this thread:
+                           go on at gs:ibl_target; the trace may be rebuilt */
 };
 
 /* What one element of the list does. Decode produces the HP_OP_GUEST_* and
@@ -118,6 +120,9 @@ struct hp_ilist {
   unsigned n, cap;    /* cap: fixed by the caller's buffer */
   uint64_t pc, end;   /* guest bytes covered [pc, end) */
   const struct hp_promotion *promo; /* slots in registers (NULL: none) */
+  unsigned miss_counter;  /* a trace's guard-miss counter (thread block head
+                             counters), 0: its misses are not counted */
+  uint32_t miss_limit;    /* misses that leave through HP_EXIT_GUARD_MISSES */
 };
 
 /* Limits of one decoded block. */

@@ -37,6 +37,7 @@
   X(trace_build_ns, "time spent building traces (ns)") \
   X(trace_exits, "trace exits that reached the dispatcher") \
   X(guard_misses, "trace guards whose target differed from the recorded one") \
+  X(traces_dropped_misses, "traces dropped (to be rebuilt) because their guards kept missing") \
   X(opt_traces, "loop traces optimized (frame slots promoted to registers)") \
   X(opt_traces_left, "traces the optimizer left as they were") \
   X(opt_slots_promoted, "frame slots promoted to registers") \

@@ -360,6 +360,8 @@ void hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret)
   lea_rsp(e, -8);
 }
 
+void hp_emit_drop_ret(struct hp_emit *e, uint16_t imm) { lea_rsp(e, 8 + (int32_t)imm); }
+
 void hp_emit_pop_target(struct hp_emit *e, uint16_t imm)
 {
   hp_emit_peek_target(e);
@@ -386,6 +388,31 @@ void hp_emit_guard_target(struct hp_emit *e, uint64_t expected, struct hp_label 
   hp_label_bind(e, &match);
   load_gs(e, HP_RAX, T_OFF(spill_rax));
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
+}
+
+size_t hp_emit_miss_count(struct hp_emit *e, unsigned counter, uint32_t limit)
+{
+  int32_t slot = HP_T_HEAD_COUNTERS + 4 * (int32_t)counter;
+  store_gs(e, HP_RCX, T_OFF(ibl_target));
+  uint8_t ld[] = {0x65, 0x8b, 0x0c, 0x25}; /* mov ecx, gs:[slot] */
+  hp_emit_bytes(e, ld, sizeof ld);
+  u32(e, (uint32_t)slot);
+  static const uint8_t inc[] = {0x8d, 0x49, 0x01}; /* lea ecx, [rcx+1] */
+  hp_emit_bytes(e, inc, sizeof inc);
+  uint8_t st[] = {0x65, 0x89, 0x0c, 0x25}; /* mov gs:[slot], ecx */
+  hp_emit_bytes(e, st, sizeof st);
+  u32(e, (uint32_t)slot);
+  static const uint8_t sub[] = {0x8d, 0x89}; /* lea ecx, [rcx - limit] */
+  hp_emit_bytes(e, sub, sizeof sub);
+  u32(e, (uint32_t)-(int32_t)limit);
+  static const uint8_t jr[] = {0xe3, 0x02, 0xeb, 0x0e}; /* jrcxz hit; jmp on */
+  hp_emit_bytes(e, jr, sizeof jr);
+  load_gs(e, HP_RCX, T_OFF(spill_rcx)); /* hit: the guest's rcx back, then away */
+  u8(e, 0xe9);
+  size_t field = e->pos;
+  u32(e, 0);
+  load_gs(e, HP_RCX, T_OFF(ibl_target)); /* on: the target again */
+  return field;
 }
 
 size_t hp_emit_head_count(struct hp_emit *e, unsigned counter, uint32_t threshold)
@@ -433,39 +460,6 @@ void hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret)
   uint8_t hi[] = {0xc7, 0x44, 0x24, 0xfc}; /* mov dword [rsp-4], imm32 */
   hp_emit_bytes(e, hi, sizeof hi);
   u32(e, (uint32_t)(guest_ret >> 32));
-}
-
-void hp_emit_restore_ret_slot(struct hp_emit *e, uint64_t guest_ret, uint16_t imm)
-{
-  /* After `ret imm`, the slot the return address was in is 8 + imm below rsp. */
-  int32_t d = -8 - (int32_t)imm;
-  uint8_t lo[] = {0xc7, 0x84, 0x24}; /* mov dword [rsp+disp32], imm32 */
-  hp_emit_bytes(e, lo, sizeof lo);
-  u32(e, (uint32_t)d);
-  u32(e, (uint32_t)guest_ret);
-  hp_emit_bytes(e, lo, sizeof lo);
-  u32(e, (uint32_t)(d + 4));
-  u32(e, (uint32_t)(guest_ret >> 32));
-}
-
-void hp_emit_ret_to(struct hp_emit *e, size_t cont_pos, uint16_t imm)
-{
-  store_gs(e, HP_RCX, T_OFF(spill_rcx));
-  static const uint8_t lea[] = {0x48, 0x8d, 0x0d}; /* lea rcx, [rip+disp32] */
-  hp_emit_bytes(e, lea, sizeof lea);
-  u32(e, (uint32_t)(int32_t)((int64_t)cont_pos - (int64_t)(e->pos + 4)));
-  int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
-  static const uint8_t st[] = {0x48, 0x89, 0x0c, 0x24}; /* mov [rsp], rcx */
-  hp_emit_bytes(e, st, sizeof st);
-  recov_close(e, rec);
-  load_gs(e, HP_RCX, T_OFF(spill_rcx));
-  if (imm) {
-    u8(e, 0xc2); /* ret imm16 */
-    uint16_t v = imm;
-    hp_emit_bytes(e, &v, 2);
-  } else {
-    u8(e, 0xc3);
-  }
 }
 
 void hp_emit_peek_target(struct hp_emit *e)

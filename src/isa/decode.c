@@ -240,7 +240,8 @@ const char *hp_op_name(unsigned op)
 static const char *exit_name(unsigned k)
 {
   static const char *const names[] = {"branch", "syscall", "ibl-miss", "bad-insn", "no-exec",
-                                      "stale", "unsupported", "fault", "predict", "learn", "hot"};
+                                      "stale", "unsupported", "fault", "predict", "learn", "hot",
+                                      "guard-misses"};
   return k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 

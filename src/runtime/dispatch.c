@@ -229,6 +229,13 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       learner = x->site;
       ibl_insert = true;
       break;
+    case HP_EXIT_GUARD_MISSES:
+      hp_lock();
+      hp_trace_guard_misses(x->from);
+      hp_unlock();
+      pc = t->ibl_target;
+      ibl_insert = true;
+      break;
     case HP_EXIT_IBL_MISS:
       pc = t->ibl_target;
       __atomic_fetch_add(&hp_stats.ibl_misses, 1, __ATOMIC_RELAXED);

@@ -17,6 +17,7 @@
 #define MAX_GUARDS 96      /* guarded indirect branches in one trace */
 #define MAX_BLOCKS_CAP 256 /* --max-trace-blocks upper bound */
 #define GIVE_UP_AFTER 4    /* failed recordings before a head is linked normally */
+#define MAX_RETRACES 4     /* traces of one head dropped for missing guards */
 
 struct recording {
   bool active;
@@ -55,7 +56,7 @@ static bool source_end(const struct hp_fragment *f, uint64_t *end)
   return true;
 }
 
-static unsigned next_head_id; /* under the lock */
+static unsigned next_head_id = 1; /* under the lock; 0: none (HP_ilist.miss_counter) */
 
 /* The block to at a new trace head gets a counting head: a small fragment
  * that counts executions in the thread block (leaving for the dispatcher at
@@ -248,6 +249,12 @@ static void build(struct recording *r)
     return;
   }
   struct hp_ilist out = {.v = r->out, .cap = REC_ELEMS + 1};
+  if (next_head_id < HP_MAX_HEADS && cur && cur->retraces < MAX_RETRACES) {
+    /* Its guards' misses are counted (the counter starts at 0 in every
+     * thread's block: ids are never reused). */
+    out.miss_counter = next_head_id++;
+    out.miss_limit = HP_TRACE_MISS_LIMIT;
+  }
   if (!hp_trace_stitch(r->blocks, r->nblocks, r->head, &out)) {
     give_up(r->head);
     end_recording(r, true);
@@ -268,6 +275,7 @@ static void build(struct recording *r)
     return;
   }
   unsigned ninsn = f->ninsn;
+  f->shadowed = cur;
   /* Its back edges go to its own entry (as exits, so a signal can unlink them). */
   for (unsigned i = 0; i < f->nexits; i++)
     if (f->exits[i].kind == HP_EXIT_BRANCH && f->exits[i].target == f->guest_pc)
@@ -352,6 +360,18 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
   if (g)
     g->record_copy = copy;
   return copy;
+}
+
+void hp_trace_guard_misses(struct hp_fragment *f)
+{
+  struct hp_fragment *head = f->shadowed;
+  if (f->kind != HP_FRAG_TRACE || f->removed || !head || head->removed)
+    return;
+  head->retraces++;
+  hp_fragment_remove(f); /* links into it go back to their stubs */
+  hp_fragment_restore(head);
+  hp_stats.traces_dropped_misses++;
+  HP_DEBUG("trace 0x%lx dropped: its guards kept missing", (unsigned long)f->guest_pc);
 }
 
 static void flush_one(struct hp_thread *t, void *arg)

@@ -37,6 +37,14 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
   }
   s->hot += 64;
   s->exits++; /* an instruction that cannot be rewritten stops the fragment */
+  if (l->miss_counter)
+    for (unsigned i = 0; i < l->n; i++) {
+      unsigned op = l->v[i].op;
+      if (op == HP_OP_CALL_IND_GUARD || op == HP_OP_JMP_IND_GUARD || op == HP_OP_RET_GUARD) {
+        s->exits++; /* its give-up exit */
+        s->hot += 64;
+      }
+    }
   const struct hp_promotion *p = l->promo;
   if (p) {
     /* Entry loads, and at every exit and around every checked access the
@@ -54,12 +62,9 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
 
 #define MAX_DEFERRED 128 /* guards in one trace (each has a cold lookup) */
 /* An inlined call's pairing (per element of the list): the index + 1 of
- * its guarded return in the list (0: the return is not in the list), and,
- * once emitted, the position of its continuation's jump. */
+ * its guarded return in the list (0: the return is not in the list). */
 struct call_pair {
   unsigned ret;        /* a call: 1 + index of its return; a return: 1 + index of its call */
-  size_t cont_jmp;     /* a call: offset of its continuation's `jmp rel32`; 0 = not emitted */
-  bool returned;       /* a call: its return was emitted */
 };
 
 struct lowering {
@@ -250,11 +255,12 @@ static void call(struct lowering *L, const struct hp_insn *in, bool direct)
   }
 }
 
-/* An inlined call (the return address pushed by a real `call`): its
- * continuation is a jump to where the matched return goes on, or, when the
- * return is not in this trace, a block-style continuation registered for
- * the guest return address. Then the callee runs on in the trace. */
-static void inlined_call(struct lowering *L, const struct hp_insn *in, unsigned i, bool indirect)
+/* An inlined call whose return is not in this trace: a real `call` (so
+ * the return stack predicts the callee's ret, which runs outside the
+ * trace), with a block-style continuation registered for the guest return
+ * address. Then the callee runs on in the trace. (A call whose return is in
+ * the trace only pushes the guest return address.) */
+static void inlined_call(struct lowering *L, const struct hp_insn *in, bool indirect)
 {
   struct hp_emit *e = L->e;
   uint64_t guest_ret = in->pc + in->len;
@@ -262,26 +268,12 @@ static void inlined_call(struct lowering *L, const struct hp_insn *in, unsigned 
     hp_emit_park_target(e);
   struct hp_label body = {0};
   hp_emit_call_push(e, &body);
-  if (L->pairs[i].ret) {
-    L->pairs[i].cont_jmp = e->pos + 1;
-    hp_emit_jmp_plain(e, hp_emit_here(e)); /* aimed when the return is emitted */
-  } else {
-    add_cont(L, guest_ret);
-    hp_emit_continuation(e, guest_ret);
-    exit_jmp(L, HP_EXIT_BRANCH, guest_ret);
-  }
+  add_cont(L, guest_ret);
+  hp_emit_continuation(e, guest_ret);
+  exit_jmp(L, HP_EXIT_BRANCH, guest_ret);
   hp_emit_call_body(e, &body, guest_ret);
   if (indirect)
     hp_emit_unpark_target(e);
-}
-
-/* Aims the continuation jump of the call at element k here. */
-static void aim_continuation(struct lowering *L, unsigned k)
-{
-  struct hp_emit *e = L->e;
-  size_t field = L->pairs[k].cont_jmp;
-  if (!e->overflow)
-    hp_patch_rel32(e->rw + field, e->rx + field, hp_emit_here(e));
 }
 
 /* A plain guest instruction (rip-relative operands adjusted). */
@@ -410,7 +402,11 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
     }
     return false;
   case HP_OP_PUSH_RET:
-    inlined_call(L, in, i, false);
+    if (L->pairs[i].ret) { /* its return is in the trace: no real call */
+      hp_emit_push_ret(e, in->pc + in->len);
+      return true;
+    }
+    inlined_call(L, in, false);
     return true;
   case HP_OP_CALL_IND_GUARD:
   case HP_OP_JMP_IND_GUARD:
@@ -418,8 +414,15 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
       exit_jmp(L, HP_EXIT_UNSUPPORTED_INSN, in->pc);
       return false;
     }
-    if (in->op == HP_OP_CALL_IND_GUARD)
-      inlined_call(L, in, i, true);
+    if (in->op == HP_OP_CALL_IND_GUARD) {
+      if (L->pairs[i].ret) { /* the push sees the guest's rcx (a fault there) */
+        hp_emit_park_target(e);
+        hp_emit_push_ret(e, in->pc + in->len);
+        hp_emit_unpark_target(e);
+      } else {
+        inlined_call(L, in, true);
+      }
+    }
     hp_emit_guard_target(e, in->target, defer_lookup(L));
     return true;
   case HP_OP_HEAD_COUNT: {
@@ -428,24 +431,20 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
     return true;
   }
   case HP_OP_RET_GUARD: {
-    /* The return of an inlined call: a real `ret` to that call's
-     * continuation (predicted by the return stack), which goes on here.
-     * Returning elsewhere: the lookup, as a block's ret. */
-    unsigned k = L->pairs[i].ret;
-    if (!k || !L->pairs[k - 1].cont_jmp) {
+    /* The return of a call inlined in this trace (which pushed the guest
+     * return address without a real call): guarded, then rsp moves past
+     * the address (the slot keeps it, as natively). Returning elsewhere:
+     * the lookup, as a block's ret. */
+    if (!L->pairs[i].ret) {
       L->out->broken = true; /* stitch pairs every guarded return with a call */
       e->overflow = true;
       return false;
     }
-    k--;
     hp_emit_peek_target(e);
     struct hp_label *mismatch = defer_lookup(L);
     L->deferred_ret[L->ndeferred - 1] = 1u + in->check_len;
     hp_emit_guard_target(e, in->target, mismatch);
-    hp_emit_ret_to(e, L->pairs[k].cont_jmp - 1, in->check_len);
-    aim_continuation(L, k);
-    L->pairs[k].returned = true;
-    hp_emit_restore_ret_slot(e, in->target, in->check_len);
+    hp_emit_drop_ret(e, in->check_len);
     return true;
   }
   case HP_OP_RCX_BRANCH: {
@@ -522,19 +521,6 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   for (unsigned i = 0; i < l->n && !e->overflow; i++)
     if (!lower_one(&L, l, i, opts->force_far))
       break;
-  /* Calls whose return was in the list but not emitted (the list stopped
-   * inside the callee): a block-style continuation out of line. */
-  for (unsigned k = 0; k < l->n && !e->overflow; k++)
-    if (pairs[k].cont_jmp && !pairs[k].returned) {
-      uint64_t guest_ret = l->v[k].pc + l->v[k].len;
-      aim_continuation(&L, k);
-      if (out->nconts < out->max_conts)
-        out->conts[out->nconts++] = (struct hp_lowered_cont){(uint32_t)(pairs[k].cont_jmp - 1), guest_ret};
-      else
-        e->overflow = true;
-      hp_emit_continuation(e, guest_ret);
-      exit_jmp(&L, HP_EXIT_BRANCH, guest_ret);
-    }
   /* Accesses that hit a promoted slot: on memory made exact (a fault there
    * is the instruction's: it has its own pc-map entry). */
   for (unsigned k = 0; k < L.nslow && !e->overflow; k++) {
@@ -561,15 +547,27 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
       hp_emit_jmp_plain(e, hp_emit_here(e));
     }
   }
+  size_t give_up[MAX_DEFERRED];
   for (unsigned k = 0; k < L.ndeferred && !e->overflow; k++) {
     hp_label_bind(e, &L.deferred[k]);
     hp_emit_count_guard_miss(e);
+    give_up[k] = l->miss_counter && !opts->record ? hp_emit_miss_count(e, l->miss_counter, l->miss_limit) : 0;
     /* A return that goes elsewhere still returns with a real `ret` (when it
      * hits the lookup), so the CPU's return stack stays paired. */
     if (L.deferred_ret[k])
       hp_emit_return_lookup(e, (uint16_t)(L.deferred_ret[k] - 1));
     else
       hp_emit_ibl_inline(e);
+  }
+  /* Guards that keep missing: leave, so that the trace can be rebuilt
+   * along the path now taken (a return's miss pops first, as the ret). */
+  for (unsigned k = 0; k < L.ndeferred && !e->overflow; k++) {
+    if (!give_up[k])
+      continue;
+    hp_patch_rel32(e->rw + give_up[k], e->rx + give_up[k], hp_emit_here(e));
+    if (L.deferred_ret[k])
+      hp_emit_drop_ret(e, (uint16_t)(L.deferred_ret[k] - 1));
+    exit_jmp(&L, HP_EXIT_GUARD_MISSES, 0);
   }
   e->recov = NULL;
   if (e->overflow)

@@ -31,7 +31,9 @@
  * the stitched list or `stitch failed` (a result, not an error: the tool
  * exits 0). With `promote` on the flags line, the stitched list then goes
  * through register promotion (hp_promote), printed again or with the
- * reason it was left alone, before it is lowered.
+ * reason it was left alone, before it is lowered. With `misses`, the
+ * trace's guard misses are counted (head counter 7, limit 4096), as
+ * src/trace/record.c asks.
  *
  * thread-block offsets (gs:[...]) are printed by field name so that the
  * output does not depend on the layout of struct hp_thread. */
@@ -76,7 +78,7 @@ struct block_in {
 
 struct input {
   uint64_t pc;
-  bool writable, lower, far, record, analyze, liveness, promote;
+  bool writable, lower, far, record, analyze, liveness, promote, misses;
   long max_bytes, max_insns; /* -1: default */
   uint8_t bytes[MAX_INPUT];
   size_t n;
@@ -104,6 +106,8 @@ static void parse_flags(struct input *in, char *line)
       in->liveness = true;
     else if (!strcmp(tok, "promote"))
       in->promote = true;
+    else if (!strcmp(tok, "misses"))
+      in->misses = true;
     else if (!strncmp(tok, "max_bytes=", 10))
       in->max_bytes = strtol(tok + 10, NULL, 0);
     else if (!strncmp(tok, "max_insns=", 10))
@@ -320,7 +324,8 @@ static void symbolize(const char *in, char *out, size_t cap)
 static const char *exit_kind_name(unsigned k)
 {
   static const char *const names[] = {"branch", "syscall", "ibl-miss", "bad-insn", "no-exec",
-                                      "stale",  "unsupported", "fault", "predict", "learn", "hot"};
+                                      "stale",  "unsupported", "fault", "predict", "learn", "hot",
+                                      "guard-misses"};
   return k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -643,6 +648,10 @@ static int run_trace(const struct input *in)
          (unsigned long long)t.end);
   hp_ilist_print(stdout, &t);
   print_exit_counts(&t);
+  if (in->misses) { /* guard misses counted in head counter 7, as a trace's */
+    t.miss_counter = 7;
+    t.miss_limit = 4096;
+  }
   static struct hp_promotion promo;
   if (in->promote) {
     const char *why = NULL;
