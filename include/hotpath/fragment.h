@@ -56,10 +56,12 @@ struct hp_fragment {
   uint64_t runs;                /* executions of a head counted so far */
   struct hp_fragment *head_block; /* a counting head: the block it leads to */
   uint8_t slow_periods;         /* periods it ran too slowly to pay for a trace */
-  uint64_t hot_since;           /* when its current period began (ns) */
+  uint64_t hot_since;           /* a head: when its current period began (ns); a trace:
+                                   when it was built */
   struct hp_fragment *record_copy; /* this pc's private copy for trace recording */
   struct hp_fragment *shadowed; /* a trace: the fragment it took the place of */
-  uint8_t retraces;             /* a head: traces dropped for missing guards */
+  uint8_t retraces;             /* a head: traces dropped soon after being built for
+                                   missing guards */
   uint32_t ninsn;               /* guest instructions it holds */
   uint32_t loop_off;            /* its back edges' target (past an optimized trace's loads) */
   uint64_t *entries;            /* --stats: times its code was entered (or looped) */

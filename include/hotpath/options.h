@@ -28,6 +28,8 @@
     "write log messages and --stats to FILE instead of stderr") \
   X(INT, log_level, "log-level", 0, 0, 2, "N", \
     "log level: 0 = errors only, 1 = info (same as --verbose), 2 = debug (every block and trace built)") \
+  X(BOOL, perf_map, "perf-map", false, 0, 0, "", \
+    "write /tmp/perf-PID.map naming each fragment of the code cache (kind, module+offset) for perf report") \
   X(BOOL, no_link, "no-link", false, 0, 0, "", \
     "never link fragments to each other: every exit goes through the dispatcher (debugging)") \
   X(BOOL, debug_far_cache, "debug-far-cache", false, 0, 0, "", \

@@ -27,8 +27,9 @@ struct hp_fragment *hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to);
 bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **f);
 /* Trace f left through an HP_EXIT_GUARD_MISSES exit (its guards missed
  * HP_TRACE_MISS_LIMIT times in this thread): it is dropped and its head
- * counts again, so that a new trace follows the path now taken (at most a
- * few times per head). Under the lock. */
+ * counts again, so that a new trace follows the path now taken (a head
+ * whose traces keep being dropped soon after they were built stops being
+ * retraced). Under the lock. */
 void hp_trace_guard_misses(struct hp_fragment *f);
 #define HP_TRACE_MISS_LIMIT 4096
 /* Whether thread t is recording. */

@@ -17,7 +17,8 @@
 #define MAX_GUARDS 96      /* guarded indirect branches in one trace */
 #define MAX_BLOCKS_CAP 256 /* --max-trace-blocks upper bound */
 #define GIVE_UP_AFTER 4    /* failed recordings before a head is linked normally */
-#define MAX_RETRACES 4     /* traces of one head dropped for missing guards */
+#define MAX_RETRACES 4     /* traces of one head dropped quickly for missing guards */
+#define QUICK_DROP_NS 50000000ull /* a trace dropped within 50 ms of being built */
 
 struct recording {
   bool active;
@@ -276,6 +277,7 @@ static void build(struct recording *r)
   }
   unsigned ninsn = f->ninsn;
   f->shadowed = cur;
+  f->hot_since = hp_now_ns(); /* a trace: when it was built */
   /* Its back edges go to its own entry (as exits, so a signal can unlink them). */
   for (unsigned i = 0; i < f->nexits; i++)
     if (f->exits[i].kind == HP_EXIT_BRANCH && f->exits[i].target == f->guest_pc)
@@ -367,9 +369,19 @@ void hp_trace_guard_misses(struct hp_fragment *f)
   struct hp_fragment *head = f->shadowed;
   if (f->kind != HP_FRAG_TRACE || f->removed || !head || head->removed)
     return;
-  head->retraces++;
+  /* A trace that lived long paid for itself: only quick drops (a site
+   * whose targets keep changing) count towards the limit. */
+  uint64_t now = hp_now_ns();
+  if (now - f->hot_since < QUICK_DROP_NS)
+    head->retraces++;
   hp_fragment_remove(f); /* links into it go back to their stubs */
   hp_fragment_restore(head);
+  /* The head counts afresh: it was hot a moment ago, so its first period
+   * is timed from now (not from when the dropped trace was recorded). */
+  head->hot_since = now;
+  head->period = 1;
+  head->runs = 0;
+  head->slow_periods = 0;
   hp_stats.traces_dropped_misses++;
   HP_DEBUG("trace 0x%lx dropped: its guards kept missing", (unsigned long)f->guest_pc);
 }

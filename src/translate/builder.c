@@ -4,9 +4,12 @@
  * memory and the memory map; only commit publishes. */
 #include "hotpath/builder.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hotpath/cache.h"
 #include "hotpath/ilist.h"
@@ -39,6 +42,35 @@ uint64_t hp_now_ns(void)
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* --perf-map: one line per fragment in /tmp/perf-PID.map ("START SIZE
+ * name", the format perf reads for JIT code), so that `perf report` names
+ * cache code by kind and guest location. Under the lock. */
+static void perf_map_add(const struct hp_fragment *f)
+{
+  static int fd = -1;
+  static pid_t pid;
+  if (fd < 0 || pid != getpid()) { /* a child of fork writes its own */
+    if (fd >= 0)
+      close(fd);
+    pid = getpid();
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)pid);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+      return;
+  }
+  struct hp_region r;
+  char line[512];
+  bool known = hp_memmap_query(f->guest_pc, &r);
+  const char *name = known && r.name[0] ? strrchr(r.name, '/') : NULL;
+  int n = snprintf(line, sizeof line, "%lx %x hp:%s:%s+0x%lx\n", (unsigned long)f->code, f->size,
+                   f->kind == HP_FRAG_TRACE ? "trace" : f->trace_head ? "head" : "block",
+                   name ? name + 1 : known && r.name[0] ? r.name : "anon",
+                   (unsigned long)(f->guest_pc - (known ? r.start : 0)));
+  if (n > 0 && write(fd, line, (size_t)n) < 0)
+    return;
 }
 
 /* Commit: the fragment's records, its stubs in the cold part of the
@@ -131,6 +163,8 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     hp_cache_index_add(f->unit, f->code, f->size, f);
   } else {
     hp_fragment_publish(f);
+    if (hp_opt.perf_map)
+      perf_map_add(f);
   }
   return f;
 }
