@@ -22,7 +22,8 @@ struct hp_recorded_block {
   const struct hp_insn *v; /* its mangled list */
   unsigned n;
   uint64_t pc, end;        /* guest bytes */
-  uint64_t next;           /* the guest pc that ran after it */
+  uint64_t next;           /* the guest pc that ran after it; 0 after an indirect
+                              jmp that ends the trace unguarded (the last block) */
 };
 
 /* Builds the trace for head into out (capacity: the blocks' elements + 1).

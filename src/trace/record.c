@@ -28,6 +28,7 @@ struct recording {
   uint64_t callees[HP_TRACE_MAX_OPEN_CALLS]; /* calls on the path not yet returned from */
   unsigned ncallees;
   bool stop_after;    /* the last block returns from a call made before the trace */
+  bool unguarded;     /* the head's traces kept missing: indirect jmps end them unguarded */
   uint64_t t0;
   struct hp_recorded_block blocks[MAX_BLOCKS_CAP];
   struct hp_insn elems[REC_ELEMS];
@@ -176,6 +177,7 @@ bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **fp)
   r->invalid = false;
   r->ncallees = 0;
   r->stop_after = false;
+  r->unguarded = f->retraces >= MAX_RETRACES;
   r->head = f->guest_pc;
   r->nblocks = r->nelems = r->nguards = 0;
   r->t0 = hp_now_ns();
@@ -318,6 +320,11 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
     struct hp_recorded_block *last = &r->blocks[r->nblocks - 1];
     last->next = pc;
     const struct hp_insn *lt = &last->v[last->n - 1];
+    if (r->unguarded && lt->op == HP_OP_JMP_IND) { /* megamorphic: a lookup, not a guard */
+      last->next = 0;
+      build(r);
+      return NULL;
+    }
     if (lt->op == HP_OP_CALL || lt->op == HP_OP_CALL_IND) {
       if (hp_trace_recursive_call(r->callees, r->ncallees, pc)) /* the trace ends with that call */
         r->stop_after = true;

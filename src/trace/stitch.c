@@ -92,6 +92,10 @@ static bool stitch_tail(const struct hp_insn *v, unsigned n, uint64_t next, stru
     open->callee[open->n++] = next;
     return true;
   case HP_OP_JMP_IND:
+    if (!next) { /* the path does not go on in the trace: the jump stays */
+      *ends = true;
+      return push(out, last) != NULL;
+    }
     if (!(in = push(out, last)))
       return false;
     in->op = HP_OP_JMP_IND_GUARD;

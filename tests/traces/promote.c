@@ -133,9 +133,10 @@ static volatile long seen_cnt;
 static void on_alarm(int sig)
 {
   (void)sig;
-  if (*g_cnt > 1000) {
-    seen_cnt = *g_cnt;
-    *g_limit = 0;
+  long *cnt = g_cnt, *limit = g_limit; /* NULL once the loop's frame is gone */
+  if (cnt && limit && *cnt > 1000) {
+    seen_cnt = *cnt;
+    *limit = 0;
   }
 }
 
@@ -147,6 +148,7 @@ __attribute__((noinline)) static long spin_until_handler(void)
   seen_cnt = 0;
   while (cnt < limit)
     cnt++;
+  g_cnt = g_limit = NULL; /* the timer goes on firing after this frame is gone */
   return cnt < 1000000000000L && seen_cnt > 1000 && seen_cnt <= cnt;
 }
 
