@@ -74,7 +74,8 @@ enum {
   HP_INSN_MONO = 2,    /* indirect branch worth a one-entry inline cache */
   HP_INSN_BACK_EDGE = 4, /* trace exit to its own head: linked to the trace itself */
   HP_INSN_PROMOTED = 8, /* its frame-slot operand lives in machine register reg (optimizer) */
-  HP_INSN_ALIAS_CHECK = 16, /* its memory operand may hit a promoted slot: checked at run time */
+  HP_INSN_ALIAS_CHECK = 16, /* its store may hit a promoted slot: checked at run time */
+  HP_INSN_SLOT_WRITE = 32, /* HP_INSN_PROMOTED and it writes the slot (stored through) */
 };
 
 struct hp_insn {
@@ -95,10 +96,11 @@ struct hp_insn {
 /* Frame slots of a loop trace kept in machine registers (the optimizer's
  * register promotion, src/opt/promote.c). On entry the guest values of the
  * registers taken go to the thread block and each slot is loaded; the loop
- * runs on the registers; every exit stores the slots back and restores the
- * registers, so the guest sees exact memory and registers there. Accesses
- * that may hit a slot through another address are checked at run time and,
- * when they do, run on memory made exact around them. */
+ * reads the registers; every write of a slot also stores it (write-through,
+ * so memory is always exact: other threads, faults and signals see it);
+ * every exit restores the registers. Stores through other addresses that
+ * may hit a slot are checked at run time; when they do, the slots are
+ * loaded again after the store. */
 #define HP_PROMO_MAX_SLOTS 12
 struct hp_promo_slot {
   int32_t disp;   /* [rbp+disp] */
@@ -112,7 +114,7 @@ struct hp_promotion {
   int scratch;    /* register for the alias checks' addresses; -1: no checks */
   uint16_t regs;  /* every machine register taken (slots and scratch) */
   int32_t lo, hi; /* the slots' hull [rbp+lo, rbp+hi) that checks compare against */
-  unsigned checks;
+  unsigned checks; /* stores checked */
 };
 
 struct hp_ilist {

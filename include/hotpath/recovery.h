@@ -12,9 +12,6 @@ enum hp_loc_kind {
   HP_LOC_GS_SLOT,    /* the guest register's value is at gs:[slot] */
   HP_LOC_FLAGS_LAHF, /* the status flags are at gs:[slot] as `lahf; seto al` left them in ax */
   HP_LOC_REG,        /* the guest register's value is in machine register slot */
-  HP_LOC_SLOT4,      /* memory: the guest's 4-byte frame slot [rbp+slot] is in machine
-                        register reg (its memory copy may be stale) */
-  HP_LOC_SLOT8,      /* the same for an 8-byte slot */
 };
 
 #define HP_REG_FLAGS 16 /* reg of a record about the status flags */
@@ -33,9 +30,7 @@ struct hp_recov_buf {
 
 /* Applies the records of v[0, n) that cover offset off: gpr[16] (x86 order)
  * and *rflags are the machine's values on entry and the guest's on return;
- * tblock is the thread block the gs: slots are read from. Frame slot
- * records store the machine register into guest memory at [rbp+slot]
- * first (rbp is never moved while slots are in registers). Returns how many
+ * tblock is the thread block the gs: slots are read from. Returns how many
  * records applied. */
 unsigned hp_recovery_apply(const struct hp_recov *v, unsigned n, uint32_t off, uint64_t gpr[16],
                            uint64_t *rflags, const void *tblock);

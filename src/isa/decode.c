@@ -310,7 +310,7 @@ void hp_ilist_print(FILE *out, const struct hp_ilist *l)
     if (in->flags & HP_INSN_BACK_EDGE)
       fprintf(out, " back-edge");
     if (in->flags & HP_INSN_PROMOTED)
-      fprintf(out, " slot-in-r%u", in->reg);
+      fprintf(out, " slot-in-r%u%s", in->reg, in->flags & HP_INSN_SLOT_WRITE ? " write-through" : "");
     if (in->flags & HP_INSN_ALIAS_CHECK)
       fprintf(out, " alias-check");
     ZydisDecodedInstruction full;

@@ -11,14 +11,6 @@ unsigned hp_recovery_apply(const struct hp_recov *v, unsigned n, uint32_t off, u
   unsigned applied = 0;
   for (unsigned i = 0; i < n; i++) {
     const struct hp_recov *r = &v[i];
-    if (off < r->start || off >= r->end || (r->kind != HP_LOC_SLOT4 && r->kind != HP_LOC_SLOT8))
-      continue;
-    uint8_t *slot = (uint8_t *)(uintptr_t)(machine[5] + (uint64_t)(int64_t)r->slot);
-    memcpy(slot, &machine[r->reg & 15], r->kind == HP_LOC_SLOT4 ? 4 : 8);
-    applied++;
-  }
-  for (unsigned i = 0; i < n; i++) {
-    const struct hp_recov *r = &v[i];
     if (off < r->start || off >= r->end)
       continue;
     uint64_t val;

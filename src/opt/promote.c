@@ -68,6 +68,18 @@ static bool rm_can_be_register(const ZydisDecodedInstruction *zi)
   }
 }
 
+/* bt/bts/btr/btc with a register bit offset: the access is at
+ * operand + offset / 8, anywhere near it. */
+static bool bit_test_reg_offset(const struct hp_insn *in)
+{
+  ZydisMnemonic mn = in->zi.mnemonic;
+  if (mn != ZYDIS_MNEMONIC_BT && mn != ZYDIS_MNEMONIC_BTS && mn != ZYDIS_MNEMONIC_BTR && mn != ZYDIS_MNEMONIC_BTC)
+    return false;
+  ZydisDecodedInstruction full;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  return !hp_insn_operands(in, &full, ops) || full.operand_count < 2 || ops[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE;
+}
+
 /* An [rbp+disp] access of the trace. */
 struct access {
   unsigned elem;
@@ -100,7 +112,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
   int32_t anchor[MAX_ANCHORS];
   unsigned nanchor = 0;
   uint32_t used = (1u << RSP) | (1u << RBP);
-  bool loop = false, other_mem = false;
+  bool loop = false, other_mem = false; /* other_mem: stores not to [rbp+d] */
   memset(p, 0, sizeof *p);
   p->scratch = -1;
   if (l->promo) {
@@ -155,6 +167,10 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
     if (!e.nmem)
       continue;
     const __typeof__(e.mem[0]) *m = &e.mem[0];
+    if (bit_test_reg_offset(in)) {
+      *why = "a bit test with a register bit offset (its access reaches past its operand)";
+      return false;
+    }
     if (m->seg != HP_SEG_FLAT || m->index == HP_MEM_VSIB || !m->size || m->size > 64 ||
         in->zi.address_width != 64) {
       *why = "a segment, gather, string or 32-bit-address access";
@@ -178,7 +194,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
       }
       anchor[nanchor++] = (int32_t)m->disp;
     }
-    other_mem = true;
+    other_mem |= m->write; /* loads read memory, which is exact */
   }
   if (!loop) {
     *why = "not a loop";
@@ -263,16 +279,16 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
     return false;
   }
   /* The checks clobber the status flags: they must be dead there (a fault
-   * of the checked access shows the handler other dead flags, as a
+   * of the checked store shows the handler other dead flags, as a
    * register allocator may). */
   if (other_mem) {
     struct hp_live live[l->n + 1];
     hp_liveness_mode(l, live, false);
     for (unsigned i = 0; i < l->n; i++) {
       struct hp_insn_effects e;
-      if (l->v[i].op == HP_OP_GUEST && hp_analyze_insn(&l->v[i], &e) && e.nmem &&
+      if (l->v[i].op == HP_OP_GUEST && hp_analyze_insn(&l->v[i], &e) && e.nmem && e.mem[0].write &&
           !(e.mem[0].base == RBP && e.mem[0].index == HP_MEM_NONE) && (live[i].flags & HP_FL_STATUS)) {
-        *why = "status flags live at a memory access to check";
+        *why = "status flags live at a store to check";
         return false;
       }
     }
@@ -293,14 +309,14 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
   for (unsigned a = 0; a < nacc; a++)
     for (unsigned k = 0; k < p->nslots; k++)
       if (acc[a].disp == p->slot[k].disp) {
-        l->v[acc[a].elem].flags |= HP_INSN_PROMOTED;
+        l->v[acc[a].elem].flags |= (uint8_t)(HP_INSN_PROMOTED | (acc[a].write ? HP_INSN_SLOT_WRITE : 0));
         l->v[acc[a].elem].reg = p->slot[k].reg;
         p->slot[k].uses++;
       }
   if (other_mem)
     for (unsigned i = 0; i < l->n; i++) {
       struct hp_insn_effects e;
-      if (l->v[i].op == HP_OP_GUEST && hp_analyze_insn(&l->v[i], &e) && e.nmem &&
+      if (l->v[i].op == HP_OP_GUEST && hp_analyze_insn(&l->v[i], &e) && e.nmem && e.mem[0].write &&
           !(e.mem[0].base == RBP && e.mem[0].index == HP_MEM_NONE)) {
         l->v[i].flags |= HP_INSN_ALIAS_CHECK;
         p->checks++;

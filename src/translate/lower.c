@@ -47,16 +47,16 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
     }
   const struct hp_promotion *p = l->promo;
   if (p) {
-    /* Entry loads, and at every exit and around every checked access the
-     * stores (and loads) of every slot and the restores of every register. */
+    /* Entry loads, a store after every write of a slot, the restores of
+     * every register at every exit, the loads after every checked store. */
     size_t moves = 7u * p->nslots, restores = 9u * 16;
-    s->hot += 64 + moves + restores + (s->exits + 1) * (moves + restores + 16);
+    s->hot += 64 + moves + restores + (s->exits + 1) * (restores + 16) + 8u * l->n;
     for (unsigned i = 0; i < l->n; i++)
       if (l->v[i].flags & HP_INSN_ALIAS_CHECK) {
         s->hot += 48 + 2 * moves + 64;
         s->pcs++;
       }
-    s->recov += 16 + p->nslots;
+    s->recov += 16;
   }
 }
 
@@ -94,14 +94,9 @@ struct lowering {
   unsigned nslow;
 };
 
-/* The guest state made exact where promoted slots leave their registers:
- * the slots back into memory; with restore, the registers' guest values
- * back too. */
-static void slots_store(struct lowering *L)
-{
-  for (unsigned k = 0; k < L->promo->nslots; k++)
-    hp_emit_slot_store(L->e, L->promo->slot[k].reg, L->promo->slot[k].disp, L->promo->slot[k].size);
-}
+/* Promoted slots: loaded into their registers (entry, after an access
+ * through memory that hit them); leaving, the registers' guest values come
+ * back (memory is always exact: every write of a slot is written through). */
 static void slots_load(struct lowering *L)
 {
   for (unsigned k = 0; k < L->promo->nslots; k++)
@@ -111,7 +106,6 @@ static void promo_leave(struct lowering *L)
 {
   if (!L->promo)
     return;
-  slots_store(L);
   for (int r = 0; r < 16; r++)
     if (L->promo->regs & (1u << r))
       hp_emit_promo_restore(L->e, r);
@@ -141,9 +135,6 @@ static void promo_enter(struct lowering *L)
       add_recov(L, saved, (uint8_t)r, HP_LOC_GS_SLOT, hp_emit_promo_save_off(r));
   slots_load(L);
   L->out->loop_off = (uint32_t)L->e->pos;
-  for (unsigned k = 0; k < p->nslots; k++)
-    add_recov(L, L->out->loop_off, p->slot[k].reg, p->slot[k].size == 4 ? HP_LOC_SLOT4 : HP_LOC_SLOT8,
-              p->slot[k].disp);
 }
 
 static void defer_comp(struct lowering *L, size_t jcc, unsigned exit, uint64_t target)
@@ -283,6 +274,11 @@ static bool guest_insn(struct lowering *L, const struct hp_insn *in, bool force_
     bool scratch;
     unsigned avoid = L->promo ? L->promo->regs : 0;
     if (!hp_emit_riprel(L->e, in->bytes, &in->zi, in->pc, force_far, avoid, &scratch)) {
+      if (L->promo) { /* no scratch left beside the promoted registers: unoptimized */
+        L->out->broken = true;
+        L->e->overflow = true;
+        return false;
+      }
       exit_jmp(L, HP_EXIT_UNSUPPORTED_INSN, in->pc);
       return false;
     }
@@ -301,16 +297,26 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
   map_pc(L, in);
   switch (in->op) {
   case HP_OP_GUEST:
+    if ((in->flags & (HP_INSN_PROMOTED | HP_INSN_ALIAS_CHECK)) && !L->promo) {
+      L->out->broken = true; /* marked by the pass but lowered without its plan */
+      e->overflow = true;
+      return false;
+    }
     if (in->flags & HP_INSN_PROMOTED) {
       if (!hp_emit_guest_rm_reg(e, in->bytes, &in->zi, in->reg)) {
         L->out->broken = true; /* the pass chose an instruction it should not have */
         e->overflow = true;
         return false;
       }
+      if (in->flags & HP_INSN_SLOT_WRITE) /* write-through: memory stays exact */
+        for (unsigned k = 0; k < L->promo->nslots; k++)
+          if (L->promo->slot[k].reg == in->reg)
+            hp_emit_slot_store(e, in->reg, L->promo->slot[k].disp, L->promo->slot[k].size);
       return true;
     }
     if (in->flags & HP_INSN_ALIAS_CHECK) {
-      /* A hit on a promoted slot runs it out of line, on memory made exact. */
+      /* A store that hits a promoted slot runs out of line, and the slots
+       * are loaded again after it. */
       const struct hp_promotion *p = L->promo;
       size_t hit = hp_emit_alias_check(e, p->scratch, in->bytes, &in->zi, in->pc, p->lo, p->hi);
       if (!hit || L->nslow == MAX_DEFERRED) {
@@ -511,6 +517,10 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   L.promo = opts->record ? NULL : l->promo;
   L.ncomps = 0;
   L.nslow = 0;
+  /* A retry (the reservation was too small) starts from nothing. */
+  out->nexits = out->npc = out->nconts = out->recov.n = 0;
+  out->riprel_far = 0;
+  out->checks_code = false;
   out->broken = false;
   out->loop_off = 0;
   e->recov = &out->recov;
@@ -521,12 +531,12 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   for (unsigned i = 0; i < l->n && !e->overflow; i++)
     if (!lower_one(&L, l, i, opts->force_far))
       break;
-  /* Accesses that hit a promoted slot: on memory made exact (a fault there
-   * is the instruction's: it has its own pc-map entry). */
+  /* Stores that hit a promoted slot: the store, then the slots loaded
+   * again (a fault there is the instruction's: it has its own pc-map
+   * entry). */
   for (unsigned k = 0; k < L.nslow && !e->overflow; k++) {
     const struct hp_insn *in = &l->v[L.slow[k].elem];
     hp_patch_rel32(e->rw + L.slow[k].hit, e->rx + L.slow[k].hit, hp_emit_here(e));
-    slots_store(&L);
     map_pc(&L, in);
     if (!guest_insn(&L, in, opts->force_far))
       break;

@@ -573,10 +573,6 @@ static int lower_and_print(const struct hp_ilist *l, bool far, bool record)
     case HP_LOC_REG:
       printf("in %s\n", reg_name((unsigned)r->slot & 15));
       break;
-    case HP_LOC_SLOT4:
-    case HP_LOC_SLOT8:
-      printf("holds [rbp%+d]:%u\n", r->slot, r->kind == HP_LOC_SLOT4 ? 4 : 8);
-      break;
     default:
       printf("kind %u\n", r->kind);
     }
