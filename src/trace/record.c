@@ -216,7 +216,7 @@ void hp_trace_abort(struct hp_thread *t)
 /* The optimizer on a stitched trace (--opt=2); true if it changed it. */
 static bool optimize(struct hp_ilist *l, struct hp_promotion *promo)
 {
-  static long optimized; /* traces offered to the optimizer (--opt-limit) */
+  static long optimized; /* traces the optimizer changed (--opt-limit) */
   if (hp_opt.opt < 2 || !hp_opt_pass_enabled("promote"))
     return false;
   if (hp_opt.opt_limit >= 0 && optimized >= hp_opt.opt_limit)
@@ -252,16 +252,20 @@ static void build(struct recording *r)
     return;
   }
   struct hp_ilist out = {.v = r->out, .cap = REC_ELEMS + 1};
-  if (next_head_id < HP_MAX_HEADS && cur && cur->retraces < MAX_RETRACES) {
-    /* Its guards' misses are counted (the counter starts at 0 in every
-     * thread's block: ids are never reused). */
-    out.miss_counter = next_head_id++;
-    out.miss_limit = HP_TRACE_MISS_LIMIT;
-  }
   if (!hp_trace_stitch(r->blocks, r->nblocks, r->head, &out)) {
     give_up(r->head);
     end_recording(r, true);
     return;
+  }
+  bool guarded = false;
+  for (unsigned i = 0; i < out.n; i++)
+    guarded |= out.v[i].op == HP_OP_CALL_IND_GUARD || out.v[i].op == HP_OP_JMP_IND_GUARD ||
+               out.v[i].op == HP_OP_RET_GUARD;
+  if (guarded && next_head_id < HP_MAX_HEADS && cur && cur->retraces < MAX_RETRACES) {
+    /* Its guards' misses are counted (the counter starts at 0 in every
+     * thread's block: ids are never reused). */
+    out.miss_counter = next_head_id++;
+    out.miss_limit = HP_TRACE_MISS_LIMIT;
   }
   uint64_t t0 = hp_now_ns();
   struct hp_promotion promo;
