@@ -17,9 +17,9 @@
   X(INT, opt_limit, "opt-limit", -1, -1, 1000000000, "N", \
     "optimize only the first N traces, -1 (default) = all (bisecting a miscompile to one trace)") \
   X(INT, hot_threshold, "hot-threshold", 50, 1, 1000000000, "N", \
-    "executions of a trace head before it is first considered for a trace (default 50; it is traced once it has run 8x that at a rate that pays) (--opt=1)") \
+    "executions of a trace head before it is first considered for a trace (default 50; it is traced once it has run 8x that at a rate that pays) (--opt=1 and 2)") \
   X(INT, max_trace_blocks, "max-trace-blocks", 64, 1, 256, "N", \
-    "most blocks in one trace (default 64) (--opt=1)") \
+    "most blocks in one trace (default 64) (--opt=1 and 2)") \
   X(BOOL, stats, "stats", false, 0, 0, "", \
     "print statistics at exit (to the log file if --log is given, else to stderr)") \
   X(BOOL, verbose, "verbose", false, 0, 0, "", \
@@ -29,7 +29,7 @@
   X(INT, log_level, "log-level", 0, 0, 2, "N", \
     "log level: 0 = errors only, 1 = info (same as --verbose), 2 = debug (every block and trace built)") \
   X(BOOL, perf_map, "perf-map", false, 0, 0, "", \
-    "write /tmp/perf-PID.map naming each fragment of the code cache (kind, module+offset) for perf report") \
+    "write /tmp/perf-PID.map naming each fragment of the code cache (kind, module+offset); scripts/perf-map-report.py joins it with perf samples") \
   X(BOOL, no_link, "no-link", false, 0, 0, "", \
     "never link fragments to each other: every exit goes through the dispatcher (debugging)") \
   X(BOOL, debug_far_cache, "debug-far-cache", false, 0, 0, "", \
