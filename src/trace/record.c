@@ -7,6 +7,7 @@
 #include "hotpath/builder.h"
 #include "hotpath/fragment.h"
 #include "hotpath/log.h"
+#include "hotpath/memmap.h"
 #include "hotpath/options.h"
 #include "hotpath/promote.h"
 #include "hotpath/stats.h"
@@ -225,13 +226,29 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo)
   const char *why = NULL;
   bool done = hp_promote(l, promo, 0, &why);
   hp_stats.opt_ns += hp_now_ns() - t0;
-  if (done) {
+  if (done)
     optimized++;
-    HP_DEBUG("trace 0x%lx: %u slots in registers, %u accesses checked", (unsigned long)l->pc, promo->nslots,
-             promo->checks);
-  } else {
+  else
     hp_stats.opt_traces_left++;
-    HP_DEBUG("trace 0x%lx: not optimized: %s", (unsigned long)l->pc, why);
+  if (hp_log_level() >= HP_LOG_DEBUG) {
+    /* Where (module+offset), and what: each slot and its register. */
+    struct hp_region r;
+    bool known = hp_memmap_query(l->pc, &r);
+    const char *mod = known && r.name[0] ? strrchr(r.name, '/') : NULL;
+    char what[400];
+    size_t n = 0;
+    if (done) {
+      n += (size_t)snprintf(what, sizeof what, "%u slots in registers:", promo->nslots);
+      for (unsigned k = 0; k < promo->nslots && n < sizeof what - 40; k++)
+        n += (size_t)snprintf(what + n, sizeof what - n, " [rbp-0x%x]->r%u", (unsigned)-promo->slot[k].disp,
+                              promo->slot[k].reg);
+      snprintf(what + n, sizeof what - n, "; %u stores checked", promo->checks);
+    } else {
+      snprintf(what, sizeof what, "not optimized: %s", why);
+    }
+    hp_log(HP_LOG_DEBUG, "trace 0x%lx (%s+0x%lx): %s", (unsigned long)l->pc,
+           mod ? mod + 1 : known && r.name[0] ? r.name : "anon", (unsigned long)(l->pc - (known ? r.start : 0)),
+           what);
   }
   return done;
 }
