@@ -40,6 +40,7 @@
   X(traces_dropped_misses, "traces dropped (to be rebuilt) because their guards kept missing") \
   X(opt_traces, "loop traces optimized (frame slots promoted to registers)") \
   X(opt_traces_left, "traces the optimizer left as they were") \
+  X(opt_traces_dropped, "optimized traces dropped when the process started a second thread") \
   X(opt_slots_promoted, "frame slots promoted to registers") \
   X(opt_insns_rewritten, "instructions that use a promoted slot's register instead of memory") \
   X(opt_alias_checks, "memory accesses checked at run time against promoted slots") \

@@ -32,6 +32,11 @@ bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **f);
  * retraced). Under the lock. */
 void hp_trace_guard_misses(struct hp_fragment *f);
 #define HP_TRACE_MISS_LIMIT 4096
+/* The process is about to have a second thread (call without the lock):
+ * from now on no trace is optimized, and the optimized ones are dropped
+ * (their heads record them again). A promoted local that another thread
+ * writes would never be seen by the loop that keeps it in a register. */
+void hp_trace_threads_start(void);
 /* Whether thread t is recording. */
 bool hp_trace_recording(const struct hp_thread *t);
 /* Recording: the path goes on at pc. Returns the private copy of the block

@@ -215,11 +215,21 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
     c[k].ok &= acc[a].rewritable;
     c[k].written |= acc[a].write;
   }
+  /* The trace's entry loads its slots: only slots that every entry reads
+   * or writes before it can leave (so no entry loads memory that the
+   * guest would not have touched). */
+  unsigned first_exit = l->n;
+  for (unsigned i = 0; i < l->n && first_exit == l->n; i++)
+    if (l->v[i].op != HP_OP_GUEST)
+      first_exit = i;
   for (unsigned k = 0; k < nc; k++) {
+    bool on_entry = false;
+    for (unsigned a = 0; a < nacc; a++)
+      on_entry |= acc[a].disp == c[k].disp && acc[a].elem < first_exit;
     /* Only locals below the frame pointer (-O0 frames; at -O2 rbp may
      * point anywhere), and only those the loop writes: a slot it only
      * reads may be what it waits for another thread to change. */
-    if (!c[k].written || (int64_t)c[k].disp + c[k].size > 0)
+    if (!on_entry || !c[k].written || (int64_t)c[k].disp + c[k].size > 0)
       c[k].ok = false;
     for (unsigned a = 0; a < nacc && c[k].ok; a++) {
       bool same = acc[a].disp == c[k].disp && acc[a].size == c[k].size;

@@ -218,6 +218,7 @@ long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid
       hp_fatal(HP_STATUS_UNSUPPORTED,
                "clone with CLONE_VM but without CLONE_THREAD (flags 0x%lx) is not supported",
                (unsigned long)flags);
+    hp_trace_threads_start(); /* promoted locals are for one thread only */
     return spawn_thread(t, flags, stack, ptid, ctid, tls, next_pc);
   }
   /* fork-like: the child goes on in this same dispatcher. Its guest stack

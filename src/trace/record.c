@@ -214,11 +214,18 @@ void hp_trace_abort(struct hp_thread *t)
     end_recording(t->trace_rec, true);
 }
 
+/* Optimized traces, while the process has one thread (under the lock). */
+#define MAX_OPTIMIZED 4096
+static struct hp_fragment *optimized_traces[MAX_OPTIMIZED];
+static unsigned noptimized_traces;
+static bool threads_started;
+
 /* The optimizer on a stitched trace (--opt=2); true if it changed it. */
 static bool optimize(struct hp_ilist *l, struct hp_promotion *promo)
 {
   static long optimized; /* traces the optimizer changed (--opt-limit) */
-  if (hp_opt.opt < 2 || !hp_opt_pass_enabled("promote"))
+  if (hp_opt.opt < 2 || !hp_opt_pass_enabled("promote") || threads_started ||
+      noptimized_traces == MAX_OPTIMIZED)
     return false;
   if (hp_opt.opt_limit >= 0 && optimized >= hp_opt.opt_limit)
     return false;
@@ -307,6 +314,7 @@ static void build(struct recording *r)
       hp_link(&f->exits[i], f);
   hp_stats.traces_built++;
   if (promoted) {
+    optimized_traces[noptimized_traces++] = f;
     hp_stats.opt_traces++;
     hp_stats.opt_slots_promoted += promo.nslots;
     hp_stats.opt_alias_checks += promo.checks;
@@ -392,26 +400,47 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
   return copy;
 }
 
-void hp_trace_guard_misses(struct hp_fragment *f)
+/* Trace f leaves the table; its head takes its place again and counts
+ * afresh (it was hot a moment ago, so its first period is timed from now,
+ * not from when f was recorded). False if f was gone already. */
+static bool drop_trace(struct hp_fragment *f, uint64_t now)
 {
   struct hp_fragment *head = f->shadowed;
   if (f->kind != HP_FRAG_TRACE || f->removed || !head || head->removed)
-    return;
-  /* A trace that lived long paid for itself: only quick drops (a site
-   * whose targets keep changing) count towards the limit. */
-  uint64_t now = hp_now_ns();
-  if (now - f->hot_since < QUICK_DROP_NS)
-    head->retraces++;
+    return false;
   hp_fragment_remove(f); /* links into it go back to their stubs */
   hp_fragment_restore(head);
-  /* The head counts afresh: it was hot a moment ago, so its first period
-   * is timed from now (not from when the dropped trace was recorded). */
   head->hot_since = now;
   head->period = 1;
   head->runs = 0;
   head->slow_periods = 0;
+  return true;
+}
+
+void hp_trace_guard_misses(struct hp_fragment *f)
+{
+  uint64_t now = hp_now_ns();
+  /* A trace that lived long paid for itself: only quick drops (a site
+   * whose targets keep changing) count towards the limit. */
+  bool quick = now - f->hot_since < QUICK_DROP_NS;
+  if (!drop_trace(f, now))
+    return;
+  f->shadowed->retraces += quick;
   hp_stats.traces_dropped_misses++;
   HP_DEBUG("trace 0x%lx dropped: its guards kept missing", (unsigned long)f->guest_pc);
+}
+
+void hp_trace_threads_start(void)
+{
+  hp_lock();
+  if (!threads_started) {
+    threads_started = true;
+    uint64_t now = hp_now_ns();
+    for (unsigned i = 0; i < noptimized_traces; i++)
+      hp_stats.opt_traces_dropped += drop_trace(optimized_traces[i], now);
+    noptimized_traces = 0;
+  }
+  hp_unlock();
 }
 
 static void flush_one(struct hp_thread *t, void *arg)

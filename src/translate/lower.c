@@ -139,7 +139,8 @@ static void promo_enter(struct lowering *L)
 
 static void defer_comp(struct lowering *L, size_t jcc, unsigned exit, uint64_t target)
 {
-  if (L->ncomps == MAX_DEFERRED) {
+  if (L->ncomps == MAX_DEFERRED) { /* more room would not help: build it unoptimized */
+    L->out->broken = true;
     L->e->overflow = true;
     return;
   }
@@ -151,7 +152,8 @@ static void defer_comp(struct lowering *L, size_t jcc, unsigned exit, uint64_t t
 
 static struct hp_label *defer_lookup(struct lowering *L)
 {
-  if (L->ndeferred == MAX_DEFERRED) {
+  if (L->ndeferred == MAX_DEFERRED) { /* more room would not help */
+    L->out->broken = true;
     L->e->overflow = true;
     return &L->deferred[0];
   }

@@ -1,6 +1,8 @@
 /* More attacks on register promotion (--opt=2), from a review of the pass:
  * another thread that waits on a local the loop writes (write-through: it
- * must see the stores at once, or both threads wait forever), a bit test
+ * must see the stores at once, or both threads wait forever), a watchdog
+ * thread that zeroes the local the loop counts down (the optimized loops
+ * are dropped when the second thread starts), a bit test
  * with a register bit offset that writes the slot next to its operand, a
  * loop with more written locals than free registers beside a global (the
  * rip-relative rewrite still needs a scratch: --debug-far-cache), a
@@ -12,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -36,6 +39,40 @@ __attribute__((noinline)) static int watched_progress(void)
     progress++;
   pthread_join(th, NULL);
   return progress >= 1000000;
+}
+
+/* A watchdog thread cancels the loop by zeroing the local the loop counts
+ * down, again and again (the loop's own read-modify-write may overwrite one
+ * store): natively the loop soon sees a zero. */
+static volatile long *volatile budget_p;
+static void *watchdog(void *arg)
+{
+  (void)arg;
+  while (!budget_p)
+    ;
+  usleep(20000);
+  for (int k = 0; k < 1000; k++) {
+    *budget_p = 0;
+    usleep(100);
+  }
+  return NULL;
+}
+
+__attribute__((noinline)) static int cancelled_loop(void)
+{
+  volatile long budget = 1L << 40;
+  long work = 0;
+  pthread_t th;
+  budget_p = NULL;
+  if (pthread_create(&th, NULL, watchdog, NULL) != 0)
+    return -1;
+  budget_p = &budget;
+  while (budget > 0) {
+    budget = budget - 1;
+    work++;
+  }
+  pthread_join(th, NULL);
+  return work < (1L << 39);
 }
 
 __attribute__((noinline)) static long bit_test(void)
@@ -110,7 +147,6 @@ __attribute__((noinline)) static long phases(void)
 
 int main(void)
 {
-  check("another thread sees the loop's local", (uint64_t)watched_progress(), 1);
   check("bit test next to a slot", (uint64_t)bit_test(), 100000000ull);
   check("many locals and a global", (uint64_t)many_locals(), 6600000ull + 100000);
   struct sigaction sa;
@@ -126,6 +162,9 @@ int main(void)
   check("divisor changed by a SIGFPE handler", (uint64_t)divide_loop(), (uint64_t)(want * 10 + 7));
   check("sum in memory at the SIGFPE", (uint64_t)seen_s, (uint64_t)at_fault);
   check("target changed five times", (uint64_t)phases(), 300000ull * 21);
+  /* Threads last: once there are two, hotpath optimizes no more traces. */
+  check("another thread sees the loop's local", (uint64_t)watched_progress(), 1);
+  check("another thread's store ends the loop", (uint64_t)cancelled_loop(), 1);
   printf("%s\n", fails ? "FAILED" : "ok");
   return fails != 0;
 }
