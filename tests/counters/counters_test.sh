@@ -7,18 +7,18 @@
 # of reach.  A feature silently switched off fails here even when every
 # program still prints the right output.
 #
-# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP
+# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2
 #   (executables of tests/programs: loops, indcall, funcptr, jumptable; of
-#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap)
+#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0))
 # Counters are matched by their description (include/hotpath/stats.h).
 set -u
-if [ $# -ne 11 ]; then
-  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP" >&2
+if [ $# -ne 12 ]; then
+  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2" >&2
   exit 2
 fi
 hp=$(realpath "$1") loops=$(realpath "$2") indcall=$(realpath "$3") funcptr=$(realpath "$4") jumptable=$(realpath "$5")
 phase=$(realpath "$6") callchain=$(realpath "$7") interp=$(realpath "$8") mthot=$(realpath "$9")
-promote=$(realpath "${10}") indswap=$(realpath "${11}")
+promote=$(realpath "${10}") indswap=$(realpath "${11}") promote2=$(realpath "${12}")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 
@@ -224,6 +224,10 @@ expect promote "$OC" -ge 3
 expect promote-opt1 "$OT" -eq 0
 expect promote-nopass "$OT" -eq 0
 expect promote-limit "$OT" -eq 2
+# Optimized traces go when the process starts a second thread.
+run promote2 --opt=2 -- "$promote2"
+expect promote2 "$OT" -ge 3
+expect promote2 "optimized traces dropped when the process started a second thread" -ge 1
 
 # Guards whose recorded target no longer comes (a function pointer changed
 # after the trace was built) make their trace leave after a number of
