@@ -43,7 +43,7 @@
   X(opt_traces_dropped, "optimized traces dropped when the process started a second thread") \
   X(opt_slots_promoted, "frame slots promoted to registers") \
   X(opt_insns_rewritten, "instructions that use a promoted slot's register instead of memory") \
-  X(opt_alias_checks, "memory accesses checked at run time against promoted slots") \
+  X(opt_alias_checks, "stores checked at run time against promoted slots") \
   X(opt_ns, "time spent in optimizer passes (ns)") \
   X(trace_insns_run, "guest instructions run in traces (upper bound: entries x length)") \
   X(block_insns_run, "guest instructions run in blocks (upper bound: entries x length)") \

@@ -212,7 +212,7 @@ fi
 OT="loop traces optimized (frame slots promoted to registers)"
 OS="frame slots promoted to registers"
 OR="instructions that use a promoted slot's register instead of memory"
-OC="memory accesses checked at run time against promoted slots"
+OC="stores checked at run time against promoted slots"
 run promote --opt=2 -- "$promote"
 run promote-opt1 --opt=1 -- "$promote"
 run promote-nopass --opt=2 --disable-pass=promote -- "$promote"
