@@ -7,11 +7,56 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static struct hp_region *regions;
 static size_t nregions, cap;
 static bool dirty = true;
+
+/* /proc/self/maps stays open from the first query on (before the guest
+ * runs), so that a guest that has used up its descriptors still gets its
+ * new code translated. It sits high in the table; it is checked before each
+ * use (the guest may close it, put another file in its place, or fork: the
+ * file is the parent's then) and opened again when it is not ours. */
+#define MAPS_FD_FLOOR 1000 /* or the top of a smaller table */
+static int maps_fd = -1;
+static pid_t maps_pid;
+static dev_t maps_dev;
+static ino_t maps_ino;
+
+static int maps_open(void)
+{
+  struct stat st;
+  if (maps_fd >= 0 && maps_pid == getpid() && fstat(maps_fd, &st) == 0 && st.st_dev == maps_dev &&
+      st.st_ino == maps_ino)
+    return maps_fd;
+  maps_fd = -1; /* not ours any more: leave whatever is there alone */
+  int fd;
+  do
+    fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  struct rlimit rl;
+  long floor = MAPS_FD_FLOOR;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur <= (rlim_t)MAPS_FD_FLOOR)
+    floor = rl.rlim_cur > 4 ? (long)rl.rlim_cur - 1 : fd;
+  int high = floor > fd ? fcntl(fd, F_DUPFD_CLOEXEC, (int)floor) : -1;
+  if (high >= 0) {
+    close(fd);
+    fd = high;
+  }
+  maps_fd = fd;
+  maps_pid = getpid();
+  maps_dev = st.st_dev;
+  maps_ino = st.st_ino;
+  return fd;
+}
 
 /* Reads the whole file with raw read(2), retrying on EINTR: hotpath's own
  * signal handler interrupts system calls (it has no SA_RESTART). */
@@ -19,11 +64,8 @@ static char *read_maps(size_t *len)
 {
   static char *buf;
   static size_t cap;
-  int fd;
-  do
-    fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-  while (fd < 0 && errno == EINTR);
-  if (fd < 0)
+  int fd = maps_open();
+  if (fd < 0 || lseek(fd, 0, SEEK_SET) != 0)
     return NULL;
   size_t n = 0;
   for (;;) {
@@ -38,7 +80,6 @@ static char *read_maps(size_t *len)
       break;
     n += (size_t)r;
   }
-  close(fd);
   buf[n] = '\0';
   *len = n;
   return buf;
