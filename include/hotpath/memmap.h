@@ -4,6 +4,7 @@
 #ifndef HOTPATH_MEMMAP_H
 #define HOTPATH_MEMMAP_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct hp_region {
@@ -17,6 +18,9 @@ bool hp_memmap_query(uintptr_t addr, struct hp_region *out);
 /* Same, from what was read last, never re-reading (no allocation, no
  * locks: for crash reports). */
 bool hp_memmap_query_cached(uintptr_t addr, struct hp_region *out);
+/* Where addr is, for messages: "name+0xOFFSET" (the offset from the start
+ * of its mapping; "anonymous" for unnamed memory) or "unmapped". */
+void hp_memmap_where(uintptr_t addr, char *buf, size_t len);
 /* The guest changed its mappings (mmap/munmap/mprotect/mremap/brk). */
 void hp_memmap_invalidate(void);
 

@@ -390,10 +390,11 @@ void hp_emit_guard_target(struct hp_emit *e, uint64_t expected, struct hp_label 
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
 }
 
-size_t hp_emit_miss_count(struct hp_emit *e, unsigned counter, uint32_t limit)
+/* ecx = ++gs:head counter[counter] - limit (flag-free): zero at the limit
+ * (32-bit results zero-extend into rcx, for jrcxz). */
+static void count_to_limit(struct hp_emit *e, unsigned counter, uint32_t limit)
 {
   int32_t slot = HP_T_HEAD_COUNTERS + 4 * (int32_t)counter;
-  store_gs(e, HP_RCX, T_OFF(ibl_target));
   uint8_t ld[] = {0x65, 0x8b, 0x0c, 0x25}; /* mov ecx, gs:[slot] */
   hp_emit_bytes(e, ld, sizeof ld);
   u32(e, (uint32_t)slot);
@@ -405,6 +406,12 @@ size_t hp_emit_miss_count(struct hp_emit *e, unsigned counter, uint32_t limit)
   static const uint8_t sub[] = {0x8d, 0x89}; /* lea ecx, [rcx - limit] */
   hp_emit_bytes(e, sub, sizeof sub);
   u32(e, (uint32_t)-(int32_t)limit);
+}
+
+size_t hp_emit_miss_count(struct hp_emit *e, unsigned counter, uint32_t limit)
+{
+  store_gs(e, HP_RCX, T_OFF(ibl_target));
+  count_to_limit(e, counter, limit);
   static const uint8_t jr[] = {0xe3, 0x02, 0xeb, 0x0e}; /* jrcxz hit; jmp on */
   hp_emit_bytes(e, jr, sizeof jr);
   load_gs(e, HP_RCX, T_OFF(spill_rcx)); /* hit: the guest's rcx back, then away */
@@ -417,20 +424,9 @@ size_t hp_emit_miss_count(struct hp_emit *e, unsigned counter, uint32_t limit)
 
 size_t hp_emit_head_count(struct hp_emit *e, unsigned counter, uint32_t threshold)
 {
-  int32_t slot = HP_T_HEAD_COUNTERS + 4 * (int32_t)counter;
   store_gs(e, HP_RCX, T_OFF(spill_rcx));
-  uint8_t ld[] = {0x65, 0x8b, 0x0c, 0x25}; /* mov ecx, gs:[slot] */
-  hp_emit_bytes(e, ld, sizeof ld);
-  u32(e, (uint32_t)slot);
-  static const uint8_t inc[] = {0x8d, 0x49, 0x01}; /* lea ecx, [rcx+1] */
-  hp_emit_bytes(e, inc, sizeof inc);
-  uint8_t st[] = {0x65, 0x89, 0x0c, 0x25}; /* mov gs:[slot], ecx */
-  hp_emit_bytes(e, st, sizeof st);
-  u32(e, (uint32_t)slot);
-  static const uint8_t sub_t[] = {0x8d, 0x89}; /* lea ecx, [rcx - threshold]: zero at it */
-  hp_emit_bytes(e, sub_t, sizeof sub_t);
-  u32(e, (uint32_t)-(int32_t)threshold);
-  static const uint8_t jz[] = {0xe3, 0x00}; /* jrcxz hot (32-bit results zero-extend) */
+  count_to_limit(e, counter, threshold);
+  static const uint8_t jz[] = {0xe3, 0x00}; /* jrcxz hot */
   hp_emit_bytes(e, jz, sizeof jz);
   size_t hot_rel8 = e->pos - 1;
   load_gs(e, HP_RCX, T_OFF(spill_rcx));

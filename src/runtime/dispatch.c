@@ -31,12 +31,9 @@ static volatile uintptr_t crash_address = 8; /* for --debug-crash-after */
 /* Under the lock (the memory map's tables are its). */
 void hp_describe_pc(uint64_t pc, char *buf, size_t len)
 {
-  struct hp_region r;
-  if (hp_memmap_query(pc, &r))
-    snprintf(buf, len, "guest pc 0x%lx (%s+0x%lx)", (unsigned long)pc, r.name[0] ? r.name : "anonymous",
-             (unsigned long)(pc - r.start));
-  else
-    snprintf(buf, len, "guest pc 0x%lx (unmapped)", (unsigned long)pc);
+  char where[96];
+  hp_memmap_where(pc, where, sizeof where);
+  snprintf(buf, len, "guest pc 0x%lx (%s)", (unsigned long)pc, where);
 }
 
 void hp_describe_guest_location(char *buf, size_t len)

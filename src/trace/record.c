@@ -239,10 +239,8 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo)
     hp_stats.opt_traces_left++;
   if (hp_log_level() >= HP_LOG_DEBUG) {
     /* Where (module+offset), and what: each slot and its register. */
-    struct hp_region r;
-    bool known = hp_memmap_query(l->pc, &r);
-    const char *mod = known && r.name[0] ? strrchr(r.name, '/') : NULL;
-    char what[400];
+    char where[96], what[400];
+    hp_memmap_where(l->pc, where, sizeof where);
     size_t n = 0;
     if (done) {
       n += (size_t)snprintf(what, sizeof what, "%u slots in registers:", promo->nslots);
@@ -253,9 +251,7 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo)
     } else {
       snprintf(what, sizeof what, "not optimized: %s", why);
     }
-    hp_log(HP_LOG_DEBUG, "trace 0x%lx (%s+0x%lx): %s", (unsigned long)l->pc,
-           mod ? mod + 1 : known && r.name[0] ? r.name : "anon", (unsigned long)(l->pc - (known ? r.start : 0)),
-           what);
+    hp_log(HP_LOG_DEBUG, "trace 0x%lx (%s): %s", (unsigned long)l->pc, where, what);
   }
   return done;
 }

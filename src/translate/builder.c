@@ -61,14 +61,10 @@ static void perf_map_add(const struct hp_fragment *f)
     if (fd < 0)
       return;
   }
-  struct hp_region r;
-  char line[512];
-  bool known = hp_memmap_query(f->guest_pc, &r);
-  const char *name = known && r.name[0] ? strrchr(r.name, '/') : NULL;
-  int n = snprintf(line, sizeof line, "%lx %x hp:%s:%s+0x%lx\n", (unsigned long)f->code, f->size,
-                   f->kind == HP_FRAG_TRACE ? "trace" : f->trace_head ? "head" : "block",
-                   name ? name + 1 : known && r.name[0] ? r.name : "anon",
-                   (unsigned long)(f->guest_pc - (known ? r.start : 0)));
+  char where[96], line[160];
+  hp_memmap_where(f->guest_pc, where, sizeof where);
+  int n = snprintf(line, sizeof line, "%lx %x hp:%s:%s\n", (unsigned long)f->code, f->size,
+                   f->kind == HP_FRAG_TRACE ? "trace" : f->trace_head ? "head" : "block", where);
   if (n > 0 && write(fd, line, (size_t)n) < 0)
     return;
 }

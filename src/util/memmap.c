@@ -150,3 +150,12 @@ bool hp_memmap_query(uintptr_t addr, struct hp_region *out)
 void hp_memmap_invalidate(void) { dirty = true; }
 
 bool hp_memmap_query_cached(uintptr_t addr, struct hp_region *out) { return find(addr, out); }
+
+void hp_memmap_where(uintptr_t addr, char *buf, size_t len)
+{
+  struct hp_region r;
+  if (hp_memmap_query(addr, &r))
+    snprintf(buf, len, "%s+0x%lx", r.name[0] ? r.name : "anonymous", (unsigned long)(addr - r.start));
+  else
+    snprintf(buf, len, "unmapped");
+}

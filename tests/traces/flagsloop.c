@@ -133,15 +133,6 @@ static uint64_t sub_flags(uint64_t a, uint64_t b)
   return f;
 }
 
-static uint64_t xs(uint64_t *st)
-{
-  uint64_t x = *st;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return *st = x;
-}
-
 /* Operands that produce every flag combination now and then. */
 static void operands(uint64_t *st, uint64_t *a, uint64_t *b)
 {

@@ -18,7 +18,8 @@
 #include <sys/time.h>
 #include <ucontext.h>
 
-static int fails;
+#include "check.h"
+
 static sigjmp_buf jb;
 
 /* store_regs(ptr, val, seed) and load_regs(ptr, seed): callee-saved
@@ -181,13 +182,6 @@ static void on_alarm(int sig)
 
 __attribute__((noinline)) static uint64_t step(uint64_t x) { return x * 6364136223846793005ull + 1; }
 static uint64_t (*volatile stepp)(uint64_t) = step;
-
-static void check(const char *what, uint64_t got, uint64_t want)
-{
-  printf("%s: %llu%s\n", what, (unsigned long long)got, got == want ? "" : " MISMATCH");
-  if (got != want)
-    fails++;
-}
 
 int main(void)
 {

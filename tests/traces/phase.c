@@ -83,15 +83,6 @@ static uint64_t flip_periodic_ref(int n, int period)
 __attribute__((noinline)) static uint64_t arm_a(uint64_t s, uint64_t x) { return s + (x & 0xffff); }
 __attribute__((noinline)) static uint64_t arm_b(uint64_t s, uint64_t x) { return s - (x >> 48) + 3; }
 
-static uint64_t xs(uint64_t *st)
-{
-  uint64_t x = *st;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return *st = x;
-}
-
 static uint64_t random_branch(int n, unsigned *taken)
 {
   uint64_t st = 88172645463325252ull, s = 0;

@@ -13,16 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-static int fails;
-
-static void check(const char *what, uint64_t got, uint64_t want)
-{
-  printf("%s: %llu%s\n", what, (unsigned long long)got, got == want ? "" : " MISMATCH");
-  if (got != want) {
-    printf("  want %llu\n", (unsigned long long)want);
-    fails++;
-  }
-}
+#include "check.h"
 
 typedef uint32_t (*fn0_t)(void);
 typedef uint32_t (*fn1_t)(uint32_t);
