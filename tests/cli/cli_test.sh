@@ -67,5 +67,20 @@ out=$("$hp" /usr/bin/readlink /proc/self/exe)
 [ "$out" = /usr/bin/readlink ] || { echo "FAIL: /proc/self/exe -> '$out'"; fails=$((fails + 1)); }
 out=$("$hp" /bin/cat /proc/self/cmdline | tr '\0' ' ')
 [ "$out" = "/bin/cat /proc/self/cmdline " ] || { echo "FAIL: cmdline '$out'"; fails=$((fails + 1)); }
+# --perf-map names every fragment in /tmp/perf-PID.map; the report script
+# joins samples with it (one sample inside the first fragment, one outside).
+"$hp" --perf-map /bin/true & pid=$!
+wait $pid
+map=/tmp/perf-$pid.map
+if ! grep -qE '^[0-9a-f]+ [0-9a-f]+ hp:(block|head|trace):ld-linux-x86-64.so.2\+0x[0-9a-f]+$' "$map" 2>/dev/null; then
+  echo "FAIL: --perf-map: no fragment lines in $map"; fails=$((fails + 1))
+else
+  first=$(head -1 "$map")
+  name=${first#* * }
+  out=$(printf '%x\n1\n' $((0x${first%% *} + 1)) | python3 "$(dirname "$0")/../../scripts/perf-map-report.py" "$map")
+  echo "$out" | grep -qF " 50.0% $name" || { echo "FAIL: perf-map-report: '$out'"; fails=$((fails + 1)); }
+  echo "$out" | grep -qF "50.0% (outside" || { echo "FAIL: perf-map-report outside: '$out'"; fails=$((fails + 1)); }
+fi
+rm -f "$map"
 echo "$fails failures"
 [ "$fails" -eq 0 ]
