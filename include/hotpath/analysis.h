@@ -61,6 +61,12 @@ struct hp_insn_effects {
    * flags_read. */
   uint8_t flags_read, flags_write, flags_undef;
   bool vec_read, vec_write; /* any xmm/ymm/zmm/k/x87/mmx/mxcsr state */
+  /* Bit i: xmm/ymm/zmm register i named by an operand (hidden ones and a
+   * gather's index included), read or written at any width. xmm_all: the
+   * instruction reads or writes every vector register (fxsave, xsave,
+   * their restores, vzeroall). */
+  uint32_t xmm;
+  bool xmm_all;
   uint8_t nmem;
   struct {
     uint8_t base, index; /* GPR number, HP_MEM_RIP (base), HP_MEM_VSIB (index), HP_MEM_NONE */

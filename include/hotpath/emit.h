@@ -140,7 +140,34 @@ void hp_emit_promo_save(struct hp_emit *e, int reg);
 void hp_emit_promo_restore(struct hp_emit *e, int reg);
 int32_t hp_emit_promo_save_off(int reg);
 /* mov reg32/64, [rbp+disp] and mov [rbp+disp], reg32/64 (size 4 or 8). */
+/* The same for xmm register x (its low 128 bits; the upper ones are left
+ * as they are). */
+void hp_emit_promo_xsave(struct hp_emit *e, int x);
+void hp_emit_promo_xrestore(struct hp_emit *e, int x);
+int32_t hp_emit_promo_xsave_off(int x);
+/* xmm register x = the float (size 4) or double (size 8) at [rbp+disp],
+ * zero-extended (movss/movsd). */
+void hp_emit_xslot_load(struct hp_emit *e, int x, int32_t disp, unsigned size);
+/* A guest movss/movsd load of a slot that lives in xmm x (zero-extended):
+ * a copy of x into the instruction's destination. */
+bool hp_emit_guest_xslot_read(struct hp_emit *e, const ZydisDecodedInstruction *in, int x);
+/* After a guest movss/movsd store of a slot that lives in xmm x: x takes
+ * the stored low element of the source, zero-extended. */
+bool hp_emit_guest_xslot_update(struct hp_emit *e, const ZydisDecodedInstruction *in, int x);
 void hp_emit_slot_load(struct hp_emit *e, int reg, int32_t disp, unsigned size);
+/* The same loads from [base+disp] (the slots reloaded inside an inlined
+ * call, base holding the loop's rbp). */
+void hp_emit_slot_load_from(struct hp_emit *e, int reg, int base, int32_t disp, unsigned size);
+void hp_emit_xslot_load_from(struct hp_emit *e, int x, int base, int32_t disp, unsigned size);
+/* The loop's rbp to / from the thread block (promo_rbp), for the checks and
+ * reloads inside inlined calls. */
+void hp_emit_promo_frame_save(struct hp_emit *e);
+void hp_emit_promo_frame_load(struct hp_emit *e, int reg);
+/* The entry check of an optimized trace with inlined calls: jumps (the
+ * rel32 field returned, to be aimed by the caller) when rsp > rbp + lo,
+ * i.e. when a slot lies below rsp. Clobbers scratch; the flags and rcx are
+ * kept. */
+size_t hp_emit_frame_check(struct hp_emit *e, int scratch, int32_t lo);
 void hp_emit_slot_store(struct hp_emit *e, int reg, int32_t disp, unsigned size);
 /* The guest instruction with its [rbp+disp] operand replaced by reg (same
  * width); false if it cannot be encoded so. */
@@ -149,10 +176,17 @@ bool hp_emit_guest_rm_reg(struct hp_emit *e, const uint8_t *bytes, const ZydisDe
 /* Whether the memory operand of the guest instruction at guest_pc overlaps
  * [rbp+lo, rbp+hi): scratch = its address - rbp - (lo - size + 1), then an
  * unsigned compare with the hull's size and a jb rel32 (its field's offset
- * returned, to aim with hp_patch_rel32). Clobbers the status flags and
- * scratch. 0 if the operand cannot be checked. */
+ * returned, to aim with hp_patch_rel32). Clobbers scratch, and the status
+ * flags unless keep_flags. saved_frame: the hull is relative to the loop's
+ * rbp saved by hp_emit_promo_frame_save (rbp is a callee's here), not to
+ * rbp. 0 if the operand cannot be checked. */
 size_t hp_emit_alias_check(struct hp_emit *e, int scratch, const uint8_t *bytes,
-                           const ZydisDecodedInstruction *in, uint64_t guest_pc, int32_t lo, int32_t hi);
+                           const ZydisDecodedInstruction *in, uint64_t guest_pc, int32_t lo, int32_t hi,
+                           bool saved_frame, bool keep_flags);
+/* With keep_flags, the check sets the status flags and rax aside (in the
+ * thread block) after computing the address and puts them back on its way
+ * on; the hit path must put them back too: this does. */
+void hp_emit_alias_check_done(struct hp_emit *e);
 
 /* Prologue of a fragment whose guest code is in writable memory: compares
  * the guest bytes with the copy translated; on a mismatch jumps to a stub

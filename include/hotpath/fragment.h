@@ -62,8 +62,12 @@ struct hp_fragment {
   struct hp_fragment *shadowed; /* a trace: the fragment it took the place of */
   uint8_t retraces;             /* a head: traces dropped soon after being built for
                                    missing guards */
+  bool opt_conservative;        /* a head: its optimized trace left through its deopt
+                                   exit: its traces are no longer optimized */
   uint32_t ninsn;               /* guest instructions it holds */
   uint32_t loop_off;            /* its back edges' target (past an optimized trace's loads) */
+  uint32_t spec_start, spec_end; /* speculative entry loads (see struct hp_lowered) */
+  uint32_t deopt_off;           /* where a fault in them goes */
   uint64_t *entries;            /* --stats: times its code was entered (or looped) */
   struct hp_cache_unit *unit;
   struct hp_exit *exits;
@@ -87,10 +91,11 @@ struct hp_guest_at {
 /* Finds the guest instruction whose translation holds rx (false if rx is
  * not in f's code); async-signal safe. */
 bool hp_fragment_guest_at(const struct hp_fragment *f, uintptr_t rx, struct hp_guest_at *out);
-/* Rebuilds the guest's registers at rx inside f (machine values in gpr and
- * rflags on entry), from f's recovery records and thread block t. */
+/* Rebuilds the guest's registers at rx inside f (machine values in gpr,
+ * rflags and xmm, the low 128 bits of xmm0-15 (NULL: not rebuilt), on
+ * entry), from f's recovery records and thread block t. */
 unsigned hp_fragment_recover(const struct hp_fragment *f, uintptr_t rx, uint64_t gpr[16],
-                             uint64_t *rflags, const void *t);
+                             uint64_t *rflags, uint8_t (*xmm)[16], const void *t);
 
 struct hp_fragment *hp_fragment_lookup(uint64_t guest_pc);
 void hp_fragment_insert(struct hp_fragment *f);

@@ -32,6 +32,8 @@ enum hp_exit_kind {
   HP_EXIT_HOT,         /* a trace head reached its threshold: record from target */
   HP_EXIT_GUARD_MISSES, /* a trace's guards missed --trace-miss-limit times in this thread:
                            go on at gs:ibl_target; the trace may be rebuilt */
+  HP_EXIT_DEOPT,       /* an optimized trace's entry found its assumption false: the trace
+                          is rebuilt without that optimization; go on at target */
 };
 
 /* What one element of the list does. Decode produces the HP_OP_GUEST_* and
@@ -76,6 +78,10 @@ enum {
   HP_INSN_PROMOTED = 8, /* its frame-slot operand lives in machine register reg (optimizer) */
   HP_INSN_ALIAS_CHECK = 16, /* its store may hit a promoted slot: checked at run time */
   HP_INSN_SLOT_WRITE = 32, /* HP_INSN_PROMOTED and it writes the slot (stored through) */
+  HP_INSN_IN_CALLEE = 64, /* HP_INSN_ALIAS_CHECK inside an inlined call: the hull is relative
+                             to the loop's rbp saved at the entry, not to rbp */
+  HP_INSN_KEEP_FLAGS = 128, /* HP_INSN_ALIAS_CHECK where the status flags are live: the check
+                               sets them aside */
 };
 
 struct hp_insn {
@@ -102,18 +108,25 @@ struct hp_insn {
  * may hit a slot are checked at run time; when they do, the slots are
  * loaded again after the store. */
 #define HP_PROMO_MAX_SLOTS 12
+#define HP_PROMO_XMM 16 /* reg >= HP_PROMO_XMM: xmm(reg - HP_PROMO_XMM) */
 struct hp_promo_slot {
   int32_t disp;   /* [rbp+disp] */
   uint8_t size;   /* 4 or 8 */
-  uint8_t reg;    /* machine register holding it */
+  uint8_t reg;    /* machine register holding it: a GPR, or an xmm register
+                     (HP_PROMO_XMM + n) holding the slot zero-extended to
+                     128 bits (a float or double of movss/movsd code) */
   uint16_t uses;  /* instructions rewritten to use reg */
 };
 struct hp_promotion {
   unsigned nslots;
   struct hp_promo_slot slot[HP_PROMO_MAX_SLOTS];
   int scratch;    /* register for the alias checks' addresses; -1: no checks */
-  uint16_t regs;  /* every machine register taken (slots and scratch) */
+  uint16_t regs;  /* every general register taken (slots and scratch) */
+  uint16_t xregs; /* every xmm register taken */
   int32_t lo, hi; /* the slots' hull [rbp+lo, rbp+hi) that checks compare against */
+  bool frame_check; /* calls are inlined in the loop: the entry checks rsp <= rbp+lo
+                       (the callees' frames lie below the slots) or leaves
+                       through HP_EXIT_DEOPT */
   unsigned checks; /* stores checked */
 };
 

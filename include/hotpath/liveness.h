@@ -3,7 +3,9 @@
  * exact wherever the guest can look:
  *   - at the end of the list and before every element that is not a plain
  *     guest instruction (exits, guards, calls, returns): everything is live
- *     (what an exit's target reads is not decoded yet);
+ *     (what an exit's target reads is not decoded yet); except the push of
+ *     a call inlined in a trace (HP_OP_PUSH_RET), where the path goes on in
+ *     the list: it reads rsp only;
  *   - before an instruction that may fault: everything is live (a fault
  *     shows the guest every register);
  *   - an instruction the analysis cannot describe: everything is live.

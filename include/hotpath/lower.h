@@ -44,6 +44,10 @@ struct hp_lowered {
   /* Counters. */
   uint32_t loop_off;   /* where a back edge linked to the fragment itself goes (past
                           the promoted slots' loads) */
+  uint32_t spec_start, spec_end; /* an optimized trace's entry loads of slots the guest
+                                    may not touch before leaving: a fault there is not
+                                    the guest's, it goes to deopt_off (0, 0: none) */
+  uint32_t deopt_off;  /* restores the registers and leaves through HP_EXIT_DEOPT */
   unsigned riprel_far;
   bool checks_code;
   bool broken; /* the list cannot be lowered (not a lack of room): do not retry */

@@ -9,6 +9,7 @@
 
 struct hp_region {
   uintptr_t start, end;
+  uint64_t file_off; /* offset in the mapped file (0 for anonymous memory) */
   int prot; /* PROT_READ | PROT_WRITE | PROT_EXEC */
   char name[64]; /* file name (basename) or [stack], [vdso], "" */
 };
@@ -18,8 +19,10 @@ bool hp_memmap_query(uintptr_t addr, struct hp_region *out);
 /* Same, from what was read last, never re-reading (no allocation, no
  * locks: for crash reports). */
 bool hp_memmap_query_cached(uintptr_t addr, struct hp_region *out);
-/* Where addr is, for messages: "name+0xOFFSET" (the offset from the start
- * of its mapping; "anonymous" for unnamed memory) or "unmapped". */
+/* Where addr is, for messages: "name+0xOFFSET" (in a mapped file, the
+ * offset in the file, as objdump, addr2line and perf show it for a PIE or
+ * shared object; else the offset from the start of the mapping;
+ * "anonymous" for unnamed memory) or "unmapped". */
 void hp_memmap_where(uintptr_t addr, char *buf, size_t len);
 /* The guest changed its mappings (mmap/munmap/mprotect/mremap/brk). */
 void hp_memmap_invalidate(void);

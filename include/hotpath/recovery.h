@@ -15,6 +15,8 @@ enum hp_loc_kind {
 };
 
 #define HP_REG_FLAGS 16 /* reg of a record about the status flags */
+#define HP_REG_XMM0 32  /* reg of a record about xmm register n: HP_REG_XMM0 + n
+                           (HP_LOC_GS_SLOT only: 16 bytes at gs:[slot]) */
 
 struct hp_recov {
   uint32_t start, end;
@@ -28,11 +30,12 @@ struct hp_recov_buf {
   unsigned n, cap;
 };
 
-/* Applies the records of v[0, n) that cover offset off: gpr[16] (x86 order)
- * and *rflags are the machine's values on entry and the guest's on return;
- * tblock is the thread block the gs: slots are read from. Returns how many
- * records applied. */
+/* Applies the records of v[0, n) that cover offset off: gpr[16] (x86 order),
+ * *rflags and xmm[16] (the low 128 bits of each xmm register; NULL: records
+ * about xmm registers are skipped) are the machine's values on entry and
+ * the guest's on return; tblock is the thread block the gs: slots are read
+ * from. Returns how many records applied. */
 unsigned hp_recovery_apply(const struct hp_recov *v, unsigned n, uint32_t off, uint64_t gpr[16],
-                           uint64_t *rflags, const void *tblock);
+                           uint64_t *rflags, uint8_t (*xmm)[16], const void *tblock);
 
 #endif

@@ -42,9 +42,14 @@
   X(opt_traces_left, "traces the optimizer left as they were") \
   X(opt_traces_dropped, "optimized traces dropped when the process started a second thread") \
   X(opt_slots_promoted, "frame slots promoted to registers") \
+  X(opt_xmm_slots_promoted, "float and double slots among them, in xmm registers") \
+  X(opt_traces_calls, "optimized loop traces with inlined calls") \
+  X(opt_traces_deopt, "optimized traces dropped: a slot below rsp or unmapped at their entry") \
   X(opt_insns_rewritten, "instructions that use a promoted slot's register instead of memory") \
   X(opt_alias_checks, "stores checked at run time against promoted slots") \
   X(opt_ns, "time spent in optimizer passes (ns)") \
+  X(opt_ns_median, "optimizer time per trace, median (ns)") \
+  X(opt_ns_max, "optimizer time per trace, maximum (ns)") \
   X(trace_insns_run, "guest instructions run in traces (upper bound: entries x length)") \
   X(block_insns_run, "guest instructions run in blocks (upper bound: entries x length)") \
   X(trace_share_percent, "share of guest instructions run in traces (%, from those bounds)")

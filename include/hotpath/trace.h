@@ -31,6 +31,13 @@ bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **f);
  * whose traces keep being dropped soon after they were built stops being
  * retraced). Under the lock. */
 void hp_trace_guard_misses(struct hp_fragment *f);
+/* f, an optimized trace, left through HP_EXIT_DEOPT (its entry's frame
+ * check failed, or its entry's load of a slot faulted): dropped, and its
+ * head's traces are no longer optimized. Under the lock. */
+void hp_trace_deopt(struct hp_fragment *f);
+/* Fills the median and maximum optimizer time per trace into hp_stats
+ * (at exit, under the lock). */
+void hp_trace_opt_time_stats(void);
 #define HP_TRACE_MISS_LIMIT 4096
 /* The process is about to have a second thread (call without the lock):
  * from now on no trace is optimized, and the optimized ones are dropped

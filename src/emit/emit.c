@@ -868,24 +868,153 @@ int32_t hp_emit_promo_save_off(int reg) { return (int32_t)(T_OFF(promo_save) + 8
 void hp_emit_promo_save(struct hp_emit *e, int reg) { store_gs(e, reg, hp_emit_promo_save_off(reg)); }
 void hp_emit_promo_restore(struct hp_emit *e, int reg) { load_gs(e, reg, hp_emit_promo_save_off(reg)); }
 
-/* op reg32/64, [rbp+disp] */
-static void rbp_slot(struct hp_emit *e, uint8_t opcode, int reg, int32_t disp, unsigned size)
+int32_t hp_emit_promo_xsave_off(int x) { return (int32_t)(T_OFF(promo_xsave) + 16 * x); }
+
+/* F3 [REX] 0F op modrm: movdqu between xmm x and gs:[off] */
+static void xmm_gs(struct hp_emit *e, uint8_t op, int x, int32_t off)
 {
-  uint8_t rex = (uint8_t)(0x40 | (size == 8 ? 8 : 0) | (reg >= 8 ? 4 : 0));
+  u8(e, 0x65);
+  u8(e, 0xf3);
+  if (x >= 8)
+    u8(e, 0x44);
+  u8(e, 0x0f);
+  u8(e, op);
+  u8(e, (uint8_t)(0x04 | ((x & 7) << 3))); /* [sib] */
+  u8(e, 0x25);                             /* no base, no index: disp32 */
+  u32(e, (uint32_t)off);
+}
+void hp_emit_promo_xsave(struct hp_emit *e, int x) { xmm_gs(e, 0x7f, x, hp_emit_promo_xsave_off(x)); }
+void hp_emit_promo_xrestore(struct hp_emit *e, int x) { xmm_gs(e, 0x6f, x, hp_emit_promo_xsave_off(x)); }
+
+/* ModRM (+SIB) and displacement of [base+disp] (always with a
+ * displacement, so rbp and r13 need no special case). */
+static void base_disp(struct hp_emit *e, int reg, int base, int32_t disp)
+{
+  bool d8 = disp >= -128 && disp <= 127;
+  u8(e, (uint8_t)((d8 ? 0x40 : 0x80) | ((reg & 7) << 3) | (base & 7)));
+  if ((base & 7) == 4)
+    u8(e, 0x24); /* SIB: base only */
+  if (d8)
+    u8(e, (uint8_t)(int8_t)disp);
+  else
+    u32(e, (uint32_t)disp);
+}
+
+void hp_emit_xslot_load_from(struct hp_emit *e, int x, int base, int32_t disp, unsigned size)
+{
+  u8(e, size == 8 ? 0xf2 : 0xf3);
+  if (x >= 8 || base >= 8)
+    u8(e, (uint8_t)(0x40 | (x >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0)));
+  u8(e, 0x0f);
+  u8(e, 0x10);
+  base_disp(e, x, base, disp);
+}
+
+void hp_emit_xslot_load(struct hp_emit *e, int x, int32_t disp, unsigned size)
+{
+  hp_emit_xslot_load_from(e, x, HP_RBP, disp, size);
+}
+
+/* [pfx] [REX] 0F op, modrm register form: reg field d, rm field s (xmm). */
+static void xmm_rr(struct hp_emit *e, uint8_t pfx, uint8_t op, int d, int s)
+{
+  if (pfx)
+    u8(e, pfx);
+  if (d >= 8 || s >= 8)
+    u8(e, (uint8_t)(0x40 | (d >= 8 ? 4 : 0) | (s >= 8 ? 1 : 0)));
+  u8(e, 0x0f);
+  u8(e, op);
+  u8(e, (uint8_t)(0xc0 | ((d & 7) << 3) | (s & 7)));
+}
+
+/* The xmm register in the ModRM reg field of a legacy SSE instruction. */
+static int modrm_xmm(const ZydisDecodedInstruction *in)
+{
+  return (int)in->raw.modrm.reg | ((in->attributes & ZYDIS_ATTRIB_HAS_REX) && in->raw.rex.R ? 8 : 0);
+}
+
+static bool is_scalar_move(const ZydisDecodedInstruction *in)
+{
+  return in->encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY && (in->attributes & ZYDIS_ATTRIB_HAS_MODRM) &&
+         in->raw.modrm.mod != 3 && (in->mnemonic == ZYDIS_MNEMONIC_MOVSD || in->mnemonic == ZYDIS_MNEMONIC_MOVSS);
+}
+
+bool hp_emit_guest_xslot_read(struct hp_emit *e, const ZydisDecodedInstruction *in, int x)
+{
+  if (!is_scalar_move(in) || in->opcode != 0x10)
+    return false;
+  xmm_rr(e, 0, 0x28, modrm_xmm(in), x); /* movaps dst, x: x holds the slot zero-extended */
+  return true;
+}
+
+bool hp_emit_guest_xslot_update(struct hp_emit *e, const ZydisDecodedInstruction *in, int x)
+{
+  if (!is_scalar_move(in) || in->opcode != 0x11)
+    return false;
+  int src = modrm_xmm(in);
+  if (in->mnemonic == ZYDIS_MNEMONIC_MOVSD) {
+    xmm_rr(e, 0xf3, 0x7e, x, src); /* movq x, src: the low 64 bits, zero-extended */
+  } else {
+    xmm_rr(e, 0, 0x57, x, x);      /* xorps x, x */
+    xmm_rr(e, 0xf3, 0x10, x, src); /* movss x, src: the low 32 bits into the zeros */
+  }
+  return true;
+}
+
+size_t hp_emit_frame_check(struct hp_emit *e, int scratch, int32_t lo)
+{
+  /* Without touching the flags: rcx = rbp + lo - rsp, which is below 2^56
+   * exactly when rsp <= rbp + lo (user addresses are below 2^47), i.e.
+   * when its top byte is 0. */
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  uint8_t x = (uint8_t)(scratch >= 8 ? 1 : 0);
+  uint8_t mv[] = {(uint8_t)(0x48 | x), 0x89, (uint8_t)(0xe0 | (scratch & 7))}; /* mov scratch, rsp */
+  hp_emit_bytes(e, mv, sizeof mv);
+  uint8_t nt[] = {(uint8_t)(0x48 | x), 0xf7, (uint8_t)(0xd0 | (scratch & 7))}; /* not scratch */
+  hp_emit_bytes(e, nt, sizeof nt);
+  /* lea rcx, [rbp + scratch + lo + 1] */
+  uint8_t le[] = {(uint8_t)(0x48 | (scratch >= 8 ? 2 : 0)), 0x8d, 0x8c,
+                  (uint8_t)(((scratch & 7) << 3) | HP_RBP)};
+  hp_emit_bytes(e, le, sizeof le);
+  u32(e, (uint32_t)(lo + 1));
+  static const uint8_t top[] = {0x48, 0x0f, 0xc9, /* bswap rcx */
+                                0x0f, 0xb6, 0xc9, /* movzx ecx, cl */
+                                0xe3, 0x00};      /* jrcxz ok */
+  hp_emit_bytes(e, top, sizeof top);
+  size_t ok = e->pos - 1;
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  u8(e, 0xe9); /* jmp (rel32 returned) */
+  size_t field = e->pos;
+  u32(e, 0);
+  set_rel8(e, ok);
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  return field;
+}
+
+/* op reg32/64, [base+disp] */
+static void base_slot(struct hp_emit *e, uint8_t opcode, int reg, int base, int32_t disp, unsigned size)
+{
+  uint8_t rex = (uint8_t)(0x40 | (size == 8 ? 8 : 0) | (reg >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0));
   if (rex != 0x40)
     u8(e, rex);
   u8(e, opcode);
-  if (disp >= -128 && disp <= 127) {
-    u8(e, (uint8_t)(0x45 | ((reg & 7) << 3)));
-    u8(e, (uint8_t)(int8_t)disp);
-  } else {
-    u8(e, (uint8_t)(0x85 | ((reg & 7) << 3)));
-    u32(e, (uint32_t)disp);
-  }
+  base_disp(e, reg, base, disp);
 }
 
-void hp_emit_slot_load(struct hp_emit *e, int reg, int32_t disp, unsigned size) { rbp_slot(e, 0x8b, reg, disp, size); }
-void hp_emit_slot_store(struct hp_emit *e, int reg, int32_t disp, unsigned size) { rbp_slot(e, 0x89, reg, disp, size); }
+void hp_emit_slot_load(struct hp_emit *e, int reg, int32_t disp, unsigned size)
+{
+  base_slot(e, 0x8b, reg, HP_RBP, disp, size);
+}
+void hp_emit_slot_load_from(struct hp_emit *e, int reg, int base, int32_t disp, unsigned size)
+{
+  base_slot(e, 0x8b, reg, base, disp, size);
+}
+void hp_emit_slot_store(struct hp_emit *e, int reg, int32_t disp, unsigned size)
+{
+  base_slot(e, 0x89, reg, HP_RBP, disp, size);
+}
+void hp_emit_promo_frame_save(struct hp_emit *e) { store_gs(e, HP_RBP, T_OFF(promo_rbp)); }
+void hp_emit_promo_frame_load(struct hp_emit *e, int reg) { load_gs(e, reg, T_OFF(promo_rbp)); }
 
 static bool is_legacy_prefix(uint8_t b)
 {
@@ -933,7 +1062,8 @@ bool hp_emit_guest_rm_reg(struct hp_emit *e, const uint8_t *bytes, const ZydisDe
 }
 
 size_t hp_emit_alias_check(struct hp_emit *e, int scratch, const uint8_t *bytes,
-                           const ZydisDecodedInstruction *in, uint64_t guest_pc, int32_t lo, int32_t hi)
+                           const ZydisDecodedInstruction *in, uint64_t guest_pc, int32_t lo, int32_t hi,
+                           bool saved_frame, bool keep_flags)
 {
   ZydisDecoder dec;
   ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
@@ -978,9 +1108,19 @@ size_t hp_emit_alias_check(struct hp_emit *e, int scratch, const uint8_t *bytes,
     if (!encode(e, &req))
       return 0;
   }
-  /* sub scratch, rbp; cmp scratch, span; jb hit */
-  uint8_t sub[] = {(uint8_t)(0x48 | (scratch >= 8 ? 1 : 0)), 0x29, (uint8_t)(0xc0 | (HP_RBP << 3) | (scratch & 7))};
-  hp_emit_bytes(e, sub, sizeof sub);
+  /* The flags live: aside with rax (the address is computed already). */
+  if (keep_flags)
+    save_flags(e);
+  /* sub scratch, rbp (or the loop's rbp, saved at its entry); cmp
+   * scratch, span; jb hit */
+  if (saved_frame) {
+    uint8_t sub[] = {0x65, (uint8_t)(0x48 | (scratch >= 8 ? 4 : 0)), 0x2b, (uint8_t)(0x04 | ((scratch & 7) << 3)), 0x25};
+    hp_emit_bytes(e, sub, sizeof sub);
+    u32(e, (uint32_t)T_OFF(promo_rbp));
+  } else {
+    uint8_t sub[] = {(uint8_t)(0x48 | (scratch >= 8 ? 1 : 0)), 0x29, (uint8_t)(0xc0 | (HP_RBP << 3) | (scratch & 7))};
+    hp_emit_bytes(e, sub, sizeof sub);
+  }
   if (span > INT32_MAX)
     return 0;
   uint8_t cmp[] = {(uint8_t)(0x48 | (scratch >= 8 ? 1 : 0)), 0x81, (uint8_t)(0xf8 | (scratch & 7))};
@@ -990,5 +1130,13 @@ size_t hp_emit_alias_check(struct hp_emit *e, int scratch, const uint8_t *bytes,
   u8(e, 0x82);
   size_t field = e->pos;
   u32(e, 0);
+  if (keep_flags)
+    hp_emit_alias_check_done(e);
   return field;
+}
+
+void hp_emit_alias_check_done(struct hp_emit *e)
+{
+  restore_flags(e);
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
 }

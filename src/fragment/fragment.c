@@ -294,9 +294,9 @@ bool hp_fragment_guest_at(const struct hp_fragment *f, uintptr_t rx, struct hp_g
 }
 
 unsigned hp_fragment_recover(const struct hp_fragment *f, uintptr_t rx, uint64_t gpr[16],
-                             uint64_t *rflags, const void *t)
+                             uint64_t *rflags, uint8_t (*xmm)[16], const void *t)
 {
-  return hp_recovery_apply(f->recov, f->nrecov, (uint32_t)(rx - f->code), gpr, rflags, t);
+  return hp_recovery_apply(f->recov, f->nrecov, (uint32_t)(rx - f->code), gpr, rflags, xmm, t);
 }
 
 bool hp_link(struct hp_exit *x, struct hp_fragment *to)

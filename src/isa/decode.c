@@ -251,9 +251,12 @@ void hp_ilist_print(FILE *out, const struct hp_ilist *l)
   if (p) {
     fprintf(out, "promote");
     for (unsigned k = 0; k < p->nslots; k++)
-      fprintf(out, " [rbp%+d]:%u->r%u", p->slot[k].disp, p->slot[k].size, p->slot[k].reg);
+      fprintf(out, " [rbp%+d]:%u->%s%u", p->slot[k].disp, p->slot[k].size,
+              p->slot[k].reg >= HP_PROMO_XMM ? "xmm" : "r", p->slot[k].reg % HP_PROMO_XMM);
     if (p->scratch >= 0)
       fprintf(out, " checks=%u hull=[rbp%+d,rbp%+d) scratch=r%d", p->checks, p->lo, p->hi, p->scratch);
+    if (p->frame_check)
+      fprintf(out, " frame-check");
     fputc('\n', out);
   }
   ZydisFormatter fmt;
@@ -310,9 +313,10 @@ void hp_ilist_print(FILE *out, const struct hp_ilist *l)
     if (in->flags & HP_INSN_BACK_EDGE)
       fprintf(out, " back-edge");
     if (in->flags & HP_INSN_PROMOTED)
-      fprintf(out, " slot-in-r%u%s", in->reg, in->flags & HP_INSN_SLOT_WRITE ? " write-through" : "");
+      fprintf(out, " slot-in-%s%u%s", in->reg >= HP_PROMO_XMM ? "xmm" : "r", in->reg % HP_PROMO_XMM, in->flags & HP_INSN_SLOT_WRITE ? " write-through" : "");
     if (in->flags & HP_INSN_ALIAS_CHECK)
-      fprintf(out, " alias-check");
+      fprintf(out, " alias-check%s%s", in->flags & HP_INSN_IN_CALLEE ? "(loop frame)" : "",
+              in->flags & HP_INSN_KEEP_FLAGS ? "(keep flags)" : "");
     ZydisDecodedInstruction full;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     if (in->len && hp_insn_operands(in, &full, ops)) {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 unsigned hp_recovery_apply(const struct hp_recov *v, unsigned n, uint32_t off, uint64_t gpr[16],
-                           uint64_t *rflags, const void *tblock)
+                           uint64_t *rflags, uint8_t (*xmm)[16], const void *tblock)
 {
   uint64_t machine[16];
   memcpy(machine, gpr, sizeof machine);
@@ -13,6 +13,13 @@ unsigned hp_recovery_apply(const struct hp_recov *v, unsigned n, uint32_t off, u
     const struct hp_recov *r = &v[i];
     if (off < r->start || off >= r->end)
       continue;
+    if (r->reg >= HP_REG_XMM0) {
+      if (r->reg >= HP_REG_XMM0 + 16 || r->kind != HP_LOC_GS_SLOT || !xmm)
+        continue;
+      memcpy(xmm[r->reg - HP_REG_XMM0], (const uint8_t *)tblock + r->slot, 16);
+      applied++;
+      continue;
+    }
     uint64_t val;
     switch (r->kind) {
     case HP_LOC_GS_SLOT:

@@ -55,6 +55,15 @@ static bool is_vec_reg(ZydisRegister r)
   }
 }
 
+/* The number of an xmm/ymm/zmm register, or -1. */
+static int xmm_num(ZydisRegister r)
+{
+  ZydisRegisterClass c = ZydisRegisterGetClass(r);
+  if (c != ZYDIS_REGCLASS_XMM && c != ZYDIS_REGCLASS_YMM && c != ZYDIS_REGCLASS_ZMM)
+    return -1;
+  return ZydisRegisterGetId(r);
+}
+
 static uint8_t flag_bits(ZydisAccessedFlagsMask m)
 {
   uint8_t f = 0;
@@ -133,6 +142,8 @@ static bool mem_access(struct hp_insn_effects *out, const ZydisDecodedInstructio
     if (m->type == ZYDIS_MEMOP_TYPE_VSIB) {
       e->index = HP_MEM_VSIB;
       out->vec_read = true;
+      if (xmm_num(m->index) >= 0)
+        out->xmm |= 1u << xmm_num(m->index);
     } else if (ZydisRegisterGetClass(m->index) == ZYDIS_REGCLASS_GPR64) {
       e->index = (uint8_t)gpr_num(m->index);
       out->gpr_read |= 1u << e->index;
@@ -187,6 +198,8 @@ static bool analyze(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand
       if (gpr_num(r) >= 0) {
         gpr_access(out, op, cond_dest && i == 0);
       } else if (is_vec_reg(r)) {
+        if (xmm_num(r) >= 0)
+          out->xmm |= 1u << xmm_num(r);
         if (op->actions & ZYDIS_OPERAND_ACTION_MASK_READ)
           out->vec_read = true;
         if (op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)
@@ -252,6 +265,8 @@ static bool analyze(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand
     out->vec_write = true;
   if (mn == ZYDIS_MNEMONIC_VZEROUPPER || mn == ZYDIS_MNEMONIC_VZEROALL)
     out->vec_read = out->vec_write = true;
+  if (mn == ZYDIS_MNEMONIC_VZEROALL || (zi->attributes & (ZYDIS_ATTRIB_XMM_STATE_CR | ZYDIS_ATTRIB_XMM_STATE_CW)))
+    out->xmm_all = true;
   if (zi->attributes & ZYDIS_ATTRIB_IS_PRIVILEGED)
     out->may_fault = true;
   if (mn == ZYDIS_MNEMONIC_DIV || mn == ZYDIS_MNEMONIC_IDIV || cat == ZYDIS_CATEGORY_IO)

@@ -11,7 +11,11 @@ void hp_liveness_mode(const struct hp_ilist *l, struct hp_live *live, bool fault
   live[l->n] = cur;
   for (unsigned i = l->n; i-- > 0;) {
     struct hp_insn_effects e;
-    if (!hp_analyze_insn(&l->v[i], &e) || (fault_sees_all && e.may_fault) || e.control) {
+    if (l->v[i].op == HP_OP_PUSH_RET) {
+      /* An inlined call's push of the return address: the path goes on in
+       * the list; it reads and writes rsp only. */
+      cur.gpr |= 1u << 4;
+    } else if (!hp_analyze_insn(&l->v[i], &e) || (fault_sees_all && e.may_fault) || e.control) {
       cur = (struct hp_live){HP_LIVE_ALL_GPR, HP_LIVE_ALL_FLAGS};
     } else {
       /* Registers written in full die; partial and conditional writes keep

@@ -68,6 +68,50 @@ static bool rm_can_be_register(const ZydisDecodedInstruction *zi)
   }
 }
 
+/* Scalar SSE instructions whose memory operand (m32 or m64) can be an
+ * xmm register holding the slot zero-extended: movss/movsd loads become
+ * register copies and stores also update the register (the lowering's
+ * job); the others read the low element of a register source as they read
+ * memory. size: the access's bytes. */
+static bool rm_can_be_xmm(const ZydisDecodedInstruction *zi, unsigned size)
+{
+  if (zi->encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY || zi->address_width != 64 ||
+      (zi->attributes & (ZYDIS_ATTRIB_HAS_LOCK | ZYDIS_ATTRIB_HAS_MODRM)) != ZYDIS_ATTRIB_HAS_MODRM)
+    return false;
+  switch (zi->mnemonic) {
+  case ZYDIS_MNEMONIC_MOVSD:
+  case ZYDIS_MNEMONIC_ADDSD:
+  case ZYDIS_MNEMONIC_SUBSD:
+  case ZYDIS_MNEMONIC_MULSD:
+  case ZYDIS_MNEMONIC_DIVSD:
+  case ZYDIS_MNEMONIC_MINSD:
+  case ZYDIS_MNEMONIC_MAXSD:
+  case ZYDIS_MNEMONIC_SQRTSD:
+  case ZYDIS_MNEMONIC_COMISD:
+  case ZYDIS_MNEMONIC_UCOMISD:
+  case ZYDIS_MNEMONIC_CVTSD2SS:
+  case ZYDIS_MNEMONIC_CVTSD2SI:
+  case ZYDIS_MNEMONIC_CVTTSD2SI:
+    return size == 8;
+  case ZYDIS_MNEMONIC_MOVSS:
+  case ZYDIS_MNEMONIC_ADDSS:
+  case ZYDIS_MNEMONIC_SUBSS:
+  case ZYDIS_MNEMONIC_MULSS:
+  case ZYDIS_MNEMONIC_DIVSS:
+  case ZYDIS_MNEMONIC_MINSS:
+  case ZYDIS_MNEMONIC_MAXSS:
+  case ZYDIS_MNEMONIC_SQRTSS:
+  case ZYDIS_MNEMONIC_COMISS:
+  case ZYDIS_MNEMONIC_UCOMISS:
+  case ZYDIS_MNEMONIC_CVTSS2SD:
+  case ZYDIS_MNEMONIC_CVTSS2SI:
+  case ZYDIS_MNEMONIC_CVTTSS2SI:
+    return size == 4;
+  default:
+    return false;
+  }
+}
+
 /* bt/bts/btr/btc with a register bit offset: the access is at
  * operand + offset / 8, anywhere near it. */
 static bool bit_test_reg_offset(const struct hp_insn *in)
@@ -80,17 +124,19 @@ static bool bit_test_reg_offset(const struct hp_insn *in)
   return !hp_insn_operands(in, &full, ops) || full.operand_count < 2 || ops[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE;
 }
 
+enum { CLS_NONE, CLS_GPR, CLS_XMM }; /* the register an access can use */
+
 /* An [rbp+disp] access of the trace. */
 struct access {
   unsigned elem;
   int32_t disp;
-  uint8_t size;
-  bool rewritable, write;
+  uint8_t size, cls;
+  bool write;
 };
 
 struct cand {
   int32_t disp;
-  uint8_t size;
+  uint8_t size, cls;
   unsigned uses;
   bool ok, written;
 };
@@ -104,6 +150,149 @@ static int cmp_cand(const void *a, const void *b)
 /* Registers in the order they are taken: those no lowering sequence uses
  * as a scratch first. */
 static const int reg_order[] = {15, 14, 13, 12, 3, 11, 10, 9, 8, 7, 6, 2, 1, 0};
+/* xmm registers: those -O0 code (arguments, return values, temporaries
+ * from xmm0 up) is least likely to name first. */
+static const int xmm_order[] = {15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
+
+/* Symbolic values of rbp and of stack cells in a trace with inlined calls:
+ * rsp is always the entry's rsp (RSP0) + delta. */
+enum { V_UNKNOWN, V_OUTER /* rbp at the entry */, V_FRAME /* RSP0 + d */, V_RET /* a return address */ };
+struct sym {
+  uint8_t kind;
+  int32_t d;
+};
+#define MAX_CELLS 64
+
+struct frames {
+  int32_t delta;  /* rsp - RSP0 */
+  struct sym rbp;
+  struct {
+    int32_t at; /* RSP0 + at */
+    struct sym v;
+  } cell[MAX_CELLS];
+  unsigned ncells;
+};
+
+static struct sym cell_get(const struct frames *f, int32_t at)
+{
+  for (unsigned k = 0; k < f->ncells; k++)
+    if (f->cell[k].at == at)
+      return f->cell[k].v;
+  return (struct sym){V_UNKNOWN, 0};
+}
+
+/* A store to [RSP0+at, +size): the cells it overlaps are unknown now. */
+static void cells_clobber(struct frames *f, int64_t at, int64_t size)
+{
+  for (unsigned k = 0; k < f->ncells; k++)
+    if (f->cell[k].at < at + size && at < f->cell[k].at + 8)
+      f->cell[k].v.kind = V_UNKNOWN;
+}
+
+static bool cell_set(struct frames *f, int32_t at, struct sym v)
+{
+  cells_clobber(f, at, 8);
+  for (unsigned k = 0; k < f->ncells; k++)
+    if (f->cell[k].at == at) {
+      f->cell[k].v = v;
+      return true;
+    }
+  if (f->ncells == MAX_CELLS)
+    return false;
+  f->cell[f->ncells].at = at;
+  f->cell[f->ncells++].v = v;
+  return true;
+}
+
+/* rsp moved up to RSP0 + delta: cells below it are gone. */
+static void cells_pop(struct frames *f)
+{
+  unsigned n = 0;
+  for (unsigned k = 0; k < f->ncells; k++)
+    if (f->cell[k].at >= f->delta)
+      f->cell[n++] = f->cell[k];
+  f->ncells = n;
+}
+
+/* What a guest instruction does to rsp and rbp (push, pop, the prologue's
+ * `mov rbp, rsp`, `sub/add rsp, imm`, leave); false for any other change
+ * of either (the trace is left alone). */
+static bool track_frame(struct frames *f, const struct hp_insn *in, const struct hp_insn_effects *e)
+{
+  bool w_rsp = (e->gpr_write >> RSP) & 1, w_rbp = (e->gpr_write >> RBP) & 1;
+  if (!w_rsp && !w_rbp)
+    return true;
+  ZydisDecodedInstruction full;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  if (!hp_insn_operands(in, &full, ops))
+    return false;
+  switch (full.mnemonic) {
+  case ZYDIS_MNEMONIC_PUSH:
+    if (w_rbp || full.operand_width != 64)
+      return false;
+    f->delta -= 8;
+    return cell_set(f, f->delta,
+                    ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[0].reg.value == ZYDIS_REGISTER_RBP
+                        ? f->rbp
+                        : (struct sym){V_UNKNOWN, 0});
+  case ZYDIS_MNEMONIC_POP:
+    if (full.operand_width != 64 || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+        ops[0].reg.value == ZYDIS_REGISTER_RSP)
+      return false;
+    if (ops[0].reg.value == ZYDIS_REGISTER_RBP)
+      f->rbp = cell_get(f, f->delta);
+    f->delta += 8;
+    cells_pop(f);
+    return true;
+  case ZYDIS_MNEMONIC_LEAVE:
+    if (f->rbp.kind != V_FRAME)
+      return false;
+    f->delta = f->rbp.d;
+    f->rbp = cell_get(f, f->delta);
+    f->delta += 8;
+    cells_pop(f);
+    return true;
+  case ZYDIS_MNEMONIC_MOV:
+    if (w_rsp || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER || ops[0].reg.value != ZYDIS_REGISTER_RBP ||
+        ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER || ops[1].reg.value != ZYDIS_REGISTER_RSP)
+      return false;
+    f->rbp = (struct sym){V_FRAME, f->delta};
+    return true;
+  case ZYDIS_MNEMONIC_SUB:
+  case ZYDIS_MNEMONIC_ADD: {
+    if (w_rbp || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER || ops[0].reg.value != ZYDIS_REGISTER_RSP ||
+        ops[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+      return false;
+    int64_t v = ops[1].imm.value.s;
+    if (v < -0x100000 || v > 0x100000)
+      return false;
+    f->delta += (int32_t)(full.mnemonic == ZYDIS_MNEMONIC_ADD ? v : -v);
+    cells_pop(f);
+    return true;
+  }
+  default:
+    return false;
+  }
+}
+
+/* Where a memory operand is, relative to the entry's rsp, when the frame
+ * tracking knows (based on rsp, or on rbp while it is a frame of an inlined
+ * call); false otherwise. */
+static bool stack_address(const struct frames *f, const __typeof__(((struct hp_insn_effects *)0)->mem[0]) *m,
+                          int64_t *at)
+{
+  if (m->index != HP_MEM_NONE)
+    return false;
+  if (m->base == RSP) {
+    *at = (int64_t)f->delta + m->disp;
+    return true;
+  }
+  if (m->base == RBP && f->rbp.kind == V_FRAME) {
+    *at = (int64_t)f->rbp.d + m->disp;
+    return true;
+  }
+  return false;
+}
 
 bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, const char **why)
 {
@@ -111,22 +300,66 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
   unsigned nacc = 0;
   int32_t anchor[MAX_ANCHORS];
   unsigned nanchor = 0;
-  uint32_t used = (1u << RSP) | (1u << RBP);
-  bool loop = false, other_mem = false; /* other_mem: stores not to [rbp+d] */
+  uint32_t used = (1u << RSP) | (1u << RBP), xused = 0;
+  bool xall = false; /* an instruction touches every vector register */
+  bool loop = false, other_mem = false; /* other_mem: stores to check at run time */
   memset(p, 0, sizeof *p);
   p->scratch = -1;
   if (l->promo) {
     *why = "already promoted";
     return false;
   }
+  /* Calls inlined in the trace (each with its return in it) are followed
+   * through their frames; the trace's entry then checks that the slots
+   * are at or above rsp, so that the callees' frames lie below them. */
+  bool calls = false;
+  for (unsigned i = 0; i < l->n; i++) {
+    unsigned op = l->v[i].op;
+    if (op == HP_OP_PUSH_RET || op == HP_OP_CALL_IND_GUARD || op == HP_OP_RET_GUARD || op == HP_OP_JMP_IND_GUARD)
+      calls = true;
+  }
+  if (calls)
+    avoid |= 1u << 0 | 1u << 1 | 1u << 2; /* rax, rcx, rdx: the guards' lookups */
+  uint8_t check[l->n ? l->n : 1];
+  memset(check, 0, sizeof check);
+  struct frames fr;
+  fr.delta = 0;
+  fr.rbp = (struct sym){V_OUTER, 0};
+  fr.ncells = 0;
+  unsigned depth = 0; /* calls open */
   for (unsigned i = 0; i < l->n; i++) {
     const struct hp_insn *in = &l->v[i];
     switch (in->op) {
     case HP_OP_EXIT:
     case HP_OP_EXIT_CC:
-      loop |= (in->flags & HP_INSN_BACK_EDGE) != 0;
+      if (in->flags & HP_INSN_BACK_EDGE) {
+        if (fr.delta != 0 || fr.rbp.kind != V_OUTER || depth) {
+          *why = "the loop does not come back to its own frame";
+          return false;
+        }
+        loop = true;
+      }
       continue;
     case HP_OP_STOP:
+    case HP_OP_JMP_IND_GUARD:
+      continue;
+    case HP_OP_PUSH_RET:
+    case HP_OP_CALL_IND_GUARD:
+      depth++;
+      fr.delta -= 8;
+      if (!cell_set(&fr, fr.delta, (struct sym){V_RET, 0})) {
+        *why = "too many stack slots";
+        return false;
+      }
+      continue;
+    case HP_OP_RET_GUARD:
+      if (!depth) {
+        *why = "a return from outside the trace";
+        return false;
+      }
+      depth--;
+      fr.delta += 8 + in->check_len;
+      cells_pop(&fr);
       continue;
     case HP_OP_GUEST:
       break;
@@ -139,12 +372,20 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
       *why = "an instruction the analysis cannot describe";
       return false;
     }
-    if (e.control || ((e.gpr_write >> RSP) & 1) || ((e.gpr_write >> RBP) & 1)) {
+    if (e.control) {
+      *why = "calls, returns or indirect branches";
+      return false;
+    }
+    bool outer = fr.rbp.kind == V_OUTER; /* [rbp+d] is a slot of the loop's frame */
+    struct frames before = fr;
+    if ((((e.gpr_write >> RSP) | (e.gpr_write >> RBP)) & 1) && (!calls || !track_frame(&fr, in, &e))) {
       *why = "rsp or rbp changes";
       return false;
     }
     used |= e.gpr_read | e.gpr_write;
-    if (in->zi.mnemonic == ZYDIS_MNEMONIC_LEA) {
+    xused |= e.xmm;
+    xall |= e.xmm_all;
+    if (in->zi.mnemonic == ZYDIS_MNEMONIC_LEA && outer) {
       ZydisDecodedInstruction full;
       ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
       if (!hp_insn_operands(in, &full, ops) || full.operand_count < 2) {
@@ -176,25 +417,51 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
       *why = "a segment, gather, string or 32-bit-address access";
       return false;
     }
-    if (m->base == RBP && m->index == HP_MEM_NONE) {
+    if (outer && m->base == RBP && m->index == HP_MEM_NONE) {
       if (nacc == MAX_ACCESSES) {
         *why = "too many frame accesses";
         return false;
       }
-      acc[nacc++] = (struct access){i, (int32_t)m->disp, (uint8_t)m->size,
-                                    (m->size == 4 || m->size == 8) && rm_can_be_register(&in->zi) &&
-                                        !(in->flags & HP_INSN_RIPREL),
-                                    m->write};
+      uint8_t cls = CLS_NONE;
+      if ((m->size == 4 || m->size == 8) && !(in->flags & HP_INSN_RIPREL)) {
+        if (rm_can_be_register(&in->zi))
+          cls = CLS_GPR;
+        else if (rm_can_be_xmm(&in->zi, m->size))
+          cls = CLS_XMM;
+      }
+      acc[nacc++] = (struct access){i, (int32_t)m->disp, (uint8_t)m->size, cls, m->write};
       continue;
     }
-    if (m->base == RBP || m->index == RBP) {
+    if (outer && (m->base == RBP || m->index == RBP)) {
       if (nanchor == MAX_ANCHORS) {
         *why = "too many frame addresses";
         return false;
       }
       anchor[nanchor++] = (int32_t)m->disp;
     }
-    other_mem |= m->write; /* loads read memory, which is exact */
+    if (!m->write)
+      continue; /* loads read memory, which is exact */
+    int64_t at;
+    if (calls && stack_address(&before, m, &at)) {
+      if (in->zi.mnemonic != ZYDIS_MNEMONIC_PUSH) /* a push's cell is what it pushed */
+        cells_clobber(&fr, at, m->size);
+      /* A store into the stack below the entry's rsp (a callee's frame,
+       * pushes): below the slots, which the entry checks. */
+      if (at + m->size <= 0)
+        continue;
+      if (!outer) {
+        *why = "a store into the loop's frame from an inlined call";
+        return false;
+      }
+    }
+    /* A store through a pointer: checked against the slots (inside a
+     * callee, against the loop's rbp saved at the entry). */
+    check[i] = outer ? 1 : 2;
+    other_mem = true;
+  }
+  if (depth) {
+    *why = "a call whose return is not in the trace";
+    return false;
   }
   if (!loop) {
     *why = "not a loop";
@@ -210,26 +477,20 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
       if (c[k].disp == acc[a].disp && c[k].size == acc[a].size)
         break;
     if (k == nc)
-      c[nc++] = (struct cand){acc[a].disp, acc[a].size, 0, true, false};
+      c[nc++] = (struct cand){acc[a].disp, acc[a].size, acc[a].cls, 0, true, false};
     c[k].uses++;
-    c[k].ok &= acc[a].rewritable;
+    c[k].ok &= acc[a].cls != CLS_NONE && acc[a].cls == c[k].cls && !(acc[a].cls == CLS_XMM && xall);
     c[k].written |= acc[a].write;
   }
-  /* The trace's entry loads its slots: only slots that every entry reads
-   * or writes before it can leave (so no entry loads memory that the
-   * guest would not have touched). */
-  unsigned first_exit = l->n;
-  for (unsigned i = 0; i < l->n && first_exit == l->n; i++)
-    if (l->v[i].op != HP_OP_GUEST)
-      first_exit = i;
+  /* The trace's entry loads its slots, speculatively: a run may leave
+   * before touching one (rbp may even be a data pointer), so a fault of
+   * those loads is not the guest's: the trace leaves and is rebuilt
+   * unoptimized (the lowering's deopt exit). */
   for (unsigned k = 0; k < nc; k++) {
-    bool on_entry = false;
-    for (unsigned a = 0; a < nacc; a++)
-      on_entry |= acc[a].disp == c[k].disp && acc[a].elem < first_exit;
     /* Only locals below the frame pointer (-O0 frames; at -O2 rbp may
      * point anywhere), and only those the loop writes: a slot it only
      * reads may be what it waits for another thread to change. */
-    if (!on_entry || !c[k].written || (int64_t)c[k].disp + c[k].size > 0)
+    if (!c[k].written || (int64_t)c[k].disp + c[k].size > 0)
       c[k].ok = false;
     for (unsigned a = 0; a < nacc && c[k].ok; a++) {
       bool same = acc[a].disp == c[k].disp && acc[a].size == c[k].size;
@@ -256,21 +517,26 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
   for (size_t k = 0; k < sizeof reg_order / sizeof reg_order[0]; k++)
     if (!((used | avoid) & (1u << reg_order[k])))
       freeregs[nfree++] = reg_order[k];
-  unsigned room = nfree - (other_mem ? 1u : 0u);
-  if (nfree < 1u + other_mem) {
-    *why = "no free register";
-    return false;
-  }
-  if (room > HP_PROMO_MAX_SLOTS)
-    room = HP_PROMO_MAX_SLOTS;
+  int freex[16];
+  unsigned nfreex = 0;
+  for (size_t k = 0; k < sizeof xmm_order / sizeof xmm_order[0]; k++)
+    if (!(xused & (1u << xmm_order[k])))
+      freex[nfreex++] = xmm_order[k];
+  /* General registers for slots: the checks' scratch aside. */
+  bool need_scratch = other_mem || calls; /* the checks', the entry's */
+  unsigned room = nfree > (need_scratch ? 1u : 0u) ? nfree - (need_scratch ? 1u : 0u) : 0;
+  if (need_scratch && !nfree)
+    room = nfreex = 0; /* no scratch for the checks: nothing can be promoted */
   /* The slots promoted are a run of candidates in address order whose hull
    * holds no frame address the trace computes (so array accesses do not
    * trip the checks), with the most uses. */
   qsort(c, nc, sizeof c[0], cmp_cand);
   unsigned best_i = 0, best_j = 0, best_uses = 0;
   for (unsigned i = 0; i < nc; i++) {
-    unsigned uses = 0;
-    for (unsigned j = i; j < nc && j - i < room; j++) {
+    unsigned uses = 0, ngpr = 0, nxmm = 0;
+    for (unsigned j = i; j < nc && j - i < HP_PROMO_MAX_SLOTS; j++) {
+      if (c[j].cls == CLS_GPR ? ++ngpr > room : ++nxmm > nfreex)
+        break;
       bool clean = true;
       for (unsigned a = 0; a < nanchor && clean; a++)
         clean = !(anchor[a] >= c[i].disp && anchor[a] < c[j].disp + c[j].size);
@@ -285,36 +551,38 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
     }
   }
   if (!best_uses) {
-    *why = "no frame slot that can live in a register";
+    *why = room || nfreex ? "no frame slot that can live in a register" : "no free register";
     return false;
   }
   /* The checks clobber the status flags: they must be dead there (a fault
    * of the checked store shows the handler other dead flags, as a
    * register allocator may). */
-  if (other_mem) {
+  if (need_scratch) {
     struct hp_live live[l->n + 1];
     hp_liveness_mode(l, live, false);
-    for (unsigned i = 0; i < l->n; i++) {
-      struct hp_insn_effects e;
-      if (l->v[i].op == HP_OP_GUEST && hp_analyze_insn(&l->v[i], &e) && e.nmem && e.mem[0].write &&
-          !(e.mem[0].base == RBP && e.mem[0].index == HP_MEM_NONE) && (live[i].flags & HP_FL_STATUS)) {
-        *why = "status flags live at a store to check";
-        return false;
-      }
-    }
+    for (unsigned i = 0; i < l->n; i++)
+      if (check[i] && (live[i].flags & HP_FL_STATUS))
+        check[i] |= 4; /* the check sets the flags aside */
   }
-  unsigned r = 0;
+  unsigned r = 0, x = 0;
   for (unsigned k = best_i; k <= best_j; k++) {
-    p->slot[p->nslots] = (struct hp_promo_slot){c[k].disp, c[k].size, (uint8_t)freeregs[r++], 0};
-    p->regs |= (uint16_t)(1u << p->slot[p->nslots].reg);
-    p->nslots++;
+    struct hp_promo_slot *s = &p->slot[p->nslots++];
+    *s = (struct hp_promo_slot){c[k].disp, c[k].size, 0, 0};
+    if (c[k].cls == CLS_XMM) {
+      s->reg = (uint8_t)(HP_PROMO_XMM + freex[x]);
+      p->xregs |= (uint16_t)(1u << freex[x++]);
+    } else {
+      s->reg = (uint8_t)freeregs[r++];
+      p->regs |= (uint16_t)(1u << s->reg);
+    }
   }
   p->lo = c[best_i].disp;
   p->hi = c[best_j].disp + c[best_j].size;
-  if (other_mem) {
+  if (need_scratch) {
     p->scratch = freeregs[r];
     p->regs |= (uint16_t)(1u << p->scratch);
   }
+  p->frame_check = calls;
   /* Mark the elements. */
   for (unsigned a = 0; a < nacc; a++)
     for (unsigned k = 0; k < p->nslots; k++)
@@ -323,14 +591,11 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
         l->v[acc[a].elem].reg = p->slot[k].reg;
         p->slot[k].uses++;
       }
-  if (other_mem)
-    for (unsigned i = 0; i < l->n; i++) {
-      struct hp_insn_effects e;
-      if (l->v[i].op == HP_OP_GUEST && hp_analyze_insn(&l->v[i], &e) && e.nmem && e.mem[0].write &&
-          !(e.mem[0].base == RBP && e.mem[0].index == HP_MEM_NONE)) {
-        l->v[i].flags |= HP_INSN_ALIAS_CHECK;
-        p->checks++;
-      }
+  for (unsigned i = 0; i < l->n; i++)
+    if (check[i]) {
+      l->v[i].flags |= (uint8_t)(HP_INSN_ALIAS_CHECK | ((check[i] & 2) ? HP_INSN_IN_CALLEE : 0) |
+                                 ((check[i] & 4) ? HP_INSN_KEEP_FLAGS : 0));
+      p->checks++;
     }
   l->promo = p;
   return true;

@@ -71,6 +71,7 @@ static void stats_collect(void)
   uint64_t all = hp_stats.trace_insns_run + hp_stats.block_insns_run;
   if (all)
     hp_stats.trace_share_percent = hp_stats.trace_insns_run * 100 / all;
+  hp_trace_opt_time_stats();
   hp_stats.cache_bytes = hp_cache_bytes_used();
   hp_stats.cache_cold_bytes = hp_cache_cold_bytes_used();
   if (hp_stats.guest_insns_translated)

@@ -233,6 +233,12 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       pc = t->ibl_target;
       ibl_insert = true;
       break;
+    case HP_EXIT_DEOPT:
+      hp_lock();
+      hp_trace_deopt(x->from);
+      hp_unlock();
+      pc = x->target;
+      break;
     case HP_EXIT_IBL_MISS:
       pc = t->ibl_target;
       __atomic_fetch_add(&hp_stats.ibl_misses, 1, __ATOMIC_RELAXED);

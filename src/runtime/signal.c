@@ -175,8 +175,17 @@ static void recover_registers(const struct hp_fragment *f, uint64_t pc, ucontext
   uint64_t gpr[16], fl = (uint64_t)uc->uc_mcontext.gregs[REG_EFL];
   for (int i = 0; i < 16; i++)
     gpr[mc_order[i]] = (uint64_t)uc->uc_mcontext.gregs[i];
-  if (!hp_fragment_recover(f, pc, gpr, &fl, t))
+  /* The kernel's FXSAVE image: xmm0-15 at byte 160, 16 bytes each. */
+  uint8_t (*xmm)[16] = uc->uc_mcontext.fpregs ? (uint8_t (*)[16])(void *)uc->uc_mcontext.fpregs->_xmm : NULL;
+  if (!hp_fragment_recover(f, pc, gpr, &fl, xmm, t))
     return;
+  /* An XSAVE frame restores the xmm registers from the image only if its
+   * header says the SSE state is in use (it may say it is not when they
+   * were all zero). */
+  uint8_t *fx = (uint8_t *)uc->uc_mcontext.fpregs;
+  uint32_t magic1;
+  if (fx && (memcpy(&magic1, fx + 464, 4), magic1 == 0x46505853u)) /* FP_XSTATE_MAGIC1 */
+    fx[512] |= 2; /* XSTATE_BV: SSE */
   for (int i = 0; i < 16; i++)
     uc->uc_mcontext.gregs[i] = (greg_t)gpr[mc_order[i]];
   uc->uc_mcontext.gregs[REG_EFL] = (greg_t)fl;
@@ -218,6 +227,16 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
   if (sync && !in_cache) {
     internal_fault(sig, pc, t);
     return;
+  }
+  if (sync && !is_trap(sig, si->si_code)) {
+    /* A speculative entry load of an optimized trace faulted (rbp was not
+     * a frame): not the guest's fault; the trace leaves through its deopt
+     * exit (the registers it took come back) and is rebuilt. */
+    struct hp_fragment *f = hp_fragment_by_cache_pc(pc);
+    if (f && f->spec_end && pc >= f->code + f->spec_start && pc < f->code + f->spec_end) {
+      uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(f->code + f->deopt_off);
+      return;
+    }
   }
   if (sync && !guest_catches(sig)) {
     if (hp_opt.log_level >= HP_LOG_INFO) {

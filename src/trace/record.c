@@ -1,6 +1,7 @@
 /* Trace heads, recording and building (see trace.h). */
 #include "hotpath/trace.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -220,8 +221,28 @@ static struct hp_fragment *optimized_traces[MAX_OPTIMIZED];
 static unsigned noptimized_traces;
 static bool threads_started;
 
+/* Optimizer time per trace (the first OPT_TIMES traces), for --stats. */
+#define OPT_TIMES 8192
+static uint32_t opt_times[OPT_TIMES];
+static unsigned nopt_times;
+
+static int cmp_u32(const void *a, const void *b)
+{
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+void hp_trace_opt_time_stats(void)
+{
+  if (!nopt_times)
+    return;
+  qsort(opt_times, nopt_times, sizeof opt_times[0], cmp_u32);
+  hp_stats.opt_ns_median = opt_times[nopt_times / 2];
+  hp_stats.opt_ns_max = opt_times[nopt_times - 1];
+}
+
 /* The optimizer on a stitched trace (--opt=2); true if it changed it. */
-static bool optimize(struct hp_ilist *l, struct hp_promotion *promo)
+static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conservative)
 {
   static long optimized; /* traces the optimizer changed (--opt-limit) */
   if (hp_opt.opt < 2 || !hp_opt_pass_enabled("promote") || threads_started ||
@@ -231,8 +252,13 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo)
     return false;
   uint64_t t0 = hp_now_ns();
   const char *why = NULL;
-  bool done = hp_promote(l, promo, 0, &why);
-  hp_stats.opt_ns += hp_now_ns() - t0;
+  bool done = !conservative && hp_promote(l, promo, 0, &why);
+  if (conservative)
+    why = "an optimized trace of this head left through its deopt exit";
+  uint64_t dt = hp_now_ns() - t0;
+  hp_stats.opt_ns += dt;
+  if (nopt_times < OPT_TIMES)
+    opt_times[nopt_times++] = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
   if (done)
     optimized++;
   else
@@ -245,9 +271,10 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo)
     if (done) {
       n += (size_t)snprintf(what, sizeof what, "%u slots in registers:", promo->nslots);
       for (unsigned k = 0; k < promo->nslots && n < sizeof what - 40; k++)
-        n += (size_t)snprintf(what + n, sizeof what - n, " [rbp-0x%x]->r%u", (unsigned)-promo->slot[k].disp,
-                              promo->slot[k].reg);
-      snprintf(what + n, sizeof what - n, "; %u stores checked", promo->checks);
+        n += (size_t)snprintf(what + n, sizeof what - n, " [rbp-0x%x]->%s%u", (unsigned)-promo->slot[k].disp,
+                              promo->slot[k].reg >= HP_PROMO_XMM ? "xmm" : "r", promo->slot[k].reg % HP_PROMO_XMM);
+      snprintf(what + n, sizeof what - n, "; %u stores checked%s", promo->checks,
+               promo->frame_check ? "; calls inlined (frame checked at entry)" : "");
     } else {
       snprintf(what, sizeof what, "not optimized: %s", why);
     }
@@ -259,7 +286,8 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo)
 static void unoptimize(struct hp_ilist *l)
 {
   for (unsigned i = 0; i < l->n; i++)
-    l->v[i].flags &= (uint8_t)~(HP_INSN_PROMOTED | HP_INSN_ALIAS_CHECK);
+    l->v[i].flags &= (uint8_t)~(HP_INSN_PROMOTED | HP_INSN_SLOT_WRITE | HP_INSN_ALIAS_CHECK | HP_INSN_IN_CALLEE |
+                                HP_INSN_KEEP_FLAGS);
   l->promo = NULL;
 }
 
@@ -289,7 +317,7 @@ static void build(struct recording *r)
   }
   uint64_t t0 = hp_now_ns();
   struct hp_promotion promo;
-  bool promoted = optimize(&out, &promo);
+  bool promoted = optimize(&out, &promo, cur && cur->opt_conservative);
   struct hp_fragment *f = hp_translate_list(&out, HP_FRAG_TRACE, false);
   if (!f && promoted) { /* the lowering refused what the pass chose: unoptimized */
     unoptimize(&out);
@@ -314,8 +342,11 @@ static void build(struct recording *r)
     hp_stats.opt_traces++;
     hp_stats.opt_slots_promoted += promo.nslots;
     hp_stats.opt_alias_checks += promo.checks;
-    for (unsigned k = 0; k < promo.nslots; k++)
+    for (unsigned k = 0; k < promo.nslots; k++) {
       hp_stats.opt_insns_rewritten += promo.slot[k].uses;
+      hp_stats.opt_xmm_slots_promoted += promo.slot[k].reg >= HP_PROMO_XMM;
+    }
+    hp_stats.opt_traces_calls += promo.frame_check;
   }
   hp_stats.trace_blocks += r->nblocks;
   hp_stats.trace_insns += ninsn;
@@ -424,6 +455,17 @@ void hp_trace_guard_misses(struct hp_fragment *f)
   f->shadowed->retraces += quick;
   hp_stats.traces_dropped_misses++;
   HP_DEBUG("trace 0x%lx dropped: its guards kept missing", (unsigned long)f->guest_pc);
+}
+
+void hp_trace_deopt(struct hp_fragment *f)
+{
+  struct hp_fragment *head = f->shadowed;
+  if (!drop_trace(f, hp_now_ns()))
+    return;
+  head->opt_conservative = true;
+  hp_stats.opt_traces_deopt++;
+  HP_DEBUG("trace 0x%lx dropped: its entry found a promoted slot below rsp or not mapped",
+           (unsigned long)f->guest_pc);
 }
 
 void hp_trace_threads_start(void)

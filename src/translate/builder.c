@@ -107,6 +107,9 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     f->ninsn += l->v[i].len != 0;
   f->code = r->hot_rx;
   f->loop_off = lo->loop_off;
+  f->spec_start = lo->spec_start;
+  f->spec_end = lo->spec_end;
+  f->deopt_off = lo->deopt_off;
   f->size = (uint32_t)hot_used;
   f->kind = kind;
   f->unit = r->unit;

@@ -49,11 +49,14 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
   if (p) {
     /* Entry loads, a store after every write of a slot, the restores of
      * every register at every exit, the loads after every checked store. */
-    size_t moves = 7u * p->nslots, restores = 9u * 16;
-    s->hot += 64 + moves + restores + (s->exits + 1) * (restores + 16) + 8u * l->n;
+    size_t moves = 10u * p->nslots, restores = 9u * 16 + 10u * 16;
+    s->exits++; /* the deopt exit */
+    /* entry (saves, frame check, loads), every exit's and every guard's
+     * restores, the write-through stores */
+    s->hot += 64 + 48 + moves + restores + (s->exits + l->n + 1) * (restores + 16) + 8u * l->n;
     for (unsigned i = 0; i < l->n; i++)
       if (l->v[i].flags & HP_INSN_ALIAS_CHECK) {
-        s->hot += 48 + 2 * moves + 64;
+        s->hot += 48 + 2 * moves + 64 + 96; /* + flags set aside and back twice */
         s->pcs++;
       }
     s->recov += 16;
@@ -92,16 +95,24 @@ struct lowering {
     unsigned elem;
   } slow[MAX_DEFERRED];
   unsigned nslow;
+  size_t deopt;     /* the entry's frame check: its ja rel32 (0: none) */
+  uint64_t head;    /* the list's first guest pc */
 };
 
 /* Promoted slots: loaded into their registers (entry, after an access
  * through memory that hit them); leaving, the registers' guest values come
  * back (memory is always exact: every write of a slot is written through). */
-static void slots_load(struct lowering *L)
+static void slots_load_from(struct lowering *L, int base)
 {
-  for (unsigned k = 0; k < L->promo->nslots; k++)
-    hp_emit_slot_load(L->e, L->promo->slot[k].reg, L->promo->slot[k].disp, L->promo->slot[k].size);
+  for (unsigned k = 0; k < L->promo->nslots; k++) {
+    const struct hp_promo_slot *s = &L->promo->slot[k];
+    if (s->reg >= HP_PROMO_XMM)
+      hp_emit_xslot_load_from(L->e, s->reg - HP_PROMO_XMM, base, s->disp, s->size);
+    else
+      hp_emit_slot_load_from(L->e, s->reg, base, s->disp, s->size);
+  }
 }
+static void slots_load(struct lowering *L) { slots_load_from(L, 5); /* rbp */ }
 static void promo_leave(struct lowering *L)
 {
   if (!L->promo)
@@ -109,6 +120,9 @@ static void promo_leave(struct lowering *L)
   for (int r = 0; r < 16; r++)
     if (L->promo->regs & (1u << r))
       hp_emit_promo_restore(L->e, r);
+  for (int x = 0; x < 16; x++)
+    if (L->promo->xregs & (1u << x))
+      hp_emit_promo_xrestore(L->e, x);
 }
 
 static void add_recov(struct lowering *L, uint32_t start, uint8_t reg, uint8_t kind, int32_t slot)
@@ -129,11 +143,25 @@ static void promo_enter(struct lowering *L)
   for (int r = 0; r < 16; r++)
     if (p->regs & (1u << r))
       hp_emit_promo_save(L->e, r);
+  for (int x = 0; x < 16; x++)
+    if (p->xregs & (1u << x))
+      hp_emit_promo_xsave(L->e, x);
   uint32_t saved = (uint32_t)L->e->pos;
   for (int r = 0; r < 16; r++)
     if (p->regs & (1u << r))
       add_recov(L, saved, (uint8_t)r, HP_LOC_GS_SLOT, hp_emit_promo_save_off(r));
+  for (int x = 0; x < 16; x++)
+    if (p->xregs & (1u << x))
+      add_recov(L, saved, (uint8_t)(HP_REG_XMM0 + x), HP_LOC_GS_SLOT, hp_emit_promo_xsave_off(x));
+  if (p->frame_check) {
+    L->deopt = hp_emit_frame_check(L->e, p->scratch, p->lo);
+    hp_emit_promo_frame_save(L->e);
+  }
+  /* The slots' loads are speculative (a run may leave before touching
+   * them; rbp may not be a frame): a fault in them goes to the deopt exit. */
+  L->out->spec_start = (uint32_t)L->e->pos;
   slots_load(L);
+  L->out->spec_end = (uint32_t)L->e->pos;
   L->out->loop_off = (uint32_t)L->e->pos;
 }
 
@@ -304,6 +332,23 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
       e->overflow = true;
       return false;
     }
+    if ((in->flags & HP_INSN_PROMOTED) && in->reg >= HP_PROMO_XMM) {
+      /* A float or double slot in an xmm register: a store goes to memory
+       * (write-through) and into the register; a movss/movsd load copies
+       * the register; any other instruction reads it as its source. */
+      int x = in->reg - HP_PROMO_XMM;
+      bool ok;
+      if (in->flags & HP_INSN_SLOT_WRITE)
+        ok = guest_insn(L, in, force_far) && hp_emit_guest_xslot_update(e, &in->zi, x);
+      else
+        ok = hp_emit_guest_xslot_read(e, &in->zi, x) || hp_emit_guest_rm_reg(e, in->bytes, &in->zi, x);
+      if (!ok) {
+        L->out->broken = true;
+        e->overflow = true;
+        return false;
+      }
+      return true;
+    }
     if (in->flags & HP_INSN_PROMOTED) {
       if (!hp_emit_guest_rm_reg(e, in->bytes, &in->zi, in->reg)) {
         L->out->broken = true; /* the pass chose an instruction it should not have */
@@ -320,7 +365,8 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
       /* A store that hits a promoted slot runs out of line, and the slots
        * are loaded again after it. */
       const struct hp_promotion *p = L->promo;
-      size_t hit = hp_emit_alias_check(e, p->scratch, in->bytes, &in->zi, in->pc, p->lo, p->hi);
+      size_t hit = hp_emit_alias_check(e, p->scratch, in->bytes, &in->zi, in->pc, p->lo, p->hi,
+                                       (in->flags & HP_INSN_IN_CALLEE) != 0, (in->flags & HP_INSN_KEEP_FLAGS) != 0);
       if (!hit || L->nslow == MAX_DEFERRED) {
         L->out->broken = true;
         e->overflow = true;
@@ -519,12 +565,15 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   L.promo = opts->record ? NULL : l->promo;
   L.ncomps = 0;
   L.nslow = 0;
+  L.deopt = 0;
+  L.head = l->pc;
   /* A retry (the reservation was too small) starts from nothing. */
   out->nexits = out->npc = out->nconts = out->recov.n = 0;
   out->riprel_far = 0;
   out->checks_code = false;
   out->broken = false;
   out->loop_off = 0;
+  out->spec_start = out->spec_end = out->deopt_off = 0;
   e->recov = &out->recov;
   if (L.promo)
     promo_enter(&L);
@@ -539,10 +588,17 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   for (unsigned k = 0; k < L.nslow && !e->overflow; k++) {
     const struct hp_insn *in = &l->v[L.slow[k].elem];
     hp_patch_rel32(e->rw + L.slow[k].hit, e->rx + L.slow[k].hit, hp_emit_here(e));
+    if (in->flags & HP_INSN_KEEP_FLAGS)
+      hp_emit_alias_check_done(e);
     map_pc(&L, in);
     if (!guest_insn(&L, in, opts->force_far))
       break;
-    slots_load(&L);
+    if (in->flags & HP_INSN_IN_CALLEE) { /* rbp is the callee's: the loop's from the entry */
+      hp_emit_promo_frame_load(e, L.promo->scratch);
+      slots_load_from(&L, L.promo->scratch);
+    } else {
+      slots_load(&L);
+    }
     hp_emit_jmp_plain(e, e->rx + L.slow[k].done);
   }
   /* Exits of an optimized trace: the state made exact, then the exit. */
@@ -559,9 +615,19 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
       hp_emit_jmp_plain(e, hp_emit_here(e));
     }
   }
+  /* The frame check failed, or a speculative load faulted: leave, and have
+   * the trace rebuilt. */
+  if (L.promo && !e->overflow) {
+    if (L.deopt)
+      hp_patch_rel32(e->rw + L.deopt, e->rx + L.deopt, hp_emit_here(e));
+    out->deopt_off = (uint32_t)e->pos;
+    promo_leave(&L);
+    exit_jmp(&L, HP_EXIT_DEOPT, L.head);
+  }
   size_t give_up[MAX_DEFERRED];
   for (unsigned k = 0; k < L.ndeferred && !e->overflow; k++) {
     hp_label_bind(e, &L.deferred[k]);
+    promo_leave(&L); /* the lookup goes elsewhere: the guest's registers back */
     hp_emit_count_guard_miss(e);
     give_up[k] = l->miss_counter && !opts->record ? hp_emit_miss_count(e, l->miss_counter, l->miss_limit) : 0;
     /* A return that goes elsewhere still returns with a real `ret` (when it

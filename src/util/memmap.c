@@ -96,10 +96,10 @@ static void reload(void)
     char *nl = strchr(line, '\n');
     if (nl)
       *nl = '\0';
-    unsigned long s, e;
+    unsigned long s, e, foff = 0;
     char perms[8];
     int off = 0;
-    if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &s, &e, perms, &off) >= 3) {
+    if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %n", &s, &e, perms, &foff, &off) >= 3) {
       if (nregions == cap) {
         cap = cap ? cap * 2 : 256;
         regions = realloc(regions, cap * sizeof *regions);
@@ -107,6 +107,7 @@ static void reload(void)
       struct hp_region *r = &regions[nregions++];
       r->start = s;
       r->end = e;
+      r->file_off = foff;
       r->prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
                 (perms[2] == 'x' ? PROT_EXEC : 0);
       const char *name = off ? line + off : "";
@@ -155,7 +156,8 @@ void hp_memmap_where(uintptr_t addr, char *buf, size_t len)
 {
   struct hp_region r;
   if (hp_memmap_query(addr, &r))
-    snprintf(buf, len, "%s+0x%lx", r.name[0] ? r.name : "anonymous", (unsigned long)(addr - r.start));
+    snprintf(buf, len, "%s+0x%lx", r.name[0] ? r.name : "anonymous",
+             (unsigned long)(addr - r.start + r.file_off));
   else
     snprintf(buf, len, "unmapped");
 }

@@ -80,6 +80,11 @@ else
   out=$(printf '%x\n1\n' $((0x${first%% *} + 1)) | python3 "$(dirname "$0")/../../scripts/perf-map-report.py" "$map")
   echo "$out" | grep -qF " 50.0% $name" || { echo "FAIL: perf-map-report: '$out'"; fails=$((fails + 1)); }
   echo "$out" | grep -qF "50.0% (outside" || { echo "FAIL: perf-map-report outside: '$out'"; fails=$((fails + 1)); }
+  # the first fragment is the dynamic loader's entry, named by its offset in
+  # the file (as readelf, objdump and perf name it)
+  entry=$(readelf -h "$(readlink -f /lib64/ld-linux-x86-64.so.2)" | awk '/Entry point/ {print $4}')
+  [ "$name" = "hp:block:ld-linux-x86-64.so.2+$entry" ] ||
+    { echo "FAIL: --perf-map first fragment '$name', want the loader's entry $entry"; fails=$((fails + 1)); }
 fi
 rm -f "$map"
 echo "$fails failures"

@@ -7,18 +7,18 @@
 # of reach.  A feature silently switched off fails here even when every
 # program still prints the right output.
 #
-# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2
+# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA
 #   (executables of tests/programs: loops, indcall, funcptr, jumptable; of
-#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0))
+#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0))
 # Counters are matched by their description (include/hotpath/stats.h).
 set -u
-if [ $# -ne 12 ]; then
-  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2" >&2
+if [ $# -ne 15 ]; then
+  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA" >&2
   exit 2
 fi
 hp=$(realpath "$1") loops=$(realpath "$2") indcall=$(realpath "$3") funcptr=$(realpath "$4") jumptable=$(realpath "$5")
 phase=$(realpath "$6") callchain=$(realpath "$7") interp=$(realpath "$8") mthot=$(realpath "$9")
-promote=$(realpath "${10}") indswap=$(realpath "${11}") promote2=$(realpath "${12}")
+promote=$(realpath "${10}") indswap=$(realpath "${11}") promote2=$(realpath "${12}") fpromote=$(realpath "${13}") cpromote=$(realpath "${14}") rbpdata=$(realpath "${15}")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 
@@ -228,6 +228,20 @@ expect promote-limit "$OT" -eq 2
 run promote2 --opt=2 -- "$promote2"
 expect promote2 "$OT" -ge 3
 expect promote2 "optimized traces dropped when the process started a second thread" -ge 1
+# float and double locals go into xmm registers
+OX="float and double slots among them, in xmm registers"
+run fpromote --opt=2 -- "$fpromote"
+expect fpromote "$OT" -ge 6
+expect fpromote "$OX" -ge 6
+expect fpromote "$OC" -ge 2
+# loops that call functions: promoted across the inlined calls; the loop
+# whose local lies below rsp fails its entry check and is rebuilt
+run cpromote --opt=2 -- "$cpromote"
+expect cpromote "optimized loop traces with inlined calls" -ge 3
+expect cpromote "optimized traces dropped: a slot below rsp or unmapped at their entry" -ge 1
+# a speculative entry load faults (rbp is a data pointer): the trace is rebuilt
+run rbpdata --opt=2 -- "$rbpdata"
+expect rbpdata "optimized traces dropped: a slot below rsp or unmapped at their entry" -ge 1
 
 # Guards whose recorded target no longer comes (a function pointer changed
 # after the trace was built) make their trace leave after a number of

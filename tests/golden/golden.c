@@ -277,10 +277,13 @@ static void init_fields(void)
   F(spill_rdx);
   F(spill_flags);
   F(spill_scratch);
+  F(promo_rbp);
 #undef F
   for (int r = 0; r < 16; r++) {
     snprintf(name, sizeof name, "promo_save.%s", regs[r]);
     add_field((long)offsetof(struct hp_thread, promo_save) + 8 * r, name);
+    snprintf(name, sizeof name, "promo_xsave.xmm%d", r);
+    add_field((long)offsetof(struct hp_thread, promo_xsave) + 16 * r, name);
   }
   add_field(HP_T_IBL_FAST, "ibl_fast");
   add_field(HP_T_IBL_FAST + 8, "ibl_fast+8");
@@ -325,7 +328,7 @@ static const char *exit_kind_name(unsigned k)
 {
   static const char *const names[] = {"branch", "syscall", "ibl-miss", "bad-insn", "no-exec",
                                       "stale",  "unsupported", "fault", "predict", "learn", "hot",
-                                      "guard-misses"};
+                                      "guard-misses", "deopt"};
   return k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -333,6 +336,10 @@ static const char *reg_name(unsigned r)
 {
   static const char *const regs[17] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8",
                                        "r9",  "r10", "r11", "r12", "r13", "r14", "r15", "flags"};
+  static const char *const xmm[16] = {"xmm0", "xmm1", "xmm2",  "xmm3",  "xmm4",  "xmm5",  "xmm6",  "xmm7",
+                                      "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"};
+  if (r >= HP_REG_XMM0 && r < HP_REG_XMM0 + 16)
+    return xmm[r - HP_REG_XMM0];
   return r < 17 ? regs[r] : "?";
 }
 
@@ -408,6 +415,14 @@ static void print_effects(const struct hp_insn *in, const struct hp_insn_effects
     printf(" %s%s", m->read ? "r" : "", m->write ? "w" : "");
   }
   printf(" vec: %s%s%s", e->vec_read ? "r" : "", e->vec_write ? "w" : "", e->vec_read || e->vec_write ? "" : "-");
+  if (e->xmm) {
+    printf(" xmm:");
+    for (int r = 0; r < 32; r++)
+      if (e->xmm & (1u << r))
+        printf("%s%d", (e->xmm & ((1u << r) - 1)) ? "," : "", r);
+  }
+  if (e->xmm_all)
+    printf(" xmm:all");
   printf(" fault: %s ctrl: %s\n", e->may_fault ? "yes" : "-", e->control ? "yes" : "-");
 }
 
@@ -579,6 +594,11 @@ static int lower_and_print(const struct hp_ilist *l, bool far, bool record)
   }
   if (lo.riprel_far)
     printf("riprel_far %u\n", lo.riprel_far);
+  if (lo.spec_end)
+    printf("speculative loads [%04x, %04x): a fault there goes to %04x\n", lo.spec_start, lo.spec_end,
+           lo.deopt_off);
+  else if (lo.deopt_off)
+    printf("deopt exit at %04x\n", lo.deopt_off);
   if (lo.checks_code)
     printf("checks_code\n");
   return 0;

@@ -1,9 +1,11 @@
 /* rbp used as a data pointer (hand-written assembly, as -O2 code may):
  * the loop writes [rbp-8] only when its third argument is nonzero. Hot
  * with a valid pointer, then called with rbp at the start of a page whose
- * previous page is unmapped and the write never taken: an optimized trace
- * must not load [rbp-8] on entry (it promotes only slots every entry
- * touches before it can leave). "ok" or "FAILED". */
+ * previous page is unmapped and the write never taken: the optimized
+ * trace's entry load of [rbp-8] (speculative: the write comes after a side
+ * exit) faults, and that fault must not reach the guest (the trace leaves
+ * through its deopt exit and is rebuilt without speculative loads).
+ * "ok" or "FAILED". */
 #include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>

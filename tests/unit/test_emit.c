@@ -1,11 +1,13 @@
 /* Unit tests for the emitter: what it writes, decoded back with Zydis. */
 #include <check.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <Zydis/Zydis.h>
 
 #include "hotpath/emit.h"
+#include "hotpath/thread.h"
 
 static uint8_t buf[4096] __attribute__((aligned(64)));
 
@@ -213,7 +215,7 @@ START_TEST(slot_moves_and_alias_check)
   ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
   ZydisDecodedInstruction in;
   ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, insn, sizeof insn, &in)));
-  size_t field = hp_emit_alias_check(&e, 13, insn, &in, 0x401000, -16, 0);
+  size_t field = hp_emit_alias_check(&e, 13, insn, &in, 0x401000, -16, 0, false, false);
   ck_assert_uint_ne(field, 0);
   size_t pos = 0;
   struct decoded d;
@@ -231,6 +233,71 @@ START_TEST(slot_moves_and_alias_check)
   decode_at(&e, &pos, &d);
   ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_JB);
   ck_assert_uint_eq(field, pos - 4);
+  ck_assert_uint_eq(pos, e.pos);
+}
+END_TEST
+
+/* Inside an inlined call: the check subtracts the loop's rbp saved in the
+ * thread block; reloads go through a base register; the entry's frame
+ * check compares rsp with rbp + lo. */
+START_TEST(callee_alias_check_and_frame_check)
+{
+  struct hp_emit e = fresh(0x40000000);
+  static const uint8_t insn[] = {0x89, 0x10}; /* mov [rax], edx */
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ZydisDecodedInstruction in;
+  ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, insn, sizeof insn, &in)));
+  ck_assert_uint_ne(hp_emit_alias_check(&e, 12, insn, &in, 0x401000, -16, 0, true, false), 0);
+  size_t fc = hp_emit_frame_check(&e, 9, -0x90);
+  hp_emit_slot_load_from(&e, 14, 12, -0x10, 4);
+  hp_emit_slot_load_from(&e, 3, 13, -0x200, 8);
+  hp_emit_xslot_load_from(&e, 15, 12, -8, 8);
+  hp_emit_xslot_load_from(&e, 2, 4, 0x20, 4);
+  size_t pos = 0;
+  struct decoded d;
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "lea r12, [rax+0x13]");
+  decode_at(&e, &pos, &d);
+  char want[64];
+  snprintf(want, sizeof want, "sub r12, gs:[0x%016lX]", (unsigned long)offsetof(struct hp_thread, promo_rbp));
+  ck_assert_str_eq(d.text, want);
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "cmp r12, 0x13");
+  decode_at(&e, &pos, &d);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_JB);
+  /* the frame check, flag-free: rcx = rbp - 0x90 - rsp; its top byte */
+  decode_at(&e, &pos, &d);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_MOV); /* rcx to its spill slot */
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov r9, rsp");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "not r9");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "lea rcx, [rbp+r9*1-0x8F]");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "bswap rcx");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "movzx ecx, cl");
+  decode_at(&e, &pos, &d);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_JRCXZ);
+  size_t ok = pos + (size_t)(int8_t)e.rw[pos - 1];
+  decode_at(&e, &pos, &d);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_MOV); /* rcx back */
+  decode_at(&e, &pos, &d);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_JMP);
+  ck_assert_uint_eq(fc, pos - 4);
+  ck_assert_uint_eq(ok, pos);
+  decode_at(&e, &pos, &d);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_MOV); /* rcx back */
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov r14d, [r12-0x10]");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov rbx, [r13-0x200]");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "movsd xmm15, qword ptr [r12-0x08]");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "movss xmm2, dword ptr [rsp+0x20]");
   ck_assert_uint_eq(pos, e.pos);
 }
 END_TEST
@@ -347,6 +414,7 @@ int main(void)
   tcase_add_test(tc, riprel_far_through_scratch);
   tcase_add_test(tc, slot_operand_to_register);
   tcase_add_test(tc, slot_moves_and_alias_check);
+  tcase_add_test(tc, callee_alias_check_and_frame_check);
   tcase_add_test(tc, indirect_call_reads_operand_before_push);
   tcase_add_test(tc, return_keeps_flags);
   tcase_add_test(tc, inline_cache_layout);

@@ -392,9 +392,9 @@ START_TEST(recover_at_cache_address)
   f->recov = rec;
   f->nrecov = 1;
   uint64_t gpr[16] = {[0] = 42, [3] = 7}, fl = 0x202;
-  ck_assert_uint_eq(hp_fragment_recover(f, f->code + 0x0f, gpr, &fl, NULL), 0);
+  ck_assert_uint_eq(hp_fragment_recover(f, f->code + 0x0f, gpr, &fl, NULL, NULL), 0);
   ck_assert_uint_eq(gpr[3], 7);
-  ck_assert_uint_eq(hp_fragment_recover(f, f->code + 0x10, gpr, &fl, NULL), 1);
+  ck_assert_uint_eq(hp_fragment_recover(f, f->code + 0x10, gpr, &fl, NULL, NULL), 1);
   ck_assert_uint_eq(gpr[3], 42);
 }
 END_TEST

@@ -50,7 +50,7 @@ START_TEST(cover_start_inclusive_end_exclusive)
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     machine_regs(gpr);
     fl = 0x202;
-    unsigned n = hp_recovery_apply(&r, 1, cases[i].off, gpr, &fl, tblock);
+    unsigned n = hp_recovery_apply(&r, 1, cases[i].off, gpr, &fl, NULL, tblock);
     ck_assert_msg(n == (cases[i].covered ? 1u : 0u), "offset %u: %u records applied", cases[i].off, n);
     ck_assert_uint_eq(gpr[HP_RBX], cases[i].covered ? 0xfeedface12345678ull : 0x1000 + HP_RBX);
     check_untouched_except(gpr, HP_RBX);
@@ -63,7 +63,7 @@ START_TEST(empty_and_single_byte_records)
 {
   uint64_t gpr[16], fl = 0x202;
   machine_regs(gpr);
-  ck_assert_uint_eq(hp_recovery_apply(NULL, 0, 5, gpr, &fl, tblock), 0);
+  ck_assert_uint_eq(hp_recovery_apply(NULL, 0, 5, gpr, &fl, NULL, tblock), 0);
   check_untouched_except(gpr, -1);
   /* [7, 7) covers nothing; [7, 8) covers exactly 7 */
   memset(tblock, 0, sizeof tblock);
@@ -72,12 +72,12 @@ START_TEST(empty_and_single_byte_records)
       {.start = 7, .end = 7, .reg = HP_RAX, .kind = HP_LOC_GS_SLOT, .slot = 8},
       {.start = 7, .end = 8, .reg = HP_RDX, .kind = HP_LOC_GS_SLOT, .slot = 8},
   };
-  ck_assert_uint_eq(hp_recovery_apply(v, 2, 7, gpr, &fl, tblock), 1);
+  ck_assert_uint_eq(hp_recovery_apply(v, 2, 7, gpr, &fl, NULL, tblock), 1);
   ck_assert_uint_eq(gpr[HP_RAX], 0x1000 + HP_RAX);
   ck_assert_uint_eq(gpr[HP_RDX], 77);
   machine_regs(gpr);
-  ck_assert_uint_eq(hp_recovery_apply(v, 2, 8, gpr, &fl, tblock), 0);
-  ck_assert_uint_eq(hp_recovery_apply(v, 2, 6, gpr, &fl, tblock), 0);
+  ck_assert_uint_eq(hp_recovery_apply(v, 2, 8, gpr, &fl, NULL, tblock), 0);
+  ck_assert_uint_eq(hp_recovery_apply(v, 2, 6, gpr, &fl, NULL, tblock), 0);
   check_untouched_except(gpr, -1);
 }
 END_TEST
@@ -96,12 +96,12 @@ START_TEST(gs_slots_read_from_thread_block)
   };
   uint64_t gpr[16], fl = 0x246;
   machine_regs(gpr);
-  ck_assert_uint_eq(hp_recovery_apply(v, 3, 49, gpr, &fl, tblock), 2);
+  ck_assert_uint_eq(hp_recovery_apply(v, 3, 49, gpr, &fl, NULL, tblock), 2);
   ck_assert_uint_eq(gpr[HP_RCX], 0x1111111111111111ull);
   ck_assert_uint_eq(gpr[HP_R15], 0x2222222222222222ull);
   ck_assert_uint_eq(gpr[HP_RSP], 0x1000 + HP_RSP);
   machine_regs(gpr);
-  ck_assert_uint_eq(hp_recovery_apply(v, 3, 50, gpr, &fl, tblock), 3);
+  ck_assert_uint_eq(hp_recovery_apply(v, 3, 50, gpr, &fl, NULL, tblock), 3);
   ck_assert_uint_eq(gpr[HP_RSP], 0x3333333333333333ull);
   ck_assert_uint_eq(fl, 0x246);
   for (int r = 0; r < 16; r++)
@@ -121,14 +121,14 @@ START_TEST(machine_register_locations)
   };
   uint64_t gpr[16], fl = 0x202;
   machine_regs(gpr);
-  ck_assert_uint_eq(hp_recovery_apply(v, 3, 4, gpr, &fl, NULL), 2);
+  ck_assert_uint_eq(hp_recovery_apply(v, 3, 4, gpr, &fl, NULL, NULL), 2);
   ck_assert_uint_eq(gpr[HP_RAX], 0x1000 + HP_R11);
   ck_assert_uint_eq(gpr[HP_R11], 0x1000 + HP_RAX);
   for (int r = 0; r < 16; r++)
     if (r != HP_RAX && r != HP_R11)
       ck_assert_uint_eq(gpr[r], 0x1000 + (uint64_t)r);
   machine_regs(gpr);
-  ck_assert_uint_eq(hp_recovery_apply(v, 3, 9, gpr, &fl, NULL), 3);
+  ck_assert_uint_eq(hp_recovery_apply(v, 3, 9, gpr, &fl, NULL, NULL), 3);
   ck_assert_uint_eq(gpr[HP_RDI], 0x1000 + HP_RDI);
   ck_assert_uint_eq(fl, 0x202);
 }
@@ -155,7 +155,7 @@ START_TEST(flags_lahf_seto_format)
     put_slot(0x18, lahf_slot(one[i], 0xabcdefabcdefull));
     uint64_t fl = others | (STATUS & ~one[i]);
     machine_regs(gpr);
-    ck_assert_uint_eq(hp_recovery_apply(&r, 1, 2, gpr, &fl, tblock), 1);
+    ck_assert_uint_eq(hp_recovery_apply(&r, 1, 2, gpr, &fl, NULL, tblock), 1);
     ck_assert_msg(fl == (others | one[i]), "flag %#llx: rflags %#llx", (unsigned long long)one[i],
                   (unsigned long long)fl);
     check_untouched_except(gpr, -1); /* flags records write no register */
@@ -163,21 +163,21 @@ START_TEST(flags_lahf_seto_format)
   /* None saved, machine had all: all cleared, the rest kept. */
   put_slot(0x18, lahf_slot(0, 0xffffffffffffull));
   uint64_t fl = others | STATUS;
-  ck_assert_uint_eq(hp_recovery_apply(&r, 1, 0, gpr, &fl, tblock), 1);
+  ck_assert_uint_eq(hp_recovery_apply(&r, 1, 0, gpr, &fl, NULL, tblock), 1);
   ck_assert_uint_eq(fl, others);
   /* All saved, machine had none (and none of the other bits either). */
   put_slot(0x18, lahf_slot(STATUS, 0));
   fl = 0;
-  ck_assert_uint_eq(hp_recovery_apply(&r, 1, 3, gpr, &fl, tblock), 1);
+  ck_assert_uint_eq(hp_recovery_apply(&r, 1, 3, gpr, &fl, NULL, tblock), 1);
   ck_assert_uint_eq(fl, STATUS);
   /* ah's reserved bits 1, 3 and 5 do not leak into rflags. */
   put_slot(0x18, 0xff00);
   fl = 0;
-  hp_recovery_apply(&r, 1, 3, gpr, &fl, tblock);
+  hp_recovery_apply(&r, 1, 3, gpr, &fl, NULL, tblock);
   ck_assert_uint_eq(fl, SF | ZF | AF | PF | CF);
   /* Not covered: rflags unchanged. */
   fl = 0x202;
-  ck_assert_uint_eq(hp_recovery_apply(&r, 1, 4, gpr, &fl, tblock), 0);
+  ck_assert_uint_eq(hp_recovery_apply(&r, 1, 4, gpr, &fl, NULL, tblock), 0);
   ck_assert_uint_eq(fl, 0x202);
 }
 END_TEST
@@ -196,19 +196,19 @@ START_TEST(count_and_unknown_kinds)
   };
   uint64_t gpr[16], fl = CF | 0x202;
   machine_regs(gpr);
-  ck_assert_uint_eq(hp_recovery_apply(v, 5, 9, gpr, &fl, tblock), 3);
+  ck_assert_uint_eq(hp_recovery_apply(v, 5, 9, gpr, &fl, NULL, tblock), 3);
   ck_assert_uint_eq(gpr[HP_RAX], 5);
   ck_assert_uint_eq(gpr[HP_RBX], 0x1000 + HP_RBX);
   ck_assert_uint_eq(gpr[HP_RDX], 0x1000 + HP_RDX);
   ck_assert_uint_eq(gpr[HP_RSI], 0x1000 + HP_RDI);
   ck_assert_uint_eq(fl, ZF | 0x202);
   machine_regs(gpr);
-  ck_assert_uint_eq(hp_recovery_apply(v, 5, 10, gpr, &fl, tblock), 1);
+  ck_assert_uint_eq(hp_recovery_apply(v, 5, 10, gpr, &fl, NULL, tblock), 1);
   ck_assert_uint_eq(gpr[HP_RDX], 5);
   /* n limits the records looked at */
   machine_regs(gpr);
-  ck_assert_uint_eq(hp_recovery_apply(v, 1, 9, gpr, &fl, tblock), 1);
-  ck_assert_uint_eq(hp_recovery_apply(v, 0, 9, gpr, &fl, tblock), 0);
+  ck_assert_uint_eq(hp_recovery_apply(v, 1, 9, gpr, &fl, NULL, tblock), 1);
+  ck_assert_uint_eq(hp_recovery_apply(v, 0, 9, gpr, &fl, NULL, tblock), 0);
 }
 END_TEST
 
@@ -279,11 +279,11 @@ START_TEST(lowered_far_riprel_record)
   uint64_t gpr[16], fl = 0x202;
   machine_regs(gpr);
   gpr[HP_R11] = 0x7f0000100106ull;
-  ck_assert_uint_eq(hp_recovery_apply(lo.recov.v, lo.recov.n, at, gpr, &fl, tb), 1);
+  ck_assert_uint_eq(hp_recovery_apply(lo.recov.v, lo.recov.n, at, gpr, &fl, NULL, tb), 1);
   ck_assert_uint_eq(gpr[HP_R11], guest_r11);
   /* Before the save and after the restore nothing applies. */
-  ck_assert_uint_eq(hp_recovery_apply(lo.recov.v, lo.recov.n, 0, gpr, &fl, tb), 0);
-  ck_assert_uint_eq(hp_recovery_apply(lo.recov.v, lo.recov.n, r->end, gpr, &fl, tb), 0);
+  ck_assert_uint_eq(hp_recovery_apply(lo.recov.v, lo.recov.n, 0, gpr, &fl, NULL, tb), 0);
+  ck_assert_uint_eq(hp_recovery_apply(lo.recov.v, lo.recov.n, r->end, gpr, &fl, NULL, tb), 0);
 }
 END_TEST
 
@@ -324,7 +324,7 @@ START_TEST(lowered_code_check_records)
   uint64_t gpr[16], fl = 0x202 | SF | PF;
   machine_regs(gpr);
   gpr[HP_RAX] = 0x401000;
-  ck_assert_uint_eq(hp_recovery_apply(lo.recov.v, lo.recov.n, cmp, gpr, &fl, tb), 3);
+  ck_assert_uint_eq(hp_recovery_apply(lo.recov.v, lo.recov.n, cmp, gpr, &fl, NULL, tb), 3);
   ck_assert_uint_eq(gpr[HP_RAX], 0x1234);
   ck_assert_uint_eq(gpr[HP_RCX], 0x5678);
   ck_assert_uint_eq(fl, 0x202 | CF | ZF | OF);
