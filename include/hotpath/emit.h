@@ -163,6 +163,10 @@ void hp_emit_xslot_load_from(struct hp_emit *e, int x, int base, int32_t disp, u
  * reloads inside inlined calls. */
 void hp_emit_promo_frame_save(struct hp_emit *e);
 void hp_emit_promo_frame_load(struct hp_emit *e, int reg);
+/* After an inlined call's pop rbp / leave: jumps (the rel32 field
+ * returned) when rbp differs from the loop's rbp saved at the entry. The
+ * flags and rcx are kept. */
+size_t hp_emit_rbp_check(struct hp_emit *e);
 /* The entry check of an optimized trace with inlined calls: jumps (the
  * rel32 field returned, to be aimed by the caller) when rsp > rbp + lo,
  * i.e. when a slot lies below rsp. Clobbers scratch; the flags and rcx are

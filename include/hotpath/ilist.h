@@ -82,6 +82,9 @@ enum {
                              to the loop's rbp saved at the entry, not to rbp */
   HP_INSN_KEEP_FLAGS = 128, /* HP_INSN_ALIAS_CHECK where the status flags are live: the check
                                sets them aside */
+  HP_INSN_RBP_CHECK = 256, /* a pop rbp / leave of an inlined call that brings the loop's rbp
+                              back from a stack slot a store may have changed: rbp is compared
+                              with the loop's (flag-free); a mismatch leaves the trace */
 };
 
 struct hp_insn {
@@ -91,7 +94,7 @@ struct hp_insn {
   uint8_t len;        /* guest instruction length (0: no guest bytes) */
   uint8_t cc;         /* jcc condition (low nibble of the opcode) */
   uint8_t exit_kind;  /* enum hp_exit_kind of HP_OP_EXIT / HP_OP_STOP */
-  uint8_t flags;
+  uint16_t flags;
   uint8_t reg;        /* HP_INSN_PROMOTED: the register that replaces its memory operand */
   uint16_t check_len; /* HP_OP_CODE_CHECK: bytes checked; HP_OP_RET_GUARD: imm16;
                          HP_OP_HEAD_COUNT: counter index */

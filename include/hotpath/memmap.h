@@ -20,9 +20,10 @@ bool hp_memmap_query(uintptr_t addr, struct hp_region *out);
  * locks: for crash reports). */
 bool hp_memmap_query_cached(uintptr_t addr, struct hp_region *out);
 /* Where addr is, for messages: "name+0xOFFSET" (in a mapped file, the
- * offset in the file, as objdump, addr2line and perf show it for a PIE or
- * shared object; else the offset from the start of the mapping;
- * "anonymous" for unnamed memory) or "unmapped". */
+ * offset in the file, as perf names it, and the address objdump shows for
+ * a PIE or shared object linked by GNU ld (where the file offsets of the
+ * code equal its addresses); else the offset from the start of the
+ * mapping; "anonymous" for unnamed memory) or "unmapped". */
 void hp_memmap_where(uintptr_t addr, char *buf, size_t len);
 /* The guest changed its mappings (mmap/munmap/mprotect/mremap/brk). */
 void hp_memmap_invalidate(void);

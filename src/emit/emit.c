@@ -1014,6 +1014,25 @@ void hp_emit_slot_store(struct hp_emit *e, int reg, int32_t disp, unsigned size)
   base_slot(e, 0x89, reg, HP_RBP, disp, size);
 }
 void hp_emit_promo_frame_save(struct hp_emit *e) { store_gs(e, HP_RBP, T_OFF(promo_rbp)); }
+
+size_t hp_emit_rbp_check(struct hp_emit *e)
+{
+  /* rcx = rbp - promo_rbp without touching the flags; 0: the same */
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  load_gs(e, HP_RCX, T_OFF(promo_rbp));
+  static const uint8_t cmp[] = {0x48, 0xf7, 0xd1,             /* not rcx */
+                                0x48, 0x8d, 0x4c, 0x0d, 0x01, /* lea rcx, [rbp+rcx+1] */
+                                0xe3, 0x00};                  /* jrcxz same */
+  hp_emit_bytes(e, cmp, sizeof cmp);
+  size_t same = e->pos - 1;
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  u8(e, 0xe9); /* jmp (rel32 returned) */
+  size_t field = e->pos;
+  u32(e, 0);
+  set_rel8(e, same);
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  return field;
+}
 void hp_emit_promo_frame_load(struct hp_emit *e, int reg) { load_gs(e, reg, T_OFF(promo_rbp)); }
 
 static bool is_legacy_prefix(uint8_t b)

@@ -241,7 +241,7 @@ static const char *exit_name(unsigned k)
 {
   static const char *const names[] = {"branch", "syscall", "ibl-miss", "bad-insn", "no-exec",
                                       "stale", "unsupported", "fault", "predict", "learn", "hot",
-                                      "guard-misses"};
+                                      "guard-misses", "deopt"};
   return k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -317,6 +317,8 @@ void hp_ilist_print(FILE *out, const struct hp_ilist *l)
     if (in->flags & HP_INSN_ALIAS_CHECK)
       fprintf(out, " alias-check%s%s", in->flags & HP_INSN_IN_CALLEE ? "(loop frame)" : "",
               in->flags & HP_INSN_KEEP_FLAGS ? "(keep flags)" : "");
+    if (in->flags & HP_INSN_RBP_CHECK)
+      fprintf(out, " rbp-check");
     ZydisDecodedInstruction full;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     if (in->len && hp_insn_operands(in, &full, ops)) {

@@ -166,6 +166,8 @@ struct sym {
 struct frames {
   int32_t delta;  /* rsp - RSP0 */
   struct sym rbp;
+  bool dirty;     /* a store through an unknown address may have changed a cell */
+  bool rbp_check; /* the last pop/leave took the loop's rbp from a cell while dirty */
   struct {
     int32_t at; /* RSP0 + at */
     struct sym v;
@@ -220,6 +222,7 @@ static void cells_pop(struct frames *f)
 static bool track_frame(struct frames *f, const struct hp_insn *in, const struct hp_insn_effects *e)
 {
   bool w_rsp = (e->gpr_write >> RSP) & 1, w_rbp = (e->gpr_write >> RBP) & 1;
+  f->rbp_check = false;
   if (!w_rsp && !w_rbp)
     return true;
   ZydisDecodedInstruction full;
@@ -239,8 +242,10 @@ static bool track_frame(struct frames *f, const struct hp_insn *in, const struct
     if (full.operand_width != 64 || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
         ops[0].reg.value == ZYDIS_REGISTER_RSP)
       return false;
-    if (ops[0].reg.value == ZYDIS_REGISTER_RBP)
+    if (ops[0].reg.value == ZYDIS_REGISTER_RBP) {
       f->rbp = cell_get(f, f->delta);
+      f->rbp_check = f->dirty && f->rbp.kind == V_OUTER;
+    }
     f->delta += 8;
     cells_pop(f);
     return true;
@@ -249,6 +254,7 @@ static bool track_frame(struct frames *f, const struct hp_insn *in, const struct
       return false;
     f->delta = f->rbp.d;
     f->rbp = cell_get(f, f->delta);
+    f->rbp_check = f->dirty && f->rbp.kind == V_OUTER;
     f->delta += 8;
     cells_pop(f);
     return true;
@@ -312,13 +318,13 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
   /* Calls inlined in the trace (each with its return in it) are followed
    * through their frames; the trace's entry then checks that the slots
    * are at or above rsp, so that the callees' frames lie below them. */
-  bool calls = false;
+  bool calls = false, guards = false;
   for (unsigned i = 0; i < l->n; i++) {
     unsigned op = l->v[i].op;
-    if (op == HP_OP_PUSH_RET || op == HP_OP_CALL_IND_GUARD || op == HP_OP_RET_GUARD || op == HP_OP_JMP_IND_GUARD)
-      calls = true;
+    calls |= op == HP_OP_PUSH_RET || op == HP_OP_CALL_IND_GUARD || op == HP_OP_RET_GUARD;
+    guards |= op == HP_OP_CALL_IND_GUARD || op == HP_OP_RET_GUARD || op == HP_OP_JMP_IND_GUARD;
   }
-  if (calls)
+  if (guards)
     avoid |= 1u << 0 | 1u << 1 | 1u << 2; /* rax, rcx, rdx: the guards' lookups */
   uint8_t check[l->n ? l->n : 1];
   memset(check, 0, sizeof check);
@@ -326,6 +332,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
   fr.delta = 0;
   fr.rbp = (struct sym){V_OUTER, 0};
   fr.ncells = 0;
+  fr.dirty = fr.rbp_check = false;
   unsigned depth = 0; /* calls open */
   for (unsigned i = 0; i < l->n; i++) {
     const struct hp_insn *in = &l->v[i];
@@ -341,10 +348,28 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
       }
       continue;
     case HP_OP_STOP:
-    case HP_OP_JMP_IND_GUARD:
       continue;
-    case HP_OP_PUSH_RET:
+    case HP_OP_JMP_IND_GUARD:
     case HP_OP_CALL_IND_GUARD:
+    case HP_OP_PUSH_RET: {
+      /* The registers an indirect branch reads its target from: not to
+       * be taken (the guard loads the target from them). */
+      struct hp_insn_effects ge;
+      if (in->op != HP_OP_PUSH_RET) {
+        if (!hp_analyze_bytes(in->bytes, in->len, &ge)) {
+          *why = "an instruction the analysis cannot describe";
+          return false;
+        }
+        used |= ge.gpr_read;
+      }
+      if (in->op == HP_OP_JMP_IND_GUARD)
+        continue;
+      /* The return address goes below rsp: below the slots only if rsp is
+       * at or below the entry's (which the entry checks against them). */
+      if (fr.delta > 0) {
+        *why = "a call above the loop's stack pointer";
+        return false;
+      }
       depth++;
       fr.delta -= 8;
       if (!cell_set(&fr, fr.delta, (struct sym){V_RET, 0})) {
@@ -352,6 +377,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
         return false;
       }
       continue;
+    }
     case HP_OP_RET_GUARD:
       if (!depth) {
         *why = "a return from outside the trace";
@@ -381,6 +407,10 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
     if ((((e.gpr_write >> RSP) | (e.gpr_write >> RBP)) & 1) && (!calls || !track_frame(&fr, in, &e))) {
       *why = "rsp or rbp changes";
       return false;
+    }
+    if (fr.rbp_check) { /* this pop or leave */
+      check[i] |= 8;
+      fr.rbp_check = false;
     }
     used |= e.gpr_read | e.gpr_write;
     xused |= e.xmm;
@@ -456,8 +486,11 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
     }
     /* A store through a pointer: checked against the slots (inside a
      * callee, against the loop's rbp saved at the entry). */
-    check[i] = outer ? 1 : 2;
+    check[i] |= (uint8_t)(1 | (outer ? 0 : 2));
     other_mem = true;
+    /* It may have written a stack slot that holds the loop's rbp: the
+     * pop or leave that brings it back is checked. */
+    fr.dirty = true;
   }
   if (depth) {
     *why = "a call whose return is not in the trace";
@@ -561,7 +594,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
     struct hp_live live[l->n + 1];
     hp_liveness_mode(l, live, false);
     for (unsigned i = 0; i < l->n; i++)
-      if (check[i] && (live[i].flags & HP_FL_STATUS))
+      if ((check[i] & 1) && (live[i].flags & HP_FL_STATUS))
         check[i] |= 4; /* the check sets the flags aside */
   }
   unsigned r = 0, x = 0;
@@ -587,15 +620,15 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
   for (unsigned a = 0; a < nacc; a++)
     for (unsigned k = 0; k < p->nslots; k++)
       if (acc[a].disp == p->slot[k].disp) {
-        l->v[acc[a].elem].flags |= (uint8_t)(HP_INSN_PROMOTED | (acc[a].write ? HP_INSN_SLOT_WRITE : 0));
+        l->v[acc[a].elem].flags |= (uint16_t)(HP_INSN_PROMOTED | (acc[a].write ? HP_INSN_SLOT_WRITE : 0));
         l->v[acc[a].elem].reg = p->slot[k].reg;
         p->slot[k].uses++;
       }
   for (unsigned i = 0; i < l->n; i++)
     if (check[i]) {
-      l->v[i].flags |= (uint8_t)(HP_INSN_ALIAS_CHECK | ((check[i] & 2) ? HP_INSN_IN_CALLEE : 0) |
-                                 ((check[i] & 4) ? HP_INSN_KEEP_FLAGS : 0));
-      p->checks++;
+      l->v[i].flags |= (uint16_t)((check[i] & 1 ? HP_INSN_ALIAS_CHECK : 0) | ((check[i] & 2) ? HP_INSN_IN_CALLEE : 0) |
+                                  ((check[i] & 4) ? HP_INSN_KEEP_FLAGS : 0) | ((check[i] & 8) ? HP_INSN_RBP_CHECK : 0));
+      p->checks += check[i] & 1;
     }
   l->promo = p;
   return true;

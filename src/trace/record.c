@@ -286,8 +286,8 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
 static void unoptimize(struct hp_ilist *l)
 {
   for (unsigned i = 0; i < l->n; i++)
-    l->v[i].flags &= (uint8_t)~(HP_INSN_PROMOTED | HP_INSN_SLOT_WRITE | HP_INSN_ALIAS_CHECK | HP_INSN_IN_CALLEE |
-                                HP_INSN_KEEP_FLAGS);
+    l->v[i].flags &= (uint16_t)~(HP_INSN_PROMOTED | HP_INSN_SLOT_WRITE | HP_INSN_ALIAS_CHECK | HP_INSN_IN_CALLEE |
+                                 HP_INSN_KEEP_FLAGS | HP_INSN_RBP_CHECK);
   l->promo = NULL;
 }
 

@@ -170,5 +170,10 @@ bool hp_trace_stitch(const struct hp_recorded_block *b, unsigned nb, uint64_t he
       last->flags |= HP_INSN_BACK_EDGE;
     }
   }
+  /* A side exit to the head is a back edge too (the recording ran a loop's
+   * last turn): linked to the trace itself. */
+  for (unsigned k = 0; k < out->n; k++)
+    if (out->v[k].op == HP_OP_EXIT_CC && out->v[k].target == head)
+      out->v[k].flags |= HP_INSN_BACK_EDGE;
   return push(out, &x) != NULL;
 }

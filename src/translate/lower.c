@@ -54,11 +54,16 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
     /* entry (saves, frame check, loads), every exit's and every guard's
      * restores, the write-through stores */
     s->hot += 64 + 48 + moves + restores + (s->exits + l->n + 1) * (restores + 16) + 8u * l->n;
-    for (unsigned i = 0; i < l->n; i++)
+    for (unsigned i = 0; i < l->n; i++) {
+      if (l->v[i].flags & HP_INSN_RBP_CHECK) {
+        s->hot += 48 + restores + 16;
+        s->exits++;
+      }
       if (l->v[i].flags & HP_INSN_ALIAS_CHECK) {
         s->hot += 48 + 2 * moves + 64 + 96; /* + flags set aside and back twice */
         s->pcs++;
       }
+    }
     s->recov += 16;
   }
 }
@@ -380,7 +385,14 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
       L->nslow++;
       return true;
     }
-    return guest_insn(L, in, force_far);
+    if (!guest_insn(L, in, force_far))
+      return false;
+    if ((in->flags & HP_INSN_RBP_CHECK) && L->promo) {
+      /* The loop's rbp came back from a stack slot that a store may have
+       * changed: not the loop's, leave (exact: after the instruction). */
+      defer_comp(L, hp_emit_rbp_check(e), 0, in->pc + in->len);
+    }
+    return true;
   case HP_OP_EXIT:
   case HP_OP_STOP:
     if (L->promo && (in->flags & HP_INSN_BACK_EDGE)) {

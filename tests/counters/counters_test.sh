@@ -237,7 +237,8 @@ expect fpromote "$OC" -ge 2
 # loops that call functions: promoted across the inlined calls; the loop
 # whose local lies below rsp fails its entry check and is rebuilt
 run cpromote --opt=2 -- "$cpromote"
-expect cpromote "optimized loop traces with inlined calls" -ge 3
+expect cpromote "optimized loop traces with inlined calls" -ge 5
+expect cpromote "$OC" -ge 1
 expect cpromote "optimized traces dropped: a slot below rsp or unmapped at their entry" -ge 1
 # a speculative entry load faults (rbp is a data pointer): the trace is rebuilt
 run rbpdata --opt=2 -- "$rbpdata"

@@ -182,6 +182,41 @@ START_TEST(flags_lahf_seto_format)
 }
 END_TEST
 
+/* xmm records: 16 bytes from the thread block into the xmm image, only
+ * with an image, only at GS slots; general registers untouched. */
+START_TEST(xmm_records)
+{
+  struct hp_recov v[3] = {
+      {.start = 0, .end = 10, .reg = HP_REG_XMM0 + 15, .kind = HP_LOC_GS_SLOT, .slot = 0x40},
+      {.start = 5, .end = 10, .reg = HP_REG_XMM0 + 2, .kind = HP_LOC_GS_SLOT, .slot = 0x60},
+      {.start = 0, .end = 10, .reg = HP_REG_XMM0 + 3, .kind = HP_LOC_REG, .slot = 1}, /* not for xmm */
+  };
+  memset(tblock, 0, sizeof tblock);
+  uint8_t *tb = (uint8_t *)tblock;
+  for (int i = 0; i < 16; i++) {
+    tb[0x40 + i] = (uint8_t)(0xa0 + i);
+    tb[0x60 + i] = (uint8_t)(0x10 + i);
+  }
+  uint8_t xmm[16][16];
+  memset(xmm, 0x55, sizeof xmm);
+  uint64_t gpr[16], fl = 0x202;
+  machine_regs(gpr);
+  ck_assert_uint_eq(hp_recovery_apply(v, 3, 2, gpr, &fl, xmm, tblock), 1);
+  for (int i = 0; i < 16; i++) {
+    ck_assert_uint_eq(xmm[15][i], 0xa0 + i);
+    ck_assert_uint_eq(xmm[2][i], 0x55);
+    ck_assert_uint_eq(xmm[3][i], 0x55);
+  }
+  ck_assert_uint_eq(hp_recovery_apply(v, 3, 7, gpr, &fl, xmm, tblock), 2);
+  for (int i = 0; i < 16; i++)
+    ck_assert_uint_eq(xmm[2][i], 0x10 + i);
+  check_untouched_except(gpr, -1);
+  ck_assert_uint_eq(fl, 0x202);
+  /* Without an image, xmm records are skipped. */
+  ck_assert_uint_eq(hp_recovery_apply(v, 3, 7, gpr, &fl, NULL, tblock), 0);
+}
+END_TEST
+
 START_TEST(count_and_unknown_kinds)
 {
   memset(tblock, 0, sizeof tblock);
@@ -341,6 +376,7 @@ static Suite *suite(void)
   tcase_add_test(tc, machine_register_locations);
   tcase_add_test(tc, flags_lahf_seto_format);
   tcase_add_test(tc, count_and_unknown_kinds);
+  tcase_add_test(tc, xmm_records);
   suite_add_tcase(s, tc);
   TCase *tl = tcase_create("lowered");
   tcase_add_test(tl, lowered_far_riprel_record);
