@@ -15,7 +15,9 @@ long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid
 noreturn void hp_guest_thread_exit(struct hp_thread *t);
 
 void hp_process_init(void);
-/* Writes stats (once, in the process hotpath started) before the guest exits. */
-void hp_at_guest_exit(void);
+/* Before the guest exits (once per process): --stats (in the process
+ * hotpath started) and --report (every process). status: the exit status
+ * when sig is 0; else the signal that ends the process. */
+void hp_at_guest_exit(int status, int sig);
 
 #endif

@@ -67,6 +67,7 @@ struct hp_fragment {
   uint32_t ninsn;               /* guest instructions it holds */
   uint32_t loop_off;            /* its back edges' target (past an optimized trace's loads) */
   uint32_t spec_start, spec_end; /* speculative entry loads (see struct hp_lowered) */
+  const struct hp_opt_record *opt; /* a trace: what the optimizer did (--report) */
   uint32_t deopt_off;           /* where a fault in them goes */
   uint64_t *entries;            /* --stats: times its code was entered (or looped) */
   struct hp_cache_unit *unit;

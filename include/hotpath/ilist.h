@@ -133,6 +133,16 @@ struct hp_promotion {
   unsigned checks; /* stores checked */
 };
 
+/* What the optimizer did to one trace, kept with its fragment (for the
+ * report). */
+struct hp_opt_record {
+  bool optimized;
+  const char *why;           /* not optimized: the reason (static text) */
+  struct hp_promotion promo; /* optimized: the plan */
+  uint32_t optimizer_ns;
+  uint16_t blocks;           /* recorded blocks stitched into the trace */
+};
+
 struct hp_ilist {
   struct hp_insn *v;
   unsigned n, cap;    /* cap: fixed by the caller's buffer */

@@ -28,6 +28,8 @@
     "write log messages and --stats to FILE instead of stderr") \
   X(INT, log_level, "log-level", 0, 0, 2, "N", \
     "log level: 0 = errors only, 1 = info (same as --verbose), 2 = debug (every block and trace built)") \
+  X(STR, report, "report", NULL, 0, 0, "FILE", \
+    "write an optimization report (JSON, docs/report-schema.json) to FILE at exit (FILE.PID in child processes); counts executions as --stats does") \
   X(BOOL, perf_map, "perf-map", false, 0, 0, "", \
     "write /tmp/perf-PID.map naming each fragment of the code cache (kind, module+offset); scripts/perf-map-report.py joins it with perf samples") \
   X(BOOL, no_link, "no-link", false, 0, 0, "", \

@@ -1,6 +1,7 @@
 /* Named counters, printed by --stats at exit. */
 #ifndef HOTPATH_STATS_H
 #define HOTPATH_STATS_H
+#include <stdbool.h>
 #include <stdint.h>
 
 #define HP_STATS_TABLE(X) \
@@ -64,5 +65,7 @@ extern struct hp_stats hp_stats;
 
 /* Prints the counters to the log stream (stderr without --log). */
 void hp_stats_print(void);
+/* Whether counters that cost time are kept (--stats or --report). */
+bool hp_stats_enabled(void);
 
 #endif

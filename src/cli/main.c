@@ -12,6 +12,7 @@
 #include "hotpath/loader.h"
 #include "hotpath/log.h"
 #include "hotpath/options.h"
+#include "hotpath/report.h"
 
 #define SAVED_LD_PREFIX "HOTPATH_GUEST_"
 
@@ -75,6 +76,8 @@ int main(int argc, char **argv, char **envp)
     fprintf(stderr, "hotpath: %s\n", err.msg);
     return err.code;
   }
+  if (hp_opt.report)
+    hp_report_begin(argc - pi, argv + pi, launch.exe_path);
   HP_INFO("loaded %s: entry 0x%lx, sp 0x%lx, brk 0x%lx", launch.exe_path,
           (unsigned long)launch.entry_pc, (unsigned long)launch.sp, (unsigned long)launch.brk_start);
   unregister_rseq();

@@ -13,6 +13,7 @@
 #include "hotpath/fragment.h"
 #include "hotpath/log.h"
 #include "hotpath/options.h"
+#include "hotpath/stats.h"
 #include "hotpath/thread.h"
 
 #define OVERFLOW 64
@@ -111,7 +112,7 @@ void hp_ibl_init(void)
   hp_cache_reserve(0, 512, 0, false, &r);
   struct hp_emit e = {.rw = r.hot_rw, .rx = r.hot_rx, .cap = r.hot_cap};
   routine = hp_emit_here(&e);
-  hp_emit_ibl_routine(&e, (uintptr_t)&miss_exit, hp_opt.stats);
+  hp_emit_ibl_routine(&e, (uintptr_t)&miss_exit, hp_stats_enabled());
   HP_ASSERT(!e.overflow);
   hp_cache_commit(&r, e.pos, 0);
 }

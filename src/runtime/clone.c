@@ -27,6 +27,7 @@
 #include "hotpath/signal.h"
 #include "hotpath/stats.h"
 #include "hotpath/thread.h"
+#include "hotpath/report.h"
 #include "hotpath/trace.h"
 
 long hp_clone_vm(unsigned long flags, void *stack_top, int *ptid, int *ctid,
@@ -79,12 +80,15 @@ static void stats_collect(void)
   hp_unlock();
 }
 
-void hp_at_guest_exit(void)
+void hp_at_guest_exit(int status, int sig)
 {
-  if (hp_opt.stats && getpid() == initial_pid && !__atomic_exchange_n(&stats_written, true, __ATOMIC_SEQ_CST)) {
-    stats_collect();
+  if (!hp_stats_enabled() || __atomic_exchange_n(&stats_written, true, __ATOMIC_SEQ_CST))
+    return;
+  stats_collect();
+  bool child = getpid() != initial_pid;
+  if (hp_opt.stats && !child)
     hp_stats_print();
-  }
+  hp_report_write(status, sig, child);
 }
 
 /* The thread block of a clone's child: the parent's registers as the

@@ -52,7 +52,7 @@ void hp_describe_guest_location(char *buf, size_t len)
 
 void hp_die_by_signal(int sig)
 {
-  hp_at_guest_exit();
+  hp_at_guest_exit(0, sig);
   signal(sig, SIG_DFL);
   sigset_t set;
   sigemptyset(&set);

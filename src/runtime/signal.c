@@ -25,6 +25,7 @@
 #include "hotpath/log.h"
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
+#include "hotpath/stats.h"
 #include "hotpath/rawsys.h"
 #include "hotpath/thread.h"
 
@@ -238,7 +239,9 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
       return;
     }
   }
-  if (sync && !guest_catches(sig)) {
+  /* With --stats or --report, a fault the guest does not catch goes to the
+   * dispatcher like one it catches: it writes them, then dies of it. */
+  if (sync && !guest_catches(sig) && !hp_stats_enabled()) {
     if (hp_opt.log_level >= HP_LOG_INFO) {
       struct hp_fragment *f = hp_fragment_by_cache_pc(pc);
       char buf[256];
@@ -497,6 +500,14 @@ static bool default_ignores(int sig)
 
 static bool deliver_one(struct hp_thread *t, uint64_t *pcp);
 
+/* The process dies of sig from code that holds the lock (deliver_one):
+ * --stats and --report take it again. */
+static noreturn void die_locked(int sig)
+{
+  hp_unlock();
+  hp_die_by_signal(sig);
+}
+
 bool hp_signal_deliver(struct hp_thread *t, uint64_t *pc)
 {
   /* The lookup may have been pointed at the empty table: restore it. */
@@ -556,7 +567,7 @@ static bool deliver_one(struct hp_thread *t, uint64_t *pcp)
       if ((t->sig_pending & (1ull << (s - 1))) && is_sync(s) && ((int *)t->sig_info[s])[2] > 0)
         sig = s;
     if (sig && (blocked & (1ull << (sig - 1))))
-      hp_die_by_signal(sig);
+      die_locked(sig);
     if (!sig && !ready) {
       t->call_mask_valid = false;
       return false;
@@ -575,7 +586,7 @@ static bool deliver_one(struct hp_thread *t, uint64_t *pcp)
         raw(SYS_kill, raw(SYS_getpid, 0, 0, 0, 0), SIGSTOP, 0, 0); /* stop; SIGCONT resumes */
         continue;
       }
-      hp_die_by_signal(sig);
+      die_locked(sig);
     }
     uint64_t old_mask = 0;
     raw(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&old_mask, 8);
@@ -594,7 +605,7 @@ static bool deliver_one(struct hp_thread *t, uint64_t *pcp)
      * is a SIGSEGV the guest cannot catch, as in the kernel. */
     uint64_t top = alt ? t->guest_ss_sp + t->guest_ss_size : fp + t->xsave_size + 4;
     if (!writable_range(sp, top) || (alt && sp < t->guest_ss_sp))
-      hp_die_by_signal(SIGSEGV);
+      die_locked(SIGSEGV);
     struct k_rt_sigframe *fr = (struct k_rt_sigframe *)sp;
     uint8_t *fpb = (uint8_t *)fp;
     memcpy(fpb, t->xsave, t->xsave_size);

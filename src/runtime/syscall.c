@@ -299,7 +299,7 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
     hp_raw_syscall(SYS_exit, (long)a1, 0, 0, 0, 0, 0); /* the first thread; others go on */
     __builtin_unreachable();
   case SYS_exit_group:
-    hp_at_guest_exit();
+    hp_at_guest_exit((int)(a1 & 0xff), 0);
     hp_raw_syscall(SYS_exit_group, (long)a1, 0, 0, 0, 0, 0);
     __builtin_unreachable();
   case SYS_rt_sigaction:

@@ -241,21 +241,41 @@ void hp_trace_opt_time_stats(void)
   hp_stats.opt_ns_max = opt_times[nopt_times - 1];
 }
 
-/* The optimizer on a stitched trace (--opt=2); true if it changed it. */
-static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conservative)
+/* The optimizer on a stitched trace (--opt=2); true if it changed it, else
+ * *whyp says why not; *ns: the time it took. */
+static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conservative, const char **whyp,
+                     uint32_t *ns)
 {
   static long optimized; /* traces the optimizer changed (--opt-limit) */
-  if (hp_opt.opt < 2 || !hp_opt_pass_enabled("promote") || threads_started ||
-      noptimized_traces == MAX_OPTIMIZED)
+  *ns = 0;
+  if (hp_opt.opt < 2) {
+    *whyp = "--opt is below 2";
     return false;
-  if (hp_opt.opt_limit >= 0 && optimized >= hp_opt.opt_limit)
+  }
+  if (!hp_opt_pass_enabled("promote")) {
+    *whyp = "--disable-pass=promote";
     return false;
+  }
+  if (threads_started) {
+    *whyp = "the process has more than one thread";
+    return false;
+  }
+  if (noptimized_traces == MAX_OPTIMIZED) {
+    *whyp = "too many optimized traces";
+    return false;
+  }
+  if (hp_opt.opt_limit >= 0 && optimized >= hp_opt.opt_limit) {
+    *whyp = "--opt-limit reached";
+    return false;
+  }
   uint64_t t0 = hp_now_ns();
   const char *why = NULL;
   bool done = !conservative && hp_promote(l, promo, 0, &why);
   if (conservative)
     why = "an optimized trace of this head left through its deopt exit";
+  *whyp = why;
   uint64_t dt = hp_now_ns() - t0;
+  *ns = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
   hp_stats.opt_ns += dt;
   if (nopt_times < OPT_TIMES)
     opt_times[nopt_times++] = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
@@ -317,12 +337,25 @@ static void build(struct recording *r)
   }
   uint64_t t0 = hp_now_ns();
   struct hp_promotion promo;
-  bool promoted = optimize(&out, &promo, cur && cur->opt_conservative);
+  const char *why = NULL;
+  uint32_t opt_ns;
+  bool promoted = optimize(&out, &promo, cur && cur->opt_conservative, &why, &opt_ns);
   struct hp_fragment *f = hp_translate_list(&out, HP_FRAG_TRACE, false);
   if (!f && promoted) { /* the lowering refused what the pass chose: unoptimized */
     unoptimize(&out);
     promoted = false;
+    why = "the lowering could not follow the plan (registers, exits)";
     f = hp_translate_list(&out, HP_FRAG_TRACE, false);
+  }
+  if (f && hp_opt.report) { /* arena memory: lives as long as the fragment's records */
+    struct hp_opt_record *rec = hp_arena_alloc(sizeof *rec);
+    rec->optimized = promoted;
+    rec->why = promoted ? NULL : why;
+    if (promoted)
+      rec->promo = promo;
+    rec->optimizer_ns = opt_ns;
+    rec->blocks = (uint16_t)r->nblocks;
+    f->opt = rec;
   }
   if (!f) {
     give_up(r->head);

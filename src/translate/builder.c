@@ -171,7 +171,7 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
 struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bool record)
 {
   struct hp_lower_opts opts = {.force_far = hp_opt.debug_far_cache, .record = record};
-  if (hp_opt.stats && !record) /* arena memory starts zeroed and is never reused */
+  if (hp_stats_enabled() && !record) /* arena memory starts zeroed and is never reused */
     opts.entry_counter = hp_arena_alloc(sizeof(uint64_t));
   struct hp_lower_sizes sz;
   hp_lower_sizes(l, &opts, &sz);
@@ -188,7 +188,7 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
   for (int attempt = 0;; attempt++) {
     struct hp_cache_reservation r;
     hp_cache_reserve(l->pc, hot, sz.exits * HP_EXIT_STUB_SIZE, attempt == 2, &r);
-    struct hp_emit e = {.rw = r.hot_rw, .rx = r.hot_rx, .cap = r.hot_cap, .count_lookups = hp_opt.stats};
+    struct hp_emit e = {.rw = r.hot_rw, .rx = r.hot_rx, .cap = r.hot_cap, .count_lookups = hp_stats_enabled()};
     if (hp_lower(l, &e, r.cold_top_rx, &opts, &lo)) {
       hp_stats.riprel_far += lo.riprel_far;
       hp_stats.checked_fragments += lo.checks_code;
@@ -223,14 +223,14 @@ bool hp_decode_guest_block(uint64_t pc, struct hp_ilist *l)
 
 struct hp_fragment *hp_build_block(uint64_t pc)
 {
-  uint64_t t0 = hp_opt.stats ? hp_now_ns() : 0; /* a clock read per block only when asked */
+  uint64_t t0 = hp_stats_enabled() ? hp_now_ns() : 0; /* a clock read per block only when asked */
   struct hp_insn v[HP_BLOCK_LIST_CAP];
   struct hp_ilist l = {.v = v, .cap = HP_BLOCK_LIST_CAP};
   if (!hp_decode_guest_block(pc, &l))
     return NULL;
   struct hp_fragment *f = hp_translate_list(&l, HP_FRAG_BLOCK, false);
   hp_stats.blocks_built++;
-  if (hp_opt.stats)
+  if (hp_stats_enabled())
     hp_stats.translate_ns += hp_now_ns() - t0;
   HP_DEBUG("block 0x%lx-0x%lx: %u elements, %u bytes at %p", (unsigned long)pc, (unsigned long)l.end,
            l.n, f->size, (void *)f->code);

@@ -3,8 +3,11 @@
 #include <stdio.h>
 
 #include "hotpath/log.h"
+#include "hotpath/options.h"
 
 struct hp_stats hp_stats;
+
+bool hp_stats_enabled(void) { return hp_opt.stats || hp_opt.report; }
 
 void hp_stats_print(void)
 {

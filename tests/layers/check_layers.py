@@ -9,7 +9,7 @@ import sys
 
 # Levels: folders on one line may not include each other.
 LEVEL = {"util": 0, "isa": 1, "emit": 2, "cache": 3, "fragment": 4, "translate": 5, "opt": 5, "loader": 5,
-         "trace": 6, "runtime": 7, "cli": 8}
+         "trace": 6, "report": 6, "runtime": 7, "cli": 8}
 # Headers with no .c of their own: layout and inline helpers.
 SHARED = {"thread.h": "util", "rawsys.h": "util", "ilist.h": "isa", "recovery.h": "isa",
           "loader.h": "loader", "dispatch.h": "runtime", "stitch.h": "trace", "trace.h": "trace"}

@@ -1,0 +1,22 @@
+/* The optimization report (--report=FILE): one JSON document per process,
+ * written at guest exit, whose format docs/report-schema.json describes:
+ * the run (program, arguments, options, times, how it ended), the --stats
+ * totals, the modules mapped, and every trace built with what the
+ * optimizer did to it (or why it did not). */
+#ifndef HOTPATH_REPORT_H
+#define HOTPATH_REPORT_H
+#include <stdbool.h>
+#include <stdint.h>
+
+
+#define HP_REPORT_VERSION 1
+
+/* At start (--report only): the program and its arguments as typed. */
+void hp_report_begin(int argc, char **argv, const char *exe_path);
+/* At guest exit: writes the report if --report was given (FILE, or
+ * FILE.PID in a child process: child). status: the exit status, when sig
+ * is 0; else the process ends by signal sig. Counters must be collected
+ * (hp_stats) first. */
+void hp_report_write(int status, int sig, bool child);
+
+#endif

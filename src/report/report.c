@@ -1,0 +1,236 @@
+/* The optimization report (see report.h and docs/report-schema.json). */
+#include "hotpath/report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hotpath/cache.h"
+#include "hotpath/fragment.h"
+#include "hotpath/memmap.h"
+#include "hotpath/options.h"
+#include "hotpath/stats.h"
+#include "hotpath/thread.h"
+
+static int run_argc;
+static char **run_argv;
+static const char *run_exe;
+static uint64_t run_start_ns;
+
+static uint64_t now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void hp_report_begin(int argc, char **argv, const char *exe_path)
+{
+  run_argc = argc;
+  run_argv = argv;
+  run_exe = exe_path;
+  run_start_ns = now_ns();
+}
+
+/* A JSON string (UTF-8 passed through; control characters escaped). */
+static void jstr(FILE *f, const char *s)
+{
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+    if (*p == '"' || *p == '\\')
+      fprintf(f, "\\%c", *p);
+    else if (*p < 0x20)
+      fprintf(f, "\\u%04x", *p);
+    else
+      fputc(*p, f);
+  }
+  fputc('"', f);
+}
+
+static const char *const gpr_names[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                          "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+
+static void reg_name(char *buf, size_t len, unsigned reg)
+{
+  if (reg >= HP_PROMO_XMM)
+    snprintf(buf, len, "xmm%u", reg - HP_PROMO_XMM);
+  else
+    snprintf(buf, len, "%s", gpr_names[reg & 15]);
+}
+
+static void write_run(FILE *f, int status, int sig)
+{
+  struct rusage ru;
+  memset(&ru, 0, sizeof ru);
+  getrusage(RUSAGE_SELF, &ru);
+  fprintf(f, "  \"run\": {\n    \"program\": ");
+  jstr(f, run_exe);
+  fprintf(f, ",\n    \"arguments\": [");
+  for (int i = 0; i < run_argc; i++) {
+    fprintf(f, "%s", i ? ", " : "");
+    jstr(f, run_argv[i]);
+  }
+  fprintf(f, "],\n    \"pid\": %d,\n    \"hotpath_version\": ", (int)getpid());
+  jstr(f, HP_VERSION);
+  fprintf(f, ",\n    \"options\": {");
+  bool first = true;
+#define HP_REPORT_OPT_BOOL(field) fprintf(f, "%s", hp_opt.field ? "true" : "false")
+#define HP_REPORT_OPT_INT(field) fprintf(f, "%ld", hp_opt.field)
+#define HP_REPORT_OPT_STR(field) (hp_opt.field ? jstr(f, hp_opt.field) : (void)fprintf(f, "null"))
+#define HP_REPORT_OPT(type, field, name, def, min, max, arg, help)                                   \
+  fprintf(f, "%s\n      \"%s\": ", first ? "" : ",", name);                                             \
+  first = false;                                                                                     \
+  HP_REPORT_OPT_##type(field);
+  HP_OPTION_TABLE(HP_REPORT_OPT)
+#undef HP_REPORT_OPT
+  fprintf(f, "\n    },\n");
+  fprintf(f, "    \"wall_seconds\": %.6f,\n", (double)(now_ns() - run_start_ns) / 1e9);
+  fprintf(f, "    \"user_seconds\": %.6f,\n", (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6);
+  fprintf(f, "    \"sys_seconds\": %.6f,\n", (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
+  if (sig)
+    fprintf(f, "    \"exit_status\": null,\n    \"signal\": %d\n  },\n", sig);
+  else
+    fprintf(f, "    \"exit_status\": %d,\n    \"signal\": null\n  },\n", status);
+}
+
+static void write_totals(FILE *f)
+{
+  fprintf(f, "  \"totals\": {");
+  bool first = true;
+#define HP_REPORT_STAT(name, desc)                                                                   \
+  fprintf(f, "%s\n    \"%s\": %llu", first ? "" : ",", #name, (unsigned long long)hp_stats.name);        \
+  first = false;
+  HP_STATS_TABLE(HP_REPORT_STAT)
+#undef HP_REPORT_STAT
+  fprintf(f, "\n  },\n");
+}
+
+/* The guest's code mappings: those holding code hotpath translated (its
+ * own libraries have the same names), one entry per mapping. */
+#define MAX_MODULES 256
+static void write_modules(FILE *f)
+{
+  struct hp_region mods[MAX_MODULES];
+  unsigned n = 0;
+  for (struct hp_cache_unit *u = hp_cache_units(); u; u = u->next)
+    for (size_t i = 0; i < u->nowners; i++) {
+      struct hp_region r;
+      const struct hp_fragment *fr = u->owners[i].owner;
+      uint64_t pc = fr->guest_pc;
+      bool known = false;
+      for (unsigned k = 0; k < n && !known; k++)
+        known = pc >= mods[k].start && pc < mods[k].end;
+      if (!known && n < MAX_MODULES && hp_memmap_query(pc, &r))
+        mods[n++] = r;
+    }
+  fprintf(f, "  \"modules\": [");
+  for (unsigned k = 0; k < n; k++) {
+    fprintf(f, "%s\n    {\"name\": ", k ? "," : "");
+    jstr(f, mods[k].name[0] ? mods[k].name : "anonymous");
+    fprintf(f, ", \"code_start\": \"0x%lx\", \"code_end\": \"0x%lx\", \"file_offset\": \"0x%lx\"}",
+            (unsigned long)mods[k].start, (unsigned long)mods[k].end, (unsigned long)mods[k].file_off);
+  }
+  fprintf(f, "\n  ],\n");
+}
+
+static int cmp_run(const void *a, const void *b)
+{
+  const struct hp_fragment *x = *(const struct hp_fragment *const *)a, *y = *(const struct hp_fragment *const *)b;
+  uint64_t rx = x->entries ? *x->entries * x->ninsn : 0, ry = y->entries ? *y->entries * y->ninsn : 0;
+  return (rx < ry) - (rx > ry);
+}
+
+static void write_trace(FILE *f, const struct hp_fragment *t)
+{
+  char where[96];
+  hp_memmap_where(t->guest_pc, where, sizeof where);
+  uint64_t entries = t->entries ? *t->entries : 0;
+  fprintf(f, "\n    {\"head\": \"0x%lx\", \"where\": ", (unsigned long)t->guest_pc);
+  jstr(f, where);
+  fprintf(f, ", \"guest_instructions\": %u, \"code_bytes\": %u, \"entries\": %llu, "
+             "\"instructions_run_estimate\": %llu, \"dropped\": %s",
+          t->ninsn, t->size, (unsigned long long)entries, (unsigned long long)(entries * t->ninsn),
+          t->removed ? "true" : "false");
+  const struct hp_opt_record *o = t->opt;
+  if (!o) {
+    fprintf(f, "}");
+    return;
+  }
+  fprintf(f, ", \"blocks\": %u, \"optimizer_ns\": %u, \"optimized\": %s", o->blocks, o->optimizer_ns,
+          o->optimized ? "true" : "false");
+  if (!o->optimized) {
+    fprintf(f, ", \"not_optimized_because\": ");
+    jstr(f, o->why ? o->why : "not asked");
+    fprintf(f, "}");
+    return;
+  }
+  const struct hp_promotion *p = &o->promo;
+  fprintf(f, ",\n     \"promote\": {\"slots\": [");
+  for (unsigned k = 0; k < p->nslots; k++) {
+    char reg[8];
+    reg_name(reg, sizeof reg, p->slot[k].reg);
+    fprintf(f, "%s{\"frame_offset\": %d, \"size\": %u, \"register\": \"%s\", \"instructions_rewritten\": %u}",
+            k ? ", " : "", p->slot[k].disp, p->slot[k].size, reg, p->slot[k].uses);
+  }
+  fprintf(f, "], \"stores_checked\": %u, \"calls_inlined\": %s}}", p->checks, p->frame_check ? "true" : "false");
+}
+
+static void write_traces(FILE *f)
+{
+  size_t n = 0, cap = 0;
+  const struct hp_fragment **v = NULL;
+  for (struct hp_cache_unit *u = hp_cache_units(); u; u = u->next)
+    for (size_t i = 0; i < u->nowners; i++) {
+      const struct hp_fragment *t = u->owners[i].owner;
+      if (t->kind != HP_FRAG_TRACE)
+        continue;
+      if (n == cap) {
+        cap = cap ? 2 * cap : 256;
+        const struct hp_fragment **nv = realloc(v, cap * sizeof *v);
+        if (!nv)
+          break;
+        v = nv;
+      }
+      v[n++] = t;
+    }
+  if (n)
+    qsort(v, n, sizeof *v, cmp_run);
+  fprintf(f, "  \"traces\": [");
+  for (size_t i = 0; i < n; i++) {
+    fprintf(f, "%s", i ? "," : "");
+    write_trace(f, v[i]);
+  }
+  fprintf(f, "\n  ]\n");
+  free(v);
+}
+
+void hp_report_write(int status, int sig, bool child)
+{
+  if (!hp_opt.report)
+    return;
+  char path[4096];
+  if (!child)
+    snprintf(path, sizeof path, "%s", hp_opt.report);
+  else
+    snprintf(path, sizeof path, "%s.%d", hp_opt.report, (int)getpid());
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    fprintf(stderr, "hotpath: report %s: %s\n", path, strerror(errno));
+    return;
+  }
+  fprintf(f, "{\n  \"format\": \"hotpath-report\",\n  \"version\": %d,\n", HP_REPORT_VERSION);
+  write_run(f, status, sig);
+  hp_lock();
+  write_totals(f);
+  write_modules(f);
+  write_traces(f);
+  hp_unlock();
+  fprintf(f, "}\n");
+  if (fclose(f) != 0)
+    fprintf(stderr, "hotpath: report %s: %s\n", path, strerror(errno));
+}

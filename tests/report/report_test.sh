@@ -1,0 +1,101 @@
+#!/bin/bash
+# --report=FILE: the JSON it writes follows docs/report-schema.json (checked
+# with python3-jsonschema) and says what happened: how the run ended
+# (status or signal), which traces the optimizer changed and how (a float
+# slot in an xmm register, calls inlined), why others were left alone
+# (the deopt exit), one file per process of a fork tree, and a clear error
+# when FILE cannot be written.
+#
+# usage: report_test.sh HOTPATH SCHEMA FPROMOTE CPROMOTE SEGV
+#   (FPROMOTE, CPROMOTE: tests/traces programs built -O0; SEGV: segv.c)
+set -u
+if [ $# -ne 5 ]; then
+  echo "usage: report_test.sh HOTPATH SCHEMA FPROMOTE CPROMOTE SEGV" >&2
+  exit 2
+fi
+hp=$(realpath "$1") schema=$(realpath "$2") fpromote=$(realpath "$3") cpromote=$(realpath "$4") segv=$(realpath "$5")
+py=/usr/bin/python3
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# check FILE PYTHON-EXPRESSION...: FILE validates against the schema and
+# each expression (r: the report) is true.
+check() {
+  local file=$1; shift
+  "$py" - "$schema" "$file" "$@" <<'PY' || fails=$((fails + 1))
+import json, sys
+from jsonschema import Draft202012Validator
+schema = json.load(open(sys.argv[1]))
+Draft202012Validator.check_schema(schema)
+r = json.load(open(sys.argv[2]))
+errors = list(Draft202012Validator(schema).iter_errors(r))
+for e in errors[:5]:
+    print(f"FAIL: {sys.argv[2]}: schema: {'/'.join(map(str, e.path))}: {e.message}")
+ok = not errors
+for expr in sys.argv[3:]:
+    if not eval(expr, {"r": r}):
+        print(f"FAIL: {sys.argv[2]}: not true: {expr}")
+        ok = False
+if ok:
+    print(f"ok: {sys.argv[2]}: {len(r['traces'])} traces, {len(sys.argv) - 3} checks")
+sys.exit(0 if ok else 1)
+PY
+}
+
+"$hp" --report="$tmp/f.json" "$fpromote" >/dev/null || fail "fpromote exited $?"
+check "$tmp/f.json" \
+  "r['run']['exit_status'] == 0 and r['run']['signal'] is None" \
+  "r['run']['program'] == '$fpromote'" \
+  "r['run']['options']['report'] == '$tmp/f.json' and r['run']['options']['opt'] == 2" \
+  "any(m['name'] == '$(basename "$fpromote")' for m in r['modules'])" \
+  "any(s['register'].startswith('xmm') for t in r['traces'] if t['optimized'] for s in t['promote']['slots'])" \
+  "sum(t['optimized'] for t in r['traces']) == r['totals']['opt_traces']" \
+  "len(r['traces']) == r['totals']['traces_built']" \
+  "[t['instructions_run_estimate'] for t in r['traces']] == sorted((t['instructions_run_estimate'] for t in r['traces']), reverse=True)" \
+  "r['traces'][0]['entries'] > 1000 and r['traces'][0]['where'].startswith('$(basename "$fpromote")+0x')"
+
+"$hp" --report="$tmp/c.json" "$cpromote" >/dev/null || fail "cpromote exited $?"
+check "$tmp/c.json" \
+  "any(t['optimized'] and t['promote']['calls_inlined'] for t in r['traces'])" \
+  "any(t['dropped'] and t['optimized'] for t in r['traces'])" \
+  "any('deopt' in t.get('not_optimized_because', '') for t in r['traces'])"
+
+# --opt=1: nothing optimized, and the report says why
+"$hp" --opt=1 --report="$tmp/o1.json" "$fpromote" >/dev/null || fail "fpromote --opt=1 exited $?"
+check "$tmp/o1.json" \
+  "r['traces'] and all(t['not_optimized_because'] == '--opt is below 2' for t in r['traces'])"
+
+# a process that dies of a fault it does not catch (as natively: SIGSEGV)
+( "$hp" --report="$tmp/s.json" "$segv" arg1 >"$tmp/s.out" 2>/dev/null )
+st=$?
+[ $st -eq 139 ] || fail "segv exited $st under hotpath (want 139: SIGSEGV)"
+[ "$(cat "$tmp/s.out")" = 3500000 ] || fail "segv output '$(cat "$tmp/s.out")'"
+check "$tmp/s.json" "r['run']['signal'] == 11 and r['run']['exit_status'] is None" \
+  "r['run']['arguments'] == ['$segv', 'arg1']" "len(r['traces']) >= 1"
+# --stats on the same death: the statistics are printed, then the process
+# dies of the fault (the delivery code holds the lock: no deadlock)
+"$hp" --stats "$segv" >/dev/null 2>"$tmp/stats.err"
+st=$?
+[ $st -eq 139 ] || fail "segv --stats exited $st (want 139)"
+grep -q "hotpath statistics" "$tmp/stats.err" || fail "segv --stats printed no statistics"
+# a forked child that exits 3
+out=$("$hp" --report="$tmp/k.json" /bin/sh -c '(exit 3); echo $?')
+[ "$out" = 3 ] || fail "subshell output '$out'"
+check "$tmp/k.json" "r['run']['exit_status'] == 0"
+child=$(ls "$tmp"/k.json.* 2>/dev/null | head -1)
+if [ -z "$child" ]; then
+  fail "no report from the forked child (k.json.PID)"
+else
+  check "$child" "r['run']['exit_status'] == 3" "str(r['run']['pid']) == '${child##*.}'"
+fi
+
+# FILE cannot be written: a clear error, the guest's status unchanged
+"$hp" --report=/nonexistent/dir/r.json /bin/sh -c 'exit 7' 2>"$tmp/err"
+st=$?
+[ $st -eq 7 ] || fail "exit status $st with an unwritable report (want 7)"
+grep -qx 'hotpath: report /nonexistent/dir/r.json: No such file or directory' "$tmp/err" ||
+  fail "unwritable report: stderr '$(cat "$tmp/err")'"
+
+echo "$fails failures"
+[ "$fails" -eq 0 ]
