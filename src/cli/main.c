@@ -13,6 +13,7 @@
 #include "hotpath/log.h"
 #include "hotpath/options.h"
 #include "hotpath/report.h"
+#include "hotpath/report_view.h"
 
 #define SAVED_LD_PREFIX "HOTPATH_GUEST_"
 
@@ -64,6 +65,8 @@ int main(int argc, char **argv, char **envp)
 {
   if (argc > 1 && strcmp(argv[1], "compare") == 0)
     return hp_compare_main(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "report") == 0)
+    return hp_report_view_main(argc - 1, argv + 1);
   reexec_without_ld_vars(argv, envp);
   int pi = hp_options_parse(argc, argv);
   if (pi < 0)

@@ -90,6 +90,22 @@ else
   check "$child" "r['run']['exit_status'] == 3" "str(r['run']['pid']) == '${child##*.}'"
 fi
 
+# hotpath report: the text view
+"$hp" report "$tmp/f.json" >"$tmp/view" || fail "hotpath report exited $?"
+grep -q '^hot traces' "$tmp/view" || fail "hotpath report: no hot traces section"
+grep -qE '^ +[0-9.]+% +[0-9]+  trace-fpromote-O0-dyn\+0x[0-9a-f]+ +[0-9]+  [0-9]+ in .*xmm' "$tmp/view" ||
+  fail "hotpath report: no trace line with an xmm register: $(head -12 "$tmp/view")"
+awk 'length($0) > 100 { bad = 1 } END { exit bad }' "$tmp/view" || fail "hotpath report: lines over 100 columns"
+[ "$("$hp" report --top=1 "$tmp/f.json" | grep -cE '^ +[0-9.]+% +[0-9]+  ')" = 1 ] || fail "hotpath report --top=1"
+"$hp" report "$tmp/none.json" 2>"$tmp/err"; st=$?
+[ $st -eq 2 ] && grep -qx "hotpath: report $tmp/none.json: No such file or directory" "$tmp/err" ||
+  fail "hotpath report of a missing file: $st, $(cat "$tmp/err")"
+printf '{"format": "hotpath-report", "version": 1, "run": [' >"$tmp/bad.json"
+"$hp" report "$tmp/bad.json" 2>"$tmp/err"; st=$?
+[ $st -eq 2 ] && grep -q "not a hotpath report (bad JSON at byte" "$tmp/err" ||
+  fail "hotpath report of bad JSON: $st, $(cat "$tmp/err")"
+"$hp" report 2>/dev/null; [ $? -eq 2 ] || fail "hotpath report without a file: not status 2"
+
 # FILE cannot be written: a clear error, the guest's status unchanged
 "$hp" --report=/nonexistent/dir/r.json /bin/sh -c 'exit 7' 2>"$tmp/err"
 st=$?

@@ -1,0 +1,335 @@
+/* `hotpath report FILE.json`: a text summary of a --report file (see
+ * report_view.h). Reads the JSON with a small parser of its own. */
+#include "hotpath/report_view.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A parsed JSON value. */
+struct jv {
+  enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } t;
+  double num;
+  bool b;
+  char *str;
+  struct jv *items; /* array elements or object values */
+  char **keys;      /* object keys */
+  size_t n;
+};
+
+struct parser {
+  const char *p, *start;
+  bool bad;
+};
+
+static void ws(struct parser *P)
+{
+  while (*P->p == ' ' || *P->p == '\n' || *P->p == '\r' || *P->p == '\t')
+    P->p++;
+}
+
+static char *parse_str(struct parser *P)
+{
+  if (*P->p != '"') {
+    P->bad = true;
+    return NULL;
+  }
+  P->p++;
+  size_t cap = 16, n = 0;
+  char *s = malloc(cap);
+  while (s && *P->p && *P->p != '"') {
+    char c = *P->p++;
+    if (c == '\\') {
+      c = *P->p++;
+      if (c == 'n')
+        c = '\n';
+      else if (c == 't')
+        c = '\t';
+      else if (c == 'u') { /* our writer escapes control characters only */
+        unsigned v = 0;
+        for (int k = 0; k < 4 && *P->p; k++, P->p++)
+          v = v * 16 + (unsigned)(*P->p <= '9' ? *P->p - '0' : (*P->p | 0x20) - 'a' + 10);
+        c = v < 0x80 ? (char)v : '?';
+      } else if (c != '"' && c != '\\' && c != '/') {
+        P->bad = true;
+      }
+    }
+    if (n + 2 > cap) {
+      char *ns = realloc(s, cap *= 2);
+      if (!ns) {
+        free(s);
+        s = NULL;
+        break;
+      }
+      s = ns;
+    }
+    s[n++] = c;
+  }
+  if (!s || *P->p != '"') {
+    P->bad = true;
+    free(s);
+    return NULL;
+  }
+  P->p++;
+  s[n] = 0;
+  return s;
+}
+
+static bool parse_value(struct parser *P, struct jv *v, int depth);
+
+static bool push(struct jv *v, struct jv *item, char *key)
+{
+  struct jv *ni = realloc(v->items, (v->n + 1) * sizeof *ni);
+  if (!ni)
+    return false;
+  v->items = ni;
+  if (v->t == J_OBJ) {
+    char **nk = realloc(v->keys, (v->n + 1) * sizeof *nk);
+    if (!nk)
+      return false;
+    v->keys = nk;
+    v->keys[v->n] = key;
+  }
+  v->items[v->n++] = *item;
+  return true;
+}
+
+static bool parse_value(struct parser *P, struct jv *v, int depth)
+{
+  memset(v, 0, sizeof *v);
+  ws(P);
+  if (depth > 64)
+    return !(P->bad = true);
+  char c = *P->p;
+  if (c == '{' || c == '[') {
+    v->t = c == '{' ? J_OBJ : J_ARR;
+    P->p++;
+    ws(P);
+    if (*P->p == (c == '{' ? '}' : ']')) {
+      P->p++;
+      return true;
+    }
+    for (;;) {
+      char *key = NULL;
+      if (v->t == J_OBJ) {
+        ws(P);
+        if (!(key = parse_str(P)))
+          return false;
+        ws(P);
+        if (*P->p++ != ':')
+          return !(P->bad = true);
+      }
+      struct jv item;
+      if (!parse_value(P, &item, depth + 1) || !push(v, &item, key))
+        return !(P->bad = true);
+      ws(P);
+      if (*P->p == ',') {
+        P->p++;
+        continue;
+      }
+      if (*P->p++ != (v->t == J_OBJ ? '}' : ']'))
+        return !(P->bad = true);
+      return true;
+    }
+  }
+  if (c == '"') {
+    v->t = J_STR;
+    return (v->str = parse_str(P)) != NULL;
+  }
+  if (!strncmp(P->p, "true", 4) || !strncmp(P->p, "false", 5)) {
+    v->t = J_BOOL;
+    v->b = *P->p == 't';
+    P->p += v->b ? 4 : 5;
+    return true;
+  }
+  if (!strncmp(P->p, "null", 4)) {
+    P->p += 4;
+    return true;
+  }
+  char *end;
+  v->t = J_NUM;
+  v->num = strtod(P->p, &end);
+  if (end == P->p)
+    return !(P->bad = true);
+  P->p = end;
+  return true;
+}
+
+static const struct jv *get(const struct jv *o, const char *key)
+{
+  static const struct jv none = {.t = J_NULL};
+  if (o && o->t == J_OBJ)
+    for (size_t i = 0; i < o->n; i++)
+      if (!strcmp(o->keys[i], key))
+        return &o->items[i];
+  return &none;
+}
+
+static double num(const struct jv *v) { return v->t == J_NUM ? v->num : 0; }
+static const char *str(const struct jv *v) { return v->t == J_STR ? v->str : ""; }
+
+static char *read_file(const char *path, const char **err)
+{
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    *err = strerror(errno);
+    return NULL;
+  }
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  size_t got;
+  while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+    n += got;
+    if (n + 1 == cap) {
+      char *nb = realloc(buf, cap *= 2);
+      if (!nb) {
+        free(buf);
+        buf = NULL;
+      }
+      buf = nb;
+    }
+  }
+  fclose(f);
+  if (!buf) {
+    *err = "out of memory";
+    return NULL;
+  }
+  buf[n] = 0;
+  return buf;
+}
+
+/* One trace's line (at most 100 columns): share of instructions run,
+ * entries, where, instructions, what the optimizer did. */
+#define WHAT_COLS 42
+static void trace_line(const struct jv *t, double all)
+{
+  double run = num(get(t, "instructions_run_estimate"));
+  char what[256];
+  size_t n = 0;
+  const struct jv *promo = get(t, "promote");
+  if (get(t, "optimized")->b && promo->t == J_OBJ) {
+    const struct jv *slots = get(promo, "slots");
+    n += (size_t)snprintf(what, sizeof what, "%zu in", slots->n);
+    for (size_t k = 0; k < slots->n && n < sizeof what - 16; k++)
+      n += (size_t)snprintf(what + n, sizeof what - n, " %s", str(get(&slots->items[k], "register")));
+    if (get(promo, "calls_inlined")->b && n < sizeof what - 16)
+      n += (size_t)snprintf(what + n, sizeof what - n, ", calls");
+    if (num(get(promo, "stores_checked")) > 0 && n < sizeof what - 16)
+      snprintf(what + n, sizeof what - n, ", %d checked", (int)num(get(promo, "stores_checked")));
+  } else {
+    snprintf(what, sizeof what, "-- %s", str(get(t, "not_optimized_because")));
+  }
+  if (get(t, "dropped")->b)
+    snprintf(what, sizeof what, "-- dropped");
+  if (strlen(what) > WHAT_COLS)
+    strcpy(what + WHAT_COLS - 3, "...");
+  printf("  %5.1f%% %11.0f  %-28.28s %5.0f  %s\n", all > 0 ? 100.0 * run / all : 0.0, num(get(t, "entries")),
+         str(get(t, "where")), num(get(t, "guest_instructions")), what);
+}
+
+int hp_report_view_main(int argc, char **argv)
+{
+  int top = 20;
+  const char *path = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (!strncmp(argv[i], "--top=", 6)) {
+      char *end;
+      long v = strtol(argv[i] + 6, &end, 10);
+      if (*end || v < 1 || v > 100000) {
+        fprintf(stderr, "hotpath: report: --top=%s: must be between 1 and 100000\n", argv[i] + 6);
+        return 2;
+      }
+      top = (int)v;
+    } else if (!strcmp(argv[i], "--help")) {
+      printf("usage: hotpath report [--top=N] FILE.json\n"
+             "Summarizes a --report file: the run, the totals, the N (default 20) traces that ran the most\n"
+             "guest instructions and what the optimizer did to each, and why traces were left alone.\n");
+      return 0;
+    } else if (argv[i][0] == '-' || path) {
+      fprintf(stderr, "hotpath: report: unexpected argument '%s' (usage: hotpath report [--top=N] FILE.json)\n",
+              argv[i]);
+      return 2;
+    } else {
+      path = argv[i];
+    }
+  }
+  if (!path) {
+    fprintf(stderr, "hotpath: report: no file (usage: hotpath report [--top=N] FILE.json)\n");
+    return 2;
+  }
+  const char *err = NULL;
+  char *text = read_file(path, &err);
+  if (!text) {
+    fprintf(stderr, "hotpath: report %s: %s\n", path, err);
+    return 2;
+  }
+  struct parser P = {text, text, false};
+  struct jv r;
+  bool ok = parse_value(&P, &r, 0);
+  ws(&P);
+  if (!ok || P.bad || *P.p || r.t != J_OBJ || strcmp(str(get(&r, "format")), "hotpath-report") != 0) {
+    fprintf(stderr, "hotpath: report %s: not a hotpath report (%s at byte %ld)\n", path,
+            ok && !P.bad && !*P.p ? "no \"format\": \"hotpath-report\"" : "bad JSON", (long)(P.p - P.start));
+    return 2;
+  }
+  if (num(get(&r, "version")) != 1) {
+    fprintf(stderr, "hotpath: report %s: version %.0f, this hotpath reads version 1\n", path,
+            num(get(&r, "version")));
+    return 2;
+  }
+  const struct jv *run = get(&r, "run"), *tot = get(&r, "totals"), *traces = get(&r, "traces");
+  printf("hotpath report: %s", str(get(run, "program")));
+  const struct jv *args = get(run, "arguments");
+  for (size_t i = 1; i < args->n; i++)
+    printf(" %s", str(&args->items[i]));
+  printf("\n  pid %.0f, hotpath %s, --opt=%.0f; ", num(get(run, "pid")), str(get(run, "hotpath_version")),
+         num(get(get(run, "options"), "opt")));
+  if (get(run, "signal")->t == J_NUM)
+    printf("died of signal %.0f", num(get(run, "signal")));
+  else
+    printf("exit status %.0f", num(get(run, "exit_status")));
+  printf("; wall %.2f s, user %.2f s, sys %.2f s\n", num(get(run, "wall_seconds")), num(get(run, "user_seconds")),
+         num(get(run, "sys_seconds")));
+  double all = num(get(tot, "trace_insns_run")) + num(get(tot, "block_insns_run"));
+  printf("  %.0f blocks, %.0f traces (%.0f optimized: %.0f slots, %.0f in xmm registers; %.0f dropped by a deopt),"
+         "\n  %.0f%% of guest instructions run in traces; optimizer time per trace: median %.1f us, max %.1f us\n",
+         num(get(tot, "blocks_built")), num(get(tot, "traces_built")), num(get(tot, "opt_traces")),
+         num(get(tot, "opt_slots_promoted")), num(get(tot, "opt_xmm_slots_promoted")),
+         num(get(tot, "opt_traces_deopt")), num(get(tot, "trace_share_percent")),
+         num(get(tot, "opt_ns_median")) / 1000, num(get(tot, "opt_ns_max")) / 1000);
+  printf("\nhot traces (share of guest instructions run, estimated from entries x length):\n");
+  printf("  %6s %11s  %-28s %5s  %s\n", "share", "entries", "where", "insns",
+         "optimizer (slots in registers, or why not)");
+  for (size_t i = 0; i < traces->n && i < (size_t)top; i++)
+    trace_line(&traces->items[i], all);
+  /* Why traces were left alone, most frequent first. */
+  const char *why[64];
+  unsigned count[64], nwhy = 0;
+  for (size_t i = 0; i < traces->n; i++) {
+    const char *w = str(get(&traces->items[i], "not_optimized_because"));
+    if (!*w)
+      continue;
+    unsigned k;
+    for (k = 0; k < nwhy && strcmp(why[k], w); k++)
+      ;
+    if (k == nwhy && nwhy < 64) {
+      why[nwhy] = w;
+      count[nwhy++] = 0;
+    }
+    if (k < nwhy)
+      count[k]++;
+  }
+  if (nwhy)
+    printf("\ntraces left alone, and why:\n");
+  for (unsigned done = 0; done < nwhy; done++) {
+    unsigned best = 0;
+    for (unsigned k = 1; k < nwhy; k++)
+      if (count[k] > count[best])
+        best = k;
+    printf("  %5u  %s\n", count[best], why[best]);
+    count[best] = 0;
+  }
+  return 0;
+}
