@@ -185,6 +185,12 @@ static bool analyze(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand
     return true; /* nop r/m reads nothing */
   if (mn == ZYDIS_MNEMONIC_ENTER && ops[1].imm.value.u != 0)
     return false; /* nesting levels copy frame pointers: not described */
+  /* Stores Zydis does not list as memory operands: clzero zeroes the
+   * 64-byte line at rax; enqcmd(s) and movdir64b write 64 bytes at the
+   * address in their register operand. Not described. */
+  if (mn == ZYDIS_MNEMONIC_CLZERO || mn == ZYDIS_MNEMONIC_ENQCMD || mn == ZYDIS_MNEMONIC_ENQCMDS ||
+      mn == ZYDIS_MNEMONIC_MOVDIR64B)
+    return false;
 
   const bool cond_dest = mn == ZYDIS_MNEMONIC_BSF || mn == ZYDIS_MNEMONIC_BSR;
   bool flags_cond = false;
