@@ -225,8 +225,9 @@ static void trace_line(const struct jv *t, double all)
     snprintf(what, sizeof what, "-- dropped");
   if (strlen(what) > WHAT_COLS)
     strcpy(what + WHAT_COLS - 3, "...");
+  const char *fn = str(get(t, "function")); /* the function when known, else module+offset */
   printf("  %5.1f%% %11.0f  %-28.28s %5.0f  %s\n", all > 0 ? 100.0 * run / all : 0.0, num(get(t, "entries")),
-         str(get(t, "where")), num(get(t, "guest_instructions")), what);
+         *fn ? fn : str(get(t, "where")), num(get(t, "guest_instructions")), what);
 }
 
 int hp_report_view_main(int argc, char **argv)
@@ -300,7 +301,7 @@ int hp_report_view_main(int argc, char **argv)
          num(get(tot, "opt_traces_deopt")), num(get(tot, "trace_share_percent")),
          num(get(tot, "opt_ns_median")) / 1000, num(get(tot, "opt_ns_max")) / 1000);
   printf("\nhot traces (share of guest instructions run, estimated from entries x length):\n");
-  printf("  %6s %11s  %-28s %5s  %s\n", "share", "entries", "where", "insns",
+  printf("  %6s %11s  %-28s %5s  %s\n", "share", "entries", "function (or module+offset)", "insns",
          "optimizer (slots in registers, or why not)");
   for (size_t i = 0; i < traces->n && i < (size_t)top; i++)
     trace_line(&traces->items[i], all);

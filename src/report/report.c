@@ -15,6 +15,7 @@
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
 #include "hotpath/stats.h"
+#include "hotpath/symbols.h"
 #include "hotpath/thread.h"
 
 static int run_argc;
@@ -147,11 +148,19 @@ static int cmp_run(const void *a, const void *b)
 
 static void write_trace(FILE *f, const struct hp_fragment *t)
 {
-  char where[96];
+  char where[96], sym[160];
   hp_memmap_where(t->guest_pc, where, sizeof where);
+  struct hp_region r;
+  bool named = hp_memmap_query(t->guest_pc, &r) && r.name[0] &&
+               hp_symbolize(r.name, t->guest_pc - r.start + r.file_off, sym, sizeof sym);
   uint64_t entries = t->entries ? *t->entries : 0;
   fprintf(f, "\n    {\"head\": \"0x%lx\", \"where\": ", (unsigned long)t->guest_pc);
   jstr(f, where);
+  fprintf(f, ", \"function\": ");
+  if (named)
+    jstr(f, sym);
+  else
+    fprintf(f, "null");
   fprintf(f, ", \"guest_instructions\": %u, \"code_bytes\": %u, \"entries\": %llu, "
              "\"instructions_run_estimate\": %llu, \"dropped\": %s",
           t->ninsn, t->size, (unsigned long long)entries, (unsigned long long)(entries * t->ninsn),

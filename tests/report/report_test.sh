@@ -53,7 +53,9 @@ check "$tmp/f.json" \
   "sum(t['optimized'] for t in r['traces']) == r['totals']['opt_traces']" \
   "len(r['traces']) == r['totals']['traces_built']" \
   "[t['instructions_run_estimate'] for t in r['traces']] == sorted((t['instructions_run_estimate'] for t in r['traces']), reverse=True)" \
-  "r['traces'][0]['entries'] > 1000 and r['traces'][0]['where'].startswith('$(basename "$fpromote")+0x')"
+  "r['traces'][0]['entries'] > 1000 and r['traces'][0]['where'].startswith('$(basename "$fpromote")+0x')" \
+  "any((t['function'] or '').startswith('floats+0x') and t['optimized'] for t in r['traces'])" \
+  "any((t['function'] or '').startswith('spin_until_handler+0x') for t in r['traces'])"
 
 "$hp" --report="$tmp/c.json" "$cpromote" >/dev/null || fail "cpromote exited $?"
 check "$tmp/c.json" \
@@ -93,7 +95,7 @@ fi
 # hotpath report: the text view
 "$hp" report "$tmp/f.json" >"$tmp/view" || fail "hotpath report exited $?"
 grep -q '^hot traces' "$tmp/view" || fail "hotpath report: no hot traces section"
-grep -qE '^ +[0-9.]+% +[0-9]+  trace-fpromote-O0-dyn\+0x[0-9a-f]+ +[0-9]+  [0-9]+ in .*xmm' "$tmp/view" ||
+grep -qE '^ +[0-9.]+% +[0-9]+  [a-z_]+\+0x[0-9a-f]+ +[0-9]+  [0-9]+ in .*xmm' "$tmp/view" ||
   fail "hotpath report: no trace line with an xmm register: $(head -12 "$tmp/view")"
 awk 'length($0) > 100 { bad = 1 } END { exit bad }' "$tmp/view" || fail "hotpath report: lines over 100 columns"
 [ "$("$hp" report --top=1 "$tmp/f.json" | grep -cE '^ +[0-9.]+% +[0-9]+  ')" = 1 ] || fail "hotpath report --top=1"

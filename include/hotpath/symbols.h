@@ -1,0 +1,15 @@
+/* Function names for the report: the ELF symbols (.symtab, else .dynsym)
+ * of the files the guest mapped, read with libelf on first use. Not
+ * async-signal safe; under the lock (it caches). */
+#ifndef HOTPATH_SYMBOLS_H
+#define HOTPATH_SYMBOLS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* "function" or "function+0xN" for the code at file offset file_off of the
+ * mapped file whose name (no directory) is module; false when the file has
+ * no symbol there (stripped, between functions, not an ELF file). */
+bool hp_symbolize(const char *module, uint64_t file_off, char *buf, size_t len);
+
+#endif
