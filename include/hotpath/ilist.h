@@ -82,6 +82,10 @@ enum {
                              to the loop's rbp saved at the entry, not to rbp */
   HP_INSN_KEEP_FLAGS = 128, /* HP_INSN_ALIAS_CHECK where the status flags are live: the check
                                sets them aside */
+  HP_INSN_PROBE_STORE = 512, /* HP_INSN_SLOT_WRITE by an instruction that reads flags (adc,
+                                sbb, a shift by cl): the slot is stored (its current value)
+                                first, so that a fault of the store comes before the flags
+                                it reads change, as natively */
   HP_INSN_RBP_CHECK = 256, /* a pop rbp / leave of an inlined call that brings the loop's rbp
                               back from a stack slot a store may have changed: rbp is compared
                               with the loop's (flag-free); a mismatch leaves the trace */

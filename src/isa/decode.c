@@ -319,6 +319,8 @@ void hp_ilist_print(FILE *out, const struct hp_ilist *l)
               in->flags & HP_INSN_KEEP_FLAGS ? "(keep flags)" : "");
     if (in->flags & HP_INSN_RBP_CHECK)
       fprintf(out, " rbp-check");
+    if (in->flags & HP_INSN_PROBE_STORE)
+      fprintf(out, " probe-store");
     ZydisDecodedInstruction full;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     if (in->len && hp_insn_operands(in, &full, ops)) {

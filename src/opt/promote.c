@@ -131,7 +131,7 @@ struct access {
   unsigned elem;
   int32_t disp;
   uint8_t size, cls;
-  bool write;
+  bool write, probe; /* probe: it writes the slot and reads the flags */
 };
 
 struct cand {
@@ -459,7 +459,8 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
         else if (rm_can_be_xmm(&in->zi, m->size))
           cls = CLS_XMM;
       }
-      acc[nacc++] = (struct access){i, (int32_t)m->disp, (uint8_t)m->size, cls, m->write};
+      acc[nacc++] = (struct access){i, (int32_t)m->disp, (uint8_t)m->size, cls, m->write,
+                                    m->write && e.flags_read != 0};
       continue;
     }
     if (outer && (m->base == RBP || m->index == RBP)) {
@@ -620,7 +621,8 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
   for (unsigned a = 0; a < nacc; a++)
     for (unsigned k = 0; k < p->nslots; k++)
       if (acc[a].disp == p->slot[k].disp) {
-        l->v[acc[a].elem].flags |= (uint16_t)(HP_INSN_PROMOTED | (acc[a].write ? HP_INSN_SLOT_WRITE : 0));
+        l->v[acc[a].elem].flags |= (uint16_t)(HP_INSN_PROMOTED | (acc[a].write ? HP_INSN_SLOT_WRITE : 0) |
+                                              (acc[a].probe ? HP_INSN_PROBE_STORE : 0));
         l->v[acc[a].elem].reg = p->slot[k].reg;
         p->slot[k].uses++;
       }

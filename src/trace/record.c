@@ -307,7 +307,7 @@ static void unoptimize(struct hp_ilist *l)
 {
   for (unsigned i = 0; i < l->n; i++)
     l->v[i].flags &= (uint16_t)~(HP_INSN_PROMOTED | HP_INSN_SLOT_WRITE | HP_INSN_ALIAS_CHECK | HP_INSN_IN_CALLEE |
-                                 HP_INSN_KEEP_FLAGS | HP_INSN_RBP_CHECK);
+                                 HP_INSN_KEEP_FLAGS | HP_INSN_RBP_CHECK | HP_INSN_PROBE_STORE);
   l->promo = NULL;
 }
 

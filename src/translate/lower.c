@@ -355,6 +355,10 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
       return true;
     }
     if (in->flags & HP_INSN_PROMOTED) {
+      if (in->flags & HP_INSN_PROBE_STORE) /* a fault of the store before the flags change */
+        for (unsigned k = 0; k < L->promo->nslots; k++)
+          if (L->promo->slot[k].reg == in->reg)
+            hp_emit_slot_store(e, in->reg, L->promo->slot[k].disp, L->promo->slot[k].size);
       if (!hp_emit_guest_rm_reg(e, in->bytes, &in->zi, in->reg)) {
         L->out->broken = true; /* the pass chose an instruction it should not have */
         e->overflow = true;
