@@ -245,8 +245,9 @@ int hp_report_view_main(int argc, char **argv)
       top = (int)v;
     } else if (!strcmp(argv[i], "--help")) {
       printf("usage: hotpath report [--top=N] FILE.json\n"
-             "Summarizes a --report file: the run, the totals, the N (default 20) traces that ran the most\n"
-             "guest instructions and what the optimizer did to each, and why traces were left alone.\n");
+             "Summarizes a --report file: the run, the totals, the hottest functions, the N (default 20)\n"
+             "traces that ran the most guest instructions and what the optimizer did to each, and why\n"
+             "traces were left alone.\n");
       return 0;
     } else if (argv[i][0] == '-' || path) {
       fprintf(stderr, "hotpath: report: unexpected argument '%s' (usage: hotpath report [--top=N] FILE.json)\n",
@@ -300,6 +301,47 @@ int hp_report_view_main(int argc, char **argv)
          num(get(tot, "opt_slots_promoted")), num(get(tot, "opt_xmm_slots_promoted")),
          num(get(tot, "opt_traces_deopt")), num(get(tot, "trace_share_percent")),
          num(get(tot, "opt_ns_median")) / 1000, num(get(tot, "opt_ns_max")) / 1000);
+  /* Hot functions: the traces' estimates summed by function (the name
+   * before "+0x"; module+offset for code without symbols is its own). */
+  struct fn {
+    char name[64];
+    double run;
+    unsigned traces;
+  } fns[32];
+  unsigned nfns = 0;
+  for (size_t i = 0; i < traces->n; i++) {
+    const struct jv *t = &traces->items[i];
+    char name[64];
+    snprintf(name, sizeof name, "%s", *str(get(t, "function")) ? str(get(t, "function")) : str(get(t, "where")));
+    char *plus = strstr(name, "+0x");
+    if (plus && *str(get(t, "function")))
+      *plus = 0;
+    unsigned k;
+    for (k = 0; k < nfns && strcmp(fns[k].name, name); k++)
+      ;
+    if (k == nfns) {
+      if (nfns == 32)
+        continue;
+      snprintf(fns[nfns].name, sizeof fns[nfns].name, "%s", name);
+      fns[nfns].run = 0;
+      fns[nfns++].traces = 0;
+    }
+    fns[k].run += num(get(t, "instructions_run_estimate"));
+    fns[k].traces++;
+  }
+  if (nfns)
+    printf("\nhot functions (share of guest instructions run in their traces):\n");
+  for (unsigned done = 0; done < nfns && done < 10; done++) {
+    unsigned best = 0;
+    for (unsigned k = 1; k < nfns; k++)
+      if (fns[k].run > fns[best].run)
+        best = k;
+    if (fns[best].run < 0)
+      break;
+    printf("  %5.1f%%  %-40.40s %3u trace%s\n", all > 0 ? 100.0 * fns[best].run / all : 0.0, fns[best].name,
+           fns[best].traces, fns[best].traces == 1 ? "" : "s");
+    fns[best].run = -1;
+  }
   printf("\nhot traces (share of guest instructions run, estimated from entries x length):\n");
   printf("  %6s %11s  %-28s %5s  %s\n", "share", "entries", "function (or module+offset)", "insns",
          "optimizer (slots in registers, or why not)");

@@ -95,6 +95,7 @@ fi
 # hotpath report: the text view
 "$hp" report "$tmp/f.json" >"$tmp/view" || fail "hotpath report exited $?"
 grep -q '^hot traces' "$tmp/view" || fail "hotpath report: no hot traces section"
+grep -qE '^ +[0-9.]+%  floats +[0-9]+ traces?$' "$tmp/view" || fail "hotpath report: no hot function 'floats'"
 grep -qE '^ +[0-9.]+% +[0-9]+  [a-z_]+\+0x[0-9a-f]+ +[0-9]+  [0-9]+ in .*xmm' "$tmp/view" ||
   fail "hotpath report: no trace line with an xmm register: $(head -12 "$tmp/view")"
 awk 'length($0) > 100 { bad = 1 } END { exit bad }' "$tmp/view" || fail "hotpath report: lines over 100 columns"
