@@ -186,5 +186,8 @@ const char *hp_op_name(unsigned op);
 /* One line per element: "pc  op  [details]  ; guest text" (Intel syntax),
  * for logs and golden files. */
 void hp_ilist_print(FILE *out, const struct hp_ilist *l);
+/* The name of a promoted slot's register (struct hp_promo_slot .reg):
+ * "rbx", "r15", "xmm15". */
+const char *hp_promo_reg_name(unsigned reg);
 
 #endif

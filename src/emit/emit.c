@@ -961,6 +961,22 @@ bool hp_emit_guest_xslot_update(struct hp_emit *e, const ZydisDecodedInstruction
   return true;
 }
 
+/* The end of a flag-free check whose guest rcx waits in spill_rcx: goes on
+ * if rcx is 0, else jumps (the rel32 field returned); rcx back either way. */
+static size_t rcx_zero_or_jump(struct hp_emit *e)
+{
+  static const uint8_t jrcxz[] = {0xe3, 0x00}; /* jrcxz ok */
+  hp_emit_bytes(e, jrcxz, sizeof jrcxz);
+  size_t ok = e->pos - 1;
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  u8(e, 0xe9);
+  size_t field = e->pos;
+  u32(e, 0);
+  set_rel8(e, ok);
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  return field;
+}
+
 size_t hp_emit_frame_check(struct hp_emit *e, int scratch, int32_t lo)
 {
   /* Without touching the flags: rcx = rbp + lo - rsp, which is below 2^56
@@ -978,17 +994,9 @@ size_t hp_emit_frame_check(struct hp_emit *e, int scratch, int32_t lo)
   hp_emit_bytes(e, le, sizeof le);
   u32(e, (uint32_t)(lo + 1));
   static const uint8_t top[] = {0x48, 0x0f, 0xc9, /* bswap rcx */
-                                0x0f, 0xb6, 0xc9, /* movzx ecx, cl */
-                                0xe3, 0x00};      /* jrcxz ok */
+                                0x0f, 0xb6, 0xc9}; /* movzx ecx, cl */
   hp_emit_bytes(e, top, sizeof top);
-  size_t ok = e->pos - 1;
-  load_gs(e, HP_RCX, T_OFF(spill_rcx));
-  u8(e, 0xe9); /* jmp (rel32 returned) */
-  size_t field = e->pos;
-  u32(e, 0);
-  set_rel8(e, ok);
-  load_gs(e, HP_RCX, T_OFF(spill_rcx));
-  return field;
+  return rcx_zero_or_jump(e);
 }
 
 /* op reg32/64, [base+disp] */
@@ -1020,18 +1028,10 @@ size_t hp_emit_rbp_check(struct hp_emit *e)
   /* rcx = rbp - promo_rbp without touching the flags; 0: the same */
   store_gs(e, HP_RCX, T_OFF(spill_rcx));
   load_gs(e, HP_RCX, T_OFF(promo_rbp));
-  static const uint8_t cmp[] = {0x48, 0xf7, 0xd1,             /* not rcx */
-                                0x48, 0x8d, 0x4c, 0x0d, 0x01, /* lea rcx, [rbp+rcx+1] */
-                                0xe3, 0x00};                  /* jrcxz same */
+  static const uint8_t cmp[] = {0x48, 0xf7, 0xd1,              /* not rcx */
+                                0x48, 0x8d, 0x4c, 0x0d, 0x01}; /* lea rcx, [rbp+rcx+1] */
   hp_emit_bytes(e, cmp, sizeof cmp);
-  size_t same = e->pos - 1;
-  load_gs(e, HP_RCX, T_OFF(spill_rcx));
-  u8(e, 0xe9); /* jmp (rel32 returned) */
-  size_t field = e->pos;
-  u32(e, 0);
-  set_rel8(e, same);
-  load_gs(e, HP_RCX, T_OFF(spill_rcx));
-  return field;
+  return rcx_zero_or_jump(e);
 }
 void hp_emit_promo_frame_load(struct hp_emit *e, int reg) { load_gs(e, reg, T_OFF(promo_rbp)); }
 

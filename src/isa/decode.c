@@ -245,6 +245,15 @@ static const char *exit_name(unsigned k)
   return k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
+const char *hp_promo_reg_name(unsigned reg)
+{
+  static const char *const names[HP_PROMO_XMM + 16] = {
+      "rax",  "rcx",  "rdx",  "rbx",   "rsp",   "rbp",   "rsi",   "rdi",   "r8",    "r9",    "r10",
+      "r11",  "r12",  "r13",  "r14",   "r15",   "xmm0",  "xmm1",  "xmm2",  "xmm3",  "xmm4",  "xmm5",
+      "xmm6", "xmm7", "xmm8", "xmm9",  "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"};
+  return reg < HP_PROMO_XMM + 16 ? names[reg] : "?";
+}
+
 void hp_ilist_print(FILE *out, const struct hp_ilist *l)
 {
   const struct hp_promotion *p = l->promo;

@@ -12,14 +12,20 @@
 #define MAX_ACCESSES 256
 #define MAX_ANCHORS 64
 
+/* Legacy-encoded, 64-bit addresses, a ModRM operand, no lock. */
+static bool legacy_unlocked_modrm(const ZydisDecodedInstruction *zi)
+{
+  return zi->encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY && zi->address_width == 64 &&
+         (zi->attributes & (ZYDIS_ATTRIB_HAS_LOCK | ZYDIS_ATTRIB_HAS_MODRM)) == ZYDIS_ATTRIB_HAS_MODRM;
+}
+
 /* Instructions whose memory operand (ModRM r/m) may be a general register
  * with the same meaning. Not: lea (an address), bt* (a register bit offset
  * reaches beyond the operand in memory), SSE moves (a register source
  * merges), anything locked. */
 static bool rm_can_be_register(const ZydisDecodedInstruction *zi)
 {
-  if (zi->encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY || zi->address_width != 64 ||
-      (zi->attributes & (ZYDIS_ATTRIB_HAS_LOCK | ZYDIS_ATTRIB_HAS_MODRM)) != ZYDIS_ATTRIB_HAS_MODRM)
+  if (!legacy_unlocked_modrm(zi))
     return false;
   switch (zi->mnemonic) {
   case ZYDIS_MNEMONIC_MOV:
@@ -75,8 +81,7 @@ static bool rm_can_be_register(const ZydisDecodedInstruction *zi)
  * memory. size: the access's bytes. */
 static bool rm_can_be_xmm(const ZydisDecodedInstruction *zi, unsigned size)
 {
-  if (zi->encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY || zi->address_width != 64 ||
-      (zi->attributes & (ZYDIS_ATTRIB_HAS_LOCK | ZYDIS_ATTRIB_HAS_MODRM)) != ZYDIS_ATTRIB_HAS_MODRM)
+  if (!legacy_unlocked_modrm(zi))
     return false;
   switch (zi->mnemonic) {
   case ZYDIS_MNEMONIC_MOVSD:

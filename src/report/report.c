@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "hotpath/builder.h"
 #include "hotpath/cache.h"
 #include "hotpath/fragment.h"
 #include "hotpath/memmap.h"
@@ -23,19 +23,13 @@ static char **run_argv;
 static const char *run_exe;
 static uint64_t run_start_ns;
 
-static uint64_t now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 void hp_report_begin(int argc, char **argv, const char *exe_path)
 {
   run_argc = argc;
   run_argv = argv;
   run_exe = exe_path;
-  run_start_ns = now_ns();
+  run_start_ns = hp_now_ns();
 }
 
 /* A JSON string (UTF-8 passed through; control characters escaped). */
@@ -51,17 +45,6 @@ static void jstr(FILE *f, const char *s)
       fputc(*p, f);
   }
   fputc('"', f);
-}
-
-static const char *const gpr_names[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-                                          "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
-
-static void reg_name(char *buf, size_t len, unsigned reg)
-{
-  if (reg >= HP_PROMO_XMM)
-    snprintf(buf, len, "xmm%u", reg - HP_PROMO_XMM);
-  else
-    snprintf(buf, len, "%s", gpr_names[reg & 15]);
 }
 
 static void write_run(FILE *f, int status, int sig)
@@ -90,7 +73,7 @@ static void write_run(FILE *f, int status, int sig)
   HP_OPTION_TABLE(HP_REPORT_OPT)
 #undef HP_REPORT_OPT
   fprintf(f, "\n    },\n");
-  fprintf(f, "    \"wall_seconds\": %.6f,\n", (double)(now_ns() - run_start_ns) / 1e9);
+  fprintf(f, "    \"wall_seconds\": %.6f,\n", (double)(hp_now_ns() - run_start_ns) / 1e9);
   fprintf(f, "    \"user_seconds\": %.6f,\n", (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6);
   fprintf(f, "    \"sys_seconds\": %.6f,\n", (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
   if (sig)
@@ -181,10 +164,8 @@ static void write_trace(FILE *f, const struct hp_fragment *t)
   const struct hp_promotion *p = &o->promo;
   fprintf(f, ",\n     \"promote\": {\"slots\": [");
   for (unsigned k = 0; k < p->nslots; k++) {
-    char reg[8];
-    reg_name(reg, sizeof reg, p->slot[k].reg);
     fprintf(f, "%s{\"frame_offset\": %d, \"size\": %u, \"register\": \"%s\", \"instructions_rewritten\": %u}",
-            k ? ", " : "", p->slot[k].disp, p->slot[k].size, reg, p->slot[k].uses);
+            k ? ", " : "", p->slot[k].disp, p->slot[k].size, hp_promo_reg_name(p->slot[k].reg), p->slot[k].uses);
   }
   fprintf(f, "], \"stores_checked\": %u, \"calls_inlined\": %s}}", p->checks, p->frame_check ? "true" : "false");
 }

@@ -291,8 +291,8 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
     if (done) {
       n += (size_t)snprintf(what, sizeof what, "%u slots in registers:", promo->nslots);
       for (unsigned k = 0; k < promo->nslots && n < sizeof what - 40; k++)
-        n += (size_t)snprintf(what + n, sizeof what - n, " [rbp-0x%x]->%s%u", (unsigned)-promo->slot[k].disp,
-                              promo->slot[k].reg >= HP_PROMO_XMM ? "xmm" : "r", promo->slot[k].reg % HP_PROMO_XMM);
+        n += (size_t)snprintf(what + n, sizeof what - n, " [rbp-0x%x]->%s", (unsigned)-promo->slot[k].disp,
+                              hp_promo_reg_name(promo->slot[k].reg));
       snprintf(what + n, sizeof what - n, "; %u stores checked%s", promo->checks,
                promo->frame_check ? "; calls inlined (frame checked at entry)" : "");
     } else {

@@ -118,6 +118,13 @@ static void slots_load_from(struct lowering *L, int base)
   }
 }
 static void slots_load(struct lowering *L) { slots_load_from(L, 5); /* rbp */ }
+/* The slot that general register reg holds, stored from it. */
+static void slot_store(struct lowering *L, int reg)
+{
+  for (unsigned k = 0; k < L->promo->nslots; k++)
+    if (L->promo->slot[k].reg == reg)
+      hp_emit_slot_store(L->e, reg, L->promo->slot[k].disp, L->promo->slot[k].size);
+}
 static void promo_leave(struct lowering *L)
 {
   if (!L->promo)
@@ -356,18 +363,14 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
     }
     if (in->flags & HP_INSN_PROMOTED) {
       if (in->flags & HP_INSN_PROBE_STORE) /* a fault of the store before the flags change */
-        for (unsigned k = 0; k < L->promo->nslots; k++)
-          if (L->promo->slot[k].reg == in->reg)
-            hp_emit_slot_store(e, in->reg, L->promo->slot[k].disp, L->promo->slot[k].size);
+        slot_store(L, in->reg);
       if (!hp_emit_guest_rm_reg(e, in->bytes, &in->zi, in->reg)) {
         L->out->broken = true; /* the pass chose an instruction it should not have */
         e->overflow = true;
         return false;
       }
       if (in->flags & HP_INSN_SLOT_WRITE) /* write-through: memory stays exact */
-        for (unsigned k = 0; k < L->promo->nslots; k++)
-          if (L->promo->slot[k].reg == in->reg)
-            hp_emit_slot_store(e, in->reg, L->promo->slot[k].disp, L->promo->slot[k].size);
+        slot_store(L, in->reg);
       return true;
     }
     if (in->flags & HP_INSN_ALIAS_CHECK) {
