@@ -69,7 +69,7 @@ bool hp_emit_branch_target(struct hp_emit *e, const ZydisDecodedInstruction *in,
 /* A guest call is a real `call` (so the CPU's return stack buffer learns the
  * return), laid out as:
  *     call L                  hp_emit_call_push
- *   C: restore [rsp-8]        hp_emit_continuation (the callee's ret lands here)
+ *   C: check [rsp-8]          hp_emit_continuation (the callee's ret lands here)
  *     jmp <guest return pc>   linkable exit
  *   L: [rsp] = guest return   hp_emit_call_body (binds L)
  *     jmp <callee>            linkable exit, or the lookup
@@ -80,7 +80,9 @@ void hp_emit_call_push(struct hp_emit *e, struct hp_label *body);
  * guest registers. */
 void hp_emit_park_target(struct hp_emit *e);
 void hp_emit_unpark_target(struct hp_emit *e);
-void hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret);
+/* Returns the offset past the return-address check: the entry for ways in
+ * other than the return table. */
+size_t hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret);
 void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_ret);
 
 /* Traces and recording copies do not use real calls: the guest return

@@ -38,8 +38,9 @@ struct hp_guest_range {
 
 /* A call's continuation: where the callee's return lands in the cache. */
 struct hp_continuation {
-  uintptr_t cache;
-  uint64_t guest; /* the call's return address */
+  uintptr_t cache; /* entered by a `ret` through the return table: checks the address */
+  uintptr_t entry; /* entered by any other way (lookups, the dispatcher) */
+  uint64_t guest;  /* the call's return address */
 };
 
 struct hp_fragment {

@@ -21,6 +21,25 @@ void hp_ibl_fast_clear(struct hp_thread *t);
 /* Publishes the table in a thread block (also undoes hp_ibl_block). Both
  * take the lock: call them without it. */
 void hp_ibl_attach(struct hp_thread *t);
+/* The return table of every thread (thread.h, HP_T_RET_TABLE), under the
+ * lock: a continuation's `ret` entry for a guest return address; removal
+ * only where the entry is still that one. hp_ret_table_fill gives a new
+ * thread the entries published so far (takes the lock). */
+void hp_ret_table_insert(uint64_t guest, uintptr_t cache);
+void hp_ret_table_remove(uint64_t guest, uintptr_t cache);
+void hp_ret_table_fill(struct hp_thread *t);
+/* An asynchronous signal waits for this thread (lock held, signal handler):
+ * its return table becomes inaccessible, so that its next `ret` faults and
+ * the thread leaves the cache through the lookup (a return goes to a
+ * continuation, whose fragment the handler cannot know). */
+void hp_ret_table_block(struct hp_thread *t);
+/* Undoes it (lock held): in the fault of that `ret`, or when the thread
+ * reaches the dispatcher first (hp_ibl_attach). */
+void hp_ret_table_unblock(struct hp_thread *t);
+/* A fault at pc on address addr: a `ret`'s probe of a blocked table? Then
+ * the table is back and the address of that `ret`'s miss path is returned
+ * (takes the lock), else 0. */
+uintptr_t hp_ret_table_fault(struct hp_thread *t, uintptr_t pc, uintptr_t addr);
 /* Makes every lookup of this thread miss (async-signal safe for its own
  * thread): it then reaches the dispatcher at its next indirect branch. */
 void hp_ibl_block(struct hp_thread *t);

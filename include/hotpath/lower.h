@@ -26,7 +26,8 @@ struct hp_lowered_exit {
 };
 
 struct hp_lowered_cont {
-  uint32_t off;
+  uint32_t off;   /* the `ret` entry (checks the return address) */
+  uint32_t entry; /* past the check */
   uint64_t guest;
 };
 

@@ -22,9 +22,14 @@
  * 16 bits; the inline lookup at every indirect branch reads it. */
 #define HP_T_IBL_FAST 32768
 #define HP_IBL_FAST_BITS 16
+/* Per-thread return table, after it: 2^16 cache addresses of call
+ * continuations (0: none), indexed by the guest return address's low 16
+ * bits; a translated `ret` jumps through it (emit.c, fragment/ibl.c). */
+#define HP_T_RET_TABLE (HP_T_IBL_FAST + (16 << HP_IBL_FAST_BITS))
+#define HP_RET_TABLE_BITS 16
 /* Per-thread execution counters of trace heads (32 bits each), indexed by
  * the head's id: the head's code counts itself (trace/record.c). */
-#define HP_T_HEAD_COUNTERS (HP_T_IBL_FAST + (16 << HP_IBL_FAST_BITS))
+#define HP_T_HEAD_COUNTERS (HP_T_RET_TABLE + (8 << HP_RET_TABLE_BITS))
 #define HP_MAX_HEADS 65536
 #define HP_T_SIZE (HP_T_HEAD_COUNTERS + 4 * HP_MAX_HEADS)
 #define HP_RTQ_BYTES (64 * 1024)
@@ -90,6 +95,10 @@ struct hp_thread {
   uint64_t clear_tid;       /* guest CLONE_CHILD_CLEARTID address of this thread */
   bool is_clone;            /* a guest thread hotpath started (not the first) */
   bool is_vfork_child;      /* runs in its parent's memory until it execs or exits */
+  /* The return table is inaccessible (an asynchronous signal waits: the
+   * next `ret` faults and leaves the cache, fragment/ibl.c); dirty: an
+   * update was skipped meanwhile. Under the lock. */
+  bool ret_blocked, ret_dirty;
   void *host_altstack;      /* hotpath's alternate signal stack for this thread */
   void *exit_jmp;           /* where the thread's dispatcher loop ends (jmp_buf) */
   struct hp_thread *next_live; /* registry of live threads */
@@ -106,6 +115,11 @@ static inline uint32_t *hp_thread_head_counters(struct hp_thread *t)
 static inline uint64_t *hp_thread_ibl_fast(struct hp_thread *t)
 {
   return (uint64_t *)((uint8_t *)t + HP_T_IBL_FAST);
+}
+
+static inline uint64_t *hp_thread_ret_table(struct hp_thread *t)
+{
+  return (uint64_t *)((uint8_t *)t + HP_T_RET_TABLE);
 }
 
 /* Allocates a thread block (page aligned, xsave area sized from CPUID) with

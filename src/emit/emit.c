@@ -446,16 +446,54 @@ void hp_emit_call_push(struct hp_emit *e, struct hp_label *body)
   label_ref(e, body, 4);
 }
 
-void hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret)
+/* lea rcx, [rcx+v] for any 64-bit v, in one or two leas (flags untouched). */
+static void lea_rcx_disp(struct hp_emit *e, int32_t d)
 {
-  /* Reached by the `ret` of the callee, which popped this continuation's
-   * address: put back the guest return address the guest stack held there. */
-  uint8_t lo[] = {0xc7, 0x44, 0x24, 0xf8}; /* mov dword [rsp-8], imm32 */
-  hp_emit_bytes(e, lo, sizeof lo);
-  u32(e, (uint32_t)guest_ret);
-  uint8_t hi[] = {0xc7, 0x44, 0x24, 0xfc}; /* mov dword [rsp-4], imm32 */
-  hp_emit_bytes(e, hi, sizeof hi);
-  u32(e, (uint32_t)(guest_ret >> 32));
+  static const uint8_t b[] = {0x48, 0x8d, 0x89}; /* lea rcx, [rcx+disp32] */
+  hp_emit_bytes(e, b, sizeof b);
+  u32(e, (uint32_t)d);
+}
+
+/* rcx += v, |v| <= 2^32, in one or two leas (flags untouched). */
+/* rcx += v, |v| <= 2^32, in one or two leas (flags untouched). */
+static void lea_rcx_add(struct hp_emit *e, int64_t v)
+{
+  if (v == (int32_t)v) {
+    lea_rcx_disp(e, (int32_t)v);
+    return;
+  }
+  lea_rcx_disp(e, (int32_t)(v / 2));
+  lea_rcx_disp(e, (int32_t)(v - v / 2));
+}
+
+size_t hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret)
+{
+  /* Entered by a `ret` through the return table (hp_emit_return_lookup):
+   * guest rsp past the return address, which the guest slot [rsp-8] still
+   * holds, and the guest rcx in spill_rcx. Two return addresses may share
+   * a table entry: check that [rsp-8] is this call's, flag-free.
+   * f(x) = bswap(x - a) - c is one-to-one and zero only at x = guest_ret,
+   * with a = guest_ret's low half sign-extended (so guest_ret - a has a
+   * zero low half) and c = that difference's high half byte-swapped. */
+  int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
+  static const uint8_t ld[] = {0x48, 0x8b, 0x4c, 0x24, 0xf8}; /* mov rcx, [rsp-8] */
+  hp_emit_bytes(e, ld, sizeof ld);
+  int64_t a = (int32_t)(uint32_t)guest_ret;
+  uint64_t k = guest_ret - (uint64_t)a;
+  lea_rcx_add(e, -a);
+  static const uint8_t bswap[] = {0x48, 0x0f, 0xc9}; /* bswap rcx */
+  hp_emit_bytes(e, bswap, sizeof bswap);
+  lea_rcx_add(e, -(int64_t)__builtin_bswap32((uint32_t)(k >> 32)));
+  static const uint8_t jrcxz[] = {0xe3, 0x00};
+  hp_emit_bytes(e, jrcxz, sizeof jrcxz);
+  size_t ok = e->pos - 1;
+  /* Another return address: the lookup, with rsp already past it. */
+  hp_emit_bytes(e, ld, sizeof ld);
+  jmp_gs(e, T_OFF(ibl_routine));
+  set_rel8(e, ok);
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  recov_close(e, rec);
+  return e->pos;
 }
 
 void hp_emit_peek_target(struct hp_emit *e)
@@ -472,8 +510,9 @@ void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_
 {
   /* The call lands here: overwrite the cache address it pushed. */
   hp_label_bind(e, body);
-  /* One 8-byte store: the callee's `ret` reloads it at once, and a load
-   * spanning two 4-byte stores cannot be forwarded (a stall per call). */
+  /* One 8-byte store: the return path reloads it at once (the low 16 bits,
+   * then all 64), and a load spanning two 4-byte stores cannot be
+   * forwarded (a stall per call). */
   if ((int64_t)guest_ret == (int32_t)guest_ret) {
     uint8_t b[] = {0x48, 0xc7, 0x04, 0x24}; /* mov qword [rsp], simm32 */
     hp_emit_bytes(e, b, sizeof b);
@@ -563,19 +602,33 @@ void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
     hp_emit_ibl_inline(e);
     return;
   }
-  /* Probe as in hp_emit_ibl_inline; on a hit, replace the guest return
-   * address by the cache address found (the continuation the matching call
-   * pushed) and `ret` to it, so the CPU's return stack predicts it. */
-  size_t jrcxz = fast_probe(e);
+  /* The return table holds, per low 16 bits of a guest return address, the
+   * cache address of a call continuation (0: none); the continuation checks
+   * the whole address (hp_emit_continuation). On a hit, a real `ret` to it,
+   * so the CPU's return stack predicts it: the continuation address goes
+   * into the dead slot below the guest return address, which stays as
+   * natively, and `ret 8` pops both. */
+  int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
+  if (e->count_lookups) {
+    store_gs(e, HP_RAX, T_OFF(spill_rax));
+    count_gs(e, T_OFF(ibl_inline_lookups));
+    load_gs(e, HP_RAX, T_OFF(spill_rax));
+  }
+  static const uint8_t probe[] = {
+      0x0f, 0xb7, 0xc9,              /* movzx ecx, cx */
+      0x65, 0x48, 0x8b, 0x0c, 0xcd}; /* mov rcx, gs:[rcx*8+disp32] */
+  hp_emit_bytes(e, probe, sizeof probe);
+  u32(e, HP_T_RET_TABLE);
+  static const uint8_t hit[] = {
+      0xe3, 0x0d,                   /* jrcxz miss */
+      0x48, 0x89, 0x4c, 0x24, 0xf8, /* mov [rsp-8], rcx */
+      0x48, 0x8d, 0x64, 0x24, 0xf8, /* lea rsp, [rsp-8] */
+      0xc2, 0x08, 0x00,             /* ret 8 */
+      0x48, 0x8b, 0x0c, 0x24};      /* miss: mov rcx, [rsp] */
+  hp_emit_bytes(e, hit, sizeof hit);
+  recov_close(e, rec);
   lea_rsp(e, 8);
   jmp_gs(e, T_OFF(ibl_routine));
-  set_rel8(e, jrcxz);
-  static const uint8_t put[] = {0x48, 0x89, 0x14, 0x24}; /* mov [rsp], rdx */
-  hp_emit_bytes(e, put, sizeof put);
-  load_gs(e, HP_RAX, T_OFF(spill_rax));
-  load_gs(e, HP_RDX, T_OFF(spill_rdx));
-  load_gs(e, HP_RCX, T_OFF(spill_rcx));
-  u8(e, 0xc3); /* ret */
 }
 
 void hp_emit_inline_cache(struct hp_emit *e, size_t *k_off, size_t *jmp_off, size_t *learn_off)

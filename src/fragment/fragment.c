@@ -221,8 +221,10 @@ void hp_fragment_publish(struct hp_fragment *f)
     hp_ibl_insert(f->guest_pc, f->code);
   hp_fragment_insert(f);
   hp_cache_index_add(f->unit, f->code, f->size, f);
-  for (unsigned i = 0; i < f->nconts; i++) /* returns to the call find its continuation */
-    hp_ibl_insert(f->conts[i].guest, f->conts[i].cache);
+  for (unsigned i = 0; i < f->nconts; i++) { /* returns to the call find its continuation */
+    hp_ibl_insert(f->conts[i].guest, f->conts[i].entry);
+    hp_ret_table_insert(f->conts[i].guest, f->conts[i].cache);
+  }
 }
 
 void hp_fragment_restore(struct hp_fragment *f)
@@ -261,8 +263,10 @@ void hp_fragment_remove(struct hp_fragment *f)
     return;
   table_del(f);
   hp_ibl_remove_exact(f->guest_pc, f->code); /* a shadowed block's entry is its trace's */
-  for (unsigned i = 0; i < f->nconts; i++)
-    hp_ibl_remove_exact(f->conts[i].guest, f->conts[i].cache);
+  for (unsigned i = 0; i < f->nconts; i++) {
+    hp_ibl_remove_exact(f->conts[i].guest, f->conts[i].entry);
+    hp_ret_table_remove(f->conts[i].guest, f->conts[i].cache);
+  }
   for (struct hp_exit *x = f->incoming; x; x = x->next_in)
     unlink_exit(x);
   f->incoming = NULL;

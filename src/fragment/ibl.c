@@ -194,6 +194,96 @@ void hp_ibl_remove(uint64_t guest)
     }
 }
 
+/* The return tables: every thread's holds the same entries, so that a
+ * return lands on the continuation without a probe (the continuation
+ * checks the address). `shared` is the copy a new thread starts from. */
+#define RET_MASK ((1u << HP_RET_TABLE_BITS) - 1)
+static uint64_t *ret_shared;
+
+struct ret_update {
+  uint64_t guest;
+  uintptr_t old, cache; /* old: 0 for any */
+};
+
+static void ret_update(struct hp_thread *t, void *arg)
+{
+  const struct ret_update *u = arg;
+  if (t->ret_blocked) {
+    t->ret_dirty = true;
+    return;
+  }
+  uint64_t *e = hp_thread_ret_table(t) + (u->guest & RET_MASK), old = u->old;
+  if (!old)
+    __atomic_store_n(e, u->cache, __ATOMIC_RELEASE);
+  else
+    __atomic_compare_exchange_n(e, &old, u->cache, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+}
+
+void hp_ret_table_insert(uint64_t guest, uintptr_t cache)
+{
+  if (!ret_shared) {
+    ret_shared = mmap(NULL, 8ul << HP_RET_TABLE_BITS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    HP_ASSERT(ret_shared != MAP_FAILED);
+  }
+  ret_shared[guest & RET_MASK] = cache;
+  struct ret_update u = {guest, 0, cache};
+  hp_thread_foreach(ret_update, &u);
+}
+
+void hp_ret_table_remove(uint64_t guest, uintptr_t cache)
+{
+  if (!ret_shared || ret_shared[guest & RET_MASK] != cache)
+    return; /* every thread's entry is the shared one, or a later one */
+  ret_shared[guest & RET_MASK] = 0;
+  struct ret_update u = {guest, cache, 0};
+  hp_thread_foreach(ret_update, &u);
+}
+
+void hp_ret_table_fill(struct hp_thread *t)
+{
+  hp_lock();
+  uint64_t *e = hp_thread_ret_table(t);
+  for (size_t i = 0; ret_shared && i <= RET_MASK; i++)
+    if (ret_shared[i])
+      e[i] = ret_shared[i];
+  hp_unlock();
+}
+
+void hp_ret_table_block(struct hp_thread *t)
+{
+  if (t->ret_blocked)
+    return;
+  t->ret_blocked = true;
+  mprotect(hp_thread_ret_table(t), 8ul << HP_RET_TABLE_BITS, PROT_NONE);
+}
+
+void hp_ret_table_unblock(struct hp_thread *t)
+{
+  if (!t->ret_blocked)
+    return;
+  uint64_t *e = hp_thread_ret_table(t);
+  mprotect(e, 8ul << HP_RET_TABLE_BITS, PROT_READ | PROT_WRITE);
+  t->ret_blocked = false;
+  if (t->ret_dirty && ret_shared)
+    memcpy(e, ret_shared, 8ul << HP_RET_TABLE_BITS);
+  t->ret_dirty = false;
+}
+
+uintptr_t hp_ret_table_fault(struct hp_thread *t, uintptr_t pc, uintptr_t addr)
+{
+  uintptr_t lo = (uintptr_t)hp_thread_ret_table(t);
+  if (addr < lo || addr >= lo + (8ul << HP_RET_TABLE_BITS))
+    return 0;
+  /* The probe (hp_emit_return_lookup): mov rcx, gs:[rcx*8+disp32]; jrcxz miss */
+  static const uint8_t probe[] = {0x65, 0x48, 0x8b, 0x0c, 0xcd};
+  const uint8_t *p = (const uint8_t *)pc;
+  if (memcmp(p, probe, sizeof probe) != 0 || p[9] != 0xe3)
+    return 0;
+  hp_lock();
+  hp_ret_table_unblock(t);
+  hp_unlock();
+  return pc + 11 + (uintptr_t)(intptr_t)(int8_t)p[10];
+}
 
 /* Both take the lock (callers do not hold it): the table, its mask and the
  * empty table change together in grow(). */
@@ -202,6 +292,7 @@ void hp_ibl_attach(struct hp_thread *t)
   hp_lock();
   t->ibl_routine = routine;
   publish(t, NULL);
+  hp_ret_table_unblock(t);
   hp_unlock();
 }
 

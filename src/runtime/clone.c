@@ -103,6 +103,7 @@ static struct hp_thread *child_thread(struct hp_thread *t, bool host_stack, uint
   c->guest_fs = (flags & CLONE_SETTLS) ? tls : t->guest_fs;
   c->exit_routine = t->exit_routine;
   hp_ibl_attach(c);
+  hp_ret_table_fill(c);
   memcpy(c->xsave, t->xsave, t->xsave_size);
   c->gpr[HP_RAX] = 0;
   if (stack)

@@ -144,7 +144,8 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
   f->nconts = (uint16_t)lo->nconts;
   if (lo->nconts) {
     for (unsigned i = 0; i < lo->nconts; i++)
-      f->conts[i] = (struct hp_continuation){r->hot_rx + lo->conts[i].off, lo->conts[i].guest};
+      f->conts[i] = (struct hp_continuation){r->hot_rx + lo->conts[i].off, r->hot_rx + lo->conts[i].entry,
+                                             lo->conts[i].guest};
   }
   f->npc = lo->npc;
   memcpy(f->pc_off, lo->pc_off, sizeof *f->pc_off * lo->npc);

@@ -238,14 +238,16 @@ static void map_pc(struct lowering *L, const struct hp_insn *in)
   o->npc++;
 }
 
-static void add_cont(struct lowering *L, uint64_t guest)
+/* The continuation of a call: the callee's `ret` lands here. */
+static void continuation(struct lowering *L, uint64_t guest)
 {
   struct hp_lowered *o = L->out;
+  size_t off = L->e->pos, entry = hp_emit_continuation(L->e, guest);
   if (o->nconts == o->max_conts) {
     L->e->overflow = true;
     return;
   }
-  o->conts[o->nconts++] = (struct hp_lowered_cont){(uint32_t)L->e->pos, guest};
+  o->conts[o->nconts++] = (struct hp_lowered_cont){(uint32_t)off, (uint32_t)entry, guest};
 }
 
 /* The one-entry inline cache of an indirect call or jmp; rcx = target. */
@@ -274,8 +276,7 @@ static void call(struct lowering *L, const struct hp_insn *in, bool direct)
     hp_emit_park_target(L->e);
   struct hp_label body = {0};
   hp_emit_call_push(L->e, &body);
-  add_cont(L, next);
-  hp_emit_continuation(L->e, next);
+  continuation(L, next);
   exit_jmp(L, HP_EXIT_BRANCH, next);
   hp_emit_call_body(L->e, &body, next);
   if (direct) {
@@ -301,8 +302,7 @@ static void inlined_call(struct lowering *L, const struct hp_insn *in, bool indi
     hp_emit_park_target(e);
   struct hp_label body = {0};
   hp_emit_call_push(e, &body);
-  add_cont(L, guest_ret);
-  hp_emit_continuation(e, guest_ret);
+  continuation(L, guest_ret);
   exit_jmp(L, HP_EXIT_BRANCH, guest_ret);
   hp_emit_call_body(e, &body, guest_ret);
   if (indirect)

@@ -38,12 +38,12 @@ static struct hp_emit fresh(uintptr_t rx)
 
 START_TEST(call_sequence)
 {
-  /* call L; C: [rsp-8] = guest return; L: [rsp] = guest return */
+  /* call L; C: check [rsp-8]; L: [rsp] = guest return */
   struct hp_emit e = fresh(0x10000);
   struct hp_label lbody = {0};
   hp_emit_call_push(&e, &lbody);
   uintptr_t cont = hp_emit_here(&e);
-  hp_emit_continuation(&e, 0x123456789abcdef0ull);
+  size_t entry = hp_emit_continuation(&e, 0x123456789abcdef0ull);
   uintptr_t body = hp_emit_here(&e);
   hp_emit_call_body(&e, &lbody, 0x123456789abcdef0ull);
   size_t pos = 0;
@@ -54,10 +54,13 @@ START_TEST(call_sequence)
   ZydisCalcAbsoluteAddress(&d.in, &d.ops[0], 0x10000, &target);
   ck_assert_uint_eq(target, body);
   ck_assert_uint_eq(0x10000 + pos, cont); /* the pushed address is the continuation */
-  decode_at(&e, &pos, &d);
-  ck_assert_str_eq(d.text, "mov dword ptr [rsp-0x08], 0x9ABCDEF0");
-  decode_at(&e, &pos, &d);
-  ck_assert_str_eq(d.text, "mov dword ptr [rsp-0x04], 0x12345678");
+  decode_at(&e, &pos, &d); /* the check reads the guest slot, which stays as natively */
+  ck_assert_str_eq(d.text, "mov rcx, [rsp-0x08]");
+  while (pos < entry) /* then a flag-free check, the lookup on a mismatch */
+    decode_at(&e, &pos, &d);
+  ck_assert_uint_eq(pos, entry);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_MOV); /* rcx back */
+  ck_assert_int_eq(d.ops[1].mem.segment, ZYDIS_REGISTER_GS);
   decode_at(&e, &pos, &d); /* one 8-byte store of the return address, through rax */
   ck_assert_int_eq(d.ops[0].mem.segment, ZYDIS_REGISTER_GS);
   decode_at(&e, &pos, &d);
@@ -67,6 +70,64 @@ START_TEST(call_sequence)
   decode_at(&e, &pos, &d);
   ck_assert_int_eq(d.ops[1].mem.segment, ZYDIS_REGISTER_GS);
   ck_assert_uint_eq(pos, e.pos);
+}
+END_TEST
+
+/* Runs the arithmetic of a continuation's return-address check (the code
+ * between its load of [rsp-8] and its jrcxz) on x: rcx at the jrcxz. */
+typedef uint64_t (*check_fn)(uint64_t);
+static check_fn continuation_check(uint64_t guest_ret, uint8_t *exec)
+{
+  struct hp_emit e = fresh(0x10000);
+  hp_emit_continuation(&e, guest_ret);
+  size_t pos = 0, n = 0;
+  struct decoded d;
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov rcx, [rsp-0x08]");
+  static const uint8_t in[] = {0x48, 0x89, 0xf9}; /* mov rcx, rdi */
+  memcpy(exec, in, sizeof in);
+  n = sizeof in;
+  for (;;) {
+    size_t at = pos;
+    decode_at(&e, &pos, &d);
+    if (d.in.mnemonic == ZYDIS_MNEMONIC_JRCXZ)
+      break;
+    ck_assert(d.in.mnemonic == ZYDIS_MNEMONIC_LEA || d.in.mnemonic == ZYDIS_MNEMONIC_BSWAP);
+    memcpy(exec + n, e.rw + at, pos - at);
+    n += pos - at;
+  }
+  static const uint8_t out[] = {0x48, 0x89, 0xc8, 0xc3}; /* mov rax, rcx; ret */
+  memcpy(exec + n, out, sizeof out);
+  return (check_fn)(uintptr_t)exec;
+}
+
+START_TEST(continuation_check_exact)
+{
+  /* Zero for the call's own return address only: every other address that
+   * shares its table entry (low 16 bits) goes to the lookup. */
+  uint8_t *exec = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ck_assert_ptr_ne(exec, MAP_FAILED);
+  static const uint64_t rets[] = {0x401005,           0x7fffffff,         0x80000000,
+                                  0x80001234,         0x555555555a3c,     0x7f0012345678,
+                                  0x7fff80000000,     0x7ffffffffffe,     0xfffffffffffff000,
+                                  0x123456789abcdef0, 0x8000000000000000, 0xffffffff80001234};
+  for (size_t i = 0; i < sizeof rets / sizeof rets[0]; i++) {
+    uint64_t g = rets[i];
+    check_fn f = continuation_check(g, exec);
+    ck_assert_uint_eq(f(g), 0);
+    for (int b = 0; b < 64; b++)
+      ck_assert_uint_ne(f(g ^ (1ull << b)), 0);
+    ck_assert_uint_ne(f(g + 0x10000), 0);
+    ck_assert_uint_ne(f(g - 0x10000), 0);
+    ck_assert_uint_ne(f(g + (1ull << 32)), 0);
+    ck_assert_uint_ne(f(g - (1ull << 32)), 0);
+    ck_assert_uint_ne(f(0), 0);
+    uint64_t x = g * 0x9e3779b97f4a7c15ull + 1;
+    for (int k = 0; k < 1000; k++, x = x * 6364136223846793005ull + 1442695040888963407ull)
+      if (x != g)
+        ck_assert_uint_ne(f(x), 0);
+  }
+  munmap(exec, 4096);
 }
 END_TEST
 
@@ -408,6 +469,7 @@ int main(void)
   Suite *s = suite_create("emit");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, call_sequence);
+  tcase_add_test(tc, continuation_check_exact);
   tcase_add_test(tc, patchable_branches_aligned);
   tcase_add_test(tc, exit_stub_size);
   tcase_add_test(tc, riprel_near_keeps_target);

@@ -412,13 +412,13 @@ START_TEST(publish_and_remove)
   f->unit = r.unit;
   f->nconts = 1;
   f->conts = hp_arena_alloc(sizeof *f->conts);
-  f->conts[0] = (struct hp_continuation){r.hot_rx + 8, 0x401005};
+  f->conts[0] = (struct hp_continuation){r.hot_rx + 8, r.hot_rx + 30, 0x401005};
   hp_fragment_publish(f);
   ck_assert_ptr_eq(hp_fragment_lookup(0x401000), f);
   ck_assert_ptr_eq(hp_fragment_by_cache_pc(r.hot_rx), f);
   ck_assert_ptr_eq(hp_fragment_by_cache_pc(r.hot_rx + 99), f);
   ck_assert_ptr_null(hp_fragment_by_cache_pc(r.hot_rx + 100));
-  ck_assert_uint_eq(hp_ibl_find(0x401005), r.hot_rx + 8);
+  ck_assert_uint_eq(hp_ibl_find(0x401005), r.hot_rx + 30); /* past the return check */
   hp_fragment_remove(f);
   ck_assert_ptr_null(hp_fragment_lookup(0x401000));
   ck_assert_uint_eq(hp_ibl_find(0x401005), 0);
