@@ -68,7 +68,7 @@ struct hp_insn_effects {
   uint32_t xmm;
   bool xmm_all;
   uint8_t nmem;
-  struct {
+  struct hp_mem_operand {
     uint8_t base, index; /* GPR number, HP_MEM_RIP (base), HP_MEM_VSIB (index), HP_MEM_NONE */
     uint8_t scale;       /* 0 when there is no index */
     uint8_t seg;         /* HP_SEG_* */

@@ -88,7 +88,9 @@ void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_
 /* Traces and recording copies do not use real calls: the guest return
  * address is stored below rsp, then rsp moves (a faulting store leaves the
  * guest's rsp as it was). Flags untouched. */
-void hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret);
+/* unread: no check will read the address back at once, so two 4-byte
+ * stores do (no register; a load of both would not be forwarded). */
+void hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret, bool unread);
 /* rsp past a return address and imm bytes (lea: flags untouched). */
 void hp_emit_drop_ret(struct hp_emit *e, uint16_t imm);
 /* A return's target into rcx (guest rcx in spill_rcx) and rsp past the

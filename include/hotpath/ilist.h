@@ -86,6 +86,8 @@ enum {
                                 sbb, a shift by cl): the slot is stored (its current value)
                                 first, so that a fault of the store comes before the flags
                                 it reads change, as natively */
+  HP_INSN_RET_KNOWN = 1024, /* an inlined call and its return whose stack slot no store in
+                               between can reach (retelide.c): the return is not checked */
   HP_INSN_RBP_CHECK = 256, /* a pop rbp / leave of an inlined call that brings the loop's rbp
                               back from a stack slot a store may have changed: rbp is compared
                               with the loop's (flag-free); a mismatch leaves the trace */

@@ -340,7 +340,7 @@ void hp_emit_unpark_target(struct hp_emit *e)
   load_gs(e, HP_RCX, T_OFF(ibl_target));
 }
 
-void hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret)
+void hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret, bool unread)
 {
   /* Store below rsp first, then move rsp: a store that faults (stack
    * overflow) leaves rsp as the guest's call left it before pushing. */
@@ -348,6 +348,13 @@ void hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret)
     uint8_t b[] = {0x48, 0xc7, 0x44, 0x24, 0xf8}; /* mov qword [rsp-8], simm32 */
     hp_emit_bytes(e, b, sizeof b);
     u32(e, (uint32_t)guest_ret);
+  } else if (unread) {
+    uint8_t lo[] = {0xc7, 0x44, 0x24, 0xf8}; /* mov dword [rsp-8], imm32 */
+    hp_emit_bytes(e, lo, sizeof lo);
+    u32(e, (uint32_t)guest_ret);
+    uint8_t hi[] = {0xc7, 0x44, 0x24, 0xfc}; /* mov dword [rsp-4], imm32 */
+    hp_emit_bytes(e, hi, sizeof hi);
+    u32(e, (uint32_t)(guest_ret >> 32));
   } else {
     store_gs(e, HP_RAX, T_OFF(spill_rax));
     int rec = recov_open(e, HP_RAX, HP_LOC_GS_SLOT, T_OFF(spill_rax));

@@ -330,6 +330,8 @@ void hp_ilist_print(FILE *out, const struct hp_ilist *l)
       fprintf(out, " rbp-check");
     if (in->flags & HP_INSN_PROBE_STORE)
       fprintf(out, " probe-store");
+    if (in->flags & HP_INSN_RET_KNOWN)
+      fprintf(out, " ret-known");
     ZydisDecodedInstruction full;
     ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     if (in->len && hp_insn_operands(in, &full, ops)) {

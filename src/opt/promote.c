@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hotpath/analysis.h"
+#include "hotpath/frames.h"
 #include "hotpath/liveness.h"
 
 #define RSP 4
@@ -159,152 +160,6 @@ static const int reg_order[] = {15, 14, 13, 12, 3, 11, 10, 9, 8, 7, 6, 2, 1, 0};
  * from xmm0 up) is least likely to name first. */
 static const int xmm_order[] = {15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
 
-/* Symbolic values of rbp and of stack cells in a trace with inlined calls:
- * rsp is always the entry's rsp (RSP0) + delta. */
-enum { V_UNKNOWN, V_OUTER /* rbp at the entry */, V_FRAME /* RSP0 + d */, V_RET /* a return address */ };
-struct sym {
-  uint8_t kind;
-  int32_t d;
-};
-#define MAX_CELLS 64
-
-struct frames {
-  int32_t delta;  /* rsp - RSP0 */
-  struct sym rbp;
-  bool dirty;     /* a store through an unknown address may have changed a cell */
-  bool rbp_check; /* the last pop/leave took the loop's rbp from a cell while dirty */
-  struct {
-    int32_t at; /* RSP0 + at */
-    struct sym v;
-  } cell[MAX_CELLS];
-  unsigned ncells;
-};
-
-static struct sym cell_get(const struct frames *f, int32_t at)
-{
-  for (unsigned k = 0; k < f->ncells; k++)
-    if (f->cell[k].at == at)
-      return f->cell[k].v;
-  return (struct sym){V_UNKNOWN, 0};
-}
-
-/* A store to [RSP0+at, +size): the cells it overlaps are unknown now. */
-static void cells_clobber(struct frames *f, int64_t at, int64_t size)
-{
-  for (unsigned k = 0; k < f->ncells; k++)
-    if (f->cell[k].at < at + size && at < f->cell[k].at + 8)
-      f->cell[k].v.kind = V_UNKNOWN;
-}
-
-static bool cell_set(struct frames *f, int32_t at, struct sym v)
-{
-  cells_clobber(f, at, 8);
-  for (unsigned k = 0; k < f->ncells; k++)
-    if (f->cell[k].at == at) {
-      f->cell[k].v = v;
-      return true;
-    }
-  if (f->ncells == MAX_CELLS)
-    return false;
-  f->cell[f->ncells].at = at;
-  f->cell[f->ncells++].v = v;
-  return true;
-}
-
-/* rsp moved up to RSP0 + delta: cells below it are gone. */
-static void cells_pop(struct frames *f)
-{
-  unsigned n = 0;
-  for (unsigned k = 0; k < f->ncells; k++)
-    if (f->cell[k].at >= f->delta)
-      f->cell[n++] = f->cell[k];
-  f->ncells = n;
-}
-
-/* What a guest instruction does to rsp and rbp (push, pop, the prologue's
- * `mov rbp, rsp`, `sub/add rsp, imm`, leave); false for any other change
- * of either (the trace is left alone). */
-static bool track_frame(struct frames *f, const struct hp_insn *in, const struct hp_insn_effects *e)
-{
-  bool w_rsp = (e->gpr_write >> RSP) & 1, w_rbp = (e->gpr_write >> RBP) & 1;
-  f->rbp_check = false;
-  if (!w_rsp && !w_rbp)
-    return true;
-  ZydisDecodedInstruction full;
-  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-  if (!hp_insn_operands(in, &full, ops))
-    return false;
-  switch (full.mnemonic) {
-  case ZYDIS_MNEMONIC_PUSH:
-    if (w_rbp || full.operand_width != 64)
-      return false;
-    f->delta -= 8;
-    return cell_set(f, f->delta,
-                    ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[0].reg.value == ZYDIS_REGISTER_RBP
-                        ? f->rbp
-                        : (struct sym){V_UNKNOWN, 0});
-  case ZYDIS_MNEMONIC_POP:
-    if (full.operand_width != 64 || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
-        ops[0].reg.value == ZYDIS_REGISTER_RSP)
-      return false;
-    if (ops[0].reg.value == ZYDIS_REGISTER_RBP) {
-      f->rbp = cell_get(f, f->delta);
-      f->rbp_check = f->dirty && f->rbp.kind == V_OUTER;
-    }
-    f->delta += 8;
-    cells_pop(f);
-    return true;
-  case ZYDIS_MNEMONIC_LEAVE:
-    if (f->rbp.kind != V_FRAME)
-      return false;
-    f->delta = f->rbp.d;
-    f->rbp = cell_get(f, f->delta);
-    f->rbp_check = f->dirty && f->rbp.kind == V_OUTER;
-    f->delta += 8;
-    cells_pop(f);
-    return true;
-  case ZYDIS_MNEMONIC_MOV:
-    if (w_rsp || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER || ops[0].reg.value != ZYDIS_REGISTER_RBP ||
-        ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER || ops[1].reg.value != ZYDIS_REGISTER_RSP)
-      return false;
-    f->rbp = (struct sym){V_FRAME, f->delta};
-    return true;
-  case ZYDIS_MNEMONIC_SUB:
-  case ZYDIS_MNEMONIC_ADD: {
-    if (w_rbp || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER || ops[0].reg.value != ZYDIS_REGISTER_RSP ||
-        ops[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
-      return false;
-    int64_t v = ops[1].imm.value.s;
-    if (v < -0x100000 || v > 0x100000)
-      return false;
-    f->delta += (int32_t)(full.mnemonic == ZYDIS_MNEMONIC_ADD ? v : -v);
-    cells_pop(f);
-    return true;
-  }
-  default:
-    return false;
-  }
-}
-
-/* Where a memory operand is, relative to the entry's rsp, when the frame
- * tracking knows (based on rsp, or on rbp while it is a frame of an inlined
- * call); false otherwise. */
-static bool stack_address(const struct frames *f, const __typeof__(((struct hp_insn_effects *)0)->mem[0]) *m,
-                          int64_t *at)
-{
-  if (m->index != HP_MEM_NONE)
-    return false;
-  if (m->base == RSP) {
-    *at = (int64_t)f->delta + m->disp;
-    return true;
-  }
-  if (m->base == RBP && f->rbp.kind == V_FRAME) {
-    *at = (int64_t)f->rbp.d + m->disp;
-    return true;
-  }
-  return false;
-}
-
 bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, const char **why)
 {
   struct access acc[MAX_ACCESSES];
@@ -327,17 +182,15 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
   for (unsigned i = 0; i < l->n; i++) {
     unsigned op = l->v[i].op;
     calls |= op == HP_OP_PUSH_RET || op == HP_OP_CALL_IND_GUARD || op == HP_OP_RET_GUARD;
-    guards |= op == HP_OP_CALL_IND_GUARD || op == HP_OP_RET_GUARD || op == HP_OP_JMP_IND_GUARD;
+    guards |= op == HP_OP_CALL_IND_GUARD || op == HP_OP_JMP_IND_GUARD ||
+              (op == HP_OP_RET_GUARD && !(l->v[i].flags & HP_INSN_RET_KNOWN)); /* retelide.c */
   }
   if (guards)
     avoid |= 1u << 0 | 1u << 1 | 1u << 2; /* rax, rcx, rdx: the guards' lookups */
   uint8_t check[l->n ? l->n : 1];
   memset(check, 0, sizeof check);
-  struct frames fr;
-  fr.delta = 0;
-  fr.rbp = (struct sym){V_OUTER, 0};
-  fr.ncells = 0;
-  fr.dirty = fr.rbp_check = false;
+  struct hp_frames fr;
+  hp_frames_init(&fr);
   unsigned depth = 0; /* calls open */
   for (unsigned i = 0; i < l->n; i++) {
     const struct hp_insn *in = &l->v[i];
@@ -345,7 +198,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
     case HP_OP_EXIT:
     case HP_OP_EXIT_CC:
       if (in->flags & HP_INSN_BACK_EDGE) {
-        if (fr.delta != 0 || fr.rbp.kind != V_OUTER || depth) {
+        if (fr.delta != 0 || fr.rbp.kind != HP_SYM_OUTER || depth) {
           *why = "the loop does not come back to its own frame";
           return false;
         }
@@ -377,7 +230,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
       }
       depth++;
       fr.delta -= 8;
-      if (!cell_set(&fr, fr.delta, (struct sym){V_RET, 0})) {
+      if (!hp_frames_set(&fr, fr.delta, (struct hp_sym){HP_SYM_RET, 0})) {
         *why = "too many stack slots";
         return false;
       }
@@ -390,7 +243,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
       }
       depth--;
       fr.delta += 8 + in->check_len;
-      cells_pop(&fr);
+      hp_frames_pop(&fr);
       continue;
     case HP_OP_GUEST:
       break;
@@ -407,9 +260,9 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
       *why = "calls, returns or indirect branches";
       return false;
     }
-    bool outer = fr.rbp.kind == V_OUTER; /* [rbp+d] is a slot of the loop's frame */
-    struct frames before = fr;
-    if ((((e.gpr_write >> RSP) | (e.gpr_write >> RBP)) & 1) && (!calls || !track_frame(&fr, in, &e))) {
+    bool outer = fr.rbp.kind == HP_SYM_OUTER; /* [rbp+d] is a slot of the loop's frame */
+    struct hp_frames before = fr;
+    if ((((e.gpr_write >> RSP) | (e.gpr_write >> RBP)) & 1) && (!calls || !hp_frames_track(&fr, in, &e))) {
       *why = "rsp or rbp changes";
       return false;
     }
@@ -478,9 +331,9 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
     if (!m->write)
       continue; /* loads read memory, which is exact */
     int64_t at;
-    if (calls && stack_address(&before, m, &at)) {
+    if (calls && hp_frames_address(&before, m, &at)) {
       if (in->zi.mnemonic != ZYDIS_MNEMONIC_PUSH) /* a push's cell is what it pushed */
-        cells_clobber(&fr, at, m->size);
+        hp_frames_clobber(&fr, at, m->size);
       /* A store into the stack below the entry's rsp (a callee's frame,
        * pushes): below the slots, which the entry checks. */
       if (at + m->size <= 0)

@@ -11,6 +11,7 @@
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
 #include "hotpath/promote.h"
+#include "hotpath/retelide.h"
 #include "hotpath/stats.h"
 #include "hotpath/stitch.h"
 #include "hotpath/thread.h"
@@ -241,17 +242,28 @@ void hp_trace_opt_time_stats(void)
   hp_stats.opt_ns_max = opt_times[nopt_times - 1];
 }
 
-/* The optimizer on a stitched trace (--opt=2); true if it changed it, else
- * *whyp says why not; *ns: the time it took. */
+/* The optimizer on a stitched trace (--opt=2): return-guard removal on any
+ * trace (*known: returns proven), then promotion on loop traces; true if
+ * promotion changed it, else *whyp says why not; *ns: the time it took. */
 static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conservative, const char **whyp,
-                     uint32_t *ns)
+                     uint32_t *ns, unsigned *known)
 {
   static long optimized; /* traces the optimizer changed (--opt-limit) */
   *ns = 0;
+  *known = 0;
   if (hp_opt.opt < 2) {
     *whyp = "--opt is below 2";
     return false;
   }
+  if (hp_opt.opt_limit >= 0 && optimized >= hp_opt.opt_limit) {
+    *whyp = "--opt-limit reached";
+    return false;
+  }
+  uint64_t t_ret = hp_now_ns();
+  if (hp_opt_pass_enabled("retelide"))
+    *known = hp_retelide(l);
+  *ns = (uint32_t)(hp_now_ns() - t_ret);
+  optimized += *known != 0;
   if (!hp_opt_pass_enabled("promote")) {
     *whyp = "--disable-pass=promote";
     return false;
@@ -264,11 +276,7 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
     *whyp = "too many optimized traces";
     return false;
   }
-  if (hp_opt.opt_limit >= 0 && optimized >= hp_opt.opt_limit) {
-    *whyp = "--opt-limit reached";
-    return false;
-  }
-  uint64_t t0 = hp_now_ns();
+  uint64_t t0 = hp_now_ns() - *ns;
   const char *why = NULL;
   bool done = !conservative && hp_promote(l, promo, 0, &why);
   if (conservative)
@@ -279,9 +287,9 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
   hp_stats.opt_ns += dt;
   if (nopt_times < OPT_TIMES)
     opt_times[nopt_times++] = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
-  if (done)
+  if (done && !*known)
     optimized++;
-  else
+  else if (!done)
     hp_stats.opt_traces_left++;
   if (hp_log_level() >= HP_LOG_DEBUG) {
     /* Where (module+offset), and what: each slot and its register. */
@@ -339,7 +347,9 @@ static void build(struct recording *r)
   struct hp_promotion promo;
   const char *why = NULL;
   uint32_t opt_ns;
-  bool promoted = optimize(&out, &promo, cur && cur->opt_conservative, &why, &opt_ns);
+  unsigned known;
+  bool promoted = optimize(&out, &promo, cur && cur->opt_conservative, &why, &opt_ns, &known);
+  hp_stats.opt_returns_known += known;
   struct hp_fragment *f = hp_translate_list(&out, HP_FRAG_TRACE, false);
   if (!f && promoted) { /* the lowering refused what the pass chose: unoptimized */
     unoptimize(&out);

@@ -433,7 +433,7 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
   }
   case HP_OP_CALL:
     if (L->opts->record) {
-      hp_emit_push_ret(e, in->pc + in->len);
+      hp_emit_push_ret(e, in->pc + in->len, false);
       exit_jmp(L, HP_EXIT_BRANCH, in->target);
       L->out->exits[L->out->nexits - 1].call = true;
       return false;
@@ -458,7 +458,7 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
       }
       hp_emit_park_target(e);
       if (in->op == HP_OP_CALL_IND)
-        hp_emit_push_ret(e, in->pc + in->len);
+        hp_emit_push_ret(e, in->pc + in->len, false);
       exit_jmp(L, HP_EXIT_IBL_MISS, 0);
       return false;
     }
@@ -476,7 +476,7 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
     return false;
   case HP_OP_PUSH_RET:
     if (L->pairs[i].ret) { /* its return is in the trace: no real call */
-      hp_emit_push_ret(e, in->pc + in->len);
+      hp_emit_push_ret(e, in->pc + in->len, in->flags & HP_INSN_RET_KNOWN);
       return true;
     }
     inlined_call(L, in, false);
@@ -490,7 +490,7 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
     if (in->op == HP_OP_CALL_IND_GUARD) {
       if (L->pairs[i].ret) { /* the push sees the guest's rcx (a fault there) */
         hp_emit_park_target(e);
-        hp_emit_push_ret(e, in->pc + in->len);
+        hp_emit_push_ret(e, in->pc + in->len, in->flags & HP_INSN_RET_KNOWN);
         hp_emit_unpark_target(e);
       } else {
         inlined_call(L, in, true);
@@ -512,6 +512,10 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
       L->out->broken = true; /* stitch pairs every guarded return with a call */
       e->overflow = true;
       return false;
+    }
+    if (in->flags & HP_INSN_RET_KNOWN) { /* nothing can have changed the address */
+      hp_emit_drop_ret(e, in->check_len);
+      return true;
     }
     hp_emit_peek_target(e);
     struct hp_label *mismatch = defer_lookup(L);

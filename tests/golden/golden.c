@@ -31,7 +31,8 @@
  * the stitched list or `stitch failed` (a result, not an error: the tool
  * exits 0). With `promote` on the flags line, the stitched list then goes
  * through register promotion (hp_promote), printed again or with the
- * reason it was left alone, before it is lowered. With `misses`, the
+ * reason it was left alone, before it is lowered (`retelide` first: the
+ * return-guard removal, printed again). With `misses`, the
  * trace's guard misses are counted (head counter 7, limit 4096), as
  * src/trace/record.c asks.
  *
@@ -51,6 +52,7 @@
 #include "hotpath/lower.h"
 #include "hotpath/mangle.h"
 #include "hotpath/promote.h"
+#include "hotpath/retelide.h"
 #include "hotpath/recovery.h"
 #include "hotpath/stitch.h"
 #include "hotpath/thread.h"
@@ -78,7 +80,7 @@ struct block_in {
 
 struct input {
   uint64_t pc;
-  bool writable, lower, far, record, analyze, liveness, promote, misses;
+  bool writable, lower, far, record, analyze, liveness, promote, misses, retelide;
   long max_bytes, max_insns; /* -1: default */
   uint8_t bytes[MAX_INPUT];
   size_t n;
@@ -106,6 +108,8 @@ static void parse_flags(struct input *in, char *line)
       in->liveness = true;
     else if (!strcmp(tok, "promote"))
       in->promote = true;
+    else if (!strcmp(tok, "retelide"))
+      in->retelide = true;
     else if (!strcmp(tok, "misses"))
       in->misses = true;
     else if (!strncmp(tok, "max_bytes=", 10))
@@ -668,6 +672,11 @@ static int run_trace(const struct input *in)
   if (in->misses) { /* guard misses counted in head counter 7, as a trace's */
     t.miss_counter = 7;
     t.miss_limit = 4096;
+  }
+  if (in->retelide) { /* before promotion, as the optimizer runs them */
+    unsigned known = hp_retelide(&t);
+    printf("\nretelide: %u returns known\n", known);
+    hp_ilist_print(stdout, &t);
   }
   static struct hp_promotion promo;
   if (in->promote) {

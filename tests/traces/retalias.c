@@ -20,6 +20,11 @@ uint64_t site_b(uint64_t x);
  * +64 KiB (the same low 16 bits as the call's own return), which adds 20
  * instead of 10. */
 uint64_t site_skip(uint64_t x);
+/* site_ptr(x): the same, but the callee moves its return address through
+ * a pointer (rax = rbp + 8), on every third x (it adds 0 otherwise, so
+ * that every run stores): a trace that inlines the call must keep checking
+ * the return. */
+uint64_t site_ptr(uint64_t x);
 
 __asm__(".text\n"
         ".balign 16\n"
@@ -55,6 +60,33 @@ __asm__(".text\n"
         "  .skip 65536 - 10, 0xcc\n"
         "site_skip_twin:\n" /* site_skip + 65536: only reached by the moved return */
         "  call skip_callee\n"
+        "  add $20, %rax\n"
+        "  ret\n"
+        ".balign 16\n"
+        "ptr_callee:\n"
+        "  push %rbp\n"
+        "  mov %rsp, %rbp\n"
+        "  mov %rdi, %rax\n"
+        "  xor %edx, %edx\n"
+        "  mov $3, %ecx\n"
+        "  div %rcx\n"
+        "  test %rdx, %rdx\n"
+        "  sete %cl\n"
+        "  movzbl %cl, %ecx\n"
+        "  shl $16, %rcx\n" /* 65536 or 0, no branch: every run stores */
+        "  lea 8(%rbp), %rax\n" /* the return address slot, as a pointer */
+        "  add %rcx, (%rax)\n"
+        "  lea 7(%rdi), %rax\n"
+        "  pop %rbp\n"
+        "  ret\n"
+        ".balign 16\n"
+        ".globl site_ptr\n"
+        "site_ptr:\n"
+        "  call ptr_callee\n"
+        "  add $10, %rax\n"
+        "  ret\n"
+        "  .skip 65536 - 10, 0xcc\n"
+        "  call ptr_callee\n"
         "  add $20, %rax\n"
         "  ret\n");
 
@@ -103,6 +135,13 @@ int main(void)
     want += i + 7 + ((i & 1) ? 20 : 10);
   }
   check("moved return address", got, want);
+
+  got = want = 0;
+  for (uint64_t i = 0; i < 100000; i++) {
+    got += site_ptr(i);
+    want += i + 7 + (i % 3 == 0 ? 20 : 10);
+  }
+  check("return address moved through a pointer", got, want);
 
   got = want = 0;
   for (int r = 0; r < 2000; r++) {
