@@ -240,6 +240,27 @@ run cpromote --opt=2 -- "$cpromote"
 expect cpromote "optimized loop traces with inlined calls" -ge 5
 expect cpromote "$OC" -ge 1
 expect cpromote "optimized traces dropped: a slot below rsp or unmapped at their entry" -ge 1
+# inlined returns that no store can change are not checked (retelide): not
+# at --opt=1, not with the pass disabled
+RK="inlined returns whose check was removed (no store can reach their slot)"
+run cpromote-opt1 --opt=1 -- "$cpromote"
+run cpromote-noret --opt=2 --disable-pass=retelide -- "$cpromote"
+expect cpromote "$RK" -ge 3
+expect cpromote-opt1 "$RK" -eq 0
+expect cpromote-noret "$RK" -eq 0
+# returns find their call's continuation in the return table: with blocks
+# only, all but a few of a call-heavy program's lookups stay inline
+run callchain0 --opt=0 -- "$callchain"
+if il=$(counter callchain0 "indirect branch lookups (returns, indirect jumps and calls)") &&
+   im=$(counter callchain0 "indirect branch lookups that missed the inline table"); then
+  if [ "$il" -ge 100000 ] && [ $((im * 100)) -le "$il" ]; then
+    echo "ok: callchain0: $im of $il lookups missed the inline tables"
+  else
+    fail "callchain0: $im of $il lookups missed the inline tables (want >= 100000 lookups, <= 1% missed)"
+  fi
+else
+  fails=$((fails + 1))
+fi
 # a speculative entry load faults (rbp is a data pointer): the trace is rebuilt
 run rbpdata --opt=2 -- "$rbpdata"
 expect rbpdata "optimized traces dropped: a slot below rsp or unmapped at their entry" -ge 1
