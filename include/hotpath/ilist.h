@@ -147,6 +147,7 @@ struct hp_opt_record {
   struct hp_promotion promo; /* optimized: the plan */
   uint32_t optimizer_ns;
   uint16_t blocks;           /* recorded blocks stitched into the trace */
+  uint16_t returns_known;    /* inlined returns left unchecked (retelide.c) */
 };
 
 struct hp_ilist {

@@ -221,6 +221,10 @@ static void trace_line(const struct jv *t, double all)
   } else {
     snprintf(what, sizeof what, "-- %s", str(get(t, "not_optimized_because")));
   }
+  int unchecked = (int)num(get(t, "returns_unchecked"));
+  if (unchecked > 0 && strlen(what) < sizeof what - 24)
+    snprintf(what + strlen(what), sizeof what - strlen(what), " (%d ret%s unchecked)", unchecked,
+             unchecked > 1 ? "s" : "");
   if (get(t, "dropped")->b)
     snprintf(what, sizeof what, "-- dropped");
   if (strlen(what) > WHAT_COLS)

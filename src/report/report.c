@@ -153,8 +153,8 @@ static void write_trace(FILE *f, const struct hp_fragment *t)
     fprintf(f, "}");
     return;
   }
-  fprintf(f, ", \"blocks\": %u, \"optimizer_ns\": %u, \"optimized\": %s", o->blocks, o->optimizer_ns,
-          o->optimized ? "true" : "false");
+  fprintf(f, ", \"blocks\": %u, \"optimizer_ns\": %u, \"returns_unchecked\": %u, \"optimized\": %s", o->blocks,
+          o->optimizer_ns, o->returns_known, o->optimized ? "true" : "false");
   if (!o->optimized) {
     fprintf(f, ", \"not_optimized_because\": ");
     jstr(f, o->why ? o->why : "not asked");

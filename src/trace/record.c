@@ -365,6 +365,7 @@ static void build(struct recording *r)
       rec->promo = promo;
     rec->optimizer_ns = opt_ns;
     rec->blocks = (uint16_t)r->nblocks;
+    rec->returns_known = (uint16_t)known;
     f->opt = rec;
   }
   if (!f) {
