@@ -3,6 +3,7 @@
  * table in its thread block. Changed under the lock. */
 #ifndef HOTPATH_IBL_H
 #define HOTPATH_IBL_H
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Indirect branch lookup table (guest pc -> cache address), in ibl.c. */
@@ -31,8 +32,14 @@ void hp_ret_table_fill(struct hp_thread *t);
 /* An asynchronous signal waits for this thread (lock held, signal handler):
  * its return table becomes inaccessible, so that its next `ret` faults and
  * the thread leaves the cache through the lookup (a return goes to a
- * continuation, whose fragment the handler cannot know). */
-void hp_ret_table_block(struct hp_thread *t);
+ * continuation, whose fragment the handler cannot know). When that fault
+ * could not reach hotpath (!can_fault: SIGSEGV blocked in the thread, or
+ * ignored), the table is emptied instead (every `ret` misses) and refilled
+ * when unblocked. */
+void hp_ret_table_block(struct hp_thread *t, bool can_fault);
+/* SIGSEGV is now ignored: threads blocked by faults are emptied instead
+ * (lock held). */
+void hp_ret_table_no_faults(void);
 /* Undoes it (lock held): in the fault of that `ret`, or when the thread
  * reaches the dispatcher first (hp_ibl_attach). */
 void hp_ret_table_unblock(struct hp_thread *t);

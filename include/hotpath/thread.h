@@ -27,6 +27,8 @@
  * bits; a translated `ret` jumps through it (emit.c, fragment/ibl.c). */
 #define HP_T_RET_TABLE (HP_T_IBL_FAST + (16 << HP_IBL_FAST_BITS))
 #define HP_RET_TABLE_BITS 16
+#define HP_RET_BLOCKED_FAULTS 1
+#define HP_RET_BLOCKED_EMPTY 2
 /* Per-thread execution counters of trace heads (32 bits each), indexed by
  * the head's id: the head's code counts itself (trace/record.c). */
 #define HP_T_HEAD_COUNTERS (HP_T_RET_TABLE + (8 << HP_RET_TABLE_BITS))
@@ -95,10 +97,12 @@ struct hp_thread {
   uint64_t clear_tid;       /* guest CLONE_CHILD_CLEARTID address of this thread */
   bool is_clone;            /* a guest thread hotpath started (not the first) */
   bool is_vfork_child;      /* runs in its parent's memory until it execs or exits */
-  /* The return table is inaccessible (an asynchronous signal waits: the
-   * next `ret` faults and leaves the cache, fragment/ibl.c); dirty: an
-   * update was skipped meanwhile. Under the lock. */
-  bool ret_blocked, ret_dirty;
+  /* The return table is blocked while an asynchronous signal waits
+   * (fragment/ibl.c): HP_RET_BLOCKED_FAULTS, inaccessible (the next `ret`
+   * faults and leaves the cache), or HP_RET_BLOCKED_EMPTY, all zero (every
+   * `ret` misses); dirty: an update was skipped meanwhile. Under the lock. */
+  uint8_t ret_blocked;
+  bool ret_dirty;
   void *host_altstack;      /* hotpath's alternate signal stack for this thread */
   void *exit_jmp;           /* where the thread's dispatcher loop ends (jmp_buf) */
   struct hp_thread *next_live; /* registry of live threads */

@@ -229,8 +229,15 @@ void hp_fragment_publish(struct hp_fragment *f)
 
 void hp_fragment_restore(struct hp_fragment *f)
 {
-  if (!f->removed && !hp_fragment_lookup(f->guest_pc))
-    table_put(f);
+  if (f->removed || hp_fragment_lookup(f->guest_pc))
+    return;
+  table_put(f);
+  /* A trace dropped: its continuations for the same returns went with it. */
+  for (unsigned i = 0; i < f->nconts; i++) {
+    if (!hp_ibl_find(f->conts[i].guest))
+      hp_ibl_insert(f->conts[i].guest, f->conts[i].entry);
+    hp_ret_table_insert(f->conts[i].guest, f->conts[i].cache);
+  }
 }
 
 static void unlink_exit(struct hp_exit *x)

@@ -249,23 +249,43 @@ void hp_ret_table_fill(struct hp_thread *t)
   hp_unlock();
 }
 
-void hp_ret_table_block(struct hp_thread *t)
+void hp_ret_table_block(struct hp_thread *t, bool can_fault)
 {
-  if (t->ret_blocked)
+  if (t->ret_blocked == HP_RET_BLOCKED_EMPTY || (t->ret_blocked && can_fault))
     return;
-  t->ret_blocked = true;
-  mprotect(hp_thread_ret_table(t), 8ul << HP_RET_TABLE_BITS, PROT_NONE);
+  uint64_t *e = hp_thread_ret_table(t);
+  if (can_fault) {
+    t->ret_blocked = HP_RET_BLOCKED_FAULTS;
+    mprotect(e, 8ul << HP_RET_TABLE_BITS, PROT_NONE);
+    return;
+  }
+  /* The fault could not reach hotpath: every entry reads 0 (a miss)
+   * instead; unblocking copies them back. */
+  if (t->ret_blocked == HP_RET_BLOCKED_FAULTS)
+    mprotect(e, 8ul << HP_RET_TABLE_BITS, PROT_READ | PROT_WRITE);
+  madvise(e, 8ul << HP_RET_TABLE_BITS, MADV_DONTNEED);
+  t->ret_blocked = HP_RET_BLOCKED_EMPTY;
 }
+
+static void ret_no_faults(struct hp_thread *t, void *arg)
+{
+  (void)arg;
+  if (t->ret_blocked == HP_RET_BLOCKED_FAULTS)
+    hp_ret_table_block(t, false);
+}
+
+void hp_ret_table_no_faults(void) { hp_thread_foreach(ret_no_faults, NULL); }
 
 void hp_ret_table_unblock(struct hp_thread *t)
 {
   if (!t->ret_blocked)
     return;
   uint64_t *e = hp_thread_ret_table(t);
-  mprotect(e, 8ul << HP_RET_TABLE_BITS, PROT_READ | PROT_WRITE);
-  t->ret_blocked = false;
-  if (t->ret_dirty && ret_shared)
+  if (t->ret_blocked == HP_RET_BLOCKED_FAULTS)
+    mprotect(e, 8ul << HP_RET_TABLE_BITS, PROT_READ | PROT_WRITE);
+  if ((t->ret_dirty || t->ret_blocked == HP_RET_BLOCKED_EMPTY) && ret_shared)
     memcpy(e, ret_shared, 8ul << HP_RET_TABLE_BITS);
+  t->ret_blocked = 0;
   t->ret_dirty = false;
 }
 

@@ -336,7 +336,9 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     for (int i = 0; i < 6; i++)
       if (f[i])
         hp_fragment_unlink_outgoing(f[i]);
-    hp_ret_table_block(t);
+    /* Its next `ret` faults, if that fault reaches hotpath's handler. */
+    hp_ret_table_block(t, guest_sig[SIGSEGV].handler != (uint64_t)(uintptr_t)SIG_IGN &&
+                              !sigismember(&uc->uc_sigmask, SIGSEGV));
     hp_unlock();
     hp_ibl_block(t);
     hp_ibl_fast_clear(t);
@@ -436,6 +438,8 @@ static long set_action(int sig, const struct ksigaction *act, struct ksigaction 
       install_host(sig, a.flags);
     }
     guest_sig[sig] = a;
+    if (sig == SIGSEGV && ign)
+      hp_ret_table_no_faults();
   }
   if (oact)
     *oact = old;
