@@ -192,5 +192,8 @@ void hp_ilist_print(FILE *out, const struct hp_ilist *l);
 /* The name of a promoted slot's register (struct hp_promo_slot .reg):
  * "rbx", "r15", "xmm15". */
 const char *hp_promo_reg_name(unsigned reg);
+/* Disassembles the instruction at bytes (at most max bytes, at address pc)
+ * into out (Intel syntax, or AT&T); returns its length, 0 if undecodable. */
+unsigned hp_format_insn(const uint8_t *bytes, size_t max, uint64_t pc, bool att, char *out, size_t cap);
 
 #endif

@@ -30,6 +30,10 @@
     "log level: 0 = errors only, 1 = info (same as --verbose), 2 = debug (every block and trace built)") \
   X(STR, report, "report", NULL, 0, 0, "FILE", \
     "write an optimization report (JSON, docs/report-schema.json) to FILE at exit (FILE.PID in child processes); counts executions as --stats does") \
+  X(INT, report_code, "report-code", 20, 0, 100000, "N", \
+    "--report: the guest code and the code hotpath made of it, side by side, for the N traces that ran the most (default 20)") \
+  X(BOOL, report_att, "report-att", false, 0, 0, "", \
+    "--report: that code in AT&T syntax (default Intel)") \
   X(BOOL, perf_map, "perf-map", false, 0, 0, "", \
     "write /tmp/perf-PID.map naming each fragment of the code cache (kind, module+offset); scripts/perf-map-report.py joins it with perf samples") \
   X(BOOL, no_link, "no-link", false, 0, 0, "", \

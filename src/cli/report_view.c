@@ -2,6 +2,8 @@
  * report_view.h). Reads the JSON with a small parser of its own. */
 #include "hotpath/report_view.h"
 
+#include "hotpath/report_html.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -237,9 +239,15 @@ static void trace_line(const struct jv *t, double all)
 int hp_report_view_main(int argc, char **argv)
 {
   int top = 20;
-  const char *path = NULL;
+  const char *path = NULL, *html = NULL;
   for (int i = 1; i < argc; i++) {
-    if (!strncmp(argv[i], "--top=", 6)) {
+    if (!strncmp(argv[i], "--html=", 7) || !strcmp(argv[i], "--html")) {
+      html = argv[i][6] == '=' ? argv[i] + 7 : (i + 1 < argc ? argv[++i] : "");
+      if (!*html) {
+        fprintf(stderr, "hotpath: report: --html needs an output file (--html OUT.html)\n");
+        return 2;
+      }
+    } else if (!strncmp(argv[i], "--top=", 6)) {
       char *end;
       long v = strtol(argv[i] + 6, &end, 10);
       if (*end || v < 1 || v > 100000) {
@@ -248,13 +256,18 @@ int hp_report_view_main(int argc, char **argv)
       }
       top = (int)v;
     } else if (!strcmp(argv[i], "--help")) {
-      printf("usage: hotpath report [--top=N] FILE.json\n"
+      printf("usage: hotpath report [--top=N] [--html OUT.html] FILE.json\n"
              "Summarizes a --report file: the run, the totals, the hottest functions, the N (default 20)\n"
              "traces that ran the most guest instructions and what the optimizer did to each, and why\n"
-             "traces were left alone.\n");
+             "traces were left alone.\n"
+             "  --html OUT.html  also write one self-contained page: a chart of the hot functions,\n"
+             "                   sortable tables, and the hottest traces' guest code beside the code\n"
+             "                   hotpath runs for it (changed lines highlighted)\n");
       return 0;
     } else if (argv[i][0] == '-' || path) {
-      fprintf(stderr, "hotpath: report: unexpected argument '%s' (usage: hotpath report [--top=N] FILE.json)\n",
+      fprintf(stderr,
+              "hotpath: report: unexpected argument '%s' (usage: hotpath report [--top=N] [--html OUT.html] "
+              "FILE.json)\n",
               argv[i]);
       return 2;
     } else {
@@ -262,7 +275,7 @@ int hp_report_view_main(int argc, char **argv)
     }
   }
   if (!path) {
-    fprintf(stderr, "hotpath: report: no file (usage: hotpath report [--top=N] FILE.json)\n");
+    fprintf(stderr, "hotpath: report: no file (usage: hotpath report [--top=N] [--html OUT.html] FILE.json)\n");
     return 2;
   }
   const char *err = NULL;
@@ -285,6 +298,8 @@ int hp_report_view_main(int argc, char **argv)
             num(get(&r, "version")));
     return 2;
   }
+  if (html && hp_report_html(text, html) != 0)
+    return 2;
   const struct jv *run = get(&r, "run"), *tot = get(&r, "totals"), *traces = get(&r, "traces");
   printf("hotpath report: %s", str(get(run, "program")));
   const struct jv *args = get(run, "arguments");

@@ -254,6 +254,21 @@ const char *hp_promo_reg_name(unsigned reg)
   return reg < HP_PROMO_XMM + 16 ? names[reg] : "?";
 }
 
+unsigned hp_format_insn(const uint8_t *bytes, size_t max, uint64_t pc, bool att, char *out, size_t cap)
+{
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ZydisDecodedInstruction in;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, max, &in, ops)))
+    return 0;
+  ZydisFormatter fmt;
+  ZydisFormatterInit(&fmt, att ? ZYDIS_FORMATTER_STYLE_ATT : ZYDIS_FORMATTER_STYLE_INTEL);
+  if (!ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&fmt, &in, ops, in.operand_count_visible, out, cap, pc, NULL)))
+    return 0;
+  return in.length;
+}
+
 void hp_ilist_print(FILE *out, const struct hp_ilist *l)
 {
   const struct hp_promotion *p = l->promo;

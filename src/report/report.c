@@ -12,6 +12,8 @@
 #include "hotpath/builder.h"
 #include "hotpath/cache.h"
 #include "hotpath/fragment.h"
+#include "hotpath/ilist.h"
+#include "hotpath/rawsys.h"
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
 #include "hotpath/stats.h"
@@ -129,7 +131,39 @@ static int cmp_run(const void *a, const void *b)
   return (rx < ry) - (rx > ry);
 }
 
-static void write_trace(FILE *f, const struct hp_fragment *t)
+/* The trace's code side by side: each guest instruction (from the pc map,
+ * read back from guest memory) and the code hotpath made of it (from the
+ * cache, up to the next guest instruction's), after what the trace's entry
+ * does first. */
+static void write_code(FILE *f, const struct hp_fragment *t)
+{
+  bool att = hp_opt.report_att;
+  const uint8_t *code = (const uint8_t *)t->code;
+  char text[160];
+  fprintf(f, ",\n     \"code\": {\"syntax\": \"%s\", \"entry\": [", att ? "att" : "intel");
+  for (uint32_t i = 0, off = 0; i <= t->npc; i++) {
+    uint32_t end = i < t->npc ? t->pc_off[i] : t->size;
+    if (i > 0) {
+      uint8_t g[16];
+      fprintf(f, "%s\n       {\"pc\": \"0x%lx\", \"guest\": ", i > 1 ? "," : "", (unsigned long)t->pc_guest[i - 1]);
+      unsigned len = t->pc_len[i - 1] <= sizeof g && hp_guest_read(g, (const void *)t->pc_guest[i - 1], t->pc_len[i - 1])
+                         ? hp_format_insn(g, t->pc_len[i - 1], t->pc_guest[i - 1], att, text, sizeof text)
+                         : 0;
+      jstr(f, len ? text : "(code gone)");
+      fprintf(f, ", \"host\": [");
+    }
+    for (bool first = true; off < end; first = false) {
+      unsigned len = hp_format_insn(code + off, end - off, t->code + off, att, text, sizeof text);
+      fprintf(f, "%s", first ? "" : ", ");
+      jstr(f, len ? text : "(bytes)");
+      off += len ? len : 1;
+    }
+    fprintf(f, i == 0 ? "], \"insns\": [" : "]}");
+  }
+  fprintf(f, "]}");
+}
+
+static void write_trace(FILE *f, const struct hp_fragment *t, bool with_code)
 {
   char where[96], sym[160];
   hp_memmap_where(t->guest_pc, where, sizeof where);
@@ -148,6 +182,8 @@ static void write_trace(FILE *f, const struct hp_fragment *t)
              "\"instructions_run_estimate\": %llu, \"dropped\": %s",
           t->ninsn, t->size, (unsigned long long)entries, (unsigned long long)(entries * t->ninsn),
           t->removed ? "true" : "false");
+  if (with_code && t->npc)
+    write_code(f, t);
   const struct hp_opt_record *o = t->opt;
   if (!o) {
     fprintf(f, "}");
@@ -193,7 +229,7 @@ static void write_traces(FILE *f)
   fprintf(f, "  \"traces\": [");
   for (size_t i = 0; i < n; i++) {
     fprintf(f, "%s", i ? "," : "");
-    write_trace(f, v[i]);
+    write_trace(f, v[i], i < (size_t)hp_opt.report_code);
   }
   fprintf(f, "\n  ]\n");
   free(v);

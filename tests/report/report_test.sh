@@ -59,6 +59,10 @@ check "$tmp/f.json" \
 
 "$hp" --report="$tmp/c.json" "$cpromote" >/dev/null || fail "cpromote exited $?"
 check "$tmp/c.json" \
+  "sum(t.get('returns_unchecked', 0) for t in r['traces']) == r['totals']['opt_returns_known'] > 0" \
+  "sum('code' in t for t in r['traces']) == min(20, len(r['traces']))" \
+  "all(t['code']['syntax'] == 'intel' and len(t['code']['insns']) >= t['guest_instructions'] for t in r['traces'] if 'code' in t)" \
+  "any('[rbp-' in x['guest'] and not any('[rbp-' in h for h in x['host']) and any(s['register'] in h for h in x['host'] for s in t['promote']['slots']) for t in r['traces'] if t['optimized'] and 'code' in t for x in t['code']['insns'])" \
   "any(t['optimized'] and t['promote']['calls_inlined'] for t in r['traces'])" \
   "any(t['dropped'] and t['optimized'] for t in r['traces'])" \
   "any('deopt' in t.get('not_optimized_because', '') for t in r['traces'])"
@@ -91,6 +95,34 @@ if [ -z "$child" ]; then
 else
   check "$child" "r['run']['exit_status'] == 3" "str(r['run']['pid']) == '${child##*.}'"
 fi
+
+# --report-code=N and --report-att: code for the N hottest traces, in AT&T syntax
+"$hp" --report="$tmp/att.json" --report-code=2 --report-att "$cpromote" >/dev/null || fail "cpromote --report-att exited $?"
+check "$tmp/att.json" \
+  "sum('code' in t for t in r['traces']) == 2" \
+  "all(t['code']['syntax'] == 'att' for t in r['traces'] if 'code' in t)" \
+  "any('%rbp' in x['guest'] for t in r['traces'] if 'code' in t for x in t['code']['insns'])"
+
+# hotpath report --html: one self-contained page, drawn by its script
+# without errors in headless Chromium (Debian's chromium, scripts/deps.sh)
+"$hp" report --html "$tmp/c.html" "$tmp/c.json" >/dev/null || fail "hotpath report --html exited $?"
+grep -qE '<(link|img|iframe)|src=|https?://' "$tmp/c.html" && fail "the HTML page refers to something outside it"
+chromium=$(command -v chromium || command -v chromium-browser)
+if [ -z "$chromium" ]; then
+  fail "no chromium to render the HTML report in (scripts/deps.sh installs Debian's chromium)"
+else
+  timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --enable-logging=stderr --v=0 \
+    --user-data-dir="$tmp/chromium" --dump-dom "file://$tmp/c.html" >"$tmp/dom.html" 2>"$tmp/chromium.err"
+  grep -q 'data-rendered="yes"' "$tmp/dom.html" || fail "HTML report: its script did not finish: $(grep -i -m3 'error\|uncaught' "$tmp/chromium.err")"
+  grep -qi 'uncaught' "$tmp/chromium.err" && fail "HTML report: script error: $(grep -i -m3 uncaught "$tmp/chromium.err")"
+  grep -q '<tr class="changed"><td class="pc">0x' "$tmp/dom.html" || fail "HTML report: no highlighted code line"
+  grep -q 'class="bar"' "$tmp/dom.html" || fail "HTML report: no chart"
+  grep -q '<th>share</th>' "$tmp/dom.html" || fail "HTML report: no traces table"
+  [ $fails -eq 0 ] && echo "ok: the HTML report renders in $("$chromium" --version 2>/dev/null)"
+fi
+"$hp" report --html /nonexistent/dir/x.html "$tmp/c.json" >/dev/null 2>"$tmp/err"; st=$?
+[ $st -eq 2 ] && grep -qx 'hotpath: report --html /nonexistent/dir/x.html: No such file or directory' "$tmp/err" ||
+  fail "report --html to an unwritable file: $st, $(cat "$tmp/err")"
 
 # hotpath report: the text view
 "$hp" report "$tmp/f.json" >"$tmp/view" || fail "hotpath report exited $?"
