@@ -2,7 +2,8 @@
 # The main job: install what is missing, build, then run a -O0 sample under
 # hotpath beside its native run (speed-up) and show what hotpath did: the
 # report of a --report run (hotpath report: the totals, the hottest traces
-# and what the optimizer did to each). usage: scripts/demo.sh [SAMPLE]
+# and what the optimizer did to each; also as an HTML page, written to
+# build/demo-report.html or $HOTPATH_DEMO_HTML). usage: scripts/demo.sh [SAMPLE]
 # (default matmul; see samples/ and docs/BENCHMARKS.md for the others).
 set -eu
 cd "$(dirname "$0")/.."
@@ -16,6 +17,9 @@ echo "== hotpath compare: $prog (native vs. hotpath, alternating runs)"
 echo
 echo "== what hotpath did: hotpath --report=FILE, then hotpath report FILE"
 report=$(mktemp --suffix=.json)
+html=${HOTPATH_DEMO_HTML:-$build/demo-report.html}
 "$build/hotpath" --report="$report" -- "$prog" >/dev/null
-"$build/hotpath" report --top=10 "$report"
+"$build/hotpath" report --top=10 --html "$html" "$report"
 rm -f "$report"
+echo
+echo "The same report as a page (the hot traces' code before and after, side by side): $html"
