@@ -35,7 +35,7 @@
   X(BOOL, report_att, "report-att", false, 0, 0, "", \
     "--report: that code in AT&T syntax (default Intel)") \
   X(BOOL, perf_map, "perf-map", false, 0, 0, "", \
-    "write /tmp/perf-PID.map naming each fragment of the code cache (kind, module+offset); scripts/perf-map-report.py joins it with perf samples") \
+    "write /tmp/perf-PID.map naming each fragment of the code cache (kind, module+offset, guest function); scripts/perf-map-report.py joins it with perf samples") \
   X(BOOL, no_link, "no-link", false, 0, 0, "", \
     "never link fragments to each other: every exit goes through the dispatcher (debugging)") \
   X(BOOL, debug_far_cache, "debug-far-cache", false, 0, 0, "", \

@@ -1,4 +1,4 @@
-/* Function names for the report: the ELF symbols (.symtab, else .dynsym)
+/* Guest function names (the report, --perf-map): the ELF symbols (.symtab, else .dynsym)
  * of the files the guest mapped, read with libelf on first use. Not
  * async-signal safe; under the lock (it caches). */
 #ifndef HOTPATH_SYMBOLS_H

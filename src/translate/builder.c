@@ -19,6 +19,7 @@
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
 #include "hotpath/stats.h"
+#include "hotpath/symbols.h"
 
 #define MAX_INSNS 64
 #define MAX_CHECKED_BYTES 256 /* blocks of writable code stay short: their check is inline */
@@ -46,7 +47,8 @@ uint64_t hp_now_ns(void)
 
 /* --perf-map: one line per fragment in /tmp/perf-PID.map ("START SIZE
  * name", the format perf reads for JIT code), so that `perf report` names
- * cache code by kind and guest location. Under the lock. */
+ * cache code by kind, guest location and guest function
+ * ("hp:trace:prog+0x11e9 main+0x60"). Under the lock. */
 static void perf_map_add(const struct hp_fragment *f)
 {
   static int fd = -1;
@@ -61,10 +63,14 @@ static void perf_map_add(const struct hp_fragment *f)
     if (fd < 0)
       return;
   }
-  char where[96], line[160];
+  char where[96], sym[160] = "", line[320];
   hp_memmap_where(f->guest_pc, where, sizeof where);
-  int n = snprintf(line, sizeof line, "%lx %x hp:%s:%s\n", (unsigned long)f->code, f->size,
-                   f->kind == HP_FRAG_TRACE ? "trace" : f->trace_head ? "head" : "block", where);
+  struct hp_region r; /* the guest function too, when the module's symbols say */
+  if (hp_memmap_query(f->guest_pc, &r) && r.name[0] &&
+      hp_symbolize(r.name, f->guest_pc - r.start + r.file_off, sym + 1, sizeof sym - 1))
+    sym[0] = ' ';
+  int n = snprintf(line, sizeof line, "%lx %x hp:%s:%s%s\n", (unsigned long)f->code, f->size,
+                   f->kind == HP_FRAG_TRACE ? "trace" : f->trace_head ? "head" : "block", where, sym);
   if (n > 0 && write(fd, line, (size_t)n) < 0)
     return;
 }

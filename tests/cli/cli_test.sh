@@ -85,6 +85,9 @@ else
   entry=$(readelf -h "$(readlink -f /lib64/ld-linux-x86-64.so.2)" | awk '/Entry point/ {print $4}')
   [ "$name" = "hp:block:ld-linux-x86-64.so.2+$entry" ] ||
     { echo "FAIL: --perf-map first fragment '$name', want the loader's entry $entry"; fails=$((fails + 1)); }
+  # fragments in functions the module's symbols name carry that name too
+  grep -qE '^[0-9a-f]+ [0-9a-f]+ hp:block:ld-linux-x86-64.so.2\+0x[0-9a-f]+ __tunable_get_val(\+0x[0-9a-f]+)?$' "$map" ||
+    { echo "FAIL: --perf-map: no fragment named by its function (__tunable_get_val)"; fails=$((fails + 1)); }
 fi
 rm -f "$map"
 echo "$fails failures"
