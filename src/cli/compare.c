@@ -2,10 +2,17 @@
  * check that every run prints the same stdout and exits the same way as the
  * first native run, and report wall / CPU time medians and the speed-up.
  *
- *   hotpath compare [--runs N] [--json] [--stdin FILE|-] [HOTPATH-OPTIONS]
- *                   [--] PROGRAM [ARGS...]
+ *   hotpath compare [--runs N] [--json] [--stdin FILE|-] [--reference=PROG]
+ *                   [--report[=FILE]] [HOTPATH-OPTIONS] [--] PROGRAM [ARGS...]
+ *
+ * With --reference, a second build of the program (the -O2 one) runs
+ * natively in the same alternation and must print the same; the table then
+ * says how much of the gap between the two builds hotpath closed. With
+ * --report, one more run under hotpath writes a report, summarized below.
  */
 #include "hotpath/compare.h"
+
+#include "hotpath/report_view.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,8 +31,8 @@
 #define MAX_RUNS 1000
 #define DEFAULT_RUNS 5
 
-enum { NATIVE, HOTPATH };
-static const char *const side_name[2] = {"native", "hotpath"};
+enum { NATIVE, HOTPATH, REFERENCE, SIDES };
+static const char *const side_name[SIDES] = {"native", "hotpath", "reference"};
 
 struct compare {
     int runs, json;
@@ -35,17 +42,22 @@ struct compare {
     char **prog_argv;        /* PROGRAM ARGS... as given */
     int prog_argc;
     char *path;              /* PROGRAM resolved against PATH */
-    char **argv[2];          /* full argv of the native / hotpath child */
+    const char *reference;   /* --reference: another build of PROGRAM, run natively */
+    char *ref_path;
+    int report;              /* --report: one more hotpath run with --report */
+    const char *report_file; /* its file (NULL: a temporary one) */
+    char **argv[SIDES];      /* full argv of the native / hotpath / reference child */
+    int sides;               /* 2, or 3 with a reference */
     int in_fd, ref_fd, out_fd, err_fd;
     int ref_status;
-    double *wall[2], *cpu[2];
+    double *wall[SIDES], *cpu[SIDES];
     int progress;
 };
 
 static void usage(FILE *f)
 {
-    fputs("usage: hotpath compare [--runs N] [--json] [--stdin FILE|-] [HOTPATH-OPTIONS]\n"
-          "                       [--] PROGRAM [ARGS...]\n"
+    fputs("usage: hotpath compare [--runs N] [--json] [--stdin FILE|-] [--reference=PROG]\n"
+          "                       [--report[=FILE]] [HOTPATH-OPTIONS] [--] PROGRAM [ARGS...]\n"
           "\n"
           "Runs PROGRAM natively and under hotpath: one warm-up run each, then N runs\n"
           "each, alternating.  Every run's stdout and exit status must match the first\n"
@@ -56,6 +68,14 @@ static void usage(FILE *f)
           "  --json          print one JSON object instead of the table\n"
           "  --stdin FILE    feed FILE to every run ('-': read our stdin once and replay\n"
           "                  it); default: /dev/null\n"
+          "  --reference=PROG  also time PROG (another build of PROGRAM, e.g. its -O2\n"
+          "                  one) natively with the same arguments, in the same\n"
+          "                  alternation; its output must match too.  Prints how much\n"
+          "                  of the gap between PROGRAM and PROG hotpath closed:\n"
+          "                  (native - hotpath) / (native - reference), medians\n"
+          "  --report[=FILE] after the timed runs, one more run under hotpath with\n"
+          "                  --report=FILE (default: a temporary file), summarized as\n"
+          "                  `hotpath report` does (not with --json)\n"
           "  --help          show this help\n"
           "\n"
           "Other options before PROGRAM (or --) are passed to the hotpath run, e.g.\n"
@@ -301,23 +321,38 @@ static struct stats summarize(const double *wall, const double *cpu, int n)
 
 static void report(const struct compare *c)
 {
-    struct stats st[2];
-    for (int s = 0; s < 2; s++)
+    struct stats st[SIDES] = {{0, 0, 0, 0}};
+    for (int s = 0; s < c->sides; s++)
         st[s] = summarize(c->wall[s], c->cpu[s], c->runs);
     double speedup = st[HOTPATH].median > 0 ? st[NATIVE].median / st[HOTPATH].median : 0;
+    /* The share of the native-to-reference gap hotpath closed (wall medians);
+     * meaningless when the reference is not faster. */
+    double gap = c->sides == 3 ? st[NATIVE].median - st[REFERENCE].median : 0;
+    int gap_ok = c->sides == 3 && gap > 0.01 * st[NATIVE].median;
+    double closed = gap_ok ? (st[NATIVE].median - st[HOTPATH].median) / gap : 0;
     char status[64];
     describe_status(c->ref_status, status, sizeof status);
     if (c->json) {
         json_head(c, 1);
         printf(", \"exit_status\": %d", WIFEXITED(c->ref_status) ? WEXITSTATUS(c->ref_status)
                                                                   : 128 + WTERMSIG(c->ref_status));
-        for (int s = 0; s < 2; s++) {
+        for (int s = 0; s < c->sides; s++) {
             printf(", \"%s\": {\"median_s\": %.6f, \"min_s\": %.6f, \"max_s\": %.6f, "
                    "\"user_sys_median_s\": %.6f, \"wall_s\": [",
                    side_name[s], st[s].median, st[s].min, st[s].max, st[s].cpu_median);
             for (int i = 0; i < c->runs; i++)
                 printf("%s%.6f", i ? ", " : "", c->wall[s][i]);
             printf("]}");
+        }
+        if (c->sides == 3) {
+            printf(", \"reference_program\": ");
+            json_string(c->reference);
+            printf(", \"reference_speedup\": %.4f, \"gap_closed\": ",
+                   st[REFERENCE].median > 0 ? st[NATIVE].median / st[REFERENCE].median : 0);
+            if (gap_ok)
+                printf("%.4f", closed);
+            else
+                printf("null");
         }
         printf(", \"speedup\": %.4f}\n", speedup);
         return;
@@ -329,13 +364,75 @@ static void report(const struct compare *c)
     for (int i = 0; i < c->n_hp_opts; i++)
         printf("%s%s", i ? " " : "", c->hp_opts[i]);
     printf("%s\n", c->n_hp_opts ? "" : "(default options)");
+    if (c->sides == 3)
+        printf("reference: %s (native, same arguments)\n", c->reference);
     printf("runs:     %d per side after one warm-up each, alternating\n", c->runs);
     printf("outputs:  identical in every run (stdout, %s)\n\n", status);
     printf("          median wall    min wall    max wall   median user+sys\n");
-    for (int s = 0; s < 2; s++)
-        printf("%-8s %10.4f s %9.4f s %9.4f s %13.4f s\n", side_name[s], st[s].median,
+    for (int s = 0; s < c->sides; s++)
+        printf("%-9s%10.4f s %9.4f s %9.4f s %13.4f s\n", side_name[s], st[s].median,
                st[s].min, st[s].max, st[s].cpu_median);
     printf("\nspeed-up: %.2fx (native median / hotpath median)\n", speedup);
+    if (c->sides == 3) {
+        printf("reference: %.2fx (native median / reference median)\n",
+               st[REFERENCE].median > 0 ? st[NATIVE].median / st[REFERENCE].median : 0);
+        if (gap_ok)
+            printf("gap closed: %.0f%% of the way from native to the reference "
+                   "((native - hotpath) / (native - reference))\n", 100 * closed);
+        else
+            printf("gap closed: n/a (the reference is not faster than native)\n");
+    }
+}
+
+/* --report: one more run under hotpath with --report=FILE, then the
+ * summary of that file (hotpath report). */
+static int report_run(struct compare *c)
+{
+    char tmp[] = "/tmp/hotpath-compare-XXXXXX.json";
+    const char *file = c->report_file;
+    if (!file) {
+        int fd = mkstemps(tmp, 5);
+        if (fd < 0)
+            return fail(HP_COMPARE_ERROR, "cannot create a report file: %s", strerror(errno));
+        close(fd);
+        file = tmp;
+    }
+    char opt[PATH_MAX + 16];
+    snprintf(opt, sizeof opt, "--report=%s", file);
+    /* SELF --report=FILE OPTIONS... -- PATH ARGS... */
+    char **argv = calloc(c->n_hp_opts + c->prog_argc + 4, sizeof(char *));
+    char **save = c->argv[HOTPATH];
+    argv[0] = save[0];
+    argv[1] = opt;
+    for (int i = 1; save[i]; i++)
+        argv[i + 1] = save[i];
+    c->argv[HOTPATH] = argv;
+    if (c->progress)
+        fprintf(stderr, "\rhotpath compare: hotpath with --report=%s", file);
+    double wall, cpu;
+    int status = run_once(c, HOTPATH, c->out_fd, &wall, &cpu);
+    c->argv[HOTPATH] = save;
+    free(argv);
+    if (c->progress)
+        fprintf(stderr, "\r%*s\r", (int)strlen(file) + 40, "");
+    if (status < 0)
+        return HP_COMPARE_ERROR;
+    if (status != c->ref_status) {
+        char a[64], b[64];
+        describe_status(c->ref_status, a, sizeof a);
+        describe_status(status, b, sizeof b);
+        fprintf(stderr, "hotpath: compare: the --report run ended differently: %s, not %s\n", b, a);
+        return HP_COMPARE_DIFFER;
+    }
+    printf("\n");
+    fflush(stdout);
+    char *rargv[] = {"report", "--top=10", (char *)file, NULL};
+    int rc = hp_report_view_main(3, rargv);
+    if (!c->report_file)
+        unlink(tmp);
+    else
+        printf("\nreport: %s\n", file);
+    return rc == 0 ? 0 : HP_COMPARE_ERROR;
 }
 
 /* Run one side and check it against the reference; 0 if identical. */
@@ -415,6 +512,15 @@ static int parse_args(struct compare *c, int argc, char **argv)
                 return fail(HP_COMPARE_USAGE, "--runs needs a number from 1 to %d, not '%s'",
                             MAX_RUNS, v);
             c->runs = (int)n;
+        } else if (strncmp(a, "--reference", 11) == 0 && (a[11] == '\0' || a[11] == '=')) {
+            c->reference = a[11] == '=' ? a + 12 : (i + 1 < argc ? argv[++i] : "");
+            if (*c->reference == '\0')
+                return fail(HP_COMPARE_USAGE, "--reference needs a program (another build of PROGRAM)");
+        } else if (strcmp(a, "--report") == 0 || strncmp(a, "--report=", 9) == 0) {
+            c->report = 1;
+            c->report_file = a[8] == '=' ? a + 9 : NULL;
+            if (c->report_file && *c->report_file == '\0')
+                return fail(HP_COMPARE_USAGE, "--report= needs a file name");
         } else if (strncmp(a, "--stdin", 7) == 0 && (a[7] == '\0' || a[7] == '=')) {
             c->stdin_src = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : "");
             if (*c->stdin_src == '\0')
@@ -445,10 +551,20 @@ static int setup(struct compare *c)
         return fail(HP_COMPARE_ERROR, "readlink /proc/self/exe: %s", strerror(errno));
     self[n] = '\0';
 
-    /* native: PATH ARGS...; hotpath: SELF OPTIONS... -- PATH ARGS... */
+    c->sides = 2;
+    if (c->reference) {
+        c->ref_path = resolve_program(c->reference);
+        if (c->ref_path == NULL)
+            return fail(HP_COMPARE_NOT_FOUND, "--reference %s: program not found or not executable",
+                        c->reference);
+        c->sides = 3;
+    }
+    /* native: PATH ARGS...; hotpath: SELF OPTIONS... -- PATH ARGS...;
+     * reference: REF ARGS... */
     c->argv[NATIVE] = calloc(c->prog_argc + 1, sizeof(char *));
-    c->argv[HOTPATH] = calloc(c->n_hp_opts + c->prog_argc + 3, sizeof(char *));
-    for (int s = 0; s < 2; s++) {
+    c->argv[REFERENCE] = calloc(c->prog_argc + 1, sizeof(char *));
+    c->argv[HOTPATH] = calloc(c->n_hp_opts + c->prog_argc + 4, sizeof(char *));
+    for (int s = 0; s < c->sides; s++) {
         c->wall[s] = calloc(c->runs, sizeof(double));
         c->cpu[s] = calloc(c->runs, sizeof(double));
     }
@@ -459,6 +575,7 @@ static int setup(struct compare *c)
     c->argv[HOTPATH][k++] = "--";
     for (int i = 0; i < c->prog_argc; i++) {
         c->argv[NATIVE][i] = i ? c->prog_argv[i] : c->path;
+        c->argv[REFERENCE][i] = i ? c->prog_argv[i] : c->ref_path;
         c->argv[HOTPATH][k++] = i ? c->prog_argv[i] : c->path;
     }
 
@@ -501,18 +618,15 @@ int hp_compare_main(int argc, char **argv)
     c.progress = isatty(2);
 
     /* warm-up: the first native run is the reference for all others */
-    rc = run_and_check(&c, NATIVE, -1);
-    if (rc == 0)
-        rc = run_and_check(&c, HOTPATH, -1);
-    for (int r = 0; rc == 0 && r < c.runs; r++) {
-        rc = run_and_check(&c, NATIVE, r);
-        if (rc == 0)
-            rc = run_and_check(&c, HOTPATH, r);
-    }
+    for (int r = -1; rc == 0 && r < c.runs; r++)
+        for (int s = 0; rc == 0 && s < c.sides; s++)
+            rc = run_and_check(&c, s, r);
     if (c.progress)
         fprintf(stderr, "\r%50s\r", "");
     if (rc == 0)
         report(&c);
     fflush(stdout);
+    if (rc == 0 && c.report && !c.json)
+        rc = report_run(&c);
     return rc;
 }

@@ -124,6 +124,48 @@ usage)
     run_compare --stdin "$tmp/no-such-file" "$det"; expect_rc 2
     run_compare --help; expect_rc 0; expect_out "usage: hotpath compare"
     ;;
+reference)
+    # a second build timed natively in the same alternation (here the same
+    # program: no gap to close)
+    run_compare --runs 2 --reference="$det" $opts -- "$det" exit=0
+    expect_rc 0
+    expect_out "^reference "
+    expect_out "^reference: .*x (native median / reference median)"
+    expect_out "gap closed: "
+    run_compare --json --runs 2 --reference "$det" $opts -- "$det"
+    expect_rc 0
+    "$py" -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["reference_program"].endswith("cmp_det"), d
+assert len(d["reference"]["wall_s"]) == 2 and d["reference_speedup"] > 0, d
+assert d["gap_closed"] is None or isinstance(d["gap_closed"], float), d
+' <"$out" || die "JSON check failed"
+    # the reference must print the same
+    run_compare --runs 2 --reference=/bin/true $opts -- "$det"
+    expect_rc 1
+    expect_err "outputs differ: reference warm-up run"
+    run_compare --runs 2 --reference="$tmp/no-such-build" $opts -- "$det"
+    expect_rc 127
+    expect_err "hotpath: compare: --reference $tmp/no-such-build: program not found"
+    run_compare --reference= "$det"; expect_rc 2; expect_err "hotpath: compare: --reference needs"
+    ;;
+report)
+    # one more run under hotpath with --report, summarized after the table
+    run_compare --runs 1 --report="$tmp/r.json" --opt=2 -- "$det"
+    expect_rc 0
+    expect_out "speed-up:"
+    expect_out "^hotpath report: "
+    expect_out "^hot functions"
+    expect_out "^report: $tmp/r.json"
+    "$py" -c 'import json, sys; r = json.load(open(sys.argv[1])); assert r["format"] == "hotpath-report", r' "$tmp/r.json" ||
+        die "no report in $tmp/r.json"
+    run_compare --runs 1 --report --opt=2 -- "$det"
+    expect_rc 0
+    expect_out "^hotpath report: "
+    ls /tmp/hotpath-compare-*.json 2>/dev/null | grep -q . && die "the temporary report was left behind"
+    run_compare --report= "$det"; expect_rc 2; expect_err "hotpath: compare: --report= needs"
+    ;;
 not-found)
     run_compare $opts -- "$tmp/no-such-program"; expect_rc 127
     expect_err "hotpath: compare: .*not found"
