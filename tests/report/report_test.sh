@@ -6,14 +6,16 @@
 # (the deopt exit), one file per process of a fork tree, and a clear error
 # when FILE cannot be written.
 #
-# usage: report_test.sh HOTPATH SCHEMA FPROMOTE CPROMOTE SEGV
-#   (FPROMOTE, CPROMOTE: tests/traces programs built -O0; SEGV: segv.c)
+# usage: report_test.sh HOTPATH SCHEMA FPROMOTE CPROMOTE SEGV SYMLIB
+#   (FPROMOTE, CPROMOTE: tests/traces programs built -O0; SEGV: segv.c;
+#   SYMLIB: symlib.c, a hot loop in libc's bsearch)
 set -u
-if [ $# -ne 5 ]; then
-  echo "usage: report_test.sh HOTPATH SCHEMA FPROMOTE CPROMOTE SEGV" >&2
+if [ $# -ne 6 ]; then
+  echo "usage: report_test.sh HOTPATH SCHEMA FPROMOTE CPROMOTE SEGV SYMLIB" >&2
   exit 2
 fi
 hp=$(realpath "$1") schema=$(realpath "$2") fpromote=$(realpath "$3") cpromote=$(realpath "$4") segv=$(realpath "$5")
+symlib=$(realpath "$6")
 py=/usr/bin/python3
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
@@ -95,6 +97,30 @@ if [ -z "$child" ]; then
 else
   check "$child" "r['run']['exit_status'] == 3" "str(r['run']['pid']) == '${child##*.}'"
 fi
+
+# the report's counters are --stats' own
+"$hp" --report="$tmp/cs.json" --stats --log="$tmp/cs.stats" "$cpromote" >/dev/null || fail "cpromote --stats exited $?"
+for pair in "opt_traces:loop traces optimized (frame slots promoted to registers)" \
+            "opt_slots_promoted:frame slots promoted to registers" \
+            "opt_returns_known:inlined returns whose check was removed (no store can reach their slot)" \
+            "traces_built:traces built"; do
+  key=${pair%%:*} desc=${pair#*:}
+  want=$(awk -v d="$desc" '{ line = $0; sub(/^ +/, "", line); n = $NF; sub(/[ \t]+[0-9]+[ \t]*$/, "", line)
+                             if (line == d) print n }' "$tmp/cs.stats")
+  check "$tmp/cs.json" "r['totals']['$key'] == ${want:-None}" >/dev/null || fail "report $key differs from --stats '$desc' ($want)"
+done
+
+# functions: a program without symbols (stripped: module+offset only) and a
+# loop in a shared library's exported function (libc's bsearch)
+strip -o "$tmp/stripped" "$cpromote"
+"$hp" --report="$tmp/st.json" "$tmp/stripped" >/dev/null || fail "stripped cpromote exited $?"
+check "$tmp/st.json" \
+  "all(t['function'] is None for t in r['traces'] if t['where'].startswith('stripped+0x'))" \
+  "sum(t['where'].startswith('stripped+0x') for t in r['traces']) >= 3"
+"$hp" --report="$tmp/lib.json" "$symlib" >/dev/null || fail "symlib exited $?"
+check "$tmp/lib.json" \
+  "any(t['where'].startswith('libc.so.6+0x') and (t['function'] or '').startswith('bsearch+0x') for t in r['traces'])" \
+  "any((t['function'] or '').startswith('main+0x') for t in r['traces'])"
 
 # --report-code=N and --report-att: code for the N hottest traces, in AT&T syntax
 "$hp" --report="$tmp/att.json" --report-code=2 --report-att "$cpromote" >/dev/null || fail "cpromote --report-att exited $?"
