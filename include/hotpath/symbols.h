@@ -11,5 +11,11 @@
  * mapped file whose name (no directory) is module; false when the file has
  * no symbol there (stripped, between functions, not an ELF file). */
 bool hp_symbolize(const char *module, uint64_t file_off, char *buf, size_t len);
+/* The mapped file whose name is module: its full path, its GNU build-id
+ * (hex; NULL if none) and the separate debug file its symbols came from
+ * (found by build-id under /usr/lib/debug/.build-id/ or
+ * $HOTPATH_DEBUG_FILE_DIRECTORY/.build-id/ when the file has no .symtab;
+ * NULL if none). False when no such file is mapped. */
+bool hp_module_ident(const char *module, const char **path, const char **build_id, const char **debug);
 
 #endif

@@ -118,8 +118,18 @@ static void write_modules(FILE *f)
   for (unsigned k = 0; k < n; k++) {
     fprintf(f, "%s\n    {\"name\": ", k ? "," : "");
     jstr(f, mods[k].name[0] ? mods[k].name : "anonymous");
-    fprintf(f, ", \"code_start\": \"0x%lx\", \"code_end\": \"0x%lx\", \"file_offset\": \"0x%lx\"}",
+    fprintf(f, ", \"code_start\": \"0x%lx\", \"code_end\": \"0x%lx\", \"file_offset\": \"0x%lx\"",
             (unsigned long)mods[k].start, (unsigned long)mods[k].end, (unsigned long)mods[k].file_off);
+    const char *path, *id, *debug;
+    if (mods[k].name[0] && hp_module_ident(mods[k].name, &path, &id, &debug)) {
+      fprintf(f, ", \"path\": ");
+      jstr(f, path);
+      fprintf(f, ", \"build_id\": ");
+      id ? jstr(f, id) : (void)fprintf(f, "null");
+      fprintf(f, ", \"debug_file\": ");
+      debug ? jstr(f, debug) : (void)fprintf(f, "null");
+    }
+    fprintf(f, "}");
   }
   fprintf(f, "\n  ],\n");
 }

@@ -1,4 +1,4 @@
-/* Function names for the report (see symbols.h). */
+/* Guest function names (see symbols.h). */
 #include "hotpath/symbols.h"
 
 #include <fcntl.h>
@@ -17,6 +17,8 @@ struct sym {
 struct module {
   char path[512];
   const char *base;   /* its file name */
+  char build_id[41];  /* hex, "" if none */
+  char debug[600];    /* the separate debug file its symbols came from, "" if none */
   bool loaded;
   struct sym *syms;   /* functions, by address */
   size_t nsyms;
@@ -34,7 +36,8 @@ static int cmp_sym(const void *a, const void *b)
   return (x->addr > y->addr) - (x->addr < y->addr);
 }
 
-/* The executable file mappings' full paths, from /proc/self/maps. */
+/* The executable file mappings' full paths, from /proc/self/maps (new
+ * ones only: called again for a module not seen yet, mapped since). */
 static void find_paths(void)
 {
   FILE *f = fopen("/proc/self/maps", "r");
@@ -58,7 +61,73 @@ static void find_paths(void)
   fclose(f);
 }
 
-/* Reads the function symbols of m: .symtab, else .dynsym. */
+/* The GNU build-id note of e, as hex into out (41 bytes), "" if none. */
+static void read_build_id(Elf *e, char *out)
+{
+  out[0] = '\0';
+  for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+      continue;
+    Elf_Data *d = elf_getdata(scn, NULL);
+    GElf_Nhdr nh;
+    size_t off = 0, name_off, desc_off;
+    while (d && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+      if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && !memcmp((char *)d->d_buf + name_off, "GNU", 4) &&
+          nh.n_descsz <= 20) {
+        const unsigned char *id = (const unsigned char *)d->d_buf + desc_off;
+        for (size_t i = 0; i < nh.n_descsz; i++)
+          snprintf(out + 2 * i, 3, "%02x", id[i]);
+        return;
+      }
+    }
+  }
+}
+
+/* The symbol table of e (.symtab, else .dynsym, none: NULL); *symtab says
+ * which. */
+static Elf_Scn *symbol_table(Elf *e, GElf_Shdr *sh_out, bool *symtab)
+{
+  Elf_Scn *best = NULL;
+  *symtab = false;
+  for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh))
+      continue;
+    if (sh.sh_type == SHT_SYMTAB || (sh.sh_type == SHT_DYNSYM && !best)) {
+      best = scn;
+      *sh_out = sh;
+      *symtab = sh.sh_type == SHT_SYMTAB;
+    }
+  }
+  return best;
+}
+
+/* Where separate debug files are looked up by build-id, as GDB does:
+ * DIR/.build-id/xx/rest.debug (HOTPATH_DEBUG_FILE_DIRECTORY overrides
+ * /usr/lib/debug). */
+static Elf *debug_file(const struct module *m, int *fd, char *path, size_t len)
+{
+  const char *dir = getenv("HOTPATH_DEBUG_FILE_DIRECTORY");
+  if (!m->build_id[0])
+    return NULL;
+  snprintf(path, len, "%s/.build-id/%.2s/%s.debug", dir && *dir ? dir : "/usr/lib/debug", m->build_id,
+           m->build_id + 2);
+  *fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (*fd < 0)
+    return NULL;
+  Elf *e = elf_begin(*fd, ELF_C_READ, NULL);
+  if (!e || elf_kind(e) != ELF_K_ELF) {
+    if (e)
+      elf_end(e);
+    close(*fd);
+    return NULL;
+  }
+  return e;
+}
+
+/* Reads the function symbols of m: .symtab, else those of its separate
+ * debug file (found by build-id), else .dynsym. */
 static void load(struct module *m)
 {
   m->loaded = true;
@@ -81,16 +150,27 @@ static void load(struct module *m)
       m->ph[m->nph++] = (Elf64_Phdr){.p_type = p.p_type, .p_offset = p.p_offset, .p_vaddr = p.p_vaddr,
                                      .p_filesz = p.p_filesz};
   }
-  Elf_Scn *best = NULL;
+  read_build_id(e, m->build_id);
   GElf_Shdr best_sh;
   memset(&best_sh, 0, sizeof best_sh);
-  for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
-    GElf_Shdr sh;
-    if (!gelf_getshdr(scn, &sh))
-      continue;
-    if (sh.sh_type == SHT_SYMTAB || (sh.sh_type == SHT_DYNSYM && !best)) {
-      best = scn;
-      best_sh = sh;
+  bool symtab;
+  Elf_Scn *best = symbol_table(e, &best_sh, &symtab);
+  if (!symtab) { /* stripped: a debug file may have its .symtab */
+    int dfd;
+    GElf_Shdr dsh;
+    bool dsymtab;
+    Elf *de = debug_file(m, &dfd, m->debug, sizeof m->debug);
+    Elf_Scn *ds = de ? symbol_table(de, &dsh, &dsymtab) : NULL;
+    if (ds && dsymtab) {
+      elf_end(e);
+      close(fd);
+      e = de, fd = dfd, best = ds, best_sh = dsh;
+    } else {
+      m->debug[0] = '\0';
+      if (de) {
+        elf_end(de);
+        close(dfd);
+      }
     }
   }
   Elf_Data *d = best ? elf_getdata(best, NULL) : NULL;
@@ -111,18 +191,47 @@ static void load(struct module *m)
   close(fd);
 }
 
-bool hp_symbolize(const char *module, uint64_t file_off, char *buf, size_t len)
+/* The module (loaded) whose file name is module; NULL if not mapped. A
+ * name not seen is looked up again in /proc/self/maps once (a library
+ * loaded since), then remembered as unknown. */
+static struct module *module_of(const char *module)
 {
-  if (!nmods)
-    find_paths();
-  struct module *m = NULL;
-  for (unsigned i = 0; i < nmods && !m; i++)
-    if (strcmp(mods[i].base, module) == 0)
-      m = &mods[i];
+  for (int pass = 0; pass < 2; pass++) {
+    for (unsigned i = 0; i < nmods; i++)
+      if (strcmp(mods[i].base, module) == 0) {
+        if (!mods[i].loaded && mods[i].path[0])
+          load(&mods[i]);
+        return mods[i].path[0] ? &mods[i] : NULL;
+      }
+    if (pass == 0)
+      find_paths();
+  }
+  if (nmods < MAX_MODULES) { /* unknown: not looked for again */
+    struct module *m = &mods[nmods++];
+    snprintf(m->path + 256, sizeof m->path - 256, "%s", module);
+    m->path[0] = '\0';
+    m->base = m->path + 256;
+    m->loaded = true;
+  }
+  return NULL;
+}
+
+bool hp_module_ident(const char *module, const char **path, const char **build_id, const char **debug)
+{
+  struct module *m = module_of(module);
   if (!m)
     return false;
-  if (!m->loaded)
-    load(m);
+  *path = m->path;
+  *build_id = m->build_id[0] ? m->build_id : NULL;
+  *debug = m->debug[0] ? m->debug : NULL;
+  return true;
+}
+
+bool hp_symbolize(const char *module, uint64_t file_off, char *buf, size_t len)
+{
+  struct module *m = module_of(module);
+  if (!m)
+    return false;
   /* The file offset as an address of the ELF (its loadable segments). */
   uint64_t addr = 0;
   bool mapped = false;

@@ -117,6 +117,21 @@ strip -o "$tmp/stripped" "$cpromote"
 check "$tmp/st.json" \
   "all(t['function'] is None for t in r['traces'] if t['where'].startswith('stripped+0x'))" \
   "sum(t['where'].startswith('stripped+0x') for t in r['traces']) >= 3"
+# a stripped program whose separate debug file is installed by build-id
+# (as Debian's -dbgsym packages do under /usr/lib/debug/.build-id/)
+id=$(readelf -n "$cpromote" | awk '/Build ID/ {print $3}')
+objcopy --only-keep-debug "$cpromote" "$tmp/cp.debug"
+strip -o "$tmp/stripped2" "$cpromote"
+mkdir -p "$tmp/debug/.build-id/${id:0:2}" && mv "$tmp/cp.debug" "$tmp/debug/.build-id/${id:0:2}/${id:2}.debug"
+HOTPATH_DEBUG_FILE_DIRECTORY="$tmp/debug" "$hp" --report="$tmp/dbg.json" "$tmp/stripped2" >/dev/null ||
+  fail "stripped2 exited $?"
+check "$tmp/dbg.json" \
+  "[m for m in r['modules'] if m['name'] == 'stripped2'][0]['build_id'] == '$id'" \
+  "[m for m in r['modules'] if m['name'] == 'stripped2'][0]['debug_file'] == '$tmp/debug/.build-id/${id:0:2}/${id:2}.debug'" \
+  "[m for m in r['modules'] if m['name'] == 'stripped2'][0]['path'] == '$tmp/stripped2'" \
+  "sum(bool(t['function']) for t in r['traces'] if t['where'].startswith('stripped2+0x')) >= 3" \
+  "any((t['function'] or '').startswith('main+0x') for t in r['traces'])"
+check "$tmp/st.json" "[m for m in r['modules'] if m['name'] == 'stripped'][0]['debug_file'] is None"
 "$hp" --report="$tmp/lib.json" "$symlib" >/dev/null || fail "symlib exited $?"
 check "$tmp/lib.json" \
   "any(t['where'].startswith('libc.so.6+0x') and (t['function'] or '').startswith('bsearch+0x') for t in r['traces'])" \
