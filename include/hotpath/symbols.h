@@ -17,5 +17,10 @@ bool hp_symbolize(const char *module, uint64_t file_off, char *buf, size_t len);
  * $HOTPATH_DEBUG_FILE_DIRECTORY/.build-id/ when the file has no .symtab;
  * NULL if none). False when no such file is mapped. */
 bool hp_module_ident(const char *module, const char **path, const char **build_id, const char **debug);
+/* The source line of the code at file offset file_off of module, from its
+ * DWARF line table (libdw; its debug file's when it has one): "file.c:42"
+ * into where, and that line's text into text ("" when the source file is
+ * not where the compiler saw it). False without debug information. */
+bool hp_source_line(const char *module, uint64_t file_off, char *where, size_t wlen, char *text, size_t tlen);
 
 #endif

@@ -160,6 +160,17 @@ static void write_code(FILE *f, const struct hp_fragment *t)
                          ? hp_format_insn(g, t->pc_len[i - 1], t->pc_guest[i - 1], att, text, sizeof text)
                          : 0;
       jstr(f, len ? text : "(code gone)");
+      struct hp_region r;
+      char line[128], src[256];
+      if (hp_memmap_query(t->pc_guest[i - 1], &r) && r.name[0] &&
+          hp_source_line(r.name, t->pc_guest[i - 1] - r.start + r.file_off, line, sizeof line, src, sizeof src)) {
+        fprintf(f, ", \"line\": ");
+        jstr(f, line);
+        if (src[0]) {
+          fprintf(f, ", \"source\": ");
+          jstr(f, src);
+        }
+      }
       fprintf(f, ", \"host\": [");
     }
     for (bool first = true; off < end; first = false) {

@@ -1,6 +1,8 @@
 /* Guest function names (see symbols.h). */
 #include "hotpath/symbols.h"
 
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -24,6 +26,8 @@ struct module {
   size_t nsyms;
   Elf64_Phdr *ph;     /* its program headers (file offset -> address) */
   size_t nph;
+  Dwarf *dwarf;       /* its DWARF (or its debug file's), for source lines */
+  bool dwarf_tried;
 };
 
 #define MAX_MODULES 64
@@ -227,21 +231,64 @@ bool hp_module_ident(const char *module, const char **path, const char **build_i
   return true;
 }
 
+/* The file offset as an address of the ELF (its loadable segments). */
+static bool address_of(const struct module *m, uint64_t file_off, uint64_t *addr)
+{
+  for (size_t i = 0; i < m->nph; i++)
+    if (m->ph[i].p_type == PT_LOAD && file_off >= m->ph[i].p_offset &&
+        file_off < m->ph[i].p_offset + m->ph[i].p_filesz) {
+      *addr = file_off - m->ph[i].p_offset + m->ph[i].p_vaddr;
+      return true;
+    }
+  return false;
+}
+
+bool hp_source_line(const char *module, uint64_t file_off, char *where, size_t wlen, char *text, size_t tlen)
+{
+  struct module *m = module_of(module);
+  uint64_t addr;
+  if (!m || !address_of(m, file_off, &addr))
+    return false;
+  if (!m->dwarf_tried) {
+    m->dwarf_tried = true;
+    int fd = open(m->debug[0] ? m->debug : m->path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && !(m->dwarf = dwarf_begin(fd, DWARF_C_READ)))
+      close(fd); /* kept open with its Dwarf otherwise */
+  }
+  Dwarf_Die cu;
+  Dwarf_Line *line;
+  const char *src;
+  int lineno;
+  if (!m->dwarf || !dwarf_addrdie(m->dwarf, addr, &cu) || !(line = dwarf_getsrc_die(&cu, addr)) ||
+      !(src = dwarf_linesrc(line, NULL, NULL)) || dwarf_lineno(line, &lineno) != 0 || lineno <= 0)
+    return false;
+  const char *slash = strrchr(src, '/');
+  snprintf(where, wlen, "%s:%d", slash ? slash + 1 : src, lineno);
+  /* The line's text, when the source file is where the compiler saw it. */
+  text[0] = '\0';
+  char path[1024];
+  Dwarf_Attribute at;
+  const char *dir = src[0] == '/' ? NULL : dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &at));
+  snprintf(path, sizeof path, "%s%s%s", dir ? dir : "", dir ? "/" : "", src);
+  FILE *f = fopen(path, "r");
+  if (f) {
+    char buf[512];
+    for (int n = 1; fgets(buf, sizeof buf, f); n += strchr(buf, '\n') != NULL)
+      if (n == lineno) {
+        buf[strcspn(buf, "\r\n")] = '\0';
+        snprintf(text, tlen, "%s", buf);
+        break;
+      }
+    fclose(f);
+  }
+  return true;
+}
+
 bool hp_symbolize(const char *module, uint64_t file_off, char *buf, size_t len)
 {
   struct module *m = module_of(module);
-  if (!m)
-    return false;
-  /* The file offset as an address of the ELF (its loadable segments). */
-  uint64_t addr = 0;
-  bool mapped = false;
-  for (size_t i = 0; i < m->nph && !mapped; i++)
-    if (m->ph[i].p_type == PT_LOAD && file_off >= m->ph[i].p_offset &&
-        file_off < m->ph[i].p_offset + m->ph[i].p_filesz) {
-      addr = file_off - m->ph[i].p_offset + m->ph[i].p_vaddr;
-      mapped = true;
-    }
-  if (!mapped || !m->nsyms)
+  uint64_t addr;
+  if (!m || !address_of(m, file_off, &addr) || !m->nsyms)
     return false;
   size_t lo = 0, hi = m->nsyms; /* the last symbol at or below addr */
   while (lo < hi) {

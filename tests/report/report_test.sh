@@ -135,6 +135,7 @@ check "$tmp/st.json" "[m for m in r['modules'] if m['name'] == 'stripped'][0]['d
 "$hp" --report="$tmp/lib.json" "$symlib" >/dev/null || fail "symlib exited $?"
 check "$tmp/lib.json" \
   "any(t['where'].startswith('libc.so.6+0x') and (t['function'] or '').startswith('bsearch+0x') for t in r['traces'])" \
+  "any(x.get('line', '').startswith('symlib.c:') and 'bsearch(&key' in x.get('source', '') for t in r['traces'] if 'code' in t for x in t['code']['insns'])" \
   "any((t['function'] or '').startswith('main+0x') for t in r['traces'])"
 
 # --report-code=N and --report-att: code for the N hottest traces, in AT&T syntax
@@ -158,6 +159,11 @@ else
   grep -qi 'uncaught' "$tmp/chromium.err" && fail "HTML report: script error: $(grep -i -m3 uncaught "$tmp/chromium.err")"
   grep -q '<tr class="changed"><td class="pc">0x' "$tmp/dom.html" || fail "HTML report: no highlighted code line"
   grep -q 'class="bar"' "$tmp/dom.html" || fail "HTML report: no chart"
+  "$hp" report --html "$tmp/lib.html" "$tmp/lib.json" >/dev/null || fail "hotpath report --html (symlib) exited $?"
+  timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+    --user-data-dir="$tmp/chromium" --dump-dom "file://$tmp/lib.html" >"$tmp/dom2.html" 2>/dev/null
+  grep -q '<tr class="src"><td colspan="3">symlib.c:[0-9]*:  found += bsearch' "$tmp/dom2.html" ||
+    fail "HTML report: no source line for symlib's main loop"
   grep -q '<th>share</th>' "$tmp/dom.html" || fail "HTML report: no traces table"
   [ $fails -eq 0 ] && echo "ok: the HTML report renders in $("$chromium" --version 2>/dev/null)"
 fi
