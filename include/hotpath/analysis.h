@@ -75,7 +75,8 @@ struct hp_insn_effects {
     int64_t disp;        /* address as of BEFORE the instruction: push and
                             call write [rsp-8], pop [rsp] writes [rsp+8] */
     uint16_t size;       /* bytes; 0: extent unknown (rep string ops, whose
-                            length is rcx elements in the direction of DF) */
+                            length is rcx elements in the direction of DF;
+                            xsave/xrstor; bit tests with a register offset) */
     bool read, write;    /* write also for conditional writes (cmpxchg, masked stores) */
   } mem[2];
   /* Any memory access, div/idiv, int/int3/ud2, in/out, or privileged. SIMD

@@ -148,6 +148,12 @@ struct hp_opt_record {
   uint32_t optimizer_ns;
   uint16_t blocks;           /* recorded blocks stitched into the trace */
   uint16_t returns_known;    /* inlined returns left unchecked (retelide.c) */
+  /* As when it was built (its module may be unmapped or replaced by the
+   * time the report is written): module+offset, function (NULL: none), and
+   * the guest bytes of its pc map's instructions, in order (NULL: unread). */
+  char where[96];
+  const char *function;
+  const uint8_t *guest;
 };
 
 struct hp_ilist {

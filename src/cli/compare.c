@@ -14,6 +14,7 @@
 
 #include "hotpath/report_view.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -384,6 +385,25 @@ static void report(const struct compare *c)
     }
 }
 
+/* A temporary report and those of the run's child processes (FILE.PID). */
+static void remove_reports(const char *file)
+{
+    unlink(file);
+    const char *base = strrchr(file, '/') + 1;
+    size_t n = strlen(base);
+    DIR *d = opendir("/tmp");
+    for (struct dirent *de; d && (de = readdir(d));) {
+        if (strncmp(de->d_name, base, n) == 0 && de->d_name[n] == '.' &&
+            strspn(de->d_name + n + 1, "0123456789") == strlen(de->d_name + n + 1)) {
+            char p[PATH_MAX];
+            snprintf(p, sizeof p, "/tmp/%s", de->d_name);
+            unlink(p);
+        }
+    }
+    if (d)
+        closedir(d);
+}
+
 /* --report: one more run under hotpath with --report=FILE, then the
  * summary of that file (hotpath report). */
 static int report_run(struct compare *c)
@@ -415,24 +435,26 @@ static int report_run(struct compare *c)
     free(argv);
     if (c->progress)
         fprintf(stderr, "\r%*s\r", (int)strlen(file) + 40, "");
-    if (status < 0)
-        return HP_COMPARE_ERROR;
-    if (status != c->ref_status) {
+    int rc = 0;
+    if (status < 0) {
+        rc = HP_COMPARE_ERROR;
+    } else if (status != c->ref_status) {
         char a[64], b[64];
         describe_status(c->ref_status, a, sizeof a);
         describe_status(status, b, sizeof b);
         fprintf(stderr, "hotpath: compare: the --report run ended differently: %s, not %s\n", b, a);
-        return HP_COMPARE_DIFFER;
+        rc = HP_COMPARE_DIFFER;
+    } else {
+        printf("\n");
+        fflush(stdout);
+        char *rargv[] = {"report", "--top=10", (char *)file, NULL};
+        rc = hp_report_view_main(3, rargv) == 0 ? 0 : HP_COMPARE_ERROR;
+        if (c->report_file)
+            printf("\nreport: %s (child processes: %s.PID)\n", file, file);
     }
-    printf("\n");
-    fflush(stdout);
-    char *rargv[] = {"report", "--top=10", (char *)file, NULL};
-    int rc = hp_report_view_main(3, rargv);
     if (!c->report_file)
-        unlink(tmp);
-    else
-        printf("\nreport: %s\n", file);
-    return rc == 0 ? 0 : HP_COMPARE_ERROR;
+        remove_reports(tmp);
+    return rc;
 }
 
 /* Run one side and check it against the reference; 0 if identical. */

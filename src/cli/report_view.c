@@ -44,11 +44,19 @@ static char *parse_str(struct parser *P)
   while (s && *P->p && *P->p != '"') {
     char c = *P->p++;
     if (c == '\\') {
+      if (!*P->p) /* a backslash at the very end */
+        break;
       c = *P->p++;
       if (c == 'n')
         c = '\n';
       else if (c == 't')
         c = '\t';
+      else if (c == 'r')
+        c = '\r';
+      else if (c == 'b')
+        c = '\b';
+      else if (c == 'f')
+        c = '\f';
       else if (c == 'u') { /* our writer escapes control characters only */
         unsigned v = 0;
         for (int k = 0; k < 4 && *P->p; k++, P->p++)
@@ -298,9 +306,13 @@ int hp_report_view_main(int argc, char **argv)
             num(get(&r, "version")));
     return 2;
   }
+  const struct jv *run = get(&r, "run"), *tot = get(&r, "totals"), *traces = get(&r, "traces");
+  if (run->t != J_OBJ || tot->t != J_OBJ || traces->t != J_ARR) {
+    fprintf(stderr, "hotpath: report %s: not a hotpath report (no run, totals or traces)\n", path);
+    return 2;
+  }
   if (html && hp_report_html(text, html) != 0)
     return 2;
-  const struct jv *run = get(&r, "run"), *tot = get(&r, "totals"), *traces = get(&r, "traces");
   printf("hotpath report: %s", str(get(run, "program")));
   const struct jv *args = get(run, "arguments");
   for (size_t i = 1; i < args->n; i++)

@@ -349,7 +349,9 @@ void hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret, bool unread)
     hp_emit_bytes(e, b, sizeof b);
     u32(e, (uint32_t)guest_ret);
   } else if (unread) {
-    uint8_t lo[] = {0xc7, 0x44, 0x24, 0xf8}; /* mov dword [rsp-8], imm32 */
+    /* All 8 bytes first (the low half sign-extended), so that a fault
+     * writes nothing, as a push; then the high half over them. */
+    uint8_t lo[] = {0x48, 0xc7, 0x44, 0x24, 0xf8}; /* mov qword [rsp-8], simm32 */
     hp_emit_bytes(e, lo, sizeof lo);
     u32(e, (uint32_t)guest_ret);
     uint8_t hi[] = {0xc7, 0x44, 0x24, 0xfc}; /* mov dword [rsp-4], imm32 */

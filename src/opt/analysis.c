@@ -161,6 +161,18 @@ static bool mem_access(struct hp_insn_effects *out, const ZydisDecodedInstructio
   if (zi->meta.category == ZYDIS_CATEGORY_STRINGOP &&
       (zi->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE)))
     e->size = 0;
+  /* The XSAVE area's extent depends on the state components saved (Zydis
+   * gives the legacy 576 bytes; AVX-512 state reaches past 2 KiB). */
+  switch (zi->mnemonic) {
+  case ZYDIS_MNEMONIC_XSAVE: case ZYDIS_MNEMONIC_XSAVE64: case ZYDIS_MNEMONIC_XSAVEC:
+  case ZYDIS_MNEMONIC_XSAVEC64: case ZYDIS_MNEMONIC_XSAVEOPT: case ZYDIS_MNEMONIC_XSAVEOPT64:
+  case ZYDIS_MNEMONIC_XSAVES: case ZYDIS_MNEMONIC_XSAVES64: case ZYDIS_MNEMONIC_XRSTOR:
+  case ZYDIS_MNEMONIC_XRSTOR64: case ZYDIS_MNEMONIC_XRSTORS: case ZYDIS_MNEMONIC_XRSTORS64:
+    e->size = 0;
+    break;
+  default:
+    break;
+  }
   e->read = op->actions & ZYDIS_OPERAND_ACTION_MASK_READ;
   e->write = op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;
   /* The stack store of push/call/pushfq/enter: Zydis gives [rsp] after the
@@ -231,6 +243,12 @@ static bool analyze(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand
       }
       if (!mem_access(out, zi, op))
         return false;
+      /* bt/bts/btr/btc with a register bit offset reach up to 2^60 bytes
+       * from their operand: extent unknown. */
+      if ((mn == ZYDIS_MNEMONIC_BT || mn == ZYDIS_MNEMONIC_BTS || mn == ZYDIS_MNEMONIC_BTR ||
+           mn == ZYDIS_MNEMONIC_BTC) &&
+          zi->operand_count > 1 && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER)
+        out->mem[out->nmem - 1].size = 0;
       if (mn == ZYDIS_MNEMONIC_POP && op->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN)
         stack_pop = op->size / 8;
       break;

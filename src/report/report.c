@@ -34,17 +34,41 @@ void hp_report_begin(int argc, char **argv, const char *exe_path)
   run_start_ns = hp_now_ns();
 }
 
-/* A JSON string (UTF-8 passed through; control characters escaped). */
+/* Length of the well-formed UTF-8 sequence at p (2 to 4), 0 if none. */
+static int utf8_len(const unsigned char *p)
+{
+  int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : 0;
+  for (int i = 1; i < n; i++)
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+  if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (n == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
+      (n == 4 && p[0] == 0xf0 && p[1] < 0x90) || (n == 4 && p[0] == 0xf4 && p[1] >= 0x90))
+    return 0; /* overlong, surrogate, past U+10FFFF */
+  return n;
+}
+
+/* A JSON string: UTF-8 passed through, control characters escaped, bytes
+ * that are not UTF-8 (argv can hold any) as U+FFFD, so that the file stays
+ * valid JSON. */
 static void jstr(FILE *f, const char *s)
 {
   fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-    if (*p == '"' || *p == '\\')
+    if (*p == '"' || *p == '\\') {
       fprintf(f, "\\%c", *p);
-    else if (*p < 0x20)
+    } else if (*p < 0x20) {
       fprintf(f, "\\u%04x", *p);
-    else
+    } else if (*p < 0x80) {
       fputc(*p, f);
+    } else {
+      int n = utf8_len(p);
+      if (n) {
+        fwrite(p, 1, (size_t)n, f);
+        p += n - 1;
+      } else {
+        fputs("\\ufffd", f);
+      }
+    }
   }
   fputc('"', f);
 }
@@ -145,24 +169,28 @@ static int cmp_run(const void *a, const void *b)
  * read back from guest memory) and the code hotpath made of it (from the
  * cache, up to the next guest instruction's), after what the trace's entry
  * does first. */
-static void write_code(FILE *f, const struct hp_fragment *t)
+static void write_code(FILE *f, const struct hp_fragment *t, bool same_module)
 {
   bool att = hp_opt.report_att;
   const uint8_t *code = (const uint8_t *)t->code;
+  const uint8_t *kept = t->opt ? t->opt->guest : NULL; /* its bytes when it was built */
   char text[160];
   fprintf(f, ",\n     \"code\": {\"syntax\": \"%s\", \"entry\": [", att ? "att" : "intel");
-  for (uint32_t i = 0, off = 0; i <= t->npc; i++) {
+  for (uint32_t i = 0, off = 0, at = 0; i <= t->npc; i++) {
     uint32_t end = i < t->npc ? t->pc_off[i] : t->size;
     if (i > 0) {
       uint8_t g[16];
+      unsigned glen = t->pc_len[i - 1];
       fprintf(f, "%s\n       {\"pc\": \"0x%lx\", \"guest\": ", i > 1 ? "," : "", (unsigned long)t->pc_guest[i - 1]);
-      unsigned len = t->pc_len[i - 1] <= sizeof g && hp_guest_read(g, (const void *)t->pc_guest[i - 1], t->pc_len[i - 1])
-                         ? hp_format_insn(g, t->pc_len[i - 1], t->pc_guest[i - 1], att, text, sizeof text)
-                         : 0;
+      bool have = glen <= sizeof g &&
+                  (kept ? (memcpy(g, kept + at, glen), true)
+                        : same_module && hp_guest_read(g, (const void *)t->pc_guest[i - 1], glen));
+      at += glen;
+      unsigned len = have ? hp_format_insn(g, glen, t->pc_guest[i - 1], att, text, sizeof text) : 0;
       jstr(f, len ? text : "(code gone)");
       struct hp_region r;
       char line[128], src[256];
-      if (hp_memmap_query(t->pc_guest[i - 1], &r) && r.name[0] &&
+      if (same_module && hp_memmap_query(t->pc_guest[i - 1], &r) && r.name[0] &&
           hp_source_line(r.name, t->pc_guest[i - 1] - r.start + r.file_off, line, sizeof line, src, sizeof src)) {
         fprintf(f, ", \"line\": ");
         jstr(f, line);
@@ -191,6 +219,15 @@ static void write_trace(FILE *f, const struct hp_fragment *t, bool with_code)
   struct hp_region r;
   bool named = hp_memmap_query(t->guest_pc, &r) && r.name[0] &&
                hp_symbolize(r.name, t->guest_pc - r.start + r.file_off, sym, sizeof sym);
+  /* Named as when it was built: its module may be gone or replaced now. */
+  const struct hp_opt_record *built = t->opt;
+  bool same_module = !built || !built->where[0] || strcmp(where, built->where) == 0;
+  if (built && built->where[0] && !same_module) {
+    snprintf(where, sizeof where, "%s", built->where);
+    named = built->function != NULL;
+    if (named)
+      snprintf(sym, sizeof sym, "%s", built->function);
+  }
   uint64_t entries = t->entries ? *t->entries : 0;
   fprintf(f, "\n    {\"head\": \"0x%lx\", \"where\": ", (unsigned long)t->guest_pc);
   jstr(f, where);
@@ -204,7 +241,7 @@ static void write_trace(FILE *f, const struct hp_fragment *t, bool with_code)
           t->ninsn, t->size, (unsigned long long)entries, (unsigned long long)(entries * t->ninsn),
           t->removed ? "true" : "false");
   if (with_code && t->npc)
-    write_code(f, t);
+    write_code(f, t, same_module);
   const struct hp_opt_record *o = t->opt;
   if (!o) {
     fprintf(f, "}");

@@ -13,7 +13,9 @@
 #include "hotpath/promote.h"
 #include "hotpath/retelide.h"
 #include "hotpath/stats.h"
+#include "hotpath/rawsys.h"
 #include "hotpath/stitch.h"
+#include "hotpath/symbols.h"
 #include "hotpath/thread.h"
 
 #define REC_ELEMS 640      /* elements of the recorded blocks */
@@ -260,7 +262,9 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
     return false;
   }
   uint64_t t_ret = hp_now_ns();
-  if (hp_opt_pass_enabled("retelide"))
+  /* Not with threads: another thread could change a return address on
+   * this thread's stack (such traces are dropped when one starts). */
+  if (hp_opt_pass_enabled("retelide") && !threads_started && noptimized_traces < MAX_OPTIMIZED)
     *known = hp_retelide(l);
   *ns = (uint32_t)(hp_now_ns() - t_ret);
   optimized += *known != 0;
@@ -366,6 +370,22 @@ static void build(struct recording *r)
     rec->optimizer_ns = opt_ns;
     rec->blocks = (uint16_t)r->nblocks;
     rec->returns_known = (uint16_t)known;
+    hp_memmap_where(f->guest_pc, rec->where, sizeof rec->where);
+    struct hp_region reg;
+    char sym[160];
+    if (hp_memmap_query(f->guest_pc, &reg) && reg.name[0] &&
+        hp_symbolize(reg.name, f->guest_pc - reg.start + reg.file_off, sym, sizeof sym)) {
+      char *fn = hp_arena_alloc(strlen(sym) + 1);
+      rec->function = strcpy(fn, sym);
+    }
+    size_t bytes = 0;
+    for (unsigned i = 0; i < f->npc; i++)
+      bytes += f->pc_len[i];
+    uint8_t *g = hp_arena_alloc(bytes ? bytes : 1);
+    bool ok = true;
+    for (unsigned i = 0, at = 0; i < f->npc && ok; at += f->pc_len[i++])
+      ok = hp_guest_read(g + at, (const void *)f->pc_guest[i], f->pc_len[i]);
+    rec->guest = ok ? g : NULL;
     f->opt = rec;
   }
   if (!f) {
@@ -381,8 +401,9 @@ static void build(struct recording *r)
     if (f->exits[i].kind == HP_EXIT_BRANCH && f->exits[i].target == f->guest_pc)
       hp_link(&f->exits[i], f);
   hp_stats.traces_built++;
-  if (promoted) {
+  if (promoted || known) /* both assume one thread: dropped when another starts */
     optimized_traces[noptimized_traces++] = f;
+  if (promoted) {
     hp_stats.opt_traces++;
     hp_stats.opt_slots_promoted += promo.nslots;
     hp_stats.opt_alias_checks += promo.checks;

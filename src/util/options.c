@@ -19,8 +19,9 @@ void hp_usage(FILE *out)
 {
   fprintf(out,
           "usage: hotpath [OPTIONS] [--] PROGRAM [ARGS...]\n"
-          "       hotpath compare [--runs N] [--json] [OPTIONS] [--] PROGRAM [ARGS...]\n"
-          "       hotpath report [--top=N] FILE.json    (summarizes a --report file)\n"
+          "       hotpath compare [--runs N] [--json] [--reference=PROG_O2] [--report[=FILE]] [OPTIONS]\n"
+          "                       [--] PROGRAM [ARGS...]    (hotpath compare --help)\n"
+          "       hotpath report [--top=N] [--html OUT.html] FILE.json    (summarizes a --report file)\n"
           "\n"
           "Runs an unmodified x86-64 Linux ELF program (or #! script) from hotpath's code cache.\n"
           "PROGRAM without a '/' is searched in PATH. Options may also be given in the\n"
