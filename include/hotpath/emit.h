@@ -127,6 +127,9 @@ void hp_emit_return(struct hp_emit *e, uint16_t imm);
 /* The same after the peek (rcx = the return address, guest rcx in
  * spill_rcx, rsp not moved yet). */
 void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm);
+/* pc is a return's probe of the return table (the load that faults when the
+ * table is blocked): the address of that return's miss path, else 0. */
+uintptr_t hp_emit_return_miss_of(uintptr_t pc);
 
 /* Copies a guest instruction that uses a rip-relative operand, adjusting its
  * disp32; rewrites it through a scratch register when the target is out of

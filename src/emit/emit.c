@@ -455,7 +455,7 @@ void hp_emit_call_push(struct hp_emit *e, struct hp_label *body)
   label_ref(e, body, 4);
 }
 
-/* lea rcx, [rcx+v] for any 64-bit v, in one or two leas (flags untouched). */
+/* lea rcx, [rcx+d] (flags untouched). */
 static void lea_rcx_disp(struct hp_emit *e, int32_t d)
 {
   static const uint8_t b[] = {0x48, 0x8d, 0x89}; /* lea rcx, [rcx+disp32] */
@@ -463,7 +463,6 @@ static void lea_rcx_disp(struct hp_emit *e, int32_t d)
   u32(e, (uint32_t)d);
 }
 
-/* rcx += v, |v| <= 2^32, in one or two leas (flags untouched). */
 /* rcx += v, |v| <= 2^32, in one or two leas (flags untouched). */
 static void lea_rcx_add(struct hp_emit *e, int64_t v)
 {
@@ -604,6 +603,17 @@ void hp_emit_return(struct hp_emit *e, uint16_t imm)
   hp_emit_return_lookup(e, imm);
 }
 
+/* The return table's probe, then `jrcxz miss` (hp_emit_return_miss_of). */
+static const uint8_t ret_probe[] = {0x65, 0x48, 0x8b, 0x0c, 0xcd}; /* mov rcx, gs:[rcx*8+disp32] */
+
+uintptr_t hp_emit_return_miss_of(uintptr_t pc)
+{
+  const uint8_t *p = (const uint8_t *)pc;
+  if (memcmp(p, ret_probe, sizeof ret_probe) != 0 || *(const int32_t *)(p + 5) != HP_T_RET_TABLE || p[9] != 0xe3)
+    return 0;
+  return pc + 11 + (uintptr_t)(intptr_t)(int8_t)p[10];
+}
+
 void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
 {
   if (imm) {
@@ -623,10 +633,9 @@ void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
     count_gs(e, T_OFF(ibl_inline_lookups));
     load_gs(e, HP_RAX, T_OFF(spill_rax));
   }
-  static const uint8_t probe[] = {
-      0x0f, 0xb7, 0xc9,              /* movzx ecx, cx */
-      0x65, 0x48, 0x8b, 0x0c, 0xcd}; /* mov rcx, gs:[rcx*8+disp32] */
-  hp_emit_bytes(e, probe, sizeof probe);
+  static const uint8_t low[] = {0x0f, 0xb7, 0xc9}; /* movzx ecx, cx */
+  hp_emit_bytes(e, low, sizeof low);
+  hp_emit_bytes(e, ret_probe, sizeof ret_probe);
   u32(e, HP_T_RET_TABLE);
   static const uint8_t hit[] = {
       0xe3, 0x0d,                   /* jrcxz miss */

@@ -294,15 +294,13 @@ uintptr_t hp_ret_table_fault(struct hp_thread *t, uintptr_t pc, uintptr_t addr)
   uintptr_t lo = (uintptr_t)hp_thread_ret_table(t);
   if (addr < lo || addr >= lo + (8ul << HP_RET_TABLE_BITS))
     return 0;
-  /* The probe (hp_emit_return_lookup): mov rcx, gs:[rcx*8+disp32]; jrcxz miss */
-  static const uint8_t probe[] = {0x65, 0x48, 0x8b, 0x0c, 0xcd};
-  const uint8_t *p = (const uint8_t *)pc;
-  if (memcmp(p, probe, sizeof probe) != 0 || p[9] != 0xe3)
+  uintptr_t miss = hp_emit_return_miss_of(pc);
+  if (!miss)
     return 0;
   hp_lock();
   hp_ret_table_unblock(t);
   hp_unlock();
-  return pc + 11 + (uintptr_t)(intptr_t)(int8_t)p[10];
+  return miss;
 }
 
 /* Both take the lock (callers do not hold it): the table, its mask and the

@@ -257,7 +257,7 @@ const char *hp_promo_reg_name(unsigned reg)
 unsigned hp_format_insn(const uint8_t *bytes, size_t max, uint64_t pc, bool att, char *out, size_t cap)
 {
   ZydisDecoder dec;
-  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  init_decoder(&dec);
   ZydisDecodedInstruction in;
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, max, &in, ops)))
@@ -283,8 +283,6 @@ void hp_ilist_print(FILE *out, const struct hp_ilist *l)
       fprintf(out, " frame-check");
     fputc('\n', out);
   }
-  ZydisFormatter fmt;
-  ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL);
   for (unsigned i = 0; i < l->n; i++) {
     const struct hp_insn *in = &l->v[i];
     fprintf(out, "%#llx %s", (unsigned long long)in->pc, hp_op_name(in->op));
@@ -347,14 +345,9 @@ void hp_ilist_print(FILE *out, const struct hp_ilist *l)
       fprintf(out, " probe-store");
     if (in->flags & HP_INSN_RET_KNOWN)
       fprintf(out, " ret-known");
-    ZydisDecodedInstruction full;
-    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-    if (in->len && hp_insn_operands(in, &full, ops)) {
-      char text[128];
-      if (ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&fmt, &full, ops, full.operand_count_visible, text,
-                                                       sizeof text, in->pc, NULL)))
-        fprintf(out, "  ; %s", text);
-    }
+    char text[128];
+    if (in->len && hp_format_insn(in->bytes, in->len, in->pc, false, text, sizeof text))
+      fprintf(out, "  ; %s", text);
     fputc('\n', out);
   }
 }

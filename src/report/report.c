@@ -188,10 +188,8 @@ static void write_code(FILE *f, const struct hp_fragment *t, bool same_module)
       at += glen;
       unsigned len = have ? hp_format_insn(g, glen, t->pc_guest[i - 1], att, text, sizeof text) : 0;
       jstr(f, len ? text : "(code gone)");
-      struct hp_region r;
       char line[128], src[256];
-      if (same_module && hp_memmap_query(t->pc_guest[i - 1], &r) && r.name[0] &&
-          hp_source_line(r.name, t->pc_guest[i - 1] - r.start + r.file_off, line, sizeof line, src, sizeof src)) {
+      if (same_module && hp_source_line(t->pc_guest[i - 1], line, sizeof line, src, sizeof src)) {
         fprintf(f, ", \"line\": ");
         jstr(f, line);
         if (src[0]) {
@@ -214,26 +212,20 @@ static void write_code(FILE *f, const struct hp_fragment *t, bool same_module)
 
 static void write_trace(FILE *f, const struct hp_fragment *t, bool with_code)
 {
-  char where[96], sym[160];
-  hp_memmap_where(t->guest_pc, where, sizeof where);
-  struct hp_region r;
-  bool named = hp_memmap_query(t->guest_pc, &r) && r.name[0] &&
-               hp_symbolize(r.name, t->guest_pc - r.start + r.file_off, sym, sizeof sym);
-  /* Named as when it was built: its module may be gone or replaced now. */
+  /* Named as when it was built (with --report every trace keeps its
+   * record): its module may be gone or replaced now. */
+  char now[96], sym[160];
+  hp_memmap_where(t->guest_pc, now, sizeof now);
   const struct hp_opt_record *built = t->opt;
-  bool same_module = !built || !built->where[0] || strcmp(where, built->where) == 0;
-  if (built && built->where[0] && !same_module) {
-    snprintf(where, sizeof where, "%s", built->where);
-    named = built->function != NULL;
-    if (named)
-      snprintf(sym, sizeof sym, "%s", built->function);
-  }
+  const char *where = built ? built->where : now;
+  const char *fn = built ? built->function : hp_symbolize(t->guest_pc, sym, sizeof sym) ? sym : NULL;
+  bool same_module = strcmp(where, now) == 0;
   uint64_t entries = t->entries ? *t->entries : 0;
   fprintf(f, "\n    {\"head\": \"0x%lx\", \"where\": ", (unsigned long)t->guest_pc);
   jstr(f, where);
   fprintf(f, ", \"function\": ");
-  if (named)
-    jstr(f, sym);
+  if (fn)
+    jstr(f, fn);
   else
     fprintf(f, "null");
   fprintf(f, ", \"guest_instructions\": %u, \"code_bytes\": %u, \"entries\": %llu, "

@@ -11,9 +11,9 @@
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
 #include "hotpath/promote.h"
+#include "hotpath/rawsys.h"
 #include "hotpath/retelide.h"
 #include "hotpath/stats.h"
-#include "hotpath/rawsys.h"
 #include "hotpath/stitch.h"
 #include "hotpath/symbols.h"
 #include "hotpath/thread.h"
@@ -371,10 +371,8 @@ static void build(struct recording *r)
     rec->blocks = (uint16_t)r->nblocks;
     rec->returns_known = (uint16_t)known;
     hp_memmap_where(f->guest_pc, rec->where, sizeof rec->where);
-    struct hp_region reg;
     char sym[160];
-    if (hp_memmap_query(f->guest_pc, &reg) && reg.name[0] &&
-        hp_symbolize(reg.name, f->guest_pc - reg.start + reg.file_off, sym, sizeof sym)) {
+    if (hp_symbolize(f->guest_pc, sym, sizeof sym)) {
       char *fn = hp_arena_alloc(strlen(sym) + 1);
       rec->function = strcpy(fn, sym);
     }

@@ -65,9 +65,7 @@ static void perf_map_add(const struct hp_fragment *f)
   }
   char where[96], sym[160] = "", line[320];
   hp_memmap_where(f->guest_pc, where, sizeof where);
-  struct hp_region r; /* the guest function too, when the module's symbols say */
-  if (hp_memmap_query(f->guest_pc, &r) && r.name[0] &&
-      hp_symbolize(r.name, f->guest_pc - r.start + r.file_off, sym + 1, sizeof sym - 1))
+  if (hp_symbolize(f->guest_pc, sym + 1, sizeof sym - 1)) /* the guest function, when known */
     sym[0] = ' ';
   int n = snprintf(line, sizeof line, "%lx %x hp:%s:%s%s\n", (unsigned long)f->code, f->size,
                    f->kind == HP_FRAG_TRACE ? "trace" : f->trace_head ? "head" : "block", where, sym);

@@ -1,6 +1,8 @@
 /* Guest function names (see symbols.h). */
 #include "hotpath/symbols.h"
 
+#include "hotpath/memmap.h"
+
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <fcntl.h>
@@ -243,11 +245,21 @@ static bool address_of(const struct module *m, uint64_t file_off, uint64_t *addr
   return false;
 }
 
-bool hp_source_line(const char *module, uint64_t file_off, char *where, size_t wlen, char *text, size_t tlen)
+/* The module holding guest pc and pc as an address of its ELF file. */
+static struct module *module_at(uintptr_t pc, uint64_t *addr)
 {
-  struct module *m = module_of(module);
+  struct hp_region r;
+  if (!hp_memmap_query(pc, &r) || !r.name[0])
+    return NULL;
+  struct module *m = module_of(r.name);
+  return m && address_of(m, pc - r.start + r.file_off, addr) ? m : NULL;
+}
+
+bool hp_source_line(uintptr_t pc, char *where, size_t wlen, char *text, size_t tlen)
+{
   uint64_t addr;
-  if (!m || !address_of(m, file_off, &addr))
+  struct module *m = module_at(pc, &addr);
+  if (!m)
     return false;
   if (!m->dwarf_tried) {
     m->dwarf_tried = true;
@@ -284,11 +296,11 @@ bool hp_source_line(const char *module, uint64_t file_off, char *where, size_t w
   return true;
 }
 
-bool hp_symbolize(const char *module, uint64_t file_off, char *buf, size_t len)
+bool hp_symbolize(uintptr_t pc, char *buf, size_t len)
 {
-  struct module *m = module_of(module);
   uint64_t addr;
-  if (!m || !address_of(m, file_off, &addr) || !m->nsyms)
+  struct module *m = module_at(pc, &addr);
+  if (!m || !m->nsyms)
     return false;
   size_t lo = 0, hi = m->nsyms; /* the last symbol at or below addr */
   while (lo < hi) {
