@@ -170,6 +170,7 @@ void hp_emit_xslot_load_from(struct hp_emit *e, int x, int base, int32_t disp, u
  * reloads inside inlined calls. */
 void hp_emit_promo_frame_save(struct hp_emit *e);
 void hp_emit_promo_frame_load(struct hp_emit *e, int reg);
+int32_t hp_emit_promo_frame_off(void); /* promo_rbp's gs offset */
 /* After an inlined call's pop rbp / leave: jumps (the rel32 field
  * returned) when rbp differs from the loop's rbp saved at the entry. The
  * flags and rcx are kept. */
@@ -180,6 +181,13 @@ size_t hp_emit_rbp_check(struct hp_emit *e);
  * kept. */
 size_t hp_emit_frame_check(struct hp_emit *e, int scratch, int32_t lo);
 void hp_emit_slot_store(struct hp_emit *e, int reg, int32_t disp, unsigned size);
+/* Whether [a, a+size) overlaps [rbp+lo, rbp+hi): jb rel32 when it does
+ * (its field's offset returned). Clobbers scratch and the status flags. */
+size_t hp_emit_span_check(struct hp_emit *e, int scratch, uint64_t a, uint32_t size, int32_t lo, int32_t hi);
+/* Deferred stores written back: [base+disp] = reg (4 or 8 bytes), or the
+ * float/double in xmm x (movss/movsd). */
+void hp_emit_slot_store_to(struct hp_emit *e, int reg, int base, int32_t disp, unsigned size);
+void hp_emit_xslot_store_to(struct hp_emit *e, int x, int base, int32_t disp, unsigned size);
 /* The guest instruction with its [rbp+disp] operand replaced by reg (same
  * width); false if it cannot be encoded so. */
 bool hp_emit_guest_rm_reg(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedInstruction *in,

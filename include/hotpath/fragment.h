@@ -99,6 +99,12 @@ bool hp_fragment_guest_at(const struct hp_fragment *f, uintptr_t rx, struct hp_g
 unsigned hp_fragment_recover(const struct hp_fragment *f, uintptr_t rx, uint64_t gpr[16],
                              uint64_t *rflags, uint8_t (*xmm)[16], const void *t);
 
+/* The stores to guest memory owed at rx inside f (deferred stores of an
+ * optimized trace), from the machine's registers; see hp_recovery_memory. */
+unsigned hp_fragment_recover_memory(const struct hp_fragment *f, uintptr_t rx, const uint64_t gpr[16],
+                                    const uint8_t (*xmm)[16], const void *t, struct hp_mem_write *out,
+                                    unsigned max);
+
 struct hp_fragment *hp_fragment_lookup(uint64_t guest_pc);
 void hp_fragment_insert(struct hp_fragment *f);
 /* Puts a block that a fragment shadowed back into the table (the

@@ -112,8 +112,8 @@ struct hp_insn {
  * register promotion, src/opt/promote.c). On entry the guest values of the
  * registers taken go to the thread block and each slot is loaded; the loop
  * reads the registers; every write of a slot also stores it (write-through,
- * so memory is always exact: other threads, faults and signals see it);
- * every exit restores the registers. Stores through other addresses that
+ * so memory is always exact: faults and signals see it), unless stores are
+ * deferred (below); every exit restores the registers. Stores through other addresses that
  * may hit a slot are checked at run time; when they do, the slots are
  * loaded again after the store. */
 #define HP_PROMO_MAX_SLOTS 12
@@ -125,6 +125,8 @@ struct hp_promo_slot {
                      (HP_PROMO_XMM + n) holding the slot zero-extended to
                      128 bits (a float or double of movss/movsd code) */
   uint16_t uses;  /* instructions rewritten to use reg */
+  uint16_t writes; /* of those, instructions that write it (deferred: it is
+                      written back at the exits) */
 };
 struct hp_promotion {
   unsigned nslots;
@@ -137,6 +139,21 @@ struct hp_promotion {
                        (the callees' frames lie below the slots) or leaves
                        through HP_EXIT_DEOPT */
   unsigned checks; /* stores checked */
+  /* Deferred stores: the slots the loop writes live in their registers
+   * only; every exit writes them back (through the loop's rbp), a fault
+   * inside the loop writes them back from its recovery records before the
+   * guest sees memory, and loads that may read a slot are checked too (a
+   * hit writes them back first). The entry stores each written slot once
+   * (speculative, like its loads), so a stack that cannot be written is
+   * found there, not at an exit. */
+  bool deferred;
+  unsigned load_checks; /* loads checked (deferred only) */
+  /* Rip-relative accesses (globals) all lie in [rip_lo, rip_lo + rip_size):
+   * the entry checks once that this span misses the slots' hull (else it
+   * leaves through HP_EXIT_DEOPT), so none of them is checked in the loop. */
+  bool rip_check;
+  uint64_t rip_lo;
+  uint32_t rip_size;
 };
 
 /* What the optimizer did to one trace, kept with its fragment (for the

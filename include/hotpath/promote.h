@@ -5,16 +5,17 @@
  * trace does not touch (see struct hp_promotion in ilist.h for what the
  * lowering does with them).
  *
- * A slot is promoted when the trace keeps rbp and rsp fixed, writes the
- * slot, the slot lies below rbp (a local of an -O0 frame), every access
- * to its bytes is [rbp+d] at the same size (4 or 8) by an instruction whose
- * memory operand can be a register (mov, ALU, shifts, multiply, divide,
- * extensions, conversions), and no address of the frame that the trace
- * computes (lea [rbp+..], [rbp+index*s+..]) lies inside the slots' hull.
- * Every other memory access of the trace gets a run-time check against the
- * hull (it needs the status flags dead before it). Traces with anything
- * else than guest instructions and exits (calls, returns, indirect
- * branches, writable code) are left alone.
+ * A slot is promoted when it lies below the loop's rbp (a local of an -O0
+ * frame), every access to its bytes is [rbp+d] at the same size (4 or 8) by
+ * an instruction whose memory operand can be a register (mov, ALU, shifts,
+ * multiply, divide, extensions, conversions; scalar SSE for xmm slots), and
+ * no address of the frame that the trace computes (lea [rbp+..],
+ * [rbp+index*s+..]) lies inside the slots' hull. rbp and rsp are followed
+ * through calls inlined with their returns (frames.h); anything else that
+ * changes them, real calls, lookups and writable code leave the trace
+ * alone. Every other store (and, with deferred stores, every other load
+ * that may reach the slots) gets a run-time check against the hull. The
+ * caller runs it only while the process has one thread.
  *
  * Pure: no global state. */
 #ifndef HOTPATH_PROMOTE_H
@@ -25,8 +26,10 @@
 
 /* Chooses slots and registers for l (a stitched trace), marks its
  * elements (HP_INSN_PROMOTED with reg, HP_INSN_ALIAS_CHECK) and fills p;
- * avoid: registers the caller reserves. Returns false, with *why set and l
- * unchanged, when nothing is promoted. */
-bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, const char **why);
+ * avoid: registers the caller reserves; defer: stores of slots may be
+ * deferred to the exits (struct hp_promotion .deferred) when that saves
+ * more stores than it adds checked loads. Returns false, with *why set and
+ * l unchanged, when nothing is promoted. */
+bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool defer, const char **why);
 
 #endif

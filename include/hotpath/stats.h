@@ -49,6 +49,10 @@
   X(opt_traces_deopt, "optimized traces dropped: a slot below rsp or unmapped at their entry") \
   X(opt_insns_rewritten, "instructions that use a promoted slot's register instead of memory") \
   X(opt_alias_checks, "stores checked at run time against promoted slots") \
+  X(opt_traces_deferred, "optimized traces whose slot stores wait for the exits (deferred)") \
+  X(opt_stores_deferred, "slot stores removed from loops by deferring them to the exits") \
+  X(opt_load_checks, "loads checked at run time against deferred slots") \
+  X(opt_traces_globals_checked, "optimized traces whose globals are checked once at the entry, not per access") \
   X(opt_ns, "time spent in optimizer passes (ns)") \
   X(opt_ns_median, "optimizer time per trace, median (ns)") \
   X(opt_ns_max, "optimizer time per trace, maximum (ns)") \

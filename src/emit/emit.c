@@ -981,6 +981,16 @@ void hp_emit_xslot_load_from(struct hp_emit *e, int x, int base, int32_t disp, u
   base_disp(e, x, base, disp);
 }
 
+void hp_emit_xslot_store_to(struct hp_emit *e, int x, int base, int32_t disp, unsigned size)
+{
+  u8(e, size == 8 ? 0xf2 : 0xf3);
+  if (x >= 8 || base >= 8)
+    u8(e, (uint8_t)(0x40 | (x >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0)));
+  u8(e, 0x0f);
+  u8(e, 0x11);
+  base_disp(e, x, base, disp);
+}
+
 void hp_emit_xslot_load(struct hp_emit *e, int x, int32_t disp, unsigned size)
 {
   hp_emit_xslot_load_from(e, x, HP_RBP, disp, size);
@@ -1092,7 +1102,31 @@ void hp_emit_slot_store(struct hp_emit *e, int reg, int32_t disp, unsigned size)
 {
   base_slot(e, 0x89, reg, HP_RBP, disp, size);
 }
+size_t hp_emit_span_check(struct hp_emit *e, int scratch, uint64_t a, uint32_t size, int32_t lo, int32_t hi)
+{
+  /* v = a + size - 1 - lo - rbp overlaps exactly when v <u hi - lo + size - 1 */
+  uint8_t b = (uint8_t)(scratch >= 8 ? 1 : 0);
+  u8(e, (uint8_t)(0x48 | b)); /* mov scratch, imm64 */
+  u8(e, (uint8_t)(0xb8 | (scratch & 7)));
+  uint64_t v = a + size - 1 - (uint64_t)(int64_t)lo;
+  u32(e, (uint32_t)v);
+  u32(e, (uint32_t)(v >> 32));
+  u8(e, (uint8_t)(0x48 | b)); /* sub scratch, rbp */
+  u8(e, 0x29);
+  u8(e, (uint8_t)(0xc0 | (HP_RBP << 3) | (scratch & 7)));
+  u8(e, (uint8_t)(0x48 | b)); /* cmp scratch, imm32 */
+  u8(e, 0x81);
+  u8(e, (uint8_t)(0xf8 | (scratch & 7)));
+  u32(e, (uint32_t)((int64_t)hi - lo + size - 1));
+  return hp_emit_jcc_rel32(e, 0x2, hp_emit_here(e)); /* jb */
+}
+
+void hp_emit_slot_store_to(struct hp_emit *e, int reg, int base, int32_t disp, unsigned size)
+{
+  base_slot(e, 0x89, reg, base, disp, size);
+}
 void hp_emit_promo_frame_save(struct hp_emit *e) { store_gs(e, HP_RBP, T_OFF(promo_rbp)); }
+int32_t hp_emit_promo_frame_off(void) { return (int32_t)T_OFF(promo_rbp); }
 
 size_t hp_emit_rbp_check(struct hp_emit *e)
 {

@@ -310,6 +310,13 @@ unsigned hp_fragment_recover(const struct hp_fragment *f, uintptr_t rx, uint64_t
   return hp_recovery_apply(f->recov, f->nrecov, (uint32_t)(rx - f->code), gpr, rflags, xmm, t);
 }
 
+unsigned hp_fragment_recover_memory(const struct hp_fragment *f, uintptr_t rx, const uint64_t gpr[16],
+                                    const uint8_t (*xmm)[16], const void *t, struct hp_mem_write *out,
+                                    unsigned max)
+{
+  return hp_recovery_memory(f->recov, f->nrecov, (uint32_t)(rx - f->code), gpr, xmm, t, out, max);
+}
+
 bool hp_link(struct hp_exit *x, struct hp_fragment *to)
 {
   if ((x->kind != HP_EXIT_BRANCH && x->kind != HP_EXIT_PREDICT) || !x->branch_off || x->linked ||

@@ -281,6 +281,10 @@ void hp_ilist_print(FILE *out, const struct hp_ilist *l)
       fprintf(out, " checks=%u hull=[rbp%+d,rbp%+d) scratch=r%d", p->checks, p->lo, p->hi, p->scratch);
     if (p->frame_check)
       fprintf(out, " frame-check");
+    if (p->rip_check)
+      fprintf(out, " globals=[%#llx,+%u)", (unsigned long long)p->rip_lo, p->rip_size);
+    if (p->deferred)
+      fprintf(out, " deferred load-checks=%u", p->load_checks);
     fputc('\n', out);
   }
   for (unsigned i = 0; i < l->n; i++) {
@@ -335,7 +339,7 @@ void hp_ilist_print(FILE *out, const struct hp_ilist *l)
     if (in->flags & HP_INSN_BACK_EDGE)
       fprintf(out, " back-edge");
     if (in->flags & HP_INSN_PROMOTED)
-      fprintf(out, " slot-in-%s%u%s", in->reg >= HP_PROMO_XMM ? "xmm" : "r", in->reg % HP_PROMO_XMM, in->flags & HP_INSN_SLOT_WRITE ? " write-through" : "");
+      fprintf(out, " slot-in-%s%u%s", in->reg >= HP_PROMO_XMM ? "xmm" : "r", in->reg % HP_PROMO_XMM, in->flags & HP_INSN_SLOT_WRITE ? (l->promo && l->promo->deferred ? " deferred" : " write-through") : "");
     if (in->flags & HP_INSN_ALIAS_CHECK)
       fprintf(out, " alias-check%s%s", in->flags & HP_INSN_IN_CALLEE ? "(loop frame)" : "",
               in->flags & HP_INSN_KEEP_FLAGS ? "(keep flags)" : "");

@@ -3,6 +3,34 @@
 
 #include <string.h>
 
+unsigned hp_recovery_memory(const struct hp_recov *v, unsigned n, uint32_t off, const uint64_t gpr[16],
+                            const uint8_t (*xmm)[16], const void *tblock, struct hp_mem_write *out,
+                            unsigned max)
+{
+  unsigned k = 0;
+  for (unsigned i = 0; i < n && k < max; i++) {
+    const struct hp_recov *r = &v[i];
+    if (r->kind != HP_LOC_MEM_REG || off < r->start || off >= r->end || !r->size || r->size > 8)
+      continue;
+    uint64_t base = gpr[5];
+    if (r->base_gs >= 0)
+      memcpy(&base, (const uint8_t *)tblock + r->base_gs, 8);
+    out[k].addr = base + (uint64_t)(int64_t)r->slot;
+    out[k].size = r->size;
+    if (r->reg >= HP_REG_XMM0) {
+      if (r->reg >= HP_REG_XMM0 + 16 || !xmm)
+        continue;
+      memcpy(out[k].bytes, xmm[r->reg - HP_REG_XMM0], r->size);
+    } else if (r->reg < 16) {
+      memcpy(out[k].bytes, &gpr[r->reg], r->size);
+    } else {
+      continue;
+    }
+    k++;
+  }
+  return k;
+}
+
 unsigned hp_recovery_apply(const struct hp_recov *v, unsigned n, uint32_t off, uint64_t gpr[16],
                            uint64_t *rflags, uint8_t (*xmm)[16], const void *tblock)
 {

@@ -160,7 +160,7 @@ static const int reg_order[] = {15, 14, 13, 12, 3, 11, 10, 9, 8, 7, 6, 2, 1, 0};
  * from xmm0 up) is least likely to name first. */
 static const int xmm_order[] = {15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
 
-bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, const char **why)
+bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool defer, const char **why)
 {
   struct access acc[MAX_ACCESSES];
   unsigned nacc = 0;
@@ -189,6 +189,20 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
     avoid |= 1u << 0 | 1u << 1 | 1u << 2; /* rax, rcx, rdx: the guards' lookups */
   uint8_t check[l->n ? l->n : 1];
   memset(check, 0, sizeof check);
+  /* Deferred stores leave memory stale while the loop runs: every load
+   * that may read a slot is checked too (lcheck, as check's bits 1 and 2),
+   * and anything that reads memory without a check rules them out. */
+  uint8_t lcheck[l->n ? l->n : 1];
+  memset(lcheck, 0, sizeof lcheck);
+  unsigned nlcheck = 0;
+  /* Rip-relative accesses (globals) are at fixed addresses, and the slots'
+   * hull is fixed while the loop runs: one check at the entry that the
+   * span of those addresses misses the hull replaces their checks when
+   * the flags are dead there (riprel: 1 a store, 2 a load, to check one
+   * by one otherwise; 4: inside a callee). */
+  uint8_t riprel[l->n ? l->n : 1];
+  memset(riprel, 0, sizeof riprel);
+  uint64_t rip_lo = UINT64_MAX, rip_hi = 0;
   struct hp_frames fr;
   hp_frames_init(&fr);
   unsigned depth = 0; /* calls open */
@@ -219,6 +233,23 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
           return false;
         }
         used |= ge.gpr_read;
+        /* A target read from memory: from a frame slot, that slot stays
+         * in memory; from anywhere else, stores cannot be deferred (the
+         * guard's load is not checked). */
+        for (unsigned k = 0; k < ge.nmem; k++) {
+          const struct hp_mem_operand *gm = &ge.mem[k];
+          if (fr.rbp.kind == HP_SYM_OUTER && gm->base == RBP && gm->index == HP_MEM_NONE && nacc < MAX_ACCESSES) {
+            acc[nacc++] = (struct access){i, (int32_t)gm->disp, (uint8_t)(gm->size ? gm->size : 8), CLS_NONE,
+                                          false, false};
+          } else if (gm->base == HP_MEM_RIP && gm->index == HP_MEM_NONE && gm->size) {
+            uint64_t a = in->pc + in->len + (uint64_t)gm->disp; /* a PLT's GOT entry */
+            rip_lo = a < rip_lo ? a : rip_lo;
+            rip_hi = a + gm->size > rip_hi ? a + gm->size : rip_hi;
+            riprel[i] = 8; /* no check of its own: without the entry's, no deferred stores */
+          } else {
+            defer = false;
+          }
+        }
       }
       if (in->op == HP_OP_JMP_IND_GUARD)
         continue;
@@ -328,9 +359,26 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
       }
       anchor[nanchor++] = (int32_t)m->disp;
     }
-    if (!m->write)
-      continue; /* loads read memory, which is exact */
+    if (m->base == HP_MEM_RIP && m->index == HP_MEM_NONE) {
+      uint64_t a = in->pc + in->len + (uint64_t)m->disp;
+      rip_lo = a < rip_lo ? a : rip_lo;
+      rip_hi = a + m->size > rip_hi ? a + m->size : rip_hi;
+      riprel[i] = (uint8_t)((m->write ? 1 : 2) | (outer ? 0 : 4));
+      if (m->write)
+        fr.dirty = true; /* as any store the frames cannot place */
+      continue;
+    }
     int64_t at;
+    if (!m->write) {
+      /* Loads read memory, which is exact with write-through; deferred,
+       * one that may read a slot is checked (not one below the entry's
+       * rsp: a callee's frame). */
+      if (!(calls && hp_frames_address(&before, m, &at) && at + m->size <= 0)) {
+        lcheck[i] = (uint8_t)(1 | (outer ? 0 : 2));
+        nlcheck++;
+      }
+      continue;
+    }
     if (calls && hp_frames_address(&before, m, &at)) {
       if (in->zi.mnemonic != ZYDIS_MNEMONIC_PUSH) /* a push's cell is what it pushed */
         hp_frames_clobber(&fr, at, m->size);
@@ -359,6 +407,32 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
     *why = "not a loop";
     return false;
   }
+  /* The entry's check of the globals' span clobbers the flags: without
+   * it, each rip-relative store is checked, and each load too if stores
+   * are deferred. */
+  struct hp_live live[l->n + 1];
+  hp_liveness_mode(l, live, false);
+  bool rip_needed = false; /* a rip-relative store, or loads with deferred stores */
+  for (unsigned i = 0; i < l->n; i++)
+    rip_needed |= (riprel[i] & 1) || (defer && (riprel[i] & 10));
+  p->rip_check = rip_needed && !(live[0].flags & HP_FL_STATUS) && rip_hi - rip_lo <= (1u << 30);
+  if (p->rip_check) {
+    p->rip_lo = rip_lo;
+    p->rip_size = (uint32_t)(rip_hi - rip_lo);
+  } else {
+    for (unsigned i = 0; i < l->n; i++) {
+      uint8_t in_callee = riprel[i] & 4 ? 2 : 0;
+      if (riprel[i] & 1) {
+        check[i] |= (uint8_t)(1 | in_callee);
+        other_mem = true;
+      } else if (riprel[i] & 2) {
+        lcheck[i] = (uint8_t)(1 | in_callee);
+        nlcheck++;
+      } else if (riprel[i] & 8) {
+        defer = false;
+      }
+    }
+  }
   /* Candidate slots: every access that touches their bytes is the same
    * [rbp+disp] at the same size, by an instruction that can be rewritten. */
   struct cand c[MAX_ACCESSES];
@@ -380,9 +454,12 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
    * unoptimized (the lowering's deopt exit). */
   for (unsigned k = 0; k < nc; k++) {
     /* Only locals below the frame pointer (-O0 frames; at -O2 rbp may
-     * point anywhere), and only those the loop writes: a slot it only
-     * reads may be what it waits for another thread to change. */
-    if (!c[k].written || (int64_t)c[k].disp + c[k].size > 0)
+     * point anywhere). A slot the loop only reads is promoted too: traces
+     * are optimized only while the process has one thread (record.c), so
+     * only this loop's own stores (checked) can change it while it runs;
+     * a signal handler's changes are seen when the trace is entered
+     * again. */
+    if ((int64_t)c[k].disp + c[k].size > 0)
       c[k].ok = false;
     for (unsigned a = 0; a < nacc && c[k].ok; a++) {
       bool same = acc[a].disp == c[k].disp && acc[a].size == c[k].size;
@@ -415,7 +492,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
     if (!(xused & (1u << xmm_order[k])))
       freex[nfreex++] = xmm_order[k];
   /* General registers for slots: the checks' scratch aside. */
-  bool need_scratch = other_mem || calls; /* the checks', the entry's */
+  bool need_scratch = other_mem || calls || (defer && nlcheck) || p->rip_check; /* the checks', the entry's */
   unsigned room = nfree > (need_scratch ? 1u : 0u) ? nfree - (need_scratch ? 1u : 0u) : 0;
   if (need_scratch && !nfree)
     room = nfreex = 0; /* no scratch for the checks: nothing can be promoted */
@@ -446,12 +523,23 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
     *why = room || nfreex ? "no frame slot that can live in a register" : "no free register";
     return false;
   }
+  /* Deferred stores: the slots the loop writes stay in their registers
+   * only, written back at every exit (and by a fault's recovery). A store
+   * they save is one instruction; a load they make checked costs four
+   * (arrays-O0, whose loop saves three stores for two checks, ran 25%
+   * slower deferred). */
+  unsigned nwrites = 0;
+  for (unsigned a = 0; a < nacc; a++)
+    for (unsigned k = best_i; k <= best_j; k++)
+      nwrites += acc[a].write && acc[a].disp == c[k].disp && acc[a].size == c[k].size;
+  p->deferred = defer && nwrites && 4 * nlcheck <= nwrites;
+  if (p->deferred)
+    for (unsigned i = 0; i < l->n; i++)
+      check[i] |= lcheck[i];
   /* The checks clobber the status flags: they must be dead there (a fault
    * of the checked store shows the handler other dead flags, as a
    * register allocator may). */
   if (need_scratch) {
-    struct hp_live live[l->n + 1];
-    hp_liveness_mode(l, live, false);
     for (unsigned i = 0; i < l->n; i++)
       if ((check[i] & 1) && (live[i].flags & HP_FL_STATUS))
         check[i] |= 4; /* the check sets the flags aside */
@@ -459,7 +547,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
   unsigned r = 0, x = 0;
   for (unsigned k = best_i; k <= best_j; k++) {
     struct hp_promo_slot *s = &p->slot[p->nslots++];
-    *s = (struct hp_promo_slot){c[k].disp, c[k].size, 0, 0};
+    *s = (struct hp_promo_slot){c[k].disp, c[k].size, 0, 0, 0};
     if (c[k].cls == CLS_XMM) {
       s->reg = (uint8_t)(HP_PROMO_XMM + freex[x]);
       p->xregs |= (uint16_t)(1u << freex[x++]);
@@ -480,15 +568,17 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, cons
     for (unsigned k = 0; k < p->nslots; k++)
       if (acc[a].disp == p->slot[k].disp) {
         l->v[acc[a].elem].flags |= (uint16_t)(HP_INSN_PROMOTED | (acc[a].write ? HP_INSN_SLOT_WRITE : 0) |
-                                              (acc[a].probe ? HP_INSN_PROBE_STORE : 0));
+                                              (acc[a].probe && !p->deferred ? HP_INSN_PROBE_STORE : 0));
         l->v[acc[a].elem].reg = p->slot[k].reg;
         p->slot[k].uses++;
+        p->slot[k].writes += acc[a].write;
       }
   for (unsigned i = 0; i < l->n; i++)
     if (check[i]) {
       l->v[i].flags |= (uint16_t)((check[i] & 1 ? HP_INSN_ALIAS_CHECK : 0) | ((check[i] & 2) ? HP_INSN_IN_CALLEE : 0) |
                                   ((check[i] & 4) ? HP_INSN_KEEP_FLAGS : 0) | ((check[i] & 8) ? HP_INSN_RBP_CHECK : 0));
-      p->checks += check[i] & 1;
+      p->checks += (check[i] & 1) && !lcheck[i];
+      p->load_checks += (check[i] & 1) && lcheck[i];
     }
   l->promo = p;
   return true;

@@ -178,6 +178,13 @@ static void recover_registers(const struct hp_fragment *f, uint64_t pc, ucontext
     gpr[mc_order[i]] = (uint64_t)uc->uc_mcontext.gregs[i];
   /* The kernel's FXSAVE image: xmm0-15 at byte 160, 16 bytes each. */
   uint8_t (*xmm)[16] = uc->uc_mcontext.fpregs ? (uint8_t (*)[16])(void *)uc->uc_mcontext.fpregs->_xmm : NULL;
+  /* Slots whose stores an optimized trace deferred: written back first
+   * (from the machine's registers), so the guest sees memory as natively.
+   * The trace's entry wrote each of them once, so they are writable. */
+  struct hp_mem_write w[HP_PROMO_MAX_SLOTS];
+  unsigned nw = hp_fragment_recover_memory(f, pc, gpr, (const uint8_t (*)[16])xmm, t, w, HP_PROMO_MAX_SLOTS);
+  for (unsigned i = 0; i < nw; i++)
+    memcpy((void *)(uintptr_t)w[i].addr, w[i].bytes, w[i].size);
   if (!hp_fragment_recover(f, pc, gpr, &fl, xmm, t))
     return;
   /* An XSAVE frame restores the xmm registers from the image only if its

@@ -282,7 +282,7 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
   }
   uint64_t t0 = hp_now_ns() - *ns;
   const char *why = NULL;
-  bool done = !conservative && hp_promote(l, promo, 0, &why);
+  bool done = !conservative && hp_promote(l, promo, 0, hp_opt_pass_enabled("defer"), &why);
   if (conservative)
     why = "an optimized trace of this head left through its deopt exit";
   *whyp = why;
@@ -305,7 +305,8 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
       for (unsigned k = 0; k < promo->nslots && n < sizeof what - 40; k++)
         n += (size_t)snprintf(what + n, sizeof what - n, " [rbp-0x%x]->%s", (unsigned)-promo->slot[k].disp,
                               hp_promo_reg_name(promo->slot[k].reg));
-      snprintf(what + n, sizeof what - n, "; %u stores checked%s", promo->checks,
+      snprintf(what + n, sizeof what - n, "; %u stores checked%s%s", promo->checks,
+               promo->deferred ? "; stores deferred to the exits" : "",
                promo->frame_check ? "; calls inlined (frame checked at entry)" : "");
     } else {
       snprintf(what, sizeof what, "not optimized: %s", why);
@@ -405,8 +406,12 @@ static void build(struct recording *r)
     hp_stats.opt_traces++;
     hp_stats.opt_slots_promoted += promo.nslots;
     hp_stats.opt_alias_checks += promo.checks;
+    hp_stats.opt_traces_deferred += promo.deferred;
+    hp_stats.opt_load_checks += promo.load_checks;
+    hp_stats.opt_traces_globals_checked += promo.rip_check;
     for (unsigned k = 0; k < promo.nslots; k++) {
       hp_stats.opt_insns_rewritten += promo.slot[k].uses;
+      hp_stats.opt_stores_deferred += promo.deferred ? promo.slot[k].writes : 0;
       hp_stats.opt_xmm_slots_promoted += promo.slot[k].reg >= HP_PROMO_XMM;
     }
     hp_stats.opt_traces_calls += promo.frame_check;

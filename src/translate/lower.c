@@ -64,7 +64,9 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
         s->pcs++;
       }
     }
-    s->recov += 16;
+    s->recov += 16 + HP_PROMO_MAX_SLOTS;
+    if (p->deferred) /* the write-backs at every exit and check */
+      s->hot += (s->exits + l->n + 1) * (9u * HP_PROMO_MAX_SLOTS + 16);
   }
 }
 
@@ -101,6 +103,7 @@ struct lowering {
   } slow[MAX_DEFERRED];
   unsigned nslow;
   size_t deopt;     /* the entry's frame check: its ja rel32 (0: none) */
+  size_t deopt_span; /* the entry's check of the globals' span: its jb rel32 (0: none) */
   uint64_t head;    /* the list's first guest pc */
 };
 
@@ -125,10 +128,37 @@ static void slot_store(struct lowering *L, int reg)
     if (L->promo->slot[k].reg == reg)
       hp_emit_slot_store(L->e, reg, L->promo->slot[k].disp, L->promo->slot[k].size);
 }
-static void promo_leave(struct lowering *L)
+/* Deferred stores: the slots the loop writes, stored from their registers
+ * through the loop's rbp (with inlined calls rbp may be a callee's: the
+ * loop's comes from the entry's copy, into the scratch register). */
+static void slots_write_back(struct lowering *L)
+{
+  const struct hp_promotion *p = L->promo;
+  if (!p->deferred)
+    return;
+  int base = 5; /* rbp */
+  if (p->frame_check) {
+    base = p->scratch;
+    hp_emit_promo_frame_load(L->e, base);
+  }
+  for (unsigned k = 0; k < p->nslots; k++) {
+    const struct hp_promo_slot *s = &p->slot[k];
+    if (!s->writes)
+      continue;
+    if (s->reg >= HP_PROMO_XMM)
+      hp_emit_xslot_store_to(L->e, s->reg - HP_PROMO_XMM, base, s->disp, s->size);
+    else
+      hp_emit_slot_store_to(L->e, s->reg, base, s->disp, s->size);
+  }
+}
+/* Leaving an optimized trace: deferred stores written back (unless the
+ * slots were never loaded: the deopt path), the registers restored. */
+static void promo_leave_from(struct lowering *L, bool loaded)
 {
   if (!L->promo)
     return;
+  if (loaded)
+    slots_write_back(L);
   for (int r = 0; r < 16; r++)
     if (L->promo->regs & (1u << r))
       hp_emit_promo_restore(L->e, r);
@@ -136,6 +166,7 @@ static void promo_leave(struct lowering *L)
     if (L->promo->xregs & (1u << x))
       hp_emit_promo_xrestore(L->e, x);
 }
+static void promo_leave(struct lowering *L) { promo_leave_from(L, true); }
 
 static void add_recov(struct lowering *L, uint32_t start, uint8_t reg, uint8_t kind, int32_t slot)
 {
@@ -169,12 +200,38 @@ static void promo_enter(struct lowering *L)
     L->deopt = hp_emit_frame_check(L->e, p->scratch, p->lo);
     hp_emit_promo_frame_save(L->e);
   }
+  if (p->rip_check) /* the flags are dead here */
+    L->deopt_span = hp_emit_span_check(L->e, p->scratch, p->rip_lo, p->rip_size, p->lo, p->hi);
   /* The slots' loads are speculative (a run may leave before touching
    * them; rbp may not be a frame): a fault in them goes to the deopt exit. */
   L->out->spec_start = (uint32_t)L->e->pos;
   slots_load(L);
+  /* Deferred stores: each slot the loop writes is stored once here, so a
+   * stack the guest cannot write faults here (deopt), not at an exit. */
+  if (p->deferred)
+    for (unsigned k = 0; k < p->nslots; k++)
+      if (p->slot[k].writes) {
+        if (p->slot[k].reg >= HP_PROMO_XMM)
+          hp_emit_xslot_store_to(L->e, p->slot[k].reg - HP_PROMO_XMM, 5, p->slot[k].disp, p->slot[k].size);
+        else
+          hp_emit_slot_store_to(L->e, p->slot[k].reg, 5, p->slot[k].disp, p->slot[k].size);
+      }
   L->out->spec_end = (uint32_t)L->e->pos;
   L->out->loop_off = (uint32_t)L->e->pos;
+  /* From here on, memory owes those slots their registers' values. */
+  if (p->deferred)
+    for (unsigned k = 0; k < p->nslots; k++)
+      if (p->slot[k].writes) {
+        add_recov(L, L->out->loop_off, p->slot[k].reg >= HP_PROMO_XMM
+                                           ? (uint8_t)(HP_REG_XMM0 + p->slot[k].reg - HP_PROMO_XMM)
+                                           : p->slot[k].reg,
+                  HP_LOC_MEM_REG, p->slot[k].disp);
+        struct hp_recov *r = &L->out->recov.v[L->out->recov.n - 1];
+        if (!L->e->overflow) {
+          r->size = p->slot[k].size;
+          r->base_gs = p->frame_check ? hp_emit_promo_frame_off() : -1;
+        }
+      }
 }
 
 static void defer_comp(struct lowering *L, size_t jcc, unsigned exit, uint64_t target)
@@ -350,8 +407,8 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
        * the register; any other instruction reads it as its source. */
       int x = in->reg - HP_PROMO_XMM;
       bool ok;
-      if (in->flags & HP_INSN_SLOT_WRITE)
-        ok = guest_insn(L, in, force_far) && hp_emit_guest_xslot_update(e, &in->zi, x);
+      if (in->flags & HP_INSN_SLOT_WRITE) /* deferred: the register only */
+        ok = (L->promo->deferred || guest_insn(L, in, force_far)) && hp_emit_guest_xslot_update(e, &in->zi, x);
       else
         ok = hp_emit_guest_xslot_read(e, &in->zi, x) || hp_emit_guest_rm_reg(e, in->bytes, &in->zi, x);
       if (!ok) {
@@ -369,7 +426,7 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
         e->overflow = true;
         return false;
       }
-      if (in->flags & HP_INSN_SLOT_WRITE) /* write-through: memory stays exact */
+      if ((in->flags & HP_INSN_SLOT_WRITE) && !L->promo->deferred) /* write-through: memory stays exact */
         slot_store(L, in->reg);
       return true;
     }
@@ -588,7 +645,7 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   L.promo = opts->record ? NULL : l->promo;
   L.ncomps = 0;
   L.nslow = 0;
-  L.deopt = 0;
+  L.deopt = L.deopt_span = 0;
   L.head = l->pc;
   /* A retry (the reservation was too small) starts from nothing. */
   out->nexits = out->npc = out->nconts = out->recov.n = 0;
@@ -613,6 +670,7 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
     hp_patch_rel32(e->rw + L.slow[k].hit, e->rx + L.slow[k].hit, hp_emit_here(e));
     if (in->flags & HP_INSN_KEEP_FLAGS)
       hp_emit_alias_check_done(e);
+    slots_write_back(&L); /* deferred: the access sees memory as natively */
     map_pc(&L, in);
     if (!guest_insn(&L, in, opts->force_far))
       break;
@@ -643,8 +701,10 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   if (L.promo && !e->overflow) {
     if (L.deopt)
       hp_patch_rel32(e->rw + L.deopt, e->rx + L.deopt, hp_emit_here(e));
+    if (L.deopt_span)
+      hp_patch_rel32(e->rw + L.deopt_span, e->rx + L.deopt_span, hp_emit_here(e));
     out->deopt_off = (uint32_t)e->pos;
-    promo_leave(&L);
+    promo_leave_from(&L, false);
     exit_jmp(&L, HP_EXIT_DEOPT, L.head);
   }
   size_t give_up[MAX_DEFERRED];

@@ -7,18 +7,18 @@
 # of reach.  A feature silently switched off fails here even when every
 # program still prints the right output.
 #
-# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA
+# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER
 #   (executables of tests/programs: loops, indcall, funcptr, jumptable; of
-#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0))
+#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0), defer (-O0))
 # Counters are matched by their description (include/hotpath/stats.h).
 set -u
-if [ $# -ne 15 ]; then
-  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA" >&2
+if [ $# -ne 16 ]; then
+  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER" >&2
   exit 2
 fi
 hp=$(realpath "$1") loops=$(realpath "$2") indcall=$(realpath "$3") funcptr=$(realpath "$4") jumptable=$(realpath "$5")
 phase=$(realpath "$6") callchain=$(realpath "$7") interp=$(realpath "$8") mthot=$(realpath "$9")
-promote=$(realpath "${10}") indswap=$(realpath "${11}") promote2=$(realpath "${12}") fpromote=$(realpath "${13}") cpromote=$(realpath "${14}") rbpdata=$(realpath "${15}")
+promote=$(realpath "${10}") indswap=$(realpath "${11}") promote2=$(realpath "${12}") fpromote=$(realpath "${13}") cpromote=$(realpath "${14}") rbpdata=$(realpath "${15}") defer=$(realpath "${16}")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 
@@ -261,6 +261,17 @@ if il=$(counter callchain0 "indirect branch lookups (returns, indirect jumps and
 else
   fails=$((fails + 1))
 fi
+# deferred stores: the loops of defer keep their written locals in
+# registers only (their faults and signals check memory); the globals they
+# touch are checked once at the entry; not with the pass disabled
+OD="optimized traces whose slot stores wait for the exits (deferred)"
+run defer --opt=2 -- "$defer"
+run defer-nodefer --opt=2 --disable-pass=defer -- "$defer"
+expect defer "$OD" -ge 6
+expect defer "slot stores removed from loops by deferring them to the exits" -ge 12
+expect defer "optimized traces whose globals are checked once at the entry, not per access" -ge 2
+expect defer-nodefer "$OD" -eq 0
+expect defer-nodefer "$OT" -ge 6
 # a speculative entry load faults (rbp is a data pointer): the trace is rebuilt
 run rbpdata --opt=2 -- "$rbpdata"
 expect rbpdata "optimized traces dropped: a slot below rsp or unmapped at their entry" -ge 1

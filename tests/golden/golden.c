@@ -29,9 +29,10 @@
  *   block 0x401010 next 0x401000   ...
  * Each block is printed (its mangled list, hp_trace_block_ok/_ends), then
  * the stitched list or `stitch failed` (a result, not an error: the tool
- * exits 0). With `promote` on the flags line, the stitched list then goes
+ * exits 0). With `promote` on the flags line (`promote defer`: deferred stores allowed), the stitched list then goes
  * through register promotion (hp_promote), printed again or with the
- * reason it was left alone, before it is lowered (`retelide` first: the
+ * reason it was left alone (`defer`: the same, with deferred stores allowed),
+ * before it is lowered (`retelide` first: the
  * return-guard removal, printed again). With `misses`, the
  * trace's guard misses are counted (head counter 7, limit 4096), as
  * src/trace/record.c asks.
@@ -80,7 +81,7 @@ struct block_in {
 
 struct input {
   uint64_t pc;
-  bool writable, lower, far, record, analyze, liveness, promote, misses, retelide;
+  bool writable, lower, far, record, analyze, liveness, promote, defer, misses, retelide;
   long max_bytes, max_insns; /* -1: default */
   uint8_t bytes[MAX_INPUT];
   size_t n;
@@ -108,6 +109,8 @@ static void parse_flags(struct input *in, char *line)
       in->liveness = true;
     else if (!strcmp(tok, "promote"))
       in->promote = true;
+    else if (!strcmp(tok, "defer"))
+      in->promote = in->defer = true;
     else if (!strcmp(tok, "retelide"))
       in->retelide = true;
     else if (!strcmp(tok, "misses"))
@@ -582,6 +585,12 @@ static int lower_and_print(const struct hp_ilist *l, bool far, bool record)
   for (unsigned i = 0; i < lo.recov.n; i++) {
     const struct hp_recov *r = &recov[i];
     const char *name = field_name(r->slot);
+    if (r->kind == HP_LOC_MEM_REG) { /* memory owed a register's value */
+      const char *base = r->base_gs < 0 ? "rbp" : field_name(r->base_gs);
+      printf("  [%04x, %04x) memory [%s%+d] (%u bytes) owed %s\n", r->start, r->end,
+             r->base_gs < 0 ? "rbp" : base ? base : "?", r->slot, r->size, reg_name(r->reg));
+      continue;
+    }
     printf("  [%04x, %04x) %s ", r->start, r->end, reg_name(r->reg));
     switch (r->kind) {
     case HP_LOC_GS_SLOT:
@@ -681,7 +690,7 @@ static int run_trace(const struct input *in)
   static struct hp_promotion promo;
   if (in->promote) {
     const char *why = NULL;
-    if (hp_promote(&t, &promo, 0, &why)) {
+    if (hp_promote(&t, &promo, 0, in->defer, &why)) {
       printf("\npromoted:\n");
       hp_ilist_print(stdout, &t);
     } else {
