@@ -15,6 +15,9 @@ long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid
 noreturn void hp_guest_thread_exit(struct hp_thread *t);
 
 void hp_process_init(void);
+/* The process hotpath was started for (--exec-root-pid after an execve it
+ * followed): it prints --stats and writes --report's FILE; others FILE.PID. */
+int hp_process_root_pid(void);
 /* Before the guest exits (once per process): --stats (in the process
  * hotpath started) and --report (every process). status: the exit status
  * when sig is 0; else the signal that ends the process. */

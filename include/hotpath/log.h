@@ -2,14 +2,26 @@
  * hotpath never writes to the guest's stdout. */
 #ifndef HOTPATH_LOG_H
 #define HOTPATH_LOG_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdnoreturn.h>
 
 enum hp_log_level { HP_LOG_ERROR = 0, HP_LOG_INFO = 1, HP_LOG_DEBUG = 2 };
 
-void hp_log_open(void);               /* after options are parsed */
+/* After options are parsed: the --log file, or a copy of stderr, at a
+ * high close-on-exec descriptor (hp_fd_high), so that the guest's own
+ * descriptors (its first open() gets 3) and its closing stderr leave
+ * hotpath's output alone. */
+void hp_log_open(void);
 FILE *hp_log_stream(void);            /* where --stats and logs go */
+int hp_log_fd(void);                  /* its descriptor (for raw writes in signal handlers) */
+/* False when the guest has closed that descriptor or put another file in
+ * its place: hotpath then writes nothing there. */
+bool hp_log_usable(void);
+/* fd moved to a high close-on-exec number (>= 1000, or the top of a
+ * smaller table; the old one closed); fd itself if there is no room. */
+int hp_fd_high(int fd);
 int hp_log_level(void);
 void hp_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "hotpath: <msg>" on stderr (and the log), then exit(code). */

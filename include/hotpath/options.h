@@ -34,6 +34,12 @@
     "--report: the guest code and the code hotpath made of it, side by side, for the N traces that ran the most (default 20)") \
   X(BOOL, report_att, "report-att", false, 0, 0, "", \
     "--report: that code in AT&T syntax (default Intel)") \
+  X(BOOL, no_follow_exec, "no-follow-exec", false, 0, 0, "", \
+    "run programs the guest executes (execve) natively; by default they run under hotpath with the same options") \
+  X(STR, exec_file, "exec-file", NULL, 0, 0, "FILE", \
+    "run FILE with PROGRAM ARGS... as its whole argv (argv[0] = PROGRAM), as execve(FILE, argv) does: no PATH search (hotpath passes it when it follows an execve)") \
+  X(INT, exec_root_pid, "exec-root-pid", 0, 0, 4194304, "PID", \
+    "set by hotpath when it follows an execve: the process it was started for, which prints --stats and writes --report's FILE (others write FILE.PID)") \
   X(BOOL, perf_map, "perf-map", false, 0, 0, "", \
     "write /tmp/perf-PID.map naming each fragment of the code cache (kind, module+offset, guest function); scripts/perf-map-report.py joins it with perf samples") \
   X(BOOL, no_link, "no-link", false, 0, 0, "", \

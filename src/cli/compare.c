@@ -11,6 +11,7 @@
  * --report, one more run under hotpath writes a report, summarized below.
  */
 #include "hotpath/compare.h"
+#include "hotpath/options.h"
 
 #include "hotpath/report_view.h"
 
@@ -548,9 +549,17 @@ static int parse_args(struct compare *c, int argc, char **argv)
             if (*c->stdin_src == '\0')
                 return fail(HP_COMPARE_USAGE, "--stdin needs a file name or '-'");
         } else {
+            /* a hotpath option: checked here (a usage error, not runs
+             * that differ) */
+            if (!hp_option_set(a)) {
+                fputs("usage: hotpath compare [OPTIONS] [--] PROGRAM [ARGS...]  (hotpath compare --help for more)\n",
+                      stderr);
+                return HP_COMPARE_USAGE;
+            }
             c->hp_opts[c->n_hp_opts++] = argv[i];
         }
     }
+    hp_options_defaults();
     if (i >= argc) {
         fail(0, "missing PROGRAM");
         usage(stderr);

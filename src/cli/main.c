@@ -9,6 +9,7 @@
 
 #include "hotpath/compare.h"
 #include "hotpath/dispatch.h"
+#include "hotpath/exec.h"
 #include "hotpath/loader.h"
 #include "hotpath/log.h"
 #include "hotpath/options.h"
@@ -72,6 +73,7 @@ int main(int argc, char **argv, char **envp)
   if (pi < 0)
     return HP_STATUS_USAGE;
   hp_log_open();
+  hp_exec_init(argc, argv, pi);
   char **genv = guest_environment(envp);
   static struct hp_launch launch;
   struct hp_error err;

@@ -194,8 +194,14 @@ bool hp_launch_prepare(int argc, char **argv, char **envp, struct hp_launch *L,
   memset(L, 0, sizeof *L);
   err->code = 0;
   char path[PATH_MAX];
-  if (!hp_find_program(argv[0], path, sizeof path, err))
+  if (hp_opt.exec_file) { /* execve(FILE, argv): FILE as it is, argv[0] the caller's */
+    if ((size_t)snprintf(path, sizeof path, "%s", hp_opt.exec_file) >= sizeof path)
+      return fail(err, HP_STATUS_NOT_FOUND, "%s: File name too long", hp_opt.exec_file);
+    if (!check_executable(path, err))
+      return false;
+  } else if (!hp_find_program(argv[0], path, sizeof path, err)) {
     return false;
+  }
 
   /* #! scripts: the interpreter runs with [interp, arg?, script, args...]. */
   int gargc = argc;

@@ -36,7 +36,8 @@ long hp_clone_vm(unsigned long flags, void *stack_top, int *ptid, int *ctid,
 static pid_t initial_pid;
 static bool stats_written;
 
-void hp_process_init(void) { initial_pid = getpid(); }
+void hp_process_init(void) { initial_pid = hp_opt.exec_root_pid > 0 ? (pid_t)hp_opt.exec_root_pid : getpid(); }
+int hp_process_root_pid(void) { return (int)initial_pid; }
 
 static void add_lookups(struct hp_thread *t, void *arg)
 {

@@ -154,13 +154,13 @@ static void internal_fault(int sig, uint64_t host_pc, struct hp_thread *t)
   put_str(buf, &n, " while handling guest pc ");
   put_hex(buf, &n, t ? t->cur_guest_pc : 0);
   put_str(buf, &n, "\n");
-  raw(SYS_write, 2, (long)buf, (long)n, 0);
+  raw(SYS_write, hp_log_fd(), (long)buf, (long)n, 0);
   if (t) {
     char where[200];
     hp_describe_guest_location(where, sizeof where);
-    raw(SYS_write, 2, (long)"hotpath: ", 9, 0);
-    raw(SYS_write, 2, (long)where, (long)strlen(where), 0);
-    raw(SYS_write, 2, (long)"\n", 1, 0);
+    raw(SYS_write, hp_log_fd(), (long)"hotpath: ", 9, 0);
+    raw(SYS_write, hp_log_fd(), (long)where, (long)strlen(where), 0);
+    raw(SYS_write, hp_log_fd(), (long)"\n", 1, 0);
   }
   struct ksigaction dfl = {0};
   raw(SYS_rt_sigaction, SIGABRT, (long)&dfl, 0, 8);
@@ -275,7 +275,7 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
       put_str(buf, &n, ", address ");
       put_hex(buf, &n, (uint64_t)(uintptr_t)si->si_addr);
       put_str(buf, &n, ")\n");
-      raw(SYS_write, 2, (long)buf, (long)n, 0);
+      raw(SYS_write, hp_log_fd(), (long)buf, (long)n, 0);
     }
     /* Die of it as natively: a fault happens again when the instruction
      * re-runs with no handler; a trap (int3) has already moved past its

@@ -31,6 +31,7 @@
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
+#include "hotpath/exec.h"
 #include "hotpath/signal.h"
 #include "hotpath/stats.h"
 #include "hotpath/thread.h"
@@ -323,17 +324,15 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
     r = hp_clone(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0, next_pc);
     break;
   case SYS_execve:
-    fflush(NULL);
     /* /proc/self/exe is the guest's program, not hotpath. */
     if (proc_self_file((const char *)a1) == PROC_EXE)
       a1 = (uint64_t)(uintptr_t)launch->exe_path;
-    r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, 0, 0, 0);
+    r = hp_exec(AT_FDCWD, (const char *)a1, (char *const *)a2, (char *const *)a3, 0, 0);
     break;
   case SYS_execveat:
-    fflush(NULL);
     if (proc_self_file((const char *)a2) == PROC_EXE)
       a2 = (uint64_t)(uintptr_t)launch->exe_path;
-    r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, 0);
+    r = hp_exec((int)a1, (const char *)a2, (char *const *)a3, (char *const *)a4, (int)a5, 1);
     break;
   case SYS_mmap:
     if ((a4 & MAP_FIXED) && !(a4 & MAP_FIXED_NOREPLACE))

@@ -4,22 +4,86 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hotpath/options.h"
 
-static FILE *log_file;
+/* hotpath's own output sits at a high, close-on-exec descriptor, out of
+ * the guest's way: the --log file, or a copy of the stderr it started with
+ * (a program that closes stderr before exiting still gets --stats). */
+struct own_out {
+  FILE *f;
+  int fd;
+  dev_t dev;
+  ino_t ino;
+};
+static struct own_out log_out = {NULL, -1, 0, 0}; /* --log FILE */
+static struct own_out err_out = {NULL, -1, 0, 0}; /* the copy of stderr */
+
+#define HIGH_FD_FLOOR 1000 /* or the top of a smaller table */
+
+int hp_fd_high(int fd)
+{
+  struct rlimit rl;
+  long floor = HIGH_FD_FLOOR;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur <= (rlim_t)HIGH_FD_FLOOR)
+    floor = rl.rlim_cur > 4 ? (long)rl.rlim_cur - 1 : fd;
+  int high = floor > fd ? fcntl(fd, F_DUPFD_CLOEXEC, (int)floor) : -1;
+  if (high < 0)
+    return fd;
+  close(fd);
+  return high;
+}
+
+/* Keeps fd (moved high) as out; false if it cannot be used. */
+static bool keep(struct own_out *out, int fd)
+{
+  fd = hp_fd_high(fd);
+  struct stat st;
+  FILE *f = fdopen(fd, "w");
+  if (!f || fstat(fd, &st) != 0) {
+    if (f)
+      fclose(f);
+    else
+      close(fd);
+    return false;
+  }
+  setvbuf(f, NULL, _IOLBF, 0);
+  *out = (struct own_out){f, fd, st.st_dev, st.st_ino};
+  return true;
+}
+
+/* Whether out is still the file it was (the guest may close its number or
+ * put another file there). */
+static bool usable(const struct own_out *out)
+{
+  struct stat st;
+  return out->fd >= 0 && fstat(out->fd, &st) == 0 && st.st_dev == out->dev && st.st_ino == out->ino;
+}
 
 void hp_log_open(void)
 {
+  int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+  if (fd >= 0)
+    keep(&err_out, fd);
   if (hp_opt.log) {
-    log_file = fopen(hp_opt.log, "we"); /* not inherited by programs the guest runs */
-    if (!log_file)
+    fd = open(hp_opt.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0 || !keep(&log_out, fd))
       hp_fatal(HP_STATUS_USAGE, "--log=%s: %s", hp_opt.log, strerror(errno));
-    setvbuf(log_file, NULL, _IOLBF, 0);
   }
 }
 
-FILE *hp_log_stream(void) { return log_file ? log_file : stderr; }
+FILE *hp_log_stream(void) { return log_out.f ? log_out.f : err_out.f ? err_out.f : stderr; }
+
+int hp_log_fd(void) { return err_out.fd >= 0 ? err_out.fd : 2; }
+
+bool hp_log_usable(void) { return log_out.f ? usable(&log_out) : err_out.f ? usable(&err_out) : true; }
+
+/* Where error messages go: the copy of stderr while it is ours. */
+static FILE *err_stream(void) { return err_out.f && usable(&err_out) ? err_out.f : stderr; }
 
 int hp_log_level(void) { return (int)hp_opt.log_level; }
 
@@ -38,18 +102,20 @@ void hp_log(int level, const char *fmt, ...)
 void hp_fatal(int code, const char *fmt, ...)
 {
   va_list ap;
+  FILE *err = err_stream();
   va_start(ap, fmt);
-  fputs("hotpath: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  fputs("hotpath: ", err);
+  vfprintf(err, fmt, ap);
+  fputc('\n', err);
+  fflush(err);
   va_end(ap);
-  if (log_file) {
+  if (log_out.f && usable(&log_out)) {
     va_start(ap, fmt);
-    fputs("hotpath: ", log_file);
-    vfprintf(log_file, fmt, ap);
-    fputc('\n', log_file);
+    fputs("hotpath: ", log_out.f);
+    vfprintf(log_out.f, fmt, ap);
+    fputc('\n', log_out.f);
     va_end(ap);
-    fflush(log_file);
+    fflush(log_out.f);
   }
   exit(code);
 }
@@ -63,7 +129,8 @@ void hp_assert_fail(const char *expr, const char *file, int line)
   char where[256] = "no guest location";
   if (describe_location)
     describe_location(where, sizeof where);
-  fprintf(stderr, "hotpath: internal error: assertion '%s' failed at %s:%d (%s)\n", expr, file,
-          line, where);
+  FILE *err = err_stream();
+  fprintf(err, "hotpath: internal error: assertion '%s' failed at %s:%d (%s)\n", expr, file, line, where);
+  fflush(err);
   abort();
 }

@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "hotpath/log.h"
 
 static struct hp_region *regions;
 static size_t nregions, cap;
@@ -20,7 +21,6 @@ static bool dirty = true;
  * new code translated. It sits high in the table; it is checked before each
  * use (the guest may close it, put another file in its place, or fork: the
  * file is the parent's then) and opened again when it is not ours. */
-#define MAPS_FD_FLOOR 1000 /* or the top of a smaller table */
 static int maps_fd = -1;
 static pid_t maps_pid;
 static dev_t maps_dev;
@@ -42,15 +42,7 @@ static int maps_open(void)
       close(fd);
     return -1;
   }
-  struct rlimit rl;
-  long floor = MAPS_FD_FLOOR;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur <= (rlim_t)MAPS_FD_FLOOR)
-    floor = rl.rlim_cur > 4 ? (long)rl.rlim_cur - 1 : fd;
-  int high = floor > fd ? fcntl(fd, F_DUPFD_CLOEXEC, (int)floor) : -1;
-  if (high >= 0) {
-    close(fd);
-    fd = high;
-  }
+  fd = hp_fd_high(fd);
   maps_fd = fd;
   maps_pid = getpid();
   maps_dev = st.st_dev;

@@ -33,6 +33,9 @@ expect 2 'opt-limit=-2: must be between -1 and' -- "$hp" --opt-limit=-2 /bin/tru
 expect 0 '' -- "$hp" --disable-pass=promote --opt-limit=0 /bin/true
 expect 2 'log-level=5: must be between 0 and 2' -- "$hp" --log-level=5 /bin/true
 expect 2 'not a number' -- "$hp" --opt=x /bin/true
+# hotpath options given to compare are checked there: a usage error (2)
+expect 2 'bogus: unknown option' -- "$hp" compare --bogus /bin/true
+expect 2 'opt=7: must be between 0 and 2' -- "$hp" compare --opt=7 /bin/true
 expect 0 'usage: hotpath' -- "$hp" --help
 expect 0 '^hotpath [0-9]' -- "$hp" --version
 expect 127 'hotpath: .*No such file' -- "$hp" "$tmp/missing"
@@ -48,6 +51,14 @@ expect 0 '' -- env HOTPATH_OPTIONS=--native "$hp" /bin/true
 expect 2 'HOTPATH_OPTIONS' -- env HOTPATH_OPTIONS=--bogus "$hp" /bin/true
 expect 0 '' -- "$hp" --stats --log="$tmp/log" /bin/true
 if ! grep -q 'blocks built' "$tmp/log"; then echo "FAIL: --log file has no stats"; fails=$((fails + 1)); fi
+# hotpath's output is its own: --stats still reaches the stderr hotpath
+# started with when the program closes its stderr (coreutils do at exit),
+# and --log keeps its file out of the program's descriptors (its first
+# open() gets 3, as natively)
+expect 0 'blocks built' -- "$hp" --stats /bin/echo hi
+expect 0 'blocks built' -- "$hp" --stats /bin/sh -c 'exec 2>&-; /bin/true'
+out=$("$hp" --log="$tmp/log" /usr/bin/python3 -c 'import os; print(os.open("/dev/null", 0))')
+[ "$out" = 3 ] || { echo "FAIL: with --log, the program's first descriptor is $out, not 3"; fails=$((fails + 1)); }
 # A fault in hotpath's own code is reported as an internal error with the
 # guest pc and module, then hotpath aborts.
 expect 134 'internal error: signal 11 at host pc' -- "$hp" --debug-crash-after=20 /bin/true
@@ -67,6 +78,28 @@ out=$("$hp" /usr/bin/readlink /proc/self/exe)
 [ "$out" = /usr/bin/readlink ] || { echo "FAIL: /proc/self/exe -> '$out'"; fails=$((fails + 1)); }
 out=$("$hp" /bin/cat /proc/self/cmdline | tr '\0' ' ')
 [ "$out" = "/bin/cat /proc/self/cmdline " ] || { echo "FAIL: cmdline '$out'"; fails=$((fails + 1)); }
+# execve: the program the guest executes runs under hotpath too (its loader
+# message), with the guest's argv; not with --no-follow-exec
+expect 0 'loaded /usr/bin/echo' -- "$hp" --verbose /bin/sh -c 'exec /bin/echo followed'
+grep -q '^followed$' "$tmp/out" || { echo "FAIL: followed exec output"; fails=$((fails + 1)); }
+expect 0 '' -- "$hp" --verbose --no-follow-exec /bin/sh -c 'exec /bin/echo native'
+if grep -q 'loaded /usr/bin/echo' "$tmp/err"; then echo "FAIL: --no-follow-exec followed"; fails=$((fails + 1)); fi
+out=$("$hp" /bin/bash -c 'exec -a renamed /bin/sh -c "echo \$0"')
+[ "$out" = renamed ] || { echo "FAIL: followed exec argv[0] '$out'"; fails=$((fails + 1)); }
+# --stats comes from the program that ends the process; --report's FILE too,
+# and children that exec write FILE.PID
+expect 0 'blocks built' -- "$hp" --stats /bin/sh -c 'exec /bin/true'
+rm -f "$tmp"/rep.json*
+expect 0 '' -- "$hp" --report="$tmp/rep.json" /bin/sh -c '/bin/true; exec /usr/bin/env'
+python3 - "$tmp" <<'PY' || fails=$((fails + 1))
+import glob, json, sys
+d = sys.argv[1]
+root = json.load(open(d + "/rep.json"))["run"]
+kids = [json.load(open(f))["run"] for f in glob.glob(d + "/rep.json.*")]
+ok = root["program"] == "/usr/bin/env" and [k["program"] for k in kids] == ["/usr/bin/true"]
+print(("ok" if ok else "FAIL") + ": exec reports:", root["program"], [k["program"] for k in kids])
+sys.exit(0 if ok else 1)
+PY
 # --perf-map names every fragment in /tmp/perf-PID.map; the report script
 # joins samples with it (one sample inside the first fragment, one outside).
 "$hp" --perf-map /bin/true & pid=$!

@@ -1,0 +1,250 @@
+/* execve under hotpath (see exec.h). */
+#include "hotpath/exec.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hotpath/clone.h"
+#include "hotpath/log.h"
+#include "hotpath/options.h"
+#include "hotpath/rawsys.h"
+
+#define SAVED_LD_PREFIX "HOTPATH_GUEST_" /* as src/cli/main.c */
+#define MAX_SCRIPT_DEPTH 4               /* as the launcher (src/loader/launch.c) */
+#define MAX_ARGS_BYTES (2u << 20)        /* beyond: the kernel's E2BIG decides */
+
+static char self_exe[PATH_MAX];
+static char **own_opts;
+static int nown_opts;
+
+void hp_exec_init(int argc, char **argv, int pi)
+{
+  ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+  self_exe[n > 0 ? n : 0] = '\0';
+  own_opts = calloc((size_t)(pi > 0 ? pi : 1), sizeof *own_opts);
+  for (int i = 1; i < pi && i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0 || strncmp(a, "--exec-file=", 12) == 0 || strncmp(a, "--exec-root-pid=", 16) == 0)
+      continue; /* set afresh for each execve */
+    own_opts[nown_opts++] = argv[i];
+  }
+}
+
+/* A guest string, copied (NULL: a bad pointer or longer than max). */
+static char *guest_string(const char *g, size_t max, size_t *len)
+{
+  size_t cap = 256, n = 0;
+  char *s = malloc(cap);
+  while (s) {
+    size_t chunk = 4096 - (((uintptr_t)g + n) & 4095);
+    if (n + chunk + 1 > cap) {
+      while (n + chunk + 1 > cap)
+        cap *= 2;
+      char *t = realloc(s, cap);
+      if (!t)
+        break;
+      s = t;
+    }
+    if (!hp_guest_read(s + n, g + n, chunk))
+      break;
+    char *z = memchr(s + n, 0, chunk);
+    if (z) {
+      *len = (size_t)(z - s);
+      return s;
+    }
+    n += chunk;
+    if (n > max)
+      break;
+  }
+  free(s);
+  return NULL;
+}
+
+/* A guest NULL-terminated vector of strings, copied; *bytes grows by their
+ * sizes. NULL: a bad pointer, or too big. */
+static char **guest_vector(char *const *g, size_t *count, size_t *bytes)
+{
+  size_t cap = 16, n = 0;
+  char **v = malloc(cap * sizeof *v);
+  while (v && g) {
+    char *p;
+    if (!hp_guest_read(&p, &g[n], sizeof p))
+      return NULL;
+    if (n + 2 > cap) {
+      char **t = realloc(v, (cap *= 2) * sizeof *v);
+      if (!t)
+        return NULL;
+      v = t;
+    }
+    if (!p)
+      break;
+    size_t len;
+    if (*bytes > MAX_ARGS_BYTES || !(v[n] = guest_string(p, MAX_ARGS_BYTES, &len)))
+      return NULL;
+    *bytes += len + 1 + sizeof p;
+    n++;
+  }
+  if (v)
+    v[n] = NULL;
+  *count = n;
+  return v;
+}
+
+/* Whether hotpath can run file as the kernel would run it: an x86-64 ELF
+ * whose interpreter exists, or a #! script whose interpreter hotpath can
+ * run; executable, regular, and not setuid or setgid (those run natively,
+ * with their privileges). */
+static bool runs_under_hotpath(const char *file, int depth)
+{
+  struct stat st;
+  if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) || access(file, X_OK) != 0 ||
+      (st.st_mode & (S_ISUID | S_ISGID)))
+    return false;
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  unsigned char buf[256];
+  ssize_t n = pread(fd, buf, sizeof buf, 0);
+  bool ok = false;
+  if (n >= 2 && buf[0] == '#' && buf[1] == '!') {
+    /* #!interpreter [arg]: the interpreter must run too */
+    size_t i = 2, end = (size_t)n;
+    while (i < end && (buf[i] == ' ' || buf[i] == '\t'))
+      i++;
+    size_t s = i;
+    while (i < end && buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r' && buf[i])
+      i++;
+    if (i > s && i < end && depth < MAX_SCRIPT_DEPTH) {
+      char interp[PATH_MAX];
+      snprintf(interp, sizeof interp, "%.*s", (int)(i - s), (const char *)buf + s);
+      ok = runs_under_hotpath(interp, depth + 1);
+    }
+  } else if ((size_t)n >= sizeof(Elf64_Ehdr) && memcmp(buf, ELFMAG, SELFMAG) == 0) {
+    Elf64_Ehdr eh;
+    memcpy(&eh, buf, sizeof eh);
+    ok = eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_ident[EI_DATA] == ELFDATA2LSB && eh.e_machine == EM_X86_64 &&
+         (eh.e_type == ET_EXEC || eh.e_type == ET_DYN) && eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 256;
+    for (unsigned k = 0; ok && k < eh.e_phnum; k++) {
+      Elf64_Phdr ph;
+      if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + k * sizeof ph)) != (ssize_t)sizeof ph) {
+        ok = false;
+      } else if (ph.p_type == PT_INTERP) {
+        char interp[PATH_MAX];
+        if (ph.p_filesz == 0 || ph.p_filesz >= sizeof interp ||
+            pread(fd, interp, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz) {
+          ok = false;
+        } else {
+          interp[ph.p_filesz] = '\0';
+          ok = access(interp, R_OK) == 0;
+        }
+      }
+    }
+  }
+  close(fd);
+  return ok;
+}
+
+/* The file an execveat names (false: hotpath cannot tell; the kernel will). */
+static bool exec_file(int dirfd, const char *path, int flags, int at, char *out, size_t cap)
+{
+  if (!at || path[0] == '/' || (dirfd == AT_FDCWD && path[0])) {
+    if (!path[0])
+      return false; /* ENOENT */
+    snprintf(out, cap, "%s", path);
+  } else {
+    char link[64], dir[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
+    ssize_t n = readlink(link, dir, sizeof dir - 1);
+    if (n <= 0 || dir[0] != '/')
+      return false;
+    dir[n] = '\0';
+    if (strstr(dir, " (deleted)"))
+      return false;
+    if (!path[0]) { /* fexecve: the descriptor's file */
+      if (!(flags & AT_EMPTY_PATH))
+        return false;
+      snprintf(out, cap, "%s", dir);
+    } else if ((size_t)snprintf(out, cap, "%s/%s", dir, path) >= cap) {
+      return false;
+    }
+  }
+  struct stat st;
+  if ((flags & AT_SYMLINK_NOFOLLOW) && (lstat(out, &st) != 0 || S_ISLNK(st.st_mode)))
+    return false;
+  return true;
+}
+
+static void free_vector(char **v)
+{
+  for (size_t i = 0; v && v[i]; i++)
+    free(v[i]);
+  free(v);
+}
+
+long hp_exec(int dirfd, const char *path, char *const *argv, char *const *envp, int flags, int at)
+{
+  fflush(NULL);
+  char file[PATH_MAX];
+  size_t plen, nargs = 0, nenv = 0, bytes = 0;
+  char *gpath = NULL;
+  char **gargv = NULL, **genv = NULL;
+  if (!hp_opt.no_follow_exec && !hp_opt.native && self_exe[0] && (gpath = guest_string(path, PATH_MAX, &plen)) &&
+      (gargv = guest_vector(argv, &nargs, &bytes)) && nargs > 0 && (genv = guest_vector(envp, &nenv, &bytes)) &&
+      exec_file(dirfd, gpath, flags, at, file, sizeof file) &&
+      runs_under_hotpath(file, 0)) {
+    /* hotpath [its options] --exec-root-pid=P --exec-file=FILE -- ARGV... */
+    size_t k = 0;
+    char **nargv = calloc((size_t)nown_opts + nargs + 5, sizeof *nargv);
+    char root[48], fileopt[PATH_MAX + 16];
+    snprintf(root, sizeof root, "--exec-root-pid=%d", (int)hp_process_root_pid());
+    snprintf(fileopt, sizeof fileopt, "--exec-file=%s", file);
+    if (nargv) {
+      nargv[k++] = self_exe;
+      for (int i = 0; i < nown_opts; i++)
+        nargv[k++] = own_opts[i];
+      nargv[k++] = root;
+      nargv[k++] = fileopt;
+      nargv[k++] = "--";
+      for (size_t i = 0; i < nargs; i++)
+        nargv[k++] = gargv[i];
+      nargv[k] = NULL;
+    }
+    /* The guest's LD_* variables must not reach hotpath's own ld.so: renamed,
+     * the new hotpath gives them back to the program. */
+    char **nenvp = calloc(nenv + 1, sizeof *nenvp);
+    for (size_t i = 0; nenvp && i < nenv; i++) {
+      if (strncmp(genv[i], "LD_", 3) == 0) {
+        size_t len = strlen(SAVED_LD_PREFIX) + strlen(genv[i]) + 1;
+        if ((nenvp[i] = malloc(len)))
+          snprintf(nenvp[i], len, "%s%s", SAVED_LD_PREFIX, genv[i]);
+      } else {
+        nenvp[i] = genv[i];
+      }
+    }
+    if (nargv && nenvp) {
+      HP_INFO("execve %s: followed under hotpath", file);
+      hp_raw_syscall(SYS_execve, (long)self_exe, (long)nargv, (long)nenvp, 0, 0, 0);
+      /* hotpath could not execute itself (E2BIG with its options...): the
+       * kernel runs the guest's execve as it asked. */
+    }
+    for (size_t i = 0; nenvp && i < nenv; i++)
+      if (nenvp[i] != genv[i])
+        free(nenvp[i]);
+    free(nenvp);
+    free(nargv);
+  }
+  free(gpath);
+  free_vector(gargv);
+  free_vector(genv);
+  if (at)
+    return hp_raw_syscall(SYS_execveat, dirfd, (long)path, (long)argv, (long)envp, flags, 0);
+  return hp_raw_syscall(SYS_execve, (long)path, (long)argv, (long)envp, 0, 0, 0);
+}
