@@ -56,8 +56,11 @@ void hp_emit_rcx_branch(struct hp_emit *e, const uint8_t *insn, size_t len, stru
  * live out of line, in the cold end of a cache unit; position independent. */
 void hp_emit_exit_stub(struct hp_emit *e, uintptr_t rec);
 #define HP_EXIT_STUB_SIZE 27
-/* Writes a 14-byte absolute jump to target (jmp [rip+0]; dq target). */
-void hp_write_far_jump(uint8_t *rw, uintptr_t target);
+/* Writes an absolute jump to target (jmp [rip+2]; dq target, the address
+ * 8-aligned) somewhere in the HP_FAR_JUMP_SPACE bytes at rx (rw: their
+ * writable view); returns where it starts. */
+#define HP_FAR_JUMP_SPACE 24
+uintptr_t hp_write_far_jump(uint8_t *rw, uintptr_t rx, uintptr_t target);
 
 
 /* Indirect branches: saves the guest rcx and loads rcx with the target

@@ -240,12 +240,15 @@ void hp_emit_exit_stub(struct hp_emit *e, uintptr_t rec)
   jmp_gs(e, T_OFF(exit_routine)); /* 8 bytes */
 }
 
-void hp_write_far_jump(uint8_t *stub_rw, uintptr_t target)
+uintptr_t hp_write_far_jump(uint8_t *rw, uintptr_t rx, uintptr_t target)
 {
-  /* jmp qword [rip+0]; dq target */
-  uint8_t b[14] = {0xff, 0x25, 0, 0, 0, 0};
-  memcpy(b + 6, &target, 8);
-  memcpy(stub_rw, b, sizeof b);
+  /* jmp qword [rip+2]; int3; int3; dq target: the address 8-aligned, so
+   * that the jump's read works while the guest has EFLAGS.AC set */
+  size_t pad = (8 - (rx & 7)) & 7;
+  uint8_t b[16] = {0xff, 0x25, 2, 0, 0, 0, 0xcc, 0xcc};
+  memcpy(b + 8, &target, 8);
+  memcpy(rw + pad, b, sizeof b);
+  return rx + pad;
 }
 
 static ZydisRegister zreg64(int r)
@@ -812,6 +815,20 @@ size_t hp_emit_code_check(struct hp_emit *e, uintptr_t guest_pc, const uint8_t *
   size_t fails[64];
   size_t nf = 0;
   size_t i = 0;
+  /* Bytes up to an 8-byte boundary, then aligned qwords: the guest may run
+   * with EFLAGS.AC set (alignment checking), where an unaligned read of
+   * its code would fault. */
+  size_t lead = (8 - (guest_pc & 7)) & 7;
+  for (; i < lead && i < len && nf < 64; i++) {
+    uint8_t b[] = {0x80, 0xb8}; /* cmp byte [rax+disp32], imm8 */
+    hp_emit_bytes(e, b, sizeof b);
+    u32(e, (uint32_t)i);
+    u8(e, expected[i]);
+    u8(e, 0x0f);
+    u8(e, 0x85);
+    fails[nf++] = e->pos;
+    u32(e, 0);
+  }
   for (; i + 8 <= len && nf < 63; i += 8) {
     uint64_t v;
     memcpy(&v, expected + i, 8);

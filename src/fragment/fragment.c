@@ -339,11 +339,10 @@ bool hp_link(struct hp_exit *x, struct hp_fragment *to)
      * Code another thread may be running is only ever changed by the
      * aligned 4-byte store of a rel32. */
     struct hp_cache_unit *u = from->unit;
-    uintptr_t tramp = hp_cache_alloc_cold(u, 16);
+    uintptr_t tramp = hp_cache_alloc_cold(u, HP_FAR_JUMP_SPACE);
     if (!tramp)
       return false;
-    hp_write_far_jump(hp_cache_rw(u, tramp), dest);
-    dest = tramp;
+    dest = hp_write_far_jump(hp_cache_rw(u, tramp), tramp, dest);
   }
   hp_patch_rel32(rw + x->branch_off, field, dest);
   x->linked = to;

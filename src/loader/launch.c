@@ -25,7 +25,7 @@
 #endif
 
 #define BRK_MAX (1ul << 40)
-#define MAX_SCRIPT_DEPTH 4
+#define MAX_SCRIPT_DEPTH 5 /* #! scripts in a chain, as the kernel allows */
 
 static bool fail(struct hp_error *err, int code, const char *fmt, ...)
 {
@@ -35,6 +35,22 @@ static bool fail(struct hp_error *err, int code, const char *fmt, ...)
   va_end(ap);
   err->code = code;
   return false;
+}
+
+/* in with its control characters escaped (\r, \xNN), for messages: a CRLF
+ * script's interpreter ends in \r. */
+static void escape_controls(const char *in, char *out, size_t cap)
+{
+  size_t k = 0;
+  for (const unsigned char *c = (const unsigned char *)in; *c && k + 5 < cap; c++) {
+    if (*c == '\r')
+      k += (size_t)snprintf(out + k, cap - k, "\\r");
+    else if (*c < 0x20 || *c == 0x7f)
+      k += (size_t)snprintf(out + k, cap - k, "\\x%02x", *c);
+    else
+      out[k++] = (char)*c;
+  }
+  out[k] = '\0';
 }
 
 /* Checks that path names an executable regular file, like execve would. */
@@ -228,8 +244,11 @@ bool hp_launch_prepare(int argc, char **argv, char **envp, struct hp_launch *L,
     gargc = k;
     gargv = nargv;
     struct stat st;
-    if (stat(interp, &st) != 0)
-      return fail(err, HP_STATUS_NOT_FOUND, "%s: bad interpreter %s: %s", path, interp, strerror(errno));
+    if (stat(interp, &st) != 0) {
+      char shown[PATH_MAX * 4];
+      escape_controls(interp, shown, sizeof shown);
+      return fail(err, HP_STATUS_NOT_FOUND, "%s: bad interpreter %s: %s", path, shown, strerror(errno));
+    }
     if (!check_executable(interp, err))
       return false;
     snprintf(path, sizeof path, "%s", interp);

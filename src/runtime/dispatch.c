@@ -63,6 +63,24 @@ void hp_die_by_signal(int sig)
   _exit(128 + sig);
 }
 
+/* xbegin (c7 f8 rel32, with prefixes) at a translated pc: on a CPU without
+ * RTM it raises #UD, which the guest gets as SIGILL, as natively. */
+static bool is_xbegin(uint64_t pc)
+{
+  const uint8_t *b = (const uint8_t *)pc;
+  unsigned i = 0;
+  while (i < 4 && (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0xf2 || b[i] == 0xf3 || (b[i] & 0xf0) == 0x40))
+    i++;
+  return b[i] == 0xc7 && b[i + 1] == 0xf8;
+}
+
+static bool cpu_has_rtm(void)
+{
+  unsigned a = 7, b = 0, c = 0, d = 0;
+  __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+  return (b >> 11) & 1;
+}
+
 static noreturn void unsupported(uint64_t pc)
 {
   char where[160];
@@ -281,6 +299,12 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       guest_fault(t, &pc, SIGSEGV, SEGV_ACCERR, (pc + HP_PAGE) & ~(HP_PAGE - 1));
       break;
     case HP_EXIT_UNSUPPORTED_INSN:
+      if (is_xbegin(x->target) && !cpu_has_rtm()) { /* #UD natively */
+        HP_INFO("xbegin at 0x%lx on a CPU without RTM: SIGILL", (unsigned long)x->target);
+        pc = x->target;
+        guest_fault(t, &pc, SIGILL, ILL_ILLOPN, pc);
+        break;
+      }
       unsupported(x->target);
     default:
       HP_ASSERT(!"unknown exit kind");

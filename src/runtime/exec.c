@@ -18,7 +18,7 @@
 #include "hotpath/rawsys.h"
 
 #define SAVED_LD_PREFIX "HOTPATH_GUEST_" /* as src/cli/main.c */
-#define MAX_SCRIPT_DEPTH 4               /* as the launcher (src/loader/launch.c) */
+#define MAX_SCRIPT_DEPTH 5               /* as the launcher (src/loader/launch.c) */
 #define MAX_ARGS_BYTES (2u << 20)        /* beyond: the kernel's E2BIG decides */
 
 static char self_exe[PATH_MAX];

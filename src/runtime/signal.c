@@ -203,6 +203,10 @@ static void recover_registers(const struct hp_fragment *f, uint64_t pc, ucontext
  * call that touches TLS. */
 static void on_signal(int sig, siginfo_t *si, void *ucv)
 {
+  /* The guest may run with EFLAGS.AC set (alignment checking), which the
+   * kernel leaves set here: hotpath's C code runs without it (the guest's
+   * comes back with the context). */
+  __asm__ volatile("pushfq\n\tandq $~0x40000, (%%rsp)\n\tpopfq" ::: "memory", "cc");
   ucontext_t *uc = ucv;
   struct hp_thread *t = hp_thread_current();
   uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
@@ -255,6 +259,12 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
       uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(f->code + f->deopt_off);
       return;
     }
+  }
+  /* A fault in the cache outside every fragment (a far-jump trampoline, a
+   * shared lookup routine) is hotpath's own, never the guest's. */
+  if (sync && !hp_fragment_by_cache_pc(is_trap(sig, si->si_code) ? pc - 1 : pc)) {
+    internal_fault(sig, pc, t);
+    return;
   }
   /* With --stats or --report, a fault the guest does not catch goes to the
    * dispatcher like one it catches: it writes them, then dies of it. */
@@ -479,22 +489,25 @@ long hp_signal_sigaltstack(struct hp_thread *t, const void *ssv, void *oldv)
     ss = &ssbuf;
   }
   bool on = on_guest_altstack(t, t->gpr[HP_RSP]);
-  if (oldv) {
-    struct k_stack old = {.sp = t->guest_ss_sp, .size = t->guest_ss_size,
-                          .flags = t->guest_ss_size ? (on ? SS_ONSTACK : 0) : SS_DISABLE};
-    if (!hp_guest_write(oldv, &old, sizeof old))
-      return -EFAULT;
-  }
+  /* As the kernel: the old stack is reported only when the call succeeds;
+   * the mode is 0, SS_ONSTACK or SS_DISABLE (with SS_AUTODISARM or not). */
+  struct k_stack old = {.sp = t->guest_ss_sp, .size = t->guest_ss_size,
+                        .flags = t->guest_ss_size ? (on ? SS_ONSTACK : 0) : SS_DISABLE};
   if (ss) {
     if (on)
       return -EPERM;
-    if (ss->flags & SS_DISABLE) {
+    int32_t mode = ss->flags & ~(int32_t)SS_AUTODISARM_FLAG;
+    if (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE)
+      return -EINVAL;
+    if (mode != SS_DISABLE && ss->size < 2048)
+      return -ENOMEM;
+  }
+  if (oldv && !hp_guest_write(oldv, &old, sizeof old))
+    return -EFAULT;
+  if (ss) {
+    if ((ss->flags & ~(int32_t)SS_AUTODISARM_FLAG) == SS_DISABLE) {
       t->guest_ss_sp = t->guest_ss_size = 0;
     } else {
-      if (ss->flags & ~((int32_t)SS_AUTODISARM_FLAG | SS_ONSTACK))
-        return -EINVAL;
-      if (ss->size < 2048)
-        return -ENOMEM;
       t->guest_ss_sp = ss->sp;
       t->guest_ss_size = ss->size;
     }

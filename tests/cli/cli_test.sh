@@ -46,6 +46,14 @@ expect 126 'Permission denied' -- "$hp" "$tmp/noexec"
 expect 126 'not an ELF' -- "$hp" "$tmp/text"
 expect 126 'truncated' -- "$hp" "$tmp/trunc"
 expect 4 'script hi' -- "$hp" "$tmp/script.sh" hi
+# a CRLF script's interpreter is named with its \r escaped
+printf '#!/bin/sh\r\necho hi\r\n' > "$tmp/crlf.sh"; chmod +x "$tmp/crlf.sh"
+expect 127 'bad interpreter /bin/sh\\r: No such file' -- "$hp" "$tmp/crlf.sh"
+# five #! scripts in a chain run, as the kernel runs them; six do not
+printf '#!/bin/sh\necho "chain $1"\n' > "$tmp/chain1"; chmod +x "$tmp/chain1"
+for i in 2 3 4 5 6; do printf '#!%s\n' "$tmp/chain$((i - 1))" > "$tmp/chain$i"; chmod +x "$tmp/chain$i"; done
+expect 0 'chain' -- "$hp" "$tmp/chain5"
+expect 126 'too many levels of #! interpreters' -- "$hp" "$tmp/chain6"
 expect 0 'blocks built' -- "$hp" --stats /bin/true
 expect 0 '' -- env HOTPATH_OPTIONS=--native "$hp" /bin/true
 expect 2 'HOTPATH_OPTIONS' -- env HOTPATH_OPTIONS=--bogus "$hp" /bin/true
