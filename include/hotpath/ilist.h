@@ -154,6 +154,11 @@ struct hp_promotion {
   bool rip_check;
   uint64_t rip_lo;
   uint32_t rip_size;
+  /* The guest's stack [stack_lo, stack_hi) (set by the caller of the pass):
+   * the entry checks that the slots lie in it (memory of this process
+   * alone: a slot in shared memory could change under the loop, or wait
+   * for its stores), else it leaves through HP_EXIT_DEOPT. */
+  uint64_t stack_lo, stack_hi;
 };
 
 /* What the optimizer did to one trace, kept with its fragment (for the

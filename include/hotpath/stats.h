@@ -46,7 +46,7 @@
   X(opt_xmm_slots_promoted, "float and double slots among them, in xmm registers") \
   X(opt_traces_calls, "optimized loop traces with inlined calls") \
   X(opt_returns_known, "inlined returns whose check was removed (no store can reach their slot)") \
-  X(opt_traces_deopt, "optimized traces dropped: a slot below rsp or unmapped at their entry") \
+  X(opt_traces_deopt, "optimized traces dropped: at their entry a slot was below rsp, outside the stack or unmapped") \
   X(opt_insns_rewritten, "instructions that use a promoted slot's register instead of memory") \
   X(opt_alias_checks, "stores checked at run time against promoted slots") \
   X(opt_traces_deferred, "optimized traces whose slot stores wait for the exits (deferred)") \

@@ -44,6 +44,9 @@ void hp_trace_opt_time_stats(void);
  * (their heads record them again). A promoted local that another thread
  * writes would never be seen by the loop that keeps it in a register. */
 void hp_trace_threads_start(void);
+/* The guest's stack [lo, hi): optimized traces keep only slots inside it
+ * in registers (checked at their entry). */
+void hp_trace_set_stack(uint64_t lo, uint64_t hi);
 /* Whether thread t is recording. */
 bool hp_trace_recording(const struct hp_thread *t);
 /* Recording: the path goes on at pc. Returns the private copy of the block

@@ -1075,6 +1075,17 @@ static size_t rcx_zero_or_jump(struct hp_emit *e)
   return field;
 }
 
+/* The top byte of rcx (a difference of user addresses: 0 when it is not
+ * negative) decides: on when 0, else the jump (its rel32 field returned);
+ * rcx back from spill_rcx either way. */
+static size_t rcx_nonneg_or_jump(struct hp_emit *e)
+{
+  static const uint8_t top[] = {0x48, 0x0f, 0xc9, /* bswap rcx */
+                                0x0f, 0xb6, 0xc9}; /* movzx ecx, cl */
+  hp_emit_bytes(e, top, sizeof top);
+  return rcx_zero_or_jump(e);
+}
+
 size_t hp_emit_frame_check(struct hp_emit *e, int scratch, int32_t lo)
 {
   /* Without touching the flags: rcx = rbp + lo - rsp, which is below 2^56
@@ -1091,10 +1102,28 @@ size_t hp_emit_frame_check(struct hp_emit *e, int scratch, int32_t lo)
                   (uint8_t)(((scratch & 7) << 3) | HP_RBP)};
   hp_emit_bytes(e, le, sizeof le);
   u32(e, (uint32_t)(lo + 1));
-  static const uint8_t top[] = {0x48, 0x0f, 0xc9, /* bswap rcx */
-                                0x0f, 0xb6, 0xc9}; /* movzx ecx, cl */
-  hp_emit_bytes(e, top, sizeof top);
-  return rcx_zero_or_jump(e);
+  return rcx_nonneg_or_jump(e);
+}
+
+void hp_emit_stack_check(struct hp_emit *e, int scratch, int32_t lo, int32_t hi, uint64_t s0, uint64_t s1,
+                         size_t fields[2])
+{
+  uint8_t x = (uint8_t)(scratch >= 8 ? 1 : 0), s = (uint8_t)(scratch & 7);
+  /* rcx = rbp + lo - s0 >= 0 */
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  mov_imm64(e, scratch, (uint64_t)(int64_t)lo - s0);
+  uint8_t le[] = {(uint8_t)(0x48 | (x << 1)), 0x8d, 0x4c, (uint8_t)((s << 3) | HP_RBP), 0}; /* lea rcx, [rbp+scratch] */
+  hp_emit_bytes(e, le, sizeof le);
+  fields[0] = rcx_nonneg_or_jump(e);
+  /* rcx = s1 - hi - rbp >= 0 (the guest's rcx is still in spill_rcx) */
+  uint8_t mv[] = {(uint8_t)(0x48 | x), 0x89, (uint8_t)(0xc0 | (HP_RBP << 3) | s)}; /* mov scratch, rbp */
+  hp_emit_bytes(e, mv, sizeof mv);
+  uint8_t nt[] = {(uint8_t)(0x48 | x), 0xf7, (uint8_t)(0xd0 | s)}; /* not scratch: -rbp-1 */
+  hp_emit_bytes(e, nt, sizeof nt);
+  mov_imm64(e, HP_RCX, s1 - (uint64_t)(int64_t)hi + 1);
+  uint8_t ad[] = {(uint8_t)(0x48 | (x << 1)), 0x8d, 0x0c, (uint8_t)((s << 3) | HP_RCX)}; /* lea rcx, [rcx+scratch] */
+  hp_emit_bytes(e, ad, sizeof ad);
+  fields[1] = rcx_nonneg_or_jump(e);
 }
 
 /* op reg32/64, [base+disp] */

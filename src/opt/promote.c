@@ -562,6 +562,16 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
     p->scratch = freeregs[r];
     p->regs |= (uint16_t)(1u << p->scratch);
   }
+  /* The entry's stack check needs a general register until the slots are
+   * loaded: a slot's, else one more. */
+  if (!p->regs) {
+    if (r >= nfree) {
+      *why = "no free register";
+      return false;
+    }
+    p->scratch = freeregs[r];
+    p->regs |= (uint16_t)(1u << p->scratch);
+  }
   p->frame_check = calls;
   /* Mark the elements. */
   for (unsigned a = 0; a < nacc; a++)

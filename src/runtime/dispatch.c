@@ -323,6 +323,7 @@ void hp_run(struct hp_launch *L)
   hp_ibl_init();
   hp_ibl_attach(t);
   t->gpr[HP_RSP] = L->sp;
+  hp_trace_set_stack(L->stack_lo, L->stack_hi);
   t->rflags = 0x202;
   t->guest_fs = 0;
   /* /proc/self/comm: the guest's name, as after its execve. */

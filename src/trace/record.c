@@ -223,6 +223,13 @@ void hp_trace_abort(struct hp_thread *t)
 static struct hp_fragment *optimized_traces[MAX_OPTIMIZED];
 static unsigned noptimized_traces;
 static bool threads_started;
+static uint64_t guest_stack_lo, guest_stack_hi;
+
+void hp_trace_set_stack(uint64_t lo, uint64_t hi)
+{
+  guest_stack_lo = lo;
+  guest_stack_hi = hi;
+}
 
 /* Optimizer time per trace (the first OPT_TIMES traces), for --stats. */
 #define OPT_TIMES 8192
@@ -283,6 +290,10 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
   uint64_t t0 = hp_now_ns() - *ns;
   const char *why = NULL;
   bool done = !conservative && hp_promote(l, promo, 0, hp_opt_pass_enabled("defer"), &why);
+  if (done) {
+    promo->stack_lo = guest_stack_lo;
+    promo->stack_hi = guest_stack_hi;
+  }
   if (conservative)
     why = "an optimized trace of this head left through its deopt exit";
   *whyp = why;

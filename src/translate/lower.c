@@ -102,8 +102,8 @@ struct lowering {
     unsigned elem;
   } slow[MAX_DEFERRED];
   unsigned nslow;
-  size_t deopt;     /* the entry's frame check: its ja rel32 (0: none) */
-  size_t deopt_span; /* the entry's check of the globals' span: its jb rel32 (0: none) */
+  size_t deopt[4];  /* the entry's checks' jumps to the deopt exit (rel32 fields) */
+  unsigned ndeopt;
   uint64_t head;    /* the list's first guest pc */
 };
 
@@ -196,12 +196,24 @@ static void promo_enter(struct lowering *L)
   for (int x = 0; x < 16; x++)
     if (p->xregs & (1u << x))
       add_recov(L, saved, (uint8_t)(HP_REG_XMM0 + x), HP_LOC_GS_SLOT, hp_emit_promo_xsave_off(x));
+  /* Any register taken is free until the slots are loaded. */
+  int scratch = p->scratch;
+  for (int r = 0; scratch < 0 && r < 16; r++)
+    if (p->regs & (1u << r))
+      scratch = r;
+  if (scratch < 0 || !p->stack_hi) { /* the pass always leaves one; the caller sets the stack */
+    L->out->broken = true;
+    L->e->overflow = true;
+    return;
+  }
+  hp_emit_stack_check(L->e, scratch, p->lo, p->hi, p->stack_lo, p->stack_hi, L->deopt + L->ndeopt);
+  L->ndeopt += 2;
   if (p->frame_check) {
-    L->deopt = hp_emit_frame_check(L->e, p->scratch, p->lo);
+    L->deopt[L->ndeopt++] = hp_emit_frame_check(L->e, p->scratch, p->lo);
     hp_emit_promo_frame_save(L->e);
   }
   if (p->rip_check) /* the flags are dead here */
-    L->deopt_span = hp_emit_span_check(L->e, p->scratch, p->rip_lo, p->rip_size, p->lo, p->hi);
+    L->deopt[L->ndeopt++] = hp_emit_span_check(L->e, p->scratch, p->rip_lo, p->rip_size, p->lo, p->hi);
   /* The slots' loads are speculative (a run may leave before touching
    * them; rbp may not be a frame): a fault in them goes to the deopt exit. */
   L->out->spec_start = (uint32_t)L->e->pos;
@@ -645,7 +657,7 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   L.promo = opts->record ? NULL : l->promo;
   L.ncomps = 0;
   L.nslow = 0;
-  L.deopt = L.deopt_span = 0;
+  L.ndeopt = 0;
   L.head = l->pc;
   /* A retry (the reservation was too small) starts from nothing. */
   out->nexits = out->npc = out->nconts = out->recov.n = 0;
@@ -699,10 +711,8 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   /* The frame check failed, or a speculative load faulted: leave, and have
    * the trace rebuilt. */
   if (L.promo && !e->overflow) {
-    if (L.deopt)
-      hp_patch_rel32(e->rw + L.deopt, e->rx + L.deopt, hp_emit_here(e));
-    if (L.deopt_span)
-      hp_patch_rel32(e->rw + L.deopt_span, e->rx + L.deopt_span, hp_emit_here(e));
+    for (unsigned k = 0; k < L.ndeopt; k++)
+      hp_patch_rel32(e->rw + L.deopt[k], e->rx + L.deopt[k], hp_emit_here(e));
     out->deopt_off = (uint32_t)e->pos;
     promo_leave_from(&L, false);
     exit_jmp(&L, HP_EXIT_DEOPT, L.head);

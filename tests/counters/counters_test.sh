@@ -239,7 +239,7 @@ expect fpromote "$OC" -ge 2
 run cpromote --opt=2 -- "$cpromote"
 expect cpromote "optimized loop traces with inlined calls" -ge 5
 expect cpromote "$OC" -ge 1
-expect cpromote "optimized traces dropped: a slot below rsp or unmapped at their entry" -ge 1
+expect cpromote "optimized traces dropped: at their entry a slot was below rsp, outside the stack or unmapped" -ge 1
 # inlined returns that no store can change are not checked (retelide): not
 # at --opt=1, not with the pass disabled
 RK="inlined returns whose check was removed (no store can reach their slot)"
@@ -274,7 +274,7 @@ expect defer-nodefer "$OD" -eq 0
 expect defer-nodefer "$OT" -ge 6
 # a speculative entry load faults (rbp is a data pointer): the trace is rebuilt
 run rbpdata --opt=2 -- "$rbpdata"
-expect rbpdata "optimized traces dropped: a slot below rsp or unmapped at their entry" -ge 1
+expect rbpdata "optimized traces dropped: at their entry a slot was below rsp, outside the stack or unmapped" -ge 1
 
 # Guards whose recorded target no longer comes (a function pointer changed
 # after the trace was built) make their trace leave after a number of

@@ -691,6 +691,9 @@ static int run_trace(const struct input *in)
   if (in->promote) {
     const char *why = NULL;
     if (hp_promote(&t, &promo, 0, in->defer, &why)) {
+      /* the guest's stack, as src/trace/record.c sets it (8 MiB) */
+      promo.stack_lo = 0x7ffff7000000;
+      promo.stack_hi = 0x7ffff7800000;
       printf("\npromoted:\n");
       hp_ilist_print(stdout, &t);
     } else {
