@@ -215,8 +215,10 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
 bool hp_decode_guest_block(uint64_t pc, struct hp_ilist *l)
 {
   struct hp_region region;
-  /* Execute-only memory (the vsyscall page) cannot be read to translate it. */
-  if (!hp_memmap_query(pc, &region) || !(region.prot & PROT_EXEC) || !(region.prot & PROT_READ))
+  /* Execute-only memory (the vsyscall page) cannot be read to translate it;
+   * writable memory can (x86 pages that can be written can be read:
+   * PROT_WRITE|PROT_EXEC without PROT_READ runs natively). */
+  if (!hp_memmap_query(pc, &region) || !(region.prot & PROT_EXEC) || !(region.prot & (PROT_READ | PROT_WRITE)))
     return false;
   bool writable = (region.prot & PROT_WRITE) != 0;
   struct hp_decode_limits lim = {MAX_INSNS, writable ? MAX_CHECKED_BYTES : MAX_INSNS * ZYDIS_MAX_INSTRUCTION_LENGTH};
