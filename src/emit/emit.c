@@ -988,24 +988,25 @@ static void base_disp(struct hp_emit *e, int reg, int base, int32_t disp)
     u32(e, (uint32_t)disp);
 }
 
-void hp_emit_xslot_load_from(struct hp_emit *e, int x, int base, int32_t disp, unsigned size)
+/* movss/movsd (op 0x10 load, 0x11 store) between xmm x and [base+disp] */
+static void xslot_move(struct hp_emit *e, uint8_t op, int x, int base, int32_t disp, unsigned size)
 {
   u8(e, size == 8 ? 0xf2 : 0xf3);
   if (x >= 8 || base >= 8)
     u8(e, (uint8_t)(0x40 | (x >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0)));
   u8(e, 0x0f);
-  u8(e, 0x10);
+  u8(e, op);
   base_disp(e, x, base, disp);
+}
+
+void hp_emit_xslot_load_from(struct hp_emit *e, int x, int base, int32_t disp, unsigned size)
+{
+  xslot_move(e, 0x10, x, base, disp, size);
 }
 
 void hp_emit_xslot_store_to(struct hp_emit *e, int x, int base, int32_t disp, unsigned size)
 {
-  u8(e, size == 8 ? 0xf2 : 0xf3);
-  if (x >= 8 || base >= 8)
-    u8(e, (uint8_t)(0x40 | (x >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0)));
-  u8(e, 0x0f);
-  u8(e, 0x11);
-  base_disp(e, x, base, disp);
+  xslot_move(e, 0x11, x, base, disp, size);
 }
 
 void hp_emit_xslot_load(struct hp_emit *e, int x, int32_t disp, unsigned size)
