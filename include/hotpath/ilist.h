@@ -192,6 +192,10 @@ struct hp_ilist {
 struct hp_decode_limits {
   unsigned max_insns;
   size_t max_bytes;
+  /* End the block after an instruction that may write memory (writable
+   * code: a store may rewrite the instructions after it, which the next
+   * block's code check then sees). */
+  bool stop_after_store;
 };
 
 /* Decodes guest code at pc from bytes[0, avail) up to and including the

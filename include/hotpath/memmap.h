@@ -11,6 +11,7 @@ struct hp_region {
   uintptr_t start, end;
   uint64_t file_off; /* offset in the mapped file (0 for anonymous memory) */
   int prot; /* PROT_READ | PROT_WRITE | PROT_EXEC */
+  bool shared; /* MAP_SHARED: its pages may be written through another mapping */
   char name[64]; /* file name (basename) or [stack], [vdso], "" */
 };
 

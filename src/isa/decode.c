@@ -137,6 +137,21 @@ static struct hp_insn *append(struct hp_ilist *l, uint64_t pc)
   return in;
 }
 
+/* Whether the instruction may write memory (any operand, hidden ones too:
+ * push, string stores). */
+static bool writes_memory(const struct hp_insn *in)
+{
+  ZydisDecodedInstruction full;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  if (!hp_insn_operands(in, &full, ops))
+    return true;
+  for (unsigned i = 0; i < full.operand_count; i++)
+    if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+        ops[i].mem.type != ZYDIS_MEMOP_TYPE_AGEN)
+      return true;
+  return false;
+}
+
 unsigned hp_decode_block(const uint8_t *bytes, size_t avail, uint64_t pc,
                          const struct hp_decode_limits *lim, struct hp_ilist *out)
 {
@@ -163,7 +178,7 @@ unsigned hp_decode_block(const uint8_t *bytes, size_t avail, uint64_t pc,
       break;
     }
     off += in->len;
-    if (in->op != HP_OP_GUEST)
+    if (in->op != HP_OP_GUEST || (lim->stop_after_store && writes_memory(in)))
       break;
   }
   out->end = pc + off;

@@ -220,8 +220,12 @@ bool hp_decode_guest_block(uint64_t pc, struct hp_ilist *l)
    * PROT_WRITE|PROT_EXEC without PROT_READ runs natively). */
   if (!hp_memmap_query(pc, &region) || !(region.prot & PROT_EXEC) || !(region.prot & (PROT_READ | PROT_WRITE)))
     return false;
-  bool writable = (region.prot & PROT_WRITE) != 0;
-  struct hp_decode_limits lim = {MAX_INSNS, writable ? MAX_CHECKED_BYTES : MAX_INSNS * ZYDIS_MAX_INSTRUCTION_LENGTH};
+  /* Code that can change under it: writable here, or a shared mapping
+   * (a JIT's memfd mapped RX here and RW elsewhere writes it through the
+   * other view, with no system call hotpath would see). */
+  bool writable = (region.prot & PROT_WRITE) || region.shared;
+  struct hp_decode_limits lim = {MAX_INSNS, writable ? MAX_CHECKED_BYTES : MAX_INSNS * ZYDIS_MAX_INSTRUCTION_LENGTH,
+                                 writable};
   HP_ASSERT(l->cap >= HP_BLOCK_LIST_CAP);
   hp_stats.guest_insns_translated += hp_decode_block((const uint8_t *)pc, decodable(pc, &region), pc, &lim, l);
   HP_ASSERT(hp_mangle_block(l, writable));

@@ -102,6 +102,7 @@ static void reload(void)
       r->file_off = foff;
       r->prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
                 (perms[2] == 'x' ? PROT_EXEC : 0);
+      r->shared = perms[3] == 's';
       const char *name = off ? line + off : "";
       const char *base = strrchr(name, '/');
       snprintf(r->name, sizeof r->name, "%s", base ? base + 1 : name);

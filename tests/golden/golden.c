@@ -623,6 +623,7 @@ static struct hp_decode_limits limits(const struct input *in)
   return (struct hp_decode_limits){
       .max_insns = in->max_insns >= 0 ? (unsigned)in->max_insns : 64,
       .max_bytes = in->max_bytes >= 0 ? (size_t)in->max_bytes : (in->writable ? 256 : 64 * ZYDIS_MAX_INSTRUCTION_LENGTH),
+      .stop_after_store = in->writable, /* as src/translate/builder.c */
   };
 }
 

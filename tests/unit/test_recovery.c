@@ -253,7 +253,7 @@ static bool lower_bytes(const uint8_t *bytes, size_t n, uint64_t pc, bool writab
 {
   static struct hp_insn v[64 + 1 + HP_MANGLE_EXTRA];
   struct hp_ilist l = {.v = v, .cap = 64 + 1 + HP_MANGLE_EXTRA};
-  struct hp_decode_limits lim = {64, 256};
+  struct hp_decode_limits lim = {64, 256, writable};
   hp_decode_block(bytes, n, pc, &lim, &l);
   ck_assert(hp_mangle_block(&l, writable));
   static struct hp_lowered_exit exits[64];
