@@ -81,6 +81,9 @@ int hp_options_parse(int argc, char **argv);
 bool hp_option_set(const char *arg);
 
 void hp_options_defaults(void);
+/* Checks what the table cannot (--disable-pass names); prints and returns
+ * false when something is wrong. */
+bool hp_options_valid(void);
 /* Whether --disable-pass leaves the optimizer pass name on. */
 bool hp_opt_pass_enabled(const char *name);
 void hp_usage(FILE *out);

@@ -559,6 +559,11 @@ static int parse_args(struct compare *c, int argc, char **argv)
             c->hp_opts[c->n_hp_opts++] = argv[i];
         }
     }
+    if (!hp_options_valid()) {
+        fputs("usage: hotpath compare [OPTIONS] [--] PROGRAM [ARGS...]  (hotpath compare --help for more)\n",
+              stderr);
+        return HP_COMPARE_USAGE;
+    }
     hp_options_defaults();
     if (i >= argc) {
         fail(0, "missing PROGRAM");

@@ -175,8 +175,8 @@ static bool map_stack(struct hp_launch *L, bool exec, struct hp_error *err)
 {
   struct rlimit rl;
   size_t size = 8ul << 20;
-  if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-    size = rl.rlim_cur;
+  if (getrlimit(RLIMIT_STACK, &rl) == 0) /* unlimited: as much as the cap */
+    size = rl.rlim_cur == RLIM_INFINITY ? SIZE_MAX : rl.rlim_cur;
   if (size < (128ul << 10))
     size = 128ul << 10;
   if (size > (1ul << 30))

@@ -86,6 +86,10 @@ void hp_at_guest_exit(int status, int sig)
   if (!hp_stats_enabled() || __atomic_exchange_n(&stats_written, true, __ATOMIC_SEQ_CST))
     return;
   stats_collect();
+  /* The process is ending: a closed pipe on stderr must not kill it with
+   * SIGPIPE on hotpath's account (the caller raises the guest's own signal
+   * afterwards with its default action, if one ends it). */
+  signal(SIGPIPE, SIG_IGN);
   bool child = getpid() != initial_pid;
   if (hp_opt.stats && !child)
     hp_stats_print();

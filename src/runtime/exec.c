@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "hotpath/clone.h"
@@ -25,16 +26,49 @@ static char self_exe[PATH_MAX];
 static char **own_opts;
 static int nown_opts;
 
+/* An option as the followed hotpath gets it: --log and --report files by
+ * absolute path (the program may change directory before its execve). */
+static void keep_option(const char *a)
+{
+  static const char *const files[] = {"--log=", "--report="};
+  for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+    size_t n = strlen(files[k]);
+    char cwd[PATH_MAX];
+    if (strncmp(a, files[k], n) == 0 && a[n] && a[n] != '/' && getcwd(cwd, sizeof cwd)) {
+      size_t len = n + strlen(cwd) + 1 + strlen(a + n) + 1;
+      char *abs = malloc(len);
+      if (abs) {
+        snprintf(abs, len, "%s%s/%s", files[k], cwd, a + n);
+        a = abs;
+      }
+    }
+  }
+  own_opts[nown_opts++] = (char *)a;
+}
+
 void hp_exec_init(int argc, char **argv, int pi)
 {
   ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
   self_exe[n > 0 ? n : 0] = '\0';
-  own_opts = calloc((size_t)(pi > 0 ? pi : 1), sizeof *own_opts);
+  /* The options in effect: HOTPATH_OPTIONS (unless this hotpath was itself
+   * started by a followed execve, whose environment is the program's),
+   * then the command line's. */
+  const char *env = hp_opt.exec_root_pid > 0 ? NULL : getenv("HOTPATH_OPTIONS");
+  char *copy = env ? strdup(env) : NULL;
+  size_t nenv = 0;
+  for (const char *c = copy; c && *c; c++)
+    nenv += *c == ' ' || *c == '\t' || *c == '\n';
+  own_opts = calloc((size_t)(pi > 0 ? pi : 1) + nenv + 1, sizeof *own_opts);
+  if (!own_opts)
+    return;
+  for (char *save = NULL, *tok = copy ? strtok_r(copy, " \t\n", &save) : NULL; tok;
+       tok = strtok_r(NULL, " \t\n", &save))
+    keep_option(tok);
   for (int i = 1; i < pi && i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--") == 0 || strncmp(a, "--exec-file=", 12) == 0 || strncmp(a, "--exec-root-pid=", 16) == 0)
       continue; /* set afresh for each execve */
-    own_opts[nown_opts++] = argv[i];
+    keep_option(a);
   }
 }
 
@@ -100,13 +134,14 @@ static char **guest_vector(char *const *g, size_t *count, size_t *bytes)
 
 /* Whether hotpath can run file as the kernel would run it: an x86-64 ELF
  * whose interpreter exists, or a #! script whose interpreter hotpath can
- * run; executable, regular, and not setuid or setgid (those run natively,
- * with their privileges). */
+ * run; executable (for the effective ids, as execve checks), regular, and
+ * with no privileges of its own (setuid, setgid or file capabilities: those
+ * run natively, with them). */
 static bool runs_under_hotpath(const char *file, int depth)
 {
   struct stat st;
-  if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) || access(file, X_OK) != 0 ||
-      (st.st_mode & (S_ISUID | S_ISGID)))
+  if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) || faccessat(AT_FDCWD, file, X_OK, AT_EACCESS) != 0 ||
+      (st.st_mode & (S_ISUID | S_ISGID)) || getxattr(file, "security.capability", NULL, 0) >= 0)
     return false;
   int fd = open(file, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -143,7 +178,7 @@ static bool runs_under_hotpath(const char *file, int depth)
           ok = false;
         } else {
           interp[ph.p_filesz] = '\0';
-          ok = access(interp, R_OK) == 0;
+          ok = faccessat(AT_FDCWD, interp, R_OK, AT_EACCESS) == 0;
         }
       }
     }
@@ -152,30 +187,22 @@ static bool runs_under_hotpath(const char *file, int depth)
   return ok;
 }
 
-/* The file an execveat names (false: hotpath cannot tell; the kernel will). */
+/* The file an execve or execveat names, when hotpath can follow it
+ * (false: the kernel runs it). Files named through a descriptor (execveat
+ * from a directory descriptor, fexecve, /proc/self/fd/N, /dev/fd/N) are
+ * not followed: the kernel names them /dev/fd/N (AT_EXECFN, a script's
+ * argument) and a close-on-exec descriptor is gone by the time a followed
+ * hotpath would open it. */
 static bool exec_file(int dirfd, const char *path, int flags, int at, char *out, size_t cap)
 {
-  if (!at || path[0] == '/' || (dirfd == AT_FDCWD && path[0])) {
-    if (!path[0])
-      return false; /* ENOENT */
-    snprintf(out, cap, "%s", path);
-  } else {
-    char link[64], dir[PATH_MAX];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
-    ssize_t n = readlink(link, dir, sizeof dir - 1);
-    if (n <= 0 || dir[0] != '/')
-      return false;
-    dir[n] = '\0';
-    if (strstr(dir, " (deleted)"))
-      return false;
-    if (!path[0]) { /* fexecve: the descriptor's file */
-      if (!(flags & AT_EMPTY_PATH))
-        return false;
-      snprintf(out, cap, "%s", dir);
-    } else if ((size_t)snprintf(out, cap, "%s/%s", dir, path) >= cap) {
-      return false;
-    }
-  }
+  if (at && (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))) /* AT_EXECVE_CHECK, bad flags */
+    return false;
+  if (!path[0] || (at && path[0] != '/' && dirfd != AT_FDCWD))
+    return false;
+  if (strncmp(path, "/proc/", 6) == 0 || strncmp(path, "/dev/fd/", 8) == 0)
+    return false;
+  if ((size_t)snprintf(out, cap, "%s", path) >= cap)
+    return false;
   struct stat st;
   if ((flags & AT_SYMLINK_NOFOLLOW) && (lstat(out, &st) != 0 || S_ISLNK(st.st_mode)))
     return false;

@@ -154,13 +154,14 @@ static void internal_fault(int sig, uint64_t host_pc, struct hp_thread *t)
   put_str(buf, &n, " while handling guest pc ");
   put_hex(buf, &n, t ? t->cur_guest_pc : 0);
   put_str(buf, &n, "\n");
-  raw(SYS_write, hp_log_fd(), (long)buf, (long)n, 0);
+  int fd = hp_log_usable() ? hp_log_fd() : 2;
+  raw(SYS_write, fd, (long)buf, (long)n, 0);
   if (t) {
     char where[200];
     hp_describe_guest_location(where, sizeof where);
-    raw(SYS_write, hp_log_fd(), (long)"hotpath: ", 9, 0);
-    raw(SYS_write, hp_log_fd(), (long)where, (long)strlen(where), 0);
-    raw(SYS_write, hp_log_fd(), (long)"\n", 1, 0);
+    raw(SYS_write, fd, (long)"hotpath: ", 9, 0);
+    raw(SYS_write, fd, (long)where, (long)strlen(where), 0);
+    raw(SYS_write, fd, (long)"\n", 1, 0);
   }
   struct ksigaction dfl = {0};
   raw(SYS_rt_sigaction, SIGABRT, (long)&dfl, 0, 8);
@@ -285,7 +286,8 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
       put_str(buf, &n, ", address ");
       put_hex(buf, &n, (uint64_t)(uintptr_t)si->si_addr);
       put_str(buf, &n, ")\n");
-      raw(SYS_write, hp_log_fd(), (long)buf, (long)n, 0);
+      if (hp_log_usable())
+        raw(SYS_write, hp_log_fd(), (long)buf, (long)n, 0);
     }
     /* Die of it as natively: a fault happens again when the instruction
      * re-runs with no handler; a trap (int3) has already moved past its
@@ -489,8 +491,9 @@ long hp_signal_sigaltstack(struct hp_thread *t, const void *ssv, void *oldv)
     ss = &ssbuf;
   }
   bool on = on_guest_altstack(t, t->gpr[HP_RSP]);
-  /* As the kernel: the old stack is reported only when the call succeeds;
-   * the mode is 0, SS_ONSTACK or SS_DISABLE (with SS_AUTODISARM or not). */
+  /* As the kernel: the old stack is reported only when the new one is
+   * valid; the mode is 0, SS_ONSTACK or SS_DISABLE (with SS_AUTODISARM or
+   * not). */
   struct k_stack old = {.sp = t->guest_ss_sp, .size = t->guest_ss_size,
                         .flags = t->guest_ss_size ? (on ? SS_ONSTACK : 0) : SS_DISABLE};
   if (ss) {
@@ -502,8 +505,6 @@ long hp_signal_sigaltstack(struct hp_thread *t, const void *ssv, void *oldv)
     if (mode != SS_DISABLE && ss->size < 2048)
       return -ENOMEM;
   }
-  if (oldv && !hp_guest_write(oldv, &old, sizeof old))
-    return -EFAULT;
   if (ss) {
     if ((ss->flags & ~(int32_t)SS_AUTODISARM_FLAG) == SS_DISABLE) {
       t->guest_ss_sp = t->guest_ss_size = 0;
@@ -512,6 +513,9 @@ long hp_signal_sigaltstack(struct hp_thread *t, const void *ssv, void *oldv)
       t->guest_ss_size = ss->size;
     }
   }
+  /* The new stack is in place even when the old one cannot be reported. */
+  if (oldv && !hp_guest_write(oldv, &old, sizeof old))
+    return -EFAULT;
   return 0;
 }
 

@@ -215,10 +215,7 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
 bool hp_decode_guest_block(uint64_t pc, struct hp_ilist *l)
 {
   struct hp_region region;
-  /* Execute-only memory (the vsyscall page) cannot be read to translate it;
-   * writable memory can (x86 pages that can be written can be read:
-   * PROT_WRITE|PROT_EXEC without PROT_READ runs natively). */
-  if (!hp_memmap_query(pc, &region) || !(region.prot & PROT_EXEC) || !(region.prot & (PROT_READ | PROT_WRITE)))
+  if (!hp_memmap_query(pc, &region) || !(region.prot & PROT_EXEC))
     return false;
   /* Code that can change under it: writable here, or a shared mapping
    * (a JIT's memfd mapped RX here and RW elsewhere writes it through the
@@ -227,7 +224,25 @@ bool hp_decode_guest_block(uint64_t pc, struct hp_ilist *l)
   struct hp_decode_limits lim = {MAX_INSNS, writable ? MAX_CHECKED_BYTES : MAX_INSNS * ZYDIS_MAX_INSTRUCTION_LENGTH,
                                  writable};
   HP_ASSERT(l->cap >= HP_BLOCK_LIST_CAP);
-  hp_stats.guest_insns_translated += hp_decode_block((const uint8_t *)pc, decodable(pc, &region), pc, &lim, l);
+  size_t avail = decodable(pc, &region);
+  const uint8_t *bytes = (const uint8_t *)pc;
+  uint8_t copy[MAX_INSNS * ZYDIS_MAX_INSTRUCTION_LENGTH];
+  if (!(region.prot & (PROT_READ | PROT_WRITE))) {
+    /* Execute-only memory (PROT_EXEC alone, which execute-only protection
+     * keys may make unreadable here): read through /proc/self/mem, which
+     * may read what the program cannot; what it cannot read either (the
+     * vsyscall page) is not translated. */
+    size_t want = avail < sizeof copy ? avail : sizeof copy;
+    int fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? pread(fd, copy, want, (off_t)pc) : -1;
+    if (fd >= 0)
+      close(fd);
+    if (n <= 0)
+      return false;
+    bytes = copy;
+    avail = (size_t)n;
+  }
+  hp_stats.guest_insns_translated += hp_decode_block(bytes, avail, pc, &lim, l);
   HP_ASSERT(hp_mangle_block(l, writable));
   return true;
 }

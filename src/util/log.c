@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "hotpath/options.h"
+#include "hotpath/rawsys.h"
 
 /* hotpath's own output sits at a high, close-on-exec descriptor, out of
  * the guest's way: the --log file, or a copy of the stderr it started with
@@ -28,14 +29,21 @@ static struct own_out err_out = {NULL, -1, 0, 0}; /* the copy of stderr */
 int hp_fd_high(int fd)
 {
   struct rlimit rl;
-  long floor = HIGH_FD_FLOOR;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur <= (rlim_t)HIGH_FD_FLOOR)
-    floor = rl.rlim_cur > 4 ? (long)rl.rlim_cur - 1 : fd;
-  int high = floor > fd ? fcntl(fd, F_DUPFD_CLOEXEC, (int)floor) : -1;
-  if (high < 0)
-    return fd;
-  close(fd);
-  return high;
+  long top = HIGH_FD_FLOOR;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur <= (rlim_t)HIGH_FD_FLOOR + 16)
+    top = (long)rl.rlim_cur - 1; /* a small table: its highest free numbers */
+  /* The lowest free number >= f is f itself when f is free: from the top
+   * down, the first free one (a few tries: hotpath keeps three). */
+  for (long f = top; f > fd && f > top - 16; f--) {
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, (int)f);
+    if (high == f) {
+      close(fd);
+      return high;
+    }
+    if (high >= 0)
+      close(high);
+  }
+  return fd;
 }
 
 /* Keeps fd (moved high) as out; false if it cannot be used. */
@@ -60,8 +68,9 @@ static bool keep(struct own_out *out, int fd)
  * put another file there). */
 static bool usable(const struct own_out *out)
 {
-  struct stat st;
-  return out->fd >= 0 && fstat(out->fd, &st) == 0 && st.st_dev == out->dev && st.st_ino == out->ino;
+  struct stat st; /* a raw fstat: signal handlers ask too, maybe with the guest's TLS */
+  return out->fd >= 0 && hp_raw_syscall(SYS_fstat, out->fd, (long)&st, 0, 0, 0, 0) == 0 && st.st_dev == out->dev &&
+         st.st_ino == out->ino;
 }
 
 void hp_log_open(void)
@@ -70,7 +79,9 @@ void hp_log_open(void)
   if (fd >= 0)
     keep(&err_out, fd);
   if (hp_opt.log) {
-    fd = open(hp_opt.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    /* Appending: forked children and programs hotpath follows into after
+     * an execve (which open it again, without truncating) share it. */
+    fd = open(hp_opt.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (hp_opt.exec_root_pid > 0 ? 0 : O_TRUNC), 0666);
     if (fd < 0 || !keep(&log_out, fd))
       hp_fatal(HP_STATUS_USAGE, "--log=%s: %s", hp_opt.log, strerror(errno));
   }
@@ -89,6 +100,8 @@ int hp_log_level(void) { return (int)hp_opt.log_level; }
 
 void hp_log(int level, const char *fmt, ...)
 {
+  if (!hp_log_usable()) /* the guest closed it, or reused its number */
+    return;
   static const char *names[] = {"error", "info", "debug"};
   FILE *f = hp_log_stream();
   va_list ap;

@@ -133,7 +133,7 @@ static bool in_list(const char *list, const char *name)
 bool hp_opt_pass_enabled(const char *name) { return !in_list(hp_opt.disable_pass, name); }
 
 /* Checks option values that the table cannot express. */
-static bool options_valid(void)
+bool hp_options_valid(void)
 {
   if (hp_opt.verbose && hp_opt.log_level < 1)
     hp_opt.log_level = 1;
@@ -174,7 +174,12 @@ static bool parse_env_options(void)
 int hp_options_parse(int argc, char **argv)
 {
   hp_options_defaults();
-  if (!parse_env_options())
+  /* A hotpath that follows an execve (--exec-root-pid) has all its options
+   * on its command line: HOTPATH_OPTIONS there is the program's, not ours. */
+  bool followed = false;
+  for (int k = 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+    followed |= strncmp(argv[k], "--exec-root-pid=", 16) == 0;
+  if (!followed && !parse_env_options())
     goto usage;
   int i = 1;
   for (; i < argc; i++) {
@@ -196,7 +201,7 @@ int hp_options_parse(int argc, char **argv)
     if (!hp_option_set(a))
       goto usage;
   }
-  if (!options_valid())
+  if (!hp_options_valid())
     goto usage;
   if (i >= argc) {
     fprintf(stderr, "hotpath: missing PROGRAM\n");

@@ -67,6 +67,22 @@ expect 0 'blocks built' -- "$hp" --stats /bin/echo hi
 expect 0 'blocks built' -- "$hp" --stats /bin/sh -c 'exec 2>&-; /bin/true'
 out=$("$hp" --log="$tmp/log" /usr/bin/python3 -c 'import os; print(os.open("/dev/null", 0))')
 [ "$out" = 3 ] || { echo "FAIL: with --log, the program's first descriptor is $out, not 3"; fails=$((fails + 1)); }
+# ... also in a small descriptor table
+out=$(ulimit -n 20; "$hp" --log="$tmp/log" /usr/bin/python3 -c 'import os; print(os.open("/dev/null", 0))')
+[ "$out" = 3 ] || { echo "FAIL: ulimit -n 20: the program's first descriptor is $out, not 3"; fails=$((fails + 1)); }
+# --stats on a stderr pipe nobody reads: no SIGPIPE for the program
+out=$(python3 -c 'import os, subprocess, sys
+r, w = os.pipe(); os.close(r)
+print(subprocess.run([sys.argv[1], "--stats", "/bin/true"], stderr=w).returncode)' "$hp")
+[ "$out" = 0 ] || { echo "FAIL: --stats into a closed pipe: status $out"; fails=$((fails + 1)); }
+# the log is appended to by the processes a script runs (forked, followed)
+expect 0 '' -- "$hp" --verbose --log="$tmp/log" /bin/sh -c '/bin/true; echo done'
+if tr -d '\000' < "$tmp/log" | cmp -s - "$tmp/log" && grep -q 'loaded /usr/bin/dash' "$tmp/log" &&
+   grep -q 'loaded /usr/bin/true' "$tmp/log"; then
+  echo "ok: --log shared by a script's processes"
+else
+  echo "FAIL: --log of a script's processes:"; head -3 "$tmp/log"; fails=$((fails + 1))
+fi
 # A fault in hotpath's own code is reported as an internal error with the
 # guest pc and module, then hotpath aborts.
 expect 134 'internal error: signal 11 at host pc' -- "$hp" --debug-crash-after=20 /bin/true
@@ -90,6 +106,11 @@ out=$("$hp" /bin/cat /proc/self/cmdline | tr '\0' ' ')
 # message), with the guest's argv; not with --no-follow-exec
 expect 0 'loaded /usr/bin/echo' -- "$hp" --verbose /bin/sh -c 'exec /bin/echo followed'
 grep -q '^followed$' "$tmp/out" || { echo "FAIL: followed exec output"; fails=$((fails + 1)); }
+# HOTPATH_OPTIONS that the program sets for its child is the program's business
+expect 0 '' -- "$hp" /bin/sh -c 'HOTPATH_OPTIONS=--bogus /bin/echo hi'
+grep -q '^hi$' "$tmp/out" || { echo "FAIL: HOTPATH_OPTIONS in the program's environment"; fails=$((fails + 1)); }
+# ... and the options hotpath got from it reach the programs it follows
+expect 0 'blocks built' -- env HOTPATH_OPTIONS=--stats "$hp" /usr/bin/env -i /bin/true
 expect 0 '' -- "$hp" --verbose --no-follow-exec /bin/sh -c 'exec /bin/echo native'
 if grep -q 'loaded /usr/bin/echo' "$tmp/err"; then echo "FAIL: --no-follow-exec followed"; fails=$((fails + 1)); fi
 out=$("$hp" /bin/bash -c 'exec -a renamed /bin/sh -c "echo \$0"')

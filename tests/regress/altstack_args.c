@@ -34,5 +34,10 @@ int main(void)
   stack_t now;
   sigaltstack(NULL, &now);
   printf("now: %s\n", now.ss_flags == SS_DISABLE ? "disabled" : "set");
+  /* a bad pointer for the old stack: EFAULT, but the new one is set */
+  stack_t ss = {.ss_sp = buf, .ss_size = sizeof buf, .ss_flags = 0};
+  int r = sigaltstack(&ss, (stack_t *)8);
+  sigaltstack(NULL, &now);
+  printf("bad old pointer: %d %s, now %s\n", r, r ? strerror(errno) : "ok", now.ss_flags == SS_DISABLE ? "disabled" : "set");
   return 0;
 }

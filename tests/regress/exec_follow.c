@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -39,6 +40,7 @@ static int child_main(int argc, char **argv)
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   exe[n > 0 ? n : 0] = '\0';
   const char *base = strrchr(exe, '/');
+  /* a memfd copy's is memfd:copy (deleted) */
   printf("  child: /proc/self/exe ends in %s\n", base ? base + 1 : exe);
   struct sigaction sa;
   sigaction(SIGUSR1, NULL, &sa);
@@ -138,6 +140,30 @@ static void do_empty(const char *self)
   (void)self;
   execve("", args, environ);
 }
+#ifndef AT_EXECVE_CHECK
+#define AT_EXECVE_CHECK 0x10000
+#endif
+/* only checks (kernels from 6.14; EINVAL before): the caller goes on */
+static void do_check_only(const char *self)
+{
+  long r = syscall(SYS_execveat, AT_FDCWD, self, args, environ, AT_EXECVE_CHECK);
+  printf("  check only: %s\n", r == 0 ? "accepted" : r == -1 && errno == EINVAL ? "EINVAL" : "other");
+  errno = 0;
+}
+static void do_bad_flags(const char *self) { syscall(SYS_execveat, AT_FDCWD, self, args, environ, 0x8000); }
+/* a close-on-exec memfd copy of the program, run by its /proc/self/fd name */
+static void do_memfd(const char *self)
+{
+  int in = open(self, O_RDONLY), fd = memfd_create("copy", MFD_CLOEXEC);
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(in, buf, sizeof buf)) > 0)
+    if (write(fd, buf, (size_t)n) != n)
+      return;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  execve(path, args, environ);
+}
 
 static void write_file(const char *path, const char *text, mode_t mode)
 {
@@ -181,6 +207,9 @@ int main(int argc, char **argv)
   run("not a program", do_garbage, self);
   run("directory", do_dir, self);
   run("empty path", do_empty, self);
+  run("execveat check only", do_check_only, self);
+  run("execveat bad flags", do_bad_flags, self);
+  run("memfd by /proc/self/fd", do_memfd, self);
   unlink(script);
   unlink(noexec);
   unlink(garbage);
