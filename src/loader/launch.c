@@ -183,8 +183,14 @@ static bool map_stack(struct hp_launch *L, bool exec, struct hp_error *err)
     size = 1ul << 30;
   size = HP_PAGE_UP(size);
   int prot = PROT_READ | PROT_WRITE | (exec ? PROT_EXEC : 0);
-  /* Guard page + stack, reserved together so nothing lands in between. */
+  /* Guard page + stack, reserved together so nothing lands in between.
+   * The reservation counts against RLIMIT_AS (a native stack counts only
+   * what it uses): under a tight one, smaller, down to 8 MiB. */
   char *r = mmap(NULL, size + HP_PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  while (r == MAP_FAILED && errno == ENOMEM && size > (8ul << 20)) {
+    size = HP_PAGE_UP(size / 2 > (8ul << 20) ? size / 2 : 8ul << 20);
+    r = mmap(NULL, size + HP_PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  }
   if (r == MAP_FAILED)
     return fail(err, HP_STATUS_CANNOT_EXEC, "cannot map a %zu-byte guest stack: %s", size, strerror(errno));
   if (mmap(r + HP_PAGE, size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN | MAP_NORESERVE,

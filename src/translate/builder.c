@@ -25,15 +25,24 @@
 #define MAX_CHECKED_BYTES 256 /* blocks of writable code stay short: their check is inline */
 _Static_assert(HP_BLOCK_LIST_CAP >= MAX_INSNS + 1 + HP_MANGLE_EXTRA, "block list");
 
+/* Code that can change under its translation: writable here, or a shared
+ * mapping (a JIT's memfd mapped RX here and RW elsewhere writes it through
+ * the other view, with no system call hotpath would see). */
+static bool changeable(const struct hp_region *r) { return (r->prot & PROT_WRITE) || r->shared; }
+
 /* How many bytes from pc can be decoded: to the end of its executable
- * region, or across into an adjacent executable one. */
-static size_t decodable(uint64_t pc, const struct hp_region *r)
+ * region, or across into an adjacent executable one (*changes: either can
+ * change under the translation). */
+static size_t decodable(uint64_t pc, const struct hp_region *r, bool *changes)
 {
   size_t n = r->end - pc;
+  *changes = changeable(r);
   if (n < ZYDIS_MAX_INSTRUCTION_LENGTH) {
     struct hp_region next;
-    if (hp_memmap_query(r->end, &next) && (next.prot & PROT_EXEC))
+    if (hp_memmap_query(r->end, &next) && (next.prot & PROT_EXEC)) {
       n += ZYDIS_MAX_INSTRUCTION_LENGTH;
+      *changes |= changeable(&next);
+    }
   }
   return n;
 }
@@ -212,26 +221,39 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
   }
 }
 
+/* Protection keys (CPUID 7.0 ECX bit 3): the kernel then makes PROT_EXEC-
+ * only memory unreadable. */
+static bool cpu_has_pku(void)
+{
+  static int known = -1;
+  if (known < 0) {
+    unsigned a = 7, b = 0, c = 0, d = 0;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+    known = (c >> 3) & 1;
+  }
+  return known;
+}
+
 bool hp_decode_guest_block(uint64_t pc, struct hp_ilist *l)
 {
   struct hp_region region;
-  if (!hp_memmap_query(pc, &region) || !(region.prot & PROT_EXEC))
+  /* The vsyscall page (above user space) is execute-only for real: the
+   * dispatcher emulates it. */
+  if (pc >> 47 || !hp_memmap_query(pc, &region) || !(region.prot & PROT_EXEC))
     return false;
-  /* Code that can change under it: writable here, or a shared mapping
-   * (a JIT's memfd mapped RX here and RW elsewhere writes it through the
-   * other view, with no system call hotpath would see). */
-  bool writable = (region.prot & PROT_WRITE) || region.shared;
+  bool writable;
+  size_t avail = decodable(pc, &region, &writable);
   struct hp_decode_limits lim = {MAX_INSNS, writable ? MAX_CHECKED_BYTES : MAX_INSNS * ZYDIS_MAX_INSTRUCTION_LENGTH,
                                  writable};
   HP_ASSERT(l->cap >= HP_BLOCK_LIST_CAP);
-  size_t avail = decodable(pc, &region);
   const uint8_t *bytes = (const uint8_t *)pc;
   uint8_t copy[MAX_INSNS * ZYDIS_MAX_INSTRUCTION_LENGTH];
-  if (!(region.prot & (PROT_READ | PROT_WRITE))) {
-    /* Execute-only memory (PROT_EXEC alone, which execute-only protection
-     * keys may make unreadable here): read through /proc/self/mem, which
-     * may read what the program cannot; what it cannot read either (the
-     * vsyscall page) is not translated. */
+  if (!(region.prot & (PROT_READ | PROT_WRITE)) && cpu_has_pku()) {
+    /* Execute-only memory (PROT_EXEC alone), which execute-only protection
+     * keys make unreadable here (without them, x86 reads what it can
+     * execute): read through /proc/self/mem, which may read what the
+     * program cannot; what it cannot read either (the vsyscall page) is
+     * not translated. */
     size_t want = avail < sizeof copy ? avail : sizeof copy;
     int fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
     ssize_t n = fd >= 0 ? pread(fd, copy, want, (off_t)pc) : -1;

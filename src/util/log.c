@@ -75,7 +75,10 @@ static bool usable(const struct own_out *out)
 
 void hp_log_open(void)
 {
-  int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+  /* The copy of stderr only when hotpath will write there (statistics, a
+   * log): every descriptor kept is one fewer for a program with a small
+   * table. Errors go to fd 2 otherwise. */
+  int fd = (hp_opt.stats || hp_opt.log_level > 0) && !hp_opt.log ? fcntl(2, F_DUPFD_CLOEXEC, 3) : -1;
   if (fd >= 0)
     keep(&err_out, fd);
   if (hp_opt.log) {

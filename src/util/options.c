@@ -177,7 +177,7 @@ int hp_options_parse(int argc, char **argv)
   /* A hotpath that follows an execve (--exec-root-pid) has all its options
    * on its command line: HOTPATH_OPTIONS there is the program's, not ours. */
   bool followed = false;
-  for (int k = 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+  for (int k = 1; k < argc && argv[k][0] == '-' && strcmp(argv[k], "--") != 0; k++)
     followed |= strncmp(argv[k], "--exec-root-pid=", 16) == 0;
   if (!followed && !parse_env_options())
     goto usage;

@@ -70,6 +70,16 @@ out=$("$hp" --log="$tmp/log" /usr/bin/python3 -c 'import os; print(os.open("/dev
 # ... also in a small descriptor table
 out=$(ulimit -n 20; "$hp" --log="$tmp/log" /usr/bin/python3 -c 'import os; print(os.open("/dev/null", 0))')
 [ "$out" = 3 ] || { echo "FAIL: ulimit -n 20: the program's first descriptor is $out, not 3"; fails=$((fails + 1)); }
+# ... and bash still finds numbers from 10 up in a table of 13 (hotpath
+# keeps only the maps file there without --stats or a log)
+out=$(exec 10>&- 11>&- 12>&-; ulimit -n 13; "$hp" /bin/bash -c 'exec {fd}>/dev/null; exec {g}>/dev/null; echo $fd $g' 2>&1)
+[ "$out" = "10 11" ] || { echo "FAIL: ulimit -n 13: bash's {fd} got '$out'"; fails=$((fails + 1)); }
+# an unlimited stack under an address-space limit still starts
+out=$(ulimit -s unlimited; ulimit -v 1500000; "$hp" /bin/echo ok 2>&1)
+[ "$out" = ok ] || { echo "FAIL: ulimit -s unlimited -v 1500000: '$out'"; fails=$((fails + 1)); }
+# a program argument that looks like hotpath's internal option is the program's
+out=$(HOTPATH_OPTIONS=--stats "$hp" /bin/echo --exec-root-pid=1 2>&1 | grep -c '^  blocks built ')
+[ "$out" = 1 ] || { echo "FAIL: HOTPATH_OPTIONS ignored for a program argument --exec-root-pid"; fails=$((fails + 1)); }
 # --stats on a stderr pipe nobody reads: no SIGPIPE for the program
 out=$(python3 -c 'import os, subprocess, sys
 r, w = os.pipe(); os.close(r)
