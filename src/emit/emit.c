@@ -801,6 +801,21 @@ static void restore_flags(struct hp_emit *e)
   hp_emit_bytes(e, b, sizeof b);
 }
 
+/* cmp byte [rax+i], v; jne (its rel32 field kept in fails[], at most 64:
+ * a check covers at most 256 bytes, 46 compares) */
+static void check_code_byte(struct hp_emit *e, size_t i, uint8_t v, size_t fails[64], size_t *nf)
+{
+  uint8_t b[] = {0x80, 0xb8}; /* cmp byte [rax+disp32], imm8 */
+  hp_emit_bytes(e, b, sizeof b);
+  u32(e, (uint32_t)i);
+  u8(e, v);
+  u8(e, 0x0f);
+  u8(e, 0x85);
+  if (*nf < 64)
+    fails[(*nf)++] = e->pos;
+  u32(e, 0);
+}
+
 size_t hp_emit_code_check(struct hp_emit *e, uintptr_t guest_pc, const uint8_t *expected,
                           size_t len)
 {
@@ -819,16 +834,8 @@ size_t hp_emit_code_check(struct hp_emit *e, uintptr_t guest_pc, const uint8_t *
    * with EFLAGS.AC set (alignment checking), where an unaligned read of
    * its code would fault. */
   size_t lead = (8 - (guest_pc & 7)) & 7;
-  for (; i < lead && i < len && nf < 64; i++) {
-    uint8_t b[] = {0x80, 0xb8}; /* cmp byte [rax+disp32], imm8 */
-    hp_emit_bytes(e, b, sizeof b);
-    u32(e, (uint32_t)i);
-    u8(e, expected[i]);
-    u8(e, 0x0f);
-    u8(e, 0x85);
-    fails[nf++] = e->pos;
-    u32(e, 0);
-  }
+  for (; i < lead && i < len; i++)
+    check_code_byte(e, i, expected[i], fails, &nf);
   for (; i + 8 <= len && nf < 63; i += 8) {
     uint64_t v;
     memcpy(&v, expected + i, 8);
@@ -841,17 +848,8 @@ size_t hp_emit_code_check(struct hp_emit *e, uintptr_t guest_pc, const uint8_t *
     fails[nf++] = e->pos;
     u32(e, 0);
   }
-  for (; i < len; i++) {
-    uint8_t b[] = {0x80, 0xb8}; /* cmp byte [rax+disp32], imm8 */
-    hp_emit_bytes(e, b, sizeof b);
-    u32(e, (uint32_t)i);
-    u8(e, expected[i]);
-    u8(e, 0x0f);
-    u8(e, 0x85);
-    if (nf < 64)
-      fails[nf++] = e->pos;
-    u32(e, 0);
-  }
+  for (; i < len; i++)
+    check_code_byte(e, i, expected[i], fails, &nf);
   for (int k = 0; k < 3; k++)
     recov_close(e, rec[k]);
   restore_flags(e);
