@@ -226,6 +226,8 @@ static void trace_line(const struct jv *t, double all)
       n += (size_t)snprintf(what + n, sizeof what - n, " %s", str(get(&slots->items[k], "register")));
     if (get(promo, "calls_inlined")->b && n < sizeof what - 16)
       n += (size_t)snprintf(what + n, sizeof what - n, ", calls");
+    if (get(promo, "stores_deferred")->b && n < sizeof what - 16)
+      n += (size_t)snprintf(what + n, sizeof what - n, ", deferred");
     if (num(get(promo, "stores_checked")) > 0 && n < sizeof what - 16)
       snprintf(what + n, sizeof what - n, ", %d checked", (int)num(get(promo, "stores_checked")));
   } else {

@@ -253,7 +253,11 @@ static void write_trace(FILE *f, const struct hp_fragment *t, bool with_code)
     fprintf(f, "%s{\"frame_offset\": %d, \"size\": %u, \"register\": \"%s\", \"instructions_rewritten\": %u}",
             k ? ", " : "", p->slot[k].disp, p->slot[k].size, hp_promo_reg_name(p->slot[k].reg), p->slot[k].uses);
   }
-  fprintf(f, "], \"stores_checked\": %u, \"calls_inlined\": %s}}", p->checks, p->frame_check ? "true" : "false");
+  fprintf(f,
+          "], \"stores_checked\": %u, \"calls_inlined\": %s, \"stores_deferred\": %s, \"loads_checked\": %u, "
+          "\"globals_checked_at_entry\": %s}}",
+          p->checks, p->frame_check ? "true" : "false", p->deferred ? "true" : "false", p->load_checks,
+          p->rip_check ? "true" : "false");
 }
 
 static void write_traces(FILE *f)

@@ -66,6 +66,8 @@ check "$tmp/c.json" \
   "all(t['code']['syntax'] == 'intel' and len(t['code']['insns']) >= t['guest_instructions'] for t in r['traces'] if 'code' in t)" \
   "any('[rbp-' in x['guest'] and not any('[rbp-' in h for h in x['host']) and any(s['register'] in h for h in x['host'] for s in t['promote']['slots']) for t in r['traces'] if t['optimized'] and 'code' in t for x in t['code']['insns'])" \
   "any(t['optimized'] and t['promote']['calls_inlined'] for t in r['traces'])" \
+  "sum(t['optimized'] and t['promote']['stores_deferred'] for t in r['traces']) == r['totals']['opt_traces_deferred'] > 0" \
+  "sum(t['optimized'] and t['promote']['globals_checked_at_entry'] for t in r['traces']) == r['totals']['opt_traces_globals_checked']" \
   "any(t['dropped'] and t['optimized'] for t in r['traces'])" \
   "any('deopt' in t.get('not_optimized_because', '') for t in r['traces'])"
 
