@@ -97,6 +97,8 @@ struct hp_thread {
   uint64_t clear_tid;       /* guest CLONE_CHILD_CLEARTID address of this thread */
   bool is_clone;            /* a guest thread hotpath started (not the first) */
   bool is_vfork_child;      /* runs in its parent's memory until it execs or exits */
+  bool seccomp_strict;      /* entered SECCOMP_MODE_STRICT (emulated): only read, write,
+                               exit and rt_sigreturn; anything else is SIGKILL */
   /* The return table is blocked while an asynchronous signal waits
    * (fragment/ibl.c): HP_RET_BLOCKED_FAULTS, inaccessible (the next `ret`
    * faults and leaves the cache), or HP_RET_BLOCKED_EMPTY, all zero (every

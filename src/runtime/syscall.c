@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -238,9 +240,33 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
   uint64_t a1 = g[HP_RDI], a2 = g[HP_RSI], a3 = g[HP_RDX], a4 = g[HP_R10], a5 = g[HP_R8], a6 = g[HP_R9];
   t->restart_pc = 0;
   t->call_mask_valid = false;
+  if (t->seccomp_strict && nr != SYS_read && nr != SYS_write && nr != SYS_exit && nr != SYS_rt_sigreturn) {
+    /* As the kernel in strict mode: any other system call kills. */
+    hp_raw_syscall(SYS_tgkill, getpid(), t->tid, SIGKILL, 0, 0, 0);
+    hp_raw_syscall(SYS_exit_group, 128 + SIGKILL, 0, 0, 0, 0, 0);
+  }
   long r;
   bool handled;
   switch (nr) {
+  /* Seccomp strict mode is emulated (it would stop hotpath's own system
+   * calls): from now on this thread may only read, write, exit and return
+   * from signal handlers. */
+  case SYS_prctl:
+    if (a1 == PR_SET_SECCOMP && a2 == SECCOMP_MODE_STRICT) {
+      t->seccomp_strict = true;
+      r = 0;
+    } else {
+      r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, 0);
+    }
+    break;
+  case SYS_seccomp:
+    if (a1 == SECCOMP_SET_MODE_STRICT) {
+      r = a2 || a3 ? -EINVAL : 0;
+      t->seccomp_strict |= r == 0;
+    } else {
+      r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, 0, 0, 0);
+    }
+    break;
   case SYS_brk:
     hp_lock();
     r = emulate_brk(a1);
