@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/rseq.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -62,6 +65,24 @@ static void unregister_rseq(void)
   syscall(SYS_rseq, area, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
 }
 
+/* A setuid or setgid program (or one with file capabilities) gets its
+ * privileges only from the kernel's execve: run it natively, as the user
+ * would want, rather than unprivileged under hotpath. */
+static void run_privileged_natively(char **gargv, char **genv)
+{
+  char path[PATH_MAX];
+  struct hp_error err;
+  struct stat st;
+  if (hp_opt.exec_file || !hp_find_program(gargv[0], path, sizeof path, &err) || stat(path, &st) != 0 ||
+      (!(st.st_mode & (S_ISUID | S_ISGID)) && getxattr(path, "security.capability", NULL, 0) < 0))
+    return;
+  HP_INFO("%s is setuid, setgid or has capabilities: running it natively, with its privileges", path);
+  fflush(NULL);
+  execve(path, gargv, genv);
+  fprintf(stderr, "hotpath: %s: %s\n", path, strerror(errno));
+  exit(HP_STATUS_CANNOT_EXEC);
+}
+
 int main(int argc, char **argv, char **envp)
 {
   if (argc > 1 && strcmp(argv[1], "compare") == 0)
@@ -75,6 +96,7 @@ int main(int argc, char **argv, char **envp)
   hp_log_open();
   hp_exec_init(argc, argv, pi);
   char **genv = guest_environment(envp);
+  run_privileged_natively(argv + pi, genv);
   static struct hp_launch launch;
   struct hp_error err;
   if (!hp_launch_prepare(argc - pi, argv + pi, genv, &launch, &err)) {

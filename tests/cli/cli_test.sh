@@ -112,6 +112,10 @@ out=$("$hp" /usr/bin/readlink /proc/self/exe)
 [ "$out" = /usr/bin/readlink ] || { echo "FAIL: /proc/self/exe -> '$out'"; fails=$((fails + 1)); }
 out=$("$hp" /bin/cat /proc/self/cmdline | tr '\0' ' ')
 [ "$out" = "/bin/cat /proc/self/cmdline " ] || { echo "FAIL: cmdline '$out'"; fails=$((fails + 1)); }
+# a setuid program runs natively, with its privileges (a note with --verbose)
+if [ -u /usr/bin/passwd ]; then
+  expect 0 'setuid, setgid or has capabilities: running it natively' -- "$hp" --verbose /usr/bin/passwd --help
+fi
 # execve: the program the guest executes runs under hotpath too (its loader
 # message), with the guest's argv; not with --no-follow-exec
 expect 0 'loaded /usr/bin/echo' -- "$hp" --verbose /bin/sh -c 'exec /bin/echo followed'
