@@ -3,6 +3,7 @@
 #ifndef HOTPATH_LOADER_H
 #define HOTPATH_LOADER_H
 #include <limits.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,6 +72,24 @@ bool hp_launch_prepare(int argc, char **argv, char **envp, struct hp_launch *out
 
 /* Finds PROGRAM like execvp: with a '/', as is; else each PATH entry. */
 bool hp_find_program(const char *name, char *out, size_t outlen, struct hp_error *err);
+
+/* #! scripts in a chain, as the kernel allows. */
+#define HP_MAX_SCRIPT_DEPTH 5
+/* Reads a "#!interp [arg]" line: 1 if path is a script, 0 if not, -1 on
+ * error (err says why). */
+int hp_read_shebang(const char *path, char *interp, size_t ilen, char *arg, size_t alen, struct hp_error *err);
+/* Whether the file gets privileges from execve (setuid, setgid, file
+ * capabilities): hotpath runs those natively. st: its stat. */
+bool hp_file_privileged(const char *path, const struct stat *st);
+
+/* The guest's LD_* variables must not reach hotpath's own ld.so: hotpath
+ * passes them to itself renamed HP_SAVED_LD_PREFIX "LD_..." and gives them
+ * back to the program. hp_env_hide_ld returns envp with them renamed (a new
+ * array, new strings for those; NULL if out of memory), hp_env_hidden_free
+ * frees what it allocated. */
+#define HP_SAVED_LD_PREFIX "HOTPATH_GUEST_"
+char **hp_env_hide_ld(char *const *envp);
+void hp_env_hidden_free(char **hidden, char *const *envp);
 
 /* Initial stack construction, separated from mapping so it can be tested on
  * any buffer. Writes strings, random bytes, platform string, then argc/argv/

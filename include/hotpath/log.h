@@ -15,7 +15,9 @@ enum hp_log_level { HP_LOG_ERROR = 0, HP_LOG_INFO = 1, HP_LOG_DEBUG = 2 };
  * hotpath's output alone. */
 void hp_log_open(void);
 FILE *hp_log_stream(void);            /* where --stats and logs go */
-int hp_log_fd(void);                  /* its descriptor (for raw writes in signal handlers) */
+/* Where errors go, for raw writes in signal handlers: the copy of stderr
+ * while it is ours, else 2. */
+int hp_log_fd(void);
 /* False when the guest has closed that descriptor or put another file in
  * its place: hotpath then writes nothing there. */
 bool hp_log_usable(void);

@@ -509,6 +509,13 @@ static int run_and_check(struct compare *c, int side, int run)
     return HP_COMPARE_DIFFER;
 }
 
+/* A hotpath option that hotpath itself would refuse: a usage error. */
+static int usage_error(void)
+{
+    fputs("usage: hotpath compare [OPTIONS] [--] PROGRAM [ARGS...]  (hotpath compare --help for more)\n", stderr);
+    return HP_COMPARE_USAGE;
+}
+
 static int parse_args(struct compare *c, int argc, char **argv)
 {
     c->runs = DEFAULT_RUNS;
@@ -552,17 +559,13 @@ static int parse_args(struct compare *c, int argc, char **argv)
             /* a hotpath option: checked here (a usage error, not runs
              * that differ) */
             if (!hp_option_set(a)) {
-                fputs("usage: hotpath compare [OPTIONS] [--] PROGRAM [ARGS...]  (hotpath compare --help for more)\n",
-                      stderr);
-                return HP_COMPARE_USAGE;
+                return usage_error();
             }
             c->hp_opts[c->n_hp_opts++] = argv[i];
         }
     }
     if (!hp_options_valid()) {
-        fputs("usage: hotpath compare [OPTIONS] [--] PROGRAM [ARGS...]  (hotpath compare --help for more)\n",
-              stderr);
-        return HP_COMPARE_USAGE;
+        return usage_error();
     }
     hp_options_defaults();
     if (i >= argc) {

@@ -6,7 +6,6 @@
 #include <limits.h>
 #include <sys/rseq.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -19,28 +18,18 @@
 #include "hotpath/report.h"
 #include "hotpath/report_view.h"
 
-#define SAVED_LD_PREFIX "HOTPATH_GUEST_"
-
 /* LD_PRELOAD, LD_LIBRARY_PATH... meant for the guest would also apply to
  * hotpath's own ld.so: re-execute with them renamed; the guest gets them back. */
 static void reexec_without_ld_vars(char **argv, char **envp)
 {
-  size_t n = 0, nld = 0;
-  for (; envp[n]; n++)
+  size_t nld = 0;
+  for (size_t n = 0; envp[n]; n++)
     nld += strncmp(envp[n], "LD_", 3) == 0;
   if (nld == 0)
     return;
-  char **env = calloc(n + 1, sizeof *env);
-  for (size_t i = 0; i < n; i++) {
-    if (strncmp(envp[i], "LD_", 3) == 0) {
-      size_t len = strlen(SAVED_LD_PREFIX) + strlen(envp[i]) + 1;
-      env[i] = malloc(len);
-      snprintf(env[i], len, "%s%s", SAVED_LD_PREFIX, envp[i]);
-    } else {
-      env[i] = envp[i];
-    }
-  }
-  execve("/proc/self/exe", argv, env);
+  char **env = hp_env_hide_ld(envp);
+  if (env)
+    execve("/proc/self/exe", argv, env);
   fprintf(stderr, "hotpath: cannot re-execute itself without LD_* variables: %s\n", strerror(errno));
   exit(HP_STATUS_CANNOT_EXEC);
 }
@@ -48,9 +37,9 @@ static void reexec_without_ld_vars(char **argv, char **envp)
 /* The guest's environment: the LD_* variables renamed above get their names back. */
 static char **guest_environment(char **envp)
 {
-  size_t plen = strlen(SAVED_LD_PREFIX);
+  size_t plen = strlen(HP_SAVED_LD_PREFIX);
   for (size_t i = 0; envp[i]; i++)
-    if (strncmp(envp[i], SAVED_LD_PREFIX "LD_", plen + 3) == 0)
+    if (strncmp(envp[i], HP_SAVED_LD_PREFIX "LD_", plen + 3) == 0)
       envp[i] += plen;
   return envp;
 }
@@ -74,7 +63,7 @@ static void run_privileged_natively(char **gargv, char **genv)
   struct hp_error err;
   struct stat st;
   if (hp_opt.exec_file || !hp_find_program(gargv[0], path, sizeof path, &err) || stat(path, &st) != 0 ||
-      (!(st.st_mode & (S_ISUID | S_ISGID)) && getxattr(path, "security.capability", NULL, 0) < 0))
+      !hp_file_privileged(path, &st))
     return;
   HP_INFO("%s is setuid, setgid or has capabilities: running it natively, with its privileges", path);
   fflush(NULL);

@@ -347,19 +347,19 @@ void hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret, bool unread)
 {
   /* Store below rsp first, then move rsp: a store that faults (stack
    * overflow) leaves rsp as the guest's call left it before pushing. */
-  if ((int64_t)guest_ret == (int32_t)guest_ret) {
-    uint8_t b[] = {0x48, 0xc7, 0x44, 0x24, 0xf8}; /* mov qword [rsp-8], simm32 */
-    hp_emit_bytes(e, b, sizeof b);
-    u32(e, (uint32_t)guest_ret);
-  } else if (unread) {
+  bool fits = (int64_t)guest_ret == (int32_t)guest_ret;
+  if (fits || unread) {
     /* All 8 bytes first (the low half sign-extended), so that a fault
-     * writes nothing, as a push; then the high half over them. */
+     * writes nothing, as a push; then, if it does not fit, the high half
+     * over them. */
     uint8_t lo[] = {0x48, 0xc7, 0x44, 0x24, 0xf8}; /* mov qword [rsp-8], simm32 */
     hp_emit_bytes(e, lo, sizeof lo);
     u32(e, (uint32_t)guest_ret);
-    uint8_t hi[] = {0xc7, 0x44, 0x24, 0xfc}; /* mov dword [rsp-4], imm32 */
-    hp_emit_bytes(e, hi, sizeof hi);
-    u32(e, (uint32_t)(guest_ret >> 32));
+    if (!fits) {
+      uint8_t hi[] = {0xc7, 0x44, 0x24, 0xfc}; /* mov dword [rsp-4], imm32 */
+      hp_emit_bytes(e, hi, sizeof hi);
+      u32(e, (uint32_t)(guest_ret >> 32));
+    }
   } else {
     store_gs(e, HP_RAX, T_OFF(spill_rax));
     int rec = recov_open(e, HP_RAX, HP_LOC_GS_SLOT, T_OFF(spill_rax));
@@ -1145,17 +1145,14 @@ void hp_emit_slot_load_from(struct hp_emit *e, int reg, int base, int32_t disp, 
 }
 void hp_emit_slot_store(struct hp_emit *e, int reg, int32_t disp, unsigned size)
 {
-  base_slot(e, 0x89, reg, HP_RBP, disp, size);
+  hp_emit_slot_store_to(e, reg, HP_RBP, disp, size);
 }
+
 size_t hp_emit_span_check(struct hp_emit *e, int scratch, uint64_t a, uint32_t size, int32_t lo, int32_t hi)
 {
   /* v = a + size - 1 - lo - rbp overlaps exactly when v <u hi - lo + size - 1 */
   uint8_t b = (uint8_t)(scratch >= 8 ? 1 : 0);
-  u8(e, (uint8_t)(0x48 | b)); /* mov scratch, imm64 */
-  u8(e, (uint8_t)(0xb8 | (scratch & 7)));
-  uint64_t v = a + size - 1 - (uint64_t)(int64_t)lo;
-  u32(e, (uint32_t)v);
-  u32(e, (uint32_t)(v >> 32));
+  mov_imm64(e, scratch, a + size - 1 - (uint64_t)(int64_t)lo);
   u8(e, (uint8_t)(0x48 | b)); /* sub scratch, rbp */
   u8(e, 0x29);
   u8(e, (uint8_t)(0xc0 | (HP_RBP << 3) | (scratch & 7)));

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "hotpath/loader.h"
@@ -25,7 +26,6 @@
 #endif
 
 #define BRK_MAX (1ul << 40)
-#define MAX_SCRIPT_DEPTH 5 /* #! scripts in a chain, as the kernel allows */
 
 static bool fail(struct hp_error *err, int code, const char *fmt, ...)
 {
@@ -106,10 +106,7 @@ bool hp_find_program(const char *name, char *out, size_t outlen, struct hp_error
   return fail(err, HP_STATUS_NOT_FOUND, "%s: command not found", name);
 }
 
-/* Reads a "#!interp [arg]" line. Returns 1 if path is a script, 0 if not,
- * -1 on error. */
-static int read_shebang(const char *path, char *interp, size_t ilen, char *arg, size_t alen,
-                        struct hp_error *err)
+int hp_read_shebang(const char *path, char *interp, size_t ilen, char *arg, size_t alen, struct hp_error *err)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -144,6 +141,40 @@ static int read_shebang(const char *path, char *interp, size_t ilen, char *arg, 
     l--;
   snprintf(arg, alen, "%.*s", (int)l, e);
   return 1;
+}
+
+bool hp_file_privileged(const char *path, const struct stat *st)
+{
+  return (st->st_mode & (S_ISUID | S_ISGID)) || getxattr(path, "security.capability", NULL, 0) >= 0;
+}
+
+char **hp_env_hide_ld(char *const *envp)
+{
+  size_t n = 0;
+  while (envp[n])
+    n++;
+  char **env = calloc(n + 1, sizeof *env);
+  for (size_t i = 0; env && i < n; i++) {
+    if (strncmp(envp[i], "LD_", 3) != 0) {
+      env[i] = envp[i];
+      continue;
+    }
+    size_t len = strlen(HP_SAVED_LD_PREFIX) + strlen(envp[i]) + 1;
+    if (!(env[i] = malloc(len))) {
+      hp_env_hidden_free(env, envp);
+      return NULL;
+    }
+    snprintf(env[i], len, "%s%s", HP_SAVED_LD_PREFIX, envp[i]);
+  }
+  return env;
+}
+
+void hp_env_hidden_free(char **hidden, char *const *envp)
+{
+  for (size_t i = 0; hidden && hidden[i]; i++)
+    if (hidden[i] != envp[i])
+      free(hidden[i]);
+  free(hidden);
 }
 
 static uint64_t own_auxv(unsigned long type) { return getauxval(type); }
@@ -232,12 +263,12 @@ bool hp_launch_prepare(int argc, char **argv, char **envp, struct hp_launch *L,
   snprintf(execfn, sizeof execfn, "%s", path);
   for (int depth = 0;; depth++) {
     char interp[PATH_MAX], iarg[256];
-    int s = read_shebang(path, interp, sizeof interp, iarg, sizeof iarg, err);
+    int s = hp_read_shebang(path, interp, sizeof interp, iarg, sizeof iarg, err);
     if (s < 0)
       return false;
     if (s == 0)
       break;
-    if (depth >= MAX_SCRIPT_DEPTH)
+    if (depth >= HP_MAX_SCRIPT_DEPTH)
       return fail(err, HP_STATUS_CANNOT_EXEC, "%s: too many levels of #! interpreters", execfn);
     char **nargv = calloc((size_t)gargc + 3, sizeof *nargv);
     int k = 0;

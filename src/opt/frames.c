@@ -54,6 +54,16 @@ void hp_frames_pop(struct hp_frames *f)
 /* What a guest instruction does to rsp and rbp (push, pop, the prologue's
  * `mov rbp, rsp`, `sub/add rsp, imm`, leave); false for any other change
  * of either (the trace is left alone). */
+/* pop rbp (also leave's second half): rbp from the cell at rsp, checked
+ * when a store may have changed it and it is the loop's. */
+static void pop_rbp(struct hp_frames *f)
+{
+  f->rbp = hp_frames_cell(f, f->delta);
+  f->rbp_check = f->dirty && f->rbp.kind == HP_SYM_OUTER;
+  f->delta += 8;
+  hp_frames_pop(f);
+}
+
 bool hp_frames_track(struct hp_frames *f, const struct hp_insn *in, const struct hp_insn_effects *e)
 {
   bool w_rsp = (e->gpr_write >> RSP) & 1, w_rbp = (e->gpr_write >> RBP) & 1;
@@ -77,21 +87,18 @@ bool hp_frames_track(struct hp_frames *f, const struct hp_insn *in, const struct
     if (full.operand_width != 64 || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
         ops[0].reg.value == ZYDIS_REGISTER_RSP)
       return false;
-    if (ops[0].reg.value == ZYDIS_REGISTER_RBP) {
-      f->rbp = hp_frames_cell(f, f->delta);
-      f->rbp_check = f->dirty && f->rbp.kind == HP_SYM_OUTER;
+    if (ops[0].reg.value != ZYDIS_REGISTER_RBP) {
+      f->delta += 8;
+      hp_frames_pop(f);
+      return true;
     }
-    f->delta += 8;
-    hp_frames_pop(f);
+    pop_rbp(f);
     return true;
   case ZYDIS_MNEMONIC_LEAVE:
     if (f->rbp.kind != HP_SYM_FRAME)
       return false;
     f->delta = f->rbp.d;
-    f->rbp = hp_frames_cell(f, f->delta);
-    f->rbp_check = f->dirty && f->rbp.kind == HP_SYM_OUTER;
-    f->delta += 8;
-    hp_frames_pop(f);
+    pop_rbp(f);
     return true;
   case ZYDIS_MNEMONIC_MOV:
     if (w_rsp || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER || ops[0].reg.value != ZYDIS_REGISTER_RBP ||

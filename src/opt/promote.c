@@ -144,7 +144,8 @@ struct cand {
   int32_t disp;
   uint8_t size, cls;
   unsigned uses;
-  bool ok, written;
+  unsigned writes; /* accesses that write it */
+  bool ok;
 };
 
 static int cmp_cand(const void *a, const void *b)
@@ -159,6 +160,13 @@ static const int reg_order[] = {15, 14, 13, 12, 3, 11, 10, 9, 8, 7, 6, 2, 1, 0};
 /* xmm registers: those -O0 code (arguments, return values, temporaries
  * from xmm0 up) is least likely to name first. */
 static const int xmm_order[] = {15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
+
+/* [*lo, *hi) grows to hold [a, a+size). */
+static void span_add(uint64_t *lo, uint64_t *hi, uint64_t a, uint64_t size)
+{
+  *lo = a < *lo ? a : *lo;
+  *hi = a + size > *hi ? a + size : *hi;
+}
 
 bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool defer, const char **why)
 {
@@ -242,9 +250,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
             acc[nacc++] = (struct access){i, (int32_t)gm->disp, (uint8_t)(gm->size ? gm->size : 8), CLS_NONE,
                                           false, false};
           } else if (gm->base == HP_MEM_RIP && gm->index == HP_MEM_NONE && gm->size) {
-            uint64_t a = in->pc + in->len + (uint64_t)gm->disp; /* a PLT's GOT entry */
-            rip_lo = a < rip_lo ? a : rip_lo;
-            rip_hi = a + gm->size > rip_hi ? a + gm->size : rip_hi;
+            span_add(&rip_lo, &rip_hi, in->pc + in->len + (uint64_t)gm->disp, gm->size); /* a PLT's GOT entry */
             riprel[i] = 8; /* no check of its own: without the entry's, no deferred stores */
           } else {
             defer = false;
@@ -360,9 +366,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
       anchor[nanchor++] = (int32_t)m->disp;
     }
     if (m->base == HP_MEM_RIP && m->index == HP_MEM_NONE) {
-      uint64_t a = in->pc + in->len + (uint64_t)m->disp;
-      rip_lo = a < rip_lo ? a : rip_lo;
-      rip_hi = a + m->size > rip_hi ? a + m->size : rip_hi;
+      span_add(&rip_lo, &rip_hi, in->pc + in->len + (uint64_t)m->disp, m->size);
       riprel[i] = (uint8_t)((m->write ? 1 : 2) | (outer ? 0 : 4));
       if (m->write)
         fr.dirty = true; /* as any store the frames cannot place */
@@ -443,10 +447,10 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
       if (c[k].disp == acc[a].disp && c[k].size == acc[a].size)
         break;
     if (k == nc)
-      c[nc++] = (struct cand){acc[a].disp, acc[a].size, acc[a].cls, 0, true, false};
+      c[nc++] = (struct cand){acc[a].disp, acc[a].size, acc[a].cls, 0, 0, true};
     c[k].uses++;
     c[k].ok &= acc[a].cls != CLS_NONE && acc[a].cls == c[k].cls && !(acc[a].cls == CLS_XMM && xall);
-    c[k].written |= acc[a].write;
+    c[k].writes += acc[a].write;
   }
   /* The trace's entry loads its slots, speculatively: a run may leave
    * before touching one (rbp may even be a data pointer), so a fault of
@@ -529,9 +533,8 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
    * (arrays-O0, whose loop saves three stores for two checks, ran 25%
    * slower deferred). */
   unsigned nwrites = 0;
-  for (unsigned a = 0; a < nacc; a++)
-    for (unsigned k = best_i; k <= best_j; k++)
-      nwrites += acc[a].write && acc[a].disp == c[k].disp && acc[a].size == c[k].size;
+  for (unsigned k = best_i; k <= best_j; k++)
+    nwrites += c[k].writes;
   p->deferred = defer && nwrites && 4 * nlcheck <= nwrites;
   if (p->deferred)
     for (unsigned i = 0; i < l->n; i++)
@@ -547,7 +550,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
   unsigned r = 0, x = 0;
   for (unsigned k = best_i; k <= best_j; k++) {
     struct hp_promo_slot *s = &p->slot[p->nslots++];
-    *s = (struct hp_promo_slot){c[k].disp, c[k].size, 0, 0, 0};
+    *s = (struct hp_promo_slot){c[k].disp, c[k].size, 0, 0, (uint16_t)c[k].writes};
     if (c[k].cls == CLS_XMM) {
       s->reg = (uint8_t)(HP_PROMO_XMM + freex[x]);
       p->xregs |= (uint16_t)(1u << freex[x++]);
@@ -581,7 +584,6 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
                                               (acc[a].probe && !p->deferred ? HP_INSN_PROBE_STORE : 0));
         l->v[acc[a].elem].reg = p->slot[k].reg;
         p->slot[k].uses++;
-        p->slot[k].writes += acc[a].write;
       }
   for (unsigned i = 0; i < l->n; i++)
     if (check[i]) {

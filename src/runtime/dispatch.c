@@ -1,6 +1,7 @@
 /* Dispatcher loop and guest start-up under translation. */
 #include "hotpath/dispatch.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,8 +77,8 @@ static bool is_xbegin(uint64_t pc)
 
 static bool cpu_has_rtm(void)
 {
-  unsigned a = 7, b = 0, c = 0, d = 0;
-  __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+  unsigned a, b, c, d;
+  __cpuid_count(7, 0, a, b, c, d);
   return (b >> 11) & 1;
 }
 

@@ -10,16 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "hotpath/clone.h"
+#include "hotpath/loader.h"
 #include "hotpath/log.h"
 #include "hotpath/options.h"
 #include "hotpath/rawsys.h"
 
-#define SAVED_LD_PREFIX "HOTPATH_GUEST_" /* as src/cli/main.c */
-#define MAX_SCRIPT_DEPTH 5               /* as the launcher (src/loader/launch.c) */
 #define MAX_ARGS_BYTES (2u << 20)        /* beyond: the kernel's E2BIG decides */
 
 static char self_exe[PATH_MAX];
@@ -141,28 +139,20 @@ static bool runs_under_hotpath(const char *file, int depth)
 {
   struct stat st;
   if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) || faccessat(AT_FDCWD, file, X_OK, AT_EACCESS) != 0 ||
-      (st.st_mode & (S_ISUID | S_ISGID)) || getxattr(file, "security.capability", NULL, 0) >= 0)
+      hp_file_privileged(file, &st))
     return false;
+  char interp[PATH_MAX], iarg[256];
+  struct hp_error err;
+  int script = hp_read_shebang(file, interp, sizeof interp, iarg, sizeof iarg, &err);
+  if (script) /* #!interpreter [arg]: the interpreter must run too (-1: it cannot be read) */
+    return script > 0 && depth < HP_MAX_SCRIPT_DEPTH && runs_under_hotpath(interp, depth + 1);
   int fd = open(file, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return false;
   unsigned char buf[256];
   ssize_t n = pread(fd, buf, sizeof buf, 0);
   bool ok = false;
-  if (n >= 2 && buf[0] == '#' && buf[1] == '!') {
-    /* #!interpreter [arg]: the interpreter must run too */
-    size_t i = 2, end = (size_t)n;
-    while (i < end && (buf[i] == ' ' || buf[i] == '\t'))
-      i++;
-    size_t s = i;
-    while (i < end && buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r' && buf[i])
-      i++;
-    if (i > s && i < end && depth < MAX_SCRIPT_DEPTH) {
-      char interp[PATH_MAX];
-      snprintf(interp, sizeof interp, "%.*s", (int)(i - s), (const char *)buf + s);
-      ok = runs_under_hotpath(interp, depth + 1);
-    }
-  } else if ((size_t)n >= sizeof(Elf64_Ehdr) && memcmp(buf, ELFMAG, SELFMAG) == 0) {
+  if ((size_t)n >= sizeof(Elf64_Ehdr) && memcmp(buf, ELFMAG, SELFMAG) == 0) {
     Elf64_Ehdr eh;
     memcpy(&eh, buf, sizeof eh);
     ok = eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_ident[EI_DATA] == ELFDATA2LSB && eh.e_machine == EM_X86_64 &&
@@ -244,28 +234,14 @@ long hp_exec(int dirfd, const char *path, char *const *argv, char *const *envp, 
         nargv[k++] = gargv[i];
       nargv[k] = NULL;
     }
-    /* The guest's LD_* variables must not reach hotpath's own ld.so: renamed,
-     * the new hotpath gives them back to the program. */
-    char **nenvp = calloc(nenv + 1, sizeof *nenvp);
-    for (size_t i = 0; nenvp && i < nenv; i++) {
-      if (strncmp(genv[i], "LD_", 3) == 0) {
-        size_t len = strlen(SAVED_LD_PREFIX) + strlen(genv[i]) + 1;
-        if ((nenvp[i] = malloc(len)))
-          snprintf(nenvp[i], len, "%s%s", SAVED_LD_PREFIX, genv[i]);
-      } else {
-        nenvp[i] = genv[i];
-      }
-    }
+    char **nenvp = hp_env_hide_ld(genv); /* renamed: hotpath's ld.so ignores them */
     if (nargv && nenvp) {
       HP_INFO("execve %s: followed under hotpath", file);
       hp_raw_syscall(SYS_execve, (long)self_exe, (long)nargv, (long)nenvp, 0, 0, 0);
       /* hotpath could not execute itself (E2BIG with its options...): the
        * kernel runs the guest's execve as it asked. */
     }
-    for (size_t i = 0; nenvp && i < nenv; i++)
-      if (nenvp[i] != genv[i])
-        free(nenvp[i]);
-    free(nenvp);
+    hp_env_hidden_free(nenvp, genv);
     free(nargv);
   }
   free(gpath);

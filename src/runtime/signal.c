@@ -154,7 +154,7 @@ static void internal_fault(int sig, uint64_t host_pc, struct hp_thread *t)
   put_str(buf, &n, " while handling guest pc ");
   put_hex(buf, &n, t ? t->cur_guest_pc : 0);
   put_str(buf, &n, "\n");
-  int fd = hp_log_usable() ? hp_log_fd() : 2;
+  int fd = hp_log_fd();
   raw(SYS_write, fd, (long)buf, (long)n, 0);
   if (t) {
     char where[200];

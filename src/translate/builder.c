@@ -4,6 +4,7 @@
  * memory and the memory map; only commit publishes. */
 #include "hotpath/builder.h"
 
+#include <cpuid.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -227,8 +228,8 @@ static bool cpu_has_pku(void)
 {
   static int known = -1;
   if (known < 0) {
-    unsigned a = 7, b = 0, c = 0, d = 0;
-    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+    unsigned a, b, c, d;
+    __cpuid_count(7, 0, a, b, c, d);
     known = (c >> 3) & 1;
   }
   return known;

@@ -131,6 +131,19 @@ static void slot_store(struct lowering *L, int reg)
 /* Deferred stores: the slots the loop writes, stored from their registers
  * through the loop's rbp (with inlined calls rbp may be a callee's: the
  * loop's comes from the entry's copy, into the scratch register). */
+static void written_slots_store(struct lowering *L, int base)
+{
+  const struct hp_promotion *p = L->promo;
+  for (unsigned k = 0; k < p->nslots; k++) {
+    const struct hp_promo_slot *s = &p->slot[k];
+    if (!s->writes)
+      continue;
+    if (s->reg >= HP_PROMO_XMM)
+      hp_emit_xslot_store_to(L->e, s->reg - HP_PROMO_XMM, base, s->disp, s->size);
+    else
+      hp_emit_slot_store_to(L->e, s->reg, base, s->disp, s->size);
+  }
+}
 static void slots_write_back(struct lowering *L)
 {
   const struct hp_promotion *p = L->promo;
@@ -141,15 +154,7 @@ static void slots_write_back(struct lowering *L)
     base = p->scratch;
     hp_emit_promo_frame_load(L->e, base);
   }
-  for (unsigned k = 0; k < p->nslots; k++) {
-    const struct hp_promo_slot *s = &p->slot[k];
-    if (!s->writes)
-      continue;
-    if (s->reg >= HP_PROMO_XMM)
-      hp_emit_xslot_store_to(L->e, s->reg - HP_PROMO_XMM, base, s->disp, s->size);
-    else
-      hp_emit_slot_store_to(L->e, s->reg, base, s->disp, s->size);
-  }
+  written_slots_store(L, base);
 }
 /* Leaving an optimized trace: deferred stores written back (unless the
  * slots were never loaded: the deopt path), the registers restored. */
@@ -168,14 +173,22 @@ static void promo_leave_from(struct lowering *L, bool loaded)
 }
 static void promo_leave(struct lowering *L) { promo_leave_from(L, true); }
 
-static void add_recov(struct lowering *L, uint32_t start, uint8_t reg, uint8_t kind, int32_t slot)
+/* A recovery record from start to the end of the fragment (size and
+ * base_gs: HP_LOC_MEM_REG only). */
+static void add_recov_mem(struct lowering *L, uint32_t start, uint8_t reg, uint8_t kind, int32_t slot, uint8_t size,
+                          int32_t base_gs)
 {
   struct hp_recov_buf *b = &L->out->recov;
   if (b->n == b->cap) {
     L->e->overflow = true;
     return;
   }
-  b->v[b->n++] = (struct hp_recov){.start = start, .end = UINT32_MAX, .reg = reg, .kind = kind, .slot = slot};
+  b->v[b->n++] = (struct hp_recov){.start = start, .end = UINT32_MAX, .reg = reg, .kind = kind, .slot = slot,
+                                   .size = size, .base_gs = base_gs};
+}
+static void add_recov(struct lowering *L, uint32_t start, uint8_t reg, uint8_t kind, int32_t slot)
+{
+  add_recov_mem(L, start, reg, kind, slot, 0, 0);
 }
 
 /* Entry of an optimized trace: the registers' guest values aside, the
@@ -221,29 +234,17 @@ static void promo_enter(struct lowering *L)
   /* Deferred stores: each slot the loop writes is stored once here, so a
    * stack the guest cannot write faults here (deopt), not at an exit. */
   if (p->deferred)
-    for (unsigned k = 0; k < p->nslots; k++)
-      if (p->slot[k].writes) {
-        if (p->slot[k].reg >= HP_PROMO_XMM)
-          hp_emit_xslot_store_to(L->e, p->slot[k].reg - HP_PROMO_XMM, 5, p->slot[k].disp, p->slot[k].size);
-        else
-          hp_emit_slot_store_to(L->e, p->slot[k].reg, 5, p->slot[k].disp, p->slot[k].size);
-      }
+    written_slots_store(L, 5 /* rbp: the loop's, here */);
   L->out->spec_end = (uint32_t)L->e->pos;
   L->out->loop_off = (uint32_t)L->e->pos;
   /* From here on, memory owes those slots their registers' values. */
-  if (p->deferred)
-    for (unsigned k = 0; k < p->nslots; k++)
-      if (p->slot[k].writes) {
-        add_recov(L, L->out->loop_off, p->slot[k].reg >= HP_PROMO_XMM
-                                           ? (uint8_t)(HP_REG_XMM0 + p->slot[k].reg - HP_PROMO_XMM)
-                                           : p->slot[k].reg,
-                  HP_LOC_MEM_REG, p->slot[k].disp);
-        struct hp_recov *r = &L->out->recov.v[L->out->recov.n - 1];
-        if (!L->e->overflow) {
-          r->size = p->slot[k].size;
-          r->base_gs = p->frame_check ? hp_emit_promo_frame_off() : -1;
-        }
-      }
+  for (unsigned k = 0; p->deferred && k < p->nslots; k++) {
+    const struct hp_promo_slot *s = &p->slot[k];
+    if (s->writes)
+      add_recov_mem(L, L->out->loop_off,
+                    s->reg >= HP_PROMO_XMM ? (uint8_t)(HP_REG_XMM0 + s->reg - HP_PROMO_XMM) : s->reg,
+                    HP_LOC_MEM_REG, s->disp, s->size, p->frame_check ? hp_emit_promo_frame_off() : -1);
+  }
 }
 
 static void defer_comp(struct lowering *L, size_t jcc, unsigned exit, uint64_t target)

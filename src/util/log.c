@@ -92,7 +92,7 @@ void hp_log_open(void)
 
 FILE *hp_log_stream(void) { return log_out.f ? log_out.f : err_out.f ? err_out.f : stderr; }
 
-int hp_log_fd(void) { return err_out.fd >= 0 ? err_out.fd : 2; }
+int hp_log_fd(void) { return usable(&err_out) ? err_out.fd : 2; }
 
 bool hp_log_usable(void) { return log_out.f ? usable(&log_out) : err_out.f ? usable(&err_out) : true; }
 
