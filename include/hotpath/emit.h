@@ -198,6 +198,12 @@ size_t hp_emit_span_check(struct hp_emit *e, int scratch, uint64_t a, uint32_t s
  * float/double in xmm x (movss/movsd). */
 void hp_emit_slot_store_to(struct hp_emit *e, int reg, int base, int32_t disp, unsigned size);
 void hp_emit_xslot_store_to(struct hp_emit *e, int x, int base, int32_t disp, unsigned size);
+/* Encodes req into out (*len: its size in, the length out); false if
+ * Zydis cannot encode it. */
+bool hp_emit_encode_request(const ZydisEncoderRequest *req, uint8_t *out, ZyanUSize *len);
+/* dst = base + index*scale + disp (0xff: no base / no index) without
+ * touching the flags: mov dst, imm32 / mov dst, base / lea. */
+void hp_emit_addr_expr(struct hp_emit *e, int dst, uint8_t base, uint8_t index, uint8_t scale, int32_t disp);
 /* The guest instruction with its [rbp+disp] operand replaced by reg (same
  * width); false if it cannot be encoded so. */
 bool hp_emit_guest_rm_reg(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedInstruction *in,

@@ -170,6 +170,10 @@ struct hp_opt_record {
   uint32_t optimizer_ns;
   uint16_t blocks;           /* recorded blocks stitched into the trace */
   uint16_t returns_known;    /* inlined returns left unchecked (retelide.c) */
+  /* The fold pass (fold.h): instructions absorbed, removed as dead,
+   * rewritten to read a folded address or copy, and registers
+   * materialized in the loop (all 0: it did not run or changed nothing). */
+  uint16_t fold_absorbed, fold_removed, fold_rewritten, fold_materialized;
   /* As when it was built (its module may be unmapped or replaced by the
    * time the report is written): module+offset, function (NULL: none), and
    * the guest bytes of its pc map's instructions, in order (NULL: unread). */
@@ -178,11 +182,13 @@ struct hp_opt_record {
   const uint8_t *guest;
 };
 
+struct hp_fold;
 struct hp_ilist {
   struct hp_insn *v;
   unsigned n, cap;    /* cap: fixed by the caller's buffer */
   uint64_t pc, end;   /* guest bytes covered [pc, end) */
   const struct hp_promotion *promo; /* slots in registers (NULL: none) */
+  const struct hp_fold *fold; /* folding plan (fold.h) the lowering follows with promo (NULL: none) */
   unsigned miss_counter;  /* a trace's guard-miss counter (thread block head
                              counters), 0: its misses are not counted */
   uint32_t miss_limit;    /* misses that leave through HP_EXIT_GUARD_MISSES */
@@ -211,6 +217,9 @@ unsigned hp_decode_block(const uint8_t *bytes, size_t avail, uint64_t pc,
 /* The operands of a guest element (decoded again from its bytes). */
 bool hp_insn_operands(const struct hp_insn *in, ZydisDecodedInstruction *full,
                       ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT]);
+
+/* Decodes the one instruction at bytes[0, len) (a rewritten form). */
+bool hp_decode_one(const uint8_t *bytes, size_t len, ZydisDecodedInstruction *zi);
 
 /* Whether an element ends the list (nothing after it runs). */
 bool hp_op_ends_block(const struct hp_insn *in);

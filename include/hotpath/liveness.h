@@ -32,5 +32,8 @@ void hp_liveness(const struct hp_ilist *l, struct hp_live *live);
  * treated as any other (what is live is what the code after it reads):
  * for state that only a fault handler could see, such as dead flags. */
 void hp_liveness_mode(const struct hp_ilist *l, struct hp_live *live, bool fault_sees_all);
+/* The same for a loop trace: its back edges (HP_INSN_BACK_EDGE exits,
+ * linked to the list's top) see what is live at the top, not everything. */
+void hp_liveness_loop(const struct hp_ilist *l, struct hp_live *live, bool fault_sees_all);
 
 #endif

@@ -16,6 +16,9 @@ enum hp_loc_kind {
                         its value is in machine register reg (a GPR, or HP_REG_XMM0 + n:
                         its low bytes). base: the 8 bytes at gs:[base_gs], or machine
                         rbp when base_gs < 0 (a deferred store of an optimized trace) */
+  HP_LOC_EXPR,       /* the guest register's value is machine xbase + xindex*size + slot
+                        (xbase/xindex 0xff: none), an address the optimizer folded
+                        (src/opt/fold.c) */
 };
 
 #define HP_REG_FLAGS 16 /* reg of a record about the status flags */
@@ -29,6 +32,7 @@ struct hp_recov {
   int32_t slot;  /* gs offset, or machine register; HP_LOC_MEM_REG: displacement */
   uint8_t size;  /* HP_LOC_MEM_REG: bytes */
   int32_t base_gs; /* HP_LOC_MEM_REG: see there */
+  uint8_t xbase, xindex; /* HP_LOC_EXPR: see there */
 };
 
 /* A store the guest's memory is owed (HP_LOC_MEM_REG). */

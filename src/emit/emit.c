@@ -271,6 +271,40 @@ static bool encode(struct hp_emit *e, ZydisEncoderRequest *req)
   return true;
 }
 
+bool hp_emit_encode_request(const ZydisEncoderRequest *req, uint8_t *out, ZyanUSize *len)
+{
+  return ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(req, out, len));
+}
+
+void hp_emit_addr_expr(struct hp_emit *e, int dst, uint8_t base, uint8_t index, uint8_t scale, int32_t disp)
+{
+  ZydisEncoderRequest req;
+  memset(&req, 0, sizeof req);
+  req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+  req.operand_count = 2;
+  req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
+  req.operands[0].reg.value = zreg64(dst);
+  if (base == 0xff && index == 0xff) {
+    req.mnemonic = ZYDIS_MNEMONIC_MOV;
+    req.operands[1].type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
+    req.operands[1].imm.s = disp;
+  } else if (index == 0xff && !disp) {
+    req.mnemonic = ZYDIS_MNEMONIC_MOV;
+    req.operands[1].type = ZYDIS_OPERAND_TYPE_REGISTER;
+    req.operands[1].reg.value = zreg64(base);
+  } else {
+    req.mnemonic = ZYDIS_MNEMONIC_LEA;
+    req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
+    req.operands[1].mem.base = base == 0xff ? ZYDIS_REGISTER_NONE : zreg64(base);
+    req.operands[1].mem.index = index == 0xff ? ZYDIS_REGISTER_NONE : zreg64(index);
+    req.operands[1].mem.scale = index == 0xff ? 0 : scale;
+    req.operands[1].mem.displacement = disp;
+    req.operands[1].mem.size = 8;
+  }
+  if (!encode(e, &req))
+    e->overflow = true; /* every such expression encodes: a bug */
+}
+
 static ZyanU64 segment_prefix(const ZydisDecodedInstruction *in)
 {
   return in->attributes & (ZYDIS_ATTRIB_HAS_SEGMENT_FS | ZYDIS_ATTRIB_HAS_SEGMENT_GS);

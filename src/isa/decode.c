@@ -193,6 +193,13 @@ bool hp_insn_operands(const struct hp_insn *in, ZydisDecodedInstruction *full,
   return in->len && ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, in->bytes, in->len, full, ops));
 }
 
+bool hp_decode_one(const uint8_t *bytes, size_t len, ZydisDecodedInstruction *zi)
+{
+  ZydisDecoder dec;
+  init_decoder(&dec);
+  return ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, bytes, len, zi)) && zi->length == len;
+}
+
 bool hp_op_ends_block(const struct hp_insn *in)
 {
   switch (in->op) {

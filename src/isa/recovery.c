@@ -57,6 +57,13 @@ unsigned hp_recovery_apply(const struct hp_recov *v, unsigned n, uint32_t off, u
     case HP_LOC_REG:
       val = machine[r->slot & 15];
       break;
+    case HP_LOC_EXPR:
+      val = (uint64_t)(int64_t)r->slot;
+      if (r->xbase < 16)
+        val += machine[r->xbase];
+      if (r->xindex < 16)
+        val += machine[r->xindex] * r->size;
+      break;
     default:
       continue;
     }

@@ -10,6 +10,7 @@
 #include "hotpath/log.h"
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
+#include "hotpath/fold.h"
 #include "hotpath/promote.h"
 #include "hotpath/rawsys.h"
 #include "hotpath/retelide.h"
@@ -231,6 +232,16 @@ void hp_trace_set_stack(uint64_t lo, uint64_t hi)
   guest_stack_hi = hi;
 }
 
+/* The fold pass's plan for the trace being built (under the lock, which
+ * builds one trace at a time); the lowering reads it. */
+#define FOLD_SNAPS 512
+#define FOLD_REWRITES 256
+static struct hp_fold_elem fold_elems[REC_ELEMS + 1];
+static struct hp_fold_snap fold_snaps[FOLD_SNAPS];
+static struct hp_fold_rewrite fold_rewrites[FOLD_REWRITES];
+static struct hp_fold fold_plan = {.elem = fold_elems, .snap = fold_snaps, .snap_cap = FOLD_SNAPS,
+                                   .rw = fold_rewrites, .rw_cap = FOLD_REWRITES};
+
 /* Optimizer time per trace (the first OPT_TIMES traces), for --stats. */
 #define OPT_TIMES 8192
 static uint32_t opt_times[OPT_TIMES];
@@ -293,6 +304,10 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
   if (done) {
     promo->stack_lo = guest_stack_lo;
     promo->stack_hi = guest_stack_hi;
+    const char *fwhy;
+    l->fold = NULL;
+    if (hp_opt_pass_enabled("fold") && hp_fold(l, &fold_plan, &fwhy))
+      l->fold = &fold_plan;
   }
   if (conservative)
     why = "an optimized trace of this head left through its deopt exit";
@@ -333,6 +348,7 @@ static void unoptimize(struct hp_ilist *l)
     l->v[i].flags &= (uint16_t)~(HP_INSN_PROMOTED | HP_INSN_SLOT_WRITE | HP_INSN_ALIAS_CHECK | HP_INSN_IN_CALLEE |
                                  HP_INSN_KEEP_FLAGS | HP_INSN_RBP_CHECK | HP_INSN_PROBE_STORE);
   l->promo = NULL;
+  l->fold = NULL;
 }
 
 static void build(struct recording *r)
@@ -382,6 +398,12 @@ static void build(struct recording *r)
     rec->optimizer_ns = opt_ns;
     rec->blocks = (uint16_t)r->nblocks;
     rec->returns_known = (uint16_t)known;
+    if (promoted && out.fold) {
+      rec->fold_absorbed = (uint16_t)fold_plan.absorbed;
+      rec->fold_removed = (uint16_t)fold_plan.removed;
+      rec->fold_rewritten = (uint16_t)fold_plan.rewritten;
+      rec->fold_materialized = (uint16_t)fold_plan.materialized;
+    }
     hp_memmap_where(f->guest_pc, rec->where, sizeof rec->where);
     char sym[160];
     if (hp_symbolize(f->guest_pc, sym, sizeof sym)) {
@@ -426,6 +448,13 @@ static void build(struct recording *r)
       hp_stats.opt_xmm_slots_promoted += promo.slot[k].reg >= HP_PROMO_XMM;
     }
     hp_stats.opt_traces_calls += promo.frame_check;
+    if (out.fold) {
+      hp_stats.opt_traces_folded++;
+      hp_stats.opt_fold_absorbed += fold_plan.absorbed;
+      hp_stats.opt_fold_removed += fold_plan.removed;
+      hp_stats.opt_fold_rewritten += fold_plan.rewritten;
+      hp_stats.opt_fold_materialized += fold_plan.materialized;
+    }
   }
   hp_stats.trace_blocks += r->nblocks;
   hp_stats.trace_insns += ninsn;

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "hotpath/fold.h"
+
 #define CONTROL_BYTES 512 /* an indirect call with its inline cache and lookup, padded */
 #define CHECK_BYTES_PER_BYTE 4
 
@@ -65,6 +67,8 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
       }
     }
     s->recov += 16 + HP_PROMO_MAX_SLOTS;
+    if (l->fold) /* a lea per pending register before an element or on an exit's path; their records */
+      s->hot += 8u * (l->n + 16u * s->exits), s->recov += 16u * 2 * l->n;
     if (p->deferred) /* the write-backs at every exit and check */
       s->hot += (s->exits + l->n + 1) * (9u * HP_PROMO_MAX_SLOTS + 16);
   }
@@ -95,6 +99,7 @@ struct lowering {
     size_t jcc;       /* rel32 of the side exit's jcc; 0 for a back edge */
     unsigned exit;    /* a back edge: its exit */
     uint64_t target;
+    uint16_t snap, pending; /* folding: registers to make exact there first */
   } comps[MAX_DEFERRED];
   unsigned ncomps;
   struct {
@@ -105,7 +110,63 @@ struct lowering {
   size_t deopt[4];  /* the entry's checks' jumps to the deopt exit (rel32 fields) */
   unsigned ndeopt;
   uint64_t head;    /* the list's first guest pc */
+  /* Folding (with promo): the plan, the pending registers of the element
+   * being lowered (snapshot and mask), each register's last record. */
+  const struct hp_ilist *l;
+  const struct hp_fold *fold;
+  uint16_t snap, pending;
+  int fold_rec[16];
 };
+
+/* The bytes to emit for a guest element (its folded rewrite, if any). */
+static const uint8_t *insn_bytes(const struct lowering *L, const struct hp_insn *in, const ZydisDecodedInstruction **zi)
+{
+  if (L->fold)
+    return hp_fold_bytes(L->l, (unsigned)(in - L->l->v), zi);
+  *zi = &in->zi;
+  return in->bytes;
+}
+
+/* Folding: registers of snapshot snap in mask made exact, in its order. */
+static void fold_materialize(struct lowering *L, uint16_t snap, uint16_t mask)
+{
+  if (!mask)
+    return;
+  const struct hp_fold_snap *s = &L->fold->snap[snap];
+  for (unsigned k = 0; k < s->n; k++)
+    if ((mask >> s->order[k]) & 1) {
+      const struct hp_addr_expr *x = &s->e[s->order[k]];
+      hp_emit_addr_expr(L->e, s->order[k], x->base, x->index, x->scale, x->disp);
+    }
+}
+
+/* Folding: over [start, end) the registers of snap in mask are their
+ * expressions (a fault rebuilds them); extends a register's last record
+ * when it goes on unchanged. */
+static void fold_records(struct lowering *L, uint16_t snap, uint16_t mask, uint32_t start, uint32_t end)
+{
+  const struct hp_fold_snap *s = &L->fold->snap[snap];
+  struct hp_recov_buf *b = &L->out->recov;
+  for (int g = 0; g < 16 && start < end; g++) {
+    if (!((mask >> g) & 1))
+      continue;
+    const struct hp_addr_expr *x = &s->e[g];
+    struct hp_recov r = {.start = start, .end = end, .reg = (uint8_t)g, .kind = HP_LOC_EXPR, .slot = x->disp,
+                         .size = x->scale, .xbase = x->base, .xindex = x->index};
+    int k = L->fold_rec[g];
+    if (k >= 0 && b->v[k].end == start && b->v[k].slot == r.slot && b->v[k].size == r.size &&
+        b->v[k].xbase == r.xbase && b->v[k].xindex == r.xindex) {
+      b->v[k].end = end;
+      continue;
+    }
+    if (b->n == b->cap) {
+      L->e->overflow = true;
+      return;
+    }
+    L->fold_rec[g] = (int)b->n;
+    b->v[b->n++] = r;
+  }
+}
 
 /* Promoted slots: loaded into their registers (entry, after an access
  * through memory that hit them); leaving, the registers' guest values come
@@ -257,6 +318,8 @@ static void defer_comp(struct lowering *L, size_t jcc, unsigned exit, uint64_t t
   L->comps[L->ncomps].jcc = jcc;
   L->comps[L->ncomps].exit = exit;
   L->comps[L->ncomps].target = target;
+  L->comps[L->ncomps].snap = L->snap;
+  L->comps[L->ncomps].pending = L->pending;
   L->ncomps++;
 }
 
@@ -382,7 +445,9 @@ static void inlined_call(struct lowering *L, const struct hp_insn *in, bool indi
 /* A plain guest instruction (rip-relative operands adjusted). */
 static bool guest_insn(struct lowering *L, const struct hp_insn *in, bool force_far)
 {
-  if (in->flags & HP_INSN_RIPREL) {
+  const ZydisDecodedInstruction *zi;
+  const uint8_t *bytes = insn_bytes(L, in, &zi);
+  if (in->flags & HP_INSN_RIPREL) { /* never rewritten by folding */
     bool scratch;
     unsigned avoid = L->promo ? L->promo->regs : 0;
     if (!hp_emit_riprel(L->e, in->bytes, &in->zi, in->pc, force_far, avoid, &scratch)) {
@@ -396,17 +461,18 @@ static bool guest_insn(struct lowering *L, const struct hp_insn *in, bool force_
     }
     L->out->riprel_far += scratch;
   } else {
-    hp_emit_bytes(L->e, in->bytes, in->len);
+    hp_emit_bytes(L->e, bytes, zi->length);
   }
   return true;
 }
 
 /* Element i; returns false when the fragment must stop after it. */
-static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, bool force_far)
+static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i, bool force_far)
 {
   const struct hp_insn *in = &l->v[i];
   struct hp_emit *e = L->e;
-  map_pc(L, in);
+  const ZydisDecodedInstruction *zi;
+  const uint8_t *bytes = in->op == HP_OP_GUEST ? insn_bytes(L, in, &zi) : NULL;
   switch (in->op) {
   case HP_OP_GUEST:
     if ((in->flags & (HP_INSN_PROMOTED | HP_INSN_ALIAS_CHECK)) && !L->promo) {
@@ -421,9 +487,9 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
       int x = in->reg - HP_PROMO_XMM;
       bool ok;
       if (in->flags & HP_INSN_SLOT_WRITE) /* deferred: the register only */
-        ok = (L->promo->deferred || guest_insn(L, in, force_far)) && hp_emit_guest_xslot_update(e, &in->zi, x);
+        ok = (L->promo->deferred || guest_insn(L, in, force_far)) && hp_emit_guest_xslot_update(e, zi, x);
       else
-        ok = hp_emit_guest_xslot_read(e, &in->zi, x) || hp_emit_guest_rm_reg(e, in->bytes, &in->zi, x);
+        ok = hp_emit_guest_xslot_read(e, zi, x) || hp_emit_guest_rm_reg(e, bytes, zi, x);
       if (!ok) {
         L->out->broken = true;
         e->overflow = true;
@@ -434,7 +500,7 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
     if (in->flags & HP_INSN_PROMOTED) {
       if (in->flags & HP_INSN_PROBE_STORE) /* a fault of the store before the flags change */
         slot_store(L, in->reg);
-      if (!hp_emit_guest_rm_reg(e, in->bytes, &in->zi, in->reg)) {
+      if (!hp_emit_guest_rm_reg(e, bytes, zi, in->reg)) {
         L->out->broken = true; /* the pass chose an instruction it should not have */
         e->overflow = true;
         return false;
@@ -447,7 +513,7 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
       /* A store that hits a promoted slot runs out of line, and the slots
        * are loaded again after it. */
       const struct hp_promotion *p = L->promo;
-      size_t hit = hp_emit_alias_check(e, p->scratch, in->bytes, &in->zi, in->pc, p->lo, p->hi,
+      size_t hit = hp_emit_alias_check(e, p->scratch, bytes, zi, in->pc, p->lo, p->hi,
                                        (in->flags & HP_INSN_IN_CALLEE) != 0, (in->flags & HP_INSN_KEEP_FLAGS) != 0);
       if (!hit || L->nslow == MAX_DEFERRED) {
         L->out->broken = true;
@@ -630,6 +696,27 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
   }
 }
 
+static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, bool force_far)
+{
+  map_pc(L, &l->v[i]);
+  if (!L->fold)
+    return lower_elem(L, l, i, force_far);
+  /* Folding: what the plan makes exact here first; the rest stays
+   * symbolic through the element (recorded for faults, and for its side
+   * exit's path); an absorbed element has no code. */
+  const struct hp_fold_elem *fe = &L->fold->elem[i];
+  fold_materialize(L, fe->pend, fe->mat);
+  L->snap = fe->pend;
+  L->pending = (uint16_t)(L->fold->snap[fe->pend].mask & ~fe->mat);
+  if (fe->gone)
+    return true;
+  uint32_t start = (uint32_t)L->e->pos;
+  bool go_on = lower_elem(L, l, i, force_far);
+  fold_records(L, L->snap, L->pending, start, (uint32_t)L->e->pos);
+  L->snap = L->pending = 0;
+  return go_on;
+}
+
 bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
               const struct hp_lower_opts *opts, struct hp_lowered *out)
 {
@@ -660,6 +747,11 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   L.nslow = 0;
   L.ndeopt = 0;
   L.head = l->pc;
+  L.l = l;
+  L.fold = L.promo ? l->fold : NULL;
+  L.snap = L.pending = 0;
+  for (int g = 0; g < 16; g++)
+    L.fold_rec[g] = -1;
   /* A retry (the reservation was too small) starts from nothing. */
   out->nexits = out->npc = out->nconts = out->recov.n = 0;
   out->riprel_far = 0;
@@ -685,8 +777,13 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
       hp_emit_alias_check_done(e);
     slots_write_back(&L); /* deferred: the access sees memory as natively */
     map_pc(&L, in);
+    uint32_t start = (uint32_t)e->pos;
     if (!guest_insn(&L, in, opts->force_far))
       break;
+    if (L.fold) { /* its folded registers, as on the hot path */
+      const struct hp_fold_elem *fe = &L.fold->elem[L.slow[k].elem];
+      fold_records(&L, fe->pend, (uint16_t)(L.fold->snap[fe->pend].mask & ~fe->mat), start, (uint32_t)e->pos);
+    }
     if (in->flags & HP_INSN_IN_CALLEE) { /* rbp is the callee's: the loop's from the entry */
       hp_emit_promo_frame_load(e, L.promo->scratch);
       slots_load_from(&L, L.promo->scratch);
@@ -699,11 +796,13 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   for (unsigned k = 0; k < L.ncomps && !e->overflow; k++) {
     if (L.comps[k].jcc) {
       hp_patch_rel32(e->rw + L.comps[k].jcc, e->rx + L.comps[k].jcc, hp_emit_here(e));
+      fold_materialize(&L, L.comps[k].snap, L.comps[k].pending);
       promo_leave(&L);
       exit_jmp(&L, HP_EXIT_BRANCH, L.comps[k].target);
     } else {
       struct hp_lowered_exit *x = &out->exits[L.comps[k].exit];
       x->unlink_off = (uint32_t)e->pos;
+      fold_materialize(&L, L.comps[k].snap, L.comps[k].pending);
       promo_leave(&L);
       x->stub_jmp = (uint32_t)(e->pos + 1);
       hp_emit_jmp_plain(e, hp_emit_here(e));

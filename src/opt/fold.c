@@ -1,0 +1,609 @@
+/* Address folding, copy propagation and dead-code removal (see fold.h). */
+#include "hotpath/fold.h"
+
+#include <string.h>
+
+#include "hotpath/analysis.h"
+#include "hotpath/emit.h"
+#include "hotpath/liveness.h"
+
+#define RSP 4
+#define RBP 5
+#define MAX_COEF 9
+
+/* A register value as a linear combination of machine registers (at most
+ * two) plus a constant, modulo 2^64. */
+struct lin {
+  uint8_t n;
+  uint8_t r[2];
+  uint64_t c[2];
+  uint64_t d;
+};
+
+static struct lin lin_reg(int m) { return (struct lin){1, {(uint8_t)m, 0}, {1, 0}, 0}; }
+static struct lin lin_const(uint64_t d) { return (struct lin){0, {0, 0}, {0, 0}, d}; }
+
+/* *a += k * b; false when that takes a third register or a big factor. */
+static bool lin_add(struct lin *a, const struct lin *b, uint64_t k)
+{
+  struct lin o = *a;
+  for (unsigned t = 0; t < b->n; t++) {
+    unsigned u = 0;
+    while (u < o.n && o.r[u] != b->r[t])
+      u++;
+    if (u == o.n) {
+      if (o.n == 2)
+        return false;
+      o.r[u] = b->r[t];
+      o.c[u] = 0;
+      o.n++;
+    }
+    o.c[u] += k * b->c[t];
+  }
+  o.d += k * b->d;
+  unsigned w = 0;
+  for (unsigned u = 0; u < o.n; u++) {
+    if (!o.c[u])
+      continue;
+    if ((int64_t)o.c[u] < -MAX_COEF || (int64_t)o.c[u] > MAX_COEF)
+      return false;
+    o.r[w] = o.r[u];
+    o.c[w++] = o.c[u];
+  }
+  o.n = (uint8_t)w;
+  *a = o;
+  return true;
+}
+
+static uint16_t lin_uses(const struct lin *v)
+{
+  uint16_t m = 0;
+  for (unsigned t = 0; t < v->n; t++)
+    m |= (uint16_t)(1u << v->r[t]);
+  return m;
+}
+
+static bool is_scale(uint64_t c) { return c == 1 || c == 2 || c == 4 || c == 8; }
+
+/* As an addressing mode; false if it is not one. */
+static bool lin_expr(const struct lin *v, struct hp_addr_expr *x)
+{
+  if ((int64_t)v->d != (int32_t)v->d)
+    return false;
+  *x = (struct hp_addr_expr){HP_FOLD_NONE, HP_FOLD_NONE, 0, (int32_t)v->d};
+  if (v->n == 0)
+    return true;
+  if (v->n == 1) {
+    uint64_t c = v->c[0];
+    if (c == 1) {
+      x->base = v->r[0];
+      return true;
+    }
+    if (v->r[0] == RSP)
+      return false;
+    if (is_scale(c)) {
+      x->index = v->r[0];
+      x->scale = (uint8_t)c;
+      return true;
+    }
+    if (c == 3 || c == 5 || c == 9) {
+      x->base = x->index = v->r[0];
+      x->scale = (uint8_t)(c - 1);
+      return true;
+    }
+    return false;
+  }
+  for (unsigned b = 0; b < 2; b++) {
+    unsigned i = 1 - b;
+    if (v->c[b] == 1 && is_scale(v->c[i]) && v->r[i] != RSP) {
+      x->base = v->r[b];
+      x->index = v->r[i];
+      x->scale = (uint8_t)v->c[i];
+      return true;
+    }
+  }
+  return false;
+}
+
+static uint16_t expr_uses(const struct hp_addr_expr *x)
+{
+  uint16_t m = 0;
+  if (x->base != HP_FOLD_NONE)
+    m |= (uint16_t)(1u << x->base);
+  if (x->index != HP_FOLD_NONE)
+    m |= (uint16_t)(1u << x->index);
+  return m;
+}
+
+struct state {
+  uint16_t pend;      /* guest registers whose value is val[], not their machine register's */
+  struct lin val[16];
+  uint16_t uz;        /* guest registers whose value is known to be below 2^32 */
+  bool dirty;         /* changed since the last snapshot */
+};
+
+static struct lin val_of(const struct state *s, int g) { return (s->pend >> g) & 1 ? s->val[g] : lin_reg(g); }
+
+/* Pending registers whose expression reads machine register m (other than
+ * itself). */
+static uint16_t readers_of(const struct state *s, uint16_t machine)
+{
+  uint16_t m = 0;
+  for (int g = 0; g < 16; g++)
+    if (((s->pend >> g) & 1) && (lin_uses(&s->val[g]) & machine & ~(1u << g)))
+      m |= (uint16_t)(1u << g);
+  return m;
+}
+
+/* Materializing a register writes its machine register: whatever reads
+ * that must be materialized too (first: see the snapshot order). */
+static uint16_t closure(const struct state *s, uint16_t m)
+{
+  m &= s->pend;
+  for (;;) {
+    uint16_t more = (uint16_t)(readers_of(s, m) & ~m);
+    if (!more)
+      return m;
+    m |= more;
+  }
+}
+
+/* Would g = v make a cycle among pending registers (g's expression reads
+ * t's machine register while t's reads g's, through any chain)? */
+static bool makes_cycle(const struct state *s, int g, const struct lin *v)
+{
+  uint16_t seen = 0, todo = (uint16_t)(lin_uses(v) & s->pend & ~(1u << g));
+  while (todo) {
+    int t = __builtin_ctz(todo);
+    todo &= (uint16_t)(todo - 1);
+    if ((seen >> t) & 1)
+      continue;
+    seen |= (uint16_t)(1u << t);
+    uint16_t next = (uint16_t)(lin_uses(&s->val[t]) & s->pend & ~(1u << t));
+    if ((next >> g) & 1)
+      return true;
+    todo |= (uint16_t)(next & ~seen);
+  }
+  return false;
+}
+
+struct pass {
+  const struct hp_ilist *l;
+  struct hp_fold *f;
+  struct state s;
+  uint16_t cur; /* snapshot of the state as of now (valid unless s.dirty) */
+  uint16_t pregs; /* general registers holding promoted slots */
+};
+
+static bool snapshot(struct pass *P)
+{
+  if (!P->s.dirty)
+    return true;
+  P->s.dirty = false;
+  if (!P->s.pend) {
+    P->cur = 0;
+    return true;
+  }
+  if (P->f->nsnap == P->f->snap_cap)
+    return false;
+  struct hp_fold_snap *sn = &P->f->snap[P->f->nsnap];
+  memset(sn, 0, sizeof *sn);
+  sn->mask = P->s.pend;
+  for (int g = 0; g < 16; g++)
+    if ((P->s.pend >> g) & 1 && !lin_expr(&P->s.val[g], &sn->e[g]))
+      return false; /* never kept pending unless it is one */
+  /* A register whose expression reads another's machine register before
+   * that one: repeatedly take one that no remaining register reads. */
+  uint16_t left = P->s.pend;
+  while (left) {
+    int pick = -1;
+    for (int g = 0; g < 16 && pick < 0; g++) {
+      if (!((left >> g) & 1))
+        continue;
+      bool read = false;
+      for (int h = 0; h < 16 && !read; h++)
+        read = h != g && ((left >> h) & 1) && ((expr_uses(&sn->e[h]) >> g) & 1);
+      if (!read)
+        pick = g;
+    }
+    if (pick < 0)
+      return false; /* a cycle: makes_cycle keeps them out */
+    sn->order[sn->n++] = (uint8_t)pick;
+    left &= (uint16_t)~(1u << pick);
+  }
+  P->cur = (uint16_t)P->f->nsnap++;
+  return true;
+}
+
+static void drop(struct pass *P, uint16_t m)
+{
+  if (P->s.pend & m) {
+    P->s.pend &= (uint16_t)~m;
+    P->s.dirty = true;
+  }
+}
+
+/* Materialized before the element (the lowering emits them in snapshot order). */
+static void materialize(struct pass *P, struct hp_fold_elem *el, uint16_t m)
+{
+  m = closure(&P->s, m);
+  if (!m)
+    return;
+  el->mat |= m;
+  P->f->materialized += (unsigned)__builtin_popcount(m);
+  drop(P, m);
+}
+
+static int reg_of(ZydisRegister r)
+{
+  ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
+  if (ZydisRegisterGetClass(big) != ZYDIS_REGCLASS_GPR64)
+    return -1;
+  return (int)(big - ZYDIS_REGISTER_RAX);
+}
+
+static ZydisRegister reg_width(int m, unsigned width)
+{
+  switch (width) {
+  case 64: return (ZydisRegister)(ZYDIS_REGISTER_RAX + m);
+  case 32: return (ZydisRegister)(ZYDIS_REGISTER_EAX + m);
+  case 16: return (ZydisRegister)(ZYDIS_REGISTER_AX + m);
+  default: /* 8: al, cl, dl, bl, spl, bpl, sil, dil, r8b.. */
+    return m < 4 ? (ZydisRegister)(ZYDIS_REGISTER_AL + m) : (ZydisRegister)(ZYDIS_REGISTER_SPL + m - 4);
+  }
+}
+
+static bool high8(ZydisRegister r)
+{
+  return r == ZYDIS_REGISTER_AH || r == ZYDIS_REGISTER_CH || r == ZYDIS_REGISTER_DH || r == ZYDIS_REGISTER_BH;
+}
+
+static int slot_size_of(const struct hp_promotion *p, int reg)
+{
+  for (unsigned k = 0; k < p->nslots; k++)
+    if (p->slot[k].reg == reg)
+      return p->slot[k].size;
+  return 0;
+}
+
+/* The value an instruction would give its destination g, if it is one the
+ * pass can keep symbolic: a copy, lea, add/sub of a register or constant,
+ * shl by a constant (the last three only with their flags dead). */
+static bool absorb_value(const struct pass *P, const struct hp_insn *in, const ZydisDecodedInstruction *zi,
+                         const ZydisDecodedOperand *ops, bool flags_dead, int *gp, struct lin *v, bool *uz)
+{
+  if (zi->operand_count_visible != 2 || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER)
+    return false;
+  ZydisRegisterClass cls = ZydisRegisterGetClass(ops[0].reg.value);
+  if (cls != ZYDIS_REGCLASS_GPR64 && cls != ZYDIS_REGCLASS_GPR32)
+    return false;
+  unsigned width = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[0].reg.value);
+  int g = reg_of(ops[0].reg.value);
+  if (g < 0 || g == RSP || g == RBP)
+    return false;
+  const ZydisDecodedOperand *src = &ops[1];
+  const struct state *s = &P->s;
+  *uz = width == 32;
+  switch (zi->mnemonic) {
+  case ZYDIS_MNEMONIC_MOV:
+    if (src->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+      int r = reg_of(src->reg.value);
+      if (r < 0 || ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, src->reg.value) != width)
+        return false;
+      if (width == 32 && !((s->uz >> r) & 1))
+        return false; /* the copy cuts the upper half */
+      *v = val_of(s, r);
+    } else if (src->type == ZYDIS_OPERAND_TYPE_MEMORY && (in->flags & HP_INSN_PROMOTED)) {
+      if (slot_size_of(P->l->promo, in->reg) * 8 != (int)width)
+        return false;
+      *v = lin_reg(in->reg);
+    } else if (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+      uint64_t imm = width == 64 ? (uint64_t)src->imm.value.s : (uint32_t)src->imm.value.u;
+      *v = lin_const(imm);
+      *uz = imm <= UINT32_MAX;
+    } else {
+      return false;
+    }
+    break;
+  case ZYDIS_MNEMONIC_LEA: {
+    const ZydisDecodedOperandMem *m = &src->mem;
+    if (width != 64 || zi->address_width != 64 || m->base == ZYDIS_REGISTER_RIP ||
+        m->segment == ZYDIS_REGISTER_FS || m->segment == ZYDIS_REGISTER_GS)
+      return false;
+    *v = lin_const((uint64_t)m->disp.value);
+    if (m->base != ZYDIS_REGISTER_NONE) {
+      struct lin b = val_of(s, reg_of(m->base));
+      if (reg_of(m->base) < 0 || !lin_add(v, &b, 1))
+        return false;
+    }
+    if (m->index != ZYDIS_REGISTER_NONE) {
+      if (reg_of(m->index) < 0)
+        return false;
+      struct lin x = val_of(s, reg_of(m->index));
+      if (!lin_add(v, &x, m->scale))
+        return false;
+    }
+    *uz = false;
+    break;
+  }
+  case ZYDIS_MNEMONIC_ADD:
+  case ZYDIS_MNEMONIC_SUB: {
+    if (width != 64 || !flags_dead)
+      return false;
+    uint64_t k = zi->mnemonic == ZYDIS_MNEMONIC_ADD ? 1 : (uint64_t)-1;
+    *v = val_of(s, g);
+    if (src->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+      int r = reg_of(src->reg.value);
+      if (r < 0)
+        return false;
+      struct lin b = val_of(s, r);
+      if (!lin_add(v, &b, k))
+        return false;
+    } else if (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+      v->d += k * (uint64_t)src->imm.value.s;
+    } else {
+      return false;
+    }
+    *uz = false;
+    break;
+  }
+  case ZYDIS_MNEMONIC_SHL: {
+    if (width != 64 || !flags_dead || src->type != ZYDIS_OPERAND_TYPE_IMMEDIATE || src->imm.value.u > 3 ||
+        !src->imm.value.u)
+      return false;
+    struct lin a = val_of(s, g);
+    *v = lin_const(0);
+    if (!lin_add(v, &a, 1ull << src->imm.value.u))
+      return false;
+    *uz = false;
+    break;
+  }
+  default:
+    return false;
+  }
+  struct hp_addr_expr x;
+  if (!lin_expr(v, &x) || makes_cycle(s, g, v))
+    return false;
+  *gp = g;
+  return true;
+}
+
+/* Instructions whose only effects are their register and flag results. */
+static bool pure_alu(ZydisMnemonic m)
+{
+  switch (m) {
+  case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_MOVSXD:
+  case ZYDIS_MNEMONIC_LEA: case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_AND:
+  case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR:
+  case ZYDIS_MNEMONIC_SAR: case ZYDIS_MNEMONIC_NOT: case ZYDIS_MNEMONIC_NEG: case ZYDIS_MNEMONIC_INC:
+  case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_CDQE:
+  case ZYDIS_MNEMONIC_CWDE: case ZYDIS_MNEMONIC_CDQ: case ZYDIS_MNEMONIC_CQO:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* Flags an element may carry and still be rewritten. */
+#define REWRITABLE (HP_INSN_PROMOTED | HP_INSN_SLOT_WRITE | HP_INSN_ALIAS_CHECK | HP_INSN_KEEP_FLAGS | HP_INSN_PROBE_STORE)
+
+/* A plain or promoted guest instruction that is neither absorbed nor dead:
+ * reads of pending registers folded into it or materialized first, and
+ * pending registers whose expressions its writes spoil made exact first
+ * when the guest can still see them. */
+static bool use_and_clobber(struct pass *P, unsigned i, const struct hp_insn_effects *eff, uint16_t live_after)
+{
+  const struct hp_insn *in = &P->l->v[i];
+  struct hp_fold_elem *el = &P->f->elem[i];
+  const struct hp_promotion *pr = P->l->promo;
+  bool rigid = (in->flags & ~REWRITABLE) || (in->flags & HP_INSN_RIPREL);
+  /* Machine registers it writes: its own, its slot's register, and with a
+   * checked access every slot register (the out-of-line path loads them
+   * again). */
+  uint16_t w = (uint16_t)eff->gpr_write;
+  if ((in->flags & HP_INSN_SLOT_WRITE) && in->reg < HP_PROMO_XMM)
+    w |= (uint16_t)(1u << in->reg);
+  if (in->flags & HP_INSN_ALIAS_CHECK)
+    w |= P->pregs;
+  uint16_t full = (uint16_t)(eff->gpr_write & ~eff->gpr_write_partial);
+  uint16_t mat = 0, dead_after = 0;
+  for (int h = 0; h < 16; h++) {
+    if (!((P->s.pend >> h) & 1) || !(lin_uses(&P->s.val[h]) & w))
+      continue;
+    if ((full >> h) & 1)
+      dead_after |= (uint16_t)(1u << h); /* overwritten by the instruction itself */
+    else if ((in->flags & HP_INSN_SLOT_WRITE) && !pr->deferred && (lin_uses(&P->s.val[h]) >> in->reg) & 1)
+      mat |= (uint16_t)(1u << h); /* its stored-through slot may fault after the register changed */
+    else if ((live_after >> h) & 1)
+      mat |= (uint16_t)(1u << h);
+    else
+      dead_after |= (uint16_t)(1u << h);
+  }
+  uint16_t reads = (uint16_t)(eff->gpr_read & P->s.pend);
+  if (rigid)
+    mat |= reads;
+  materialize(P, el, mat);
+  reads &= P->s.pend;
+  if (reads) {
+    ZydisDecodedInstruction zi;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    ZydisEncoderRequest req;
+    bool ok = hp_insn_operands(in, &zi, ops) &&
+              ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&zi, ops, zi.operand_count_visible, &req));
+    uint16_t done = 0;
+    for (unsigned k = 0; ok && k < zi.operand_count; k++) {
+      const ZydisDecodedOperand *o = &ops[k];
+      bool visible = o->visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT && k < req.operand_count;
+      if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+        int g = reg_of(o->reg.value);
+        if (g < 0 || !((reads >> g) & 1) || !(o->actions & ZYDIS_OPERAND_ACTION_MASK_READ))
+          continue; /* a destination only: written, not read */
+        struct hp_addr_expr x;
+        struct lin v = P->s.val[g];
+        if (!visible || (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) || high8(o->reg.value) || !lin_expr(&v, &x) ||
+            x.base == HP_FOLD_NONE || x.index != HP_FOLD_NONE || x.disp) {
+          ok = false;
+          break;
+        }
+        req.operands[k].reg.value = reg_width(x.base, ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value));
+        done |= (uint16_t)(1u << g);
+      } else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+        const ZydisDecodedOperandMem *m = &o->mem;
+        int b = m->base == ZYDIS_REGISTER_NONE ? -1 : reg_of(m->base);
+        int x = m->index == ZYDIS_REGISTER_NONE ? -1 : reg_of(m->index);
+        uint16_t here = (uint16_t)(((b >= 0 ? 1u << b : 0) | (x >= 0 ? 1u << x : 0)) & reads);
+        if (!here)
+          continue;
+        if (!visible || zi.address_width != 64 || m->base == ZYDIS_REGISTER_RIP || m->type == ZYDIS_MEMOP_TYPE_VSIB ||
+            m->segment == ZYDIS_REGISTER_FS || m->segment == ZYDIS_REGISTER_GS ||
+            (m->base != ZYDIS_REGISTER_NONE && b < 0) || (m->index != ZYDIS_REGISTER_NONE && x < 0)) {
+          ok = false;
+          break;
+        }
+        struct lin a = lin_const((uint64_t)m->disp.value);
+        struct lin bv = b >= 0 ? val_of(&P->s, b) : lin_const(0), xv = x >= 0 ? val_of(&P->s, x) : lin_const(0);
+        struct hp_addr_expr e;
+        if (!lin_add(&a, &bv, 1) || !lin_add(&a, &xv, x >= 0 ? m->scale : 0) || !lin_expr(&a, &e)) {
+          ok = false;
+          break;
+        }
+        req.operands[k].mem.base = e.base == HP_FOLD_NONE ? ZYDIS_REGISTER_NONE : reg_width(e.base, 64);
+        req.operands[k].mem.index = e.index == HP_FOLD_NONE ? ZYDIS_REGISTER_NONE : reg_width(e.index, 64);
+        req.operands[k].mem.scale = e.index == HP_FOLD_NONE ? 0 : e.scale;
+        req.operands[k].mem.displacement = e.disp;
+        done |= here;
+      }
+    }
+    struct hp_fold_rewrite *rw = P->f->nrw < P->f->rw_cap ? &P->f->rw[P->f->nrw] : NULL;
+    ZyanUSize len = sizeof rw->bytes;
+    if (ok && done == reads && rw && hp_emit_encode_request(&req, rw->bytes, &len) &&
+        hp_decode_one(rw->bytes, len, &rw->zi)) {
+      el->rw = (uint16_t)(++P->f->nrw);
+      P->f->rewritten++;
+    } else {
+      materialize(P, el, reads);
+    }
+  }
+  /* After it: what it wrote is its own; what it spoilt is dead. */
+  drop(P, (uint16_t)((full | dead_after) & P->s.pend));
+  P->s.uz &= (uint16_t)~eff->gpr_write;
+  ZydisDecodedInstruction zi;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  if (eff->gpr_write && hp_insn_operands(in, &zi, ops) && zi.operand_count_visible &&
+      ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ZydisRegisterGetClass(ops[0].reg.value) == ZYDIS_REGCLASS_GPR32 &&
+      (ops[0].actions & ZYDIS_OPERAND_ACTION_WRITE) && ((full >> reg_of(ops[0].reg.value)) & 1))
+    P->s.uz |= (uint16_t)(1u << reg_of(ops[0].reg.value));
+  return true;
+}
+
+static bool one(struct pass *P, unsigned i, const struct hp_live *gl, const struct hp_live *fl, uint16_t head_live)
+{
+  const struct hp_insn *in = &P->l->v[i];
+  struct hp_fold_elem *el = &P->f->elem[i];
+  memset(el, 0, sizeof *el);
+  if (!snapshot(P))
+    return false;
+  el->pend = P->cur;
+  if (in->op != HP_OP_GUEST) {
+    if (in->op == HP_OP_EXIT_CC && !(in->flags & HP_INSN_BACK_EDGE))
+      return true; /* a side exit: its out-of-line path materializes */
+    if ((in->op == HP_OP_EXIT_CC || in->op == HP_OP_EXIT) && (in->flags & HP_INSN_BACK_EDGE))
+      materialize(P, el, head_live); /* the loop reads these; the rest are dead there */
+    else
+      materialize(P, el, P->s.pend);
+    if (in->op != HP_OP_EXIT_CC) {
+      P->s.uz = 0;
+    }
+    return true;
+  }
+  struct hp_insn_effects eff;
+  if (!hp_analyze_insn(in, &eff) || eff.control) {
+    materialize(P, el, P->s.pend);
+    P->s.uz = 0;
+    return true;
+  }
+  uint16_t live_after = (uint16_t)gl[i + 1].gpr;
+  bool flags_dead = !(eff.flags_write & fl[i + 1].flags);
+  /* Kept symbolic. */
+  if (!(in->flags & ~HP_INSN_PROMOTED) && !(in->flags & HP_INSN_RIPREL) &&
+      (!(in->flags & HP_INSN_PROMOTED) || in->reg < HP_PROMO_XMM)) {
+    ZydisDecodedInstruction zi;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    int g;
+    struct lin v;
+    bool uz;
+    if (!hp_insn_operands(in, &zi, ops))
+      return use_and_clobber(P, i, &eff, live_after);
+    if (absorb_value(P, in, &zi, ops, flags_dead, &g, &v, &uz)) {
+      el->gone = true;
+      P->s.val[g] = v;
+      P->s.pend |= (uint16_t)(1u << g);
+      if (v.n == 1 && v.r[0] == g && v.c[0] == 1 && !v.d)
+        P->s.pend &= (uint16_t)~(1u << g); /* its own value again (mov eax, eax of a 32-bit value) */
+      P->s.uz = (uint16_t)((P->s.uz & ~(1u << g)) | (uz ? 1u << g : 0));
+      P->s.dirty = true;
+      P->f->absorbed++;
+      return true;
+    }
+    /* Dead: its results are never read (not even by a fault handler). */
+    uint16_t wr = (uint16_t)eff.gpr_write;
+    if (!in->flags && pure_alu(zi.mnemonic) && !eff.nmem && !eff.may_fault && !eff.vec_write &&
+        !eff.gpr_write_partial && !(wr & ((1u << RSP) | (1u << RBP))) && !(wr & gl[i + 1].gpr) && flags_dead) {
+      el->gone = true;
+      drop(P, wr);
+      P->f->removed++;
+      return true;
+    }
+  }
+  return use_and_clobber(P, i, &eff, live_after);
+}
+
+bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, const char **why)
+{
+  if (!l->promo || !l->n) {
+    *why = "no promotion to follow";
+    return false;
+  }
+  struct hp_live gl[l->n + 1], fl[l->n + 1];
+  hp_liveness_loop(l, gl, true);   /* registers: a fault shows them all */
+  hp_liveness_loop(l, fl, false);  /* flags: what the code reads */
+  struct pass P;
+  memset(&P, 0, sizeof P);
+  P.l = l;
+  P.f = f;
+  f->nsnap = 1;
+  f->nrw = 0;
+  f->absorbed = f->removed = f->rewritten = f->materialized = 0;
+  memset(&f->snap[0], 0, sizeof f->snap[0]);
+  for (unsigned k = 0; k < l->promo->nslots; k++) {
+    const struct hp_promo_slot *s = &l->promo->slot[k];
+    if (s->reg < HP_PROMO_XMM) {
+      P.pregs |= (uint16_t)(1u << s->reg);
+    }
+  }
+  /* At the loop's top nothing is pending: the back edges materialize what
+   * the loop reads; 4-byte slot registers are zero-extended. */
+  uint16_t head_live = (uint16_t)gl[0].gpr;
+  for (unsigned i = 0; i < l->n; i++)
+    if (!one(&P, i, gl, fl, head_live)) {
+      *why = "too many symbolic states or rewritten instructions";
+      return false;
+    }
+  if (!f->absorbed && !f->removed && !f->rewritten) {
+    *why = "nothing to fold";
+    return false;
+  }
+  return true;
+}
+
+const uint8_t *hp_fold_bytes(const struct hp_ilist *l, unsigned i, const ZydisDecodedInstruction **zi)
+{
+  const struct hp_fold *f = l->fold;
+  if (f && f->elem[i].rw) {
+    const struct hp_fold_rewrite *r = &f->rw[f->elem[i].rw - 1];
+    *zi = &r->zi;
+    return r->bytes;
+  }
+  *zi = &l->v[i].zi;
+  return l->v[i].bytes;
+}
