@@ -161,6 +161,52 @@ struct hp_promotion {
   uint64_t stack_lo, stack_hi;
 };
 
+/* The fold pass's plan (src/opt/fold.c, see fold.h), which the lowering
+ * follows together with the promotion. */
+/* base + index*scale + disp over machine registers (HP_FOLD_NONE: absent). */
+#define HP_FOLD_NONE 0xff
+struct hp_addr_expr {
+  uint8_t base, index, scale; /* scale 1, 2, 4 or 8 when there is an index */
+  int32_t disp;
+};
+
+/* The guest registers pending at some point, with their expressions, in an
+ * order that materializes them correctly (a register whose expression reads
+ * another pending register's machine register comes first); any subset
+ * keeps that order. */
+struct hp_fold_snap {
+  uint16_t mask;
+  uint8_t n, order[16];
+  struct hp_addr_expr e[16];
+};
+
+struct hp_fold_elem {
+  uint16_t pend; /* snapshot pending before the element (0: none) */
+  uint16_t mat;  /* of those, materialized before the element's code */
+  uint16_t rw;   /* 1 + index of its rewritten form (0: its own bytes) */
+  bool gone;     /* absorbed or dead: no code */
+};
+
+struct hp_fold_rewrite {
+  uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH];
+  ZydisDecodedInstruction zi;
+};
+
+/* The caller provides the arrays (elem: l->n entries); snap[0] is the empty
+ * snapshot. */
+struct hp_fold {
+  struct hp_fold_elem *elem;
+  struct hp_fold_snap *snap;
+  unsigned nsnap, snap_cap;
+  struct hp_fold_rewrite *rw;
+  unsigned nrw, rw_cap;
+  /* what it did */
+  unsigned absorbed;     /* instructions kept symbolic (copies, lea, add/sub/shl) */
+  unsigned removed;      /* dead instructions removed */
+  unsigned rewritten;    /* instructions that read a folded address or a propagated copy */
+  unsigned materialized; /* leas/movs that make a register exact again (hot path) */
+};
+
 /* What the optimizer did to one trace, kept with its fragment (for the
  * report). */
 struct hp_opt_record {

@@ -152,14 +152,15 @@ static uint16_t closure(const struct state *s, uint16_t m)
  * t's machine register while t's reads g's, through any chain)? */
 static bool makes_cycle(const struct state *s, int g, const struct lin *v)
 {
-  uint16_t seen = 0, todo = (uint16_t)(lin_uses(v) & s->pend & ~(1u << g));
+  uint16_t pend = (uint16_t)(s->pend | 1u << g); /* g is about to be */
+  uint16_t seen = 0, todo = (uint16_t)(lin_uses(v) & pend & ~(1u << g));
   while (todo) {
     int t = __builtin_ctz(todo);
     todo &= (uint16_t)(todo - 1);
     if ((seen >> t) & 1)
       continue;
     seen |= (uint16_t)(1u << t);
-    uint16_t next = (uint16_t)(lin_uses(&s->val[t]) & s->pend & ~(1u << t));
+    uint16_t next = (uint16_t)(lin_uses(&s->val[t]) & pend & ~(1u << t));
     if ((next >> g) & 1)
       return true;
     todo |= (uint16_t)(next & ~seen);
@@ -384,6 +385,69 @@ static bool pure_alu(ZydisMnemonic m)
   }
 }
 
+/* Folds the pending registers in reads into instruction in: a register
+ * operand it only reads becomes the copy's machine register, a memory
+ * operand's base and index the address they add up to. Returns the
+ * registers of reads it cannot take so (all of them when the result does
+ * not encode); with out, also encodes it there (only when that returns 0). */
+static uint16_t rewrite(const struct pass *P, const struct hp_insn *in, uint16_t reads, struct hp_fold_rewrite *out)
+{
+  ZydisDecodedInstruction zi;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  ZydisEncoderRequest req;
+  if (!hp_insn_operands(in, &zi, ops) ||
+      !ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&zi, ops, zi.operand_count_visible, &req)))
+    return reads;
+  uint16_t bad = 0;
+  for (unsigned k = 0; k < zi.operand_count; k++) {
+    const ZydisDecodedOperand *o = &ops[k];
+    bool visible = o->visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT && k < req.operand_count;
+    if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+      int g = reg_of(o->reg.value);
+      if (g < 0 || !((reads >> g) & 1))
+        continue;
+      struct hp_addr_expr x;
+      bool read = o->actions & ZYDIS_OPERAND_ACTION_MASK_READ, written = o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;
+      if (!read && (o->actions & ZYDIS_OPERAND_ACTION_CONDWRITE) == 0 &&
+          ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value) >= 32)
+        continue; /* a destination only, replaced whole: nothing of it is read */
+      if (!visible || written || high8(o->reg.value) || !lin_expr(&P->s.val[g], &x) || x.base == HP_FOLD_NONE ||
+          x.index != HP_FOLD_NONE || x.disp) {
+        bad |= (uint16_t)(1u << g);
+        continue;
+      }
+      req.operands[k].reg.value = reg_width(x.base, ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value));
+    } else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+      const ZydisDecodedOperandMem *m = &o->mem;
+      int b = m->base == ZYDIS_REGISTER_NONE ? -1 : reg_of(m->base);
+      int x = m->index == ZYDIS_REGISTER_NONE ? -1 : reg_of(m->index);
+      uint16_t here = (uint16_t)(((b >= 0 ? 1u << b : 0) | (x >= 0 ? 1u << x : 0)) & reads);
+      if (!here)
+        continue;
+      struct lin a = lin_const((uint64_t)m->disp.value);
+      struct lin bv = b >= 0 ? val_of(&P->s, b) : lin_const(0), xv = x >= 0 ? val_of(&P->s, x) : lin_const(0);
+      struct hp_addr_expr e;
+      if (!visible || zi.address_width != 64 || m->base == ZYDIS_REGISTER_RIP || m->type == ZYDIS_MEMOP_TYPE_VSIB ||
+          m->segment == ZYDIS_REGISTER_FS || m->segment == ZYDIS_REGISTER_GS ||
+          (m->base != ZYDIS_REGISTER_NONE && b < 0) || (m->index != ZYDIS_REGISTER_NONE && x < 0) ||
+          !lin_add(&a, &bv, 1) || !lin_add(&a, &xv, x >= 0 ? m->scale : 0) || !lin_expr(&a, &e)) {
+        bad |= here;
+        continue;
+      }
+      req.operands[k].mem.base = e.base == HP_FOLD_NONE ? ZYDIS_REGISTER_NONE : reg_width(e.base, 64);
+      req.operands[k].mem.index = e.index == HP_FOLD_NONE ? ZYDIS_REGISTER_NONE : reg_width(e.index, 64);
+      req.operands[k].mem.scale = e.index == HP_FOLD_NONE ? 0 : e.scale;
+      req.operands[k].mem.displacement = e.disp;
+    }
+  }
+  if (bad || !out)
+    return bad;
+  ZyanUSize len = sizeof out->bytes;
+  if (!hp_emit_encode_request(&req, out->bytes, &len) || !hp_decode_one(out->bytes, len, &out->zi))
+    return reads;
+  return 0;
+}
+
 /* Flags an element may carry and still be rewritten. */
 #define REWRITABLE (HP_INSN_PROMOTED | HP_INSN_SLOT_WRITE | HP_INSN_ALIAS_CHECK | HP_INSN_KEEP_FLAGS | HP_INSN_PROBE_STORE)
 
@@ -425,63 +489,18 @@ static bool use_and_clobber(struct pass *P, unsigned i, const struct hp_insn_eff
   materialize(P, el, mat);
   reads &= P->s.pend;
   if (reads) {
-    ZydisDecodedInstruction zi;
-    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-    ZydisEncoderRequest req;
-    bool ok = hp_insn_operands(in, &zi, ops) &&
-              ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&zi, ops, zi.operand_count_visible, &req));
-    uint16_t done = 0;
-    for (unsigned k = 0; ok && k < zi.operand_count; k++) {
-      const ZydisDecodedOperand *o = &ops[k];
-      bool visible = o->visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT && k < req.operand_count;
-      if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
-        int g = reg_of(o->reg.value);
-        if (g < 0 || !((reads >> g) & 1) || !(o->actions & ZYDIS_OPERAND_ACTION_MASK_READ))
-          continue; /* a destination only: written, not read */
-        struct hp_addr_expr x;
-        struct lin v = P->s.val[g];
-        if (!visible || (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) || high8(o->reg.value) || !lin_expr(&v, &x) ||
-            x.base == HP_FOLD_NONE || x.index != HP_FOLD_NONE || x.disp) {
-          ok = false;
-          break;
-        }
-        req.operands[k].reg.value = reg_width(x.base, ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value));
-        done |= (uint16_t)(1u << g);
-      } else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
-        const ZydisDecodedOperandMem *m = &o->mem;
-        int b = m->base == ZYDIS_REGISTER_NONE ? -1 : reg_of(m->base);
-        int x = m->index == ZYDIS_REGISTER_NONE ? -1 : reg_of(m->index);
-        uint16_t here = (uint16_t)(((b >= 0 ? 1u << b : 0) | (x >= 0 ? 1u << x : 0)) & reads);
-        if (!here)
-          continue;
-        if (!visible || zi.address_width != 64 || m->base == ZYDIS_REGISTER_RIP || m->type == ZYDIS_MEMOP_TYPE_VSIB ||
-            m->segment == ZYDIS_REGISTER_FS || m->segment == ZYDIS_REGISTER_GS ||
-            (m->base != ZYDIS_REGISTER_NONE && b < 0) || (m->index != ZYDIS_REGISTER_NONE && x < 0)) {
-          ok = false;
-          break;
-        }
-        struct lin a = lin_const((uint64_t)m->disp.value);
-        struct lin bv = b >= 0 ? val_of(&P->s, b) : lin_const(0), xv = x >= 0 ? val_of(&P->s, x) : lin_const(0);
-        struct hp_addr_expr e;
-        if (!lin_add(&a, &bv, 1) || !lin_add(&a, &xv, x >= 0 ? m->scale : 0) || !lin_expr(&a, &e)) {
-          ok = false;
-          break;
-        }
-        req.operands[k].mem.base = e.base == HP_FOLD_NONE ? ZYDIS_REGISTER_NONE : reg_width(e.base, 64);
-        req.operands[k].mem.index = e.index == HP_FOLD_NONE ? ZYDIS_REGISTER_NONE : reg_width(e.index, 64);
-        req.operands[k].mem.scale = e.index == HP_FOLD_NONE ? 0 : e.scale;
-        req.operands[k].mem.displacement = e.disp;
-        done |= here;
-      }
-    }
+    /* Registers it cannot read as their expressions (destinations, hidden
+     * operands, addresses that do not fit) are made exact first; then the
+     * rest are folded into it, or, if it still cannot be encoded so, made
+     * exact too. */
+    materialize(P, el, rewrite(P, in, reads, NULL));
+    reads &= P->s.pend;
     struct hp_fold_rewrite *rw = P->f->nrw < P->f->rw_cap ? &P->f->rw[P->f->nrw] : NULL;
-    ZyanUSize len = sizeof rw->bytes;
-    if (ok && done == reads && rw && hp_emit_encode_request(&req, rw->bytes, &len) &&
-        hp_decode_one(rw->bytes, len, &rw->zi)) {
+    if (reads && (!rw || rewrite(P, in, reads, rw))) {
+      materialize(P, el, reads);
+    } else if (reads) {
       el->rw = (uint16_t)(++P->f->nrw);
       P->f->rewritten++;
-    } else {
-      materialize(P, el, reads);
     }
   }
   /* After it: what it wrote is its own; what it spoilt is dead. */
@@ -594,16 +613,4 @@ bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, const char **why)
     return false;
   }
   return true;
-}
-
-const uint8_t *hp_fold_bytes(const struct hp_ilist *l, unsigned i, const ZydisDecodedInstruction **zi)
-{
-  const struct hp_fold *f = l->fold;
-  if (f && f->elem[i].rw) {
-    const struct hp_fold_rewrite *r = &f->rw[f->elem[i].rw - 1];
-    *zi = &r->zi;
-    return r->bytes;
-  }
-  *zi = &l->v[i].zi;
-  return l->v[i].bytes;
 }

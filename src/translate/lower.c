@@ -3,8 +3,6 @@
 
 #include <string.h>
 
-#include "hotpath/fold.h"
-
 #define CONTROL_BYTES 512 /* an indirect call with its inline cache and lookup, padded */
 #define CHECK_BYTES_PER_BYTE 4
 
@@ -121,8 +119,11 @@ struct lowering {
 /* The bytes to emit for a guest element (its folded rewrite, if any). */
 static const uint8_t *insn_bytes(const struct lowering *L, const struct hp_insn *in, const ZydisDecodedInstruction **zi)
 {
-  if (L->fold)
-    return hp_fold_bytes(L->l, (unsigned)(in - L->l->v), zi);
+  unsigned rw = L->fold ? L->fold->elem[in - L->l->v].rw : 0;
+  if (rw) {
+    *zi = &L->fold->rw[rw - 1].zi;
+    return L->fold->rw[rw - 1].bytes;
+  }
   *zi = &in->zi;
   return in->bytes;
 }

@@ -7,18 +7,18 @@
 # of reach.  A feature silently switched off fails here even when every
 # program still prints the right output.
 #
-# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER
+# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD
 #   (executables of tests/programs: loops, indcall, funcptr, jumptable; of
-#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0), defer (-O0))
+#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0), defer (-O0), fold (-O0))
 # Counters are matched by their description (include/hotpath/stats.h).
 set -u
-if [ $# -ne 16 ]; then
-  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER" >&2
+if [ $# -ne 17 ]; then
+  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD" >&2
   exit 2
 fi
 hp=$(realpath "$1") loops=$(realpath "$2") indcall=$(realpath "$3") funcptr=$(realpath "$4") jumptable=$(realpath "$5")
 phase=$(realpath "$6") callchain=$(realpath "$7") interp=$(realpath "$8") mthot=$(realpath "$9")
-promote=$(realpath "${10}") indswap=$(realpath "${11}") promote2=$(realpath "${12}") fpromote=$(realpath "${13}") cpromote=$(realpath "${14}") rbpdata=$(realpath "${15}") defer=$(realpath "${16}")
+promote=$(realpath "${10}") indswap=$(realpath "${11}") promote2=$(realpath "${12}") fpromote=$(realpath "${13}") cpromote=$(realpath "${14}") rbpdata=$(realpath "${15}") defer=$(realpath "${16}") fold=$(realpath "${17}")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 
@@ -272,6 +272,17 @@ expect defer "slot stores removed from loops by deferring them to the exits" -ge
 expect defer "optimized traces whose globals are checked once at the entry, not per access" -ge 2
 expect defer-nodefer "$OD" -eq 0
 expect defer-nodefer "$OT" -ge 6
+# the fold pass: fold's loops keep address arithmetic symbolic (absorbed),
+# loads and stores read the folded addresses (rewritten); not with the pass
+# disabled, where the same loops are still optimized
+OF="optimized traces whose addresses and copies were folded (fold pass)"
+run fold --opt=2 -- "$fold"
+run fold-nofold --opt=2 --disable-pass=fold -- "$fold"
+expect fold "$OF" -ge 8
+expect fold "instructions folded away (copies, lea, add/sub/shl kept symbolic)" -ge 40
+expect fold "instructions that read a folded address or propagated copy" -ge 15
+expect fold-nofold "$OF" -eq 0
+expect fold-nofold "$OT" -ge 8
 # a speculative entry load faults (rbp is a data pointer): the trace is rebuilt
 run rbpdata --opt=2 -- "$rbpdata"
 expect rbpdata "optimized traces dropped: at their entry a slot was below rsp, outside the stack or unmapped" -ge 1

@@ -33,7 +33,10 @@
  * through register promotion (hp_promote), printed again or with the
  * reason it was left alone (`defer`: the same, with deferred stores allowed),
  * before it is lowered (`retelide` first: the
- * return-guard removal, printed again). With `misses`, the
+ * return-guard removal, printed again). With `fold` (implies promote), the
+ * promoted list then goes through hp_fold, whose plan is printed per
+ * element (gone, registers materialized first, the rewritten instruction,
+ * what stays pending) before the lowering. With `misses`, the
  * trace's guard misses are counted (head counter 7, limit 4096), as
  * src/trace/record.c asks.
  *
@@ -48,6 +51,7 @@
 #include <Zydis/Zydis.h>
 
 #include "hotpath/analysis.h"
+#include "hotpath/fold.h"
 #include "hotpath/liveness.h"
 #include "hotpath/ilist.h"
 #include "hotpath/lower.h"
@@ -81,7 +85,7 @@ struct block_in {
 
 struct input {
   uint64_t pc;
-  bool writable, lower, far, record, analyze, liveness, promote, defer, misses, retelide;
+  bool writable, lower, far, record, analyze, liveness, promote, defer, misses, retelide, fold;
   long max_bytes, max_insns; /* -1: default */
   uint8_t bytes[MAX_INPUT];
   size_t n;
@@ -113,6 +117,8 @@ static void parse_flags(struct input *in, char *line)
       in->promote = in->defer = true;
     else if (!strcmp(tok, "retelide"))
       in->retelide = true;
+    else if (!strcmp(tok, "fold"))
+      in->promote = in->fold = true;
     else if (!strcmp(tok, "misses"))
       in->misses = true;
     else if (!strncmp(tok, "max_bytes=", 10))
@@ -463,6 +469,85 @@ static void liveness_and_print(const struct hp_ilist *l)
   free(live);
 }
 
+static void print_expr(const struct hp_addr_expr *x)
+{
+  bool any = false;
+  printf("[");
+  if (x->base != HP_FOLD_NONE) {
+    printf("%s", reg_name(x->base));
+    any = true;
+  }
+  if (x->index != HP_FOLD_NONE) {
+    printf("%s%s*%u", any ? "+" : "", reg_name(x->index), x->scale);
+    any = true;
+  }
+  if (x->disp || !any)
+    printf(any ? "%+d" : "%d", x->disp);
+  printf("]");
+}
+
+static void print_pending(const struct hp_fold *f, uint16_t snap, uint16_t mask)
+{
+  const struct hp_fold_snap *s = &f->snap[snap];
+  for (unsigned k = 0; k < s->n; k++)
+    if ((mask >> s->order[k]) & 1) {
+      printf(" %s=", reg_name(s->order[k]));
+      print_expr(&s->e[s->order[k]]);
+    }
+}
+
+/* The fold pass's plan, element by element. */
+static void fold_and_print(struct hp_ilist *t)
+{
+  static struct hp_fold_elem elem[4096];
+  static struct hp_fold_snap snap[512];
+  static struct hp_fold_rewrite rw[256];
+  static struct hp_fold f = {.elem = elem, .snap = snap, .snap_cap = 512, .rw = rw, .rw_cap = 256};
+  const char *why = NULL;
+  if (t->n > 4096 || !hp_fold(t, &f, &why)) {
+    printf("\nnot folded: %s\n", why ? why : "too long");
+    return;
+  }
+  t->fold = &f;
+  printf("\nfolded: %u absorbed, %u dead, %u rewritten, %u materialized\n", f.absorbed, f.removed, f.rewritten,
+         f.materialized);
+  ZydisFormatter fmt;
+  ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL);
+  for (unsigned i = 0; i < t->n; i++) {
+    const struct hp_insn *in = &t->v[i];
+    const struct hp_fold_elem *fe = &f.elem[i];
+    ZydisDecodedInstruction full;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    char text[128] = "";
+    if (in->len && hp_insn_operands(in, &full, ops))
+      ZydisFormatterFormatInstruction(&fmt, &full, ops, full.operand_count_visible, text, sizeof text, in->pc,
+                                      NULL);
+    printf("%#llx %-9s %-28s", (unsigned long long)in->pc, hp_op_name(in->op), text);
+    if (fe->mat) {
+      printf(" | first:");
+      print_pending(&f, fe->pend, fe->mat);
+    }
+    if (fe->gone) {
+      printf(" | gone");
+    } else if (fe->rw) {
+      const struct hp_fold_rewrite *r = &f.rw[fe->rw - 1];
+      ZydisDecoder dec;
+      ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+      char rtext[128] = "?";
+      if (ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, r->bytes, r->zi.length, &full, ops)))
+        ZydisFormatterFormatInstruction(&fmt, &full, ops, full.operand_count_visible, rtext, sizeof rtext, in->pc,
+                                        NULL);
+      printf(" | as: %s", rtext);
+    }
+    uint16_t left = (uint16_t)(f.snap[fe->pend].mask & ~fe->mat);
+    if (left && !fe->gone) {
+      printf(" | pending:");
+      print_pending(&f, fe->pend, left);
+    }
+    printf("\n");
+  }
+}
+
 /* Decode only: each element's text and effects. */
 static void analyze_and_print(const struct hp_ilist *l)
 {
@@ -602,6 +687,13 @@ static int lower_and_print(const struct hp_ilist *l, bool far, bool record)
     case HP_LOC_REG:
       printf("in %s\n", reg_name((unsigned)r->slot & 15));
       break;
+    case HP_LOC_EXPR: {
+      struct hp_addr_expr x = {r->xbase, r->xindex, r->size, r->slot};
+      printf("= ");
+      print_expr(&x);
+      printf("\n");
+      break;
+    }
     default:
       printf("kind %u\n", r->kind);
     }
@@ -697,6 +789,8 @@ static int run_trace(const struct input *in)
       promo.stack_hi = 0x7ffff7800000;
       printf("\npromoted:\n");
       hp_ilist_print(stdout, &t);
+      if (in->fold)
+        fold_and_print(&t);
     } else {
       printf("\nnot promoted: %s\n", why);
     }
