@@ -201,6 +201,9 @@ void hp_emit_xslot_store_to(struct hp_emit *e, int x, int base, int32_t disp, un
 /* Encodes req into out (*len: its size in, the length out); false if
  * Zydis cannot encode it. */
 bool hp_emit_encode_request(const ZydisEncoderRequest *req, uint8_t *out, ZyanUSize *len);
+/* mnemonic dst, src between registers, encoded into out (*len as for
+ * hp_emit_encode_request). */
+bool hp_emit_encode_reg_reg(ZydisMnemonic m, ZydisRegister dst, ZydisRegister src, uint8_t *out, ZyanUSize *len);
 /* dst = base + index*scale + disp (0xff: no base / no index) without
  * touching the flags: mov dst, imm32 / mov dst, base / lea. */
 void hp_emit_addr_expr(struct hp_emit *e, int dst, uint8_t base, uint8_t index, uint8_t scale, int32_t disp);

@@ -26,11 +26,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hotpath/analysis.h"
 #include "hotpath/ilist.h"
 
 /* Plans folding for l, which hp_promote marked (l->promo set): true when
  * the plan changes anything (then the lowering follows it through
- * l->fold), false with *why otherwise. */
-bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, const char **why);
+ * l->fold), false with *why otherwise. eff and known: room for l->n
+ * elements (each element's effects, analyzed once). */
+bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, struct hp_insn_effects *eff, bool *known,
+             const char **why);
 
 #endif

@@ -264,6 +264,12 @@ unsigned hp_decode_block(const uint8_t *bytes, size_t avail, uint64_t pc,
 bool hp_insn_operands(const struct hp_insn *in, ZydisDecodedInstruction *full,
                       ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT]);
 
+/* Pairs the inlined calls of a trace (HP_OP_PUSH_RET, HP_OP_CALL_IND_GUARD)
+ * with their guarded returns (HP_OP_RET_GUARD; they nest, as stitching
+ * makes them): pair[i] = 1 + the partner's index, 0 for a call whose return
+ * is not in the list (or a return without its call). pair: l->n entries. */
+void hp_ilist_pair_calls(const struct hp_ilist *l, unsigned *pair);
+
 /* Decodes the one instruction at bytes[0, len) (a rewritten form). */
 bool hp_decode_one(const uint8_t *bytes, size_t len, ZydisDecodedInstruction *zi);
 

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hotpath/analysis.h"
 #include "hotpath/ilist.h"
 
 struct hp_live {
@@ -33,7 +34,12 @@ void hp_liveness(const struct hp_ilist *l, struct hp_live *live);
  * for state that only a fault handler could see, such as dead flags. */
 void hp_liveness_mode(const struct hp_ilist *l, struct hp_live *live, bool fault_sees_all);
 /* The same for a loop trace: its back edges (HP_INSN_BACK_EDGE exits,
- * linked to the list's top) see what is live at the top, not everything. */
-void hp_liveness_loop(const struct hp_ilist *l, struct hp_live *live, bool fault_sees_all);
+ * linked to the list's top) see what is live at the top, not everything.
+ * eff/known: each element's hp_analyze_insn result and return value, as
+ * computed by the caller (NULL: analyzed here). With a promotion attached
+ * (l->promo), a promoted slot access that became a register access is not
+ * taken to fault. */
+void hp_liveness_loop(const struct hp_ilist *l, const struct hp_insn_effects *eff, const bool *known,
+                      struct hp_live *live, bool fault_sees_all);
 
 #endif

@@ -276,20 +276,34 @@ bool hp_emit_encode_request(const ZydisEncoderRequest *req, uint8_t *out, ZyanUS
   return ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(req, out, len));
 }
 
+/* mnemonic dst, src (second operand filled in by the caller). */
+static void two_operands(ZydisEncoderRequest *req, ZydisMnemonic m, ZydisRegister dst)
+{
+  memset(req, 0, sizeof *req);
+  req->machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+  req->mnemonic = m;
+  req->operand_count = 2;
+  req->operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
+  req->operands[0].reg.value = dst;
+}
+
+bool hp_emit_encode_reg_reg(ZydisMnemonic m, ZydisRegister dst, ZydisRegister src, uint8_t *out, ZyanUSize *len)
+{
+  ZydisEncoderRequest req;
+  two_operands(&req, m, dst);
+  req.operands[1].type = ZYDIS_OPERAND_TYPE_REGISTER;
+  req.operands[1].reg.value = src;
+  return hp_emit_encode_request(&req, out, len);
+}
+
 void hp_emit_addr_expr(struct hp_emit *e, int dst, uint8_t base, uint8_t index, uint8_t scale, int32_t disp)
 {
   ZydisEncoderRequest req;
-  memset(&req, 0, sizeof req);
-  req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
-  req.operand_count = 2;
-  req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
-  req.operands[0].reg.value = zreg64(dst);
+  two_operands(&req, ZYDIS_MNEMONIC_MOV, zreg64(dst));
   if (base == 0xff && index == 0xff) {
-    req.mnemonic = ZYDIS_MNEMONIC_MOV;
     req.operands[1].type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
     req.operands[1].imm.s = disp;
   } else if (index == 0xff && !disp) {
-    req.mnemonic = ZYDIS_MNEMONIC_MOV;
     req.operands[1].type = ZYDIS_OPERAND_TYPE_REGISTER;
     req.operands[1].reg.value = zreg64(base);
   } else {
@@ -1293,12 +1307,7 @@ size_t hp_emit_alias_check(struct hp_emit *e, int scratch, const uint8_t *bytes,
     if (d < INT32_MIN || d > INT32_MAX)
       return 0;
     ZydisEncoderRequest req;
-    memset(&req, 0, sizeof req);
-    req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
-    req.mnemonic = ZYDIS_MNEMONIC_LEA;
-    req.operand_count = 2;
-    req.operands[0].type = ZYDIS_OPERAND_TYPE_REGISTER;
-    req.operands[0].reg.value = zreg64(scratch);
+    two_operands(&req, ZYDIS_MNEMONIC_LEA, zreg64(scratch));
     req.operands[1].type = ZYDIS_OPERAND_TYPE_MEMORY;
     req.operands[1].mem.base = m->mem.base;
     req.operands[1].mem.index = m->mem.index;

@@ -193,6 +193,22 @@ bool hp_insn_operands(const struct hp_insn *in, ZydisDecodedInstruction *full,
   return in->len && ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, in->bytes, in->len, full, ops));
 }
 
+void hp_ilist_pair_calls(const struct hp_ilist *l, unsigned *pair)
+{
+  unsigned stack[l->n ? l->n : 1], depth = 0;
+  memset(pair, 0, sizeof *pair * l->n);
+  for (unsigned i = 0; i < l->n; i++) {
+    unsigned op = l->v[i].op;
+    if (op == HP_OP_PUSH_RET || op == HP_OP_CALL_IND_GUARD) {
+      stack[depth++] = i;
+    } else if (op == HP_OP_RET_GUARD && depth) {
+      unsigned c = stack[--depth];
+      pair[c] = i + 1;
+      pair[i] = c + 1;
+    }
+  }
+}
+
 bool hp_decode_one(const uint8_t *bytes, size_t len, ZydisDecodedInstruction *zi)
 {
   ZydisDecoder dec;

@@ -174,6 +174,13 @@ struct pass {
   struct state s;
   uint16_t cur; /* snapshot of the state as of now (valid unless s.dirty) */
   uint16_t pregs; /* general registers holding promoted slots */
+  const unsigned *paired; /* per element: its inlined call's or return's partner (hp_ilist_pair_calls) */
+  const struct hp_insn_effects *eff; /* per element, and whether hp_analyze_insn could tell */
+  const bool *known;
+  /* The element being planned, decoded once (ok: decodes). */
+  bool ok;
+  ZydisDecodedInstruction zi;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 };
 
 static bool snapshot(struct pass *P)
@@ -390,16 +397,15 @@ static bool pure_alu(ZydisMnemonic m)
  * operand's base and index the address they add up to. Returns the
  * registers of reads it cannot take so (all of them when the result does
  * not encode); with out, also encodes it there (only when that returns 0). */
-static uint16_t rewrite(const struct pass *P, const struct hp_insn *in, uint16_t reads, struct hp_fold_rewrite *out)
+static uint16_t rewrite(const struct pass *P, uint16_t reads, struct hp_fold_rewrite *out)
 {
-  ZydisDecodedInstruction zi;
-  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  const ZydisDecodedInstruction *zi = &P->zi;
+  const ZydisDecodedOperand *ops = P->ops;
   ZydisEncoderRequest req;
-  if (!hp_insn_operands(in, &zi, ops) ||
-      !ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(&zi, ops, zi.operand_count_visible, &req)))
+  if (!P->ok || !ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(zi, ops, zi->operand_count_visible, &req)))
     return reads;
   uint16_t bad = 0;
-  for (unsigned k = 0; k < zi.operand_count; k++) {
+  for (unsigned k = 0; k < zi->operand_count; k++) {
     const ZydisDecodedOperand *o = &ops[k];
     bool visible = o->visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT && k < req.operand_count;
     if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
@@ -411,12 +417,24 @@ static uint16_t rewrite(const struct pass *P, const struct hp_insn *in, uint16_t
       if (!read && (o->actions & ZYDIS_OPERAND_ACTION_CONDWRITE) == 0 &&
           ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value) >= 32)
         continue; /* a destination only, replaced whole: nothing of it is read */
-      if (!visible || written || high8(o->reg.value) || !lin_expr(&P->s.val[g], &x) || x.base == HP_FOLD_NONE ||
-          x.index != HP_FOLD_NONE || x.disp) {
+      unsigned width = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value);
+      if (!visible || written || high8(o->reg.value) || !lin_expr(&P->s.val[g], &x) || x.index != HP_FOLD_NONE) {
         bad |= (uint16_t)(1u << g);
         continue;
       }
-      req.operands[k].reg.value = reg_width(x.base, ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value));
+      if (x.base == HP_FOLD_NONE && k > 0 && width >= 32 && (width == 64 || x.disp >= 0)) {
+        /* A constant: the source as an immediate (if the instruction has
+         * that form; else it does not encode and the register is made
+         * exact). */
+        req.operands[k].type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
+        req.operands[k].imm.s = x.disp;
+        continue;
+      }
+      if (x.base == HP_FOLD_NONE || x.disp) {
+        bad |= (uint16_t)(1u << g);
+        continue;
+      }
+      req.operands[k].reg.value = reg_width(x.base, width);
     } else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
       const ZydisDecodedOperandMem *m = &o->mem;
       int b = m->base == ZYDIS_REGISTER_NONE ? -1 : reg_of(m->base);
@@ -427,7 +445,7 @@ static uint16_t rewrite(const struct pass *P, const struct hp_insn *in, uint16_t
       struct lin a = lin_const((uint64_t)m->disp.value);
       struct lin bv = b >= 0 ? val_of(&P->s, b) : lin_const(0), xv = x >= 0 ? val_of(&P->s, x) : lin_const(0);
       struct hp_addr_expr e;
-      if (!visible || zi.address_width != 64 || m->base == ZYDIS_REGISTER_RIP || m->type == ZYDIS_MEMOP_TYPE_VSIB ||
+      if (!visible || zi->address_width != 64 || m->base == ZYDIS_REGISTER_RIP || m->type == ZYDIS_MEMOP_TYPE_VSIB ||
           m->segment == ZYDIS_REGISTER_FS || m->segment == ZYDIS_REGISTER_GS ||
           (m->base != ZYDIS_REGISTER_NONE && b < 0) || (m->index != ZYDIS_REGISTER_NONE && x < 0) ||
           !lin_add(&a, &bv, 1) || !lin_add(&a, &xv, x >= 0 ? m->scale : 0) || !lin_expr(&a, &e)) {
@@ -446,6 +464,24 @@ static uint16_t rewrite(const struct pass *P, const struct hp_insn *in, uint16_t
   if (!hp_emit_encode_request(&req, out->bytes, &len) || !hp_decode_one(out->bytes, len, &out->zi))
     return reads;
   return 0;
+}
+
+/* cdqe of a copy (an int slot just loaded): movsxd rax, from the copy's
+ * register, one instruction for the copy and the extension. */
+static bool sign_extend_copy(struct pass *P, struct hp_fold_elem *el, uint16_t reads)
+{
+  struct hp_addr_expr x;
+  if (reads != 1u || !lin_expr(&P->s.val[0], &x) || x.base == HP_FOLD_NONE || x.index != HP_FOLD_NONE || x.disp ||
+      P->f->nrw == P->f->rw_cap)
+    return false;
+  struct hp_fold_rewrite *rw = &P->f->rw[P->f->nrw];
+  ZyanUSize len = sizeof rw->bytes;
+  if (!hp_emit_encode_reg_reg(ZYDIS_MNEMONIC_MOVSXD, ZYDIS_REGISTER_RAX, reg_width(x.base, 32), rw->bytes, &len) ||
+      !hp_decode_one(rw->bytes, len, &rw->zi))
+    return false;
+  el->rw = (uint16_t)(++P->f->nrw);
+  P->f->rewritten++;
+  return true;
 }
 
 /* Flags an element may carry and still be rewritten. */
@@ -488,15 +524,17 @@ static bool use_and_clobber(struct pass *P, unsigned i, const struct hp_insn_eff
     mat |= reads;
   materialize(P, el, mat);
   reads &= P->s.pend;
+  if (reads && !rigid && in->zi.mnemonic == ZYDIS_MNEMONIC_CDQE && sign_extend_copy(P, el, reads))
+    reads = 0;
   if (reads) {
     /* Registers it cannot read as their expressions (destinations, hidden
      * operands, addresses that do not fit) are made exact first; then the
      * rest are folded into it, or, if it still cannot be encoded so, made
      * exact too. */
-    materialize(P, el, rewrite(P, in, reads, NULL));
+    materialize(P, el, rewrite(P, reads, NULL));
     reads &= P->s.pend;
     struct hp_fold_rewrite *rw = P->f->nrw < P->f->rw_cap ? &P->f->rw[P->f->nrw] : NULL;
-    if (reads && (!rw || rewrite(P, in, reads, rw))) {
+    if (reads && (!rw || rewrite(P, reads, rw))) {
       materialize(P, el, reads);
     } else if (reads) {
       el->rw = (uint16_t)(++P->f->nrw);
@@ -506,12 +544,11 @@ static bool use_and_clobber(struct pass *P, unsigned i, const struct hp_insn_eff
   /* After it: what it wrote is its own; what it spoilt is dead. */
   drop(P, (uint16_t)((full | dead_after) & P->s.pend));
   P->s.uz &= (uint16_t)~eff->gpr_write;
-  ZydisDecodedInstruction zi;
-  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-  if (eff->gpr_write && hp_insn_operands(in, &zi, ops) && zi.operand_count_visible &&
-      ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ZydisRegisterGetClass(ops[0].reg.value) == ZYDIS_REGCLASS_GPR32 &&
-      (ops[0].actions & ZYDIS_OPERAND_ACTION_WRITE) && ((full >> reg_of(ops[0].reg.value)) & 1))
-    P->s.uz |= (uint16_t)(1u << reg_of(ops[0].reg.value));
+  const ZydisDecodedOperand *d = &P->ops[0];
+  if (eff->gpr_write && P->ok && P->zi.operand_count_visible && d->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+      ZydisRegisterGetClass(d->reg.value) == ZYDIS_REGCLASS_GPR32 && (d->actions & ZYDIS_OPERAND_ACTION_WRITE) &&
+      ((full >> reg_of(d->reg.value)) & 1))
+    P->s.uz |= (uint16_t)(1u << reg_of(d->reg.value));
   return true;
 }
 
@@ -526,6 +563,13 @@ static bool one(struct pass *P, unsigned i, const struct hp_live *gl, const stru
   if (in->op != HP_OP_GUEST) {
     if (in->op == HP_OP_EXIT_CC && !(in->flags & HP_INSN_BACK_EDGE))
       return true; /* a side exit: its out-of-line path materializes */
+    if ((in->op == HP_OP_PUSH_RET && P->paired[i]) ||
+        (in->op == HP_OP_RET_GUARD && (in->flags & HP_INSN_RET_KNOWN) && P->paired[i])) {
+      /* An inlined call's push of the return address, or its unchecked
+       * return: the path goes on in the trace and only rsp changes. */
+      materialize(P, el, readers_of(&P->s, 1u << RSP));
+      return true;
+    }
     if ((in->op == HP_OP_EXIT_CC || in->op == HP_OP_EXIT) && (in->flags & HP_INSN_BACK_EDGE))
       materialize(P, el, head_live); /* the loop reads these; the rest are dead there */
     else
@@ -535,25 +579,25 @@ static bool one(struct pass *P, unsigned i, const struct hp_live *gl, const stru
     }
     return true;
   }
-  struct hp_insn_effects eff;
-  if (!hp_analyze_insn(in, &eff) || eff.control) {
+  const struct hp_insn_effects *effp = &P->eff[i];
+  if (!P->known[i] || effp->control) {
     materialize(P, el, P->s.pend);
     P->s.uz = 0;
     return true;
   }
+  struct hp_insn_effects eff = *effp;
+  P->ok = hp_insn_operands(in, &P->zi, P->ops);
   uint16_t live_after = (uint16_t)gl[i + 1].gpr;
   bool flags_dead = !(eff.flags_write & fl[i + 1].flags);
   /* Kept symbolic. */
   if (!(in->flags & ~HP_INSN_PROMOTED) && !(in->flags & HP_INSN_RIPREL) &&
       (!(in->flags & HP_INSN_PROMOTED) || in->reg < HP_PROMO_XMM)) {
-    ZydisDecodedInstruction zi;
-    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     int g;
     struct lin v;
     bool uz;
-    if (!hp_insn_operands(in, &zi, ops))
+    if (!P->ok)
       return use_and_clobber(P, i, &eff, live_after);
-    if (absorb_value(P, in, &zi, ops, flags_dead, &g, &v, &uz)) {
+    if (absorb_value(P, in, &P->zi, P->ops, flags_dead, &g, &v, &uz)) {
       el->gone = true;
       P->s.val[g] = v;
       P->s.pend |= (uint16_t)(1u << g);
@@ -566,7 +610,7 @@ static bool one(struct pass *P, unsigned i, const struct hp_live *gl, const stru
     }
     /* Dead: its results are never read (not even by a fault handler). */
     uint16_t wr = (uint16_t)eff.gpr_write;
-    if (!in->flags && pure_alu(zi.mnemonic) && !eff.nmem && !eff.may_fault && !eff.vec_write &&
+    if (!in->flags && pure_alu(P->zi.mnemonic) && !eff.nmem && !eff.may_fault && !eff.vec_write &&
         !eff.gpr_write_partial && !(wr & ((1u << RSP) | (1u << RBP))) && !(wr & gl[i + 1].gpr) && flags_dead) {
       el->gone = true;
       drop(P, wr);
@@ -577,19 +621,23 @@ static bool one(struct pass *P, unsigned i, const struct hp_live *gl, const stru
   return use_and_clobber(P, i, &eff, live_after);
 }
 
-bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, const char **why)
+bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, struct hp_insn_effects *eff, bool *known, const char **why)
 {
   if (!l->promo || !l->n) {
     *why = "no promotion to follow";
     return false;
   }
+  for (unsigned i = 0; i < l->n; i++)
+    known[i] = hp_analyze_insn(&l->v[i], &eff[i]);
   struct hp_live gl[l->n + 1], fl[l->n + 1];
-  hp_liveness_loop(l, gl, true);   /* registers: a fault shows them all */
-  hp_liveness_loop(l, fl, false);  /* flags: what the code reads */
+  hp_liveness_loop(l, eff, known, gl, true);  /* registers: a fault shows them all */
+  hp_liveness_loop(l, eff, known, fl, false); /* flags: what the code reads */
   struct pass P;
   memset(&P, 0, sizeof P);
   P.l = l;
   P.f = f;
+  P.eff = eff;
+  P.known = known;
   f->nsnap = 1;
   f->nrw = 0;
   f->absorbed = f->removed = f->rewritten = f->materialized = 0;
@@ -600,6 +648,11 @@ bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, const char **why)
       P.pregs |= (uint16_t)(1u << s->reg);
     }
   }
+  /* Inlined calls paired with their returns: only those go on in the
+   * trace without an exit path. */
+  unsigned paired[l->n];
+  hp_ilist_pair_calls(l, paired);
+  P.paired = paired;
   /* At the loop's top nothing is pending: the back edges materialize what
    * the loop reads; 4-byte slot registers are zero-extended. */
   uint16_t head_live = (uint16_t)gl[0].gpr;

@@ -16,7 +16,8 @@ static bool in_register(const struct hp_ilist *l, const struct hp_insn *in)
 
 /* head: what is live at the list's top, for its back edges (NULL: they
  * are exits like any other). */
-static void liveness(const struct hp_ilist *l, struct hp_live *live, bool fault_sees_all, const struct hp_live *head)
+static void liveness(const struct hp_ilist *l, struct hp_live *live, bool fault_sees_all, const struct hp_live *head,
+                     const struct hp_insn_effects *cache, const bool *known)
 {
   struct hp_live cur = {HP_LIVE_ALL_GPR, HP_LIVE_ALL_FLAGS};
   live[l->n] = cur;
@@ -41,8 +42,8 @@ static void liveness(const struct hp_ilist *l, struct hp_live *live, bool fault_
       /* An inlined call's push of the return address: the path goes on in
        * the list; it reads and writes rsp only. */
       cur.gpr |= 1u << 4;
-    } else if (!hp_analyze_insn(&l->v[i], &e) || (fault_sees_all && e.may_fault && !in_register(l, in)) ||
-               e.control) {
+    } else if (!(cache ? (e = cache[i], known[i]) : hp_analyze_insn(&l->v[i], &e)) ||
+               (fault_sees_all && e.may_fault && !in_register(l, in)) || e.control) {
       cur = (struct hp_live){HP_LIVE_ALL_GPR, HP_LIVE_ALL_FLAGS};
     } else {
       /* Registers written in full die; partial and conditional writes keep
@@ -58,19 +59,20 @@ static void liveness(const struct hp_ilist *l, struct hp_live *live, bool fault_
 
 void hp_liveness_mode(const struct hp_ilist *l, struct hp_live *live, bool fault_sees_all)
 {
-  liveness(l, live, fault_sees_all, NULL);
+  liveness(l, live, fault_sees_all, NULL, NULL, NULL);
 }
 
-void hp_liveness_loop(const struct hp_ilist *l, struct hp_live *live, bool fault_sees_all)
+void hp_liveness_loop(const struct hp_ilist *l, const struct hp_insn_effects *eff, const bool *known,
+                      struct hp_live *live, bool fault_sees_all)
 {
   /* From "everything live at the top" down to a fixed point: every step is
    * sound (what it assumed live at the top covers what it found). */
   struct hp_live head = {HP_LIVE_ALL_GPR, HP_LIVE_ALL_FLAGS};
   for (int k = 0; k < 6; k++) {
-    liveness(l, live, fault_sees_all, &head);
+    liveness(l, live, fault_sees_all, &head, eff, known);
     if (live[0].gpr == head.gpr && live[0].flags == head.flags)
       return;
     head = live[0];
   }
-  liveness(l, live, fault_sees_all, NULL); /* no fixed point yet: the plain answer */
+  liveness(l, live, fault_sees_all, NULL, eff, known); /* no fixed point yet: the plain answer */
 }

@@ -239,6 +239,8 @@ void hp_trace_set_stack(uint64_t lo, uint64_t hi)
 static struct hp_fold_elem fold_elems[REC_ELEMS + 1];
 static struct hp_fold_snap fold_snaps[FOLD_SNAPS];
 static struct hp_fold_rewrite fold_rewrites[FOLD_REWRITES];
+static struct hp_insn_effects fold_effects[REC_ELEMS + 1];
+static bool fold_known[REC_ELEMS + 1];
 static struct hp_fold fold_plan = {.elem = fold_elems, .snap = fold_snaps, .snap_cap = FOLD_SNAPS,
                                    .rw = fold_rewrites, .rw_cap = FOLD_REWRITES};
 
@@ -306,7 +308,7 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
     promo->stack_hi = guest_stack_hi;
     const char *fwhy;
     l->fold = NULL;
-    if (hp_opt_pass_enabled("fold") && hp_fold(l, &fold_plan, &fwhy))
+    if (hp_opt_pass_enabled("fold") && hp_fold(l, &fold_plan, fold_effects, fold_known, &fwhy))
       l->fold = &fold_plan;
   }
   if (conservative)

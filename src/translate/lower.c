@@ -73,11 +73,7 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
 }
 
 #define MAX_DEFERRED 128 /* guards in one trace (each has a cold lookup) */
-/* An inlined call's pairing (per element of the list): the index + 1 of
- * its guarded return in the list (0: the return is not in the list). */
-struct call_pair {
-  unsigned ret;        /* a call: 1 + index of its return; a return: 1 + index of its call */
-};
+
 
 struct lowering {
   struct hp_emit *e;
@@ -89,7 +85,7 @@ struct lowering {
   struct hp_label deferred[MAX_DEFERRED];
   uint32_t deferred_ret[MAX_DEFERRED]; /* 1 + imm: a return's lookup (not a jump's) */
   unsigned ndeferred;
-  struct call_pair *pairs; /* per element */
+  const unsigned *pairs; /* per element: hp_ilist_pair_calls (0: not paired) */
   /* Optimized traces: exits whose state is made exact out of line, after
    * the hot path (a side exit's jcc, or a back edge's unlinked path). */
   const struct hp_promotion *promo;
@@ -612,7 +608,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
     }
     return false;
   case HP_OP_PUSH_RET:
-    if (L->pairs[i].ret) { /* its return is in the trace: no real call */
+    if (L->pairs[i]) { /* its return is in the trace: no real call */
       hp_emit_push_ret(e, in->pc + in->len, in->flags & HP_INSN_RET_KNOWN);
       return true;
     }
@@ -625,7 +621,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
       return false;
     }
     if (in->op == HP_OP_CALL_IND_GUARD) {
-      if (L->pairs[i].ret) { /* the push sees the guest's rcx (a fault there) */
+      if (L->pairs[i]) { /* the push sees the guest's rcx (a fault there) */
         hp_emit_park_target(e);
         hp_emit_push_ret(e, in->pc + in->len, in->flags & HP_INSN_RET_KNOWN);
         hp_emit_unpark_target(e);
@@ -645,7 +641,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
      * return address without a real call): guarded, then rsp moves past
      * the address (the slot keeps it, as natively). Returning elsewhere:
      * the lookup, as a block's ret. */
-    if (!L->pairs[i].ret) {
+    if (!L->pairs[i]) {
       L->out->broken = true; /* stitch pairs every guarded return with a call */
       e->overflow = true;
       return false;
@@ -721,21 +717,10 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
 bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
               const struct hp_lower_opts *opts, struct hp_lowered *out)
 {
-  /* Pair inlined calls with their guarded returns (they nest: stitch pairs
-   * them); a call whose return is not in the list has none. */
-  struct call_pair pairs[l->n ? l->n : 1];
-  unsigned stack[l->n ? l->n : 1], depth = 0;
-  memset(pairs, 0, sizeof pairs);
-  for (unsigned i = 0; i < l->n; i++) {
-    unsigned op = l->v[i].op;
-    if (op == HP_OP_PUSH_RET || op == HP_OP_CALL_IND_GUARD) {
-      stack[depth++] = i;
-    } else if (op == HP_OP_RET_GUARD && depth) {
-      unsigned c = stack[--depth];
-      pairs[c].ret = i + 1;
-      pairs[i].ret = c + 1;
-    }
-  }
+  /* Inlined calls paired with their guarded returns (a call whose return
+   * is not in the list has none). */
+  unsigned pairs[l->n ? l->n : 1];
+  hp_ilist_pair_calls(l, pairs);
   struct lowering L; /* its arrays fill as used: no need to zero them for every block */
   L.e = e;
   L.cold_top = cold_top;

@@ -503,8 +503,10 @@ static void fold_and_print(struct hp_ilist *t)
   static struct hp_fold_snap snap[512];
   static struct hp_fold_rewrite rw[256];
   static struct hp_fold f = {.elem = elem, .snap = snap, .snap_cap = 512, .rw = rw, .rw_cap = 256};
+  static struct hp_insn_effects eff[4096];
+  static bool known[4096];
   const char *why = NULL;
-  if (t->n > 4096 || !hp_fold(t, &f, &why)) {
+  if (t->n > 4096 || !hp_fold(t, &f, eff, known, &why)) {
     printf("\nnot folded: %s\n", why ? why : "too long");
     return;
   }

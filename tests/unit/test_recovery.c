@@ -134,6 +134,35 @@ START_TEST(machine_register_locations)
 }
 END_TEST
 
+START_TEST(folded_address_expressions)
+{
+  /* The fold pass: guest rax = r15 + r13*4 + 8, rdx = r13*4, rsi = -5 (a
+   * constant), rcx = rax*2 + rax (machine rax: read before any record
+   * wrote the guest's), wrapping modulo 2^64. */
+  struct hp_recov v[4] = {
+      {.start = 0, .end = 8, .reg = HP_RAX, .kind = HP_LOC_EXPR, .slot = 8, .size = 4, .xbase = HP_R15, .xindex = HP_R13},
+      {.start = 0, .end = 8, .reg = HP_RDX, .kind = HP_LOC_EXPR, .slot = 0, .size = 4, .xbase = 0xff, .xindex = HP_R13},
+      {.start = 4, .end = 8, .reg = HP_RSI, .kind = HP_LOC_EXPR, .slot = -5, .size = 0, .xbase = 0xff, .xindex = 0xff},
+      {.start = 0, .end = 8, .reg = HP_RCX, .kind = HP_LOC_EXPR, .slot = 0, .size = 2, .xbase = HP_RAX, .xindex = HP_RAX},
+  };
+  uint64_t gpr[16], fl = 0x202;
+  machine_regs(gpr);
+  gpr[HP_R13] = 0x4000000000000001ull; /* times 4 wraps */
+  ck_assert_uint_eq(hp_recovery_apply(v, 4, 3, gpr, &fl, NULL, NULL), 3);
+  ck_assert_uint_eq(gpr[HP_RAX], 0x1000 + HP_R15 + 4 + 8);
+  ck_assert_uint_eq(gpr[HP_RDX], 4);
+  ck_assert_uint_eq(gpr[HP_RCX], 3 * (0x1000 + HP_RAX));
+  ck_assert_uint_eq(gpr[HP_RSI], 0x1000 + HP_RSI); /* its record starts later */
+  machine_regs(gpr);
+  ck_assert_uint_eq(hp_recovery_apply(v, 4, 7, gpr, &fl, NULL, NULL), 4);
+  ck_assert_uint_eq(gpr[HP_RSI], (uint64_t)-5);
+  ck_assert_uint_eq(gpr[HP_RDX], 4 * (0x1000 + HP_R13));
+  machine_regs(gpr);
+  ck_assert_uint_eq(hp_recovery_apply(v, 4, 8, gpr, &fl, NULL, NULL), 0);
+  ck_assert_uint_eq(fl, 0x202);
+}
+END_TEST
+
 /* The spill slot of `lahf; seto al` then a 64-bit store of rax: ah = SF ZF 0
  * AF 0 PF 1 CF, al = OF (0 or 1), the upper 48 bits are the guest rax's. */
 static uint64_t lahf_slot(uint64_t flags, uint64_t upper)
@@ -374,6 +403,7 @@ static Suite *suite(void)
   tcase_add_test(tc, empty_and_single_byte_records);
   tcase_add_test(tc, gs_slots_read_from_thread_block);
   tcase_add_test(tc, machine_register_locations);
+  tcase_add_test(tc, folded_address_expressions);
   tcase_add_test(tc, flags_lahf_seto_format);
   tcase_add_test(tc, count_and_unknown_kinds);
   tcase_add_test(tc, xmm_records);
