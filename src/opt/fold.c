@@ -119,6 +119,7 @@ struct state {
   uint16_t pend;      /* guest registers whose value is val[], not their machine register's */
   struct lin val[16];
   uint16_t uz;        /* guest registers whose value is known to be below 2^32 */
+  uint16_t z16, z8;   /* ... below 2^16, below 2^8 (subsets of uz) */
   bool dirty;         /* changed since the last snapshot */
 };
 
@@ -278,7 +279,8 @@ static int slot_size_of(const struct hp_promotion *p, int reg)
  * pass can keep symbolic: a copy, lea, add/sub of a register or constant,
  * shl by a constant (the last three only with their flags dead). */
 static bool absorb_value(const struct pass *P, const struct hp_insn *in, const ZydisDecodedInstruction *zi,
-                         const ZydisDecodedOperand *ops, bool flags_dead, int *gp, struct lin *v, bool *uz)
+                         const ZydisDecodedOperand *ops, bool flags_dead, int *gp, struct lin *v, bool *uz,
+                         uint8_t *narrow)
 {
   if (zi->operand_count_visible != 2 || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER)
     return false;
@@ -292,6 +294,7 @@ static bool absorb_value(const struct pass *P, const struct hp_insn *in, const Z
   const ZydisDecodedOperand *src = &ops[1];
   const struct state *s = &P->s;
   *uz = width == 32;
+  *narrow = 0; /* 1: below 2^16, 2: below 2^8 too */
   switch (zi->mnemonic) {
   case ZYDIS_MNEMONIC_MOV:
     if (src->type == ZYDIS_OPERAND_TYPE_REGISTER) {
@@ -301,6 +304,8 @@ static bool absorb_value(const struct pass *P, const struct hp_insn *in, const Z
       if (width == 32 && !((s->uz >> r) & 1))
         return false; /* the copy cuts the upper half */
       *v = val_of(s, r);
+      *uz = (s->uz >> r) & 1;
+      *narrow = (uint8_t)(((s->z16 >> r) & 1) + ((s->z8 >> r) & 1));
     } else if (src->type == ZYDIS_OPERAND_TYPE_MEMORY && (in->flags & HP_INSN_PROMOTED)) {
       if (slot_size_of(P->l->promo, in->reg) * 8 != (int)width)
         return false;
@@ -309,6 +314,7 @@ static bool absorb_value(const struct pass *P, const struct hp_insn *in, const Z
       uint64_t imm = width == 64 ? (uint64_t)src->imm.value.s : (uint32_t)src->imm.value.u;
       *v = lin_const(imm);
       *uz = imm <= UINT32_MAX;
+      *narrow = (uint8_t)((imm < 0x10000) + (imm < 0x100));
     } else {
       return false;
     }
@@ -374,6 +380,45 @@ static bool absorb_value(const struct pass *P, const struct hp_insn *in, const Z
     return false;
   *gp = g;
   return true;
+}
+
+/* What is known of g's value: below 2^32 (uz), and narrow 1: below 2^16,
+ * 2: below 2^8 too. */
+static void set_known(struct pass *P, int g, bool uz, uint8_t narrow)
+{
+  uint16_t bit = (uint16_t)(1u << g);
+  P->s.uz = (uint16_t)((P->s.uz & ~bit) | (uz ? bit : 0));
+  P->s.z16 = (uint16_t)((P->s.z16 & ~bit) | (uz && narrow >= 1 ? bit : 0));
+  P->s.z8 = (uint16_t)((P->s.z8 & ~bit) | (uz && narrow >= 2 ? bit : 0));
+}
+
+/* An extension that cannot change its register: movzx eax, al of a value
+ * below 2^8 (ax: 2^16), cdqe / movsxd rax, eax of one below 2^16. */
+static bool noop_extension(const struct pass *P, const struct hp_insn *in)
+{
+  const ZydisDecodedOperand *ops = P->ops;
+  if (in->flags)
+    return false;
+  if (P->zi.mnemonic == ZYDIS_MNEMONIC_CDQE)
+    return !(P->s.pend & 1) && (P->s.z16 & 1);
+  if ((P->zi.mnemonic != ZYDIS_MNEMONIC_MOVZX && P->zi.mnemonic != ZYDIS_MNEMONIC_MOVSXD) ||
+      P->zi.operand_count_visible != 2 || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+      ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER || high8(ops[1].reg.value))
+    return false;
+  int g = reg_of(ops[0].reg.value);
+  if (g < 0 || g != reg_of(ops[1].reg.value) || ((P->s.pend >> g) & 1))
+    return false;
+  unsigned dw = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[0].reg.value);
+  unsigned sw = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[1].reg.value);
+  if (P->zi.mnemonic == ZYDIS_MNEMONIC_MOVSXD)
+    return dw == 64 && sw == 32 && ((P->s.z16 >> g) & 1);
+  if (dw < 32)
+    return false; /* a 16-bit destination merges */
+  if (sw == 8)
+    return (P->s.z8 >> g) & 1 && (dw == 32 || ((P->s.uz >> g) & 1));
+  if (sw == 16)
+    return (P->s.z16 >> g) & 1;
+  return false;
 }
 
 /* Instructions whose only effects are their register and flag results. */
@@ -543,12 +588,23 @@ static bool use_and_clobber(struct pass *P, unsigned i, const struct hp_insn_eff
   }
   /* After it: what it wrote is its own; what it spoilt is dead. */
   drop(P, (uint16_t)((full | dead_after) & P->s.pend));
-  P->s.uz &= (uint16_t)~eff->gpr_write;
+  for (int g = 0; g < 16; g++)
+    if ((eff->gpr_write >> g) & 1)
+      set_known(P, g, false, 0);
   const ZydisDecodedOperand *d = &P->ops[0];
   if (eff->gpr_write && P->ok && P->zi.operand_count_visible && d->type == ZYDIS_OPERAND_TYPE_REGISTER &&
       ZydisRegisterGetClass(d->reg.value) == ZYDIS_REGCLASS_GPR32 && (d->actions & ZYDIS_OPERAND_ACTION_WRITE) &&
-      ((full >> reg_of(d->reg.value)) & 1))
-    P->s.uz |= (uint16_t)(1u << reg_of(d->reg.value));
+      ((full >> reg_of(d->reg.value)) & 1)) {
+    /* A 32-bit result: zero-extended; movzx and and with a small mask
+     * narrow it further. */
+    const ZydisDecodedOperand *src = &P->ops[1];
+    uint8_t narrow = 0;
+    if (P->zi.mnemonic == ZYDIS_MNEMONIC_MOVZX)
+      narrow = src->size == 8 ? 2 : src->size == 16 ? 1 : 0;
+    else if (P->zi.mnemonic == ZYDIS_MNEMONIC_AND && src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && src->imm.value.s >= 0)
+      narrow = (uint8_t)((src->imm.value.s < 0x10000) + (src->imm.value.s < 0x100));
+    set_known(P, reg_of(d->reg.value), true, narrow);
+  }
   return true;
 }
 
@@ -566,8 +622,12 @@ static bool one(struct pass *P, unsigned i, const struct hp_live *gl, const stru
     if ((in->op == HP_OP_PUSH_RET && P->paired[i]) ||
         (in->op == HP_OP_RET_GUARD && (in->flags & HP_INSN_RET_KNOWN) && P->paired[i])) {
       /* An inlined call's push of the return address, or its unchecked
-       * return: the path goes on in the trace and only rsp changes. */
-      materialize(P, el, readers_of(&P->s, 1u << RSP));
+       * return: the path goes on in the trace and only rsp changes (a
+       * checked push of an address above 2^31 goes through rax, which a
+       * fault in its store would show: what reads rax is made exact). */
+      uint64_t ret = in->pc + in->len;
+      bool via_rax = in->op == HP_OP_PUSH_RET && !(in->flags & HP_INSN_RET_KNOWN) && (int64_t)ret != (int32_t)ret;
+      materialize(P, el, readers_of(&P->s, (uint16_t)(1u << RSP | (via_rax ? 1u : 0))));
       return true;
     }
     if ((in->op == HP_OP_EXIT_CC || in->op == HP_OP_EXIT) && (in->flags & HP_INSN_BACK_EDGE))
@@ -575,14 +635,14 @@ static bool one(struct pass *P, unsigned i, const struct hp_live *gl, const stru
     else
       materialize(P, el, P->s.pend);
     if (in->op != HP_OP_EXIT_CC) {
-      P->s.uz = 0;
+      P->s.uz = P->s.z16 = P->s.z8 = 0;
     }
     return true;
   }
   const struct hp_insn_effects *effp = &P->eff[i];
   if (!P->known[i] || effp->control) {
     materialize(P, el, P->s.pend);
-    P->s.uz = 0;
+    P->s.uz = P->s.z16 = P->s.z8 = 0;
     return true;
   }
   struct hp_insn_effects eff = *effp;
@@ -595,15 +655,21 @@ static bool one(struct pass *P, unsigned i, const struct hp_live *gl, const stru
     int g;
     struct lin v;
     bool uz;
+    uint8_t narrow;
     if (!P->ok)
       return use_and_clobber(P, i, &eff, live_after);
-    if (absorb_value(P, in, &P->zi, P->ops, flags_dead, &g, &v, &uz)) {
+    if (noop_extension(P, in)) {
+      el->gone = true;
+      P->f->removed++;
+      return true;
+    }
+    if (absorb_value(P, in, &P->zi, P->ops, flags_dead, &g, &v, &uz, &narrow)) {
       el->gone = true;
       P->s.val[g] = v;
       P->s.pend |= (uint16_t)(1u << g);
       if (v.n == 1 && v.r[0] == g && v.c[0] == 1 && !v.d)
         P->s.pend &= (uint16_t)~(1u << g); /* its own value again (mov eax, eax of a 32-bit value) */
-      P->s.uz = (uint16_t)((P->s.uz & ~(1u << g)) | (uz ? 1u << g : 0));
+      set_known(P, g, uz, narrow);
       P->s.dirty = true;
       P->f->absorbed++;
       return true;

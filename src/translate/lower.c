@@ -108,7 +108,7 @@ struct lowering {
    * being lowered (snapshot and mask), each register's last record. */
   const struct hp_ilist *l;
   const struct hp_fold *fold;
-  uint16_t snap, pending;
+  uint16_t snap, pending, pending_uses; /* pending_uses: the machine registers their expressions read */
   int fold_rec[16];
 };
 
@@ -446,7 +446,8 @@ static bool guest_insn(struct lowering *L, const struct hp_insn *in, bool force_
   const uint8_t *bytes = insn_bytes(L, in, &zi);
   if (in->flags & HP_INSN_RIPREL) { /* never rewritten by folding */
     bool scratch;
-    unsigned avoid = L->promo ? L->promo->regs : 0;
+    /* Not a register a folded expression reads: a fault would show it. */
+    unsigned avoid = (L->promo ? L->promo->regs : 0) | L->pending_uses;
     if (!hp_emit_riprel(L->e, in->bytes, &in->zi, in->pc, force_far, avoid, &scratch)) {
       if (L->promo) { /* no scratch left beside the promoted registers: unoptimized */
         L->out->broken = true;
@@ -693,6 +694,19 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
   }
 }
 
+/* Folding: the registers still pending while element fe's code runs. */
+static void fold_pending(struct lowering *L, const struct hp_fold_elem *fe)
+{
+  const struct hp_fold_snap *s = &L->fold->snap[fe->pend];
+  L->snap = fe->pend;
+  L->pending = (uint16_t)(s->mask & ~fe->mat);
+  L->pending_uses = 0;
+  for (int g = 0; g < 16; g++)
+    if ((L->pending >> g) & 1)
+      L->pending_uses |= (uint16_t)((s->e[g].base < 16 ? 1u << s->e[g].base : 0) |
+                                    (s->e[g].index < 16 ? 1u << s->e[g].index : 0));
+}
+
 static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, bool force_far)
 {
   map_pc(L, &l->v[i]);
@@ -703,14 +717,13 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
    * exit's path); an absorbed element has no code. */
   const struct hp_fold_elem *fe = &L->fold->elem[i];
   fold_materialize(L, fe->pend, fe->mat);
-  L->snap = fe->pend;
-  L->pending = (uint16_t)(L->fold->snap[fe->pend].mask & ~fe->mat);
+  fold_pending(L, fe);
   if (fe->gone)
     return true;
   uint32_t start = (uint32_t)L->e->pos;
   bool go_on = lower_elem(L, l, i, force_far);
   fold_records(L, L->snap, L->pending, start, (uint32_t)L->e->pos);
-  L->snap = L->pending = 0;
+  L->snap = L->pending = L->pending_uses = 0;
   return go_on;
 }
 
@@ -735,7 +748,7 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   L.head = l->pc;
   L.l = l;
   L.fold = L.promo ? l->fold : NULL;
-  L.snap = L.pending = 0;
+  L.snap = L.pending = L.pending_uses = 0;
   for (int g = 0; g < 16; g++)
     L.fold_rec[g] = -1;
   /* A retry (the reservation was too small) starts from nothing. */
@@ -764,11 +777,13 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
     slots_write_back(&L); /* deferred: the access sees memory as natively */
     map_pc(&L, in);
     uint32_t start = (uint32_t)e->pos;
+    if (L.fold) /* its folded registers, as on the hot path */
+      fold_pending(&L, &L.fold->elem[L.slow[k].elem]);
     if (!guest_insn(&L, in, opts->force_far))
       break;
-    if (L.fold) { /* its folded registers, as on the hot path */
-      const struct hp_fold_elem *fe = &L.fold->elem[L.slow[k].elem];
-      fold_records(&L, fe->pend, (uint16_t)(L.fold->snap[fe->pend].mask & ~fe->mat), start, (uint32_t)e->pos);
+    if (L.fold) {
+      fold_records(&L, L.snap, L.pending, start, (uint32_t)e->pos);
+      L.snap = L.pending = L.pending_uses = 0;
     }
     if (in->flags & HP_INSN_IN_CALLEE) { /* rbp is the callee's: the loop's from the entry */
       hp_emit_promo_frame_load(e, L.promo->scratch);
