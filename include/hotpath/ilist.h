@@ -205,6 +205,7 @@ struct hp_fold {
   unsigned removed;      /* dead instructions removed */
   unsigned rewritten;    /* instructions that read a folded address or a propagated copy */
   unsigned materialized; /* leas/movs that make a register exact again (hot path) */
+  unsigned forwarded;    /* loads of a frame slot that read what a store left there instead */
 };
 
 /* What the optimizer did to one trace, kept with its fragment (for the
@@ -219,7 +220,7 @@ struct hp_opt_record {
   /* The fold pass (fold.h): instructions absorbed, removed as dead,
    * rewritten to read a folded address or copy, and registers
    * materialized in the loop (all 0: it did not run or changed nothing). */
-  uint16_t fold_absorbed, fold_removed, fold_rewritten, fold_materialized;
+  uint16_t fold_absorbed, fold_removed, fold_rewritten, fold_materialized, fold_forwarded;
   /* As when it was built (its module may be unmapped or replaced by the
    * time the report is written): module+offset, function (NULL: none), and
    * the guest bytes of its pc map's instructions, in order (NULL: unread). */

@@ -10,6 +10,7 @@
 #define RSP 4
 #define RBP 5
 #define MAX_COEF 9
+#define MAX_FACTS 8
 
 /* A register value as a linear combination of machine registers (at most
  * two) plus a constant, modulo 2^64. */
@@ -120,8 +121,49 @@ struct state {
   struct lin val[16];
   uint16_t uz;        /* guest registers whose value is known to be below 2^32 */
   uint16_t z16, z8;   /* ... below 2^16, below 2^8 (subsets of uz) */
+  /* Frame slots [rbp+disp] (not promoted) whose contents a store in the
+   * trace left equal to a value over machine registers: a later load of
+   * the slot reads that value instead (store-to-load forwarding). */
+  struct fact {
+    int64_t disp;
+    uint8_t size; /* 4 or 8 */
+    bool uz;      /* a 4-byte slot: the value is below 2^32, a load gives it whole */
+    struct lin v;
+  } facts[MAX_FACTS];
+  unsigned nfacts;
   bool dirty;         /* changed since the last snapshot */
 };
+
+/* Facts whose value reads a machine register in m are forgotten (the slot
+ * still holds it; nothing says so any more); rbp changing forgets all. */
+static void facts_clobber(struct state *s, uint16_t m)
+{
+  unsigned w = 0;
+  for (unsigned k = 0; k < s->nfacts; k++)
+    if (!((m >> RBP) & 1) && !(lin_uses(&s->facts[k].v) & m))
+      s->facts[w++] = s->facts[k];
+  s->nfacts = w;
+}
+
+/* A store to [rbp+disp, +size): overlapping facts are forgotten. */
+static void facts_forget(struct state *s, int64_t disp, unsigned size)
+{
+  unsigned w = 0;
+  for (unsigned k = 0; k < s->nfacts; k++) {
+    const struct fact *f = &s->facts[k];
+    if (f->disp + f->size <= disp || disp + (int64_t)size <= f->disp)
+      s->facts[w++] = *f;
+  }
+  s->nfacts = w;
+}
+
+static const struct fact *fact_of(const struct state *s, int64_t disp, unsigned size)
+{
+  for (unsigned k = 0; k < s->nfacts; k++)
+    if (s->facts[k].disp == disp && s->facts[k].size == size)
+      return &s->facts[k];
+  return NULL;
+}
 
 static struct lin val_of(const struct state *s, int g) { return (s->pend >> g) & 1 ? s->val[g] : lin_reg(g); }
 
@@ -178,8 +220,9 @@ struct pass {
   const unsigned *paired; /* per element: its inlined call's or return's partner (hp_ilist_pair_calls) */
   const struct hp_insn_effects *eff; /* per element, and whether hp_analyze_insn could tell */
   const bool *known;
-  /* The element being planned, decoded once (ok: decodes). */
-  bool ok;
+  /* The element being planned, decoded once (ok: decodes); forward: its
+   * frame-slot reads may be forwarded (not a promoted or checked access). */
+  bool ok, forward;
   ZydisDecodedInstruction zi;
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 };
@@ -241,6 +284,7 @@ static void materialize(struct pass *P, struct hp_fold_elem *el, uint16_t m)
   el->mat |= m;
   P->f->materialized += (unsigned)__builtin_popcount(m);
   drop(P, m);
+  facts_clobber(&P->s, m);
 }
 
 static int reg_of(ZydisRegister r)
@@ -280,7 +324,7 @@ static int slot_size_of(const struct hp_promotion *p, int reg)
  * shl by a constant (the last three only with their flags dead). */
 static bool absorb_value(const struct pass *P, const struct hp_insn *in, const ZydisDecodedInstruction *zi,
                          const ZydisDecodedOperand *ops, bool flags_dead, int *gp, struct lin *v, bool *uz,
-                         uint8_t *narrow)
+                         uint8_t *narrow, bool *forwarded)
 {
   if (zi->operand_count_visible != 2 || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER)
     return false;
@@ -295,6 +339,7 @@ static bool absorb_value(const struct pass *P, const struct hp_insn *in, const Z
   const struct state *s = &P->s;
   *uz = width == 32;
   *narrow = 0; /* 1: below 2^16, 2: below 2^8 too */
+  *forwarded = false;
   switch (zi->mnemonic) {
   case ZYDIS_MNEMONIC_MOV:
     if (src->type == ZYDIS_OPERAND_TYPE_REGISTER) {
@@ -310,6 +355,16 @@ static bool absorb_value(const struct pass *P, const struct hp_insn *in, const Z
       if (slot_size_of(P->l->promo, in->reg) * 8 != (int)width)
         return false;
       *v = lin_reg(in->reg);
+    } else if (src->type == ZYDIS_OPERAND_TYPE_MEMORY && !in->flags && src->size == width &&
+               src->mem.base == ZYDIS_REGISTER_RBP && src->mem.index == ZYDIS_REGISTER_NONE &&
+               src->mem.segment != ZYDIS_REGISTER_FS && src->mem.segment != ZYDIS_REGISTER_GS &&
+               zi->address_width == 64) {
+      /* A frame slot a store left equal to a value (forwarding). */
+      const struct fact *f = fact_of(s, src->mem.disp.value, width / 8);
+      if (!f || (width == 32 && !f->uz))
+        return false;
+      *v = f->v;
+      *forwarded = true;
     } else if (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
       uint64_t imm = width == 64 ? (uint64_t)src->imm.value.s : (uint32_t)src->imm.value.u;
       *v = lin_const(imm);
@@ -442,6 +497,24 @@ static bool pure_alu(ZydisMnemonic m)
  * operand's base and index the address they add up to. Returns the
  * registers of reads it cannot take so (all of them when the result does
  * not encode); with out, also encodes it there (only when that returns 0). */
+/* A read-only memory operand [rbp+disp] (4 or 8 bytes) whose slot a fact
+ * knows, if it is a plain copy of a machine register or a constant. */
+static const struct fact *forwardable(const struct pass *P, const ZydisDecodedOperand *o)
+{
+  const ZydisDecodedOperandMem *m = &o->mem;
+  if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || m->type != ZYDIS_MEMOP_TYPE_MEM || P->zi.address_width != 64 ||
+      m->base != ZYDIS_REGISTER_RBP || m->index != ZYDIS_REGISTER_NONE || m->segment == ZYDIS_REGISTER_FS ||
+      m->segment == ZYDIS_REGISTER_GS || (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) ||
+      o->visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT || (o->size != 32 && o->size != 64) ||
+      P->zi.mnemonic == ZYDIS_MNEMONIC_BT) /* bt with a register offset reaches past the operand in memory */
+    return NULL;
+  const struct fact *f = fact_of(&P->s, m->disp.value, o->size / 8);
+  struct hp_addr_expr x;
+  if (!f || !lin_expr(&f->v, &x) || x.index != HP_FOLD_NONE || (x.base != HP_FOLD_NONE && x.disp))
+    return NULL;
+  return f;
+}
+
 static uint16_t rewrite(const struct pass *P, uint16_t reads, struct hp_fold_rewrite *out)
 {
   const ZydisDecodedInstruction *zi = &P->zi;
@@ -485,6 +558,23 @@ static uint16_t rewrite(const struct pass *P, uint16_t reads, struct hp_fold_rew
       int b = m->base == ZYDIS_REGISTER_NONE ? -1 : reg_of(m->base);
       int x = m->index == ZYDIS_REGISTER_NONE ? -1 : reg_of(m->index);
       uint16_t here = (uint16_t)(((b >= 0 ? 1u << b : 0) | (x >= 0 ? 1u << x : 0)) & reads);
+      const struct fact *f;
+      if (!here && P->forward && k < req.operand_count && (f = forwardable(P, o))) {
+        /* Store-to-load forwarding: the register (or constant) the slot
+         * was stored from, not the slot. */
+        struct hp_addr_expr e;
+        lin_expr(&f->v, &e);
+        if (e.base == HP_FOLD_NONE) {
+          if (k == 0 || (o->size == 32 && e.disp < 0))
+            continue;
+          req.operands[k].type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
+          req.operands[k].imm.s = e.disp;
+        } else {
+          req.operands[k].type = ZYDIS_OPERAND_TYPE_REGISTER;
+          req.operands[k].reg.value = reg_width(e.base, o->size);
+        }
+        continue;
+      }
       if (!here)
         continue;
       struct lin a = lin_const((uint64_t)m->disp.value);
@@ -529,6 +619,44 @@ static bool sign_extend_copy(struct pass *P, struct hp_fold_elem *el, uint16_t r
   return true;
 }
 
+/* What an instruction's writes do to the facts: the machine registers it
+ * writes (w) spoil the facts that read them; a store to a frame slot
+ * replaces the facts it overlaps (a plain mov of a register or constant
+ * becomes one); any other store may reach any slot. */
+static void facts_after(struct pass *P, const struct hp_insn *in, const struct hp_insn_effects *eff, uint16_t w)
+{
+  facts_clobber(&P->s, w);
+  for (unsigned k = 0; k < eff->nmem; k++) {
+    const struct hp_mem_operand *m = &eff->mem[k];
+    if (!m->write || (in->flags & HP_INSN_PROMOTED))
+      continue; /* a promoted slot: never a fact's */
+    if (m->base != RBP || m->index != HP_MEM_NONE || m->seg != HP_SEG_FLAT || !m->size) {
+      P->s.nfacts = 0;
+      continue;
+    }
+    facts_forget(&P->s, m->disp, m->size);
+    const ZydisDecodedOperand *src = &P->ops[1];
+    if (in->flags || !P->ok || P->zi.mnemonic != ZYDIS_MNEMONIC_MOV || (m->size != 4 && m->size != 8) ||
+        P->zi.operand_count_visible != 2 || P->s.nfacts == MAX_FACTS)
+      continue;
+    struct fact f = {.disp = m->disp, .size = (uint8_t)m->size};
+    if (src->type == ZYDIS_OPERAND_TYPE_REGISTER && reg_of(src->reg.value) >= 0 &&
+        ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, src->reg.value) == m->size * 8u) {
+      int r = reg_of(src->reg.value);
+      f.v = val_of(&P->s, r);
+      f.uz = (P->s.uz >> r) & 1;
+    } else if (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+      f.v = lin_const(m->size == 8 ? (uint64_t)src->imm.value.s : (uint32_t)src->imm.value.u);
+      f.uz = true;
+    } else {
+      continue;
+    }
+    struct hp_addr_expr x;
+    if (lin_expr(&f.v, &x))
+      P->s.facts[P->s.nfacts++] = f;
+  }
+}
+
 /* Flags an element may carry and still be rewritten. */
 #define REWRITABLE (HP_INSN_PROMOTED | HP_INSN_SLOT_WRITE | HP_INSN_ALIAS_CHECK | HP_INSN_KEEP_FLAGS | HP_INSN_PROBE_STORE)
 
@@ -567,27 +695,37 @@ static bool use_and_clobber(struct pass *P, unsigned i, const struct hp_insn_eff
   uint16_t reads = (uint16_t)(eff->gpr_read & P->s.pend);
   if (rigid)
     mat |= reads;
+  /* A register it writes in part or on a condition (bsf, bsr, cmov, 8- and
+   * 16-bit writes) keeps its old value there: exact first. */
+  mat |= (uint16_t)(eff->gpr_write_partial & P->s.pend);
   materialize(P, el, mat);
   reads &= P->s.pend;
   if (reads && !rigid && in->zi.mnemonic == ZYDIS_MNEMONIC_CDQE && sign_extend_copy(P, el, reads))
     reads = 0;
-  if (reads) {
+  P->forward = !rigid && !(in->flags & (HP_INSN_PROMOTED | HP_INSN_ALIAS_CHECK));
+  bool fwd = false;
+  for (unsigned k = 0; P->forward && P->ok && k < P->zi.operand_count_visible && !fwd; k++)
+    fwd = forwardable(P, &P->ops[k]) != NULL;
+  if (reads)
     /* Registers it cannot read as their expressions (destinations, hidden
      * operands, addresses that do not fit) are made exact first; then the
-     * rest are folded into it, or, if it still cannot be encoded so, made
-     * exact too. */
+     * rest are folded into it, with a frame slot a store forwards, or, if
+     * it still cannot be encoded so, made exact too (and the slot read). */
     materialize(P, el, rewrite(P, reads, NULL));
-    reads &= P->s.pend;
+  reads &= P->s.pend;
+  if (reads || fwd) {
     struct hp_fold_rewrite *rw = P->f->nrw < P->f->rw_cap ? &P->f->rw[P->f->nrw] : NULL;
-    if (reads && (!rw || rewrite(P, reads, rw))) {
-      materialize(P, el, reads);
-    } else if (reads) {
+    if (rw && !rewrite(P, reads, rw)) {
       el->rw = (uint16_t)(++P->f->nrw);
       P->f->rewritten++;
+      P->f->forwarded += fwd;
+    } else {
+      materialize(P, el, reads);
     }
   }
   /* After it: what it wrote is its own; what it spoilt is dead. */
   drop(P, (uint16_t)((full | dead_after) & P->s.pend));
+  facts_after(P, in, eff, w);
   for (int g = 0; g < 16; g++)
     if ((eff->gpr_write >> g) & 1)
       set_known(P, g, false, 0);
@@ -628,6 +766,9 @@ static bool one(struct pass *P, unsigned i, const struct hp_live *gl, const stru
       uint64_t ret = in->pc + in->len;
       bool via_rax = in->op == HP_OP_PUSH_RET && !(in->flags & HP_INSN_RET_KNOWN) && (int64_t)ret != (int32_t)ret;
       materialize(P, el, readers_of(&P->s, (uint16_t)(1u << RSP | (via_rax ? 1u : 0))));
+      if (in->op == HP_OP_PUSH_RET)
+        P->s.nfacts = 0; /* its store may reach a frame slot */
+      facts_clobber(&P->s, 1u << RSP);
       return true;
     }
     if ((in->op == HP_OP_EXIT_CC || in->op == HP_OP_EXIT) && (in->flags & HP_INSN_BACK_EDGE))
@@ -636,6 +777,7 @@ static bool one(struct pass *P, unsigned i, const struct hp_live *gl, const stru
       materialize(P, el, P->s.pend);
     if (in->op != HP_OP_EXIT_CC) {
       P->s.uz = P->s.z16 = P->s.z8 = 0;
+      P->s.nfacts = 0;
     }
     return true;
   }
@@ -643,6 +785,7 @@ static bool one(struct pass *P, unsigned i, const struct hp_live *gl, const stru
   if (!P->known[i] || effp->control) {
     materialize(P, el, P->s.pend);
     P->s.uz = P->s.z16 = P->s.z8 = 0;
+    P->s.nfacts = 0;
     return true;
   }
   struct hp_insn_effects eff = *effp;
@@ -654,7 +797,7 @@ static bool one(struct pass *P, unsigned i, const struct hp_live *gl, const stru
       (!(in->flags & HP_INSN_PROMOTED) || in->reg < HP_PROMO_XMM)) {
     int g;
     struct lin v;
-    bool uz;
+    bool uz, forwarded;
     uint8_t narrow;
     if (!P->ok)
       return use_and_clobber(P, i, &eff, live_after);
@@ -663,7 +806,8 @@ static bool one(struct pass *P, unsigned i, const struct hp_live *gl, const stru
       P->f->removed++;
       return true;
     }
-    if (absorb_value(P, in, &P->zi, P->ops, flags_dead, &g, &v, &uz, &narrow)) {
+    if (absorb_value(P, in, &P->zi, P->ops, flags_dead, &g, &v, &uz, &narrow, &forwarded)) {
+      P->f->forwarded += forwarded;
       el->gone = true;
       P->s.val[g] = v;
       P->s.pend |= (uint16_t)(1u << g);
@@ -706,7 +850,7 @@ bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, struct hp_insn_effects
   P.known = known;
   f->nsnap = 1;
   f->nrw = 0;
-  f->absorbed = f->removed = f->rewritten = f->materialized = 0;
+  f->absorbed = f->removed = f->rewritten = f->materialized = f->forwarded = 0;
   memset(&f->snap[0], 0, sizeof f->snap[0]);
   for (unsigned k = 0; k < l->promo->nslots; k++) {
     const struct hp_promo_slot *s = &l->promo->slot[k];

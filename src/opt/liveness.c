@@ -11,6 +11,8 @@ static bool in_register(const struct hp_ilist *l, const struct hp_insn *in)
 {
   if (!l->promo || !(in->flags & HP_INSN_PROMOTED) || (in->flags & (HP_INSN_ALIAS_CHECK | HP_INSN_PROBE_STORE)))
     return false;
+  if (in->zi.mnemonic == ZYDIS_MNEMONIC_DIV || in->zi.mnemonic == ZYDIS_MNEMONIC_IDIV)
+    return false; /* a divide error does not need memory */
   return !(in->flags & HP_INSN_SLOT_WRITE) || l->promo->deferred;
 }
 
@@ -40,7 +42,10 @@ static void liveness(const struct hp_ilist *l, struct hp_live *live, bool fault_
       cur.gpr |= 1u << 4;
     } else if (in->op == HP_OP_PUSH_RET) {
       /* An inlined call's push of the return address: the path goes on in
-       * the list; it reads and writes rsp only. */
+       * the list; it reads and writes rsp only, but its store may fault (a
+       * stack overflow). */
+      if (fault_sees_all)
+        cur = (struct hp_live){HP_LIVE_ALL_GPR, HP_LIVE_ALL_FLAGS};
       cur.gpr |= 1u << 4;
     } else if (!(cache ? (e = cache[i], known[i]) : hp_analyze_insn(&l->v[i], &e)) ||
                (fault_sees_all && e.may_fault && !in_register(l, in)) || e.control) {

@@ -405,6 +405,7 @@ static void build(struct recording *r)
       rec->fold_removed = (uint16_t)fold_plan.removed;
       rec->fold_rewritten = (uint16_t)fold_plan.rewritten;
       rec->fold_materialized = (uint16_t)fold_plan.materialized;
+      rec->fold_forwarded = (uint16_t)fold_plan.forwarded;
     }
     hp_memmap_where(f->guest_pc, rec->where, sizeof rec->where);
     char sym[160];
@@ -456,6 +457,7 @@ static void build(struct recording *r)
       hp_stats.opt_fold_removed += fold_plan.removed;
       hp_stats.opt_fold_rewritten += fold_plan.rewritten;
       hp_stats.opt_fold_materialized += fold_plan.materialized;
+      hp_stats.opt_fold_forwarded += fold_plan.forwarded;
     }
   }
   hp_stats.trace_blocks += r->nblocks;

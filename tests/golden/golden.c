@@ -511,8 +511,8 @@ static void fold_and_print(struct hp_ilist *t)
     return;
   }
   t->fold = &f;
-  printf("\nfolded: %u absorbed, %u dead, %u rewritten, %u materialized\n", f.absorbed, f.removed, f.rewritten,
-         f.materialized);
+  printf("\nfolded: %u absorbed, %u dead, %u rewritten, %u materialized, %u forwarded\n", f.absorbed, f.removed,
+         f.rewritten, f.materialized, f.forwarded);
   ZydisFormatter fmt;
   ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL);
   for (unsigned i = 0; i < t->n; i++) {
