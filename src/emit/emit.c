@@ -273,7 +273,44 @@ static bool encode(struct hp_emit *e, ZydisEncoderRequest *req)
 
 bool hp_emit_encode_request(const ZydisEncoderRequest *req, uint8_t *out, ZyanUSize *len)
 {
-  return ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(req, out, len));
+  if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(req, out, len)))
+    return false;
+  /* Decoded again, it must be what was asked: the encoder takes some
+   * operands it cannot express (a general register where the form wants an
+   * xmm register) and encodes something else. */
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ZydisDecodedInstruction in;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, out, *len, &in, ops)) || in.length != *len ||
+      in.mnemonic != req->mnemonic || in.operand_count_visible != req->operand_count)
+    return false;
+  for (unsigned i = 0; i < req->operand_count; i++) {
+    const ZydisEncoderOperand *want = &req->operands[i];
+    const ZydisDecodedOperand *got = &ops[i];
+    if ((ZydisOperandType)got->type != want->type)
+      return false;
+    switch (want->type) {
+    case ZYDIS_OPERAND_TYPE_REGISTER:
+      if (got->reg.value != want->reg.value)
+        return false;
+      break;
+    case ZYDIS_OPERAND_TYPE_MEMORY:
+      if (got->mem.base != want->mem.base || got->mem.index != want->mem.index ||
+          (want->mem.index != ZYDIS_REGISTER_NONE && got->mem.scale != want->mem.scale) ||
+          got->mem.disp.value != want->mem.displacement)
+        return false;
+      break;
+    case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+      if (got->imm.value.u != want->imm.u && (uint64_t)got->imm.value.s != want->imm.u &&
+          (uint32_t)got->imm.value.u != (uint32_t)want->imm.u)
+        return false;
+      break;
+    default:
+      break;
+    }
+  }
+  return true;
 }
 
 /* mnemonic dst, src (second operand filled in by the caller). */

@@ -496,7 +496,8 @@ static bool pure_alu(ZydisMnemonic m)
  * operand it only reads becomes the copy's machine register, a memory
  * operand's base and index the address they add up to. Returns the
  * registers of reads it cannot take so (all of them when the result does
- * not encode); with out, also encodes it there (only when that returns 0). */
+ * not encode: never 0 then); with out, also encodes it there (only when
+ * that returns 0). */
 /* A read-only memory operand [rbp+disp] (4 or 8 bytes) whose slot a fact
  * knows, if it is a plain copy of a machine register or a constant. */
 static const struct fact *forwardable(const struct pass *P, const ZydisDecodedOperand *o)
@@ -597,7 +598,7 @@ static uint16_t rewrite(const struct pass *P, uint16_t reads, struct hp_fold_rew
     return bad;
   ZyanUSize len = sizeof out->bytes;
   if (!hp_emit_encode_request(&req, out->bytes, &len) || !hp_decode_one(out->bytes, len, &out->zi))
-    return reads;
+    return reads ? reads : 0xffff; /* not 0 even when only a forwarded slot was to be rewritten */
   return 0;
 }
 

@@ -540,6 +540,12 @@ static void fold_and_print(struct hp_ilist *t)
         ZydisFormatterFormatInstruction(&fmt, &full, ops, full.operand_count_visible, rtext, sizeof rtext, in->pc,
                                         NULL);
       printf(" | as: %s", rtext);
+      if (!strcmp(rtext, "?")) {
+        printf(" (bytes");
+        for (unsigned b = 0; b < r->zi.length && b < 15; b++)
+          printf(" %02x", r->bytes[b]);
+        printf(", length %u)", r->zi.length);
+      }
     }
     uint16_t left = (uint16_t)(f.snap[fe->pend].mask & ~fe->mat);
     if (left && !fe->gone) {
