@@ -522,7 +522,7 @@ static uint16_t rewrite(const struct pass *P, uint16_t reads, struct hp_fold_rew
   const ZydisDecodedOperand *ops = P->ops;
   ZydisEncoderRequest req;
   if (!P->ok || !ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(zi, ops, zi->operand_count_visible, &req)))
-    return reads;
+    return reads ? reads : 0xffff;
   uint16_t bad = 0;
   for (unsigned k = 0; k < zi->operand_count; k++) {
     const ZydisDecodedOperand *o = &ops[k];
