@@ -864,8 +864,9 @@ bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, struct hp_insn_effects
   unsigned paired[l->n];
   hp_ilist_pair_calls(l, paired);
   P.paired = paired;
-  /* At the loop's top nothing is pending: the back edges materialize what
-   * the loop reads; 4-byte slot registers are zero-extended. */
+  /* At the loop's top nothing is pending, nothing is known of any value
+   * and no slot holds a known value: the back edges materialize what the
+   * loop reads, and the rest is dead there. */
   uint16_t head_live = (uint16_t)gl[0].gpr;
   for (unsigned i = 0; i < l->n; i++)
     if (!one(&P, i, gl, fl, head_live)) {
