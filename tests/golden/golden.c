@@ -36,7 +36,9 @@
  * return-guard removal, printed again). With `fold` (implies promote), the
  * promoted list then goes through hp_fold, whose plan is printed per
  * element (gone, registers materialized first, the rewritten instruction,
- * what stays pending) before the lowering. With `misses`, the
+ * what stays pending) before the lowering; with `liveness` too, the
+ * loop-aware liveness of the promoted list, faults seeing all and not.
+ * With `misses`, the
  * trace's guard misses are counted (head counter 7, limit 4096), as
  * src/trace/record.c asks.
  *
@@ -442,13 +444,22 @@ static void print_effects(const struct hp_insn *in, const struct hp_insn_effects
 
 /* After mangle: what is live before each element ("all" = every GPR, or
  * every flag). */
-static void liveness_and_print(const struct hp_ilist *l)
+static void liveness_mode_and_print(const struct hp_ilist *l, int mode);
+static void liveness_and_print(const struct hp_ilist *l) { liveness_mode_and_print(l, 0); }
+
+/* mode 0: hp_liveness; 1, 2: hp_liveness_loop with and without faults
+ * seeing everything (the back edges see the loop's top). */
+static void liveness_mode_and_print(const struct hp_ilist *l, int mode)
 {
   struct hp_live *live = calloc(l->n + 1, sizeof *live);
   if (!live)
     die("%s", "out of memory");
-  hp_liveness(l, live);
-  printf("live before each element:\n");
+  if (mode)
+    hp_liveness_loop(l, NULL, NULL, live, mode == 1);
+  else
+    hp_liveness(l, live);
+  printf("live before each element%s:\n",
+         mode == 1 ? " (loop, a fault sees all)" : mode == 2 ? " (loop, what the code reads)" : "");
   for (unsigned i = 0; i <= l->n; i++) {
     if (i < l->n)
       printf("%#llx %-10s", (unsigned long long)l->v[i].pc, hp_op_name(l->v[i].op));
@@ -797,6 +808,10 @@ static int run_trace(const struct input *in)
       promo.stack_hi = 0x7ffff7800000;
       printf("\npromoted:\n");
       hp_ilist_print(stdout, &t);
+      if (in->liveness) { /* with the promotion: its register accesses cannot fault */
+        liveness_mode_and_print(&t, 1);
+        liveness_mode_and_print(&t, 2);
+      }
       if (in->fold)
         fold_and_print(&t);
     } else {

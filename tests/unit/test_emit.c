@@ -363,6 +363,46 @@ START_TEST(callee_alias_check_and_frame_check)
 }
 END_TEST
 
+/* The fold pass's materializations: a constant, a copy, an address; flags
+ * untouched (mov and lea only). */
+START_TEST(address_expressions)
+{
+  struct hp_emit e = fresh(0x10000);
+  hp_emit_addr_expr(&e, 0 /* rax */, 0xff, 0xff, 0, -5);
+  hp_emit_addr_expr(&e, 2 /* rdx */, 15 /* r15 */, 0xff, 0, 0);
+  hp_emit_addr_expr(&e, 1 /* rcx */, 15, 13 /* r13 */, 4, 8);
+  hp_emit_addr_expr(&e, 6 /* rsi */, 0xff, 13, 8, -4);
+  hp_emit_addr_expr(&e, 7 /* rdi */, 4 /* rsp */, 0xff, 0, 16);
+  ck_assert(!e.overflow);
+  static const char *const want[] = {"mov rax, 0xFFFFFFFFFFFFFFFB", "mov rdx, r15", "lea rcx, [r15+r13*4+0x08]",
+                                     "lea rsi, [r13*8-0x04]", "lea rdi, [rsp+0x10]"};
+  size_t pos = 0;
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    struct decoded d;
+    decode_at(&e, &pos, &d);
+    ck_assert_msg(!strcmp(d.text, want[i]), "%zu: got '%s', want '%s'", i, d.text, want[i]);
+  }
+  ck_assert_uint_eq(pos, e.pos);
+}
+END_TEST
+
+/* An encoder request is checked against what it encodes: a general
+ * register where the instruction needs an xmm one is refused (Zydis
+ * encodes it as something else), a valid one is taken. */
+START_TEST(encode_request_round_trip)
+{
+  uint8_t out[ZYDIS_MAX_INSTRUCTION_LENGTH];
+  ZyanUSize len = sizeof out;
+  ck_assert(!hp_emit_encode_reg_reg(ZYDIS_MNEMONIC_MULSD, ZYDIS_REGISTER_XMM1, ZYDIS_REGISTER_RAX, out, &len));
+  len = sizeof out;
+  ck_assert(hp_emit_encode_reg_reg(ZYDIS_MNEMONIC_MULSD, ZYDIS_REGISTER_XMM1, ZYDIS_REGISTER_XMM2, out, &len));
+  len = sizeof out;
+  ck_assert(hp_emit_encode_reg_reg(ZYDIS_MNEMONIC_MOVSXD, ZYDIS_REGISTER_RAX, ZYDIS_REGISTER_R15D, out, &len));
+  ck_assert_uint_eq(len, 3);
+  ck_assert(out[0] == 0x49 && out[1] == 0x63 && out[2] == 0xc7); /* movsxd rax, r15d */
+}
+END_TEST
+
 START_TEST(indirect_call_reads_operand_before_push)
 {
   /* call qword ptr [rsp+8]: the target is read before the call pushes */
@@ -478,6 +518,8 @@ int main(void)
   tcase_add_test(tc, slot_moves_and_alias_check);
   tcase_add_test(tc, callee_alias_check_and_frame_check);
   tcase_add_test(tc, indirect_call_reads_operand_before_push);
+  tcase_add_test(tc, address_expressions);
+  tcase_add_test(tc, encode_request_round_trip);
   tcase_add_test(tc, return_keeps_flags);
   tcase_add_test(tc, inline_cache_layout);
   tcase_add_test(tc, code_check_and_ibl_decode);
