@@ -53,6 +53,29 @@ class Gen:
         s.kglob = {}
         s.galign = ''
 
+    def random_array(s, struct_prefix, prefix, storage):
+        """An array of a random struct (a quarter of the time) or element type."""
+        R = s.R
+        if R.random() < 0.25:
+            st = R.choice(list(STRUCTS))
+            s.structs_used.add(st)
+            return Arr(s.new(struct_prefix), 'struct ' + st, 1, storage)
+        return Arr(s.new(prefix), R.choice(ETYPES), R.choice([1, 1, 1, 2]), storage)
+
+    def globals_setup(s):
+        """main's lines that register and fill the global arrays."""
+        R = s.R
+        o = ''
+        for g in s.globals[:16]:
+            o += '    gaddr[ng] = (unsigned long)%s; gsize[ng++] = sizeof %s;\n' % (g.name, g.name)
+        for g in s.globals:
+            o += '    fill(%s, sizeof %s, %d);\n' % (g.name, g.name, R.randint(1, 1000))
+            if g.isdouble():
+                o += '    { unsigned long q; for (q = 0; q < sizeof %s / sizeof(double); q++) ((double *)%s)[q] = (double)(q %% 101) * 0.25; }\n' % (g.name, g.name)
+            if g.et == 'struct S32':
+                o += '    { unsigned long q; for (q = 0; q < sizeof %s / sizeof %s[0]; q++) %s[q].a = (double)(q %% 13); }\n' % (g.name, g.name, g.name)
+        return o
+
     def new(s, p):
         s.uid += 1
         return '%s%d' % (p, s.uid)
@@ -476,12 +499,7 @@ class Gen:
             K['arrs'].append(la)
         marr = None
         if s.fault:
-            if R.random() < 0.25:
-                st = R.choice(list(STRUCTS))
-                s.structs_used.add(st)
-                marr = Arr(s.new('m'), 'struct ' + st, 1, 'mparam')
-            else:
-                marr = Arr(s.new('m'), R.choice(ETYPES), R.choice([1, 1, 1, 2]), 'mparam')
+            marr = s.random_array('m', 'm', 'mparam')
             K['marr'] = marr
             K['arrs'].append(marr)
         if R.random() < 0.5:
@@ -553,13 +571,7 @@ class Gen:
         R = s.R
         ng = R.randint(3, 7)
         for _ in range(ng):
-            if R.random() < 0.25:
-                st = R.choice(list(STRUCTS))
-                s.structs_used.add(st)
-                g = Arr(s.new('st'), 'struct ' + st, 1, 'global')
-            else:
-                g = Arr(s.new('g'), R.choice(ETYPES), R.choice([1, 1, 1, 2]), 'global')
-            s.globals.append(g)
+            s.globals.append(s.random_array('st', 'g', 'global'))
         # helper funcs
         for _ in range(R.randint(1, 4)):
             k = R.choice(['mix', 'bump', 'get', 'six', 'addp', 'six', 'addp'])
@@ -613,14 +625,7 @@ static unsigned long hashb(const void *p, unsigned long n, unsigned long h) {
             o += code
         o += 'int main(void) {\n    volatile char here = 0; unsigned long tot = 0, h = 0;\n    stkref = (char *)&here;\n'
         o += '    __asm__ volatile("xor %%ebx,%%ebx; xor %%r12d,%%r12d; xor %%r13d,%%r13d; xor %%r14d,%%r14d; xor %%r15d,%%r15d" ::: "rbx","r12","r13","r14","r15");\n'
-        for i, g in enumerate(s.globals[:16]):
-            o += '    gaddr[ng] = (unsigned long)%s; gsize[ng++] = sizeof %s;\n' % (g.name, g.name)
-        for g in s.globals:
-            o += '    fill(%s, sizeof %s, %d);\n' % (g.name, g.name, R.randint(1, 1000))
-            if g.isdouble():
-                o += '    { unsigned long q; for (q = 0; q < sizeof %s / sizeof(double); q++) ((double *)%s)[q] = (double)(q %% 101) * 0.25; }\n' % (g.name, g.name)
-            if g.et == 'struct S32':
-                o += '    { unsigned long q; for (q = 0; q < sizeof %s / sizeof %s[0]; q++) %s[q].a = (double)(q %% 13); }\n' % (g.name, g.name, g.name)
+        o += s.globals_setup()
         for fn, call, code in s.kernels:
             o += '    { unsigned long v = %s; printf("%s %%lu\\n", v); tot += v; }\n' % (call, fn)
         for g in s.globals:
@@ -633,11 +638,16 @@ def par(c):
     return '(' + c + ')'
 
 
-if __name__ == '__main__':
-    seed = int(sys.argv[1])
+def print_program(cls, seed):
+    """The program of seed (the next seeds in steps of 1000003 when one
+    cannot be generated)."""
     while True:
         try:
-            print(Gen(seed).program())
-            break
+            print(cls(seed).program())
+            return
         except (ValueError, RecursionError):
             seed += 1000003
+
+
+if __name__ == '__main__':
+    print_program(Gen, int(sys.argv[1]))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-import os, sys, random
+import os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen import Gen, STRUCTS
+from gen import Gen, print_program
 
 HDR = r'''#define _GNU_SOURCE
 #include <stdio.h>
@@ -67,14 +67,7 @@ class FGen(Gen):
         o += '    mprotect(base + MAPSZ, GUARD, PROT_NONE);\n    fill(base, MAPSZ, 77);\n'
         for i, (fn, call, code) in enumerate(s.kernels):
             o += '    kaddr[nk++] = (unsigned long)%s;\n' % fn
-        for i, g in enumerate(s.globals[:16]):
-            o += '    gaddr[ng] = (unsigned long)%s; gsize[ng++] = sizeof %s;\n' % (g.name, g.name)
-        for g in s.globals:
-            o += '    fill(%s, sizeof %s, %d);\n' % (g.name, g.name, R.randint(1, 1000))
-            if g.isdouble():
-                o += '    { unsigned long q; for (q = 0; q < sizeof %s / sizeof(double); q++) ((double *)%s)[q] = (double)(q %% 101) * 0.25; }\n' % (g.name, g.name)
-            if g.et == 'struct S32':
-                o += '    { unsigned long q; for (q = 0; q < sizeof %s / sizeof %s[0]; q++) %s[q].a = (double)(q %% 13); }\n' % (g.name, g.name, g.name)
+        o += s.globals_setup()
         for fn, call, code in s.kernels:
             m = s.kmarr[fn]
             typ = '%s (*)[%d]' % (m.et, m.cols) if m.dims == 2 else '%s *' % m.et
@@ -106,10 +99,4 @@ class FGen(Gen):
 
 
 if __name__ == '__main__':
-    seed = int(sys.argv[1])
-    while True:
-        try:
-            print(FGen(seed).program())
-            break
-        except (ValueError, RecursionError):
-            seed += 1000003
+    print_program(FGen, int(sys.argv[1]))

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <Zydis/Zydis.h>
 
-static int gpr_num(ZydisRegister r)
+int hp_gpr_num(ZydisRegister r)
 {
   switch (ZydisRegisterGetClass(r)) {
   case ZYDIS_REGCLASS_GPR8:
@@ -104,7 +104,7 @@ static bool is_shift_rotate(ZydisMnemonic m)
 
 static void gpr_access(struct hp_insn_effects *out, const ZydisDecodedOperand *op, bool cond_dest)
 {
-  int r = gpr_num(op->reg.value);
+  int r = hp_gpr_num(op->reg.value);
   uint32_t bit = 1u << r;
   if (op->actions & ZYDIS_OPERAND_ACTION_MASK_READ)
     out->gpr_read |= bit;
@@ -135,7 +135,7 @@ static bool mem_access(struct hp_insn_effects *out, const ZydisDecodedInstructio
   } else if (m->base != ZYDIS_REGISTER_NONE) {
     if (ZydisRegisterGetClass(m->base) != ZYDIS_REGCLASS_GPR64)
       return false;
-    e->base = (uint8_t)gpr_num(m->base);
+    e->base = (uint8_t)hp_gpr_num(m->base);
     out->gpr_read |= 1u << e->base;
   }
   if (m->index != ZYDIS_REGISTER_NONE) {
@@ -145,7 +145,7 @@ static bool mem_access(struct hp_insn_effects *out, const ZydisDecodedInstructio
       if (xmm_num(m->index) >= 0)
         out->xmm |= 1u << xmm_num(m->index);
     } else if (ZydisRegisterGetClass(m->index) == ZYDIS_REGCLASS_GPR64) {
-      e->index = (uint8_t)gpr_num(m->index);
+      e->index = (uint8_t)hp_gpr_num(m->index);
       out->gpr_read |= 1u << e->index;
     } else {
       return false;
@@ -213,7 +213,7 @@ static bool analyze(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand
     switch (op->type) {
     case ZYDIS_OPERAND_TYPE_REGISTER: {
       ZydisRegister r = op->reg.value;
-      if (gpr_num(r) >= 0) {
+      if (hp_gpr_num(r) >= 0) {
         gpr_access(out, op, cond_dest && i == 0);
       } else if (is_vec_reg(r)) {
         if (xmm_num(r) >= 0)
@@ -234,7 +234,7 @@ static bool analyze(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand
     case ZYDIS_OPERAND_TYPE_MEMORY:
       if (op->mem.type == ZYDIS_MEMOP_TYPE_AGEN || cat == ZYDIS_CATEGORY_PREFETCH ||
           cat == ZYDIS_CATEGORY_PREFETCHWT1) {
-        int b = gpr_num(op->mem.base), x = gpr_num(op->mem.index);
+        int b = hp_gpr_num(op->mem.base), x = hp_gpr_num(op->mem.index);
         if (b >= 0)
           out->gpr_read |= 1u << b;
         if (x >= 0)

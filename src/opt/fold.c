@@ -287,14 +287,6 @@ static void materialize(struct pass *P, struct hp_fold_elem *el, uint16_t m)
   facts_clobber(&P->s, m);
 }
 
-static int reg_of(ZydisRegister r)
-{
-  ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
-  if (ZydisRegisterGetClass(big) != ZYDIS_REGCLASS_GPR64)
-    return -1;
-  return (int)(big - ZYDIS_REGISTER_RAX);
-}
-
 static ZydisRegister reg_width(int m, unsigned width)
 {
   switch (width) {
@@ -319,6 +311,15 @@ static int slot_size_of(const struct hp_promotion *p, int reg)
   return 0;
 }
 
+/* A 4- or 8-byte frame slot operand [rbp+disp], as facts describe them. */
+static bool frame_slot(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand *o)
+{
+  const ZydisDecodedOperandMem *m = &o->mem;
+  return o->type == ZYDIS_OPERAND_TYPE_MEMORY && m->type == ZYDIS_MEMOP_TYPE_MEM && zi->address_width == 64 &&
+         m->base == ZYDIS_REGISTER_RBP && m->index == ZYDIS_REGISTER_NONE && m->segment != ZYDIS_REGISTER_FS &&
+         m->segment != ZYDIS_REGISTER_GS && (o->size == 32 || o->size == 64);
+}
+
 /* The value an instruction would give its destination g, if it is one the
  * pass can keep symbolic: a copy, lea, add/sub of a register or constant,
  * shl by a constant (the last three only with their flags dead). */
@@ -332,7 +333,7 @@ static bool absorb_value(const struct pass *P, const struct hp_insn *in, const Z
   if (cls != ZYDIS_REGCLASS_GPR64 && cls != ZYDIS_REGCLASS_GPR32)
     return false;
   unsigned width = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[0].reg.value);
-  int g = reg_of(ops[0].reg.value);
+  int g = hp_gpr_num(ops[0].reg.value);
   if (g < 0 || g == RSP || g == RBP)
     return false;
   const ZydisDecodedOperand *src = &ops[1];
@@ -343,7 +344,7 @@ static bool absorb_value(const struct pass *P, const struct hp_insn *in, const Z
   switch (zi->mnemonic) {
   case ZYDIS_MNEMONIC_MOV:
     if (src->type == ZYDIS_OPERAND_TYPE_REGISTER) {
-      int r = reg_of(src->reg.value);
+      int r = hp_gpr_num(src->reg.value);
       if (r < 0 || ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, src->reg.value) != width)
         return false;
       if (width == 32 && !((s->uz >> r) & 1))
@@ -355,10 +356,7 @@ static bool absorb_value(const struct pass *P, const struct hp_insn *in, const Z
       if (slot_size_of(P->l->promo, in->reg) * 8 != (int)width)
         return false;
       *v = lin_reg(in->reg);
-    } else if (src->type == ZYDIS_OPERAND_TYPE_MEMORY && !in->flags && src->size == width &&
-               src->mem.base == ZYDIS_REGISTER_RBP && src->mem.index == ZYDIS_REGISTER_NONE &&
-               src->mem.segment != ZYDIS_REGISTER_FS && src->mem.segment != ZYDIS_REGISTER_GS &&
-               zi->address_width == 64) {
+    } else if (!in->flags && src->size == width && frame_slot(zi, src)) {
       /* A frame slot a store left equal to a value (forwarding). */
       const struct fact *f = fact_of(s, src->mem.disp.value, width / 8);
       if (!f || (width == 32 && !f->uz))
@@ -380,18 +378,13 @@ static bool absorb_value(const struct pass *P, const struct hp_insn *in, const Z
         m->segment == ZYDIS_REGISTER_FS || m->segment == ZYDIS_REGISTER_GS)
       return false;
     *v = lin_const((uint64_t)m->disp.value);
-    if (m->base != ZYDIS_REGISTER_NONE) {
-      struct lin b = val_of(s, reg_of(m->base));
-      if (reg_of(m->base) < 0 || !lin_add(v, &b, 1))
-        return false;
-    }
-    if (m->index != ZYDIS_REGISTER_NONE) {
-      if (reg_of(m->index) < 0)
-        return false;
-      struct lin x = val_of(s, reg_of(m->index));
-      if (!lin_add(v, &x, m->scale))
-        return false;
-    }
+    int b = m->base == ZYDIS_REGISTER_NONE ? -2 : hp_gpr_num(m->base);
+    int x = m->index == ZYDIS_REGISTER_NONE ? -2 : hp_gpr_num(m->index);
+    if (b == -1 || x == -1)
+      return false;
+    struct lin bv = b >= 0 ? val_of(s, b) : lin_const(0), xv = x >= 0 ? val_of(s, x) : lin_const(0);
+    if (!lin_add(v, &bv, 1) || !lin_add(v, &xv, m->scale))
+      return false;
     *uz = false;
     break;
   }
@@ -402,7 +395,7 @@ static bool absorb_value(const struct pass *P, const struct hp_insn *in, const Z
     uint64_t k = zi->mnemonic == ZYDIS_MNEMONIC_ADD ? 1 : (uint64_t)-1;
     *v = val_of(s, g);
     if (src->type == ZYDIS_OPERAND_TYPE_REGISTER) {
-      int r = reg_of(src->reg.value);
+      int r = hp_gpr_num(src->reg.value);
       if (r < 0)
         return false;
       struct lin b = val_of(s, r);
@@ -460,8 +453,8 @@ static bool noop_extension(const struct pass *P, const struct hp_insn *in)
       P->zi.operand_count_visible != 2 || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
       ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER || high8(ops[1].reg.value))
     return false;
-  int g = reg_of(ops[0].reg.value);
-  if (g < 0 || g != reg_of(ops[1].reg.value) || ((P->s.pend >> g) & 1))
+  int g = hp_gpr_num(ops[0].reg.value);
+  if (g < 0 || g != hp_gpr_num(ops[1].reg.value) || ((P->s.pend >> g) & 1))
     return false;
   unsigned dw = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[0].reg.value);
   unsigned sw = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[1].reg.value);
@@ -492,43 +485,62 @@ static bool pure_alu(ZydisMnemonic m)
   }
 }
 
-/* Folds the pending registers in reads into instruction in: a register
- * operand it only reads becomes the copy's machine register, a memory
- * operand's base and index the address they add up to. Returns the
- * registers of reads it cannot take so (all of them when the result does
- * not encode: never 0 then); with out, also encodes it there (only when
- * that returns 0). */
 /* A read-only memory operand [rbp+disp] (4 or 8 bytes) whose slot a fact
  * knows, if it is a plain copy of a machine register or a constant. */
 static const struct fact *forwardable(const struct pass *P, const ZydisDecodedOperand *o)
 {
-  const ZydisDecodedOperandMem *m = &o->mem;
-  if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || m->type != ZYDIS_MEMOP_TYPE_MEM || P->zi.address_width != 64 ||
-      m->base != ZYDIS_REGISTER_RBP || m->index != ZYDIS_REGISTER_NONE || m->segment == ZYDIS_REGISTER_FS ||
-      m->segment == ZYDIS_REGISTER_GS || (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) ||
-      o->visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT || (o->size != 32 && o->size != 64) ||
+  if (!frame_slot(&P->zi, o) || (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) ||
+      o->visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT ||
       P->zi.mnemonic == ZYDIS_MNEMONIC_BT) /* bt with a register offset reaches past the operand in memory */
     return NULL;
-  const struct fact *f = fact_of(&P->s, m->disp.value, o->size / 8);
+  const struct fact *f = fact_of(&P->s, o->mem.disp.value, o->size / 8);
   struct hp_addr_expr x;
   if (!f || !lin_expr(&f->v, &x) || x.index != HP_FOLD_NONE || (x.base != HP_FOLD_NONE && x.disp))
     return NULL;
   return f;
 }
 
-static uint16_t rewrite(const struct pass *P, uint16_t reads, struct hp_fold_rewrite *out)
+/* Source operand k (width bits, only read) of req takes value x: a copy's
+ * machine register, or a constant as an immediate (if the instruction has
+ * that form, else the encoding fails later). False if x is neither. */
+static bool operand_from(ZydisEncoderOperand *op, unsigned k, unsigned width, const struct hp_addr_expr *x)
+{
+  if (x->index != HP_FOLD_NONE)
+    return false;
+  if (x->base == HP_FOLD_NONE) {
+    if (k == 0 || width < 32 || (width == 32 && x->disp < 0))
+      return false;
+    op->type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
+    op->imm.s = x->disp;
+    return true;
+  }
+  if (x->disp)
+    return false;
+  op->type = ZYDIS_OPERAND_TYPE_REGISTER;
+  op->reg.value = reg_width(x->base, width);
+  return true;
+}
+
+/* The element's instruction with the pending registers in reads folded
+ * in, as an encoder request: a register operand it only reads becomes the
+ * copy's machine register (or the constant an immediate), a memory
+ * operand's base and index the address they add up to, and a frame slot a
+ * fact knows its value. *badp: the registers of reads it cannot take so;
+ * false (with all of them) when there is no request at all. */
+static bool fold_request(const struct pass *P, uint16_t reads, ZydisEncoderRequest *reqp, uint16_t *badp)
 {
   const ZydisDecodedInstruction *zi = &P->zi;
   const ZydisDecodedOperand *ops = P->ops;
   ZydisEncoderRequest req;
+  *badp = reads;
   if (!P->ok || !ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(zi, ops, zi->operand_count_visible, &req)))
-    return reads ? reads : 0xffff;
+    return false;
   uint16_t bad = 0;
   for (unsigned k = 0; k < zi->operand_count; k++) {
     const ZydisDecodedOperand *o = &ops[k];
     bool visible = o->visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT && k < req.operand_count;
     if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
-      int g = reg_of(o->reg.value);
+      int g = hp_gpr_num(o->reg.value);
       if (g < 0 || !((reads >> g) & 1))
         continue;
       struct hp_addr_expr x;
@@ -536,44 +548,21 @@ static uint16_t rewrite(const struct pass *P, uint16_t reads, struct hp_fold_rew
       if (!read && (o->actions & ZYDIS_OPERAND_ACTION_CONDWRITE) == 0 &&
           ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value) >= 32)
         continue; /* a destination only, replaced whole: nothing of it is read */
-      unsigned width = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value);
-      if (!visible || written || high8(o->reg.value) || !lin_expr(&P->s.val[g], &x) || x.index != HP_FOLD_NONE) {
+      if (!visible || written || high8(o->reg.value) || !lin_expr(&P->s.val[g], &x) ||
+          !operand_from(&req.operands[k], k, ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value), &x))
         bad |= (uint16_t)(1u << g);
-        continue;
-      }
-      if (x.base == HP_FOLD_NONE && k > 0 && width >= 32 && (width == 64 || x.disp >= 0)) {
-        /* A constant: the source as an immediate (if the instruction has
-         * that form; else it does not encode and the register is made
-         * exact). */
-        req.operands[k].type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
-        req.operands[k].imm.s = x.disp;
-        continue;
-      }
-      if (x.base == HP_FOLD_NONE || x.disp) {
-        bad |= (uint16_t)(1u << g);
-        continue;
-      }
-      req.operands[k].reg.value = reg_width(x.base, width);
     } else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
       const ZydisDecodedOperandMem *m = &o->mem;
-      int b = m->base == ZYDIS_REGISTER_NONE ? -1 : reg_of(m->base);
-      int x = m->index == ZYDIS_REGISTER_NONE ? -1 : reg_of(m->index);
+      int b = m->base == ZYDIS_REGISTER_NONE ? -1 : hp_gpr_num(m->base);
+      int x = m->index == ZYDIS_REGISTER_NONE ? -1 : hp_gpr_num(m->index);
       uint16_t here = (uint16_t)(((b >= 0 ? 1u << b : 0) | (x >= 0 ? 1u << x : 0)) & reads);
       const struct fact *f;
       if (!here && P->forward && k < req.operand_count && (f = forwardable(P, o))) {
         /* Store-to-load forwarding: the register (or constant) the slot
-         * was stored from, not the slot. */
+         * was stored from, not the slot (kept when neither fits). */
         struct hp_addr_expr e;
         lin_expr(&f->v, &e);
-        if (e.base == HP_FOLD_NONE) {
-          if (k == 0 || (o->size == 32 && e.disp < 0))
-            continue;
-          req.operands[k].type = ZYDIS_OPERAND_TYPE_IMMEDIATE;
-          req.operands[k].imm.s = e.disp;
-        } else {
-          req.operands[k].type = ZYDIS_OPERAND_TYPE_REGISTER;
-          req.operands[k].reg.value = reg_width(e.base, o->size);
-        }
+        operand_from(&req.operands[k], k, o->size, &e);
         continue;
       }
       if (!here)
@@ -594,12 +583,28 @@ static uint16_t rewrite(const struct pass *P, uint16_t reads, struct hp_fold_rew
       req.operands[k].mem.displacement = e.disp;
     }
   }
-  if (bad || !out)
-    return bad;
+  *reqp = req;
+  *badp = bad;
+  return true;
+}
+
+/* That request encoded into out; false if there is none, a register of
+ * reads cannot be folded, or the result does not encode. */
+static bool rewrite(const struct pass *P, uint16_t reads, struct hp_fold_rewrite *out)
+{
+  ZydisEncoderRequest req;
+  uint16_t bad;
   ZyanUSize len = sizeof out->bytes;
-  if (!hp_emit_encode_request(&req, out->bytes, &len) || !hp_decode_one(out->bytes, len, &out->zi))
-    return reads ? reads : 0xffff; /* not 0 even when only a forwarded slot was to be rewritten */
-  return 0;
+  return fold_request(P, reads, &req, &bad) && !bad && hp_emit_encode_request(&req, out->bytes, &len) &&
+         hp_decode_one(out->bytes, len, &out->zi);
+}
+
+/* The element is emitted as the rewrite just encoded in the next free
+ * entry. */
+static void take_rewrite(struct pass *P, struct hp_fold_elem *el)
+{
+  el->rw = (uint16_t)(++P->f->nrw);
+  P->f->rewritten++;
 }
 
 /* cdqe of a copy (an int slot just loaded): movsxd rax, from the copy's
@@ -615,8 +620,7 @@ static bool sign_extend_copy(struct pass *P, struct hp_fold_elem *el, uint16_t r
   if (!hp_emit_encode_reg_reg(ZYDIS_MNEMONIC_MOVSXD, ZYDIS_REGISTER_RAX, reg_width(x.base, 32), rw->bytes, &len) ||
       !hp_decode_one(rw->bytes, len, &rw->zi))
     return false;
-  el->rw = (uint16_t)(++P->f->nrw);
-  P->f->rewritten++;
+  take_rewrite(P, el);
   return true;
 }
 
@@ -641,9 +645,8 @@ static void facts_after(struct pass *P, const struct hp_insn *in, const struct h
         P->zi.operand_count_visible != 2 || P->s.nfacts == MAX_FACTS)
       continue;
     struct fact f = {.disp = m->disp, .size = (uint8_t)m->size};
-    if (src->type == ZYDIS_OPERAND_TYPE_REGISTER && reg_of(src->reg.value) >= 0 &&
-        ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, src->reg.value) == m->size * 8u) {
-      int r = reg_of(src->reg.value);
+    int r = src->type == ZYDIS_OPERAND_TYPE_REGISTER ? hp_gpr_num(src->reg.value) : -1;
+    if (r >= 0 && ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, src->reg.value) == m->size * 8u) {
       f.v = val_of(&P->s, r);
       f.uz = (P->s.uz >> r) & 1;
     } else if (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
@@ -707,18 +710,21 @@ static bool use_and_clobber(struct pass *P, unsigned i, const struct hp_insn_eff
   bool fwd = false;
   for (unsigned k = 0; P->forward && P->ok && k < P->zi.operand_count_visible && !fwd; k++)
     fwd = forwardable(P, &P->ops[k]) != NULL;
-  if (reads)
+  if (reads) {
     /* Registers it cannot read as their expressions (destinations, hidden
      * operands, addresses that do not fit) are made exact first; then the
      * rest are folded into it, with a frame slot a store forwards, or, if
      * it still cannot be encoded so, made exact too (and the slot read). */
-    materialize(P, el, rewrite(P, reads, NULL));
+    ZydisEncoderRequest req;
+    uint16_t bad;
+    fold_request(P, reads, &req, &bad);
+    materialize(P, el, bad);
+  }
   reads &= P->s.pend;
   if (reads || fwd) {
     struct hp_fold_rewrite *rw = P->f->nrw < P->f->rw_cap ? &P->f->rw[P->f->nrw] : NULL;
-    if (rw && !rewrite(P, reads, rw)) {
-      el->rw = (uint16_t)(++P->f->nrw);
-      P->f->rewritten++;
+    if (rw && rewrite(P, reads, rw)) {
+      take_rewrite(P, el);
       P->f->forwarded += fwd;
     } else {
       materialize(P, el, reads);
@@ -733,7 +739,7 @@ static bool use_and_clobber(struct pass *P, unsigned i, const struct hp_insn_eff
   const ZydisDecodedOperand *d = &P->ops[0];
   if (eff->gpr_write && P->ok && P->zi.operand_count_visible && d->type == ZYDIS_OPERAND_TYPE_REGISTER &&
       ZydisRegisterGetClass(d->reg.value) == ZYDIS_REGCLASS_GPR32 && (d->actions & ZYDIS_OPERAND_ACTION_WRITE) &&
-      ((full >> reg_of(d->reg.value)) & 1)) {
+      ((full >> hp_gpr_num(d->reg.value)) & 1)) {
     /* A 32-bit result: zero-extended; movzx and and with a small mask
      * narrow it further. */
     const ZydisDecodedOperand *src = &P->ops[1];
@@ -742,7 +748,7 @@ static bool use_and_clobber(struct pass *P, unsigned i, const struct hp_insn_eff
       narrow = src->size == 8 ? 2 : src->size == 16 ? 1 : 0;
     else if (P->zi.mnemonic == ZYDIS_MNEMONIC_AND && src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && src->imm.value.s >= 0)
       narrow = (uint8_t)((src->imm.value.s < 0x10000) + (src->imm.value.s < 0x100));
-    set_known(P, reg_of(d->reg.value), true, narrow);
+    set_known(P, hp_gpr_num(d->reg.value), true, narrow);
   }
   return true;
 }

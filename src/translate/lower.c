@@ -65,15 +65,16 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
       }
     }
     s->recov += 16 + HP_PROMO_MAX_SLOTS;
-    if (l->fold) /* a lea per pending register before an element or on an exit's path; their records */
-      s->hot += 8u * (l->n + 16u * s->exits), s->recov += 16u * 2 * l->n;
+    if (l->fold) { /* a lea per pending register before an element or on an exit's path; their records */
+      s->hot += 8u * (l->n + 16u * s->exits);
+      s->recov += 16u * 2 * l->n;
+    }
     if (p->deferred) /* the write-backs at every exit and check */
       s->hot += (s->exits + l->n + 1) * (9u * HP_PROMO_MAX_SLOTS + 16);
   }
 }
 
 #define MAX_DEFERRED 128 /* guards in one trace (each has a cold lookup) */
-
 
 struct lowering {
   struct hp_emit *e;

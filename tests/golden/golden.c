@@ -480,6 +480,15 @@ static void liveness_mode_and_print(const struct hp_ilist *l, int mode)
   free(live);
 }
 
+/* An element's instruction as text (text unchanged if it has none). */
+static void insn_text(const ZydisFormatter *fmt, const struct hp_insn *in, char *text, size_t size)
+{
+  ZydisDecodedInstruction full;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  if (in->len && hp_insn_operands(in, &full, ops))
+    ZydisFormatterFormatInstruction(fmt, &full, ops, full.operand_count_visible, text, size, in->pc, NULL);
+}
+
 static void print_expr(const struct hp_addr_expr *x)
 {
   bool any = false;
@@ -529,12 +538,8 @@ static void fold_and_print(struct hp_ilist *t)
   for (unsigned i = 0; i < t->n; i++) {
     const struct hp_insn *in = &t->v[i];
     const struct hp_fold_elem *fe = &f.elem[i];
-    ZydisDecodedInstruction full;
-    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     char text[128] = "";
-    if (in->len && hp_insn_operands(in, &full, ops))
-      ZydisFormatterFormatInstruction(&fmt, &full, ops, full.operand_count_visible, text, sizeof text, in->pc,
-                                      NULL);
+    insn_text(&fmt, in, text, sizeof text);
     printf("%#llx %-9s %-28s", (unsigned long long)in->pc, hp_op_name(in->op), text);
     if (fe->mat) {
       printf(" | first:");
@@ -544,19 +549,12 @@ static void fold_and_print(struct hp_ilist *t)
       printf(" | gone");
     } else if (fe->rw) {
       const struct hp_fold_rewrite *r = &f.rw[fe->rw - 1];
-      ZydisDecoder dec;
-      ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+      struct hp_insn as = *in;
+      memcpy(as.bytes, r->bytes, r->zi.length);
+      as.len = r->zi.length;
       char rtext[128] = "?";
-      if (ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, r->bytes, r->zi.length, &full, ops)))
-        ZydisFormatterFormatInstruction(&fmt, &full, ops, full.operand_count_visible, rtext, sizeof rtext, in->pc,
-                                        NULL);
+      insn_text(&fmt, &as, rtext, sizeof rtext);
       printf(" | as: %s", rtext);
-      if (!strcmp(rtext, "?")) {
-        printf(" (bytes");
-        for (unsigned b = 0; b < r->zi.length && b < 15; b++)
-          printf(" %02x", r->bytes[b]);
-        printf(", length %u)", r->zi.length);
-      }
     }
     uint16_t left = (uint16_t)(f.snap[fe->pend].mask & ~fe->mat);
     if (left && !fe->gone) {
@@ -575,12 +573,8 @@ static void analyze_and_print(const struct hp_ilist *l)
   printf("effects:\n");
   for (unsigned i = 0; i < l->n; i++) {
     const struct hp_insn *in = &l->v[i];
-    ZydisDecodedInstruction full;
-    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     char text[128] = "(no guest instruction)";
-    if (in->len && hp_insn_operands(in, &full, ops))
-      ZydisFormatterFormatInstruction(&fmt, &full, ops, full.operand_count_visible, text, sizeof text, in->pc,
-                                      NULL);
+    insn_text(&fmt, in, text, sizeof text);
     printf("%#llx %s\n  ", (unsigned long long)in->pc, text);
     struct hp_insn_effects e;
     if (hp_analyze_insn(in, &e)) {

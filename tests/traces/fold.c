@@ -8,8 +8,8 @@
  * loop: the SIGSEGV handler classifies every register of its ucontext
  * (the fault address, the index, the index times 4, small values), which
  * must read as natively (state rebuilt from the recovery records); bsr and
- * bsf writing a symbolic register; a divide error on a promoted divisor
- * (the handler checks rcx). Each result is checked against a plain second
+ * bsf writing a symbolic register; a forwarded constant an imul cannot take;
+ * a divide error on a promoted divisor (the handler checks rcx). Each result is checked against a plain second
  * computation. */
 #include <setjmp.h>
 #include <signal.h>
@@ -311,6 +311,35 @@ static uint64_t ref_bitscan(int n)
   return s;
 }
 
+/* More locals than registers to promote them into, so `t` stays in its
+ * slot: `t = 3; k = k * t` stores 3 and loads it for the imul, which has
+ * no immediate form of two operands, so the load stays (review finding:
+ * the imul was dropped when that rewrite failed). */
+static uint64_t forward_into_imul(int n)
+{
+  unsigned a = 1, b = 2, c = 3, d = 4, e = 5, f = 6, g = 7, h = 8, j = 9, k = 10, m = 11, q = 12, t = 0;
+  uint64_t s = 0;
+  for (int i = 0; i < n; i++) {
+    a += (unsigned)i; b ^= a; c += b; d -= c; e += d; f ^= e; g += f; h -= g; j += h; k ^= j; m += k; q -= m;
+    t = 3;
+    k = k * t;
+    s += a + b + c + d + e + f + g + h + j + k + m + q;
+  }
+  return s;
+}
+
+static uint64_t ref_forward_into_imul(int n)
+{
+  unsigned a = 1, b = 2, c = 3, d = 4, e = 5, f = 6, g = 7, h = 8, j = 9, k = 10, m = 11, q = 12;
+  uint64_t s = 0;
+  for (int i = 0; i < n; i++) {
+    a += (unsigned)i; b ^= a; c += b; d -= c; e += d; f ^= e; g += f; h -= g; j += h; k ^= j; m += k; q -= m;
+    k *= 3u;
+    s += a + b + c + d + e + f + g + h + j + k + m + q;
+  }
+  return s;
+}
+
 /* A divide error inside an optimized loop whose divisor is a promoted
  * local: the handler sees rcx as natively (review finding: the loop's
  * `xor ecx, ecx` before the idiv was removed as dead, since a promoted
@@ -382,6 +411,7 @@ int main(void)
     check("copies: index after the loop", (uint64_t)last, 2999 + 3000);
   }
   check("bsr/bsf", bitscan_sum(100000), ref_bitscan(100000));
+  check("a forwarded constant the imul cannot take", forward_into_imul(100000), ref_forward_into_imul(100000));
   divide_fault();
   fault_test();
   printf("%s\n", fails ? "FAILED" : "ok");
