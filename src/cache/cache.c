@@ -1,4 +1,4 @@
-/* Code cache units: a memfd each, mapped twice (RW and RX), placed near guest code. */
+/* Code cache units: shared anonymous pages mapped twice (RW and RX), placed near guest code. */
 #include "hotpath/cache.h"
 
 #include <errno.h>
@@ -35,8 +35,24 @@ static bool in_reach(uintptr_t rx, uintptr_t pc)
   return d1 < REACH && d2 < REACH;
 }
 
-/* Finds free address space for an RX view near (or far from) pc. */
-static void *place_rx(uintptr_t pc, int cache_fd, off_t off)
+/* A second view of the shared pages at rw, read+execute, at `at` (which
+ * must be address space hotpath reserved) or anywhere: mremap with an old
+ * size of 0 duplicates a shared mapping, so no file descriptor is needed. */
+static void *rx_view(uint8_t *rw, void *at)
+{
+  void *p = at ? mremap(rw, 0, UNIT_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, at)
+               : mremap(rw, 0, UNIT_SIZE, MREMAP_MAYMOVE);
+  if (p == MAP_FAILED)
+    return NULL;
+  if (mprotect(p, UNIT_SIZE, PROT_READ | PROT_EXEC) != 0) {
+    munmap(p, UNIT_SIZE);
+    return NULL;
+  }
+  return p;
+}
+
+/* Finds free address space for an RX view of rw near (or far from) pc. */
+static void *place_rx(uintptr_t pc, uint8_t *rw)
 {
   if (pc) {
     /* Below the code first; above it only from 1 GiB on, to leave the
@@ -49,43 +65,40 @@ static void *place_rx(uintptr_t pc, int cache_fd, off_t off)
         if ((sign < 0 && pc < base) || cand >= 0x7ffffffff000ul - UNIT_SIZE || cand < 0x10000)
           continue;
         cand &= ~(uintptr_t)0xfff;
-        void *p = mmap((void *)cand, UNIT_SIZE, PROT_READ | PROT_EXEC,
-                       MAP_SHARED | MAP_FIXED_NOREPLACE, cache_fd, off);
+        /* Reserve first: MREMAP_FIXED would replace whatever is there. */
+        void *p = mmap((void *)cand, UNIT_SIZE, PROT_NONE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
         if (p == MAP_FAILED)
           continue;
-        if ((uintptr_t)p == cand && in_reach(cand, pc))
-          return p;
+        if ((uintptr_t)p == cand && in_reach(cand, pc)) {
+          void *rx = rx_view(rw, p);
+          if (rx)
+            return rx;
+        }
         munmap(p, UNIT_SIZE);
       }
     }
   }
-  void *p = mmap(NULL, UNIT_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED, cache_fd, off);
-  if (p == MAP_FAILED)
-    return NULL;
-  if (pc && !in_reach((uintptr_t)p, pc) && nno_near < sizeof no_near / sizeof no_near[0])
+  void *p = rx_view(rw, NULL);
+  if (p && pc && !in_reach((uintptr_t)p, pc) && nno_near < sizeof no_near / sizeof no_near[0])
     no_near[nno_near++] = pc >> 30;
   return p;
 }
 
-/* Each unit has a memfd of its own, closed once both views are mapped:
- * hotpath keeps no file descriptor the guest could see, close or reuse. */
-static int unit_memfd(void)
+/* Shared anonymous memory for a unit's pages. No file descriptor: hotpath
+ * needs none free to grow its cache (a guest may have used them all) and
+ * keeps none the guest could see, close or reuse. */
+static uint8_t *unit_pages(void)
 {
-  int fd = memfd_create("hotpath-code-cache", MFD_CLOEXEC);
-  if (fd < 0)
-    hp_fatal(HP_STATUS_UNSUPPORTED, "cannot create the code cache: memfd_create: %s", strerror(errno));
-  if (ftruncate(fd, (off_t)UNIT_SIZE) != 0)
-    hp_fatal(HP_STATUS_UNSUPPORTED, "cannot size the code cache: %s", strerror(errno));
-  return fd;
+  uint8_t *p = mmap(NULL, UNIT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
 }
 
 static struct hp_cache_unit *new_unit(uintptr_t pc)
 {
-  int fd = unit_memfd();
-  uint8_t *rw = mmap(NULL, UNIT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  void *rx = place_rx(pc, fd, 0);
-  close(fd);
-  if (rw == MAP_FAILED || !rx)
+  uint8_t *rw = unit_pages();
+  void *rx = rw ? place_rx(pc, rw) : NULL;
+  if (!rx)
     hp_fatal(HP_STATUS_UNSUPPORTED, "cannot map the code cache: %s", strerror(errno));
   struct hp_cache_unit *u = hp_arena_alloc(sizeof *u);
   u->rw = rw;
@@ -220,15 +233,19 @@ size_t hp_cache_cold_bytes_used(void)
 }
 
 
+/* After fork the units' pages are shared with the parent: give each unit
+ * pages of its own, with the same content, under both views (same addresses). */
 void hp_cache_unshare(void)
 {
   for (struct hp_cache_unit *u = units; u; u = u->next) {
-    int fd = unit_memfd();
-    if (pwrite(fd, u->rw, u->used, 0) != (ssize_t)u->used ||
-        pwrite(fd, u->rw + u->size - u->cold, u->cold, (off_t)(u->size - u->cold)) != (ssize_t)u->cold ||
-        mmap(u->rw, u->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED ||
-        mmap((void *)u->rx, u->size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)
+    uint8_t *fresh = unit_pages();
+    if (!fresh)
       hp_fatal(HP_STATUS_UNSUPPORTED, "cannot copy the code cache after fork: %s", strerror(errno));
-    close(fd);
+    memcpy(fresh, u->rw, u->used);
+    memcpy(fresh + u->size - u->cold, u->rw + u->size - u->cold, u->cold);
+    if (mremap(fresh, 0, u->size, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)u->rx) != (void *)u->rx ||
+        mprotect((void *)u->rx, u->size, PROT_READ | PROT_EXEC) != 0 ||
+        mremap(fresh, u->size, u->size, MREMAP_MAYMOVE | MREMAP_FIXED, u->rw) != (void *)u->rw)
+      hp_fatal(HP_STATUS_UNSUPPORTED, "cannot copy the code cache after fork: %s", strerror(errno));
   }
 }

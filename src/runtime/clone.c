@@ -13,7 +13,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hotpath/cache.h"
@@ -29,9 +31,6 @@
 #include "hotpath/thread.h"
 #include "hotpath/report.h"
 #include "hotpath/trace.h"
-
-long hp_clone_vm(unsigned long flags, void *stack_top, int *ptid, int *ctid,
-                 void (*fn)(void *), void *arg);
 
 static pid_t initial_pid;
 static bool stats_written;
@@ -219,6 +218,21 @@ static long spawn_thread(struct hp_thread *t, uint64_t flags, uint64_t stack, ui
   return sa.tid;
 }
 
+/* The parent of a fork waits until the child has copied the code cache,
+ * or has died before it could (it is then a zombie for the parent to reap). */
+static void wait_for_copy(uint32_t *copied, pid_t child)
+{
+  struct timespec tick = {0, 10 * 1000 * 1000};
+  siginfo_t si;
+  while (!__atomic_load_n(copied, __ATOMIC_ACQUIRE)) {
+    syscall(SYS_futex, copied, FUTEX_WAIT, 0, &tick, NULL, 0);
+    si.si_pid = 0;
+    int w = waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT | __WALL);
+    if ((w == 0 && si.si_pid == child) || (w < 0 && errno == ECHILD)) /* reaped already: SIGCHLD ignored */
+      return;
+  }
+}
+
 long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
                      uint64_t ctid, uint64_t tls, uint64_t next_pc)
 {
@@ -235,28 +249,26 @@ long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid
   /* fork-like: the child goes on in this same dispatcher. Its guest stack
    * and TLS are set by hand; the kernel must not switch ours. */
   fflush(NULL);
-  /* The child must copy the code cache (a shared memfd) before the parent
-   * patches or extends it again: the parent waits for its word. */
-  int sync[2];
-  if (pipe2(sync, O_CLOEXEC) != 0)
-    return -EAGAIN;
-  hp_lock(); /* no other thread may be half-way through the tables */
-  long r = hp_raw_syscall(SYS_clone, (long)(flags & ~(uint64_t)CLONE_SETTLS), 0, (long)ptid, (long)ctid, 0, 0);
-  if (r > 0) {
-    char c;
-    close(sync[1]);
-    while (read(sync[0], &c, 1) < 0 && errno == EINTR)
-      ;
-    close(sync[0]);
-  } else if (r < 0) {
-    close(sync[0]);
-    close(sync[1]);
+  /* The child must copy the code cache (pages shared with it until then)
+   * before the parent patches or extends it again: the parent waits on a
+   * word in shared memory (no descriptor needed: the guest may have none). */
+  static uint32_t *copied;
+  if (!copied) {
+    void *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (w == MAP_FAILED)
+      return -EAGAIN;
+    copied = w;
   }
+  hp_lock(); /* no other thread may be half-way through the tables */
+  __atomic_store_n(copied, 0, __ATOMIC_RELEASE);
+  long r = hp_raw_syscall(SYS_clone, (long)(flags & ~(uint64_t)CLONE_SETTLS), 0, (long)ptid, (long)ctid, 0, 0);
+  if (r > 0)
+    wait_for_copy(copied, (pid_t)r);
   if (r == 0) {
     hp_thread_forget_others(t);
     hp_cache_unshare();
-    close(sync[0]);
-    close(sync[1]); /* the parent's read returns: copy done */
+    __atomic_store_n(copied, 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, copied, FUTEX_WAKE, 1, NULL, NULL, 0);
     t->sig_pending = 0; /* pending signals are not inherited */
     if (stack)
       t->gpr[HP_RSP] = stack;

@@ -2,6 +2,9 @@
 #include "hotpath/memmap.h"
 
 #include <errno.h>
+#include <linux/futex.h>
+#include <linux/sched.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,66 +14,101 @@
 #include <unistd.h>
 
 #include "hotpath/log.h"
+#include "hotpath/rawsys.h"
+
 
 static struct hp_region *regions;
 static size_t nregions, cap;
 static bool dirty = true;
 
-/* /proc/self/maps stays open from the first query on (before the guest
- * runs), so that a guest that has used up its descriptors still gets its
- * new code translated. It sits high in the table; it is checked before each
- * use (the guest may close it, put another file in its place, or fork: the
- * file is the parent's then) and opened again when it is not ours. */
-static int maps_fd = -1;
-static pid_t maps_pid;
-static dev_t maps_dev;
-static ino_t maps_ino;
+/* /proc/self/maps is opened for each read and closed at once: hotpath
+ * keeps no descriptor in the guest's table. When the guest has used every
+ * descriptor (EMFILE), a helper task reads it: a thread of the same process
+ * with a copy of the descriptor table (no CLONE_FILES), in which it can
+ * close one to open the file. Closing in a copy releases no lock and
+ * touches nothing of the guest's. */
+struct maps_job {
+  char *buf;
+  size_t cap;
+  long len; /* bytes read, or -errno */
+};
 
-static int maps_open(void)
+static void maps_helper(void *arg) /* no TLS, no libc: raw system calls */
 {
-  struct stat st;
-  if (maps_fd >= 0 && maps_pid == getpid() && fstat(maps_fd, &st) == 0 && st.st_dev == maps_dev &&
-      st.st_ino == maps_ino)
-    return maps_fd;
-  maps_fd = -1; /* not ours any more: leave whatever is there alone */
-  int fd;
-  do
-    fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-  while (fd < 0 && errno == EINTR);
-  if (fd < 0 || fstat(fd, &st) != 0) {
-    if (fd >= 0)
-      close(fd);
-    return -1;
+  struct maps_job *j = arg;
+  hp_raw_syscall(SYS_close, 0, 0, 0, 0, 0, 0); /* EMFILE: every low number is in use */
+  long fd = hp_raw_syscall(SYS_open, (long)"/proc/self/maps", O_RDONLY | O_CLOEXEC, 0, 0, 0, 0);
+  if (fd < 0) {
+    j->len = fd;
+    return;
   }
-  fd = hp_fd_high(fd);
-  maps_fd = fd;
-  maps_pid = getpid();
-  maps_dev = st.st_dev;
-  maps_ino = st.st_ino;
-  return fd;
+  size_t n = 0;
+  for (long r; n < j->cap && (r = hp_raw_syscall(SYS_read, fd, (long)(j->buf + n), (long)(j->cap - n), 0, 0, 0)) != 0;) {
+    if (r == -EINTR)
+      continue;
+    if (r < 0) {
+      j->len = r;
+      return;
+    }
+    n += (size_t)r;
+  }
+  j->len = (long)n;
 }
 
-/* Reads the whole file with raw read(2), retrying on EINTR: hotpath's own
- * signal handler interrupts system calls (it has no SA_RESTART). */
+/* Runs maps_helper to completion; false if the task could not be made. */
+static bool run_maps_helper(struct maps_job *j)
+{
+  static char stack[16384] __attribute__((aligned(16)));
+  static int tid; /* cleared by the kernel, with a futex wake, when the helper ends */
+  sigset_t all, old;
+  sigfillset(&all);
+  /* The helper inherits the mask: no signal of the guest's may land on it. */
+  hp_raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
+  long r = hp_clone_vm(CLONE_VM | CLONE_THREAD | CLONE_SIGHAND | CLONE_SYSVSEM | CLONE_PARENT_SETTID |
+                           CLONE_CHILD_CLEARTID,
+                       stack + sizeof stack, &tid, &tid, maps_helper, j);
+  hp_raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
+  if (r < 0)
+    return false;
+  for (int t; (t = __atomic_load_n(&tid, __ATOMIC_ACQUIRE)) != 0;)
+    hp_raw_syscall(SYS_futex, (long)&tid, FUTEX_WAIT, t, 0, 0, 0);
+  return true;
+}
+
+/* Reads the whole file, retrying on EINTR: hotpath's own signal handler
+ * interrupts system calls (it has no SA_RESTART). */
 static char *read_maps(size_t *len)
 {
   static char *buf;
   static size_t cap;
-  int fd = maps_open();
-  if (fd < 0 || lseek(fd, 0, SEEK_SET) != 0)
-    return NULL;
+  if (!cap)
+    buf = malloc(cap = 65536);
+  int fd;
+  do
+    fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
   size_t n = 0;
-  for (;;) {
-    if (cap - n < 4096) {
-      cap = cap ? cap * 2 : 65536;
-      buf = realloc(buf, cap);
+  if (fd >= 0) {
+    for (ssize_t r; (r = read(fd, buf + n, cap - n - 1)) != 0;) {
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        break;
+      if ((n += (size_t)r) == cap - 1)
+        buf = realloc(buf, cap *= 2);
     }
-    ssize_t r = read(fd, buf + n, cap - n - 1);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      break;
-    n += (size_t)r;
+    close(fd);
+  } else if (errno == EMFILE) {
+    for (;;) { /* the helper reads once into the whole buffer: a bigger one if it filled it */
+      struct maps_job j = {buf, cap - 1, -EIO};
+      if (!run_maps_helper(&j) || j.len < 0)
+        return NULL;
+      if ((n = (size_t)j.len) < cap - 1)
+        break;
+      buf = realloc(buf, cap *= 2);
+    }
+  } else {
+    return NULL;
   }
   buf[n] = '\0';
   *len = n;

@@ -71,9 +71,14 @@ out=$("$hp" --log="$tmp/log" /usr/bin/python3 -c 'import os; print(os.open("/dev
 out=$(ulimit -n 20; "$hp" --log="$tmp/log" /usr/bin/python3 -c 'import os; print(os.open("/dev/null", 0))')
 [ "$out" = 3 ] || { echo "FAIL: ulimit -n 20: the program's first descriptor is $out, not 3"; fails=$((fails + 1)); }
 # ... and bash still finds numbers from 10 up in a table of 13 (hotpath
-# keeps only the maps file there without --stats or a log)
+# keeps no descriptor there without --stats or a log)
 out=$(exec 10>&- 11>&- 12>&-; ulimit -n 13; "$hp" /bin/bash -c 'exec {fd}>/dev/null; exec {g}>/dev/null; echo $fd $g' 2>&1)
 [ "$out" = "10 11" ] || { echo "FAIL: ulimit -n 13: bash's {fd} got '$out'"; fails=$((fails + 1)); }
+# ... and a table of 4 leaves python the one free number it has natively:
+# it gets as far, and fails the same way (issue 15, item 4)
+want=$(ulimit -n 4; /usr/bin/python3 -c 'print(1)' 2>&1; echo "status $?")
+out=$(ulimit -n 4; "$hp" /usr/bin/python3 -c 'print(1)' 2>&1; echo "status $?")
+[ "$out" = "$want" ] || { echo "FAIL: ulimit -n 4: python3 under hotpath printed '$out', natively '$want'"; fails=$((fails + 1)); }
 # an unlimited stack under an address-space limit still starts
 out=$(ulimit -s unlimited; ulimit -v 1500000; "$hp" /bin/echo ok 2>&1)
 [ "$out" = ok ] || { echo "FAIL: ulimit -s unlimited -v 1500000: '$out'"; fails=$((fails + 1)); }

@@ -1,5 +1,5 @@
 /* Maps memory with MAP_FIXED over hotpath's code cache (found in
- * /proc/self/maps): hotpath must stop with a clear message (status 125)
+ * /proc/self/maps: the read+execute view of shared anonymous pages): hotpath must stop with a clear message (status 125)
  * instead of running on destroyed translations. Natively there is no cache:
  * it says so and exits 0. */
 #define _GNU_SOURCE
@@ -13,7 +13,7 @@ int main(void)
   char line[512];
   unsigned long lo = 0, hi = 0;
   while (f && fgets(line, sizeof line, f))
-    if (strstr(line, "hotpath-code-cache") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
+    if (strstr(line, " r-xs ") && strstr(line, "/dev/zero (deleted)") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
       break;
   if (!lo) {
     puts("no code cache here");
