@@ -82,15 +82,6 @@ int hp_read_shebang(const char *path, char *interp, size_t ilen, char *arg, size
  * capabilities): hotpath runs those natively. st: its stat. */
 bool hp_file_privileged(const char *path, const struct stat *st);
 
-/* The guest's LD_* variables must not reach hotpath's own ld.so: hotpath
- * passes them to itself renamed HP_SAVED_LD_PREFIX "LD_..." and gives them
- * back to the program. hp_env_hide_ld returns envp with them renamed (a new
- * array, new strings for those; NULL if out of memory), hp_env_hidden_free
- * frees what it allocated. */
-#define HP_SAVED_LD_PREFIX "HOTPATH_GUEST_"
-char **hp_env_hide_ld(char *const *envp);
-void hp_env_hidden_free(char **hidden, char *const *envp);
-
 /* Initial stack construction, separated from mapping so it can be tested on
  * any buffer. Writes strings, random bytes, platform string, then argc/argv/
  * envp/auxv at the returned, 16-byte aligned sp. The auxv array is laid out

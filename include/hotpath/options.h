@@ -9,7 +9,7 @@
  * STR; min and max bound INT values (parsing rejects others). */
 #define HP_OPTION_TABLE(X) \
   X(BOOL, native, "native", false, 0, 0, "", \
-    "load the program, then jump to it natively without translating (tests the loader)") \
+    "load the program, then jump to it natively without translating (tests the loader; a dynamic program is loaded by its ld.so, so $ORIGIN is its own)") \
   X(INT, opt, "opt", 2, 0, 2, "N", \
     "optimization level: 0 = basic blocks linked in the code cache; 1 = also traces (superblocks) of hot paths; 2 (default) = also the optimizer on loop traces (frame slots in registers, address arithmetic and copies folded)") \
   X(STR, disable_pass, "disable-pass", NULL, 0, 0, "NAME[,NAME]", \

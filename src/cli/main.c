@@ -1,4 +1,5 @@
-/* hotpath command line: options, the LD_* re-exec, then load and run. */
+/* hotpath's core: options, the loader-variables re-exec, then load and run
+ * (started by the static launcher, src/cli/launcher.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "hotpath/compare.h"
 #include "hotpath/dispatch.h"
+#include "hotpath/envhide.h"
 #include "hotpath/exec.h"
 #include "hotpath/loader.h"
 #include "hotpath/log.h"
@@ -18,30 +20,24 @@
 #include "hotpath/report.h"
 #include "hotpath/report_view.h"
 
-/* LD_PRELOAD, LD_LIBRARY_PATH... meant for the guest would also apply to
- * hotpath's own ld.so: re-execute with them renamed; the guest gets them back. */
-static void reexec_without_ld_vars(char **argv, char **envp)
+/* The `hotpath` launcher hid the program's loader variables before this
+ * core's ld.so ran; run directly with some in its environment, the core
+ * executes itself again with them hidden. */
+static void reexec_without_loader_vars(char **argv, char **envp)
 {
-  size_t nld = 0;
-  for (size_t n = 0; envp[n]; n++)
-    nld += strncmp(envp[n], "LD_", 3) == 0;
-  if (nld == 0)
-    return;
-  char **env = hp_env_hide_ld(envp);
-  if (env)
-    execve("/proc/self/exe", argv, env);
-  fprintf(stderr, "hotpath: cannot re-execute itself without LD_* variables: %s\n", strerror(errno));
-  exit(HP_STATUS_CANNOT_EXEC);
-}
-
-/* The guest's environment: the LD_* variables renamed above get their names back. */
-static char **guest_environment(char **envp)
-{
-  size_t plen = strlen(HP_SAVED_LD_PREFIX);
+  size_t n = 0;
   for (size_t i = 0; envp[i]; i++)
-    if (strncmp(envp[i], HP_SAVED_LD_PREFIX "LD_", plen + 3) == 0)
-      envp[i] += plen;
-  return envp;
+    n += hp_env_is_loader_var(envp[i]);
+  if (n == 0)
+    return;
+  if (!hp_env_hide_loader_vars(envp)) {
+    fprintf(stderr, "hotpath: an environment variable begins with a byte 0x01-0x03: hotpath cannot pass the "
+                    "program's loader variables through exactly\n");
+    exit(HP_STATUS_CANNOT_EXEC);
+  }
+  execve("/proc/self/exe", argv, envp);
+  fprintf(stderr, "hotpath: cannot re-execute itself without the loader variables: %s\n", strerror(errno));
+  exit(HP_STATUS_CANNOT_EXEC);
 }
 
 /* hotpath's glibc registered rseq for this thread; the guest's glibc will
@@ -74,17 +70,19 @@ static void run_privileged_natively(char **gargv, char **genv)
 
 int main(int argc, char **argv, char **envp)
 {
-  if (argc > 1 && strcmp(argv[1], "compare") == 0)
+  if (argc > 1 && strcmp(argv[1], "compare") == 0) {
+    hp_env_restore_loader_vars(envp); /* environ: compare runs the program natively too */
     return hp_compare_main(argc - 1, argv + 1);
+  }
   if (argc > 1 && strcmp(argv[1], "report") == 0)
     return hp_report_view_main(argc - 1, argv + 1);
-  reexec_without_ld_vars(argv, envp);
+  reexec_without_loader_vars(argv, envp);
   int pi = hp_options_parse(argc, argv);
   if (pi < 0)
     return HP_STATUS_USAGE;
   hp_log_open();
   hp_exec_init(argc, argv, pi);
-  char **genv = guest_environment(envp);
+  char **genv = hp_env_restore_loader_vars(envp);
   run_privileged_natively(argv + pi, genv);
   static struct hp_launch launch;
   struct hp_error err;

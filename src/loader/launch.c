@@ -148,35 +148,6 @@ bool hp_file_privileged(const char *path, const struct stat *st)
   return (st->st_mode & (S_ISUID | S_ISGID)) || getxattr(path, "security.capability", NULL, 0) >= 0;
 }
 
-char **hp_env_hide_ld(char *const *envp)
-{
-  size_t n = 0;
-  while (envp[n])
-    n++;
-  char **env = calloc(n + 1, sizeof *env);
-  for (size_t i = 0; env && i < n; i++) {
-    if (strncmp(envp[i], "LD_", 3) != 0) {
-      env[i] = envp[i];
-      continue;
-    }
-    size_t len = strlen(HP_SAVED_LD_PREFIX) + strlen(envp[i]) + 1;
-    if (!(env[i] = malloc(len))) {
-      hp_env_hidden_free(env, envp);
-      return NULL;
-    }
-    snprintf(env[i], len, "%s%s", HP_SAVED_LD_PREFIX, envp[i]);
-  }
-  return env;
-}
-
-void hp_env_hidden_free(char **hidden, char *const *envp)
-{
-  for (size_t i = 0; hidden && hidden[i]; i++)
-    if (hidden[i] != envp[i])
-      free(hidden[i]);
-  free(hidden);
-}
-
 static uint64_t own_auxv(unsigned long type) { return getauxval(type); }
 
 /* Copies auxv entries hotpath does not know about (e.g. AT_RSEQ_*) from its own. */
@@ -306,6 +277,25 @@ bool hp_launch_prepare(int argc, char **argv, char **envp, struct hp_launch *L,
     }
   }
   L->entry_pc = L->has_interp ? L->interp.entry : L->prog.entry;
+  /* --native, dynamically linked: nothing will intercept the program's
+   * readlink("/proc/self/exe") (hotpath), from which ld.so would take
+   * $ORIGIN. So ld.so runs as a program, as `ld.so --argv0 ARGV0 FILE`,
+   * and maps FILE itself: $ORIGIN is FILE's real directory. */
+  const struct hp_image *shown = &L->prog; /* the image the auxv describes */
+  if (hp_opt.native && L->has_interp) {
+    munmap((void *)L->prog.lo, L->prog.hi - L->prog.lo);
+    char **nargv = calloc((size_t)gargc + 4, sizeof *nargv);
+    int k = 0;
+    nargv[k++] = L->prog.interp;
+    nargv[k++] = "--argv0";
+    nargv[k++] = gargv[0];
+    nargv[k++] = L->exe_path;
+    for (int i = 1; i < gargc; i++)
+      nargv[k++] = gargv[i];
+    gargc = k;
+    gargv = nargv;
+    shown = &L->interp;
+  }
   place_brk(L);
   if (!map_stack(L, L->prog.exec_stack, err))
     return false;
@@ -321,12 +311,12 @@ bool hp_launch_prepare(int argc, char **argv, char **envp, struct hp_launch *L,
   AUX(AT_HWCAP, own_auxv(AT_HWCAP));
   AUX(AT_PAGESZ, HP_PAGE);
   AUX(AT_CLKTCK, own_auxv(AT_CLKTCK));
-  AUX(AT_PHDR, L->prog.phdr);
-  AUX(AT_PHENT, L->prog.phent);
-  AUX(AT_PHNUM, L->prog.phnum);
-  AUX(AT_BASE, L->has_interp ? L->interp.bias : 0);
+  AUX(AT_PHDR, shown->phdr);
+  AUX(AT_PHENT, shown->phent);
+  AUX(AT_PHNUM, shown->phnum);
+  AUX(AT_BASE, L->has_interp && shown == &L->prog ? L->interp.bias : 0);
   AUX(AT_FLAGS, 0);
-  AUX(AT_ENTRY, L->prog.entry);
+  AUX(AT_ENTRY, shown->entry);
   AUX(AT_UID, getuid());
   AUX(AT_EUID, geteuid());
   AUX(AT_GID, getgid());

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hotpath/clone.h"
+#include "hotpath/envhide.h"
 #include "hotpath/loader.h"
 #include "hotpath/log.h"
 #include "hotpath/options.h"
@@ -234,14 +235,12 @@ long hp_exec(int dirfd, const char *path, char *const *argv, char *const *envp, 
         nargv[k++] = gargv[i];
       nargv[k] = NULL;
     }
-    char **nenvp = hp_env_hide_ld(genv); /* renamed: hotpath's ld.so ignores them */
-    if (nargv && nenvp) {
+    if (nargv && hp_env_hide_loader_vars(genv)) { /* hotpath's ld.so must not see them */
       HP_INFO("execve %s: followed under hotpath", file);
-      hp_raw_syscall(SYS_execve, (long)self_exe, (long)nargv, (long)nenvp, 0, 0, 0);
+      hp_raw_syscall(SYS_execve, (long)self_exe, (long)nargv, (long)genv, 0, 0, 0);
       /* hotpath could not execute itself (E2BIG with its options...): the
        * kernel runs the guest's execve as it asked. */
     }
-    hp_env_hidden_free(nenvp, genv);
     free(nargv);
   }
   free(gpath);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hotpath/envhide.h"
 #include "hotpath/loader.h"
 #include "hotpath/options.h"
 
@@ -333,6 +334,37 @@ START_TEST(script_shebang)
 }
 END_TEST
 
+/* The launcher's hiding of loader variables: same lengths, only those
+ * variables, and back exactly; an environment with a marker byte refused. */
+START_TEST(loader_vars_hidden_and_restored)
+{
+  char v[][40] = {"LD_PRELOAD=/x.so", "PATH=/bin", "GLIBC_TUNABLES=a=1", "MALLOC_ARENA_MAX=2",
+                  "XLD_NOT=1", "LD_=", "MALLOCX=1"};
+  char *env[8];
+  for (int i = 0; i < 7; i++)
+    env[i] = v[i];
+  env[7] = NULL;
+  ck_assert(hp_env_hide_loader_vars(env));
+  const char first[] = {1, 'P', 2, 3, 'X', 1, 'M'};
+  for (int i = 0; i < 7; i++) {
+    ck_assert_int_eq(env[i][0], first[i]);
+    ck_assert(!hp_env_is_loader_var(env[i]));
+  }
+  ck_assert_str_eq(env[0] + 1, "D_PRELOAD=/x.so");
+  hp_env_restore_loader_vars(env);
+  ck_assert_str_eq(env[0], "LD_PRELOAD=/x.so");
+  ck_assert_str_eq(env[2], "GLIBC_TUNABLES=a=1");
+  ck_assert_str_eq(env[3], "MALLOC_ARENA_MAX=2");
+  ck_assert_str_eq(env[5], "LD_=");
+  ck_assert_str_eq(env[6], "MALLOCX=1");
+  char odd[] = "\002odd=1";
+  char *env2[] = {v[0], odd, NULL};
+  ck_assert(!hp_env_hide_loader_vars(env2));
+  ck_assert_str_eq(env2[0], "LD_PRELOAD=/x.so");
+}
+END_TEST
+
+
 static Suite *loader_suite(void)
 {
   Suite *s = suite_create("loader");
@@ -351,6 +383,7 @@ static Suite *loader_suite(void)
   tcase_add_test(tc, reject_missing_interpreter);
   tcase_add_test(tc, loads_real_program);
   tcase_add_test(tc, script_shebang);
+  tcase_add_test(tc, loader_vars_hidden_and_restored);
   suite_add_tcase(s, tc);
   return s;
 }
