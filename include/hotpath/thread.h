@@ -139,8 +139,8 @@ void hp_thread_foreach(void (*fn)(struct hp_thread *, void *), void *arg);
 void hp_thread_forget_others(struct hp_thread *self);
 
 /* The one lock of the translator: building, linking, the tables, shared
- * emulated state. Running in the cache takes none. A spinlock, so a signal
- * handler may take it when its thread is not the holder. */
+ * emulated state. Running in the cache takes none. A short spin, then a
+ * futex; a signal handler may take it when its thread is not the holder. */
 void hp_lock(void);
 void hp_unlock(void);
 /* Points GS at t (the calling OS thread's GS base) and records host FS. */
