@@ -13,6 +13,10 @@ long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid
               uint64_t tls, uint64_t next_pc);
 /* The calling guest thread ends (exit): back to its host thread's start. */
 noreturn void hp_guest_thread_exit(struct hp_thread *t);
+/* A thread of a CLONE_VM process ends with exit (nr SYS_exit, its first
+ * thread) or the process with exit_group: no statistics (they are the
+ * first process's), the guest's CLONE_CHILD_CLEARTID done. */
+noreturn void hp_vm_process_exit(struct hp_thread *t, long nr, long status);
 
 void hp_process_init(void);
 /* The process hotpath was started for (--exec-root-pid after an execve it

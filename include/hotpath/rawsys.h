@@ -17,9 +17,11 @@ static inline long hp_raw_syscall(long nr, long a1, long a2, long a3, long a4, l
 }
 
 /* clone(2) for a task that shares memory (CLONE_VM): the child runs fn(arg)
- * on stack_top (memory hotpath owns) and exits when fn returns. Returns the
- * child's tid or -errno (src/util/rawclone.S). */
-long hp_clone_vm(unsigned long flags, void *stack_top, int *ptid, int *ctid, void (*fn)(void *), void *arg);
+ * on stack_top (memory hotpath owns) and exits when fn returns; tls is its
+ * FS base with CLONE_SETTLS. Returns the child's tid or -errno
+ * (src/util/rawclone.S). */
+long hp_clone_vm(unsigned long flags, void *stack_top, int *ptid, int *ctid, void (*fn)(void *), void *arg,
+                 unsigned long tls);
 
 /* Copies to or from guest memory that may be unmapped: false instead of a
  * fault in hotpath (the guest gets EFAULT, as from the kernel). */

@@ -11,8 +11,18 @@ struct hp_thread;
 /* Installs hotpath's handlers for synchronous faults (to tell guest faults
  * from hotpath bugs) and its alternate signal stack for this thread. */
 void hp_signal_init_thread(struct hp_thread *t);
-/* Before a guest thread's host thread exits: its alternate stack goes. */
+/* Before a guest thread's host thread exits: its alternate stack goes,
+ * and its hold on its disposition table. */
 void hp_signal_exit_thread(struct hp_thread *t);
+/* A new guest thread or CLONE_VM process c: shares parent's table of
+ * guest dispositions (a thread, CLONE_SIGHAND) or gets a copy of it (a
+ * CLONE_VM process without CLONE_SIGHAND: the kernel copied its own). */
+void hp_signal_inherit_table(struct hp_thread *c, const struct hp_thread *parent, bool copy);
+void hp_signal_release_table(struct hp_thread *t);
+/* hotpath's handlers back in the kernel's table for every signal t's
+ * table catches (a CLONE_SIGHAND process that died of a signal had set
+ * that signal's default action in the table it shared). */
+void hp_signal_resync(const struct hp_thread *t);
 /* hotpath's own glibc installs handlers for its signals 32 and 33 when it
  * creates a thread; the guest's claim on them is restored afterwards. */
 void hp_signal_reclaim_glibc_signals(void);

@@ -97,6 +97,10 @@ struct hp_thread {
   uint64_t clear_tid;       /* guest CLONE_CHILD_CLEARTID address of this thread */
   bool is_clone;            /* a guest thread hotpath started (not the first) */
   bool is_vfork_child;      /* runs in its parent's memory until it execs or exits */
+  bool vm_process;          /* of a CLONE_VM process hotpath started (its own thread group
+                               in this memory): its exits write no --stats or --report */
+  bool vm_process_main;     /* that process's first thread (clone.c) */
+  void *sigtab;             /* the guest's dispositions it sees (signal.c; NULL: the first) */
   bool seccomp_strict;      /* entered SECCOMP_MODE_STRICT (emulated): only read, write,
                                exit and rt_sigreturn; anything else is SIGKILL */
   /* The return table is blocked while an asynchronous signal waits

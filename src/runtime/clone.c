@@ -1,9 +1,12 @@
 /* Guest threads and processes: clone with CLONE_THREAD (a host pthread per
- * guest thread), vfork (the child runs under hotpath on its own block while
- * the parent waits), fork (the child copies the code cache), thread exit;
- * and the process's end (statistics once, in the process hotpath started). */
+ * guest thread), clone with CLONE_VM but without CLONE_THREAD (a process of
+ * its own in this memory, on a raw clone), vfork (the child runs under
+ * hotpath on its own block while the parent waits), fork (the child copies
+ * the code cache), thread exit; and the process's end (statistics once, in
+ * the process hotpath started). */
 #include "hotpath/clone.h"
 
+#include <asm/prctl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -12,6 +15,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -82,6 +86,10 @@ static void stats_collect(void)
 
 void hp_at_guest_exit(int status, int sig)
 {
+  /* A CLONE_VM process shares the counters (and the once-only flag) with
+   * the process hotpath started, which reports them. */
+  if (hp_thread_current()->vm_process)
+    return;
   if (!hp_stats_enabled() || __atomic_exchange_n(&stats_written, true, __ATOMIC_SEQ_CST))
     return;
   stats_collect();
@@ -106,6 +114,8 @@ static struct hp_thread *child_thread(struct hp_thread *t, bool host_stack, uint
   c->rflags = t->rflags;
   c->guest_fs = (flags & CLONE_SETTLS) ? tls : t->guest_fs;
   c->exit_routine = t->exit_routine;
+  c->vm_process = t->vm_process;
+  c->sigtab = t->sigtab; /* spawn_thread and clone_vm_process take their own hold */
   hp_ibl_attach(c);
   hp_ret_table_fill(c);
   memcpy(c->xsave, t->xsave, t->xsave_size);
@@ -133,7 +143,7 @@ static long emulate_vfork(struct hp_thread *t, uint64_t flags, uint64_t stack, u
   c->is_vfork_child = true;
   fflush(NULL);
   long r = hp_clone_vm(flags & ~(uint64_t)CLONE_SETTLS, (void *)(c->host_stack_lo + c->host_stack_size),
-                       (int *)ptid, (int *)ctid, vfork_child_start, c);
+                       (int *)ptid, (int *)ctid, vfork_child_start, c, 0);
   /* The child has exec'd or exited: its blocks are ours to free. */
   hp_ibl_attach(t);
   hp_trace_thread_exit(c);
@@ -197,6 +207,7 @@ static long spawn_thread(struct hp_thread *t, uint64_t flags, uint64_t stack, ui
 {
   struct hp_thread *c = child_thread(t, false, flags, stack, tls, next_pc);
   c->is_clone = true;
+  hp_signal_inherit_table(c, t, false);
   struct spawn_args sa = {.c = c, .flags = flags, .ptid = ptid, .ctid = ctid, .tid = 0};
   pthread_attr_t attr;
   pthread_attr_init(&attr);
@@ -207,8 +218,9 @@ static long spawn_thread(struct hp_thread *t, uint64_t flags, uint64_t stack, ui
   pthread_attr_destroy(&attr);
   hp_signal_reclaim_glibc_signals();
   if (err) {
+    hp_signal_release_table(c);
     hp_trace_thread_exit(c);
-  hp_thread_free(c);
+    hp_thread_free(c);
     return -err;
   }
   while (__atomic_load_n(&sa.tid, __ATOMIC_ACQUIRE) == 0)
@@ -233,16 +245,158 @@ static void wait_for_copy(uint32_t *copied, pid_t child)
   }
 }
 
+/* A CLONE_VM child without CLONE_THREAD is a process of its own (its own
+ * pid and thread group, its exit signal and wait status for its parent)
+ * that shares this memory, and so hotpath's tables, code cache and lock,
+ * like a thread. Only the kernel can make one: a raw clone with the guest's
+ * flags, onto a host stack of the child's thread block. hotpath's C code
+ * in the child needs glibc TLS that no running thread uses (errno, malloc's
+ * arena, the owner of stdio's locks): a helper pthread lends its own and
+ * sleeps, touching none of it, until the kernel says the child is gone
+ * (CLONE_CHILD_CLEARTID on a word of hotpath's: at its exit, its death by a
+ * signal, or its execve); it then frees the child's blocks and ends. The
+ * guest's CLONE_CHILD_SETTID and CLONE_CHILD_CLEARTID are done by hand, as
+ * for threads. */
+struct vm_child {
+  struct hp_thread *c;
+  uint64_t flags, ctid;
+  uint64_t guest_mask; /* the signal mask the child starts with */
+  uint64_t host_fs;    /* the helper's TLS, published by it */
+  int helper_ready;
+  int alive;           /* the kernel zeroes it when the child is gone */
+};
+
+static void *vm_helper_main(void *arg)
+{
+  struct vm_child *vc = arg;
+  uint64_t all = ~0ull, fs = 0;
+  hp_raw_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, 8, 0, 0);
+  hp_raw_syscall(SYS_arch_prctl, ARCH_GET_FS, (long)&fs, 0, 0, 0, 0);
+  __atomic_store_n(&vc->host_fs, fs, __ATOMIC_RELEASE);
+  __atomic_store_n(&vc->helper_ready, 1, __ATOMIC_RELEASE);
+  hp_raw_syscall(SYS_futex, (long)&vc->helper_ready, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+  /* The child may run on this TLS from here until it is gone: raw system
+   * calls only (no errno). The kernel's wake is a shared one. */
+  for (;;) {
+    int v = __atomic_load_n(&vc->alive, __ATOMIC_ACQUIRE);
+    if (!v)
+      break;
+    hp_raw_syscall(SYS_futex, (long)&vc->alive, FUTEX_WAIT, v, 0, 0, 0);
+  }
+  struct hp_thread *c = vc->c;
+  HP_DEBUG("CLONE_VM process %d is gone", c->tid);
+  if (c->clear_tid) { /* it died without its own exit (a signal, a thread's exit_group) */
+    int zero = 0;
+    hp_guest_write((void *)c->clear_tid, &zero, sizeof zero);
+    syscall(SYS_futex, (int *)c->clear_tid, FUTEX_WAKE, 1, NULL, NULL, 0);
+  }
+  /* A child that shared the kernel's handler table and died of a signal
+   * set its default action there first: hotpath's handlers go back. */
+  if (vc->flags & CLONE_SIGHAND)
+    hp_signal_resync(c);
+  hp_signal_exit_thread(c);
+  hp_trace_thread_exit(c);
+  hp_thread_free(c);
+  free(vc);
+  return NULL;
+}
+
+static noreturn void vm_child_start(void *arg)
+{
+  struct vm_child *vc = arg;
+  struct hp_thread *c = vc->c;
+  hp_thread_attach(c);
+  hp_signal_init_thread(c);
+  /* Before any guest code runs, as the kernel does them. */
+  if (vc->flags & CLONE_CHILD_SETTID) /* a bad pointer is ignored, as by the kernel */
+    hp_guest_write((void *)vc->ctid, &c->tid, sizeof c->tid);
+  if (vc->flags & CLONE_CHILD_CLEARTID)
+    c->clear_tid = vc->ctid;
+  uint64_t mask = vc->guest_mask;
+  hp_raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8, 0, 0);
+  HP_DEBUG("CLONE_VM process %d starts at 0x%lx", c->tid, (unsigned long)c->gpr[HP_RCX]);
+  hp_dispatch_loop(c, c->gpr[HP_RCX]);
+  __builtin_unreachable();
+}
+
+noreturn void hp_vm_process_exit(struct hp_thread *t, long nr, long status)
+{
+  uint64_t all = ~0ull;
+  hp_raw_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, 8, 0, 0);
+  if (t->vm_process_main && t->clear_tid) { /* as the kernel, before the parent is told */
+    int zero = 0;
+    hp_guest_write((void *)t->clear_tid, &zero, sizeof zero);
+    hp_raw_syscall(SYS_futex, (long)t->clear_tid, FUTEX_WAKE, 1, 0, 0, 0);
+    t->clear_tid = 0;
+  }
+  /* The helper frees this thread's blocks (its host stack too) once the
+   * kernel has ended it. */
+  for (;;)
+    hp_raw_syscall(nr, status, 0, 0, 0, 0, 0);
+}
+
+static long clone_vm_process(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
+                             uint64_t ctid, uint64_t tls, uint64_t next_pc)
+{
+  hp_trace_threads_start(); /* memory shared: promoted locals are unsafe, as for threads */
+  struct vm_child *vc = calloc(1, sizeof *vc);
+  if (!vc)
+    return -ENOMEM;
+  struct hp_thread *c = child_thread(t, true, flags, stack, tls, next_pc);
+  c->vm_process = c->vm_process_main = true;
+  hp_signal_inherit_table(c, t, !(flags & CLONE_SIGHAND));
+  vc->c = c;
+  vc->flags = flags;
+  vc->ctid = ctid;
+  vc->alive = 1;
+  /* Every signal blocked from here: the helper starts with all blocked,
+   * and the child until its own thread block is in GS (it inherits this
+   * thread's GS base); it then takes the guest's mask. */
+  uint64_t all = ~0ull, guest_mask = 0;
+  hp_raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&guest_mask, 8, 0, 0);
+  vc->guest_mask = guest_mask;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256ul << 10);
+  pthread_t th;
+  int err = pthread_create(&th, &attr, vm_helper_main, vc);
+  pthread_attr_destroy(&attr);
+  hp_signal_reclaim_glibc_signals(); /* before the child copies the kernel's table */
+  long r;
+  if (err) {
+    hp_signal_release_table(c);
+    hp_trace_thread_exit(c);
+    hp_thread_free(c);
+    free(vc);
+    r = -err;
+  } else {
+    while (__atomic_load_n(&vc->helper_ready, __ATOMIC_ACQUIRE) == 0)
+      hp_raw_syscall(SYS_futex, (long)&vc->helper_ready, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0);
+    uint64_t host_flags = (flags & ~(uint64_t)(CLONE_SETTLS | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) |
+                          CLONE_SETTLS | CLONE_CHILD_CLEARTID;
+    r = hp_clone_vm(host_flags, (void *)(c->host_stack_lo + c->host_stack_size), (int *)ptid, &vc->alive,
+                    vm_child_start, vc, vc->host_fs);
+    if (r < 0) { /* no child: the helper cleans up */
+      __atomic_store_n(&vc->alive, 0, __ATOMIC_RELEASE);
+      hp_raw_syscall(SYS_futex, (long)&vc->alive, FUTEX_WAKE, 1, 0, 0, 0);
+    }
+  }
+  hp_raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&guest_mask, 0, 8, 0, 0);
+  HP_DEBUG("CLONE_VM process %ld created (flags 0x%lx)", r, (unsigned long)flags);
+  return r;
+}
+
 long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
                      uint64_t ctid, uint64_t tls, uint64_t next_pc)
 {
   if (flags & CLONE_VM) {
     if (flags & CLONE_VFORK)
       return emulate_vfork(t, flags, stack, ptid, ctid, tls, next_pc);
-    if (!(flags & CLONE_THREAD) || !(flags & CLONE_SIGHAND))
-      hp_fatal(HP_STATUS_UNSUPPORTED,
-               "clone with CLONE_VM but without CLONE_THREAD (flags 0x%lx) is not supported",
-               (unsigned long)flags);
+    if (!(flags & CLONE_THREAD))
+      return clone_vm_process(t, flags, stack, ptid, ctid, tls, next_pc);
+    if (!(flags & CLONE_SIGHAND))
+      return -EINVAL; /* as the kernel: a thread shares the handlers */
     hp_trace_threads_start(); /* promoted locals are for one thread only */
     return spawn_thread(t, flags, stack, ptid, ctid, tls, next_pc);
   }
@@ -276,6 +430,7 @@ long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid
       t->guest_fs = tls;
     t->tid = (int)syscall(SYS_gettid);
     t->is_clone = false;
+    t->vm_process = t->vm_process_main = false; /* a process of its own memory */
   }
   hp_unlock();
   if (r == 0)

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -85,8 +86,23 @@ struct rt_queue {
 };
 _Static_assert(sizeof(struct rt_queue) <= HP_RTQ_BYTES, "rt queue");
 
-static struct ksigaction guest_sig[65];
-static bool guest_sig_known[65];
+/* The guest's dispositions, one table per kernel signal-handler table:
+ * threads (CLONE_THREAD implies CLONE_SIGHAND) and a CLONE_VM|CLONE_SIGHAND
+ * process share their creator's; a CLONE_VM process without CLONE_SIGHAND
+ * gets a copy, as the kernel copies its own (hotpath's memory is shared
+ * then, so a table in it would be too). A thread block points at its table
+ * (NULL: the first one); the fields are under the lock. */
+struct hp_sigtab {
+  struct ksigaction act[65];
+  bool known[65];
+  int refs; /* thread blocks using it (the first table is never freed) */
+};
+static struct hp_sigtab first_tab = {.refs = 1};
+
+static struct hp_sigtab *tab_of(const struct hp_thread *t)
+{
+  return t && t->sigtab ? t->sigtab : &first_tab;
+}
 _Static_assert(sizeof(struct hp_exit) <= sizeof(((struct hp_thread *)0)->fault_exit_space), "fault exit");
 
 static bool is_sync(int sig)
@@ -100,10 +116,10 @@ static bool is_trap(int sig, int code)
   return sig == SIGTRAP && (code == SI_KERNEL || code == TRAP_BRKPT);
 }
 
-static bool guest_catches(int sig)
+static bool guest_catches(const struct hp_sigtab *tab, int sig)
 {
-  uint64_t h = guest_sig[sig].handler;
-  return guest_sig_known[sig] && h != (uint64_t)(uintptr_t)SIG_DFL && h != (uint64_t)(uintptr_t)SIG_IGN;
+  uint64_t h = tab->act[sig].handler;
+  return tab->known[sig] && h != (uint64_t)(uintptr_t)SIG_DFL && h != (uint64_t)(uintptr_t)SIG_IGN;
 }
 
 static long raw(long nr, long a1, long a2, long a3, long a4)
@@ -217,7 +233,7 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     /* The one guest target the flag-free inline lookup matches in an empty
      * entry is ~0: its cache address 0 faults here. The guest jumped to
      * 0xffffffffffffffff: that is its SIGSEGV, with all its registers. */
-    if (!guest_catches(sig)) {
+    if (!guest_catches(tab_of(t), sig)) {
       struct ksigaction dfl = {0};
       raw(SYS_rt_sigaction, sig, (long)&dfl, 0, 8);
       return;
@@ -269,7 +285,7 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
   }
   /* With --stats or --report, a fault the guest does not catch goes to the
    * dispatcher like one it catches: it writes them, then dies of it. */
-  if (sync && !guest_catches(sig) && !hp_stats_enabled()) {
+  if (sync && !guest_catches(tab_of(t), sig) && !hp_stats_enabled()) {
     if (hp_opt.log_level >= HP_LOG_INFO) {
       struct hp_fragment *f = hp_fragment_by_cache_pc(pc);
       char buf[256];
@@ -358,7 +374,7 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
       if (f[i])
         hp_fragment_unlink_outgoing(f[i]);
     /* Its next `ret` faults, if that fault reaches hotpath's handler. */
-    hp_ret_table_block(t, guest_sig[SIGSEGV].handler != (uint64_t)(uintptr_t)SIG_IGN &&
+    hp_ret_table_block(t, tab_of(t)->act[SIGSEGV].handler != (uint64_t)(uintptr_t)SIG_IGN &&
                               !sigismember(&uc->uc_sigmask, SIGSEGV));
     hp_unlock();
     hp_ibl_block(t);
@@ -389,7 +405,50 @@ void hp_signal_exit_thread(struct hp_thread *t)
 {
   stack_t ss = {.ss_flags = SS_DISABLE};
   sigaltstack(&ss, NULL);
-  munmap(t->host_altstack, HOST_ALTSTACK);
+  if (t->host_altstack)
+    munmap(t->host_altstack, HOST_ALTSTACK);
+  t->host_altstack = NULL;
+  hp_signal_release_table(t);
+}
+
+void hp_signal_inherit_table(struct hp_thread *c, const struct hp_thread *parent, bool copy)
+{
+  struct hp_sigtab *p = tab_of(parent), *n = copy ? malloc(sizeof *n) : p;
+  if (!n)
+    hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate a signal table");
+  hp_lock();
+  if (copy) {
+    *n = *p;
+    n->refs = 1;
+  } else {
+    n->refs++;
+  }
+  hp_unlock();
+  c->sigtab = n;
+}
+
+void hp_signal_release_table(struct hp_thread *t)
+{
+  struct hp_sigtab *tab = t->sigtab;
+  if (!tab)
+    return;
+  t->sigtab = NULL;
+  hp_lock();
+  bool last = --tab->refs == 0 && tab != &first_tab;
+  hp_unlock();
+  if (last)
+    free(tab);
+}
+
+void hp_signal_resync(const struct hp_thread *t)
+{
+  struct hp_sigtab *tab = tab_of(t);
+  hp_lock();
+  for (int sig = 1; sig <= 64; sig++)
+    if (guest_catches(tab, sig) || (is_sync(sig) && tab->known[sig] &&
+                                    tab->act[sig].handler != (uint64_t)(uintptr_t)SIG_IGN))
+      install_host(sig, tab->act[sig].flags);
+  hp_unlock();
 }
 
 void hp_signal_init_thread(struct hp_thread *t)
@@ -399,19 +458,22 @@ void hp_signal_init_thread(struct hp_thread *t)
   sigaltstack(&ss, NULL);
   t->host_altstack = st;
   static const int sync_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
+  struct hp_sigtab *tab = tab_of(t);
+  hp_lock();
   for (size_t i = 0; i < sizeof sync_sigs / sizeof sync_sigs[0]; i++) {
     int s = sync_sigs[i];
-    if (!guest_sig_known[s]) {
-      raw(SYS_rt_sigaction, s, 0, (long)&guest_sig[s], 8);
-      guest_sig_known[s] = true;
+    if (!tab->known[s]) {
+      raw(SYS_rt_sigaction, s, 0, (long)&tab->act[s], 8);
+      tab->known[s] = true;
     }
     /* Inherited "ignore" stays with the kernel. */
-    if (guest_sig[s].handler != (uint64_t)(uintptr_t)SIG_IGN)
+    if (tab->act[s].handler != (uint64_t)(uintptr_t)SIG_IGN)
       install_host(s, 0);
   }
+  hp_unlock();
 }
 
-static long set_action(int sig, const struct ksigaction *act, struct ksigaction *oact);
+static long set_action(struct hp_sigtab *tab, int sig, const struct ksigaction *act, struct ksigaction *oact);
 
 long hp_signal_sigaction(int sig, const void *actv, void *oactv, long setsize)
 {
@@ -422,30 +484,32 @@ long hp_signal_sigaction(int sig, const void *actv, void *oactv, long setsize)
   struct ksigaction a, old;
   if (act && !hp_guest_read(&a, act, sizeof a))
     return -EFAULT;
-  if (hp_thread_current()->is_vfork_child) {
+  struct hp_thread *t = hp_thread_current();
+  struct hp_sigtab *tab = tab_of(t);
+  if (t->is_vfork_child) {
     /* It shares the parent's memory, and so hotpath's table, until it execs
      * (glibc's posix_spawn resets every handler there): the kernel only. */
-    if (oact && !hp_guest_write(oact, &guest_sig[sig], sizeof *oact))
+    if (oact && !hp_guest_write(oact, &tab->act[sig], sizeof *oact))
       return -EFAULT;
     return raw(SYS_rt_sigaction, sig, act ? (long)&a : 0, 0, 8);
   }
   hp_lock();
-  long r = set_action(sig, act ? &a : NULL, &old);
+  long r = set_action(tab, sig, act ? &a : NULL, &old);
   hp_unlock();
   if (r == 0 && oact && !hp_guest_write(oact, &old, sizeof old))
     return -EFAULT;
   return r;
 }
 
-static long set_action(int sig, const struct ksigaction *act, struct ksigaction *oact)
+static long set_action(struct hp_sigtab *tab, int sig, const struct ksigaction *act, struct ksigaction *oact)
 {
-  if (!guest_sig_known[sig]) {
-    long r = raw(SYS_rt_sigaction, sig, 0, (long)&guest_sig[sig], 8);
+  if (!tab->known[sig]) {
+    long r = raw(SYS_rt_sigaction, sig, 0, (long)&tab->act[sig], 8);
     if (r < 0)
       return r;
-    guest_sig_known[sig] = true;
+    tab->known[sig] = true;
   }
-  struct ksigaction old = guest_sig[sig];
+  struct ksigaction old = tab->act[sig];
   if (act) {
     struct ksigaction a = *act;
     bool dfl = a.handler == (uint64_t)(uintptr_t)SIG_DFL, ign = a.handler == (uint64_t)(uintptr_t)SIG_IGN;
@@ -458,7 +522,7 @@ static long set_action(int sig, const struct ksigaction *act, struct ksigaction 
     } else {
       install_host(sig, a.flags);
     }
-    guest_sig[sig] = a;
+    tab->act[sig] = a;
     if (sig == SIGSEGV && ign)
       hp_ret_table_no_faults();
   }
@@ -469,10 +533,11 @@ static long set_action(int sig, const struct ksigaction *act, struct ksigaction 
 
 void hp_signal_reclaim_glibc_signals(void)
 {
+  struct hp_sigtab *tab = tab_of(hp_thread_current());
   hp_lock();
   for (int sig = 32; sig <= 33; sig++)
-    if (guest_catches(sig))
-      install_host(sig, guest_sig[sig].flags);
+    if (guest_catches(tab, sig))
+      install_host(sig, tab->act[sig].flags);
   hp_unlock();
 }
 
@@ -618,7 +683,7 @@ static bool deliver_one(struct hp_thread *t, uint64_t *pcp)
       sig = __builtin_ctzll(ready) + 1;
     uint8_t info[128];
     take_pending(t, sig, info);
-    struct ksigaction act = guest_sig[sig];
+    struct ksigaction act = tab_of(t)->act[sig];
     if (act.handler == (uint64_t)(uintptr_t)SIG_IGN)
       continue;
     if (act.handler == (uint64_t)(uintptr_t)SIG_DFL) {
@@ -704,7 +769,7 @@ static bool deliver_one(struct hp_thread *t, uint64_t *pcp)
     raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&new_mask, 0, 8);
     if (act.flags & SA_RESETHAND) {
       struct ksigaction dfl = {0};
-      set_action(sig, &dfl, NULL);
+      set_action(tab_of(t), sig, &dfl, NULL);
     }
     t->gpr[HP_RDI] = (uint64_t)sig;
     t->gpr[HP_RSI] = (uint64_t)(uintptr_t)fr->info;
@@ -735,7 +800,7 @@ bool hp_signal_ready(struct hp_thread *t)
 
 bool hp_signal_fault(struct hp_thread *t, int sig, int code, uint64_t addr)
 {
-  if (!guest_catches(sig))
+  if (!guest_catches(tab_of(t), sig))
     return false;
   int info[32] = {0};
   info[0] = sig;

@@ -323,9 +323,13 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
   case SYS_exit:
     if (t->is_clone)
       hp_guest_thread_exit(t); /* does not return */
+    if (t->vm_process_main)
+      hp_vm_process_exit(t, SYS_exit, (long)a1);
     hp_raw_syscall(SYS_exit, (long)a1, 0, 0, 0, 0, 0); /* the first thread; others go on */
     __builtin_unreachable();
   case SYS_exit_group:
+    if (t->vm_process) /* ends that process only (its own thread group) */
+      hp_vm_process_exit(t, SYS_exit_group, (long)a1);
     hp_at_guest_exit((int)(a1 & 0xff), 0);
     hp_raw_syscall(SYS_exit_group, (long)a1, 0, 0, 0, 0, 0);
     __builtin_unreachable();

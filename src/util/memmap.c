@@ -66,7 +66,7 @@ static bool run_maps_helper(struct maps_job *j)
   hp_raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
   long r = hp_clone_vm(CLONE_VM | CLONE_THREAD | CLONE_SIGHAND | CLONE_SYSVSEM | CLONE_PARENT_SETTID |
                            CLONE_CHILD_CLEARTID,
-                       stack + sizeof stack, &tid, &tid, maps_helper, j);
+                       stack + sizeof stack, &tid, &tid, maps_helper, j, 0);
   hp_raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
   if (r < 0)
     return false;

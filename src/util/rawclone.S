@@ -1,9 +1,10 @@
 /* Raw clone for tasks that share hotpath's memory (util: used by the
  * runtime and by memmap's helper). */
 /* long hp_clone_vm(unsigned long flags, void *stack_top, int *ptid, int *ctid,
- *                  void (*fn)(void *), void *arg)
+ *                  void (*fn)(void *), void *arg, unsigned long tls)
  * clone(2) for a child that shares memory: the child starts fn(arg) on
- * stack_top (hotpath's stack for it) and exits if fn returns. */
+ * stack_top (hotpath's stack for it) and exits if fn returns; tls is the
+ * FS base it gets with CLONE_SETTLS. */
         .text
         .globl hp_clone_vm
         .type hp_clone_vm, @function
@@ -13,7 +14,7 @@ hp_clone_vm:
         mov %r8, (%rsi)
         mov %r9, 8(%rsi)
         mov %rcx, %r10
-        xor %r8d, %r8d
+        mov 8(%rsp), %r8
         mov $56, %eax
         syscall
         test %rax, %rax
