@@ -26,7 +26,10 @@ bool hp_memmap_query_cached(uintptr_t addr, struct hp_region *out);
  * code equal its addresses); else the offset from the start of the
  * mapping; "anonymous" for unnamed memory) or "unmapped". */
 void hp_memmap_where(uintptr_t addr, char *buf, size_t len);
-/* The guest changed its mappings (mmap/munmap/mprotect/mremap/brk). */
+/* The guest changed its mappings (mmap/munmap/mprotect/mremap/brk), where
+ * it is not known: everything is read again. */
 void hp_memmap_invalidate(void);
+/* ... in [lo, hi) only. */
+void hp_memmap_invalidate_range(uintptr_t lo, uintptr_t hi);
 
 #endif

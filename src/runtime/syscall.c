@@ -170,10 +170,12 @@ static void keep_off_cache(uint64_t addr, uint64_t len, const char *what)
              what, (unsigned long)lo, (unsigned long)hi);
 }
 
-static void code_mapping_changed(uint64_t addr, uint64_t len)
+/* Mappings changed in [addr, addr + mapped); translations of
+ * [addr, addr + len) are gone (len 0: a new mapping, none to drop). */
+static void code_mapping_changed(uint64_t addr, uint64_t len, uint64_t mapped)
 {
   hp_lock();
-  hp_memmap_invalidate();
+  hp_memmap_invalidate_range(addr, addr + mapped);
   if (len) { /* the kernel acts on whole pages */
     hp_fragments_flush_range(HP_PAGE_DOWN(addr), HP_PAGE_UP(addr + len));
     hp_trace_flush_range(HP_PAGE_DOWN(addr), HP_PAGE_UP(addr + len));
@@ -369,7 +371,7 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
       keep_off_cache(a1, a2, "map memory");
     r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, (long)a6);
     if (r >= 0 && ((a3 & PROT_EXEC) || (a4 & MAP_FIXED)))
-      code_mapping_changed((uint64_t)r, (a4 & MAP_FIXED) ? a2 : 0);
+      code_mapping_changed((uint64_t)r, (a4 & MAP_FIXED) ? a2 : 0, a2);
     break;
   case SYS_munmap:
   case SYS_mprotect:
@@ -380,9 +382,9 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
       keep_off_cache(a5, a3, "move memory");
     r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, 0);
     if (r >= 0 || nr != SYS_mremap)
-      code_mapping_changed(a1, a2);
+      code_mapping_changed(a1, a2, a2);
     if (r >= 0 && nr == SYS_mremap) /* the destination may hold old translations */
-      code_mapping_changed((uint64_t)r, a3);
+      code_mapping_changed((uint64_t)r, a3, a3);
     break;
   default:
     r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, (long)a6);

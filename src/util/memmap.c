@@ -1,4 +1,5 @@
-/* Cached parse of /proc/self/maps. */
+/* What the process has mapped: a cached parse of /proc/self/maps, with
+ * single regions asked of the kernel where mappings changed. */
 #include "hotpath/memmap.h"
 
 #include <errno.h>
@@ -6,6 +7,8 @@
 #include <linux/sched.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +19,19 @@
 #include "hotpath/log.h"
 #include "hotpath/rawsys.h"
 
-
 static struct hp_region *regions;
 static size_t nregions, cap;
-static bool dirty = true;
+static bool dirty = true; /* the whole table must be read again */
+/* Ranges whose mappings changed since the table was read: their regions
+ * are asked of the kernel one at a time (a JIT maps and protects code a
+ * few pages at a time: reading the whole map for each cost most of its
+ * time); too many, and the whole table is read again. */
+#define MAX_STALE 16
+struct stale_range {
+  uintptr_t lo, hi;
+};
+static struct stale_range stale[MAX_STALE];
+static unsigned nstale;
 
 /* /proc/self/maps is opened for each read and closed at once: hotpath
  * keeps no descriptor in the guest's table. When the guest has used every
@@ -115,36 +127,81 @@ static char *read_maps(size_t *len)
   return buf;
 }
 
+static struct hp_region *grow_one(void)
+{
+  if (nregions == cap) {
+    cap = cap ? cap * 2 : 256;
+    regions = realloc(regions, cap * sizeof *regions);
+  }
+  return &regions[nregions++];
+}
+
+static void set_name(struct hp_region *r, const char *path)
+{
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  size_t n = strnlen(base, sizeof r->name - 1);
+  memcpy(r->name, base, n);
+  r->name[n] = '\0';
+}
+
+static unsigned long hex(char **p)
+{
+  unsigned long v = 0;
+  for (;; (*p)++) {
+    char c = **p;
+    if (c >= '0' && c <= '9')
+      v = v * 16 + (unsigned long)(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      v = v * 16 + (unsigned long)(c - 'a' + 10);
+    else
+      return v;
+  }
+}
+
+static char *skip_field(char *p)
+{
+  while (*p && *p != ' ')
+    p++;
+  while (*p == ' ')
+    p++;
+  return p;
+}
+
+/* One line: "start-end perms offset dev inode   name". */
+static void parse_line(char *line)
+{
+  char *p = line;
+  unsigned long s = hex(&p);
+  if (*p++ != '-')
+    return;
+  unsigned long e = hex(&p);
+  if (*p++ != ' ' || strlen(p) < 5)
+    return;
+  struct hp_region *r = grow_one();
+  r->start = s;
+  r->end = e;
+  r->prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) | (p[2] == 'x' ? PROT_EXEC : 0);
+  r->shared = p[3] == 's';
+  p = skip_field(p);
+  r->file_off = hex(&p);
+  p = skip_field(skip_field(skip_field(p))); /* offset's end, dev, inode */
+  set_name(r, p);
+}
+
 static void reload(void)
 {
   size_t len;
   char *text = read_maps(&len);
   nregions = 0;
+  nstale = 0;
   if (!text)
     return;
   for (char *line = text; *line;) {
     char *nl = strchr(line, '\n');
     if (nl)
       *nl = '\0';
-    unsigned long s, e, foff = 0;
-    char perms[8];
-    int off = 0;
-    if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %n", &s, &e, perms, &foff, &off) >= 3) {
-      if (nregions == cap) {
-        cap = cap ? cap * 2 : 256;
-        regions = realloc(regions, cap * sizeof *regions);
-      }
-      struct hp_region *r = &regions[nregions++];
-      r->start = s;
-      r->end = e;
-      r->file_off = foff;
-      r->prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
-                (perms[2] == 'x' ? PROT_EXEC : 0);
-      r->shared = perms[3] == 's';
-      const char *name = off ? line + off : "";
-      const char *base = strrchr(name, '/');
-      snprintf(r->name, sizeof r->name, "%s", base ? base + 1 : name);
-    }
+    parse_line(line);
     if (!nl)
       break;
     line = nl + 1;
@@ -169,17 +226,139 @@ static bool find(uintptr_t addr, struct hp_region *out)
   return false;
 }
 
+/* The kernel's PROCMAP_QUERY ioctl on /proc/self/maps (Linux 6.11): the one
+ * region holding an address, without reading (and the kernel writing out)
+ * the whole file. Layout from the kernel's UAPI (linux/fs.h). */
+struct procmap_query {
+  uint64_t size, query_flags, query_addr;
+  uint64_t vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+  uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+  uint64_t vma_name_addr, build_id_addr;
+};
+#define PROCMAP_QUERY 0xc0686611ul /* _IOWR('f', 17, struct procmap_query) */
+enum { VMA_READ = 1, VMA_WRITE = 2, VMA_EXEC = 4, VMA_SHARED = 8 };
+static bool no_query_ioctl; /* an older kernel */
+
+/* 1: found (out set), 0: nothing mapped at addr, -1: cannot tell. */
+static int query_kernel(uintptr_t addr, struct hp_region *out)
+{
+  if (no_query_ioctl || addr >> 47) /* the vsyscall page is in the file, not a region */
+    return -1;
+  int fd;
+  do
+    fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
+    return -1;
+  char name[PATH_MAX];
+  struct procmap_query q = {.size = sizeof q, .query_addr = addr,
+                            .vma_name_addr = (uint64_t)(uintptr_t)name, .vma_name_size = sizeof name};
+  int r;
+  do
+    r = ioctl(fd, PROCMAP_QUERY, &q);
+  while (r < 0 && errno == EINTR);
+  int err = errno;
+  close(fd);
+  if (r < 0) {
+    if (err == ENOENT)
+      return 0;
+    if (err == ENOTTY || err == EINVAL || err == EOPNOTSUPP)
+      no_query_ioctl = true;
+    return -1;
+  }
+  out->start = q.vma_start;
+  out->end = q.vma_end;
+  out->file_off = q.vma_offset;
+  out->prot = (q.vma_flags & VMA_READ ? PROT_READ : 0) | (q.vma_flags & VMA_WRITE ? PROT_WRITE : 0) |
+              (q.vma_flags & VMA_EXEC ? PROT_EXEC : 0);
+  out->shared = q.vma_flags & VMA_SHARED;
+  set_name(out, q.vma_name_size ? name : "");
+  return 1;
+}
+
+/* r, fresh from the kernel, replaces what the table says of its range. */
+static void remember(const struct hp_region *r)
+{
+  size_t i = 0;
+  while (i < nregions && regions[i].end <= r->start)
+    i++;
+  size_t j = i;
+  while (j < nregions && regions[j].start < r->end)
+    j++;
+  if (i == j) {
+    grow_one();
+    memmove(&regions[i + 1], &regions[i], (nregions - 1 - i) * sizeof *regions);
+  } else {
+    memmove(&regions[i + 1], &regions[j], (nregions - j) * sizeof *regions);
+    nregions -= j - i - 1;
+  }
+  regions[i] = *r;
+}
+
+static bool is_stale(uintptr_t addr)
+{
+  for (unsigned i = 0; i < nstale; i++)
+    if (addr >= stale[i].lo && addr < stale[i].hi)
+      return true;
+  return false;
+}
+
+/* [lo, hi) is known again: off the stale list (where a range would split
+ * and the list is full, it stays stale). */
+static void known_again(uintptr_t lo, uintptr_t hi)
+{
+  for (unsigned i = 0; i < nstale;) {
+    struct stale_range s = stale[i];
+    if (hi <= s.lo || lo >= s.hi) {
+      i++;
+      continue;
+    }
+    bool left = s.lo < lo, right = s.hi > hi;
+    if (left && right && nstale == MAX_STALE) {
+      i++;
+      continue;
+    }
+    stale[i] = stale[--nstale];
+    if (left)
+      stale[nstale++] = (struct stale_range){s.lo, lo};
+    if (right)
+      stale[nstale++] = (struct stale_range){hi, s.hi};
+  }
+}
+
 bool hp_memmap_query(uintptr_t addr, struct hp_region *out)
 {
-  if (dirty)
-    reload();
-  if (find(addr, out))
+  if (!dirty && !is_stale(addr) && find(addr, out))
     return true;
-  reload(); /* a stack that grew, or a mapping made behind our back */
+  if (!dirty) { /* one region from the kernel is cheaper than the whole map */
+    int q = query_kernel(addr, out);
+    if (q == 1) {
+      remember(out);
+      known_again(out->start, out->end);
+    }
+    if (q >= 0)
+      return q == 1;
+  }
+  reload(); /* the whole map: at start, after a change of unknown extent, or a stack that grew */
   return find(addr, out);
 }
 
-void hp_memmap_invalidate(void) { dirty = true; }
+void hp_memmap_invalidate(void)
+{
+  dirty = true;
+  nstale = 0;
+}
+
+void hp_memmap_invalidate_range(uintptr_t lo, uintptr_t hi)
+{
+  if (dirty)
+    return;
+  if (nstale == MAX_STALE) {
+    hp_memmap_invalidate();
+    return;
+  }
+  stale[nstale++] = (struct stale_range){lo & ~(uintptr_t)0xfff, (hi + 0xfff) & ~(uintptr_t)0xfff};
+}
 
 bool hp_memmap_query_cached(uintptr_t addr, struct hp_region *out) { return find(addr, out); }
 
