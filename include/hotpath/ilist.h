@@ -34,6 +34,8 @@ enum hp_exit_kind {
                            go on at gs:ibl_target; the trace may be rebuilt */
   HP_EXIT_DEOPT,       /* an optimized trace's entry found its assumption false: the trace
                           is rebuilt without that optimization; go on at target */
+  HP_EXIT_FAR,         /* a far jmp/call through memory or a far return at target:
+                          the dispatcher performs it (src/runtime/far.c) */
 };
 
 /* What one element of the list does. Decode produces the HP_OP_GUEST_* and
@@ -256,7 +258,8 @@ struct hp_decode_limits {
  * becomes HP_OP_STOP), or a limit; the list's capacity must be at least
  * max_insns + 1. Running out of bytes mid-instruction is HP_OP_STOP with
  * HP_EXIT_NO_EXEC (the instruction runs into memory that is not executable),
- * undecodable bytes HP_EXIT_BAD_INSN, GS-touching and far transfers
+ * undecodable bytes HP_EXIT_BAD_INSN, far transfers through memory and far
+ * returns HP_EXIT_FAR (the state is exact at their pc), GS-touching ones
  * HP_EXIT_UNSUPPORTED_INSN. Returns the number of guest instructions. */
 unsigned hp_decode_block(const uint8_t *bytes, size_t avail, uint64_t pc,
                          const struct hp_decode_limits *lim, struct hp_ilist *out);

@@ -37,6 +37,9 @@ bool hp_signal_deliver(struct hp_thread *t, uint64_t *pc);
  * executable, an undecodable instruction): queued for the guest's handler,
  * delivered at pc like the kernel's; false if the guest has none. */
 bool hp_signal_fault(struct hp_thread *t, int sig, int code, uint64_t addr);
+/* The same with the error code and trap number the kernel would put in the
+ * signal context (a #GP's err is the selector, a #PF's says read/write). */
+bool hp_signal_fault_trap(struct hp_thread *t, int sig, int code, uint64_t addr, uint64_t err, uint64_t trapno);
 /* rt_sigreturn: restores the interrupted guest state; returns its pc. */
 uint64_t hp_signal_sigreturn(struct hp_thread *t);
 

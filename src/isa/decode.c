@@ -61,7 +61,11 @@ static bool is_trap(const ZydisDecodedInstruction *in)
 }
 
 /* The element kind of a decoded instruction; HP_OP_STOP for control
- * transfers hotpath does not translate (far ones, sysenter, iret, xbegin). */
+ * transfers hotpath does not translate (sysenter, iret, xbegin: exit kind
+ * HP_EXIT_UNSUPPORTED_INSN) and for far transfers through memory and far
+ * returns, which the dispatcher performs (HP_EXIT_FAR). The direct far
+ * forms (ea, 9a) are invalid in 64-bit mode: Zydis does not decode them
+ * (SIGILL, as natively). */
 static unsigned classify(const ZydisDecodedInstruction *in, uint64_t pc, struct hp_insn *out)
 {
   if (touches_gs(in))
@@ -72,8 +76,11 @@ static unsigned classify(const ZydisDecodedInstruction *in, uint64_t pc, struct 
       out->target = rel_target(in, pc);
       return HP_OP_GUEST_JMP;
     }
-    if (in->operand_count_visible != 1 || in->raw.modrm.reg == 5 /* far */ ||
-        in->opcode == 0xea /* jmp ptr16:32 */)
+    if (in->raw.modrm.reg == 5 && in->opcode == 0xff && in->raw.modrm.mod != 3) {
+      out->exit_kind = HP_EXIT_FAR; /* jmp far [m] */
+      return HP_OP_STOP;
+    }
+    if (in->operand_count_visible != 1 || in->raw.modrm.reg == 5 || in->opcode == 0xea)
       return HP_OP_STOP;
     /* Through memory without an index (PLT stubs, pointers in structs):
      * usually one target. Jump tables and `jmp reg` have many. */
@@ -86,12 +93,19 @@ static unsigned classify(const ZydisDecodedInstruction *in, uint64_t pc, struct 
       out->target = rel_target(in, pc);
       return HP_OP_GUEST_CALL;
     }
-    if (in->raw.modrm.reg == 3 /* far */ || in->opcode == 0x9a)
+    if (in->raw.modrm.reg == 3 && in->opcode == 0xff && in->raw.modrm.mod != 3) {
+      out->exit_kind = HP_EXIT_FAR; /* call far [m] */
+      return HP_OP_STOP;
+    }
+    if (in->raw.modrm.reg == 3 || in->opcode == 0x9a)
       return HP_OP_STOP;
     return HP_OP_GUEST_CALL_IND;
   case ZYDIS_MNEMONIC_RET:
-    if (in->opcode != 0xc3 && in->opcode != 0xc2)
-      return HP_OP_STOP; /* far return */
+    if (in->opcode != 0xc3 && in->opcode != 0xc2) {
+      if (in->opcode == 0xcb || in->opcode == 0xca)
+        out->exit_kind = HP_EXIT_FAR; /* far return */
+      return HP_OP_STOP;
+    }
     out->target = in->opcode == 0xc2 ? (uint16_t)in->raw.imm[0].value.u : 0;
     return HP_OP_GUEST_RET;
   case ZYDIS_MNEMONIC_JRCXZ:
@@ -174,7 +188,8 @@ unsigned hp_decode_block(const uint8_t *bytes, size_t avail, uint64_t pc,
     in->op = (uint8_t)classify(&in->zi, in->pc, in);
     ninsn++;
     if (in->op == HP_OP_STOP) {
-      in->exit_kind = HP_EXIT_UNSUPPORTED_INSN;
+      if (in->exit_kind != HP_EXIT_FAR)
+        in->exit_kind = HP_EXIT_UNSUPPORTED_INSN;
       break;
     }
     off += in->len;
@@ -279,7 +294,7 @@ static const char *exit_name(unsigned k)
 {
   static const char *const names[] = {"branch", "syscall", "ibl-miss", "bad-insn", "no-exec",
                                       "stale", "unsupported", "fault", "predict", "learn", "hot",
-                                      "guard-misses", "deopt"};
+                                      "guard-misses", "deopt", "far"};
   return k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 

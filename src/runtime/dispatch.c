@@ -13,6 +13,7 @@
 #include "hotpath/builder.h"
 #include "hotpath/cache.h"
 #include "hotpath/clone.h"
+#include "hotpath/far.h"
 #include "hotpath/fragment.h"
 #include "hotpath/ibl.h"
 #include "hotpath/loader.h"
@@ -90,9 +91,22 @@ static noreturn void unsupported(uint64_t pc)
   hp_unlock();
   uint8_t *b = (uint8_t *)pc;
   hp_fatal(HP_STATUS_UNSUPPORTED,
-           "unsupported instruction at %s (bytes %02x %02x %02x %02x): far transfers, "
-           "GS-relative accesses and transactional memory are not translated",
+           "unsupported instruction at %s (bytes %02x %02x %02x %02x): GS-relative accesses, "
+           "sysenter, iret and transactional memory are not translated",
            where, b[0], b[1], b[2], b[3]);
+}
+
+/* A far jmp/call/ret the CPU would perform into a code segment hotpath
+ * cannot run the guest in. */
+static noreturn void unsupported_far(uint64_t pc, const struct hp_far_fault *f)
+{
+  char where[160];
+  hp_lock();
+  hp_describe_pc(pc, where, sizeof where);
+  hp_unlock();
+  if (f->sel)
+    hp_fatal(HP_STATUS_UNSUPPORTED, "far transfer to selector 0x%x at %s: %s", f->sel, where, f->why);
+  hp_fatal(HP_STATUS_UNSUPPORTED, "far transfer at %s: %s", where, f->why);
 }
 
 /* The legacy vsyscall page (execute-only, so it cannot be translated): its
@@ -136,6 +150,27 @@ static void guest_fault(struct hp_thread *t, uint64_t *pc, int sig, int code, ui
 {
   if (!hp_signal_fault(t, sig, code, addr) || !hp_signal_deliver(t, pc))
     hp_die_by_signal(sig);
+}
+
+/* A far jmp/call/ret at *pc (the guest state exact before it): performed,
+ * its fault delivered as the CPU would raise it, or a loud stop. */
+static void far_transfer(struct hp_thread *t, uint64_t *pc)
+{
+  struct hp_far_fault f;
+  uint64_t at = *pc;
+  switch (hp_far_perform(t, pc, &f)) {
+  case HP_FAR_DONE:
+    HP_DEBUG("far transfer at 0x%lx to 0x%lx", (unsigned long)at, (unsigned long)*pc);
+    return;
+  case HP_FAR_FAULT:
+    HP_INFO("far transfer at 0x%lx faults: signal %d (trap %lu, error 0x%lx)", (unsigned long)at, f.sig,
+            (unsigned long)f.trapno, (unsigned long)f.err);
+    if (!hp_signal_fault_trap(t, f.sig, f.code, f.addr, f.err, f.trapno) || !hp_signal_deliver(t, pc))
+      hp_die_by_signal(f.sig);
+    return;
+  case HP_FAR_UNSUPPORTED:
+    unsupported_far(at, &f);
+  }
 }
 
 void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
@@ -298,6 +333,12 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       HP_INFO("instruction at 0x%lx runs into non-executable memory: SIGSEGV", (unsigned long)x->target);
       pc = x->target;
       guest_fault(t, &pc, SIGSEGV, SEGV_ACCERR, (pc + HP_PAGE) & ~(HP_PAGE - 1));
+      break;
+    case HP_EXIT_FAR:
+      pc = x->target;
+      t->cur_guest_pc = pc;
+      abort_recording(t);
+      far_transfer(t, &pc);
       break;
     case HP_EXIT_UNSUPPORTED_INSN:
       if (is_xbegin(x->target) && !cpu_has_rtm()) { /* #UD natively */

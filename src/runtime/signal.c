@@ -800,6 +800,12 @@ bool hp_signal_ready(struct hp_thread *t)
 
 bool hp_signal_fault(struct hp_thread *t, int sig, int code, uint64_t addr)
 {
+  /* user-mode instruction fetch (#PF), or #UD */
+  return hp_signal_fault_trap(t, sig, code, addr, sig == SIGSEGV ? 0x14 : 0, sig == SIGSEGV ? 14 : 6);
+}
+
+bool hp_signal_fault_trap(struct hp_thread *t, int sig, int code, uint64_t addr, uint64_t err, uint64_t trapno)
+{
   if (!guest_catches(tab_of(t), sig))
     return false;
   int info[32] = {0};
@@ -807,8 +813,8 @@ bool hp_signal_fault(struct hp_thread *t, int sig, int code, uint64_t addr)
   info[2] = code;
   memcpy(&info[4], &addr, 8); /* si_addr */
   memcpy(t->sig_info[sig], info, 128);
-  t->fault_err = 0x14; /* user-mode instruction fetch */
-  t->fault_trapno = sig == SIGSEGV ? 14 : 6;
+  t->fault_err = err;
+  t->fault_trapno = trapno;
   __atomic_or_fetch(&t->sig_pending, 1ull << (sig - 1), __ATOMIC_SEQ_CST);
   return true;
 }

@@ -344,7 +344,7 @@ static const char *exit_kind_name(unsigned k)
 {
   static const char *const names[] = {"branch", "syscall", "ibl-miss", "bad-insn", "no-exec",
                                       "stale",  "unsupported", "fault", "predict", "learn", "hot",
-                                      "guard-misses", "deopt"};
+                                      "guard-misses", "deopt", "far"};
   return k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
