@@ -54,6 +54,8 @@ struct hp_fragment {
   bool no_trace;                /* a head whose trace could not be built */
   uint32_t head_id;             /* a trace head's counter (gs head counters) */
   uint32_t period;              /* a head runs threshold x period times between asks */
+  uint32_t threshold;           /* a head: executions in its first period (its code's limit) */
+  bool profiled;                /* a head the profile names: traced when it first asks */
   uint64_t runs;                /* executions of a head counted so far */
   struct hp_fragment *head_block; /* a counting head: the block it leads to */
   uint8_t slow_periods;         /* periods it ran too slowly to pay for a trace */

@@ -28,6 +28,10 @@
     "write log messages and --stats to FILE instead of stderr") \
   X(INT, log_level, "log-level", 0, 0, 2, "N", \
     "log level: 0 = errors only, 1 = info (same as --verbose), 2 = debug (every block and trace built)") \
+  X(STR, profile_save, "profile-save", NULL, 0, 0, "FILE", \
+    "at exit, add the trace heads of this run (module build-id and offset) to FILE, keeping the runs it holds (--opt=1 and 2)") \
+  X(STR, profile_use, "profile-use", NULL, 0, 0, "FILE", \
+    "trace the heads FILE names (--profile-save) at their first --hot-threshold executions, without waiting to prove their rate; entries of a module whose build-id changed are ignored with a notice") \
   X(STR, report, "report", NULL, 0, 0, "FILE", \
     "write an optimization report (JSON, docs/report-schema.json) to FILE at exit (FILE.PID in child processes); counts executions as --stats does") \
   X(INT, report_code, "report-code", 20, 0, 100000, "N", \

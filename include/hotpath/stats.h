@@ -25,6 +25,8 @@
   X(stale_fragments, "fragments retranslated after the guest rewrote its code") \
   X(flushed_fragments, "fragments flushed by munmap/mprotect") \
   X(trace_heads, "trace heads (targets of backward branches and trace exits)") \
+  X(profile_heads_used, "trace heads named by --profile-use (traced without proving their rate)") \
+  X(profile_heads_saved, "trace heads of this run written by --profile-save") \
   X(traces_built, "traces built") \
   X(trace_blocks, "blocks in traces built") \
   X(trace_insns, "guest instructions in traces built") \

@@ -17,6 +17,7 @@
 #include "hotpath/loader.h"
 #include "hotpath/log.h"
 #include "hotpath/options.h"
+#include "hotpath/profile.h"
 #include "hotpath/report.h"
 #include "hotpath/report_view.h"
 
@@ -92,6 +93,8 @@ int main(int argc, char **argv, char **envp)
   }
   if (hp_opt.report)
     hp_report_begin(argc - pi, argv + pi, launch.exe_path);
+  if (hp_opt.profile_use)
+    hp_profile_load(hp_opt.profile_use);
   HP_INFO("loaded %s: entry 0x%lx, sp 0x%lx, brk 0x%lx", launch.exe_path,
           (unsigned long)launch.entry_pc, (unsigned long)launch.sp, (unsigned long)launch.brk_start);
   unregister_rseq();

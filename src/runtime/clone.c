@@ -29,6 +29,7 @@
 #include "hotpath/log.h"
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
+#include "hotpath/profile.h"
 #include "hotpath/rawsys.h"
 #include "hotpath/signal.h"
 #include "hotpath/stats.h"
@@ -90,6 +91,13 @@ void hp_at_guest_exit(int status, int sig)
    * the process hotpath started, which reports them. */
   if (hp_thread_current()->vm_process)
     return;
+  static bool profile_saved;
+  if (hp_opt.profile_save && !__atomic_exchange_n(&profile_saved, true, __ATOMIC_SEQ_CST)) {
+    hp_lock();
+    if (!hp_profile_save(hp_opt.profile_save))
+      hp_log(HP_LOG_ERROR, "--profile-save=%s: %s", hp_opt.profile_save, strerror(errno));
+    hp_unlock();
+  }
   if (!hp_stats_enabled() || __atomic_exchange_n(&stats_written, true, __ATOMIC_SEQ_CST))
     return;
   stats_collect();

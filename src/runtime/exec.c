@@ -25,11 +25,11 @@ static char self_exe[PATH_MAX];
 static char **own_opts;
 static int nown_opts;
 
-/* An option as the followed hotpath gets it: --log and --report files by
+/* An option as the followed hotpath gets it: --log, --report and profile files by
  * absolute path (the program may change directory before its execve). */
 static void keep_option(const char *a)
 {
-  static const char *const files[] = {"--log=", "--report="};
+  static const char *const files[] = {"--log=", "--report=", "--profile-save=", "--profile-use="};
   for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
     size_t n = strlen(files[k]);
     char cwd[PATH_MAX];

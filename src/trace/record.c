@@ -10,6 +10,7 @@
 #include "hotpath/log.h"
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
+#include "hotpath/profile.h"
 #include "hotpath/fold.h"
 #include "hotpath/promote.h"
 #include "hotpath/rawsys.h"
@@ -81,7 +82,9 @@ static struct hp_fragment *make_head(struct hp_fragment *to)
   v[0].op = HP_OP_HEAD_COUNT;
   v[0].pc = to->guest_pc;
   v[0].check_len = (uint16_t)next_head_id; /* HP_MAX_HEADS fits 16 bits */
-  v[0].target = (uint64_t)hp_opt.hot_threshold;
+  bool profiled = hp_opt.profile_use && hp_profile_wants(to->guest_pc);
+  uint32_t threshold = (uint32_t)hp_opt.hot_threshold;
+  v[0].target = threshold;
   v[1].op = HP_OP_EXIT;
   v[1].pc = to->guest_pc;
   v[1].exit_kind = HP_EXIT_BRANCH;
@@ -91,6 +94,9 @@ static struct hp_fragment *make_head(struct hp_fragment *to)
   h->trace_head = true;
   h->head_block = to;
   h->head_id = next_head_id++;
+  h->threshold = threshold;
+  h->profiled = profiled;
+  hp_stats.profile_heads_used += profiled;
   h->hot_since = hp_now_ns(); /* its first threshold executions are timed from here */
   for (unsigned i = 0; i < h->nexits; i++)
     if (h->exits[i].kind == HP_EXIT_BRANCH)
@@ -152,7 +158,7 @@ bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **fp)
   if (hp_opt.opt < 1 || f->kind != HP_FRAG_BLOCK || !f->trace_head || f->removed)
     return false;
   uint32_t *counter = &hp_thread_head_counters(t)[f->head_id];
-  uint32_t threshold = (uint32_t)hp_opt.hot_threshold;
+  uint32_t threshold = f->threshold;
   struct recording *r = rec_of(t);
   uint64_t now = hp_now_ns();
   uint32_t period = f->period ? f->period : 1; /* this period: threshold x period runs */
@@ -164,7 +170,7 @@ bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **fp)
     *fp = retire_head(f);
     return false;
   }
-  bool ready = fast && f->runs >= (uint64_t)threshold * SUSTAIN_RUNS;
+  bool ready = (fast && f->runs >= (uint64_t)threshold * SUSTAIN_RUNS) || f->profiled;
   if (f->no_trace || r->active || !ready) {
     /* Not now: the head's code counts a longer period before it asks again
      * (its counter starts that far below the threshold). */
@@ -179,6 +185,7 @@ bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **fp)
   }
   *counter = 0;
   f->hot_since = 0;
+  f->profiled = false; /* from here on a head like any other */
   r->active = true;
   r->invalid = false;
   r->ncallees = 0;
@@ -436,6 +443,8 @@ static void build(struct recording *r)
     if (f->exits[i].kind == HP_EXIT_BRANCH && f->exits[i].target == f->guest_pc)
       hp_link(&f->exits[i], f);
   hp_stats.traces_built++;
+  if (hp_opt.profile_save)
+    hp_profile_note_trace(f->guest_pc);
   if (promoted || known) /* both assume one thread: dropped when another starts */
     optimized_traces[noptimized_traces++] = f;
   if (promoted) {
