@@ -14,4 +14,13 @@ void hp_syscall_init(const struct hp_launch *launch);
  * (next_pc, or the interrupted pc after rt_sigreturn). */
 uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc);
 
+/* A blocking call that does not start once *interrupt is set (context.S):
+ * -EINTR instead. The signal handler moves a thread it finds at
+ * hp_syscall_window_start..hp_syscall_window_end (the `syscall`
+ * instruction, not yet run) to hp_syscall_window_abort. */
+long hp_syscall_unless(long nr, long a1, long a2, long a3, long a4, long a5, long a6, const uint64_t *interrupt);
+void hp_syscall_window_start(void);
+void hp_syscall_window_end(void);
+void hp_syscall_window_abort(void);
+
 #endif

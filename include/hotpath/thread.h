@@ -83,6 +83,8 @@ struct hp_thread {
   uint64_t cur_guest_pc;    /* what the dispatcher works on, for error messages */
   /* Signals (signal.c). */
   uint64_t sig_pending;     /* bit sig-1: arrived, not yet delivered to the guest */
+  uint64_t sig_interrupt;   /* nonzero: a signal the guest does not block arrived since
+                               hp_syscall looked: a blocking call must not start */
   uint64_t sig_info[65][16]; /* siginfo of each pending standard signal (128 bytes) */
   void *rt_queue;           /* queued realtime signals (signal.c), HP_RTQ_BYTES */
   volatile int in_dispatcher; /* 1 while hotpath's C code runs for this thread */

@@ -117,6 +117,37 @@ hp_default_mxcsr:
         .long 0x1f80
         .section .note.GNU-stack,"",@progbits
 
+/* long hp_syscall_unless(long nr, long a1, long a2, long a3, long a4,
+ *                        long a5, long a6, const uint64_t *interrupt)
+ * A blocking system call, unless *interrupt is set before it starts: then
+ * -EINTR, as if the signal had arrived during the call. hotpath's signal
+ * handler moves a thread it finds between the check and the `syscall`
+ * (hp_syscall_window_start..hp_syscall_window_end, the `syscall` itself
+ * included: it has not run) to hp_syscall_window_abort. */
+        .text
+        .globl hp_syscall_unless, hp_syscall_window_start, hp_syscall_window_end, hp_syscall_window_abort
+        .type hp_syscall_unless, @function
+hp_syscall_unless:
+        mov %rdi, %rax
+        mov %rsi, %rdi
+        mov %rdx, %rsi
+        mov %rcx, %rdx
+        mov %r8, %r10
+        mov %r9, %r8
+        mov 8(%rsp), %r9
+        mov 16(%rsp), %r11
+hp_syscall_window_start:
+        cmpq $0, (%r11)
+        jne hp_syscall_window_abort
+hp_syscall_window_end:
+        syscall
+        ret
+hp_syscall_window_abort:
+        mov $-4, %rax /* -EINTR */
+        ret
+        .size hp_syscall_unless, .-hp_syscall_unless
+        .section .note.GNU-stack,"",@progbits
+
 /* Restorer of hotpath's own signal handler (installed with SA_RESTORER by a
  * raw rt_sigaction, which also works for the signals glibc keeps for itself). */
         .text

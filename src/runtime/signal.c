@@ -27,6 +27,7 @@
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
 #include "hotpath/stats.h"
+#include "hotpath/syscall.h"
 #include "hotpath/rawsys.h"
 #include "hotpath/thread.h"
 
@@ -325,6 +326,11 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     memcpy(t->sig_info[sig], si, 128);
   }
   __atomic_or_fetch(&t->sig_pending, 1ull << (sig - 1), __ATOMIC_SEQ_CST);
+  if (!sync) { /* a blocking call about to start must not: see hp_syscall_unless */
+    __atomic_store_n(&t->sig_interrupt, 1, __ATOMIC_SEQ_CST);
+    if (pc >= (uint64_t)(uintptr_t)hp_syscall_window_start && pc <= (uint64_t)(uintptr_t)hp_syscall_window_end)
+      uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)hp_syscall_window_abort;
+  }
   if (sync) {
     /* Leave the cache right here: hp_cache_exit saves the guest registers
      * (as the kernel restores them) with this exit record in rax. This

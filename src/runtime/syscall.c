@@ -235,6 +235,63 @@ static void note_call_mask(struct hp_thread *t, long nr, uint64_t a1, uint64_t a
   }
 }
 
+/* A guest timespec (timeval: usec) of zero: the call returns at once. */
+static bool zero_time(uint64_t p)
+{
+  uint64_t v[2];
+  return p && hp_guest_read(v, (const void *)p, sizeof v) && v[0] == 0 && v[1] == 0;
+}
+
+/* Calls that sleep until something happens, which a signal must end: one
+ * that arrives just before they start (while hotpath works for the thread)
+ * must end them too, as it would have a moment later natively. Not those
+ * that return at once (a zero timeout, WNOHANG): EINTR is not theirs. Calls
+ * with a signal mask of their own (ppoll, sigsuspend...) and reads, whose
+ * file may never block, are left alone. */
+static bool blocks_until_signal(long nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+  switch (nr) {
+  case SYS_pause:
+    return true;
+  case SYS_nanosleep:
+    return !zero_time(a1);
+  case SYS_clock_nanosleep:
+    return !(a2 & TIMER_ABSTIME) && !zero_time(a3);
+  case SYS_wait4:
+    return !(a3 & WNOHANG);
+  case SYS_waitid:
+    return !(a4 & WNOHANG);
+  case SYS_poll:
+    return (int)a3 != 0;
+  case SYS_epoll_wait:
+    return (int)a4 != 0;
+  case SYS_select:
+    return !a5 || !zero_time(a5);
+  case SYS_futex:
+    return (a2 & FUTEX_CMD_MASK) == FUTEX_WAIT || (a2 & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET;
+  default:
+    return false;
+  }
+}
+
+/* Such a call: -EINTR without starting it when a signal the guest does not
+ * block is pending or arrives before the `syscall` instruction (the signal
+ * handler sets t->sig_interrupt, and moves a thread it finds in the window
+ * of hp_syscall_unless past the call). The dispatcher then delivers it. */
+static long blocking_call(struct hp_thread *t, long nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                          uint64_t a5, uint64_t a6)
+{
+  __atomic_store_n(&t->sig_interrupt, 0, __ATOMIC_SEQ_CST);
+  uint64_t pending = __atomic_load_n(&t->sig_pending, __ATOMIC_SEQ_CST);
+  if (pending) {
+    uint64_t blocked = 0;
+    hp_raw_syscall(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&blocked, 8, 0, 0);
+    if (pending & ~blocked)
+      __atomic_store_n(&t->sig_interrupt, 1, __ATOMIC_SEQ_CST);
+  }
+  return hp_syscall_unless(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, (long)a6, &t->sig_interrupt);
+}
+
 uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
 {
   uint64_t *g = t->gpr;
@@ -387,7 +444,10 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
       code_mapping_changed((uint64_t)r, a3, a3);
     break;
   default:
-    r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, (long)a6);
+    if (blocks_until_signal(nr, a1, a2, a3, a4, a5))
+      r = blocking_call(t, nr, a1, a2, a3, a4, a5, a6);
+    else
+      r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, (long)a6);
     break;
   }
   g[HP_RAX] = (uint64_t)r;
