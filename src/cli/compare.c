@@ -11,6 +11,7 @@
  * --report, one more run under hotpath writes a report, summarized below.
  */
 #include "hotpath/compare.h"
+#include "hotpath/envhide.h"
 #include "hotpath/options.h"
 
 #include "hotpath/report_view.h"
@@ -199,6 +200,14 @@ static int run_once(struct compare *c, int side, int out_fd, double *wall, doubl
     if (pid == 0) {
         if (dup2(c->in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(c->err_fd, 2) < 0)
             _exit(127);
+        /* hotpath's core runs dynamically linked: the program's loader
+         * variables (given back for the native runs) must not reach its
+         * ld.so, as the launcher ensures for `hotpath PROGRAM`. */
+        extern char **environ;
+        if (side == HOTPATH && !hp_env_hide_loader_vars(environ)) {
+            dprintf(2, "hotpath: compare: an environment variable begins with a byte 0x01-0x03\n");
+            _exit(126);
+        }
         execv(c->argv[side][0], c->argv[side]);
         dprintf(2, "hotpath: compare: cannot execute %s: %s\n", c->argv[side][0],
                 strerror(errno));

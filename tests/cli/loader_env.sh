@@ -39,6 +39,13 @@ same preload-missing -- env LD_PRELOAD=/nonexistent/lib.so /bin/echo hi
 mkdir "$tmp/lib"
 for l in libelf.so.1 libz.so.1 libZydis.so.4.0 libdw.so.1; do echo broken > "$tmp/lib/$l"; done
 same library-path-broken-libs -- env LD_LIBRARY_PATH="$tmp/lib" /bin/echo hi
+# ... also in `hotpath compare`, whose hotpath runs start hotpath's core
+# directly: its native runs get the variables, its core must not
+if out=$(LD_LIBRARY_PATH="$tmp/lib" "$hp" compare --runs=1 /bin/echo hi 2>&1); then
+  echo "ok: compare-library-path-broken-libs"
+else
+  echo "FAIL: compare with broken libraries in LD_LIBRARY_PATH:"; echo "$out" | tail -5; fails=$((fails + 1))
+fi
 # the variables reach the program unchanged
 same variables-reach-program -- env LD_PRELOAD="$ctor" LD_BIND_NOW=1 GLIBC_TUNABLES=glibc.malloc.tcache_count=0 \
   MALLOC_ARENA_MAX=2 /bin/sh -c 'env | grep -E "^(LD_|GLIBC_TUNABLES|MALLOC_)" | sort'
