@@ -431,6 +431,11 @@ long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid
     hp_cache_unshare();
     __atomic_store_n(copied, 1, __ATOMIC_RELEASE);
     syscall(SYS_futex, copied, FUTEX_WAKE, 1, NULL, NULL, 0);
+    /* The word is the parent's: a fork of this child's must not clear or
+     * set it while the parent waits for another child (a grandchild's
+     * copy would release the parent early). A page of its own next time. */
+    munmap(copied, 4096);
+    copied = NULL;
     t->sig_pending = 0; /* pending signals are not inherited */
     if (stack)
       t->gpr[HP_RSP] = stack;
