@@ -314,7 +314,7 @@ bool hp_launch_prepare(int argc, char **argv, char **envp, struct hp_launch *L,
   AUX(AT_PHDR, shown->phdr);
   AUX(AT_PHENT, shown->phent);
   AUX(AT_PHNUM, shown->phnum);
-  AUX(AT_BASE, L->has_interp && shown == &L->prog ? L->interp.bias : 0);
+  AUX(AT_BASE, L->has_interp ? L->interp.bias : 0); /* ld.so as a program too: it takes no address from it */
   AUX(AT_FLAGS, 0);
   AUX(AT_ENTRY, shown->entry);
   AUX(AT_UID, getuid());
