@@ -27,7 +27,7 @@ static const char *find_core(char *buf, size_t len)
   self[n] = '\0';
   *strrchr(self, '/') = '\0';
   int w = snprintf(buf, len, "%s/%s", self, CORE_NAME);
-  if (w > 0 && (size_t)w < len && access(buf, X_OK) == 0)
+  if (w > 0 && (size_t)w < len && access(buf, F_OK) == 0) /* not executable: say so (126) */
     return buf;
   if (HP_CORE_FROM_BINDIR[0] == '/')
     w = snprintf(buf, len, "%s/%s", HP_CORE_FROM_BINDIR, CORE_NAME);

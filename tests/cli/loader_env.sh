@@ -46,6 +46,16 @@ if out=$(LD_LIBRARY_PATH="$tmp/lib" "$hp" compare --runs=1 /bin/echo hi 2>&1); t
 else
   echo "FAIL: compare with broken libraries in LD_LIBRARY_PATH:"; echo "$out" | tail -5; fails=$((fails + 1))
 fi
+# the launcher tells why it cannot start hotpath's core: missing (127) or
+# not executable (126), with the file it tried
+mkdir "$tmp/bin"; cp "$hp" "$tmp/bin/hotpath"
+out=$("$tmp/bin/hotpath" /bin/true 2>&1); st=$?
+if [ "$st" = 127 ] && [[ "$out" == *"hotpath-core: No such file"* ]]; then echo "ok: core-missing"; else
+  echo "FAIL: launcher without its core: status $st: $out"; fails=$((fails + 1)); fi
+cp "$(dirname "$hp")/hotpath-core" "$tmp/bin/"; chmod -x "$tmp/bin/hotpath-core"
+out=$("$tmp/bin/hotpath" /bin/true 2>&1); st=$?
+if [ "$st" = 126 ] && [[ "$out" == *"$tmp/bin/hotpath-core: Permission denied"* ]]; then echo "ok: core-not-executable"; else
+  echo "FAIL: launcher with a core it cannot execute: status $st: $out"; fails=$((fails + 1)); fi
 # the variables reach the program unchanged
 same variables-reach-program -- env LD_PRELOAD="$ctor" LD_BIND_NOW=1 GLIBC_TUNABLES=glibc.malloc.tcache_count=0 \
   MALLOC_ARENA_MAX=2 /bin/sh -c 'env | grep -E "^(LD_|GLIBC_TUNABLES|MALLOC_)" | sort'
