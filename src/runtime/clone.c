@@ -240,6 +240,24 @@ static long spawn_thread(struct hp_thread *t, uint64_t flags, uint64_t stack, ui
 
 /* The parent of a fork waits until the child has copied the code cache,
  * or has died before it could (it is then a zombie for the parent to reap). */
+/* Whether a process that is not (or no longer) our child still runs: gone,
+ * or a zombie (a CLONE_PARENT child is its grandparent's to reap). */
+static bool still_runs(pid_t pid)
+{
+  if (kill(pid, 0) < 0 && errno == ESRCH)
+    return false;
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return true; /* cannot tell (no descriptor free): wait on */
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  buf[n > 0 ? n : 0] = '\0';
+  const char *p = strrchr(buf, ')'); /* "pid (comm) S ..." */
+  return !(p && (p[2] == 'Z' || p[2] == 'X'));
+}
+
 static void wait_for_copy(uint32_t *copied, pid_t child)
 {
   struct timespec tick = {0, 10 * 1000 * 1000};
@@ -248,7 +266,10 @@ static void wait_for_copy(uint32_t *copied, pid_t child)
     syscall(SYS_futex, copied, FUTEX_WAIT, 0, &tick, NULL, 0);
     si.si_pid = 0;
     int w = waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT | __WALL);
-    if ((w == 0 && si.si_pid == child) || (w < 0 && errno == ECHILD)) /* reaped already: SIGCHLD ignored */
+    if (w == 0 && si.si_pid == child)
+      return;
+    /* Not ours to wait for (reaped already, SIGCHLD ignored; CLONE_PARENT). */
+    if (w < 0 && errno == ECHILD && !still_runs(child))
       return;
   }
 }
