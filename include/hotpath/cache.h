@@ -1,5 +1,6 @@
-/* The code cache: units carved from one memfd, each mapped twice (RW view
- * for emitting and patching, RX view that runs). No mapping is ever writable
+/* The code cache: units of shared anonymous pages (4 MiB, doubling up to
+ * 32 MiB), each mapped twice (RW view for emitting and patching, RX view
+ * that runs). No mapping is ever writable
  * and executable. Units are placed within rel32 reach of the guest code they
  * hold, so rip-relative operands only need their disp32 adjusted. */
 #ifndef HOTPATH_CACHE_H
@@ -21,7 +22,7 @@ struct hp_cache_unit {
   /* Who owns each stretch of hot code, in address order (appended only):
    * a signal handler reads it without the lock. */
   struct hp_cache_owner *owners;
-  size_t nowners;
+  size_t nowners, owner_cap;
 };
 struct hp_cache_owner {
   uint32_t off, size; /* hot code [off, off + size) of the unit */

@@ -13,7 +13,15 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-#define UNIT_SIZE (32ul << 20)
+/* Units start small and double up to UNIT_MAX: a small program keeps a
+ * small footprint of address space (under `ulimit -v`, each unit counts
+ * twice, once per view), a big one gets big units. */
+#define UNIT_MIN (4ul << 20)
+#define UNIT_MAX (32ul << 20)
+/* The owners index has room for one fragment per OWNER_BYTES of a unit (a
+ * fragment's hot code averages over 100 bytes); a unit whose index is full
+ * takes no more fragments. */
+#define OWNER_BYTES 64
 /* A unit serves guest pcs within 1.75 GiB of both its ends: rip-relative
  * targets in the same module (well under 256 MiB away) stay in rel32 reach;
  * the rare one that does not is rewritten through a scratch register. */
@@ -26,9 +34,9 @@ static struct hp_cache_unit *units;
 static uintptr_t no_near[32];
 static unsigned nno_near;
 
-static bool in_reach(uintptr_t rx, uintptr_t pc)
+static bool in_reach(uintptr_t rx, size_t size, uintptr_t pc)
 {
-  uintptr_t lo = rx, hi = rx + UNIT_SIZE;
+  uintptr_t lo = rx, hi = rx + size;
   uintptr_t d1 = lo > pc ? lo - pc : pc - lo, d2 = hi > pc ? hi - pc : pc - hi;
   if (hp_opt.debug_far_cache)
     return d1 > (4ul << 30) && d2 > (4ul << 30);
@@ -38,21 +46,20 @@ static bool in_reach(uintptr_t rx, uintptr_t pc)
 /* A second view of the shared pages at rw, read+execute, at `at` (which
  * must be address space hotpath reserved) or anywhere: mremap with an old
  * size of 0 duplicates a shared mapping, so no file descriptor is needed. */
-static void *rx_view(uint8_t *rw, void *at)
+static void *rx_view(uint8_t *rw, size_t size, void *at)
 {
-  void *p = at ? mremap(rw, 0, UNIT_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, at)
-               : mremap(rw, 0, UNIT_SIZE, MREMAP_MAYMOVE);
+  void *p = at ? mremap(rw, 0, size, MREMAP_MAYMOVE | MREMAP_FIXED, at) : mremap(rw, 0, size, MREMAP_MAYMOVE);
   if (p == MAP_FAILED)
     return NULL;
-  if (mprotect(p, UNIT_SIZE, PROT_READ | PROT_EXEC) != 0) {
-    munmap(p, UNIT_SIZE);
+  if (mprotect(p, size, PROT_READ | PROT_EXEC) != 0) {
+    munmap(p, size);
     return NULL;
   }
   return p;
 }
 
 /* Finds free address space for an RX view of rw near (or far from) pc. */
-static void *place_rx(uintptr_t pc, uint8_t *rw)
+static void *place_rx(uintptr_t pc, uint8_t *rw, size_t size)
 {
   if (pc) {
     /* Below the code first; above it only from 1 GiB on, to leave the
@@ -62,25 +69,25 @@ static void *place_rx(uintptr_t pc, uint8_t *rw)
         uintptr_t step = (uintptr_t)k * (32ul << 20) + (sign > 0 ? (1ul << 30) : 0);
         uintptr_t base = hp_opt.debug_far_cache ? FAR + step : step;
         uintptr_t cand = sign < 0 ? pc - base : pc + base;
-        if ((sign < 0 && pc < base) || cand >= 0x7ffffffff000ul - UNIT_SIZE || cand < 0x10000)
+        if ((sign < 0 && pc < base) || cand >= 0x7ffffffff000ul - size || cand < 0x10000)
           continue;
         cand &= ~(uintptr_t)0xfff;
         /* Reserve first: MREMAP_FIXED would replace whatever is there. */
-        void *p = mmap((void *)cand, UNIT_SIZE, PROT_NONE,
+        void *p = mmap((void *)cand, size, PROT_NONE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
         if (p == MAP_FAILED)
           continue;
-        if ((uintptr_t)p == cand && in_reach(cand, pc)) {
-          void *rx = rx_view(rw, p);
+        if ((uintptr_t)p == cand && in_reach(cand, size, pc)) {
+          void *rx = rx_view(rw, size, p);
           if (rx)
             return rx;
         }
-        munmap(p, UNIT_SIZE);
+        munmap(p, size);
       }
     }
   }
-  void *p = rx_view(rw, NULL);
-  if (p && pc && !in_reach((uintptr_t)p, pc) && nno_near < sizeof no_near / sizeof no_near[0])
+  void *p = rx_view(rw, size, NULL);
+  if (p && pc && !in_reach((uintptr_t)p, size, pc) && nno_near < sizeof no_near / sizeof no_near[0])
     no_near[nno_near++] = pc >> 30;
   return p;
 }
@@ -88,27 +95,32 @@ static void *place_rx(uintptr_t pc, uint8_t *rw)
 /* Shared anonymous memory for a unit's pages. No file descriptor: hotpath
  * needs none free to grow its cache (a guest may have used them all) and
  * keeps none the guest could see, close or reuse. */
-static uint8_t *unit_pages(void)
+static uint8_t *unit_pages(size_t size)
 {
-  uint8_t *p = mmap(NULL, UNIT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   return p == MAP_FAILED ? NULL : p;
 }
 
-static struct hp_cache_unit *new_unit(uintptr_t pc)
+static struct hp_cache_unit *new_unit(uintptr_t pc, size_t need)
 {
-  uint8_t *rw = unit_pages();
-  void *rx = rw ? place_rx(pc, rw) : NULL;
+  static size_t next_size = UNIT_MIN;
+  size_t size = next_size;
+  while (size < 2 * need && size < UNIT_MAX)
+    size *= 2;
+  next_size = size < UNIT_MAX ? size * 2 : UNIT_MAX;
+  uint8_t *rw = unit_pages(size);
+  void *rx = rw ? place_rx(pc, rw, size) : NULL;
   if (!rx)
     hp_fatal(HP_STATUS_UNSUPPORTED, "cannot map the code cache: %s", strerror(errno));
   struct hp_cache_unit *u = hp_arena_alloc(sizeof *u);
   u->rw = rw;
   u->rx = (uintptr_t)rx;
-  u->size = UNIT_SIZE;
+  u->size = size;
   u->used = 0;
   u->cold = 0;
-  /* At most one owner per 16 bytes of hot code (fragments are 16-aligned);
-   * reserved address space, touched only as it fills. */
-  u->owners = mmap(NULL, UNIT_SIZE / 16 * sizeof *u->owners, PROT_READ | PROT_WRITE,
+  /* Reserved address space, touched only as it fills. */
+  u->owner_cap = size / OWNER_BYTES;
+  u->owners = mmap(NULL, u->owner_cap * sizeof *u->owners, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (u->owners == MAP_FAILED)
     hp_fatal(HP_STATUS_UNSUPPORTED, "cannot map the code cache index: %s", strerror(errno));
@@ -127,9 +139,9 @@ static struct hp_cache_unit *unit_for(uintptr_t pc, size_t need)
   for (unsigned i = 0; i < nno_near && !any; i++)
     any = no_near[i] == pc >> 30;
   for (struct hp_cache_unit *u = units; u; u = u->next)
-    if (hp_cache_unit_free(u) >= need && (any || in_reach(u->rx, pc)))
+    if (hp_cache_unit_free(u) >= need && u->nowners < u->owner_cap && (any || in_reach(u->rx, u->size, pc)))
       return u;
-  return new_unit(pc);
+  return new_unit(pc, need);
 }
 
 void hp_cache_reserve(uintptr_t near_pc, size_t hot, size_t cold, bool fresh_unit,
@@ -137,9 +149,9 @@ void hp_cache_reserve(uintptr_t near_pc, size_t hot, size_t cold, bool fresh_uni
 {
   /* Hot code starts 16-byte aligned; cold stubs are packed. */
   size_t need = hot + cold + 16;
-  if (need > UNIT_SIZE / 2)
+  if (need > UNIT_MAX / 2)
     hp_fatal(HP_STATUS_UNSUPPORTED, "a fragment of %zu bytes does not fit a code cache unit", need);
-  struct hp_cache_unit *u = fresh_unit ? new_unit(near_pc) : unit_for(near_pc, need);
+  struct hp_cache_unit *u = fresh_unit ? new_unit(near_pc, need) : unit_for(near_pc, need);
   r->unit = u;
   r->hot_rw = u->rw + u->used;
   r->hot_rx = u->rx + u->used;
@@ -169,7 +181,7 @@ uintptr_t hp_cache_alloc_cold(struct hp_cache_unit *u, size_t n)
 void hp_cache_index_add(struct hp_cache_unit *u, uintptr_t rx, uint32_t size, void *owner)
 {
   size_t n = u->nowners;
-  HP_ASSERT(n < UNIT_SIZE / 16 && (!n || u->owners[n - 1].off < rx - u->rx));
+  HP_ASSERT(n < u->owner_cap && (!n || u->owners[n - 1].off < rx - u->rx));
   u->owners[n] = (struct hp_cache_owner){(uint32_t)(rx - u->rx), size, owner};
   __atomic_store_n(&u->nowners, n + 1, __ATOMIC_RELEASE);
 }
@@ -238,7 +250,7 @@ size_t hp_cache_cold_bytes_used(void)
 void hp_cache_unshare(void)
 {
   for (struct hp_cache_unit *u = units; u; u = u->next) {
-    uint8_t *fresh = unit_pages();
+    uint8_t *fresh = unit_pages(u->size);
     if (!fresh)
       hp_fatal(HP_STATUS_UNSUPPORTED, "cannot copy the code cache after fork: %s", strerror(errno));
     memcpy(fresh, u->rw, u->used);

@@ -4,6 +4,7 @@ set -u
 hp=$(realpath "$1")
 map_over_cache=$(realpath "$2")
 rwx_gs=$(realpath "$3")
+threads_fit=$(realpath "$4")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 # expect CODE PATTERN -- command...: exit status CODE and stderr matching PATTERN
@@ -79,6 +80,17 @@ out=$(exec 10>&- 11>&- 12>&-; ulimit -n 13; "$hp" /bin/bash -c 'exec {fd}>/dev/n
 want=$(ulimit -n 4; /usr/bin/python3 -c 'print(1)' 2>&1; echo "status $?")
 out=$(ulimit -n 4; "$hp" /usr/bin/python3 -c 'print(1)' 2>&1; echo "status $?")
 [ "$out" = "$want" ] || { echo "FAIL: ulimit -n 4: python3 under hotpath printed '$out', natively '$want'"; fails=$((fails + 1)); }
+# hotpath's own address space is small (issue 15, item 14): a program and
+# python start under a 100 MB limit; under 300 MB at least half as many
+# threads fit as natively (each costs hotpath a host stack and a thread
+# block; the code cache starts at 2 x 4 MiB and grows)
+out=$(ulimit -v 100000; "$hp" /bin/echo ok 2>&1; "$hp" /usr/bin/python3 -c 'print("py ok")' 2>&1)
+[ "$out" = "ok
+py ok" ] || { echo "FAIL: ulimit -v 100000: '$out'"; fails=$((fails + 1)); }
+want=$(ulimit -v 300000; "$threads_fit")
+got=$(ulimit -v 300000; "$hp" "$threads_fit")
+if [ "$got" -ge $((want / 2)) ] 2>/dev/null; then echo "ok: ulimit -v 300000: $got threads fit, $want natively"; else
+  echo "FAIL: ulimit -v 300000: $got threads fit under hotpath, $want natively"; fails=$((fails + 1)); fi
 # an unlimited stack under an address-space limit still starts
 out=$(ulimit -s unlimited; ulimit -v 1500000; "$hp" /bin/echo ok 2>&1)
 [ "$out" = ok ] || { echo "FAIL: ulimit -s unlimited -v 1500000: '$out'"; fails=$((fails + 1)); }
