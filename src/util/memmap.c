@@ -357,7 +357,20 @@ void hp_memmap_invalidate_range(uintptr_t lo, uintptr_t hi)
     hp_memmap_invalidate();
     return;
   }
-  stale[nstale++] = (struct stale_range){lo & ~(uintptr_t)0xfff, (hi + 0xfff) & ~(uintptr_t)0xfff};
+  lo &= ~(uintptr_t)0xfff;
+  hi = (hi + 0xfff) & ~(uintptr_t)0xfff;
+  /* A change inside a region splits it, shrinks it or moves its end (and
+   * mprotect with PROT_GROWSDOWN reaches down to the start of its region):
+   * what the table says of the whole of every region it touches is stale,
+   * not only of the changed pages. */
+  for (size_t i = 0; i < nregions && regions[i].start < hi; i++)
+    if (regions[i].end > lo) {
+      if (regions[i].start < lo)
+        lo = regions[i].start;
+      if (regions[i].end > hi)
+        hi = regions[i].end;
+    }
+  stale[nstale++] = (struct stale_range){lo, hi};
 }
 
 bool hp_memmap_query_cached(uintptr_t addr, struct hp_region *out) { return find(addr, out); }
