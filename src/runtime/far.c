@@ -23,9 +23,11 @@
 #include "hotpath/far.h"
 
 #include <cpuid.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "hotpath/builder.h"
 #include "hotpath/farptr.h"
@@ -84,6 +86,22 @@ static void ss(struct hp_far_fault *f)
   f->trapno = 12;
 }
 
+/* Whether the page holding addr is in the page tables (/proc/self/pagemap
+ * bit 63): a write to a read-only page that was never touched finds no
+ * page-table entry (#PF error code 6, not present), one that was read finds
+ * the entry (7). True where the file cannot be read. */
+static bool page_present(uint64_t addr)
+{
+  uint64_t e = 1ull << 63;
+  int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return true;
+  if (pread(fd, &e, 8, (off_t)(addr / PAGE * 8)) != 8)
+    e = 1ull << 63;
+  close(fd);
+  return e >> 63;
+}
+
 /* A page fault on [addr, addr+n): si_addr is the first byte on a page the
  * access cannot use (read: probed; write: from the memory map, so that
  * nothing is written to find it). */
@@ -113,7 +131,7 @@ static void page_fault(struct hp_far_fault *f, uint64_t addr, uint64_t n, bool w
   f->sig = SIGSEGV;
   f->code = mapped ? SEGV_ACCERR : SEGV_MAPERR;
   f->addr = p;
-  f->err = write ? (mapped && (r.prot & PROT_READ) ? 7 : 6) : 4;
+  f->err = write ? (mapped && (r.prot & PROT_READ) && page_present(p) ? 7 : 6) : 4;
   f->trapno = 14;
 }
 

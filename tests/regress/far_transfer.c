@@ -5,11 +5,13 @@
  * REX.W, 2 + 2 with 66); a null, data, kernel or LDT selector raises #GP
  * (SIGSEGV, si_code SI_KERNEL, err = the selector), a pointer in unmapped
  * memory a page fault at the first unmapped byte, a push into an unmapped
- * stack a page fault at the push; the direct forms (ea, 9a) are SIGILL.
+ * stack a page fault at the push (error code 6 on a read-only page never
+ * touched, 7 on one read before); the direct forms (ea, 9a) are SIGILL.
  *
  * Guards against: hotpath stopped at every far transfer with status 125
  * ("unsupported instruction") where the program runs natively (issue 15,
- * item 23).
+ * item 23); a push into a read-only page that was never touched reported
+ * error code 7 where the CPU says 6 (page not present; found in review).
  *
  * The code runs from a copy below 4 GiB (a 32-bit offset reaches it and a
  * 32-bit far call's return address fits) and, for the REX.W forms, which
@@ -257,6 +259,13 @@ int main(void)
   run("call far, stack unmapped below rsp", ft_stack, &c33, AT(ft_stack_at), top, top);
   run("call far, stack unmapped below rsp-4", ft_stack, &c33, AT(ft_stack_at), top + 4, top);
   run("call far, stack unmapped below rsp-6", ft_stack, &c33, AT(ft_stack_at), top + 6, top);
+  /* a read-only stack: the error code says whether the page was in the
+   * page tables (6: never touched, 7: read before) */
+  char *ro = mmap(NULL, 2 * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  uint64_t ro1 = (uint64_t)(uintptr_t)(ro + 4096), ro2 = ro1 + 4096;
+  run("call far, stack read-only, never touched", ft_stack, &c33, AT(ft_stack_at), ro1, ro1);
+  *(volatile char *)(ro + 4096);
+  run("call far, stack read-only, read before", ft_stack, &c33, AT(ft_stack_at), ro2, ro2);
 
   /* direct far forms: invalid in 64-bit mode */
   run("jmp far ptr16:32 (ea)", ft_direct_ea, NULL, AT(ft_direct_ea_at), 0, AT(ft_direct_ea_at));
