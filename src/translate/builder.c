@@ -19,6 +19,7 @@
 #include "hotpath/mangle.h"
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
+#include "hotpath/perfout.h"
 #include "hotpath/stats.h"
 #include "hotpath/symbols.h"
 
@@ -53,34 +54,6 @@ uint64_t hp_now_ns(void)
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* --perf-map: one line per fragment in /tmp/perf-PID.map ("START SIZE
- * name", the format perf reads for JIT code), so that `perf report` names
- * cache code by kind, guest location and guest function
- * ("hp:trace:prog+0x11e9 main+0x60"). Under the lock. */
-static void perf_map_add(const struct hp_fragment *f)
-{
-  static int fd = -1;
-  static pid_t pid;
-  if (fd < 0 || pid != getpid()) { /* a child of fork writes its own */
-    if (fd >= 0)
-      close(fd);
-    pid = getpid();
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)pid);
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-      return;
-  }
-  char where[96], sym[160] = "", line[320];
-  hp_memmap_where(f->guest_pc, where, sizeof where);
-  if (hp_symbolize(f->guest_pc, sym + 1, sizeof sym - 1)) /* the guest function, when known */
-    sym[0] = ' ';
-  int n = snprintf(line, sizeof line, "%lx %x hp:%s:%s%s\n", (unsigned long)f->code, f->size,
-                   f->kind == HP_FRAG_TRACE ? "trace" : f->trace_head ? "head" : "block", where, sym);
-  if (n > 0 && write(fd, line, (size_t)n) < 0)
-    return;
 }
 
 /* Commit: the fragment's records, its stubs in the cold part of the
@@ -177,8 +150,8 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     hp_cache_index_add(f->unit, f->code, f->size, f);
   } else {
     hp_fragment_publish(f);
-    if (hp_opt.perf_map)
-      perf_map_add(f);
+    if (hp_opt.perf_map || hp_opt.jitdump)
+      hp_perf_fragment(f);
   }
   return f;
 }
