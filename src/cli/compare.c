@@ -204,8 +204,8 @@ static int run_once(struct compare *c, int side, int out_fd, double *wall, doubl
          * variables (given back for the native runs) must not reach its
          * ld.so, as the launcher ensures for `hotpath PROGRAM`. */
         extern char **environ;
-        if (side == HOTPATH && !hp_env_hide_loader_vars(environ)) {
-            dprintf(2, "hotpath: compare: an environment variable begins with a byte 0x01-0x03\n");
+        if (side == HOTPATH && !(environ = hp_env_hide_loader_vars(environ))) {
+            dprintf(2, "hotpath: compare: cannot hide the program's loader variables\n");
             _exit(126);
         }
         execv(c->argv[side][0], c->argv[side]);

@@ -48,12 +48,12 @@ int main(int argc, char **argv, char **envp)
     fprintf(stderr, "hotpath: cannot find %s: %s\n", CORE_NAME, strerror(errno));
     return HP_STATUS_CANNOT_EXEC;
   }
-  if (!hp_env_hide_loader_vars(envp)) {
-    fprintf(stderr, "hotpath: an environment variable begins with a byte 0x01-0x03: hotpath cannot pass the "
-                    "program's loader variables through exactly\n");
+  char **env = hp_env_hide_loader_vars(envp);
+  if (!env) {
+    fprintf(stderr, "hotpath: cannot hide the program's loader variables: %s\n", strerror(errno));
     return HP_STATUS_CANNOT_EXEC;
   }
-  execve(core, argv, envp);
+  execve(core, argv, env);
   fprintf(stderr, "hotpath: cannot execute %s: %s\n", core, strerror(errno));
   return errno == ENOENT ? HP_STATUS_NOT_FOUND : HP_STATUS_CANNOT_EXEC;
 }

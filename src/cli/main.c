@@ -31,12 +31,9 @@ static void reexec_without_loader_vars(char **argv, char **envp)
     n += hp_env_is_loader_var(envp[i]);
   if (n == 0)
     return;
-  if (!hp_env_hide_loader_vars(envp)) {
-    fprintf(stderr, "hotpath: an environment variable begins with a byte 0x01-0x03: hotpath cannot pass the "
-                    "program's loader variables through exactly\n");
-    exit(HP_STATUS_CANNOT_EXEC);
-  }
-  execve("/proc/self/exe", argv, envp);
+  char **env = hp_env_hide_loader_vars(envp);
+  if (env)
+    execve("/proc/self/exe", argv, env);
   fprintf(stderr, "hotpath: cannot re-execute itself without the loader variables: %s\n", strerror(errno));
   exit(HP_STATUS_CANNOT_EXEC);
 }

@@ -235,12 +235,14 @@ long hp_exec(int dirfd, const char *path, char *const *argv, char *const *envp, 
         nargv[k++] = gargv[i];
       nargv[k] = NULL;
     }
-    if (nargv && hp_env_hide_loader_vars(genv)) { /* hotpath's ld.so must not see them */
+    char **henv = hp_env_hide_loader_vars(genv); /* hotpath's ld.so must not see them */
+    if (nargv && henv) {
       HP_INFO("execve %s: followed under hotpath", file);
-      hp_raw_syscall(SYS_execve, (long)self_exe, (long)nargv, (long)genv, 0, 0, 0);
+      hp_raw_syscall(SYS_execve, (long)self_exe, (long)nargv, (long)henv, 0, 0, 0);
       /* hotpath could not execute itself (E2BIG with its options...): the
        * kernel runs the guest's execve as it asked. */
     }
+    hp_env_hidden_free(henv, genv);
     free(nargv);
   }
   free(gpath);

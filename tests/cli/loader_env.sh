@@ -69,6 +69,12 @@ for hpopts in --opt=2 --native; do
   same "origin through a link $hpopts" -- env "$tmp/link"
 done
 hpopts=
+# a variable that begins with a byte hotpath uses as a marker: everything is
+# escaped instead, and comes back exactly (review finding: status 126)
+for b in $'\x01' $'\x02' $'\x03' $'\x04'; do
+  same "marker byte $(printf %q "$b")" -- env "${b}ODD=1" LD_PRELOAD="$ctor" LD_BIND_NOW=1 /usr/bin/env
+done
+same "marker byte through exec" -- env $'\x01ODD=1' LD_BIND_NOW=1 /bin/sh -c 'exec /usr/bin/env'
 # ld.so's statistics are the program's only: as many reports as natively
 want=$(LD_DEBUG=statistics /bin/true 2>&1 | grep -c 'runtime linker statistics')
 got=$(LD_DEBUG=statistics "$hp" /bin/true 2>&1 | grep -c 'runtime linker statistics')

@@ -334,8 +334,9 @@ START_TEST(script_shebang)
 }
 END_TEST
 
-/* The launcher's hiding of loader variables: same lengths, only those
- * variables, and back exactly; an environment with a marker byte refused. */
+/* The launcher's hiding of loader variables: in place, same lengths, only
+ * those variables, and back exactly; with a variable that begins with a
+ * marker byte, every variable escaped instead, and back exactly. */
 START_TEST(loader_vars_hidden_and_restored)
 {
   char v[][40] = {"LD_PRELOAD=/x.so", "PATH=/bin", "GLIBC_TUNABLES=a=1", "MALLOC_ARENA_MAX=2",
@@ -344,7 +345,7 @@ START_TEST(loader_vars_hidden_and_restored)
   for (int i = 0; i < 7; i++)
     env[i] = v[i];
   env[7] = NULL;
-  ck_assert(hp_env_hide_loader_vars(env));
+  ck_assert(hp_env_hide_loader_vars(env) == env);
   const char first[] = {1, 'P', 2, 3, 'X', 1, 'M'};
   for (int i = 0; i < 7; i++) {
     ck_assert_int_eq(env[i][0], first[i]);
@@ -357,10 +358,26 @@ START_TEST(loader_vars_hidden_and_restored)
   ck_assert_str_eq(env[3], "MALLOC_ARENA_MAX=2");
   ck_assert_str_eq(env[5], "LD_=");
   ck_assert_str_eq(env[6], "MALLOCX=1");
-  char odd[] = "\002odd=1";
-  char *env2[] = {v[0], odd, NULL};
-  ck_assert(!hp_env_hide_loader_vars(env2));
-  ck_assert_str_eq(env2[0], "LD_PRELOAD=/x.so");
+  /* A variable that begins with a marker byte (or the escape byte): all
+   * escaped, nothing of the original changed, everything back. */
+  for (int odd = 1; odd <= 4; odd++) {
+    char o[] = "?odd=1", path[] = "PATH=/bin", ld[] = "LD_BIND_NOW=1";
+    o[0] = (char)odd;
+    char *env2[] = {path, ld, o, NULL};
+    char **h = hp_env_hide_loader_vars(env2);
+    ck_assert(h && h != env2);
+    ck_assert_str_eq(env2[1], "LD_BIND_NOW=1");
+    for (int i = 0; i < 3; i++) {
+      ck_assert_int_eq(h[i][0], 4);
+      ck_assert(!hp_env_is_loader_var(h[i]));
+    }
+    char *copy[4] = {h[0], h[1], h[2], NULL};
+    hp_env_restore_loader_vars(copy);
+    ck_assert_str_eq(copy[0], "PATH=/bin");
+    ck_assert_str_eq(copy[1], "LD_BIND_NOW=1");
+    ck_assert_str_eq(copy[2], o);
+    hp_env_hidden_free(h, env2);
+  }
 }
 END_TEST
 
