@@ -64,7 +64,9 @@ void hp_syscall_init(const struct hp_launch *L)
   }
 }
 
-static long emulate_brk(uint64_t want)
+/* Under the lock; *gone: the pages a shrink discarded (their code goes
+ * once the lock is released). */
+static long emulate_brk(uint64_t want, uint64_t gone[2])
 {
   if (!launch->brk_start || want < launch->brk_start || want > launch->brk_limit)
     return (long)brk_cur;
@@ -80,6 +82,8 @@ static long emulate_brk(uint64_t want)
     }
   } else if (new_top < old_top) {
     munmap((void *)new_top, old_top - new_top); /* shrinking discards the pages */
+    gone[0] = new_top;
+    gone[1] = old_top;
   }
   brk_cur = want;
   return (long)brk_cur;
@@ -326,11 +330,15 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
       r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, 0, 0, 0);
     }
     break;
-  case SYS_brk:
+  case SYS_brk: {
+    uint64_t gone[2] = {0, 0};
     hp_lock();
-    r = emulate_brk(a1);
+    r = emulate_brk(a1, gone);
     hp_unlock();
+    if (gone[1] > gone[0]) /* code made of the discarded pages goes too */
+      code_mapping_changed(gone[0], gone[1] - gone[0], gone[1] - gone[0]);
     break;
+  }
   case SYS_arch_prctl:
     switch (a1) {
     case ARCH_SET_FS:
@@ -429,6 +437,8 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
     r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, (long)a6);
     if (r >= 0 && ((a3 & PROT_EXEC) || (a4 & MAP_FIXED)))
       code_mapping_changed((uint64_t)r, (a4 & MAP_FIXED) ? a2 : 0, a2);
+    else if (r < 0 && (a4 & MAP_FIXED) && !(a4 & MAP_FIXED_NOREPLACE))
+      code_mapping_changed(a1, a2, a2); /* a failed MAP_FIXED may have unmapped the range first */
     break;
   case SYS_munmap:
   case SYS_mprotect:
