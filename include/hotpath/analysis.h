@@ -89,10 +89,6 @@ struct hp_insn_effects {
   bool control;
 };
 
-/* The number of the 64-bit general register enclosing r (al, ax, eax,
- * rax: 0, ...), in x86 encoding order; -1 for any other register. */
-int hp_gpr_num(ZydisRegister r);
-
 /* The effects of a plain guest instruction (op HP_OP_GUEST). False for any
  * other element, or when the instruction's effects cannot be described
  * (then the caller must assume it reads and writes everything). */

@@ -274,6 +274,10 @@ bool hp_insn_operands(const struct hp_insn *in, ZydisDecodedInstruction *full,
  * is not in the list (or a return without its call). pair: l->n entries. */
 void hp_ilist_pair_calls(const struct hp_ilist *l, unsigned *pair);
 
+/* The number of the 64-bit general register enclosing r (al, ax, eax,
+ * rax: 0, ...), in x86 encoding order; -1 for any other register. */
+int hp_gpr_num(ZydisRegister r);
+
 /* Decodes the one instruction at bytes[0, len) (a rewritten form). */
 bool hp_decode_one(const uint8_t *bytes, size_t len, ZydisDecodedInstruction *zi);
 

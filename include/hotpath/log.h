@@ -25,6 +25,8 @@ bool hp_log_usable(void);
  * smaller table; the old one closed); fd itself if there is no room. */
 int hp_fd_high(int fd);
 int hp_log_level(void);
+/* Writes all of buf to fd (short writes and EINTR retried); false on error. */
+bool hp_write_all(int fd, const void *buf, size_t n);
 void hp_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "hotpath: <msg>" on stderr (and the log), then exit(code). */
 noreturn void hp_fatal(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

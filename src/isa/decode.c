@@ -224,6 +224,21 @@ void hp_ilist_pair_calls(const struct hp_ilist *l, unsigned *pair)
   }
 }
 
+int hp_gpr_num(ZydisRegister r)
+{
+  switch (ZydisRegisterGetClass(r)) {
+  case ZYDIS_REGCLASS_GPR8:
+  case ZYDIS_REGCLASS_GPR16:
+  case ZYDIS_REGCLASS_GPR32:
+  case ZYDIS_REGCLASS_GPR64: {
+    int n = (int)ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r) - (int)ZYDIS_REGISTER_RAX;
+    return n >= 0 && n < 16 ? n : -1;
+  }
+  default:
+    return -1;
+  }
+}
+
 bool hp_decode_one(const uint8_t *bytes, size_t len, ZydisDecodedInstruction *zi)
 {
   ZydisDecoder dec;

@@ -4,15 +4,7 @@
 #include <string.h>
 #include <Zydis/Zydis.h>
 
-static int gpr_num(ZydisRegister r)
-{
-  if (r == ZYDIS_REGISTER_NONE)
-    return -1;
-  ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
-  if (big < ZYDIS_REGISTER_RAX || big > ZYDIS_REGISTER_R15)
-    return -2;
-  return (int)(big - ZYDIS_REGISTER_RAX);
-}
+#include "hotpath/ilist.h"
 
 bool hp_far_decode(const uint8_t *bytes, unsigned len, bool amd, struct hp_far *out)
 {
@@ -54,8 +46,8 @@ bool hp_far_decode(const uint8_t *bytes, unsigned len, bool amd, struct hp_far *
   out->addr32 = zi.address_width == 32;
   out->riprel = m->mem.base == ZYDIS_REGISTER_RIP || m->mem.base == ZYDIS_REGISTER_EIP;
   if (!out->riprel) {
-    int b = gpr_num(m->mem.base), x = gpr_num(m->mem.index);
-    if (b == -2 || x == -2)
+    int b = hp_gpr_num(m->mem.base), x = hp_gpr_num(m->mem.index);
+    if ((b < 0 && m->mem.base != ZYDIS_REGISTER_NONE) || (x < 0 && m->mem.index != ZYDIS_REGISTER_NONE))
       return false;
     out->base = (int8_t)b;
     out->index = (int8_t)x;

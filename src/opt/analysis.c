@@ -23,21 +23,6 @@
 #include <string.h>
 #include <Zydis/Zydis.h>
 
-int hp_gpr_num(ZydisRegister r)
-{
-  switch (ZydisRegisterGetClass(r)) {
-  case ZYDIS_REGCLASS_GPR8:
-  case ZYDIS_REGCLASS_GPR16:
-  case ZYDIS_REGCLASS_GPR32:
-  case ZYDIS_REGCLASS_GPR64: {
-    int n = (int)ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r) - (int)ZYDIS_REGISTER_RAX;
-    return n >= 0 && n < 16 ? n : -1;
-  }
-  default:
-    return -1;
-  }
-}
-
 static bool is_vec_reg(ZydisRegister r)
 {
   switch (ZydisRegisterGetClass(r)) {

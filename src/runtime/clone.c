@@ -159,6 +159,25 @@ static long emulate_vfork(struct hp_thread *t, uint64_t flags, uint64_t stack, u
   return r;
 }
 
+/* The child's side of CLONE_CHILD_SETTID and CLONE_CHILD_CLEARTID (the
+ * kernel's tid words are hotpath's): before any guest code runs. */
+static void child_tid_words(struct hp_thread *c, uint64_t flags, uint64_t ctid)
+{
+  if (flags & CLONE_CHILD_SETTID) /* a bad pointer is ignored, as by the kernel */
+    hp_guest_write((void *)ctid, &c->tid, sizeof c->tid);
+  if (flags & CLONE_CHILD_CLEARTID)
+    c->clear_tid = ctid;
+}
+
+/* What the kernel does with a CLONE_CHILD_CLEARTID word when its task ends
+ * (raw calls: no TLS needed). */
+static void clear_tid_word(uint64_t addr)
+{
+  int zero = 0;
+  hp_guest_write((void *)addr, &zero, sizeof zero);
+  hp_raw_syscall(SYS_futex, (long)addr, FUTEX_WAKE, 1, 0, 0, 0);
+}
+
 /* A guest thread runs on a host pthread of its own (hotpath's C code needs
  * its own glibc TLS), with its own thread block and dispatcher loop. */
 struct spawn_args {
@@ -177,10 +196,7 @@ static void *guest_thread_main(void *arg)
    * as the kernel does them at clone time: glibc passes one address for both. */
   if (sa->flags & CLONE_PARENT_SETTID) /* a bad pointer is ignored, as by the kernel */
     hp_guest_write((void *)sa->ptid, &c->tid, sizeof c->tid);
-  if (sa->flags & CLONE_CHILD_SETTID)
-    hp_guest_write((void *)sa->ctid, &c->tid, sizeof c->tid);
-  if (sa->flags & CLONE_CHILD_CLEARTID)
-    c->clear_tid = sa->ctid;
+  child_tid_words(c, sa->flags, sa->ctid);
   __atomic_store_n(&sa->tid, c->tid, __ATOMIC_RELEASE);
   syscall(SYS_futex, &sa->tid, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
   jmp_buf done;
@@ -197,11 +213,8 @@ static void *guest_thread_main(void *arg)
   HP_DEBUG("thread %d exits, clearing tid at 0x%lx", c->tid, (unsigned long)clear);
   hp_trace_thread_exit(c);
   hp_thread_free(c);
-  if (clear) {
-    int zero = 0;
-    hp_guest_write((void *)clear, &zero, sizeof zero);
-    syscall(SYS_futex, (int *)clear, FUTEX_WAKE, 1, NULL, NULL, 0);
-  }
+  if (clear)
+    clear_tid_word(clear);
   return NULL;
 }
 
@@ -314,11 +327,8 @@ static void *vm_helper_main(void *arg)
   }
   struct hp_thread *c = vc->c;
   HP_DEBUG("CLONE_VM process %d is gone", c->tid);
-  if (c->clear_tid) { /* it died without its own exit (a signal, a thread's exit_group) */
-    int zero = 0;
-    hp_guest_write((void *)c->clear_tid, &zero, sizeof zero);
-    syscall(SYS_futex, (int *)c->clear_tid, FUTEX_WAKE, 1, NULL, NULL, 0);
-  }
+  if (c->clear_tid) /* it died without its own exit (a signal, a thread's exit_group) */
+    clear_tid_word(c->clear_tid);
   /* A child that shared the kernel's handler table and died of a signal
    * set its default action there first: hotpath's handlers go back. */
   if (vc->flags & CLONE_SIGHAND)
@@ -336,11 +346,7 @@ static noreturn void vm_child_start(void *arg)
   struct hp_thread *c = vc->c;
   hp_thread_attach(c);
   hp_signal_init_thread(c);
-  /* Before any guest code runs, as the kernel does them. */
-  if (vc->flags & CLONE_CHILD_SETTID) /* a bad pointer is ignored, as by the kernel */
-    hp_guest_write((void *)vc->ctid, &c->tid, sizeof c->tid);
-  if (vc->flags & CLONE_CHILD_CLEARTID)
-    c->clear_tid = vc->ctid;
+  child_tid_words(c, vc->flags, vc->ctid);
   uint64_t mask = vc->guest_mask;
   hp_raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8, 0, 0);
   HP_DEBUG("CLONE_VM process %d starts at 0x%lx", c->tid, (unsigned long)c->gpr[HP_RCX]);
@@ -353,9 +359,7 @@ noreturn void hp_vm_process_exit(struct hp_thread *t, long nr, long status)
   uint64_t all = ~0ull;
   hp_raw_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, 8, 0, 0);
   if (t->vm_process_main && t->clear_tid) { /* as the kernel, before the parent is told */
-    int zero = 0;
-    hp_guest_write((void *)t->clear_tid, &zero, sizeof zero);
-    hp_raw_syscall(SYS_futex, (long)t->clear_tid, FUTEX_WAKE, 1, 0, 0, 0);
+    clear_tid_word(t->clear_tid);
     t->clear_tid = 0;
   }
   /* The helper frees this thread's blocks (its host stack too) once the

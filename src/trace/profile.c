@@ -179,20 +179,6 @@ void hp_profile_note_trace(uintptr_t pc)
     add(&built, &e);
 }
 
-static bool write_all(int fd, const char *s, size_t n)
-{
-  while (n) {
-    ssize_t w = write(fd, s, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    s += w;
-    n -= (size_t)w;
-  }
-  return true;
-}
-
 bool hp_profile_save(const char *file)
 {
   int fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -218,12 +204,12 @@ bool hp_profile_save(const char *file)
   all.n = kept;
   for (size_t j = 0; j < built.n; j++)
     add(&all, &built.v[j]);
-  bool ok = lseek(fd, 0, SEEK_SET) == 0 && ftruncate(fd, 0) == 0 && write_all(fd, HEADER, strlen(HEADER));
+  bool ok = lseek(fd, 0, SEEK_SET) == 0 && ftruncate(fd, 0) == 0 && hp_write_all(fd, HEADER, strlen(HEADER));
   for (size_t i = 0; ok && i < all.n; i++) {
     char line[128];
     int n = snprintf(line, sizeof line, "%s %" PRIx64 " ", all.v[i].bid, all.v[i].off);
-    ok = write_all(fd, line, (size_t)n) && write_all(fd, all.v[i].path, strlen(all.v[i].path)) &&
-         write_all(fd, "\n", 1);
+    ok = hp_write_all(fd, line, (size_t)n) && hp_write_all(fd, all.v[i].path, strlen(all.v[i].path)) &&
+         hp_write_all(fd, "\n", 1);
   }
   int err = errno;
   close(fd);

@@ -21,7 +21,6 @@
 #include "hotpath/options.h"
 #include "hotpath/perfout.h"
 #include "hotpath/stats.h"
-#include "hotpath/symbols.h"
 
 #define MAX_INSNS 64
 #define MAX_CHECKED_BYTES 256 /* blocks of writable code stay short: their check is inline */

@@ -9,10 +9,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "hotpath/builder.h"
 #include "hotpath/fragment.h"
+#include "hotpath/log.h"
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
 #include "hotpath/symbols.h"
@@ -26,18 +27,6 @@ static void fragment_name(const struct hp_fragment *f, char *out, size_t len)
     sym[0] = ' ';
   snprintf(out, len, "hp:%s:%s%s", f->kind == HP_FRAG_TRACE ? "trace" : f->trace_head ? "head" : "block", where,
            sym);
-}
-
-static bool write_all(int fd, const void *p, size_t n)
-{
-  for (const char *c = p; n;) {
-    ssize_t w = write(fd, c, n);
-    if (w <= 0)
-      return false;
-    c += w;
-    n -= (size_t)w;
-  }
-  return true;
 }
 
 /* A file of this process's: reopened (O_TRUNC) in a child of fork. */
@@ -67,7 +56,7 @@ static void perf_map_add(const struct hp_fragment *f, const char *name)
   char line[320];
   int n = snprintf(line, sizeof line, "%lx %x %s\n", (unsigned long)f->code, f->size, name);
   if (n > 0)
-    write_all(o.fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    hp_write_all(o.fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 /* perf's jitdump format (tools/perf/Documentation/jitdump-specification.txt):
@@ -87,13 +76,6 @@ struct jd_code_load {
 #define JD_MAGIC 0x4A695444u
 #define JD_CODE_LOAD 0
 
-static uint64_t mono_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void jitdump_add(const struct hp_fragment *f, const char *name)
 {
   static struct out_file o = {-1, 0};
@@ -101,8 +83,8 @@ static void jitdump_add(const struct hp_fragment *f, const char *name)
   if (o.fd < 0 || o.pid != getpid()) {
     if (!open_own(&o, "/tmp/jit-%d.dump"))
       return;
-    struct jd_header h = {JD_MAGIC, 1, sizeof h, EM_X86_64, 0, (uint32_t)o.pid, mono_ns(), 0};
-    if (!write_all(o.fd, &h, sizeof h) ||
+    struct jd_header h = {JD_MAGIC, 1, sizeof h, EM_X86_64, 0, (uint32_t)o.pid, hp_now_ns(), 0};
+    if (!hp_write_all(o.fd, &h, sizeof h) ||
         mmap(NULL, sizeof h, PROT_READ | PROT_EXEC, MAP_PRIVATE, o.fd, 0) == MAP_FAILED) { /* perf's marker */
       close(o.fd);
       o.fd = -1;
@@ -111,10 +93,10 @@ static void jitdump_add(const struct hp_fragment *f, const char *name)
     index = 0;
   }
   size_t nlen = strlen(name) + 1;
-  struct jd_code_load r = {JD_CODE_LOAD, (uint32_t)(sizeof r + nlen + f->size), mono_ns(),
+  struct jd_code_load r = {JD_CODE_LOAD, (uint32_t)(sizeof r + nlen + f->size), hp_now_ns(),
                            (uint32_t)o.pid, (uint32_t)syscall(SYS_gettid), f->code, f->code, f->size, index++};
-  if (write_all(o.fd, &r, sizeof r) && write_all(o.fd, name, nlen))
-    write_all(o.fd, (const void *)f->code, f->size);
+  if (hp_write_all(o.fd, &r, sizeof r) && hp_write_all(o.fd, name, nlen))
+    hp_write_all(o.fd, (const void *)f->code, f->size);
 }
 
 void hp_perf_fragment(const struct hp_fragment *f)

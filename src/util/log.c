@@ -101,6 +101,20 @@ static FILE *err_stream(void) { return err_out.f && usable(&err_out) ? err_out.f
 
 int hp_log_level(void) { return (int)hp_opt.log_level; }
 
+bool hp_write_all(int fd, const void *buf, size_t n)
+{
+  for (const char *p = buf; n;) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return false;
+    p += w;
+    n -= (size_t)w;
+  }
+  return true;
+}
+
 void hp_log(int level, const char *fmt, ...)
 {
   if (!hp_log_usable()) /* the guest closed it, or reused its number */
