@@ -212,6 +212,25 @@ static char *read_file(const char *path, const char **err)
 
 /* One trace's line (at most 100 columns): share of instructions run,
  * entries, where, instructions, what the optimizer did. */
+/* s in at most `cols` columns: a long name is cut in its middle ("..."),
+ * and a "+0x..." offset at its end is kept whole (a cut offset would name
+ * another place). */
+static const char *fit(const char *s, size_t cols, char *out, size_t outsz)
+{
+  size_t len = strlen(s);
+  if (len <= cols || cols < 8 || cols >= outsz)
+    return s;
+  const char *plus = strrchr(s, '+');
+  size_t tail = plus && strncmp(plus, "+0x", 3) == 0 && (size_t)(s + len - plus) <= cols / 2 ? (size_t)(s + len - plus) : 0;
+  size_t head = cols - 3 - tail;
+  memcpy(out, s, head);
+  memcpy(out + head, "...", 3);
+  memcpy(out + head + 3, s + len - tail, tail + 1);
+  if (!tail)
+    out[cols] = 0;
+  return out;
+}
+
 #define WHAT_COLS 42
 static void trace_line(const struct jv *t, double all)
 {
@@ -246,8 +265,9 @@ static void trace_line(const struct jv *t, double all)
   if (strlen(what) > WHAT_COLS)
     strcpy(what + WHAT_COLS - 3, "...");
   const char *fn = str(get(t, "function")); /* the function when known, else module+offset */
-  printf("  %5.1f%% %11.0f  %-28.28s %5.0f  %s\n", all > 0 ? 100.0 * run / all : 0.0, num(get(t, "entries")),
-         *fn ? fn : str(get(t, "where")), num(get(t, "guest_instructions")), what);
+  char cut[64];
+  printf("  %5.1f%% %11.0f  %-28s %5.0f  %s\n", all > 0 ? 100.0 * run / all : 0.0, num(get(t, "entries")),
+         fit(*fn ? fn : str(get(t, "where")), 28, cut, sizeof cut), num(get(t, "guest_instructions")), what);
 }
 
 int hp_report_view_main(int argc, char **argv)
@@ -375,8 +395,9 @@ int hp_report_view_main(int argc, char **argv)
         best = k;
     if (fns[best].run < 0)
       break;
-    printf("  %5.1f%%  %-40.40s %3u trace%s\n", all > 0 ? 100.0 * fns[best].run / all : 0.0, fns[best].name,
-           fns[best].traces, fns[best].traces == 1 ? "" : "s");
+    char cut[64];
+    printf("  %5.1f%%  %-40s %3u trace%s\n", all > 0 ? 100.0 * fns[best].run / all : 0.0,
+           fit(fns[best].name, 40, cut, sizeof cut), fns[best].traces, fns[best].traces == 1 ? "" : "s");
     fns[best].run = -1;
   }
   printf("\nhot traces (share of guest instructions run, estimated from entries x length):\n");

@@ -181,6 +181,18 @@ grep -qE '^ +[0-9.]+% +[0-9]+  [a-z_]+\+0x[0-9a-f]+ +[0-9]+  [0-9]+ in .*xmm' "$
   fail "hotpath report: no trace line with an xmm register: $(head -12 "$tmp/view")"
 awk 'length($0) > 100 { bad = 1 } END { exit bad }' "$tmp/view" || fail "hotpath report: lines over 100 columns"
 [ "$("$hp" report --top=1 "$tmp/f.json" | grep -cE '^ +[0-9.]+% +[0-9]+  ')" = 1 ] || fail "hotpath report --top=1"
+# A long function name is cut in its middle: the +0x offset stays whole
+# (cut at the column's end, _PyEval_EvalFrameDefault+0x6e2 read as +0x6).
+"$py" - "$tmp/f.json" "$tmp/long.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for t in r["traces"]:
+    t["function"] = "a_function_name_much_longer_than_its_column+0x6e2"
+json.dump(r, open(sys.argv[2], "w"))
+PY
+"$hp" report "$tmp/long.json" >"$tmp/view" || fail "hotpath report of long names exited $?"
+grep -qE '^ +[0-9.]+% +[0-9]+  a_function_name_muc\.\.\.\+0x6e2 +[0-9]+  ' "$tmp/view" ||
+  fail "hotpath report: long name not cut before its offset: $(grep -m1 "+0x6e2" "$tmp/view")"
 "$hp" report "$tmp/none.json" 2>"$tmp/err"; st=$?
 [ $st -eq 2 ] && grep -qx "hotpath: report $tmp/none.json: No such file or directory" "$tmp/err" ||
   fail "hotpath report of a missing file: $st, $(cat "$tmp/err")"
