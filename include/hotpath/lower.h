@@ -50,6 +50,7 @@ struct hp_lowered {
                                     the guest's, it goes to deopt_off (0, 0: none) */
   uint32_t deopt_off;  /* restores the registers and leaves through HP_EXIT_DEOPT */
   unsigned riprel_far;
+  unsigned reg_lookups; /* jmp r64 sites looked up from their register */
   bool checks_code;
   bool broken; /* the list cannot be lowered (not a lack of room): do not retry */
 };

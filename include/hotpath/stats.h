@@ -21,6 +21,7 @@
   X(inline_cache_hits, "indirect calls/jmps that hit their site's inline cache") \
   X(syscalls, "syscalls") \
   X(riprel_far, "rip-relative operands rewritten through a scratch register") \
+  X(ibl_reg_sites, "indirect jmp sites whose lookup reads the guest's register in place") \
   X(checked_fragments, "fragments that check their code (writable code)") \
   X(stale_fragments, "fragments retranslated after the guest rewrote its code") \
   X(flushed_fragments, "fragments flushed by munmap/mprotect") \

@@ -787,6 +787,44 @@ void hp_emit_ibl_inline(struct hp_emit *e)
   jmp_gs(e, T_OFF(ibl_jump));
 }
 
+void hp_emit_ibl_inline_reg(struct hp_emit *e, int r)
+{
+  int t = r == HP_RAX ? HP_RDX : HP_RAX; /* the hit's cache address */
+  int32_t t_slot = t == HP_RAX ? T_OFF(spill_rax) : T_OFF(spill_rdx);
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  if (e->count_lookups) { /* rcx is free here */
+    load_gs(e, HP_RCX, T_OFF(ibl_inline_lookups));
+    static const uint8_t inc[] = {0x48, 0x8d, 0x49, 0x01}; /* lea rcx, [rcx+1] */
+    hp_emit_bytes(e, inc, sizeof inc);
+    store_gs(e, HP_RCX, T_OFF(ibl_inline_lookups));
+  }
+  store_gs(e, t, t_slot);
+  const uint8_t rb = r >= 8;
+  uint8_t idx[] = {0x41, 0x0f, 0xb7, (uint8_t)(0xc8 | (r & 7)), /* movzx ecx, r16 */
+                   0x48, 0x8d, 0x0c, 0x09};                     /* lea rcx, [rcx+rcx] */
+  hp_emit_bytes(e, rb ? idx : idx + 1, rb ? sizeof idx : sizeof idx - 1);
+  uint8_t ld[] = {0x65, 0x48, 0x8b, (uint8_t)(0x04 | (t << 3)), 0xcd}; /* mov t, gs:[rcx*8+disp32] */
+  hp_emit_bytes(e, ld, sizeof ld);
+  u32(e, HP_T_IBL_FAST + 8);
+  static const uint8_t tag[] = {0x65, 0x48, 0x8b, 0x0c, 0xcd}; /* mov rcx, gs:[rcx*8+disp32] */
+  hp_emit_bytes(e, tag, sizeof tag);
+  u32(e, HP_T_IBL_FAST);
+  uint8_t cmp[] = {(uint8_t)(0x48 | (rb ? 2 : 0)), 0x8d, 0x4c, (uint8_t)(((r & 7) << 3) | 1), 0x01, /* lea rcx, [rcx+r+1] */
+                   0xe3, 0x00};                                                                 /* jrcxz hit */
+  hp_emit_bytes(e, cmp, sizeof cmp);
+  size_t hit = e->pos - 1;
+  /* Miss: the shared routine's protocol (rcx = target, the rest restored). */
+  uint8_t mv[] = {(uint8_t)(0x48 | (rb ? 4 : 0)), 0x89, (uint8_t)(0xc1 | ((r & 7) << 3))}; /* mov rcx, r */
+  hp_emit_bytes(e, mv, sizeof mv);
+  load_gs(e, t, t_slot);
+  jmp_gs(e, T_OFF(ibl_routine));
+  set_rel8(e, hit);
+  store_gs(e, t, T_OFF(ibl_jump));
+  load_gs(e, t, t_slot);
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  jmp_gs(e, T_OFF(ibl_jump));
+}
+
 /* Registers an instruction reads or writes (all operands, hidden included). */
 static bool uses_reg(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops, int r)
 {

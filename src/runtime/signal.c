@@ -363,20 +363,21 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
   if (in_cache || !t->in_dispatcher) {
     /* Unlink the fragment running, and any the thread may be about to
      * jump to from an indirect branch already looked up: the hit's address
-     * is in gs:ibl_jump or still in rdx (the inline probe), or (a `ret`
+     * is in gs:ibl_jump or still in rdx (the inline probe; rax or rdx for
+     * a `jmp r64`, hp_emit_ibl_inline_reg), or (a `ret`
      * through the return table) in rcx or already in the slot below the
      * return address, [rsp-8] or [rsp]. A loop of linked blocks is left at
      * its next branch. */
-    uint64_t next[6] = {pc, t->ibl_jump, (uint64_t)uc->uc_mcontext.gregs[REG_RDX],
-                        (uint64_t)uc->uc_mcontext.gregs[REG_RCX], 0, 0};
-    struct iovec local = {next + 4, 16}, remote = {(void *)(uc->uc_mcontext.gregs[REG_RSP] - 8), 16};
+    uint64_t next[7] = {pc, t->ibl_jump, (uint64_t)uc->uc_mcontext.gregs[REG_RDX],
+                        (uint64_t)uc->uc_mcontext.gregs[REG_RCX], (uint64_t)uc->uc_mcontext.gregs[REG_RAX], 0, 0};
+    struct iovec local = {next + 5, 16}, remote = {(void *)(uc->uc_mcontext.gregs[REG_RSP] - 8), 16};
     if (in_cache) /* a read that cannot fault, whatever the guest's rsp is */
       hp_raw_syscall(SYS_process_vm_readv, raw(SYS_getpid, 0, 0, 0, 0), (long)&local, 1, (long)&remote, 1, 0);
-    struct hp_fragment *f[7] = {!in_cache ? t->enter_frag : NULL};
-    for (int i = 0; i < 6; i++) /* found without the lock */
+    struct hp_fragment *f[8] = {!in_cache ? t->enter_frag : NULL};
+    for (int i = 0; i < 7; i++) /* found without the lock */
       f[i + 1] = in_cache ? hp_fragment_by_cache_pc(next[i]) : NULL;
     hp_lock();
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 8; i++)
       if (f[i])
         hp_fragment_unlink_outgoing(f[i]);
     /* Its next `ret` faults, if that fault reaches hotpath's handler. */

@@ -178,6 +178,7 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
     struct hp_emit e = {.rw = r.hot_rw, .rx = r.hot_rx, .cap = r.hot_cap, .count_lookups = hp_stats_enabled()};
     if (hp_lower(l, &e, r.cold_top_rx, &opts, &lo)) {
       hp_stats.riprel_far += lo.riprel_far;
+      hp_stats.ibl_reg_sites += lo.reg_lookups;
       hp_stats.checked_fragments += lo.checks_code;
       struct hp_fragment *f = commit(l, &r, e.pos, &lo, kind, record);
       f->entries = opts.entry_counter;

@@ -400,6 +400,19 @@ static bool branch_target(struct lowering *L, const struct hp_insn *in)
   return hp_insn_operands(in, &full, ops) && hp_emit_branch_target(L->e, &full, &ops[0], in->pc + in->len);
 }
 
+/* The register of a `jmp r64` the lookup can read in place (not rcx, its
+ * index, nor rsp); -1 otherwise. */
+static int jmp_register(const struct hp_insn *in)
+{
+  ZydisDecodedInstruction full;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  if (!hp_insn_operands(in, &full, ops) || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+      ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[0].reg.value) != 64)
+    return -1;
+  int r = hp_gpr_num(ops[0].reg.value);
+  return r == 1 || r == 4 ? -1 : r; /* rcx, rsp */
+}
+
 static void call(struct lowering *L, const struct hp_insn *in, bool direct)
 {
   uint64_t next = in->pc + in->len;
@@ -597,6 +610,14 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
       exit_jmp(L, HP_EXIT_IBL_MISS, 0);
       return false;
     }
+    if (in->op == HP_OP_JMP_IND && !(in->flags & HP_INSN_MONO)) {
+      int r = jmp_register(in);
+      if (r >= 0) {
+        hp_emit_ibl_inline_reg(e, r);
+        L->out->reg_lookups++;
+        return false;
+      }
+    }
     if (!branch_target(L, in)) {
       exit_jmp(L, HP_EXIT_UNSUPPORTED_INSN, in->pc);
       return false;
@@ -755,6 +776,7 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   /* A retry (the reservation was too small) starts from nothing. */
   out->nexits = out->npc = out->nconts = out->recov.n = 0;
   out->riprel_far = 0;
+  out->reg_lookups = 0;
   out->checks_code = false;
   out->broken = false;
   out->loop_off = 0;

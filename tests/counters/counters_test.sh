@@ -141,6 +141,8 @@ ratio_at_least loops loops-nolink "$D" 100
 for n in indcall funcptr jumptable; do
   expect $n "$S" -gt 0
 done
+# A switch's `jmp r64` is looked up from the guest's register in place.
+expect jumptable "indirect jmp sites whose lookup reads the guest's register in place" -gt 0
 expect indcall "$H" -ge 1000
 expect funcptr "$H" -ge 1000
 
