@@ -74,9 +74,12 @@ bool hp_emit_branch_target(struct hp_emit *e, const ZydisDecodedInstruction *in,
  *     call L                  hp_emit_call_push
  *   C: check [rsp-8]          hp_emit_continuation (the callee's ret lands here)
  *     jmp <guest return pc>   linkable exit
- *   L: [rsp] = guest return   hp_emit_call_body (binds L)
+ *     (mov rax, imm64)        never run: a 64-bit guest return's 8 bytes
+ *   L: [rsp] = guest return   hp_emit_call_body (binds L): `mov [rsp],
+ *                             simm32`, or `lea rsp, [rsp+8]; push [imm64]`
  *     jmp <callee>            linkable exit, or the lookup
- * The pushed cache address is overwritten before any guest code runs. */
+ * The pushed cache address is overwritten before any guest code runs (the
+ * code before L must end in a jump). */
 void hp_emit_call_push(struct hp_emit *e, struct hp_label *body);
 /* Around the `call` of an indirect call: the target waits in a slot and the
  * guest's rcx is back, so a fault of the push (stack overflow) sees exact
@@ -92,8 +95,15 @@ void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_
  * address is stored below rsp, then rsp moves (a faulting store leaves the
  * guest's rsp as it was). Flags untouched. */
 /* unread: no check will read the address back at once, so two 4-byte
- * stores do (no register; a load of both would not be forwarded). */
-void hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret, bool unread);
+ * stores do (a load of both would not be forwarded). Otherwise a 64-bit
+ * address is pushed from an 8-byte constant: the returned offset (0: none
+ * needed) is a disp32 the caller aims at one (hp_emit_const64). */
+size_t hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret, bool unread);
+/* An 8-byte constant in the code, 8-aligned, held by a `mov rax, imm64`
+ * that never runs (emit it where nothing falls through); returns its
+ * offset. hp_emit_aim_rip points the rip-relative disp32 at disp_pos there. */
+size_t hp_emit_const64(struct hp_emit *e, uint64_t v);
+void hp_emit_aim_rip(struct hp_emit *e, size_t disp_pos, size_t target_pos);
 /* rsp past a return address and imm bytes (lea: flags untouched). */
 void hp_emit_drop_ret(struct hp_emit *e, uint16_t imm);
 /* A return's target into rcx (guest rcx in spill_rcx) and rsp past the

@@ -428,7 +428,22 @@ void hp_emit_unpark_target(struct hp_emit *e)
   load_gs(e, HP_RCX, T_OFF(ibl_target));
 }
 
-void hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret, bool unread)
+size_t hp_emit_const64(struct hp_emit *e, uint64_t v)
+{
+  hp_emit_nops(e, (8 - ((hp_emit_here(e) + 2) & 7)) & 7);
+  mov_imm64(e, HP_RAX, v); /* never run: it holds the 8 bytes */
+  return e->pos - 8;
+}
+
+void hp_emit_aim_rip(struct hp_emit *e, size_t disp_pos, size_t target_pos)
+{
+  if (e->overflow)
+    return;
+  int32_t d = (int32_t)((int64_t)target_pos - (int64_t)(disp_pos + 4));
+  memcpy(e->rw + disp_pos, &d, 4);
+}
+
+size_t hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret, bool unread)
 {
   /* Store below rsp first, then move rsp: a store that faults (stack
    * overflow) leaves rsp as the guest's call left it before pushing. */
@@ -446,15 +461,15 @@ void hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret, bool unread)
       u32(e, (uint32_t)(guest_ret >> 32));
     }
   } else {
-    store_gs(e, HP_RAX, T_OFF(spill_rax));
-    int rec = recov_open(e, HP_RAX, HP_LOC_GS_SLOT, T_OFF(spill_rax));
-    mov_imm64(e, HP_RAX, guest_ret);
-    uint8_t st[] = {0x48, 0x89, 0x44, 0x24, 0xf8}; /* mov [rsp-8], rax */
-    hp_emit_bytes(e, st, sizeof st);
-    recov_close(e, rec);
-    load_gs(e, HP_RAX, T_OFF(spill_rax));
+    /* From an 8-byte constant the caller places (a push that faults
+     * leaves rsp and memory as they were). */
+    static const uint8_t push[] = {0xff, 0x35}; /* push qword [rip+disp32] */
+    hp_emit_bytes(e, push, sizeof push);
+    u32(e, 0);
+    return e->pos - 4;
   }
   lea_rsp(e, -8);
+  return 0;
 }
 
 void hp_emit_drop_ret(struct hp_emit *e, uint16_t imm) { lea_rsp(e, 8 + (int32_t)imm); }
@@ -605,21 +620,29 @@ void hp_emit_peek_target(struct hp_emit *e)
 void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_ret)
 {
   /* The call lands here: overwrite the cache address it pushed. */
-  hp_label_bind(e, body);
   /* One 8-byte store: the return path reloads it at once (the low 16 bits,
    * then all 64), and a load spanning two 4-byte stores cannot be
    * forwarded (a stall per call). */
   if ((int64_t)guest_ret == (int32_t)guest_ret) {
+    hp_label_bind(e, body);
     uint8_t b[] = {0x48, 0xc7, 0x04, 0x24}; /* mov qword [rsp], simm32 */
     hp_emit_bytes(e, b, sizeof b);
     u32(e, (uint32_t)guest_ret);
     return;
   }
-  store_gs(e, HP_RAX, T_OFF(spill_rax));
-  mov_imm64(e, HP_RAX, guest_ret);
-  uint8_t st[] = {0x48, 0x89, 0x04, 0x24}; /* mov [rsp], rax */
-  hp_emit_bytes(e, st, sizeof st);
-  load_gs(e, HP_RAX, T_OFF(spill_rax));
+  /* A 64-bit address: dropped and pushed again from memory, the 8 bytes
+   * held by a `mov rax, imm64` never executed (the code before the body
+   * ends in a jump), its immediate 8-aligned for a guest running with
+   * EFLAGS.AC. Two instructions where a spill, a load of the constant, the
+   * store and a reload took four. */
+  size_t k = hp_emit_const64(e, guest_ret);
+  hp_label_bind(e, body);
+  static const uint8_t drop[] = {0x48, 0x8d, 0x64, 0x24, 0x08}; /* lea rsp, [rsp+8] */
+  hp_emit_bytes(e, drop, sizeof drop);
+  static const uint8_t push[] = {0xff, 0x35}; /* push qword [rip+disp32] */
+  hp_emit_bytes(e, push, sizeof push);
+  u32(e, 0);
+  hp_emit_aim_rip(e, e->pos - 4, k);
 }
 
 /* Probes the thread's direct-mapped table for the target in rcx without
@@ -712,9 +735,10 @@ void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
   /* The return table holds, per low 16 bits of a guest return address, the
    * cache address of a call continuation (0: none); the continuation checks
    * the whole address (hp_emit_continuation). On a hit, a real `ret` to it,
-   * so the CPU's return stack predicts it: the continuation address goes
-   * into the dead slot below the guest return address, which stays as
-   * natively, and `ret 8` pops both. */
+   * so the CPU's return stack predicts it: the continuation address is
+   * pushed into the dead slot below the guest return address (the slot the
+   * call's own push used; nothing of the guest's lives there at a return),
+   * the guest return address stays as natively, and `ret 8` pops both. */
   int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
   if (e->count_lookups) {
     store_gs(e, HP_RAX, T_OFF(spill_rax));
@@ -726,9 +750,8 @@ void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
   hp_emit_bytes(e, ret_probe, sizeof ret_probe);
   u32(e, HP_T_RET_TABLE);
   static const uint8_t hit[] = {
-      0xe3, 0x0d,                   /* jrcxz miss */
-      0x48, 0x89, 0x4c, 0x24, 0xf8, /* mov [rsp-8], rcx */
-      0x48, 0x8d, 0x64, 0x24, 0xf8, /* lea rsp, [rsp-8] */
+      0xe3, 0x04,                   /* jrcxz miss */
+      0x51,                         /* push rcx */
       0xc2, 0x08, 0x00,             /* ret 8 */
       0x48, 0x8b, 0x0c, 0x24};      /* miss: mov rcx, [rsp] */
   hp_emit_bytes(e, hit, sizeof hit);

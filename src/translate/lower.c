@@ -103,6 +103,12 @@ struct lowering {
   } slow[MAX_DEFERRED];
   unsigned nslow;
   size_t deopt[4];  /* the entry's checks' jumps to the deopt exit (rel32 fields) */
+  /* Pushed 64-bit return addresses: placed after the code (push_ret). */
+  struct {
+    size_t disp, at; /* the push's disp32; the constant */
+    uint64_t v;
+  } consts[MAX_DEFERRED];
+  unsigned nconsts;
   unsigned ndeopt;
   uint64_t head;    /* the list's first guest pc */
   /* Folding (with promo): the plan, the pending registers of the element
@@ -400,6 +406,20 @@ static bool branch_target(struct lowering *L, const struct hp_insn *in)
   return hp_insn_operands(in, &full, ops) && hp_emit_branch_target(L->e, &full, &ops[0], in->pc + in->len);
 }
 
+/* An inlined call's push of the guest return address. */
+static void push_ret(struct lowering *L, uint64_t guest_ret, bool unread)
+{
+  size_t disp = hp_emit_push_ret(L->e, guest_ret, unread);
+  if (!disp)
+    return;
+  if (L->nconsts == MAX_DEFERRED) {
+    L->e->overflow = true;
+    return;
+  }
+  L->consts[L->nconsts].disp = disp;
+  L->consts[L->nconsts++].v = guest_ret;
+}
+
 /* The register of a `jmp r64` the lookup can read in place (not rcx, its
  * index, nor rsp); -1 otherwise. */
 static int jmp_register(const struct hp_insn *in)
@@ -581,7 +601,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
   }
   case HP_OP_CALL:
     if (L->opts->record) {
-      hp_emit_push_ret(e, in->pc + in->len, false);
+      push_ret(L, in->pc + in->len, false);
       exit_jmp(L, HP_EXIT_BRANCH, in->target);
       L->out->exits[L->out->nexits - 1].call = true;
       return false;
@@ -606,7 +626,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
       }
       hp_emit_park_target(e);
       if (in->op == HP_OP_CALL_IND)
-        hp_emit_push_ret(e, in->pc + in->len, false);
+        push_ret(L, in->pc + in->len, false);
       exit_jmp(L, HP_EXIT_IBL_MISS, 0);
       return false;
     }
@@ -632,7 +652,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
     return false;
   case HP_OP_PUSH_RET:
     if (L->pairs[i]) { /* its return is in the trace: no real call */
-      hp_emit_push_ret(e, in->pc + in->len, in->flags & HP_INSN_RET_KNOWN);
+      push_ret(L, in->pc + in->len, in->flags & HP_INSN_RET_KNOWN);
       return true;
     }
     inlined_call(L, in, false);
@@ -646,7 +666,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
     if (in->op == HP_OP_CALL_IND_GUARD) {
       if (L->pairs[i]) { /* the push sees the guest's rcx (a fault there) */
         hp_emit_park_target(e);
-        hp_emit_push_ret(e, in->pc + in->len, in->flags & HP_INSN_RET_KNOWN);
+        push_ret(L, in->pc + in->len, in->flags & HP_INSN_RET_KNOWN);
         hp_emit_unpark_target(e);
       } else {
         inlined_call(L, in, true);
@@ -767,6 +787,7 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   L.ncomps = 0;
   L.nslow = 0;
   L.ndeopt = 0;
+  L.nconsts = 0;
   L.head = l->pc;
   L.l = l;
   L.fold = L.promo ? l->fold : NULL;
@@ -863,6 +884,14 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
     if (L.deferred_ret[k])
       hp_emit_drop_ret(e, (uint16_t)(L.deferred_ret[k] - 1));
     exit_jmp(&L, HP_EXIT_GUARD_MISSES, 0);
+  }
+  /* The pushed return addresses' constants, after the last jump. */
+  for (unsigned k = 0; k < L.nconsts; k++) {
+    unsigned same = 0;
+    while (L.consts[same].v != L.consts[k].v)
+      same++;
+    L.consts[k].at = same < k ? L.consts[same].at : hp_emit_const64(e, L.consts[k].v);
+    hp_emit_aim_rip(e, L.consts[k].disp, L.consts[k].at);
   }
   e->recov = NULL;
   if (e->overflow)

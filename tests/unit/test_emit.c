@@ -44,8 +44,10 @@ START_TEST(call_sequence)
   hp_emit_call_push(&e, &lbody);
   uintptr_t cont = hp_emit_here(&e);
   size_t entry = hp_emit_continuation(&e, 0x123456789abcdef0ull);
-  uintptr_t body = hp_emit_here(&e);
+  size_t before_body = e.pos;
   hp_emit_call_body(&e, &lbody, 0x123456789abcdef0ull);
+  ck_assert(lbody.bound);
+  uintptr_t body = e.rx + lbody.pos;
   size_t pos = 0;
   struct decoded d;
   decode_at(&e, &pos, &d);
@@ -61,14 +63,26 @@ START_TEST(call_sequence)
   ck_assert_uint_eq(pos, entry);
   ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_MOV); /* rcx back */
   ck_assert_int_eq(d.ops[1].mem.segment, ZYDIS_REGISTER_GS);
-  decode_at(&e, &pos, &d); /* one 8-byte store of the return address, through rax */
-  ck_assert_int_eq(d.ops[0].mem.segment, ZYDIS_REGISTER_GS);
-  decode_at(&e, &pos, &d);
+  ck_assert_uint_eq(pos, before_body);
+  /* Before the body (where nothing runs), the return address's 8 bytes,
+   * 8-aligned, in a `mov rax, imm64`. */
+  do
+    decode_at(&e, &pos, &d);
+  while (d.in.mnemonic == ZYDIS_MNEMONIC_NOP);
   ck_assert_str_eq(d.text, "mov rax, 0x123456789ABCDEF0");
+  uintptr_t k = 0x10000 + pos - 8;
+  ck_assert_uint_eq(k % 8, 0);
+  ck_assert_uint_eq(0x10000 + pos, body);
+  /* The body: the continuation's address dropped, the guest return
+   * address pushed in its place from the constant: one 8-byte store. */
   decode_at(&e, &pos, &d);
-  ck_assert_str_eq(d.text, "mov [rsp], rax");
+  ck_assert_str_eq(d.text, "lea rsp, [rsp+0x08]");
   decode_at(&e, &pos, &d);
-  ck_assert_int_eq(d.ops[1].mem.segment, ZYDIS_REGISTER_GS);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_PUSH);
+  ck_assert_int_eq(d.ops[0].mem.base, ZYDIS_REGISTER_RIP);
+  uint64_t from;
+  ZydisCalcAbsoluteAddress(&d.in, &d.ops[0], 0x10000 + pos - d.in.length, &from);
+  ck_assert_uint_eq(from, k);
   ck_assert_uint_eq(pos, e.pos);
 }
 END_TEST
