@@ -14,6 +14,7 @@
   X(emit_retries, "fragments emitted again after running out of reserved room") \
   X(dispatcher_entries, "dispatcher entries (exits from the cache)") \
   X(links_made, "links made") \
+  X(links_ahead, "links made when a block was built (its targets existed)") \
   X(ibl_inline_lookups, "indirect branch lookups (returns, indirect jumps and calls)") \
   X(ibl_lookups, "indirect branch lookups that missed the inline table") \
   X(ibl_misses, "indirect branch lookup misses") \

@@ -21,6 +21,12 @@ struct hp_fragment;
  * thread, in the thread block) shadows it. Returns the fragment to link to
  * and enter. */
 struct hp_fragment *hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to);
+/* Links the direct exits of block f, just built, whose targets have a
+ * fragment already, as the dispatcher would when they are first taken
+ * (each taken first would cost a round trip through it); an exit that
+ * would make its target a trace head is left to the dispatcher, so heads
+ * are still made only by edges taken. */
+void hp_trace_link_ahead(struct hp_fragment *f);
 /* Head *f of thread t reached the threshold (an HP_EXIT_HOT exit): true when
  * t has started recording (then call hp_trace_record_step with its pc). A
  * head that stays lukewarm is retired: *f becomes its plain block again. */

@@ -105,23 +105,41 @@ static struct hp_fragment *make_head(struct hp_fragment *to)
   return h;
 }
 
+/* Whether the edge from exit prev to fragment to makes to a trace head. */
+static bool makes_head(const struct hp_exit *prev, const struct hp_fragment *to)
+{
+  if (hp_opt.opt < 1 || to->kind != HP_FRAG_BLOCK || to->trace_head || to->no_trace || !prev ||
+      prev->kind != HP_EXIT_BRANCH)
+    return false;
+  const struct hp_fragment *from = prev->from;
+  uint64_t end;
+  /* Backward: the target lies before the end of the code that branched
+   * (loops; a call to a function placed lower is not one); from a trace:
+   * its exits start new traces. */
+  return from->kind == HP_FRAG_TRACE || (!prev->call && source_end(from, &end) && prev->target < end);
+}
+
 struct hp_fragment *hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to)
 {
   /* A counting head's own exit goes on into its block, never back into the
    * head (that would count forever without running guest code). */
   if (prev && prev->from == to && to->head_block && !to->head_block->removed)
     return to->head_block;
-  if (hp_opt.opt < 1 || to->kind != HP_FRAG_BLOCK || to->trace_head || to->no_trace || !prev ||
-      prev->kind != HP_EXIT_BRANCH)
-    return to;
-  const struct hp_fragment *from = prev->from;
-  uint64_t end;
-  /* Backward: the target lies before the end of the code that branched
-   * (loops; a call to a function placed lower is not one); from a trace:
-   * its exits start new traces. */
-  if (from->kind == HP_FRAG_TRACE || (!prev->call && source_end(from, &end) && prev->target < end))
-    return make_head(to);
-  return to;
+  return makes_head(prev, to) ? make_head(to) : to;
+}
+
+void hp_trace_link_ahead(struct hp_fragment *f)
+{
+  if (hp_opt.no_link || f->kind != HP_FRAG_BLOCK || f->removed)
+    return;
+  for (unsigned i = 0; i < f->nexits; i++) {
+    struct hp_exit *x = &f->exits[i];
+    if (x->kind != HP_EXIT_BRANCH || x->linked)
+      continue;
+    struct hp_fragment *to = hp_fragment_lookup(x->target);
+    if (to && to != f && !makes_head(x, to) && hp_link(x, to))
+      hp_stats.links_ahead++;
+  }
 }
 
 /* Traces must pay for themselves within the run: building one costs tens
