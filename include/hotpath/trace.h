@@ -21,12 +21,16 @@ struct hp_fragment;
  * thread, in the thread block) shadows it. Returns the fragment to link to
  * and enter. */
 struct hp_fragment *hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to);
-/* Links the direct exits of block f, just built, whose targets have a
- * fragment already, as the dispatcher would when they are first taken
- * (each taken first would cost a round trip through it); an exit that
- * would make its target a trace head is left to the dispatcher, so heads
- * are still made only by edges taken. */
-void hp_trace_link_ahead(struct hp_fragment *f);
+/* Block f was just built for the dispatcher (under the lock). Links its
+ * direct exits whose targets have a fragment already, as the dispatcher
+ * would when they are first taken (each costs a round trip through it);
+ * an exit that would make its target a trace head is left to the
+ * dispatcher, so heads are still made only by edges taken. Then, while the
+ * block's successor is certain (its one way out is a direct jmp or call, or
+ * the block was cut by a limit) and has no fragment, builds that successor
+ * too and links to it, up to a few blocks: code that runs next in any case
+ * is translated without leaving the cache in between. */
+void hp_trace_build_ahead(struct hp_fragment *f);
 /* Head *f of thread t reached the threshold (an HP_EXIT_HOT exit): true when
  * t has started recording (then call hp_trace_record_step with its pc). A
  * head that stays lukewarm is retired: *f becomes its plain block again. */

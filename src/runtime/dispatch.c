@@ -194,10 +194,10 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
         hp_lock();
       }
       f = hp_build_block(pc);
-      if (f)
-        hp_trace_link_ahead(f);
-      if (hp_opt.debug_crash_after && hp_stats.blocks_built == (uint64_t)hp_opt.debug_crash_after)
+      if (hp_opt.debug_crash_after && hp_stats.blocks_built >= (uint64_t)hp_opt.debug_crash_after)
         *(volatile int *)crash_address = 0; /* --debug-crash-after: a hotpath bug on purpose */
+      if (f)
+        hp_trace_build_ahead(f);
       if (!f) {
         /* The memory map's tables are the lock's: query it before unlocking. */
         char where[160];
