@@ -10,6 +10,7 @@
 #include "hotpath/emit.h"
 #include "hotpath/log.h"
 #include "hotpath/options.h"
+#include "hotpath/pages.h"
 #include "hotpath/stats.h"
 
 #define TOMBSTONE ((struct hp_fragment *)1)
@@ -34,34 +35,6 @@ static void *zalloc_pages(size_t bytes)
   return p;
 }
 
-/* The table's pages, already written: a probe reads a slot before the put
- * writes it, which on a fresh page maps the shared zero page first and
- * faults again on the write (two faults a page instead of one); the rehash
- * writes every page anyway. A table of 2 MiB or more is aligned and asks
- * for transparent huge pages: one fault instead of 512, and lookups (which
- * miss the caches in a big table) no longer miss the TLB as well. */
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels: EINVAL, pages fault in as used */
-#endif
-static void *table_pages(size_t bytes)
-{
-  const size_t huge = 2u << 20;
-  if (bytes < huge) {
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    HP_ASSERT(p != MAP_FAILED);
-    return p;
-  }
-  uint8_t *p = mmap(NULL, bytes + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  HP_ASSERT(p != MAP_FAILED);
-  uint8_t *a = (uint8_t *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
-  if (a > p)
-    munmap(p, (size_t)(a - p));
-  munmap(a + bytes, (size_t)(p + huge - a));
-  madvise(a, bytes, MADV_HUGEPAGE);
-  madvise(a, bytes, MADV_POPULATE_WRITE);
-  return a;
-}
-
 static void table_grow(void)
 {
   size_t old_size = table ? table_mask + 1 : 0;
@@ -75,14 +48,14 @@ static void table_grow(void)
   size_t size = old_size ? old_size : (1u << 14);
   while ((live + 1) * 2 > size)
     size *= 2;
-  table = table_pages(size * sizeof *table);
+  table = hp_pages_zeroed(size * sizeof *table); /* probed before written */
   table_mask = size - 1;
   table_used = 0;
   for (size_t i = 0; i < old_size; i++)
     if (old[i].f && old[i].f != TOMBSTONE)
       table_put(old[i].f);
   if (old)
-    munmap(old, old_size * sizeof *old);
+    hp_pages_free(old, old_size * sizeof *old);
 }
 
 struct hp_fragment *hp_fragment_lookup(uint64_t pc)

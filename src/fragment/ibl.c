@@ -13,6 +13,7 @@
 #include "hotpath/fragment.h"
 #include "hotpath/log.h"
 #include "hotpath/options.h"
+#include "hotpath/pages.h"
 #include "hotpath/stats.h"
 #include "hotpath/thread.h"
 
@@ -54,6 +55,13 @@ static struct hp_ibl_entry *alloc_table(size_t entries)
   return p;
 }
 
+/* A table that puts will probe (read before they write): its pages in
+ * place at once (hp_pages_zeroed). */
+static struct hp_ibl_entry *alloc_live_table(size_t entries)
+{
+  return hp_pages_zeroed((entries + OVERFLOW) * sizeof(struct hp_ibl_entry));
+}
+
 /* Stores {guest, cache}; *fresh tells whether an empty slot was used. */
 static bool put(struct hp_ibl_entry *t, size_t m, uint64_t guest, uint64_t cache, bool *fresh)
 {
@@ -80,7 +88,7 @@ static void grow(void)
   size_t nmask = mask * 2 + 1;
   struct hp_ibl_entry *nt;
   for (;;) {
-    nt = alloc_table(nmask + 1);
+    nt = alloc_live_table(nmask + 1);
     bool ok = true, fresh;
     count = 0; /* tombstones stay behind */
     for (size_t i = 0; i < mask + 1 + OVERFLOW && ok; i++)
@@ -90,7 +98,7 @@ static void grow(void)
       }
     if (ok)
       break;
-    munmap(nt, (nmask + 1 + OVERFLOW) * sizeof *nt);
+    hp_pages_free(nt, (nmask + 1 + OVERFLOW) * sizeof *nt);
     nmask = nmask * 2 + 1;
   }
   struct hp_ibl_entry *nempty = alloc_table(nmask + 1);
@@ -105,7 +113,7 @@ static void grow(void)
 void hp_ibl_init(void)
 {
   mask = (1u << 12) - 1;
-  table = alloc_table(mask + 1);
+  table = alloc_live_table(mask + 1);
   empty = alloc_table(mask + 1);
   mprotect(empty, (mask + 1 + OVERFLOW) * sizeof *empty, PROT_READ);
   struct hp_cache_reservation r;

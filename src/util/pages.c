@@ -1,0 +1,33 @@
+/* Zeroed memory for big tables (see pages.h). */
+#include "hotpath/pages.h"
+
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "hotpath/log.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels: EINVAL, pages fault in as used */
+#endif
+
+#define HUGE ((size_t)2 << 20)
+
+void *hp_pages_zeroed(size_t bytes)
+{
+  if (bytes < HUGE) {
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    HP_ASSERT(p != MAP_FAILED);
+    return p;
+  }
+  uint8_t *p = mmap(NULL, bytes + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  HP_ASSERT(p != MAP_FAILED);
+  uint8_t *a = (uint8_t *)(((uintptr_t)p + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
+  if (a > p)
+    munmap(p, (size_t)(a - p));
+  munmap(a + bytes, (size_t)(p + HUGE - a));
+  madvise(a, bytes, MADV_HUGEPAGE);
+  madvise(a, bytes, MADV_POPULATE_WRITE);
+  return a;
+}
+
+void hp_pages_free(void *p, size_t bytes) { munmap(p, bytes); }
