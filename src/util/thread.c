@@ -14,6 +14,7 @@
 
 #include "hotpath/log.h"
 #include "hotpath/options.h"
+#include "hotpath/pages.h"
 #include "hotpath/rawsys.h"
 
 _Static_assert(offsetof(struct hp_thread, gpr) == HP_T_GPR, "gpr");
@@ -94,6 +95,10 @@ void hp_thread_forget_others(struct hp_thread *self)
   self->next_live = NULL;
 }
 
+#define FIRST_BLOCK_SIZE ((size_t)2 << 20)
+_Static_assert(HP_T_SIZE <= FIRST_BLOCK_SIZE, "the first thread block fits a huge page");
+static struct hp_thread *first_block;
+
 void hp_thread_free(struct hp_thread *t)
 {
   hp_lock();
@@ -110,7 +115,10 @@ void hp_thread_free(struct hp_thread *t)
   if (t->host_stack_lo)
     munmap((void *)t->host_stack_lo, t->host_stack_size);
   munmap(t->rt_queue, HP_RTQ_BYTES);
-  munmap(t, HP_T_SIZE);
+  if (t == first_block)
+    hp_pages_free(t, FIRST_BLOCK_SIZE);
+  else
+    munmap(t, HP_T_SIZE);
 }
 
 struct hp_thread *hp_thread_new(bool host_stack)
@@ -120,9 +128,19 @@ struct hp_thread *hp_thread_new(bool host_stack)
   if (HP_T_XSAVE + xs > HP_T_IBL_FAST)
     hp_fatal(HP_STATUS_UNSUPPORTED, "xsave area of %zu bytes is larger than hotpath expects", xs);
   size_t size = HP_T_SIZE;
-  struct hp_thread *t = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (t == MAP_FAILED)
-    hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate a thread block");
+  struct hp_thread *t;
+  if (!first_block) {
+    /* The first thread's block is one huge page: its lookup and return
+     * tables, filled as code is translated (every new continuation and
+     * lookup target touches a random page, often first by a read that
+     * maps the zero page), fault in at once instead of some hundreds of
+     * times. Later threads' blocks stay small pages (memory per thread). */
+    t = first_block = hp_pages_zeroed(FIRST_BLOCK_SIZE);
+  } else {
+    t = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (t == MAP_FAILED)
+      hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate a thread block");
+  }
   t->self = (uint64_t)t;
   t->xsave_mask = mask;
   t->xsave_size = xs;
