@@ -16,17 +16,30 @@
 #define TOMBSTONE ((struct hp_fragment *)1)
 #define PAGE_SHIFT 12
 
+/* Open addressing (linear probing) with a byte of tag per slot beside the
+ * slots: 0 empty, 1 removed, else 0x80 | 7 bits of the pc's hash that the
+ * slot index does not use. A lookup walks the tags and reads a slot only
+ * when its tag matches, so a miss (every new block, and the targets of
+ * its exits when it is built) reads the tag bytes alone: a fragment table
+ * of 2^17 slots is 2 MiB, which misses the caches on almost every probe,
+ * its tags 128 KiB. */
 struct slot {
   uint64_t pc;
   struct hp_fragment *f;
 };
 
+#define TAG_EMPTY 0
+#define TAG_REMOVED 1
+
 static struct slot *table;
-static size_t table_mask, table_used; /* used includes tombstones */
+static uint8_t *tags;
+static size_t table_mask, table_used; /* used includes removed slots */
 
 static void table_put(struct hp_fragment *f);
 
-static size_t hash(uint64_t pc) { return (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 20); }
+static uint64_t hash64(uint64_t pc) { return pc * 0x9e3779b97f4a7c15ull; }
+static size_t slot_of(uint64_t h) { return (size_t)(h >> 20) & table_mask; }
+static uint8_t tag_of(uint64_t h) { return (uint8_t)(0x80 | ((h >> 13) & 0x7f)); }
 
 static void *zalloc_pages(size_t bytes)
 {
@@ -39,9 +52,10 @@ static void table_grow(void)
 {
   size_t old_size = table ? table_mask + 1 : 0;
   struct slot *old = table;
+  uint8_t *old_tags = tags;
   size_t live = 0;
   for (size_t i = 0; i < old_size; i++)
-    live += old[i].f && old[i].f != TOMBSTONE;
+    live += old_tags[i] >= 0x80;
   /* Doubling (not more): every page of a new table is written by the
    * rehash and the puts that follow, so a bigger step only touches more
    * pages; at most half full after a rehash, grown at half full. */
@@ -49,23 +63,29 @@ static void table_grow(void)
   while ((live + 1) * 2 > size)
     size *= 2;
   table = hp_pages_zeroed(size * sizeof *table); /* probed before written */
+  tags = hp_pages_zeroed(size);
   table_mask = size - 1;
   table_used = 0;
   for (size_t i = 0; i < old_size; i++)
-    if (old[i].f && old[i].f != TOMBSTONE)
+    if (old_tags[i] >= 0x80)
       table_put(old[i].f);
-  if (old)
+  if (old) {
     hp_pages_free(old, old_size * sizeof *old);
+    hp_pages_free(old_tags, old_size);
+  }
 }
 
 struct hp_fragment *hp_fragment_lookup(uint64_t pc)
 {
   if (!table)
     return NULL;
-  for (size_t i = hash(pc) & table_mask;; i = (i + 1) & table_mask) {
-    if (table[i].pc == pc && table[i].f != TOMBSTONE)
-      return table[i].f; /* NULL for an empty slot of pc 0 */
-    if (!table[i].f)
+  uint64_t h = hash64(pc);
+  uint8_t tag = tag_of(h);
+  for (size_t i = slot_of(h);; i = (i + 1) & table_mask) {
+    uint8_t t = tags[i];
+    if (t == tag && table[i].pc == pc)
+      return table[i].f;
+    if (t == TAG_EMPTY)
       return NULL;
   }
 }
@@ -74,19 +94,22 @@ static void table_put(struct hp_fragment *f)
 {
   if (!table || (table_used + 1) * 2 > table_mask + 1)
     table_grow();
-  size_t i = hash(f->guest_pc) & table_mask;
-  while (table[i].f && table[i].f != TOMBSTONE)
+  uint64_t h = hash64(f->guest_pc);
+  size_t i = slot_of(h);
+  while (tags[i] >= 0x80)
     i = (i + 1) & table_mask;
-  if (!table[i].f)
+  if (tags[i] == TAG_EMPTY)
     table_used++;
   table[i] = (struct slot){f->guest_pc, f};
+  tags[i] = tag_of(h);
 }
 
 static void table_del(struct hp_fragment *f)
 {
-  for (size_t i = hash(f->guest_pc) & table_mask; table[i].f; i = (i + 1) & table_mask)
-    if (table[i].f == f) {
+  for (size_t i = slot_of(hash64(f->guest_pc)); tags[i] != TAG_EMPTY; i = (i + 1) & table_mask)
+    if (tags[i] >= 0x80 && table[i].f == f) {
       table[i] = (struct slot){~0ull, TOMBSTONE};
+      tags[i] = TAG_REMOVED;
       return;
     }
 }
