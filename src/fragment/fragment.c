@@ -41,13 +41,6 @@ static uint64_t hash64(uint64_t pc) { return pc * 0x9e3779b97f4a7c15ull; }
 static size_t slot_of(uint64_t h) { return (size_t)(h >> 20) & table_mask; }
 static uint8_t tag_of(uint64_t h) { return (uint8_t)(0x80 | ((h >> 13) & 0x7f)); }
 
-static void *zalloc_pages(size_t bytes)
-{
-  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  HP_ASSERT(p != MAP_FAILED);
-  return p;
-}
-
 static void table_grow(void)
 {
   size_t old_size = table ? table_mask + 1 : 0;
@@ -139,7 +132,7 @@ static void pages_grow(void)
   size_t old_size = pages ? pages_mask + 1 : 0;
   struct page_node **old = pages;
   size_t size = old_size ? old_size * 4 : (1u << 12);
-  pages = zalloc_pages(size * sizeof *pages);
+  pages = hp_pages_zeroed(size * sizeof *pages); /* buckets are read before written */
   pages_mask = size - 1;
   for (size_t i = 0; i < old_size; i++)
     for (struct page_node *n = old[i], *next; n; n = next) {
@@ -147,7 +140,7 @@ static void pages_grow(void)
       pages_insert_node(n);
     }
   if (old)
-    munmap(old, old_size * sizeof *old);
+    hp_pages_free(old, old_size * sizeof *old);
 }
 
 static void pages_add(uint64_t page, struct hp_fragment *f)
