@@ -13,25 +13,21 @@
 #include "hotpath/pages.h"
 #include "hotpath/stats.h"
 
-#define TOMBSTONE ((struct hp_fragment *)1)
 #define PAGE_SHIFT 12
 
-/* Open addressing (linear probing) with a byte of tag per slot beside the
- * slots: 0 empty, 1 removed, else 0x80 | 7 bits of the pc's hash that the
- * slot index does not use. A lookup walks the tags and reads a slot only
- * when its tag matches, so a miss (every new block, and the targets of
- * its exits when it is built) reads the tag bytes alone: a fragment table
- * of 2^17 slots is 2 MiB, which misses the caches on almost every probe,
- * its tags 128 KiB. */
-struct slot {
-  uint64_t pc;
-  struct hp_fragment *f;
-};
-
+/* Open addressing (linear probing): a slot holds a fragment pointer, and a
+ * byte of tag per slot lies beside the slots: 0 empty, 1 removed, else
+ * 0x80 | 7 bits of the pc's hash that the slot index does not use. A
+ * lookup walks the tags and reads a slot (and the fragment's guest pc)
+ * only when its tag matches, so a miss (every new block, and the targets
+ * of its exits when it is built) reads tag bytes alone, 1 in 128 probes
+ * aside: for 2^17 slots, 128 KiB of tags, where slots of {pc, fragment}
+ * were 2 MiB that missed the caches on almost every probe. A hit reads the
+ * fragment, which its caller reads anyway. */
 #define TAG_EMPTY 0
 #define TAG_REMOVED 1
 
-static struct slot *table;
+static struct hp_fragment **table;
 static uint8_t *tags;
 static size_t table_mask, table_used; /* used includes removed slots */
 
@@ -44,7 +40,7 @@ static uint8_t tag_of(uint64_t h) { return (uint8_t)(0x80 | ((h >> 13) & 0x7f));
 static void table_grow(void)
 {
   size_t old_size = table ? table_mask + 1 : 0;
-  struct slot *old = table;
+  struct hp_fragment **old = table;
   uint8_t *old_tags = tags;
   size_t live = 0;
   for (size_t i = 0; i < old_size; i++)
@@ -55,13 +51,13 @@ static void table_grow(void)
   size_t size = old_size ? old_size : (1u << 14);
   while ((live + 1) * 2 > size)
     size *= 2;
-  table = hp_pages_zeroed(size * sizeof *table); /* probed before written */
-  tags = hp_pages_zeroed(size);
+  table = hp_pages_zeroed(size * sizeof *table);
+  tags = hp_pages_zeroed(size); /* probed before written */
   table_mask = size - 1;
   table_used = 0;
   for (size_t i = 0; i < old_size; i++)
     if (old_tags[i] >= 0x80)
-      table_put(old[i].f);
+      table_put(old[i]);
   if (old) {
     hp_pages_free(old, old_size * sizeof *old);
     hp_pages_free(old_tags, old_size);
@@ -76,8 +72,8 @@ struct hp_fragment *hp_fragment_lookup(uint64_t pc)
   uint8_t tag = tag_of(h);
   for (size_t i = slot_of(h);; i = (i + 1) & table_mask) {
     uint8_t t = tags[i];
-    if (t == tag && table[i].pc == pc)
-      return table[i].f;
+    if (t == tag && table[i]->guest_pc == pc)
+      return table[i];
     if (t == TAG_EMPTY)
       return NULL;
   }
@@ -93,15 +89,15 @@ static void table_put(struct hp_fragment *f)
     i = (i + 1) & table_mask;
   if (tags[i] == TAG_EMPTY)
     table_used++;
-  table[i] = (struct slot){f->guest_pc, f};
+  table[i] = f;
   tags[i] = tag_of(h);
 }
 
 static void table_del(struct hp_fragment *f)
 {
   for (size_t i = slot_of(hash64(f->guest_pc)); tags[i] != TAG_EMPTY; i = (i + 1) & table_mask)
-    if (tags[i] >= 0x80 && table[i].f == f) {
-      table[i] = (struct slot){~0ull, TOMBSTONE};
+    if (tags[i] >= 0x80 && table[i] == f) {
+      table[i] = NULL;
       tags[i] = TAG_REMOVED;
       return;
     }
