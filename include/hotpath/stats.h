@@ -15,7 +15,7 @@
   X(dispatcher_entries, "dispatcher entries (exits from the cache)") \
   X(links_made, "links made") \
   X(links_ahead, "links made when a block was built (its targets existed)") \
-  X(blocks_built_ahead, "blocks built ahead (the certain successor of a block just built)") \
+  X(blocks_built_ahead, "certain successors built with a new block (ahead of their first run)") \
   X(ibl_inline_lookups, "indirect branch lookups (returns, indirect jumps and calls)") \
   X(ibl_lookups, "indirect branch lookups that missed the inline table") \
   X(ibl_misses, "indirect branch lookup misses") \
