@@ -13,19 +13,22 @@
 struct hp_fragment;
 
 struct hp_exit {
-  uint8_t kind;
-  bool call;                /* a direct call's jump to its callee (not a loop edge) */
   uint64_t target;          /* guest pc to continue at */
   struct hp_fragment *from;
-  uint32_t branch_off;      /* offset of the patchable rel32 in from's code; 0 = none */
-  uintptr_t stub;           /* RX address of the exit's stub (cold code) */
-  uintptr_t unlinked;       /* where the branch goes unlinked: the stub, or code that
-                               makes the guest state exact on the way to it */
-  bool back_edge;           /* an optimized trace's exit to its own loop */
-  uint32_t k_off;           /* HP_EXIT_PREDICT: offset of the site's 8-byte tag (~target) */
-  struct hp_exit *site;     /* HP_EXIT_LEARN: the site's HP_EXIT_PREDICT */
   struct hp_fragment *linked;
   struct hp_exit *next_in;  /* next exit linked to the same fragment */
+  uint32_t branch_off;      /* offset of the patchable rel32 in from's code; 0 = none */
+  uint32_t k_off;           /* HP_EXIT_PREDICT: offset of the site's 8-byte tag (~target) */
+  /* From from's code (hp_exit_stub, hp_exit_unlinked: same unit, within
+   * 2 GiB): the exit's stub (cold code), and where the branch goes
+   * unlinked: the stub, or code that makes the guest state exact on the way
+   * to it. */
+  int32_t stub_off, unlinked_off;
+  int16_t site;             /* HP_EXIT_LEARN: index in from's exits of the site's
+                               HP_EXIT_PREDICT (hp_exit_site); -1: none */
+  uint8_t kind;
+  bool call;                /* a direct call's jump to its callee (not a loop edge) */
+  bool back_edge;           /* an optimized trace's exit to its own loop */
 };
 
 enum hp_fragment_kind { HP_FRAG_BLOCK, HP_FRAG_TRACE };
@@ -43,49 +46,79 @@ struct hp_continuation {
   uint64_t guest;  /* the call's return address */
 };
 
-struct hp_fragment {
-  uint64_t guest_pc;            /* entry */
-  uintptr_t code;               /* RX address of the entry (hot code) */
-  uint32_t size;                /* hot code bytes */
-  uint8_t kind;                 /* enum hp_fragment_kind */
-  bool checks_code;             /* guest code is writable: fragment checks it at entry */
-  bool removed;                 /* out of the table (or a recording copy): never linked to */
-  bool trace_head;              /* a block at a trace head: its prologue counts executions */
-  bool no_trace;                /* a head whose trace could not be built */
+/* What only trace heads (their counting copies), traces, blocks recorded
+ * into traces and, with --stats or --report, every fragment have: most
+ * fragments are plain blocks, which have none (these fields would cost
+ * them 100 bytes each). Read it with hp_frag_tr (zeros for a plain block),
+ * write it through hp_frag_tr_mut. */
+struct hp_frag_trace {
+  uint64_t runs;                /* executions of a head counted so far */
+  uint64_t hot_since;           /* a head: when its current period began (ns); a trace:
+                                   when it was built */
+  struct hp_fragment *head_block; /* a counting head: the block it leads to */
+  struct hp_fragment *shadowed; /* a trace: the fragment it took the place of */
+  const struct hp_opt_record *opt; /* a trace: what the optimizer did (--report) */
+  struct hp_fragment *record_copy; /* a block: this pc's private copy for trace recording */
+  uint64_t *entries;            /* --stats, --report: times its code was entered (or looped) */
   uint32_t head_id;             /* a trace head's counter (gs head counters) */
   uint32_t period;              /* a head runs threshold x period times between asks */
   uint32_t threshold;           /* a head: executions in its first period (its code's limit) */
-  bool profiled;                /* a head the profile names: traced when it first asks */
-  uint64_t runs;                /* executions of a head counted so far */
-  struct hp_fragment *head_block; /* a counting head: the block it leads to */
-  uint8_t slow_periods;         /* periods it ran too slowly to pay for a trace */
-  uint64_t hot_since;           /* a head: when its current period began (ns); a trace:
-                                   when it was built */
-  struct hp_fragment *record_copy; /* this pc's private copy for trace recording */
-  struct hp_fragment *shadowed; /* a trace: the fragment it took the place of */
-  uint8_t retraces;             /* a head: traces dropped soon after being built for
-                                   missing guards */
-  bool opt_conservative;        /* a head: its optimized trace left through its deopt
-                                   exit: its traces are no longer optimized */
-  uint32_t ninsn;               /* guest instructions it holds */
   uint32_t loop_off;            /* its back edges' target (past an optimized trace's loads) */
   uint32_t spec_start, spec_end; /* speculative entry loads (see struct hp_lowered) */
-  const struct hp_opt_record *opt; /* a trace: what the optimizer did (--report) */
   uint32_t deopt_off;           /* where a fault in them goes */
-  uint64_t *entries;            /* --stats: times its code was entered (or looped) */
+  uint8_t slow_periods;         /* periods it ran too slowly to pay for a trace */
+  uint8_t retraces;             /* a head: traces dropped soon after being built for
+                                   missing guards */
+  bool profiled;                /* a head the profile names: traced when it first asks */
+  bool opt_conservative;        /* a head: its optimized trace left through its deopt
+                                   exit: its traces are no longer optimized */
+};
+
+struct hp_fragment {
+  uint64_t guest_pc;            /* entry */
+  uintptr_t code;               /* RX address of the entry (hot code) */
+  struct hp_frag_trace *tr;     /* heads and traces; NULL for a plain block */
   struct hp_cache_unit *unit;
   struct hp_exit *exits;
-  uint16_t nexits, nranges, nconts, nrecov;
   struct hp_guest_range *ranges;
   struct hp_continuation *conts;
   /* Cache offset -> guest pc, per guest instruction, in code order. */
-  uint32_t npc;
   uint32_t *pc_off;
   uint64_t *pc_guest;
   uint8_t *pc_len;
   struct hp_recov *recov;       /* where guest registers live, by code stretch */
   struct hp_exit *incoming;
+  uint32_t size;                /* hot code bytes */
+  uint32_t ninsn;               /* guest instructions it holds */
+  uint32_t npc;
+  uint16_t nexits, nranges, nconts, nrecov;
+  uint8_t kind;                 /* enum hp_fragment_kind */
+  bool checks_code;             /* guest code is writable: fragment checks it at entry */
+  bool removed;                 /* out of the table (or a recording copy): never linked to */
+  bool trace_head;              /* a block at a trace head: its prologue counts executions */
+  bool no_trace;                /* a head whose trace could not be built */
 };
+
+/* f's head and trace fields (all zero for a plain block). */
+extern const struct hp_frag_trace hp_frag_tr_none;
+static inline const struct hp_frag_trace *hp_frag_tr(const struct hp_fragment *f)
+{
+  return f->tr ? f->tr : &hp_frag_tr_none;
+}
+/* The same, to write: a plain block gets them (zeroed) on first use. */
+struct hp_frag_trace *hp_frag_tr_mut(struct hp_fragment *f);
+
+/* Exit x's stub, where its branch goes unlinked (RX addresses), and for
+ * HP_EXIT_LEARN the inline-cache site it teaches (NULL if none). */
+static inline uintptr_t hp_exit_stub(const struct hp_exit *x) { return x->from->code + (intptr_t)x->stub_off; }
+static inline uintptr_t hp_exit_unlinked(const struct hp_exit *x)
+{
+  return x->from->code + (intptr_t)x->unlinked_off;
+}
+static inline struct hp_exit *hp_exit_site(const struct hp_exit *x)
+{
+  return x->site >= 0 ? &x->from->exits[x->site] : NULL;
+}
 
 /* The guest state at a cache address inside f. */
 struct hp_guest_at {

@@ -260,7 +260,7 @@ static void unlink_exit(struct hp_exit *x)
 {
   struct hp_fragment *from = x->from;
   uint8_t *rw = hp_cache_rw(from->unit, from->code);
-  hp_patch_rel32(rw + x->branch_off, from->code + x->branch_off, x->unlinked);
+  hp_patch_rel32(rw + x->branch_off, from->code + x->branch_off, hp_exit_unlinked(x));
   x->linked = NULL;
 }
 
@@ -333,6 +333,15 @@ unsigned hp_fragment_recover_memory(const struct hp_fragment *f, uintptr_t rx, c
   return hp_recovery_memory(f->recov, f->nrecov, (uint32_t)(rx - f->code), gpr, xmm, t, out, max);
 }
 
+const struct hp_frag_trace hp_frag_tr_none;
+
+struct hp_frag_trace *hp_frag_tr_mut(struct hp_fragment *f)
+{
+  if (!f->tr)
+    f->tr = hp_arena_alloc(sizeof *f->tr); /* arena memory is zeroed */
+  return f->tr;
+}
+
 bool hp_link(struct hp_exit *x, struct hp_fragment *to)
 {
   if ((x->kind != HP_EXIT_BRANCH && x->kind != HP_EXIT_PREDICT) || !x->branch_off || x->linked ||
@@ -345,11 +354,11 @@ bool hp_link(struct hp_exit *x, struct hp_fragment *to)
     return false;
   /* An optimized trace's back edge skips the code that makes the state
    * exact: it may only go round its own loop. */
-  if (x->unlinked != x->stub && to != from)
+  if (x->unlinked_off != x->stub_off && to != from)
     return false;
   uint8_t *rw = hp_cache_rw(from->unit, from->code);
   uintptr_t field = from->code + x->branch_off;
-  uintptr_t dest = to->code + (x->back_edge && to == from ? to->loop_off : 0);
+  uintptr_t dest = to->code + (x->back_edge && to == from ? hp_frag_tr(to)->loop_off : 0);
   if (!hp_rel32_fits(field + 4, dest)) {
     /* Out of reach: through a new absolute jump in the branch's own unit.
      * Code another thread may be running is only ever changed by the

@@ -161,7 +161,8 @@ static void write_modules(FILE *f)
 static int cmp_run(const void *a, const void *b)
 {
   const struct hp_fragment *x = *(const struct hp_fragment *const *)a, *y = *(const struct hp_fragment *const *)b;
-  uint64_t rx = x->entries ? *x->entries * x->ninsn : 0, ry = y->entries ? *y->entries * y->ninsn : 0;
+  const uint64_t *ex = hp_frag_tr(x)->entries, *ey = hp_frag_tr(y)->entries;
+  uint64_t rx = ex ? *ex * x->ninsn : 0, ry = ey ? *ey * y->ninsn : 0;
   return (rx < ry) - (rx > ry);
 }
 
@@ -173,7 +174,7 @@ static void write_code(FILE *f, const struct hp_fragment *t, bool same_module)
 {
   bool att = hp_opt.report_att;
   const uint8_t *code = (const uint8_t *)t->code;
-  const uint8_t *kept = t->opt ? t->opt->guest : NULL; /* its bytes when it was built */
+  const uint8_t *kept = hp_frag_tr(t)->opt ? hp_frag_tr(t)->opt->guest : NULL; /* its bytes when it was built */
   char text[160];
   fprintf(f, ",\n     \"code\": {\"syntax\": \"%s\", \"entry\": [", att ? "att" : "intel");
   for (uint32_t i = 0, off = 0, at = 0; i <= t->npc; i++) {
@@ -216,11 +217,12 @@ static void write_trace(FILE *f, const struct hp_fragment *t, bool with_code)
    * record): its module may be gone or replaced now. */
   char now[96], sym[160];
   hp_memmap_where(t->guest_pc, now, sizeof now);
-  const struct hp_opt_record *built = t->opt;
+  const struct hp_opt_record *built = hp_frag_tr(t)->opt;
   const char *where = built ? built->where : now;
   const char *fn = built ? built->function : hp_symbolize(t->guest_pc, sym, sizeof sym) ? sym : NULL;
   bool same_module = strcmp(where, now) == 0;
-  uint64_t entries = t->entries ? *t->entries : 0;
+  const uint64_t *counter = hp_frag_tr(t)->entries;
+  uint64_t entries = counter ? *counter : 0;
   fprintf(f, "\n    {\"head\": \"0x%lx\", \"where\": ", (unsigned long)t->guest_pc);
   jstr(f, where);
   fprintf(f, ", \"function\": ");
@@ -234,7 +236,7 @@ static void write_trace(FILE *f, const struct hp_fragment *t, bool with_code)
           t->removed ? "true" : "false");
   if (with_code && t->npc)
     write_code(f, t, same_module);
-  const struct hp_opt_record *o = t->opt;
+  const struct hp_opt_record *o = hp_frag_tr(t)->opt;
   if (!o) {
     fprintf(f, "}");
     return;

@@ -66,9 +66,10 @@ static void stats_collect(void)
   for (struct hp_cache_unit *u = hp_cache_units(); u; u = u->next)
     for (size_t i = 0; i < u->nowners; i++) {
       const struct hp_fragment *f = u->owners[i].owner;
-      if (!f->entries)
+      const uint64_t *entries = hp_frag_tr(f)->entries;
+      if (!entries)
         continue;
-      uint64_t n = *f->entries * f->ninsn;
+      uint64_t n = *entries * f->ninsn;
       if (f->kind == HP_FRAG_TRACE)
         hp_stats.trace_insns_run += n;
       else

@@ -279,7 +279,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       break;
     case HP_EXIT_LEARN:
       pc = t->ibl_target;
-      learner = x->site;
+      learner = hp_exit_site(x);
       ibl_insert = true;
       break;
     case HP_EXIT_GUARD_MISSES:

@@ -273,8 +273,9 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
      * a frame): not the guest's fault; the trace leaves through its deopt
      * exit (the registers it took come back) and is rebuilt. */
     struct hp_fragment *f = hp_fragment_by_cache_pc(pc);
-    if (f && f->spec_end && pc >= f->code + f->spec_start && pc < f->code + f->spec_end) {
-      uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(f->code + f->deopt_off);
+    const struct hp_frag_trace *tr = f ? hp_frag_tr(f) : NULL;
+    if (tr && tr->spec_end && pc >= f->code + tr->spec_start && pc < f->code + tr->spec_end) {
+      uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(f->code + tr->deopt_off);
       return;
     }
   }

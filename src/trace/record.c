@@ -92,12 +92,13 @@ static struct hp_fragment *make_head(struct hp_fragment *to)
   struct hp_ilist l = {.v = v, .n = 2, .cap = 2, .pc = to->guest_pc, .end = to->guest_pc};
   struct hp_fragment *h = hp_translate_list(&l, HP_FRAG_BLOCK, false);
   h->trace_head = true;
-  h->head_block = to;
-  h->head_id = next_head_id++;
-  h->threshold = threshold;
-  h->profiled = profiled;
+  struct hp_frag_trace *tr = hp_frag_tr_mut(h);
+  tr->head_block = to;
+  tr->head_id = next_head_id++;
+  tr->threshold = threshold;
+  tr->profiled = profiled;
   hp_stats.profile_heads_used += profiled;
-  h->hot_since = hp_now_ns(); /* its first threshold executions are timed from here */
+  tr->hot_since = hp_now_ns(); /* its first threshold executions are timed from here */
   for (unsigned i = 0; i < h->nexits; i++)
     if (h->exits[i].kind == HP_EXIT_BRANCH)
       hp_link(&h->exits[i], to); /* on into the block */
@@ -123,8 +124,9 @@ struct hp_fragment *hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to)
 {
   /* A counting head's own exit goes on into its block, never back into the
    * head (that would count forever without running guest code). */
-  if (prev && prev->from == to && to->head_block && !to->head_block->removed)
-    return to->head_block;
+  struct hp_fragment *block = hp_frag_tr(to)->head_block;
+  if (prev && prev->from == to && block && !block->removed)
+    return block;
   return makes_head(prev, to) ? make_head(to) : to;
 }
 
@@ -202,7 +204,7 @@ void hp_trace_build_ahead(struct hp_fragment *f)
 /* Head h goes back to its plain block (the block its exit is linked to). */
 static struct hp_fragment *retire_head(struct hp_fragment *h)
 {
-  struct hp_fragment *block = h->head_block;
+  struct hp_fragment *block = hp_frag_tr(h)->head_block;
   if (!block || block->removed)
     return h;
   hp_fragment_remove(h); /* links into it go back to their stubs, then to the block */
@@ -217,20 +219,21 @@ bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **fp)
   struct hp_fragment *f = *fp;
   if (hp_opt.opt < 1 || f->kind != HP_FRAG_BLOCK || !f->trace_head || f->removed)
     return false;
-  uint32_t *counter = &hp_thread_head_counters(t)[f->head_id];
-  uint32_t threshold = f->threshold;
+  struct hp_frag_trace *tr = hp_frag_tr_mut(f);
+  uint32_t *counter = &hp_thread_head_counters(t)[tr->head_id];
+  uint32_t threshold = tr->threshold;
   struct recording *r = rec_of(t);
   uint64_t now = hp_now_ns();
-  uint32_t period = f->period ? f->period : 1; /* this period: threshold x period runs */
-  bool fast = now - f->hot_since <= HOT_WINDOW_NS * period;
-  f->runs += (uint64_t)threshold * period;
-  f->hot_since = now;
-  if (!f->no_trace && !fast && ++f->slow_periods >= 2) {
+  uint32_t period = tr->period ? tr->period : 1; /* this period: threshold x period runs */
+  bool fast = now - tr->hot_since <= HOT_WINDOW_NS * period;
+  tr->runs += (uint64_t)threshold * period;
+  tr->hot_since = now;
+  if (!f->no_trace && !fast && ++tr->slow_periods >= 2) {
     *counter = 0;
     *fp = retire_head(f);
     return false;
   }
-  bool ready = (fast && f->runs >= (uint64_t)threshold * SUSTAIN_RUNS) || f->profiled;
+  bool ready = (fast && tr->runs >= (uint64_t)threshold * SUSTAIN_RUNS) || tr->profiled;
   if (f->no_trace || r->active || !ready) {
     /* Not now: the head's code counts a longer period before it asks again
      * (its counter starts that far below the threshold). */
@@ -238,19 +241,19 @@ bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **fp)
     /* The 32-bit counter must be able to wait that long. */
     while (period > 1 && (uint64_t)threshold * period > 0x7fffffffu)
       period /= 2;
-    f->period = period;
+    tr->period = period;
     hp_stats.trace_backoffs += !fast;
     *counter = threshold - threshold * period;
     return false;
   }
   *counter = 0;
-  f->hot_since = 0;
-  f->profiled = false; /* from here on a head like any other */
+  tr->hot_since = 0;
+  tr->profiled = false; /* from here on a head like any other */
   r->active = true;
   r->invalid = false;
   r->ncallees = 0;
   r->stop_after = false;
-  r->unguarded = f->retraces >= MAX_RETRACES;
+  r->unguarded = tr->retraces >= MAX_RETRACES;
   r->head = f->guest_pc;
   r->nblocks = r->nelems = r->nguards = 0;
   r->t0 = hp_now_ns();
@@ -438,7 +441,7 @@ static void build(struct recording *r)
   for (unsigned i = 0; i < out.n; i++)
     guarded |= out.v[i].op == HP_OP_CALL_IND_GUARD || out.v[i].op == HP_OP_JMP_IND_GUARD ||
                out.v[i].op == HP_OP_RET_GUARD;
-  if (guarded && next_head_id < HP_MAX_HEADS && cur && cur->retraces < MAX_RETRACES) {
+  if (guarded && next_head_id < HP_MAX_HEADS && cur && hp_frag_tr(cur)->retraces < MAX_RETRACES) {
     /* Its guards' misses are counted (the counter starts at 0 in every
      * thread's block: ids are never reused). */
     out.miss_counter = next_head_id++;
@@ -449,7 +452,7 @@ static void build(struct recording *r)
   const char *why = NULL;
   uint32_t opt_ns;
   unsigned known;
-  bool promoted = optimize(&out, &promo, cur && cur->opt_conservative, &why, &opt_ns, &known);
+  bool promoted = optimize(&out, &promo, cur && hp_frag_tr(cur)->opt_conservative, &why, &opt_ns, &known);
   hp_stats.opt_returns_known += known;
   struct hp_fragment *f = hp_translate_list(&out, HP_FRAG_TRACE, false);
   if (!f && promoted) { /* the lowering refused what the pass chose: unoptimized */
@@ -488,7 +491,7 @@ static void build(struct recording *r)
     for (unsigned i = 0, at = 0; i < f->npc && ok; at += f->pc_len[i++])
       ok = hp_guest_read(g + at, (const void *)f->pc_guest[i], f->pc_len[i]);
     rec->guest = ok ? g : NULL;
-    f->opt = rec;
+    hp_frag_tr_mut(f)->opt = rec;
   }
   if (!f) {
     give_up(r->head);
@@ -496,8 +499,8 @@ static void build(struct recording *r)
     return;
   }
   unsigned ninsn = f->ninsn;
-  f->shadowed = cur;
-  f->hot_since = hp_now_ns(); /* a trace: when it was built */
+  hp_frag_tr_mut(f)->shadowed = cur;
+  hp_frag_tr_mut(f)->hot_since = hp_now_ns(); /* a trace: when it was built */
   /* Its back edges go to its own entry (as exits, so a signal can unlink them). */
   for (unsigned i = 0; i < f->nexits; i++)
     if (f->exits[i].kind == HP_EXIT_BRANCH && f->exits[i].target == f->guest_pc)
@@ -599,12 +602,12 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
   /* A block's recording copy is kept for later recordings (it is never
    * linked and its code is not writable). */
   struct hp_fragment *g = hp_fragment_lookup(pc);
-  if (g && g->record_copy)
-    return g->record_copy;
+  if (g && hp_frag_tr(g)->record_copy)
+    return hp_frag_tr(g)->record_copy;
   hp_stats.trace_record_copies++;
   struct hp_fragment *copy = hp_translate_list(&l, HP_FRAG_BLOCK, true);
   if (g)
-    g->record_copy = copy;
+    hp_frag_tr_mut(g)->record_copy = copy;
   return copy;
 }
 
@@ -613,15 +616,16 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
  * not from when f was recorded). False if f was gone already. */
 static bool drop_trace(struct hp_fragment *f, uint64_t now)
 {
-  struct hp_fragment *head = f->shadowed;
+  struct hp_fragment *head = hp_frag_tr(f)->shadowed;
   if (f->kind != HP_FRAG_TRACE || f->removed || !head || head->removed)
     return false;
   hp_fragment_remove(f); /* links into it go back to their stubs */
   hp_fragment_restore(head);
-  head->hot_since = now;
-  head->period = 1;
-  head->runs = 0;
-  head->slow_periods = 0;
+  struct hp_frag_trace *tr = hp_frag_tr_mut(head);
+  tr->hot_since = now;
+  tr->period = 1;
+  tr->runs = 0;
+  tr->slow_periods = 0;
   return true;
 }
 
@@ -630,20 +634,20 @@ void hp_trace_guard_misses(struct hp_fragment *f)
   uint64_t now = hp_now_ns();
   /* A trace that lived long paid for itself: only quick drops (a site
    * whose targets keep changing) count towards the limit. */
-  bool quick = now - f->hot_since < QUICK_DROP_NS;
+  bool quick = now - hp_frag_tr(f)->hot_since < QUICK_DROP_NS;
   if (!drop_trace(f, now))
     return;
-  f->shadowed->retraces += quick;
+  hp_frag_tr_mut(hp_frag_tr(f)->shadowed)->retraces += quick;
   hp_stats.traces_dropped_misses++;
   HP_DEBUG("trace 0x%lx dropped: its guards kept missing", (unsigned long)f->guest_pc);
 }
 
 void hp_trace_deopt(struct hp_fragment *f)
 {
-  struct hp_fragment *head = f->shadowed;
+  struct hp_fragment *head = hp_frag_tr(f)->shadowed;
   if (!drop_trace(f, hp_now_ns()))
     return;
-  head->opt_conservative = true;
+  hp_frag_tr_mut(head)->opt_conservative = true;
   hp_stats.opt_traces_deopt++;
   HP_DEBUG("trace 0x%lx dropped: its entry found a promoted slot below rsp or not mapped",
            (unsigned long)f->guest_pc);

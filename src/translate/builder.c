@@ -92,10 +92,14 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
   for (unsigned i = 0; i < l->n; i++)
     f->ninsn += l->v[i].len != 0;
   f->code = r->hot_rx;
-  f->loop_off = lo->loop_off;
-  f->spec_start = lo->spec_start;
-  f->spec_end = lo->spec_end;
-  f->deopt_off = lo->deopt_off;
+  if (kind == HP_FRAG_TRACE || lo->loop_off || lo->spec_end || lo->deopt_off) {
+    /* Before publication: the signal handler reads the speculative range. */
+    struct hp_frag_trace *tr = hp_frag_tr_mut(f);
+    tr->loop_off = lo->loop_off;
+    tr->spec_start = lo->spec_start;
+    tr->spec_end = lo->spec_end;
+    tr->deopt_off = lo->deopt_off;
+  }
   f->size = (uint32_t)hot_used;
   f->kind = kind;
   f->unit = r->unit;
@@ -104,14 +108,16 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
   for (unsigned k = 0; k < lo->nexits; k++) {
     const struct hp_lowered_exit *d = &lo->exits[k];
     struct hp_exit *x = &f->exits[k];
-    *x = (struct hp_exit){.kind = d->kind, .call = d->call, .target = d->target, .from = f, .k_off = d->k_off};
-    x->stub = hp_lower_stub(r->cold_top_rx, k);
-    x->unlinked = d->unlink_off ? r->hot_rx + d->unlink_off : x->stub;
+    *x = (struct hp_exit){.kind = d->kind, .call = d->call, .target = d->target, .from = f, .k_off = d->k_off,
+                          .site = -1};
+    uintptr_t stub = hp_lower_stub(r->cold_top_rx, k);
+    x->stub_off = (int32_t)((intptr_t)stub - (intptr_t)f->code); /* one unit */
+    x->unlinked_off = d->unlink_off ? (int32_t)d->unlink_off : x->stub_off;
     x->back_edge = d->back_edge;
     x->branch_off = d->kind == HP_EXIT_BRANCH || d->kind == HP_EXIT_PREDICT ? d->branch_pos : 0;
     if (d->site >= 0)
-      x->site = &f->exits[d->site];
-    struct hp_emit cold = {.rw = hp_cache_rw(r->unit, x->stub), .rx = x->stub, .cap = HP_EXIT_STUB_SIZE};
+      x->site = (int16_t)d->site;
+    struct hp_emit cold = {.rw = hp_cache_rw(r->unit, stub), .rx = stub, .cap = HP_EXIT_STUB_SIZE};
     hp_emit_exit_stub(&cold, (uintptr_t)x);
     HP_ASSERT(!cold.overflow);
   }
@@ -181,7 +187,8 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
       hp_stats.ibl_reg_sites += lo.reg_lookups;
       hp_stats.checked_fragments += lo.checks_code;
       struct hp_fragment *f = commit(l, &r, e.pos, &lo, kind, record);
-      f->entries = opts.entry_counter;
+      if (opts.entry_counter)
+        hp_frag_tr_mut(f)->entries = opts.entry_counter;
       return f;
     }
     /* Nothing was published: the reservation is abandoned. */
