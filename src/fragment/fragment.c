@@ -55,9 +55,24 @@ static void table_grow(void)
   tags = hp_pages_zeroed(size); /* probed before written */
   table_mask = size - 1;
   table_used = 0;
+  /* The rehash reads each fragment's pc: prefetched a few live slots
+   * ahead, those cache misses overlap instead of following each other. */
+  enum { AHEAD = 16 };
+  size_t ahead = 0;
+  for (unsigned n = 0; n < AHEAD && ahead < old_size; ahead++)
+    if (old_tags[ahead] >= 0x80) {
+      __builtin_prefetch(old[ahead]);
+      n++;
+    }
   for (size_t i = 0; i < old_size; i++)
-    if (old_tags[i] >= 0x80)
+    if (old_tags[i] >= 0x80) {
+      for (; ahead < old_size; ahead++)
+        if (old_tags[ahead] >= 0x80) {
+          __builtin_prefetch(old[ahead++]);
+          break;
+        }
       table_put(old[i]);
+    }
   if (old) {
     hp_pages_free(old, old_size * sizeof *old);
     hp_pages_free(old_tags, old_size);
