@@ -198,11 +198,128 @@ static void flush_bucket(struct page_node **b, uint64_t page, bool all, uint64_t
   }
 }
 
+/* Until a flush first meets translated code, the index above is not
+ * kept (a node and a bucket miss per fragment; most programs never unmap
+ * or reprotect code they ran): a set of the guest pages holding code
+ * answers whether a range has any, and the fragments inserted wait in a
+ * plain array. The first flush that finds code builds the index from that
+ * array, and from then on each fragment is indexed as it is inserted. (A
+ * fragment's record is referenced from here as from the index nodes.) */
+static bool pages_kept;
+static struct hp_fragment **unindexed;
+static size_t nunindexed, unindexed_cap;
+static uint64_t *code_pages; /* page + 1; 0: empty */
+static size_t code_mask, ncode;
+static uint64_t last_code_page = ~0ull;
+
+static size_t code_slot(uint64_t page) { return (size_t)((page * 0x9e3779b97f4a7c15ull) >> 24) & code_mask; }
+
+static void code_put(uint64_t page)
+{
+  size_t i = code_slot(page);
+  while (code_pages[i] && code_pages[i] != page + 1)
+    i = (i + 1) & code_mask;
+  if (!code_pages[i]) {
+    code_pages[i] = page + 1;
+    ncode++;
+  }
+}
+
+static void code_add(uint64_t page)
+{
+  if (page == last_code_page) /* consecutive fragments are often on one page */
+    return;
+  last_code_page = page;
+  if (!code_pages || (ncode + 1) * 2 > code_mask + 1) {
+    size_t old_size = code_pages ? code_mask + 1 : 0;
+    uint64_t *old = code_pages;
+    code_pages = hp_pages_zeroed((old_size ? old_size * 2 : 1u << 10) * sizeof *code_pages);
+    code_mask = (old_size ? old_size * 2 : 1u << 10) - 1;
+    ncode = 0;
+    for (size_t i = 0; i < old_size; i++)
+      if (old[i])
+        code_put(old[i] - 1);
+    if (old)
+      hp_pages_free(old, old_size * sizeof *old);
+  }
+  code_put(page);
+}
+
+static bool code_has(uint64_t page)
+{
+  for (size_t i = code_slot(page); code_pages[i]; i = (i + 1) & code_mask)
+    if (code_pages[i] == page + 1)
+      return true;
+  return false;
+}
+
+/* Whether a page of [first, last] holds (or held) translated code. */
+static bool code_in(uint64_t first, uint64_t last)
+{
+  if (!code_pages)
+    return false;
+  if (last - first < ncode) {
+    for (uint64_t p = first; p <= last; p++)
+      if (code_has(p))
+        return true;
+    return false;
+  }
+  for (size_t i = 0; i <= code_mask; i++)
+    if (code_pages[i] && code_pages[i] - 1 >= first && code_pages[i] - 1 <= last)
+      return true;
+  return false;
+}
+
+static void index_fragment(struct hp_fragment *f)
+{
+  for (unsigned i = 0; i < f->nranges; i++)
+    for (uint64_t p = f->ranges[i].lo >> PAGE_SHIFT; p <= (f->ranges[i].hi - 1) >> PAGE_SHIFT; p++)
+      if (pages_kept)
+        pages_add(p, f);
+      else
+        code_add(p);
+}
+
+static void index_all(void)
+{
+  HP_DEBUG("a flush meets translated code: the guest-page index is kept from now on");
+  pages_kept = true;
+  for (size_t i = 0; i < nunindexed; i++)
+    if (!unindexed[i]->removed)
+      index_fragment(unindexed[i]);
+  if (unindexed)
+    hp_pages_free(unindexed, unindexed_cap * sizeof *unindexed);
+  unindexed = NULL;
+  nunindexed = unindexed_cap = 0;
+}
+
+static void note_unindexed(struct hp_fragment *f)
+{
+  if (nunindexed == unindexed_cap) {
+    size_t cap = unindexed_cap ? unindexed_cap * 2 : 4096;
+    struct hp_fragment **a = hp_pages_zeroed(cap * sizeof *a);
+    if (unindexed) {
+      memcpy(a, unindexed, nunindexed * sizeof *a);
+      hp_pages_free(unindexed, unindexed_cap * sizeof *unindexed);
+    }
+    unindexed = a;
+    unindexed_cap = cap;
+  }
+  unindexed[nunindexed++] = f;
+}
+
 void hp_fragments_flush_range(uint64_t lo, uint64_t hi)
 {
-  if (!pages || hi <= lo)
+  if (hi <= lo)
     return;
   uint64_t first = lo >> PAGE_SHIFT, last = (hi - 1) >> PAGE_SHIFT;
+  if (!pages_kept) {
+    if (!code_in(first, last))
+      return;
+    index_all();
+  }
+  if (!pages)
+    return;
   if (last - first < pages_mask + 1) {
     for (uint64_t p = first; p <= last; p++)
       flush_bucket(&pages[page_hash(p) & pages_mask], p, false, lo, hi);
@@ -215,9 +332,9 @@ void hp_fragments_flush_range(uint64_t lo, uint64_t hi)
 void hp_fragment_insert(struct hp_fragment *f)
 {
   table_put(f);
-  for (unsigned i = 0; i < f->nranges; i++)
-    for (uint64_t p = f->ranges[i].lo >> PAGE_SHIFT; p <= (f->ranges[i].hi - 1) >> PAGE_SHIFT; p++)
-      pages_add(p, f);
+  index_fragment(f);
+  if (!pages_kept)
+    note_unindexed(f);
 }
 
 static void unlink_exit(struct hp_exit *x);

@@ -161,6 +161,35 @@ START_TEST(many_fragments)
 }
 END_TEST
 
+/* Until a flush meets translated code, fragments are not indexed by page
+ * (a set of code pages answers); flushes elsewhere, small and huge, keep it
+ * so; the first one over code indexes everything inserted until then. */
+START_TEST(flush_index_built_on_first_hit)
+{
+  uint64_t flushed0 = hp_stats.flushed_fragments;
+  struct hp_fragment *a = insert(0x601000, 0x601000, 0x601010);
+  struct hp_fragment *b = insert(0x603ff8, 0x603ff8, 0x604008); /* two pages */
+  hp_fragments_flush_range(0x600000, 0x601000);  /* the page below a */
+  hp_fragments_flush_range(0x602000, 0x603000);  /* between them */
+  hp_fragments_flush_range(0x605000, 0x7fff0000000ull); /* above, more pages than code */
+  hp_fragments_flush_range(0x1000, 0x601000);    /* below, the same */
+  ck_assert(present(a) && present(b));
+  ck_assert_uint_eq(hp_stats.flushed_fragments - flushed0, 0);
+  struct hp_fragment *c = insert(0x605000, 0x605000, 0x605004);
+  for (int i = 0; i < 3000; i++) /* the waiting array grows */
+    insert(0x700000 + 16 * (uint64_t)i, 0x700000 + 16 * (uint64_t)i, 0x700000 + 16 * (uint64_t)i + 16);
+  hp_fragments_flush_range(0x604000, 0x604001); /* b's second page */
+  ck_assert(present(a) && !present(b) && present(c));
+  hp_fragments_flush_range(0x601000, 0x606000);
+  ck_assert(!present(a) && !present(c));
+  hp_fragments_flush_range(0x700000, 0x700000 + 16 * 3000);
+  ck_assert_uint_eq(hp_stats.flushed_fragments - flushed0, 3003);
+  struct hp_fragment *d = insert(0x601000, 0x601000, 0x601004); /* indexed at once now */
+  hp_fragments_flush_range(0x601003, 0x601004);
+  ck_assert(!present(d));
+}
+END_TEST
+
 START_TEST(flush_range_bounds)
 {
   uint64_t flushed0 = hp_stats.flushed_fragments;
@@ -443,6 +472,7 @@ static Suite *suite(void)
   suite_add_tcase(s, t);
   TCase *fl = tcase_create("flush");
   tcase_set_timeout(fl, 60);
+  tcase_add_test(fl, flush_index_built_on_first_hit);
   tcase_add_test(fl, flush_range_bounds);
   tcase_add_test(fl, flush_fragment_spanning_pages_and_ranges);
   tcase_add_test(fl, flush_many_pages_below_bucket_count);
