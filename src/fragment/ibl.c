@@ -155,8 +155,13 @@ static void fast_update(struct hp_thread *t, void *arg)
 
 void hp_ibl_insert(uint64_t guest, uintptr_t cache)
 {
-  struct fast_update u = {guest, cache};
-  hp_thread_foreach(fast_update, &u);
+  /* Threads' inline tables hold only what the shared one holds (removal
+   * clears theirs first): a guest pc new to it is in none of them, and
+   * their entries (a miss each in a big table) need no visit. */
+  if (hp_ibl_find(guest)) {
+    struct fast_update u = {guest, cache};
+    hp_thread_foreach(fast_update, &u);
+  }
   if ((count + 1) * 2 > mask + 1)
     grow();
   bool fresh;
