@@ -12,8 +12,13 @@
 
 #define HUGE ((size_t)2 << 20)
 
+/* Whole pages: a table of 2^n entries plus a few (the lookup table's
+ * overflow area) ends inside a page, and munmap wants page bounds. */
+static size_t whole_pages(size_t bytes) { return (bytes + 4095) & ~(size_t)4095; }
+
 void *hp_pages_zeroed(size_t bytes)
 {
+  bytes = whole_pages(bytes);
   if (bytes < HUGE) {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     HP_ASSERT(p != MAP_FAILED);
@@ -30,4 +35,4 @@ void *hp_pages_zeroed(size_t bytes)
   return a;
 }
 
-void hp_pages_free(void *p, size_t bytes) { munmap(p, bytes); }
+void hp_pages_free(void *p, size_t bytes) { munmap(p, whole_pages(bytes)); }
