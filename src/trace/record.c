@@ -207,9 +207,17 @@ static struct hp_fragment *retire_head(struct hp_fragment *h)
   struct hp_fragment *block = hp_frag_tr(h)->head_block;
   if (!block || block->removed)
     return h;
-  hp_fragment_remove(h); /* links into it go back to their stubs, then to the block */
+  struct hp_exit *in = h->incoming;
+  hp_fragment_remove(h); /* links into it go back to their stubs */
   block->no_trace = true;
   hp_fragment_restore(block);
+  /* ... and on to the block, as the dispatcher would link each when next
+   * taken (a round trip each). */
+  bool home = hp_fragment_lookup(block->guest_pc) == block;
+  for (struct hp_exit *x = in, *next; x && home; x = next) {
+    next = x->next_in;
+    hp_link(x, block);
+  }
   hp_stats.trace_heads_retired++;
   return block;
 }
