@@ -131,7 +131,7 @@ static void pages_add(uint64_t page, struct hp_fragment *f)
   if (n)
     free_nodes = n->next;
   else
-    n = hp_arena_alloc(sizeof *n);
+    n = hp_arena_gen_alloc(sizeof *n); /* freed with its generation */
   n->page = page;
   n->f = f;
   pages_insert_node(n);
@@ -284,6 +284,55 @@ void hp_fragment_remove(struct hp_fragment *f)
 }
 
 struct hp_fragment *hp_fragment_by_cache_pc(uintptr_t rx) { return hp_cache_owner_of(rx); }
+
+void hp_fragments_flush_all(void)
+{
+  /* Every fragment of the generation is in the owner index of a live unit
+   * (recording copies too). Each linked exit goes back to where it goes
+   * unlinked (its stub, or an optimized trace's way to it): a thread still
+   * running this code reaches the dispatcher at its next exit, a loop of
+   * linked blocks or a trace's back edge included. */
+  for (struct hp_cache_unit *u = hp_cache_units(); u; u = u->next)
+    for (size_t i = 0; i < u->nowners; i++) {
+      struct hp_fragment *f = u->owners[i].owner;
+      if (!f)
+        continue;
+      for (unsigned k = 0; k < f->nexits; k++)
+        if (f->exits[k].linked)
+          unlink_exit(&f->exits[k]);
+      f->incoming = NULL;
+      f->removed = true;
+      /* --stats and --report count instructions run from entries: the
+       * records go away with the generation. */
+      if (f->entries) {
+        uint64_t n = *f->entries * f->ninsn;
+        if (f->kind == HP_FRAG_TRACE)
+          hp_stats.trace_insns_run += n;
+        else
+          hp_stats.block_insns_run += n;
+        *f->entries = 0;
+      }
+    }
+  /* Fresh tables: nothing of the old generation is found again. The page
+   * index's nodes are records of the generation. */
+  if (table) {
+    munmap(table, (table_mask + 1) * sizeof *table);
+    table = NULL;
+    table_mask = table_used = 0;
+  }
+  if (pages) {
+    munmap(pages, (pages_mask + 1) * sizeof *pages);
+    pages = NULL;
+    pages_mask = 0;
+  }
+  npage_nodes = 0;
+  free_nodes = NULL;
+}
+
+size_t hp_fragment_table_bytes(void)
+{
+  return (table ? (table_mask + 1) * sizeof *table : 0) + (pages ? (pages_mask + 1) * sizeof *pages : 0);
+}
 
 bool hp_fragment_guest_at(const struct hp_fragment *f, uintptr_t rx, struct hp_guest_at *out)
 {

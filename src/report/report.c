@@ -91,6 +91,7 @@ static void write_run(FILE *f, int status, int sig)
   bool first = true;
 #define HP_REPORT_OPT_BOOL(field) fprintf(f, "%s", hp_opt.field ? "true" : "false")
 #define HP_REPORT_OPT_INT(field) fprintf(f, "%ld", hp_opt.field)
+#define HP_REPORT_OPT_SIZE(field) fprintf(f, "%ld", hp_opt.field)
 #define HP_REPORT_OPT_STR(field) (hp_opt.field ? jstr(f, hp_opt.field) : (void)fprintf(f, "null"))
 #define HP_REPORT_OPT(type, field, name, def, min, max, arg, help)                                   \
   fprintf(f, "%s\n      \"%s\": ", first ? "" : ",", name);                                             \
