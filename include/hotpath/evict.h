@@ -14,10 +14,11 @@ struct hp_thread;
  * from before (an exit to link, a site to teach, a hot head). */
 bool hp_evict_safe_point(struct hp_thread *t);
 /* Under the lock, at t's safe point, the cache full: frees what no thread
- * can use any more, or flushes the current generation. False when nothing
+ * can use any more, or flushes the current generation (*flushed is then
+ * set, as when hp_evict_safe_point is true). False when nothing
  * can be done until other threads leave old code (hp_evict_wait). Dies with
  * HP_STATUS_CACHE_FULL when the cache is empty and still too small. */
-bool hp_evict_make_room(struct hp_thread *t);
+bool hp_evict_make_room(struct hp_thread *t, bool *flushed);
 /* Lets the other threads run a moment (drops the lock and takes it again). */
 void hp_evict_wait(struct hp_thread *t);
 /* Before a system call (without the lock): t uses no code or record of the

@@ -186,7 +186,7 @@ static struct hp_fragment *build_block(struct hp_thread *t, uint64_t pc, bool *f
     if (f || !hp_cache_full())
       return f;
     *flushed = true;
-    if (!hp_evict_make_room(t))
+    if (!hp_evict_make_room(t, flushed))
       hp_evict_wait(t);
     hp_evict_safe_point(t);
     if ((f = hp_fragment_lookup(pc))) /* another thread built it meanwhile */
@@ -205,9 +205,10 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     hp_lock();
     /* The safe point: this thread holds no code or record of the cache but
      * prev, learner and hot, dropped when a flush came in between. */
+    bool flushed = hp_evict_safe_point(t);
     if (hp_cache_full())
-      hp_evict_make_room(t);
-    if (hp_evict_safe_point(t)) {
+      hp_evict_make_room(t, &flushed);
+    if (flushed) {
       prev = learner = NULL;
       hot = false;
     }
@@ -223,7 +224,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
         }
         hp_lock();
       }
-      bool flushed = false;
+      flushed = false;
       f = build_block(t, pc, &flushed);
       if (flushed) {
         prev = learner = NULL;

@@ -81,9 +81,9 @@ bool hp_evict_safe_point(struct hp_thread *t)
   return true;
 }
 
-bool hp_evict_make_room(struct hp_thread *t)
+bool hp_evict_make_room(struct hp_thread *t, bool *flushed)
 {
-  hp_evict_safe_point(t);
+  *flushed |= hp_evict_safe_point(t);
   if (reclaim())
     return true;
   if (hp_cache_retired_bytes())
@@ -92,6 +92,7 @@ bool hp_evict_make_room(struct hp_thread *t)
     hp_fatal(HP_STATUS_CACHE_FULL, "--cache-size=%ld: the code cache is too small for the program's code",
              hp_opt.cache_size);
   flush(t);
+  *flushed = true;
   reclaim();
   return true;
 }
