@@ -16,10 +16,12 @@ bool hp_evict_safe_point(struct hp_thread *t);
 /* Under the lock, at t's safe point, the cache full: frees what no thread
  * can use any more, or flushes the current generation (*flushed is then
  * set, as when hp_evict_safe_point is true). False when nothing
- * can be done until other threads leave old code (hp_evict_wait). Dies with
- * HP_STATUS_CACHE_FULL when the cache is empty and still too small. */
+ * can be done until other threads leave old code (hp_evict_wait), or the
+ * cache is empty. */
 bool hp_evict_make_room(struct hp_thread *t, bool *flushed);
-/* Lets the other threads run a moment (drops the lock and takes it again). */
+/* Lets the other threads run a moment (drops the lock and takes it again).
+ * Dies with HP_STATUS_CACHE_FULL when the cache is empty: a fragment that
+ * does not fit then never will. */
 void hp_evict_wait(struct hp_thread *t);
 /* Before a system call (without the lock): t uses no code or record of the
  * cache until its next safe point, so it holds up no reclamation. */

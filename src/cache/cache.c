@@ -358,6 +358,8 @@ size_t hp_cache_reclaim(uint64_t gen, unsigned *nunits)
     u->free_next = free_units;
     free_units = u;
   }
+  if (bytes)
+    full = false; /* room again */
   return bytes;
 }
 

@@ -83,14 +83,15 @@ bool hp_evict_safe_point(struct hp_thread *t)
 
 bool hp_evict_make_room(struct hp_thread *t, bool *flushed)
 {
-  *flushed |= hp_evict_safe_point(t);
-  if (reclaim())
+  size_t before = hp_cache_mapped_bytes();
+  *flushed |= hp_evict_safe_point(t); /* which may free old generations */
+  reclaim();
+  if (hp_cache_mapped_bytes() < before)
     return true;
   if (hp_cache_retired_bytes())
     return false; /* other threads still run (or may run) old code */
   if (hp_cache_mapped_bytes() == 0)
-    hp_fatal(HP_STATUS_CACHE_FULL, "--cache-size=%ld: the code cache is too small for the program's code",
-             hp_opt.cache_size);
+    return false; /* nothing to flush: the caller's fragment does not fit */
   flush(t);
   *flushed = true;
   reclaim();
@@ -107,6 +108,9 @@ static void clear_lagging(struct hp_thread *t, void *arg)
 
 void hp_evict_wait(struct hp_thread *t)
 {
+  if (!hp_cache_retired_bytes() && !hp_cache_mapped_bytes())
+    hp_fatal(HP_STATUS_CACHE_FULL, "--cache-size=%ld: the code cache is too small for the program's code",
+             hp_opt.cache_size);
   hp_stats.cache_flush_waits++;
   hp_thread_foreach(clear_lagging, t);
   hp_unlock();
