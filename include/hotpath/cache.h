@@ -56,6 +56,8 @@ void hp_cache_reserve_pinned(size_t hot, struct hp_cache_reservation *r);
 /* A reservation failed for the size limit since the last flush. */
 bool hp_cache_full(void);
 void hp_cache_clear_full(void);
+/* Asks for a flush as a full cache does (--debug-flush-every). */
+void hp_cache_request_flush(void);
 /* Takes hot_used bytes from the hot end and cold_used below cold_top. */
 void hp_cache_commit(const struct hp_cache_reservation *r, size_t hot_used, size_t cold_used);
 /* Records that [rx, rx + size) of hot code, just committed, belongs to

@@ -57,6 +57,8 @@
     "place code cache units out of rip-relative reach of guest code, forcing the scratch-register rewrite (testing)") \
   X(BOOL, debug_no_fsgsbase, "debug-no-fsgsbase", false, 0, 0, "", \
     "switch FS with arch_prctl even where the CPU has FSGSBASE (testing)") \
+  X(INT, debug_flush_every, "debug-flush-every", 0, 0, 1000000000, "N", \
+    "flush the whole code cache (as when --cache-size is reached) after every N blocks built, 0 = never (testing)") \
   X(INT, debug_crash_after, "debug-crash-after", 0, 0, 1000000000, "N", \
     "fault inside hotpath on purpose after building N blocks, to test the internal-error report (testing)")
 

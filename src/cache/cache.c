@@ -226,6 +226,7 @@ void hp_cache_reserve_pinned(size_t hot, struct hp_cache_reservation *r)
 
 bool hp_cache_full(void) { return full; }
 void hp_cache_clear_full(void) { full = false; }
+void hp_cache_request_flush(void) { full = true; }
 
 size_t hp_cache_retired_bytes(void)
 {
