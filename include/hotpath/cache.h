@@ -1,5 +1,5 @@
 /* The code cache: units of shared anonymous pages (4 MiB, doubling up to
- * 32 MiB), each mapped twice (RW view for emitting and patching, RX view
+ * 32 MiB; at most a quarter of --cache-size), each mapped twice (RW view for emitting and patching, RX view
  * that runs). No mapping is ever writable
  * and executable. Units are placed within rel32 reach of the guest code they
  * hold, so rip-relative operands only need their disp32 adjusted. */
@@ -78,7 +78,9 @@ bool hp_cache_contains(uintptr_t rx);
 bool hp_cache_overlaps(uintptr_t lo, uintptr_t hi);
 size_t hp_cache_bytes_used(void);      /* hot + cold */
 size_t hp_cache_cold_bytes_used(void);
-/* Units, newest first; safe to walk without the lock (units are only added). */
+/* Live units, newest first; safe to walk without the lock (a flush replaces
+ * the list; a retired unit stays mapped, its next pointer unchanged, until
+ * no thread can be in it). */
 struct hp_cache_unit *hp_cache_units(void);
 /* Eviction (runtime/evict.c drives it, under the lock). Every unit but the
  * pinned ones leaves the live list for the retired one, tagged gen: their

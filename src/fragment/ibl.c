@@ -5,7 +5,6 @@
  * last bucket. */
 #include "hotpath/ibl.h"
 
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -57,7 +56,7 @@ struct old_table {
   uint64_t gen;
   struct old_table *next;
 };
-static struct old_table *old_tables;
+static struct old_table *old_tables, *free_records; /* records are reused: no malloc */
 static uint64_t gen_now = 1;
 static size_t table_bytes_mapped;
 
@@ -65,8 +64,11 @@ static size_t table_bytes(size_t m) { return (m + 1 + OVERFLOW) * sizeof(struct 
 
 static void retire_table(void *p, size_t bytes)
 {
-  struct old_table *o = malloc(sizeof *o);
-  HP_ASSERT(o);
+  struct old_table *o = free_records;
+  if (o)
+    free_records = o->next;
+  else
+    o = hp_arena_alloc(sizeof *o);
   *o = (struct old_table){p, bytes, gen_now, old_tables};
   old_tables = o;
 }
@@ -83,7 +85,8 @@ size_t hp_ibl_reclaim(uint64_t gen)
     *pp = o->next;
     munmap(o->p, o->bytes);
     bytes += o->bytes;
-    free(o);
+    o->next = free_records;
+    free_records = o;
   }
   table_bytes_mapped -= bytes;
   return bytes;

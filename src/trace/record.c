@@ -382,7 +382,7 @@ static void build(struct recording *r)
                out.v[i].op == HP_OP_RET_GUARD;
   if (guarded && next_head_id < HP_MAX_HEADS && cur && cur->retraces < MAX_RETRACES) {
     /* Its guards' misses are counted (the counter starts at 0 in every
-     * thread's block: ids are never reused). */
+     * thread's block: ids are reused only after a flush, which zeroes them). */
     out.miss_counter = next_head_id++;
     out.miss_limit = HP_TRACE_MISS_LIMIT;
   }
