@@ -86,6 +86,8 @@ struct hp_fragment {
   uint8_t *pc_len;
   struct hp_recov *recov;       /* where guest registers live, by code stretch */
   struct hp_exit *incoming;
+  const uint8_t *kept_code;     /* --report's copy of a flushed trace: its code (code is
+                                   then only the address it had) */
 };
 
 /* The guest state at a cache address inside f. */

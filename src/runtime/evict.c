@@ -17,6 +17,7 @@
 #include "hotpath/ibl.h"
 #include "hotpath/log.h"
 #include "hotpath/options.h"
+#include "hotpath/report.h"
 #include "hotpath/stats.h"
 #include "hotpath/thread.h"
 #include "hotpath/trace.h"
@@ -56,6 +57,7 @@ static bool reclaim(void)
 static void flush(struct hp_thread *self)
 {
   uint64_t g = cur_gen;
+  hp_report_keep_traces();  /* --report: copies of the traces that ran */
   hp_fragments_flush_all(); /* walks the live units: before they retire */
   hp_ibl_flush_all(g);
   hp_trace_flush_all();
