@@ -19,7 +19,7 @@
   X(cache_units_unmapped, "code cache units unmapped after flushes") \
   X(cache_records_reclaimed, "bytes of fragment records and lookup tables freed after flushes") \
   X(cache_flush_waits, "waits of a thread for others to leave flushed code") \
-  X(overhead_bytes, "hotpath's fixed overhead mapped at exit: records, tables, thread blocks, shared routines (bytes)") \
+  X(overhead_bytes, "hotpath's own memory mapped at exit beside the cache: records, tables, thread blocks, shared routines (bytes)") \
   X(overhead_record_bytes, "of which fragment records and arenas (bytes)") \
   X(overhead_thread_bytes, "of which thread blocks (bytes)") \
   X(emit_retries, "fragments emitted again after running out of reserved room") \
