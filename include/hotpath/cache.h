@@ -1,5 +1,5 @@
 /* The code cache: units of shared anonymous pages (4 MiB, doubling up to
- * 32 MiB; at most a quarter of --cache-size), each mapped twice (RW view for emitting and patching, RX view
+ * 32 MiB; at most an eighth of --cache-size), each mapped twice (RW view for emitting and patching, RX view
  * that runs). No mapping is ever writable
  * and executable. Units are placed within rel32 reach of the guest code they
  * hold, so rip-relative operands only need their disp32 adjusted. */
@@ -45,9 +45,10 @@ struct hp_cache_reservation {
   uintptr_t hot_rx, cold_top_rx;
   size_t hot_cap, cold_cap;
 };
-/* False when the room needs a new unit and the units mapped would then
- * exceed --cache-size: nothing is reserved and hp_cache_full() says a
- * flush is wanted (the dispatcher flushes at its next safe point). */
+/* False when the units mapped and the fragment records (per-generation
+ * arenas) already exceed --cache-size, or would with the new unit the room
+ * needs: nothing is reserved and hp_cache_full() says a flush is wanted
+ * (the dispatcher flushes at its next safe point). */
 bool hp_cache_reserve(uintptr_t near_pc, size_t hot, size_t cold, bool fresh_unit,
                       struct hp_cache_reservation *r);
 /* Room in a small unit of its own that is never retired (the shared lookup

@@ -22,7 +22,7 @@
   X(INT, max_trace_blocks, "max-trace-blocks", 64, 1, 256, "N", \
     "most blocks in one trace (default 64) (--opt=1 and 2)") \
   X(SIZE, cache_size, "cache-size", 1l << 30, 1l << 20, 1l << 40, "SIZE", \
-    "most bytes of code cache (units mapped for translated code, K/M/G suffixes; default 1G, at least 1M): when full, every fragment is flushed at once and the old code is unmapped when no thread can still run it") \
+    "most bytes of code cache: units mapped for translated code and their fragments' records (K/M/G suffixes; default 1G, at least 1M); when full, every fragment is flushed at once and the old code is unmapped when no thread can still run it") \
   X(BOOL, stats, "stats", false, 0, 0, "", \
     "print statistics at exit (to the log file if --log is given, else to stderr)") \
   X(BOOL, verbose, "verbose", false, 0, 0, "", \

@@ -33,9 +33,15 @@ static struct hp_cache_unit *units;
 static struct hp_cache_unit *retired, *free_units;
 static size_t mapped, mapped_peak, pinned_bytes;
 static bool full;
-/* The smallest unit under a size limit: a quarter of the limit, at least
- * this much. */
+/* Under a size limit a unit is at most an eighth of it (code near the
+ * program and near its libraries both find room, and the fragments'
+ * records, which count too, take about twice their code), at least this. */
 #define UNIT_FLOOR (64ul << 10)
+#define UNIT_SHARE 8
+
+/* What counts against --cache-size: units mapped for translated code and
+ * the records of their fragments (per-generation arenas), live and retired. */
+static size_t counted(void) { return mapped + hp_arena_gen_bytes(); }
 /* 1-GiB areas of guest code for which no unit could be placed in reach:
  * they share whatever unit has room instead of getting a new one each time. */
 static uintptr_t no_near[32];
@@ -130,13 +136,13 @@ static struct hp_cache_unit *new_unit(uintptr_t pc, size_t need, bool pinned)
     size = (need + 4095) & ~(size_t)4095;
   } else {
     size = next_size;
-    /* Under a limit a unit is at most a quarter of it, so that code near
+    /* Under a limit a unit is at most an eighth of it (UNIT_SHARE), so that code near
      * the program and near its libraries both find room. */
-    if (limit && size > limit / 4)
-      size = limit / 4 > UNIT_FLOOR ? (limit / 4) & ~(size_t)0xffff : UNIT_FLOOR;
+    if (limit && size > limit / UNIT_SHARE)
+      size = limit / UNIT_SHARE > UNIT_FLOOR ? (limit / UNIT_SHARE) & ~(size_t)0xffff : UNIT_FLOOR;
     while (size < 2 * need && size < UNIT_MAX)
       size *= 2;
-    if (limit && mapped + size > limit) {
+    if (limit && counted() + size > limit) {
       full = true;
       return NULL;
     }
@@ -209,9 +215,13 @@ bool hp_cache_reserve(uintptr_t near_pc, size_t hot, size_t cold, bool fresh_uni
   if (need > UNIT_MAX / 2)
     hp_fatal(HP_STATUS_UNSUPPORTED, "a fragment of %zu bytes does not fit a code cache unit", need);
   size_t limit = hp_cache_limit();
-  if (limit && 2 * need > limit / 4 && 2 * need > UNIT_FLOOR)
+  if (limit && 2 * need > limit / UNIT_SHARE && 2 * need > UNIT_FLOOR)
     hp_fatal(HP_STATUS_CACHE_FULL, "--cache-size=%zu: a fragment of %zu bytes needs a cache of at least %zu bytes",
-             limit, need, 8 * need);
+             limit, need, 2 * UNIT_SHARE * need);
+  if (limit && counted() > limit) { /* the records of the code already there took the room */
+    full = true;
+    return false;
+  }
   struct hp_cache_unit *u = fresh_unit ? new_unit(near_pc, need, false) : unit_for(near_pc, need);
   if (!u)
     return false;

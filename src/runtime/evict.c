@@ -9,7 +9,10 @@
  * index), its fragment records, the lookup tables replaced during it. */
 #include "hotpath/evict.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hotpath/arena.h"
 #include "hotpath/cache.h"
@@ -25,6 +28,7 @@
 static uint64_t cur_gen = 1;  /* under the lock */
 static uint64_t reclaimed;    /* generations <= this are freed */
 static bool pending;          /* retired generations not yet freed */
+static uint32_t reclaim_seq;  /* bumped when something is freed: waiters wake */
 
 static void oldest(struct hp_thread *t, void *arg)
 {
@@ -50,6 +54,8 @@ static bool reclaim(void)
   hp_stats.cache_records_reclaimed += hp_arena_gen_reclaim(upto) + hp_ibl_reclaim(upto);
   reclaimed = upto;
   pending = upto + 1 < cur_gen;
+  __atomic_add_fetch(&reclaim_seq, 1, __ATOMIC_RELEASE);
+  syscall(SYS_futex, &reclaim_seq, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
   HP_INFO("code cache: generations up to %lu freed (%zu bytes of code)", (unsigned long)upto, bytes);
   return true;
 }
@@ -115,9 +121,12 @@ void hp_evict_wait(struct hp_thread *t)
              hp_opt.cache_size);
   hp_stats.cache_flush_waits++;
   hp_thread_foreach(clear_lagging, t);
+  /* Until something is freed, or 1 ms (lagging threads' inline tables are
+   * emptied again then). */
+  uint32_t seq = __atomic_load_n(&reclaim_seq, __ATOMIC_ACQUIRE);
   hp_unlock();
-  struct timespec ts = {0, 100000};
-  nanosleep(&ts, NULL);
+  struct timespec ts = {0, 1000000};
+  syscall(SYS_futex, &reclaim_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
   hp_lock();
 }
 

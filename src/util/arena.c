@@ -47,11 +47,21 @@ struct gen_chunk {
 static struct gen_chunk *live, *retired;
 static uint8_t *gcur, *gend;
 
+/* Generation chunks are smaller under a small --cache-size (they count
+ * against it): a sixteenth of it, 64 KiB to 1 MiB. */
+static size_t gen_chunk_size(void)
+{
+  size_t n = hp_opt.cache_size > 0 ? (size_t)hp_opt.cache_size / 16 : CHUNK;
+  n = n < (64ul << 10) ? 64ul << 10 : n > CHUNK ? CHUNK : n;
+  return n & ~(size_t)4095;
+}
+
 void *hp_arena_gen_alloc(size_t size)
 {
   size = (size + 15) & ~(size_t)15;
   if (!gcur || (size_t)(gend - gcur) < size) {
-    size_t n = size + sizeof(struct gen_chunk) > CHUNK ? size + sizeof(struct gen_chunk) : CHUNK;
+    size_t csz = gen_chunk_size();
+    size_t n = size + sizeof(struct gen_chunk) > csz ? (size + sizeof(struct gen_chunk) + 4095) & ~(size_t)4095 : csz;
     struct gen_chunk *c = (struct gen_chunk *)chunk(n);
     c->size = n;
     c->next = live;
