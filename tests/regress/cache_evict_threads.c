@@ -8,6 +8,7 @@
  * checks the child's copy of the cache. Every result is checked against a
  * C model; under hotpath the output must equal native. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,17 +73,18 @@ static uint64_t jit_rounds(uint32_t seed0, unsigned rounds)
   return sum;
 }
 
-static volatile int stop;
+static volatile int stop, spinning;
 static uint64_t spin_iters, spin_acc;
 
 static void *spinner(void *arg)
 {
   (void)arg;
   uint64_t i = 0, acc = 1;
-  while (!stop) {
+  spinning = 1;
+  do { /* at least once, however late this thread runs */
     acc = acc * 6364136223846793005ull + i;
     i++;
-  }
+  } while (!stop);
   spin_iters = i;
   spin_acc = acc;
   return NULL;
@@ -116,6 +118,8 @@ int main(void)
   if (pipe(pipefd) != 0)
     return 1;
   pthread_create(&ts, NULL, spinner, NULL);
+  while (!spinning) /* it spins while the cache is flushed */
+    sched_yield();
   pthread_create(&tr, NULL, reader, NULL);
   pthread_create(&tj, NULL, jit2, NULL);
   uint64_t a = jit_rounds(1, 8);
