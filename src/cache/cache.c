@@ -159,8 +159,7 @@ static struct hp_cache_unit *new_unit(uintptr_t pc, size_t need, bool pinned)
   u->used = 0;
   u->cold = 0;
   u->pinned = pinned;
-  u->gen = 0;
-  u->retired_next = NULL;
+  u->gen = 0; /* retired_next is left as it was: a late walker may still follow it */
   /* Reserved address space, touched only as it fills. */
   u->owner_cap = size / OWNER_BYTES;
   u->owners = mmap(NULL, u->owner_cap * sizeof *u->owners, PROT_READ | PROT_WRITE,
@@ -303,7 +302,7 @@ struct hp_cache_unit *hp_cache_unit_of(uintptr_t rx)
   for (struct hp_cache_unit *u = __atomic_load_n(&retired, __ATOMIC_ACQUIRE); u;
        u = __atomic_load_n(&u->retired_next, __ATOMIC_ACQUIRE)) {
     uintptr_t lo = __atomic_load_n(&u->rx, __ATOMIC_ACQUIRE);
-    if (rx >= lo && rx < lo + u->size)
+    if (lo && rx >= lo && rx < lo + u->size) /* 0: reclaimed while this walked */
       return u;
   }
   return NULL;
