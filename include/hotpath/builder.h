@@ -8,7 +8,8 @@
 #include "hotpath/fragment.h"
 
 /* Builds the block at pc and inserts it in the fragment table. Returns NULL
- * when pc is not in memory the guest mapped executable. */
+ * when pc is not in memory the guest mapped executable, or when the code
+ * cache is full (then hp_cache_full() is true: flush, then build again). */
 struct hp_fragment *hp_build_block(uint64_t pc);
 
 struct hp_ilist;
@@ -22,7 +23,8 @@ uint64_t hp_now_ns(void);
 /* Lowers a mangled list into the cache and commits it as a fragment of the
  * given kind (the trace builder's entry as well). A recording copy (record)
  * is lowered in recording mode and committed without being published.
- * Returns NULL for a trace whose list cannot be lowered (it is dropped). */
+ * Returns NULL for a trace whose list cannot be lowered (it is dropped), and
+ * when the code cache is full (hp_cache_full()). */
 struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bool record);
 
 #endif

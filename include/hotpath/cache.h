@@ -1,5 +1,5 @@
 /* The code cache: units of shared anonymous pages (4 MiB, doubling up to
- * 32 MiB), each mapped twice (RW view for emitting and patching, RX view
+ * 32 MiB; at most an eighth of --cache-size), each mapped twice (RW view for emitting and patching, RX view
  * that runs). No mapping is ever writable
  * and executable. Units are placed within rel32 reach of the guest code they
  * hold, so rip-relative operands only need their disp32 adjusted. */
@@ -23,6 +23,9 @@ struct hp_cache_unit {
    * a signal handler reads it without the lock. */
   struct hp_cache_owner *owners;
   size_t nowners, owner_cap;
+  bool pinned;        /* shared routines: never chosen for fragments, never retired */
+  uint64_t gen;       /* retired: the cache generation it held */
+  struct hp_cache_unit *retired_next, *free_next;
 };
 struct hp_cache_owner {
   uint32_t off, size; /* hot code [off, off + size) of the unit */
@@ -42,8 +45,20 @@ struct hp_cache_reservation {
   uintptr_t hot_rx, cold_top_rx;
   size_t hot_cap, cold_cap;
 };
-void hp_cache_reserve(uintptr_t near_pc, size_t hot, size_t cold, bool fresh_unit,
+/* False when the units mapped and the fragment records (per-generation
+ * arenas) already exceed --cache-size, or would with the new unit the room
+ * needs: nothing is reserved and hp_cache_full() says a flush is wanted
+ * (the dispatcher flushes at its next safe point). */
+bool hp_cache_reserve(uintptr_t near_pc, size_t hot, size_t cold, bool fresh_unit,
                       struct hp_cache_reservation *r);
+/* Room in a small unit of its own that is never retired (the shared lookup
+ * routine), outside --cache-size. */
+void hp_cache_reserve_pinned(size_t hot, struct hp_cache_reservation *r);
+/* A reservation failed for the size limit since the last flush. */
+bool hp_cache_full(void);
+void hp_cache_clear_full(void);
+/* Asks for a flush as a full cache does (--debug-flush-every). */
+void hp_cache_request_flush(void);
 /* Takes hot_used bytes from the hot end and cold_used below cold_top. */
 void hp_cache_commit(const struct hp_cache_reservation *r, size_t hot_used, size_t cold_used);
 /* Records that [rx, rx + size) of hot code, just committed, belongs to
@@ -64,8 +79,29 @@ bool hp_cache_contains(uintptr_t rx);
 bool hp_cache_overlaps(uintptr_t lo, uintptr_t hi);
 size_t hp_cache_bytes_used(void);      /* hot + cold */
 size_t hp_cache_cold_bytes_used(void);
-/* Units, newest first; safe to walk without the lock (units are only added). */
+/* Live units, newest first; safe to walk without the lock (a flush replaces
+ * the list; a retired unit stays mapped, its next pointer unchanged, until
+ * no thread can be in it). */
 struct hp_cache_unit *hp_cache_units(void);
+/* Eviction (runtime/evict.c drives it, under the lock). Every unit but the
+ * pinned ones leaves the live list for the retired one, tagged gen: their
+ * code stays mapped (threads may still run it; signal handlers still find
+ * its owners through hp_cache_unit_of) until hp_cache_reclaim(gen) unmaps
+ * both views and the owner index. Unit records are kept for reuse (a
+ * signal handler may be walking a list through one). */
+void hp_cache_retire_all(uint64_t gen);
+/* Unmaps the retired units of generations <= gen; returns their bytes and
+ * adds their number to *nunits. */
+size_t hp_cache_reclaim(uint64_t gen, unsigned *nunits);
+/* Bytes of retired units still mapped. */
+size_t hp_cache_retired_bytes(void);
+/* Bytes of units mapped for fragments (live and retired), and the most
+ * ever; the pinned units' bytes. */
+size_t hp_cache_mapped_bytes(void);
+size_t hp_cache_mapped_peak(void);
+size_t hp_cache_pinned_bytes(void);
+/* The limit in force (--cache-size; 0: none). */
+size_t hp_cache_limit(void);
 /* In the child of a fork: the units are shared memory with the parent, so
  * give the child its own copies at the same addresses. */
 void hp_cache_unshare(void);

@@ -3,6 +3,7 @@
 #ifndef HOTPATH_FRAGMENT_H
 #define HOTPATH_FRAGMENT_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hotpath/cache.h"
@@ -72,6 +73,8 @@ struct hp_frag_trace {
   bool profiled;                /* a head the profile names: traced when it first asks */
   bool opt_conservative;        /* a head: its optimized trace left through its deopt
                                    exit: its traces are no longer optimized */
+  const uint8_t *kept_code;     /* --report's copy of a flushed trace: its code (the
+                                   fragment's code is then only the address it had) */
 };
 
 struct hp_fragment {
@@ -159,6 +162,13 @@ void hp_fragment_publish(struct hp_fragment *f);
  * fragments on the guest pages of the range (or every page with code, when
  * fewer). */
 void hp_fragments_flush_range(uint64_t lo, uint64_t hi);
+/* Eviction (under the lock): every fragment of the live cache units is
+ * unlinked (exits back to their stubs) and marked removed, its entry counts
+ * go to the --stats totals, and the fragment table and guest-page index
+ * start empty. The records and code stay until the generation is reclaimed. */
+void hp_fragments_flush_all(void);
+/* Bytes of the fragment table and the guest-page index (fixed overhead). */
+size_t hp_fragment_table_bytes(void);
 /* The fragment whose hot code holds cache address rx, or NULL. O(log n),
  * without the lock (safe in a signal handler). */
 struct hp_fragment *hp_fragment_by_cache_pc(uintptr_t rx);

@@ -4,6 +4,7 @@
 #ifndef HOTPATH_IBL_H
 #define HOTPATH_IBL_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Indirect branch lookup table (guest pc -> cache address), in ibl.c. */
@@ -47,6 +48,16 @@ void hp_ret_table_unblock(struct hp_thread *t);
  * the table is back and the address of that `ret`'s miss path is returned
  * (takes the lock), else 0. */
 uintptr_t hp_ret_table_fault(struct hp_thread *t, uintptr_t pc, uintptr_t addr);
+/* Eviction (under the lock). A flush of generation gen: the shared table
+ * is replaced by an empty one, every thread's inline and return tables are
+ * emptied. Replaced tables are freed by hp_ibl_reclaim(gen) for their
+ * generation (returns the bytes). hp_ibl_forget_old: the thread, at its
+ * first dispatcher visit after a flush, empties its inline table again. */
+void hp_ibl_flush_all(uint64_t gen);
+size_t hp_ibl_reclaim(uint64_t gen);
+void hp_ibl_forget_old(struct hp_thread *t);
+/* Bytes of the shared lookup tables mapped (fixed overhead). */
+size_t hp_ibl_table_bytes(void);
 /* Makes every lookup of this thread miss (async-signal safe for its own
  * thread): it then reaches the dispatcher at its next indirect branch. */
 void hp_ibl_block(struct hp_thread *t);

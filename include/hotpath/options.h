@@ -5,8 +5,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* X(type, field, "name", default, min, max, "ARG", "help"); type is BOOL, INT or
- * STR; min and max bound INT values (parsing rejects others). */
+/* X(type, field, "name", default, min, max, "ARG", "help"); type is BOOL, INT,
+ * SIZE (bytes, with an optional K, M or G suffix: powers of 1024) or STR; min
+ * and max bound INT and SIZE values (parsing rejects others). */
 #define HP_OPTION_TABLE(X) \
   X(BOOL, native, "native", false, 0, 0, "", \
     "load the program, then jump to it natively without translating (tests the loader; a dynamic program is loaded by its ld.so, so $ORIGIN is its own)") \
@@ -20,6 +21,8 @@
     "executions of a trace head before it is first considered for a trace (default 50; it is traced once it has run 8x that at a rate that pays) (--opt=1 and 2)") \
   X(INT, max_trace_blocks, "max-trace-blocks", 64, 1, 256, "N", \
     "most blocks in one trace (default 64) (--opt=1 and 2)") \
+  X(SIZE, cache_size, "cache-size", 1l << 30, 1l << 20, 1l << 40, "SIZE", \
+    "most bytes of code cache: units mapped for translated code and their fragments' records (K/M/G suffixes; default 1G, at least 1M); when full, every fragment is flushed at once and the old code is unmapped when no thread can still run it") \
   X(BOOL, stats, "stats", false, 0, 0, "", \
     "print statistics at exit (to the log file if --log is given, else to stderr)") \
   X(BOOL, verbose, "verbose", false, 0, 0, "", \
@@ -54,12 +57,15 @@
     "place code cache units out of rip-relative reach of guest code, forcing the scratch-register rewrite (testing)") \
   X(BOOL, debug_no_fsgsbase, "debug-no-fsgsbase", false, 0, 0, "", \
     "switch FS with arch_prctl even where the CPU has FSGSBASE (testing)") \
+  X(INT, debug_flush_every, "debug-flush-every", 0, 0, 1000000000, "N", \
+    "flush the whole code cache (as when --cache-size is reached) after every N blocks built, 0 = never (testing)") \
   X(INT, debug_crash_after, "debug-crash-after", 0, 0, 1000000000, "N", \
     "fault inside hotpath on purpose after building N blocks, to test the internal-error report (testing)")
 
 struct hp_options {
 #define HP_OPT_FIELD_BOOL bool
 #define HP_OPT_FIELD_INT long
+#define HP_OPT_FIELD_SIZE long
 #define HP_OPT_FIELD_STR const char *
 #define HP_OPT_DECLARE(type, field, name, def, min, max, arg, help) HP_OPT_FIELD_##type field;
   HP_OPTION_TABLE(HP_OPT_DECLARE)
@@ -71,6 +77,7 @@ extern struct hp_options hp_opt;
 /* Exit codes documented in the README and --help. */
 enum {
   HP_STATUS_USAGE = 2,
+  HP_STATUS_CACHE_FULL = 124,  /* --cache-size cannot hold one fragment */
   HP_STATUS_UNSUPPORTED = 125, /* guest did something hotpath cannot do yet */
   HP_STATUS_CANNOT_EXEC = 126,
   HP_STATUS_NOT_FOUND = 127,

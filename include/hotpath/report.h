@@ -18,5 +18,11 @@ void hp_report_begin(int argc, char **argv, const char *exe_path);
  * is 0; else the process ends by signal sig. Counters must be collected
  * (hp_stats) first. */
 void hp_report_write(int status, int sig, bool child);
+/* The code cache is about to be flushed (under the lock, --report only):
+ * its traces are copied (record, pc map, code, optimizer record) so the
+ * report still lists them; at most HP_REPORT_KEPT_MAX, those that ran the
+ * most guest instructions. */
+#define HP_REPORT_KEPT_MAX 4096
+void hp_report_keep_traces(void);
 
 #endif

@@ -11,6 +11,17 @@
   X(cache_bytes, "code cache bytes used") \
   X(cache_cold_bytes, "code cache bytes used by exit stubs and trampolines (cold)") \
   X(cache_bytes_per_insn_x100, "code cache bytes per guest instruction translated (x100)") \
+  X(cache_limit, "code cache size limit (--cache-size, bytes)") \
+  X(cache_mapped_bytes, "code cache bytes mapped at exit (units of translated code, live and retired)") \
+  X(cache_mapped_peak, "code cache bytes mapped at most (bounded by --cache-size)") \
+  X(cache_flushes, "code cache flushes (--cache-size reached: every fragment dropped)") \
+  X(cache_bytes_reclaimed, "code cache bytes unmapped after flushes") \
+  X(cache_units_unmapped, "code cache units unmapped after flushes") \
+  X(cache_records_reclaimed, "bytes of fragment records and lookup tables freed after flushes") \
+  X(cache_flush_waits, "waits of a thread for others to leave flushed code") \
+  X(overhead_bytes, "hotpath's own memory mapped at exit beside the cache: records, tables, thread blocks, shared routines (bytes)") \
+  X(overhead_record_bytes, "of which fragment records and arenas (bytes)") \
+  X(overhead_thread_bytes, "of which thread blocks (bytes)") \
   X(emit_retries, "fragments emitted again after running out of reserved room") \
   X(dispatcher_entries, "dispatcher entries (exits from the cache)") \
   X(links_made, "links made") \

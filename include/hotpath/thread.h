@@ -114,6 +114,11 @@ struct hp_thread {
   void *host_altstack;      /* hotpath's alternate signal stack for this thread */
   void *exit_jmp;           /* where the thread's dispatcher loop ends (jmp_buf) */
   struct hp_thread *next_live; /* registry of live threads */
+  /* The code cache generation whose code and records this thread may still
+   * use: noted when it is in the dispatcher (runtime/evict.c); cache_idle
+   * while it uses none (a system call, a thread not started yet). */
+  uint64_t cache_gen;
+  bool cache_idle;
   uint8_t fault_exit_space[80]; /* struct hp_exit for synchronous faults */
   /* xsave needs 64-byte alignment; a page keeps the offset fixed for context.S. */
   uint8_t xsave[] __attribute__((aligned(HP_T_XSAVE)));
@@ -138,6 +143,8 @@ static inline uint64_t *hp_thread_ret_table(struct hp_thread *t)
  * a fresh guest extended state, optionally with its own host stack. It is
  * registered as live until hp_thread_free. */
 struct hp_thread *hp_thread_new(bool host_stack);
+/* Bytes of the live threads' blocks, signal queues and host stacks. */
+size_t hp_thread_bytes(void);
 void hp_thread_free(struct hp_thread *t);
 /* Calls fn for every live thread block (under the lock). */
 void hp_thread_foreach(void (*fn)(struct hp_thread *, void *), void *arg);

@@ -70,5 +70,9 @@ void hp_trace_thread_exit(struct hp_thread *t);
 /* Guest code in [lo, hi) was unmapped or changed protection: recordings of
  * any thread that hold it are dropped (their lists are stale). */
 void hp_trace_flush_range(uint64_t lo, uint64_t hi);
+/* The code cache is flushed (under the lock): every recording is dropped,
+ * head ids and every thread's head counters start again, the optimized
+ * traces (all in the old generation) are forgotten. */
+void hp_trace_flush_all(void);
 
 #endif

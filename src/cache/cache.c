@@ -29,6 +29,19 @@
 #define FAR (6ul << 30)            /* --debug-far-cache places units this far */
 
 static struct hp_cache_unit *units;
+/* Retired units (eviction), newest first, and unit records to reuse. */
+static struct hp_cache_unit *retired, *free_units;
+static size_t mapped, mapped_peak, pinned_bytes;
+static bool full;
+/* Under a size limit a unit is at most an eighth of it (code near the
+ * program and near its libraries both find room, and the fragments'
+ * records, which count too, take about twice their code), at least this. */
+#define UNIT_FLOOR (64ul << 10)
+#define UNIT_SHARE 8
+
+/* What counts against --cache-size: units mapped for translated code and
+ * the records of their fragments (per-generation arenas), live and retired. */
+static size_t counted(void) { return mapped + hp_arena_gen_bytes(); }
 /* 1-GiB areas of guest code for which no unit could be placed in reach:
  * they share whatever unit has room instead of getting a new one each time. */
 static uintptr_t no_near[32];
@@ -101,23 +114,52 @@ static uint8_t *unit_pages(size_t size)
   return p == MAP_FAILED ? NULL : p;
 }
 
-static struct hp_cache_unit *new_unit(uintptr_t pc, size_t need)
+size_t hp_cache_limit(void) { return hp_opt.cache_size > 0 ? (size_t)hp_opt.cache_size : 0; }
+
+static struct hp_cache_unit *unit_record(void)
+{
+  struct hp_cache_unit *u = free_units;
+  if (u)
+    free_units = u->free_next;
+  else
+    u = hp_arena_alloc(sizeof *u);
+  return u;
+}
+
+/* A new unit with room for need bytes, or NULL when the size limit does not
+ * allow it (pinned units are outside the limit). */
+static struct hp_cache_unit *new_unit(uintptr_t pc, size_t need, bool pinned)
 {
   static size_t next_size = UNIT_MIN;
-  size_t size = next_size;
-  while (size < 2 * need && size < UNIT_MAX)
-    size *= 2;
-  next_size = size < UNIT_MAX ? size * 2 : UNIT_MAX;
+  size_t limit = hp_cache_limit(), size;
+  if (pinned) {
+    size = (need + 4095) & ~(size_t)4095;
+  } else {
+    size = next_size;
+    /* Under a limit a unit is at most an eighth of it (UNIT_SHARE), so that code near
+     * the program and near its libraries both find room. */
+    if (limit && size > limit / UNIT_SHARE)
+      size = limit / UNIT_SHARE > UNIT_FLOOR ? (limit / UNIT_SHARE) & ~(size_t)0xffff : UNIT_FLOOR;
+    while (size < 2 * need && size < UNIT_MAX)
+      size *= 2;
+    if (limit && counted() + size > limit) {
+      full = true;
+      return NULL;
+    }
+    if (next_size < UNIT_MAX)
+      next_size *= 2;
+  }
   uint8_t *rw = unit_pages(size);
   void *rx = rw ? place_rx(pc, rw, size) : NULL;
   if (!rx)
     hp_fatal(HP_STATUS_UNSUPPORTED, "cannot map the code cache: %s", strerror(errno));
-  struct hp_cache_unit *u = hp_arena_alloc(sizeof *u);
+  struct hp_cache_unit *u = unit_record();
   u->rw = rw;
-  u->rx = (uintptr_t)rx;
   u->size = size;
   u->used = 0;
   u->cold = 0;
+  u->pinned = pinned;
+  u->gen = 0; /* retired_next is left as it was: a late walker may still follow it */
   /* Reserved address space, touched only as it fills. */
   u->owner_cap = size / OWNER_BYTES;
   u->owners = mmap(NULL, u->owner_cap * sizeof *u->owners, PROT_READ | PROT_WRITE,
@@ -126,8 +168,16 @@ static struct hp_cache_unit *new_unit(uintptr_t pc, size_t need)
     hp_fatal(HP_STATUS_UNSUPPORTED, "cannot map the code cache index: %s", strerror(errno));
   u->nowners = 0;
   u->next = units;
+  __atomic_store_n(&u->rx, (uintptr_t)rx, __ATOMIC_RELEASE);
   __atomic_store_n(&units, u, __ATOMIC_RELEASE); /* signal handlers walk the list */
-  HP_INFO("cache unit %p (rw %p) for guest pc 0x%lx", rx, (void *)rw, (unsigned long)pc);
+  if (pinned) {
+    pinned_bytes += size;
+  } else {
+    mapped += size;
+    if (mapped > mapped_peak)
+      mapped_peak = mapped;
+  }
+  HP_INFO("cache unit %p (rw %p, %zu bytes) for guest pc 0x%lx", rx, (void *)rw, size, (unsigned long)pc);
   return u;
 }
 
@@ -139,19 +189,14 @@ static struct hp_cache_unit *unit_for(uintptr_t pc, size_t need)
   for (unsigned i = 0; i < nno_near && !any; i++)
     any = no_near[i] == pc >> 30;
   for (struct hp_cache_unit *u = units; u; u = u->next)
-    if (hp_cache_unit_free(u) >= need && u->nowners < u->owner_cap && (any || in_reach(u->rx, u->size, pc)))
+    if (!u->pinned && hp_cache_unit_free(u) >= need && u->nowners < u->owner_cap &&
+        (any || in_reach(u->rx, u->size, pc)))
       return u;
-  return new_unit(pc, need);
+  return new_unit(pc, need, false);
 }
 
-void hp_cache_reserve(uintptr_t near_pc, size_t hot, size_t cold, bool fresh_unit,
-                      struct hp_cache_reservation *r)
+static void fill_reservation(struct hp_cache_unit *u, size_t hot, size_t cold, struct hp_cache_reservation *r)
 {
-  /* Hot code starts 16-byte aligned; cold stubs are packed. */
-  size_t need = hot + cold + 16;
-  if (need > UNIT_MAX / 2)
-    hp_fatal(HP_STATUS_UNSUPPORTED, "a fragment of %zu bytes does not fit a code cache unit", need);
-  struct hp_cache_unit *u = fresh_unit ? new_unit(near_pc, need) : unit_for(near_pc, need);
   r->unit = u;
   r->hot_rw = u->rw + u->used;
   r->hot_rx = u->rx + u->used;
@@ -159,6 +204,45 @@ void hp_cache_reserve(uintptr_t near_pc, size_t hot, size_t cold, bool fresh_uni
   r->cold_top_rw = u->rw + u->size - u->cold;
   r->cold_top_rx = u->rx + u->size - u->cold;
   r->cold_cap = cold;
+}
+
+bool hp_cache_reserve(uintptr_t near_pc, size_t hot, size_t cold, bool fresh_unit,
+                      struct hp_cache_reservation *r)
+{
+  /* Hot code starts 16-byte aligned; cold stubs are packed. */
+  size_t need = hot + cold + 16;
+  if (need > UNIT_MAX / 2)
+    hp_fatal(HP_STATUS_UNSUPPORTED, "a fragment of %zu bytes does not fit a code cache unit", need);
+  size_t limit = hp_cache_limit();
+  if (limit && 2 * need > limit / UNIT_SHARE && 2 * need > UNIT_FLOOR)
+    hp_fatal(HP_STATUS_CACHE_FULL, "--cache-size=%zu: a fragment of %zu bytes needs a cache of at least %zu bytes",
+             limit, need, 2 * UNIT_SHARE * need);
+  if (limit && counted() > limit) { /* the records of the code already there took the room */
+    full = true;
+    return false;
+  }
+  struct hp_cache_unit *u = fresh_unit ? new_unit(near_pc, need, false) : unit_for(near_pc, need);
+  if (!u)
+    return false;
+  fill_reservation(u, hot, cold, r);
+  return true;
+}
+
+void hp_cache_reserve_pinned(size_t hot, struct hp_cache_reservation *r)
+{
+  fill_reservation(new_unit(0, hot + 16, true), hot, 0, r);
+}
+
+bool hp_cache_full(void) { return full; }
+void hp_cache_clear_full(void) { full = false; }
+void hp_cache_request_flush(void) { full = true; }
+
+size_t hp_cache_retired_bytes(void)
+{
+  size_t n = 0;
+  for (struct hp_cache_unit *u = retired; u; u = u->retired_next)
+    n += u->size;
+  return n;
 }
 
 void hp_cache_commit(const struct hp_cache_reservation *r, size_t hot_used, size_t cold_used)
@@ -214,19 +298,84 @@ struct hp_cache_unit *hp_cache_unit_of(uintptr_t rx)
   for (struct hp_cache_unit *u = hp_cache_units(); u; u = u->next)
     if (rx >= u->rx && rx < u->rx + u->size)
       return u;
+  /* Retired code a thread may still run (a fault there needs its owner). */
+  for (struct hp_cache_unit *u = __atomic_load_n(&retired, __ATOMIC_ACQUIRE); u;
+       u = __atomic_load_n(&u->retired_next, __ATOMIC_ACQUIRE)) {
+    uintptr_t lo = __atomic_load_n(&u->rx, __ATOMIC_ACQUIRE);
+    if (lo && rx >= lo && rx < lo + u->size) /* 0: reclaimed while this walked */
+      return u;
+  }
   return NULL;
 }
 
 bool hp_cache_contains(uintptr_t rx) { return hp_cache_unit_of(rx) != NULL; }
 
+static bool unit_overlaps(const struct hp_cache_unit *u, uintptr_t lo, uintptr_t hi)
+{
+  return (lo < u->rx + u->size && hi > u->rx) || (lo < (uintptr_t)u->rw + u->size && hi > (uintptr_t)u->rw);
+}
+
 bool hp_cache_overlaps(uintptr_t lo, uintptr_t hi)
 {
   for (struct hp_cache_unit *u = units; u; u = u->next)
-    if ((lo < u->rx + u->size && hi > u->rx) ||
-        (lo < (uintptr_t)u->rw + u->size && hi > (uintptr_t)u->rw))
+    if (unit_overlaps(u, lo, hi))
+      return true;
+  for (struct hp_cache_unit *u = retired; u; u = u->retired_next)
+    if (unit_overlaps(u, lo, hi))
       return true;
   return false;
 }
+
+void hp_cache_retire_all(uint64_t gen)
+{
+  struct hp_cache_unit *keep = NULL, **tail = &keep;
+  for (struct hp_cache_unit *u = units; u; u = u->next) {
+    if (u->pinned) {
+      *tail = u;
+      tail = &u->next; /* u->next is rewritten below only for pinned units */
+      continue;
+    }
+    u->gen = gen;
+    u->retired_next = retired;
+    __atomic_store_n(&retired, u, __ATOMIC_RELEASE);
+  }
+  /* Pinned units keep their order; a walker on a retired unit goes on
+   * along the old list, which ends. */
+  *tail = NULL;
+  __atomic_store_n(&units, keep, __ATOMIC_RELEASE);
+  full = false;
+}
+
+size_t hp_cache_reclaim(uint64_t gen, unsigned *nunits)
+{
+  size_t bytes = 0;
+  for (struct hp_cache_unit **pp = &retired; *pp;) {
+    struct hp_cache_unit *u = *pp;
+    if (u->gen > gen) {
+      pp = &u->retired_next;
+      continue;
+    }
+    __atomic_store_n(pp, u->retired_next, __ATOMIC_RELEASE);
+    uintptr_t rx = u->rx;
+    __atomic_store_n(&u->rx, 0, __ATOMIC_RELEASE); /* a late walker matches nothing */
+    munmap((void *)rx, u->size);
+    munmap(u->rw, u->size);
+    munmap(u->owners, u->owner_cap * sizeof *u->owners);
+    u->nowners = 0;
+    mapped -= u->size;
+    bytes += u->size;
+    ++*nunits;
+    u->free_next = free_units;
+    free_units = u;
+  }
+  if (bytes)
+    full = false; /* room again */
+  return bytes;
+}
+
+size_t hp_cache_mapped_bytes(void) { return mapped; }
+size_t hp_cache_mapped_peak(void) { return mapped_peak; }
+size_t hp_cache_pinned_bytes(void) { return pinned_bytes; }
 
 size_t hp_cache_bytes_used(void)
 {

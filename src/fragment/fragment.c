@@ -162,7 +162,7 @@ static void pages_add(uint64_t page, struct hp_fragment *f)
   if (n)
     free_nodes = n->next;
   else
-    n = hp_arena_alloc(sizeof *n);
+    n = hp_arena_gen_alloc(sizeof *n); /* freed with its generation */
   n->page = page;
   n->f = f;
   pages_insert_node(n);
@@ -433,6 +433,67 @@ void hp_fragment_remove(struct hp_fragment *f)
 
 struct hp_fragment *hp_fragment_by_cache_pc(uintptr_t rx) { return hp_cache_owner_of(rx); }
 
+void hp_fragments_flush_all(void)
+{
+  /* Every fragment of the generation is in the owner index of a live unit
+   * (recording copies too). Each linked exit goes back to where it goes
+   * unlinked (its stub, or an optimized trace's way to it): a thread still
+   * running this code reaches the dispatcher at its next exit, a loop of
+   * linked blocks or a trace's back edge included. */
+  for (struct hp_cache_unit *u = hp_cache_units(); u; u = u->next)
+    for (size_t i = 0; i < u->nowners; i++) {
+      struct hp_fragment *f = u->owners[i].owner;
+      if (!f)
+        continue;
+      for (unsigned k = 0; k < f->nexits; k++)
+        if (f->exits[k].linked)
+          unlink_exit(&f->exits[k]);
+      f->incoming = NULL;
+      f->removed = true;
+      /* --stats and --report count instructions run from entries: the
+       * records go away with the generation. */
+      uint64_t *entries = hp_frag_tr(f)->entries;
+      if (entries) {
+        uint64_t n = *entries * f->ninsn;
+        if (f->kind == HP_FRAG_TRACE)
+          hp_stats.trace_insns_run += n;
+        else
+          hp_stats.block_insns_run += n;
+        *entries = 0;
+      }
+    }
+  /* Fresh tables: nothing of the old generation is found again. The page
+   * index's nodes are records of the generation; until the index is kept,
+   * the fragments waiting for it and the set of pages with code go too. */
+  if (table) {
+    hp_pages_free(table, (table_mask + 1) * sizeof *table);
+    hp_pages_free(tags, table_mask + 1);
+    table = NULL;
+    tags = NULL;
+    table_mask = table_used = 0;
+  }
+  if (pages) {
+    hp_pages_free(pages, (pages_mask + 1) * sizeof *pages);
+    pages = NULL;
+    pages_mask = 0;
+  }
+  npage_nodes = 0;
+  free_nodes = NULL;
+  nunindexed = 0;
+  if (code_pages) {
+    hp_pages_free(code_pages, (code_mask + 1) * sizeof *code_pages);
+    code_pages = NULL;
+    code_mask = ncode = 0;
+  }
+  last_code_page = ~0ull;
+}
+
+size_t hp_fragment_table_bytes(void)
+{
+  return (table ? (table_mask + 1) * (sizeof *table + 1) : 0) + (pages ? (pages_mask + 1) * sizeof *pages : 0) +
+         (code_pages ? (code_mask + 1) * sizeof *code_pages : 0) + unindexed_cap * sizeof *unindexed;
+}
+
 bool hp_fragment_guest_at(const struct hp_fragment *f, uintptr_t rx, struct hp_guest_at *out)
 {
   if (rx < f->code || rx >= f->code + f->size || !f->npc)
@@ -470,7 +531,7 @@ const struct hp_frag_trace hp_frag_tr_none;
 struct hp_frag_trace *hp_frag_tr_mut(struct hp_fragment *f)
 {
   if (!f->tr)
-    f->tr = hp_arena_alloc(sizeof *f->tr); /* arena memory is zeroed */
+    f->tr = hp_arena_gen_alloc(sizeof *f->tr); /* zeroed; freed with its generation */
   return f->tr;
 }
 

@@ -47,11 +47,59 @@ static uintptr_t routine;
  * read an old table, so old tables are not freed either. */
 static struct hp_ibl_entry *empty;
 
+/* Tables replaced (grown, or emptied by a flush): a thread in the cache may
+ * still be probing one, so each waits for its cache generation to be
+ * reclaimed (runtime/evict.c), when every thread has been outside the
+ * cache since. */
+struct old_table {
+  void *p;
+  size_t bytes;
+  uint64_t gen;
+  struct old_table *next;
+};
+static struct old_table *old_tables, *free_records; /* records are reused: no malloc */
+static uint64_t gen_now = 1;
+static size_t table_bytes_mapped;
+
+static size_t table_bytes(size_t m) { return (m + 1 + OVERFLOW) * sizeof(struct hp_ibl_entry); }
+
+static void retire_table(void *p, size_t bytes)
+{
+  struct old_table *o = free_records;
+  if (o)
+    free_records = o->next;
+  else
+    o = hp_arena_alloc(sizeof *o);
+  *o = (struct old_table){p, bytes, gen_now, old_tables};
+  old_tables = o;
+}
+
+size_t hp_ibl_reclaim(uint64_t gen)
+{
+  size_t bytes = 0;
+  for (struct old_table **pp = &old_tables; *pp;) {
+    struct old_table *o = *pp;
+    if (o->gen > gen) {
+      pp = &o->next;
+      continue;
+    }
+    *pp = o->next;
+    munmap(o->p, o->bytes);
+    bytes += o->bytes;
+    o->next = free_records;
+    free_records = o;
+  }
+  table_bytes_mapped -= bytes;
+  return bytes;
+}
+
+
 static struct hp_ibl_entry *alloc_table(size_t entries)
 {
   void *p = mmap(NULL, (entries + OVERFLOW) * sizeof(struct hp_ibl_entry), PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   HP_ASSERT(p != MAP_FAILED);
+  table_bytes_mapped += (entries + OVERFLOW) * sizeof(struct hp_ibl_entry);
   return p;
 }
 
@@ -103,6 +151,8 @@ static void grow(void)
   }
   struct hp_ibl_entry *nempty = alloc_table(nmask + 1);
   mprotect(nempty, (nmask + 1 + OVERFLOW) * sizeof *nempty, PROT_READ);
+  retire_table(table, table_bytes(mask));
+  retire_table(empty, table_bytes(mask));
   /* Readers load the mask, then the table: publish the larger table first. */
   table = nt;
   empty = nempty;
@@ -117,7 +167,7 @@ void hp_ibl_init(void)
   empty = alloc_table(mask + 1);
   mprotect(empty, (mask + 1 + OVERFLOW) * sizeof *empty, PROT_READ);
   struct hp_cache_reservation r;
-  hp_cache_reserve(0, 512, 0, false, &r);
+  hp_cache_reserve_pinned(512, &r); /* outlives every flush */
   struct hp_emit e = {.rw = r.hot_rw, .rx = r.hot_rx, .cap = r.hot_cap};
   routine = hp_emit_here(&e);
   hp_emit_ibl_routine(&e, (uintptr_t)&miss_exit, hp_stats_enabled());
@@ -212,6 +262,45 @@ void hp_ibl_remove(uint64_t guest)
  * checks the address). `shared` is the copy a new thread starts from. */
 #define RET_MASK ((1u << HP_RET_TABLE_BITS) - 1)
 static uint64_t *ret_shared;
+
+size_t hp_ibl_table_bytes(void) { return table_bytes_mapped + (ret_shared ? 8ul << HP_RET_TABLE_BITS : 0); }
+
+/* A flush: this thread finds nothing of the old generation any more. Its
+ * inline table is emptied (its own refill, racing with this, may put back
+ * an old entry: the thread empties it again itself at its next dispatcher
+ * visit, hp_ibl_forget_old), its return table too (later when blocked), and
+ * it is pointed at the new shared table (unless a signal blocked it). */
+static void flush_thread(struct hp_thread *t, void *arg)
+{
+  const struct hp_ibl_entry *old = arg;
+  if (__atomic_load_n(&t->ibl_table, __ATOMIC_ACQUIRE) == (uint64_t)(uintptr_t)old)
+    __atomic_store_n(&t->ibl_table, (uint64_t)(uintptr_t)table, __ATOMIC_RELEASE);
+  hp_ibl_fast_clear(t);
+  if (t->ret_blocked)
+    t->ret_dirty = true;
+  else
+    madvise(hp_thread_ret_table(t), 8ul << HP_RET_TABLE_BITS, MADV_DONTNEED);
+}
+
+void hp_ibl_flush_all(uint64_t gen)
+{
+  struct hp_ibl_entry *old = table;
+  gen_now = gen;
+  retire_table(old, table_bytes(mask));
+  /* The same size: a thread that read the mask before the change stays
+   * inside the new table. */
+  table = alloc_table(mask + 1);
+  count = 0;
+  if (ret_shared)
+    memset(ret_shared, 0, 8ul << HP_RET_TABLE_BITS);
+  hp_thread_foreach(flush_thread, old);
+  gen_now = gen + 1;
+}
+
+void hp_ibl_forget_old(struct hp_thread *t)
+{
+  hp_ibl_fast_clear(t);
+}
 
 struct ret_update {
   uint64_t guest;

@@ -91,6 +91,7 @@ static void write_run(FILE *f, int status, int sig)
   bool first = true;
 #define HP_REPORT_OPT_BOOL(field) fprintf(f, "%s", hp_opt.field ? "true" : "false")
 #define HP_REPORT_OPT_INT(field) fprintf(f, "%ld", hp_opt.field)
+#define HP_REPORT_OPT_SIZE(field) fprintf(f, "%ld", hp_opt.field)
 #define HP_REPORT_OPT_STR(field) (hp_opt.field ? jstr(f, hp_opt.field) : (void)fprintf(f, "null"))
 #define HP_REPORT_OPT(type, field, name, def, min, max, arg, help)                                   \
   fprintf(f, "%s\n      \"%s\": ", first ? "" : ",", name);                                             \
@@ -120,6 +121,10 @@ static void write_totals(FILE *f)
   fprintf(f, "\n  },\n");
 }
 
+/* Traces of flushed cache generations, copied at the flush. */
+static struct hp_fragment *kept[HP_REPORT_KEPT_MAX];
+static size_t nkept;
+
 /* The guest's code mappings: those holding code hotpath translated (its
  * own libraries have the same names), one entry per mapping. */
 #define MAX_MODULES 256
@@ -138,6 +143,15 @@ static void write_modules(FILE *f)
       if (!known && n < MAX_MODULES && hp_memmap_query(pc, &r))
         mods[n++] = r;
     }
+  for (size_t i = 0; i < nkept; i++) { /* traces of flushed generations */
+    struct hp_region r;
+    uint64_t pc = kept[i]->guest_pc;
+    bool known = false;
+    for (unsigned k = 0; k < n && !known; k++)
+      known = pc >= mods[k].start && pc < mods[k].end;
+    if (!known && n < MAX_MODULES && hp_memmap_query(pc, &r))
+      mods[n++] = r;
+  }
   fprintf(f, "  \"modules\": [");
   for (unsigned k = 0; k < n; k++) {
     fprintf(f, "%s\n    {\"name\": ", k ? "," : "");
@@ -158,6 +172,113 @@ static void write_modules(FILE *f)
   fprintf(f, "\n  ],\n");
 }
 
+
+static uint64_t run_of(const struct hp_fragment *t)
+{
+  const uint64_t *entries = hp_frag_tr(t)->entries;
+  return entries ? *entries * t->ninsn : 0;
+}
+
+static void *copy_of(const void *p, size_t n)
+{
+  if (!p || !n)
+    return NULL;
+  void *q = malloc(n);
+  if (q)
+    memcpy(q, p, n);
+  return q;
+}
+
+static void free_kept(struct hp_fragment *c)
+{
+  free(c->pc_off);
+  free(c->pc_guest);
+  free(c->pc_len);
+  if (c->tr) {
+    free((void *)c->tr->kept_code);
+    free(c->tr->entries);
+    if (c->tr->opt) {
+      free((void *)c->tr->opt->function);
+      free((void *)c->tr->opt->guest);
+      free((void *)c->tr->opt);
+    }
+    free(c->tr);
+  }
+  free(c);
+}
+
+/* A copy of trace t with what the report reads of it (nothing else). */
+static struct hp_fragment *keep(const struct hp_fragment *t)
+{
+  struct hp_fragment *c = calloc(1, sizeof *c);
+  struct hp_frag_trace *tr = calloc(1, sizeof *tr);
+  if (!c || !tr) {
+    free(c);
+    free(tr);
+    return NULL;
+  }
+  const struct hp_frag_trace *from = hp_frag_tr(t);
+  c->tr = tr;
+  c->guest_pc = t->guest_pc;
+  c->code = t->code;
+  c->size = t->size;
+  c->kind = t->kind;
+  c->removed = t->removed;
+  c->ninsn = t->ninsn;
+  c->npc = t->npc;
+  c->pc_off = copy_of(t->pc_off, sizeof *t->pc_off * t->npc);
+  c->pc_guest = copy_of(t->pc_guest, sizeof *t->pc_guest * t->npc);
+  c->pc_len = copy_of(t->pc_len, t->npc);
+  tr->kept_code = copy_of((const void *)t->code, t->size);
+  tr->entries = copy_of(from->entries, sizeof *from->entries);
+  if (from->opt) {
+    struct hp_opt_record *o = copy_of(from->opt, sizeof *from->opt);
+    if (o) {
+      size_t bytes = 0;
+      for (unsigned i = 0; i < t->npc; i++)
+        bytes += t->pc_len[i];
+      o->function = from->opt->function ? copy_of(from->opt->function, strlen(from->opt->function) + 1) : NULL;
+      o->guest = copy_of(from->opt->guest, bytes);
+    }
+    tr->opt = o;
+  }
+  if ((t->npc && (!c->pc_off || !c->pc_guest || !c->pc_len)) || !tr->kept_code || !tr->entries ||
+      (from->opt && !tr->opt)) {
+    free_kept(c);
+    return NULL;
+  }
+  return c;
+}
+
+void hp_report_keep_traces(void)
+{
+  if (!hp_opt.report)
+    return;
+  for (struct hp_cache_unit *u = hp_cache_units(); u; u = u->next)
+    for (size_t i = 0; i < u->nowners; i++) {
+      const struct hp_fragment *t = u->owners[i].owner;
+      if (!t || t->kind != HP_FRAG_TRACE || !hp_frag_tr(t)->entries)
+        continue;
+      size_t at = nkept;
+      if (nkept == HP_REPORT_KEPT_MAX) { /* full: in place of the one that ran least, if less */
+        at = 0;
+        for (size_t k = 1; k < nkept; k++)
+          if (run_of(kept[k]) < run_of(kept[at]))
+            at = k;
+        if (run_of(kept[at]) >= run_of(t))
+          continue;
+      }
+      struct hp_fragment *c = keep(t);
+      if (!c)
+        continue;
+      if (at < nkept)
+        free_kept(kept[at]);
+      else
+        nkept++;
+      kept[at] = c;
+    }
+}
+
 static int cmp_run(const void *a, const void *b)
 {
   const struct hp_fragment *x = *(const struct hp_fragment *const *)a, *y = *(const struct hp_fragment *const *)b;
@@ -173,8 +294,9 @@ static int cmp_run(const void *a, const void *b)
 static void write_code(FILE *f, const struct hp_fragment *t, bool same_module)
 {
   bool att = hp_opt.report_att;
-  const uint8_t *code = (const uint8_t *)t->code;
-  const uint8_t *kept = hp_frag_tr(t)->opt ? hp_frag_tr(t)->opt->guest : NULL; /* its bytes when it was built */
+  const struct hp_frag_trace *tr = hp_frag_tr(t);
+  const uint8_t *code = tr->kept_code ? tr->kept_code : (const uint8_t *)t->code; /* flushed: its copy */
+  const uint8_t *kept = tr->opt ? tr->opt->guest : NULL; /* its bytes when it was built */
   char text[160];
   fprintf(f, ",\n     \"code\": {\"syntax\": \"%s\", \"entry\": [", att ? "att" : "intel");
   for (uint32_t i = 0, off = 0, at = 0; i <= t->npc; i++) {
@@ -282,6 +404,14 @@ static void write_traces(FILE *f)
       }
       v[n++] = t;
     }
+  if (nkept) { /* and those of flushed generations */
+    const struct hp_fragment **nv = realloc(v, (n + nkept) * sizeof *v);
+    if (nv) {
+      v = nv;
+      for (size_t i = 0; i < nkept; i++)
+        v[n++] = kept[i];
+    }
+  }
   if (n)
     qsort(v, n, sizeof *v, cmp_run);
   fprintf(f, "  \"traces\": [");

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "hotpath/cache.h"
+#include "hotpath/evict.h"
 #include "hotpath/dispatch.h"
 #include "hotpath/fragment.h"
 #include "hotpath/ibl.h"
@@ -79,6 +80,7 @@ static void stats_collect(void)
   if (all)
     hp_stats.trace_share_percent = hp_stats.trace_insns_run * 100 / all;
   hp_trace_opt_time_stats();
+  hp_evict_stats();
   hp_stats.cache_bytes = hp_cache_bytes_used();
   hp_stats.cache_cold_bytes = hp_cache_cold_bytes_used();
   if (hp_stats.guest_insns_translated)
@@ -454,6 +456,7 @@ long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid
     wait_for_copy(copied, (pid_t)r);
   if (r == 0) {
     hp_thread_forget_others(t);
+    hp_evict_after_fork(); /* retired code: no thread of the child can run it */
     hp_cache_unshare();
     __atomic_store_n(copied, 1, __ATOMIC_RELEASE);
     syscall(SYS_futex, copied, FUTEX_WAKE, 1, NULL, NULL, 0);

@@ -13,6 +13,7 @@
 #include "hotpath/builder.h"
 #include "hotpath/cache.h"
 #include "hotpath/clone.h"
+#include "hotpath/evict.h"
 #include "hotpath/far.h"
 #include "hotpath/fragment.h"
 #include "hotpath/ibl.h"
@@ -173,14 +174,46 @@ static void far_transfer(struct hp_thread *t, uint64_t *pc)
   }
 }
 
+/* Builds the block at pc (lock held, at t's safe point). When the code
+ * cache is full, the eviction makes room (a flush, or freeing what no
+ * thread uses any more) or waits for other threads to leave old code;
+ * *flushed then says that what the caller kept from before is gone. */
+static struct hp_fragment *build_block(struct hp_thread *t, uint64_t pc, bool *flushed)
+{
+  for (;;) {
+    hp_cache_clear_full();
+    struct hp_fragment *f = hp_build_block(pc);
+    if (f && hp_opt.debug_flush_every && hp_stats.blocks_built % (uint64_t)hp_opt.debug_flush_every == 0)
+      hp_cache_request_flush(); /* done at the next safe point */
+    if (f || !hp_cache_full())
+      return f;
+    *flushed = true;
+    if (!hp_evict_make_room(t, flushed))
+      hp_evict_wait(t);
+    hp_evict_safe_point(t);
+    if ((f = hp_fragment_lookup(pc))) /* another thread built it meanwhile */
+      return f;
+  }
+}
+
 void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
 {
   t->in_dispatcher = 1;
-  struct hp_exit *prev = NULL, *last = NULL, *learner = NULL;
+  struct hp_exit *prev = NULL, *learner = NULL;
+  int last_kind = -1;
   bool ibl_insert = false, hot = false;
   for (;;) {
     t->cur_guest_pc = pc;
     hp_lock();
+    /* The safe point: this thread holds no code or record of the cache but
+     * prev, learner and hot, dropped when a flush came in between. */
+    bool flushed = hp_evict_safe_point(t);
+    if (hp_cache_full())
+      hp_evict_make_room(t, &flushed);
+    if (flushed) {
+      prev = learner = NULL;
+      hot = false;
+    }
     struct hp_fragment *f = hp_fragment_lookup(pc);
     if (!f) {
       if ((pc & ~0xc00ull) == VSYSCALL_PAGE) {
@@ -193,7 +226,12 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
         }
         hp_lock();
       }
-      f = hp_build_block(pc);
+      flushed = false;
+      f = build_block(t, pc, &flushed);
+      if (flushed) {
+        prev = learner = NULL;
+        hot = false;
+      }
       if (hp_opt.debug_crash_after && hp_stats.blocks_built >= (uint64_t)hp_opt.debug_crash_after)
         *(volatile int *)crash_address = 0; /* --debug-crash-after: a hotpath bug on purpose */
       if (f)
@@ -205,8 +243,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
         struct hp_region r;
         int code = hp_memmap_query(pc, &r) ? SEGV_ACCERR : SEGV_MAPERR;
         hp_unlock();
-        HP_INFO("jump to non-executable memory at %s: SIGSEGV (last exit kind %d)", where,
-                last ? last->kind : -1);
+        HP_INFO("jump to non-executable memory at %s: SIGSEGV (last exit kind %d)", where, last_kind);
         /* The kernel reports a bad jump into the vsyscall page at address 0. */
         uint64_t addr = (pc & ~0xfffull) == VSYSCALL_PAGE ? 0 : pc;
         abort_recording(t);
@@ -263,7 +300,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     t->in_dispatcher = 1;
     __atomic_fetch_add(&hp_stats.dispatcher_entries, 1, __ATOMIC_RELAXED);
     struct hp_exit *x = (struct hp_exit *)t->exit_rec;
-    last = x;
+    last_kind = x->kind;
     switch (x->kind) {
     case HP_EXIT_BRANCH:
       pc = x->target;
@@ -309,6 +346,9 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       pc = x->target;
       t->cur_guest_pc = pc;
       __atomic_fetch_add(&hp_stats.syscalls, 1, __ATOMIC_RELAXED);
+      /* No cache code or record is used from here to the next safe point:
+       * a call that blocks (for ever) holds up no eviction. */
+      hp_evict_idle(t);
       pc = hp_syscall(t, pc);
       break;
     case HP_EXIT_HOT: /* a trace head reached its threshold: maybe record */

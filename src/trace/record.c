@@ -91,6 +91,8 @@ static struct hp_fragment *make_head(struct hp_fragment *to)
   v[1].target = to->guest_pc;
   struct hp_ilist l = {.v = v, .n = 2, .cap = 2, .pc = to->guest_pc, .end = to->guest_pc};
   struct hp_fragment *h = hp_translate_list(&l, HP_FRAG_BLOCK, false);
+  if (!h) /* the cache is full: the block runs uncounted until the flush */
+    return to;
   h->trace_head = true;
   struct hp_frag_trace *tr = hp_frag_tr_mut(h);
   tr->head_block = to;
@@ -451,7 +453,7 @@ static void build(struct recording *r)
                out.v[i].op == HP_OP_RET_GUARD;
   if (guarded && next_head_id < HP_MAX_HEADS && cur && hp_frag_tr(cur)->retraces < MAX_RETRACES) {
     /* Its guards' misses are counted (the counter starts at 0 in every
-     * thread's block: ids are never reused). */
+     * thread's block: ids are reused only after a flush, which zeroes them). */
     out.miss_counter = next_head_id++;
     out.miss_limit = HP_TRACE_MISS_LIMIT;
   }
@@ -469,8 +471,12 @@ static void build(struct recording *r)
     why = "the lowering could not follow the plan (registers, exits)";
     f = hp_translate_list(&out, HP_FRAG_TRACE, false);
   }
+  if (!f && hp_cache_full()) { /* no room: recorded again after the flush */
+    end_recording(r, false);
+    return;
+  }
   if (f && hp_opt.report) { /* arena memory: lives as long as the fragment's records */
-    struct hp_opt_record *rec = hp_arena_alloc(sizeof *rec);
+    struct hp_opt_record *rec = hp_arena_gen_alloc(sizeof *rec);
     rec->optimized = promoted;
     rec->why = promoted ? NULL : why;
     if (promoted)
@@ -488,13 +494,13 @@ static void build(struct recording *r)
     hp_memmap_where(f->guest_pc, rec->where, sizeof rec->where);
     char sym[160];
     if (hp_symbolize(f->guest_pc, sym, sizeof sym)) {
-      char *fn = hp_arena_alloc(strlen(sym) + 1);
+      char *fn = hp_arena_gen_alloc(strlen(sym) + 1);
       rec->function = strcpy(fn, sym);
     }
     size_t bytes = 0;
     for (unsigned i = 0; i < f->npc; i++)
       bytes += f->pc_len[i];
-    uint8_t *g = hp_arena_alloc(bytes ? bytes : 1);
+    uint8_t *g = hp_arena_gen_alloc(bytes ? bytes : 1);
     bool ok = true;
     for (unsigned i = 0, at = 0; i < f->npc && ok; at += f->pc_len[i++])
       ok = hp_guest_read(g + at, (const void *)f->pc_guest[i], f->pc_len[i]);
@@ -614,6 +620,10 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
     return hp_frag_tr(g)->record_copy;
   hp_stats.trace_record_copies++;
   struct hp_fragment *copy = hp_translate_list(&l, HP_FRAG_BLOCK, true);
+  if (!copy) { /* the cache is full: recorded again after the flush */
+    end_recording(r, false);
+    return NULL;
+  }
   if (g)
     hp_frag_tr_mut(g)->record_copy = copy;
   return copy;
@@ -689,6 +699,24 @@ void hp_trace_flush_range(uint64_t lo, uint64_t hi)
 {
   uint64_t range[2] = {lo, hi};
   hp_thread_foreach(flush_one, range);
+}
+
+static void flush_all_one(struct hp_thread *t, void *arg)
+{
+  (void)arg;
+  struct recording *r = t->trace_rec;
+  if (r && r->active)
+    r->invalid = true;
+  /* Head ids start again from 1: their counters too (a thread still in old
+   * code may bump one: a head then asks a little early or late). */
+  madvise(hp_thread_head_counters(t), 4ul * HP_MAX_HEADS, MADV_DONTNEED);
+}
+
+void hp_trace_flush_all(void)
+{
+  hp_thread_foreach(flush_all_one, NULL);
+  next_head_id = 1;
+  noptimized_traces = 0; /* gone with their generation */
 }
 
 void hp_trace_thread_exit(struct hp_thread *t)

@@ -77,7 +77,7 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
   size_t sz_x = sizeof(struct hp_exit) * lo->nexits, sz_r = sizeof(struct hp_guest_range) * nr;
   size_t sz_c = sizeof(struct hp_continuation) * lo->nconts, sz_g = sizeof(uint64_t) * lo->npc;
   size_t sz_v = sizeof(struct hp_recov) * lo->recov.n, sz_o = sizeof(uint32_t) * lo->npc;
-  uint8_t *mem = hp_arena_alloc(sz_f + sz_x + sz_r + sz_c + sz_g + sz_v + sz_o + lo->npc);
+  uint8_t *mem = hp_arena_gen_alloc(sz_f + sz_x + sz_r + sz_c + sz_g + sz_v + sz_o + lo->npc);
   struct hp_fragment *f = (struct hp_fragment *)mem;
   memset(f, 0, sizeof *f);
   mem += sz_f;
@@ -164,8 +164,8 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
 struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bool record)
 {
   struct hp_lower_opts opts = {.force_far = hp_opt.debug_far_cache, .record = record};
-  if (hp_stats_enabled() && !record) /* arena memory starts zeroed and is never reused */
-    opts.entry_counter = hp_arena_alloc(sizeof(uint64_t));
+  if (hp_stats_enabled() && !record) /* arena memory starts zeroed (freed with its generation) */
+    opts.entry_counter = hp_arena_gen_alloc(sizeof(uint64_t));
   struct hp_lower_sizes sz;
   hp_lower_sizes(l, &opts, &sz);
   struct hp_lowered_exit exits[sz.exits ? sz.exits : 1];
@@ -180,7 +180,8 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
   size_t hot = sz.hot;
   for (int attempt = 0;; attempt++) {
     struct hp_cache_reservation r;
-    hp_cache_reserve(l->pc, hot, sz.exits * HP_EXIT_STUB_SIZE, attempt == 2, &r);
+    if (!hp_cache_reserve(l->pc, hot, sz.exits * HP_EXIT_STUB_SIZE, attempt == 2, &r))
+      return NULL; /* --cache-size reached: hp_cache_full(); the dispatcher flushes */
     struct hp_emit e = {.rw = r.hot_rw, .rx = r.hot_rx, .cap = r.hot_cap, .count_lookups = hp_stats_enabled()};
     if (hp_lower(l, &e, r.cold_top_rx, &opts, &lo)) {
       hp_stats.riprel_far += lo.riprel_far;
@@ -258,6 +259,8 @@ struct hp_fragment *hp_build_block(uint64_t pc)
   if (!hp_decode_guest_block(pc, &l))
     return NULL;
   struct hp_fragment *f = hp_translate_list(&l, HP_FRAG_BLOCK, false);
+  if (!f)
+    return NULL; /* the cache is full (hp_cache_full) */
   hp_stats.blocks_built++;
   if (hp_stats_enabled())
     hp_stats.translate_ns += hp_now_ns() - t0;

@@ -1,5 +1,7 @@
-/* Bump allocator for hotpath's own long-lived records (fragments, exits):
- * never freed, no header per allocation, 16-byte aligned. Under the lock. */
+/* Bump allocators for hotpath's own records: no header per allocation,
+ * 16-byte aligned, zeroed (fresh pages). The permanent one is never freed;
+ * the generation one hands out chunks that eviction frees as a whole. Under
+ * the lock. */
 #include "hotpath/arena.h"
 
 #include <stdbool.h>
@@ -9,35 +11,121 @@
 #include "hotpath/log.h"
 #include "hotpath/options.h"
 
+#define CHUNK (1ul << 20)
 #define HUGE_CHUNK (2ul << 20)
+
+static size_t perm_bytes, gen_bytes;
+
+/* size bytes; a multiple of HUGE_CHUNK is 2 MiB-aligned transparent huge
+ * pages: a big program's records fault in 2 MiB at a time rather than
+ * 4 KiB (each fault costs more than zeroing its page). */
+static uint8_t *chunk(size_t size)
+{
+  bool huge = size % HUGE_CHUNK == 0;
+  uint8_t *p = mmap(NULL, size + (huge ? HUGE_CHUNK : 0), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    hp_fatal(HP_STATUS_UNSUPPORTED, "out of memory for translator records");
+  if (huge) {
+    uint8_t *a = (uint8_t *)(((uintptr_t)p + HUGE_CHUNK - 1) & ~(uintptr_t)(HUGE_CHUNK - 1));
+    if (a > p)
+      munmap(p, (size_t)(a - p));
+    munmap(a + size, (size_t)(p + HUGE_CHUNK - a));
+    p = a;
+    madvise(p, size, MADV_HUGEPAGE);
+  }
+  return p;
+}
 
 void *hp_arena_alloc(size_t size)
 {
   static uint8_t *cur, *end;
-  size = (size + 15) & ~(size_t)15;
   static unsigned chunks;
+  size = (size + 15) & ~(size_t)15;
   if (!cur || (size_t)(end - cur) < size) {
     /* The first chunk is 1 MiB of small pages (a small program needs no
-     * more); later ones are huge pages, aligned: a big program's records
-     * fault in 2 MiB at a time rather than 4 KiB (each fault costs more than
-     * zeroing its page). */
-    bool huge = chunks++ > 0;
-    size_t unit = huge ? HUGE_CHUNK : (1ul << 20);
-    size_t chunk = (size + unit - 1) & ~(unit - 1);
-    cur = mmap(NULL, chunk + (huge ? HUGE_CHUNK : 0), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (cur == MAP_FAILED)
-      hp_fatal(HP_STATUS_UNSUPPORTED, "out of memory for translator records");
-    if (huge) {
-      uint8_t *a = (uint8_t *)(((uintptr_t)cur + HUGE_CHUNK - 1) & ~(uintptr_t)(HUGE_CHUNK - 1));
-      if (a > cur)
-        munmap(cur, (size_t)(a - cur));
-      munmap(a + chunk, (size_t)(cur + HUGE_CHUNK - a));
-      cur = a;
-      madvise(cur, chunk, MADV_HUGEPAGE);
-    }
-    end = cur + chunk;
+     * more); later ones are huge. */
+    size_t unit = chunks++ ? HUGE_CHUNK : CHUNK;
+    size_t n = (size + unit - 1) & ~(unit - 1);
+    cur = chunk(n);
+    end = cur + n;
+    perm_bytes += n;
   }
   void *p = cur;
   cur += size;
   return p;
 }
+
+/* A generation chunk starts with its header. */
+struct gen_chunk {
+  struct gen_chunk *next;
+  size_t size;
+  uint64_t gen;
+  uint64_t pad;
+};
+static struct gen_chunk *live, *retired;
+static uint8_t *gcur, *gend;
+
+/* Generation chunks are smaller under a small --cache-size (they count
+ * against it): a sixteenth of it, 64 KiB to 1 MiB for a generation's first
+ * chunk, and its later ones 2 MiB of huge pages where a sixteenth allows. */
+static unsigned gen_chunks; /* chunks of the live generation so far */
+static size_t gen_chunk_size(void)
+{
+  size_t n = hp_opt.cache_size > 0 ? (size_t)hp_opt.cache_size / 16 : CHUNK;
+  if (gen_chunks++ && n >= HUGE_CHUNK)
+    return HUGE_CHUNK;
+  n = n < (64ul << 10) ? 64ul << 10 : n > CHUNK ? CHUNK : n;
+  return n & ~(size_t)4095;
+}
+
+void *hp_arena_gen_alloc(size_t size)
+{
+  size = (size + 15) & ~(size_t)15;
+  if (!gcur || (size_t)(gend - gcur) < size) {
+    size_t csz = gen_chunk_size();
+    size_t n = size + sizeof(struct gen_chunk) > csz ? (size + sizeof(struct gen_chunk) + 4095) & ~(size_t)4095 : csz;
+    struct gen_chunk *c = (struct gen_chunk *)chunk(n);
+    c->size = n;
+    c->next = live;
+    live = c;
+    gcur = (uint8_t *)(c + 1);
+    gend = (uint8_t *)c + n;
+    gen_bytes += n;
+  }
+  void *p = gcur;
+  gcur += size;
+  return p;
+}
+
+void hp_arena_gen_retire(uint64_t gen)
+{
+  for (struct gen_chunk *c = live, *next; c; c = next) {
+    next = c->next;
+    c->gen = gen;
+    c->next = retired;
+    retired = c;
+  }
+  live = NULL;
+  gcur = gend = NULL;
+  gen_chunks = 0;
+}
+
+size_t hp_arena_gen_reclaim(uint64_t gen)
+{
+  size_t bytes = 0;
+  for (struct gen_chunk **pp = &retired; *pp;) {
+    struct gen_chunk *c = *pp;
+    if (c->gen > gen) {
+      pp = &c->next;
+      continue;
+    }
+    *pp = c->next;
+    bytes += c->size;
+    munmap(c, c->size);
+  }
+  gen_bytes -= bytes;
+  return bytes;
+}
+
+size_t hp_arena_bytes(void) { return perm_bytes; }
+size_t hp_arena_gen_bytes(void) { return gen_bytes; }

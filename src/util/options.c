@@ -42,6 +42,7 @@ void hp_usage(FILE *out)
           "\n"
           "exit status: the program's own, or\n"
           "  2    usage error (unknown option, missing PROGRAM)\n"
+          "  124  --cache-size is too small for one fragment of the program\n"
           "  125  the program did something hotpath does not support yet (message says what)\n"
           "  126  PROGRAM cannot be executed (directory, no permission, not a supported ELF)\n"
           "  127  PROGRAM or its ELF interpreter was not found\n");
@@ -64,6 +65,34 @@ static bool parse_long(const char *name, const char *s, long min, long max, long
     return false;
   }
   *out = v;
+  return true;
+}
+
+/* A size in bytes: digits with an optional K, M or G (powers of 1024). */
+static bool parse_size(const char *name, const char *s, long min, long max, long *out)
+{
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  unsigned shift = 0;
+  if (*end == 'K' || *end == 'k')
+    shift = 10;
+  else if (*end == 'M' || *end == 'm')
+    shift = 20;
+  else if (*end == 'G' || *end == 'g')
+    shift = 30;
+  if (shift)
+    end++;
+  if (!*s || *s < '0' || *s > '9' || *end || errno || v > (~0ull >> 1) >> shift) {
+    fprintf(stderr, "hotpath: --%s=%s: not a size (bytes, or a number with K, M or G)\n", name, s);
+    return false;
+  }
+  v <<= shift;
+  if (v < (unsigned long long)min || v > (unsigned long long)max) {
+    fprintf(stderr, "hotpath: --%s=%s: must be between %ldM and %ldG\n", name, s, min >> 20, max >> 30);
+    return false;
+  }
+  *out = (long)v;
   return true;
 }
 
@@ -97,6 +126,14 @@ bool hp_option_set(const char *arg)
       return false;                                                                       \
     }                                                                                     \
     return parse_long(name, val, min, max, &hp_opt.field);                                \
+  }
+#define HP_OPT_SET_SIZE(field, name, min, max)                                            \
+  {                                                                                       \
+    if (!val) {                                                                           \
+      fprintf(stderr, "hotpath: --%s needs a value (--%s=SIZE)\n", name, name);           \
+      return false;                                                                       \
+    }                                                                                     \
+    return parse_size(name, val, min, max, &hp_opt.field);                                \
   }
 #define HP_OPT_SET_STR(field, name, min, max)                                                    \
   {                                                                                       \

@@ -89,6 +89,14 @@ void hp_thread_foreach(void (*fn)(struct hp_thread *, void *), void *arg)
     fn(t, arg);
 }
 
+size_t hp_thread_bytes(void)
+{
+  size_t n = 0;
+  for (struct hp_thread *t = live; t; t = t->next_live)
+    n += HP_T_SIZE + HP_RTQ_BYTES + t->host_stack_size;
+  return n;
+}
+
 void hp_thread_forget_others(struct hp_thread *self)
 {
   live = self;
@@ -142,6 +150,7 @@ struct hp_thread *hp_thread_new(bool host_stack)
       hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate a thread block");
   }
   t->self = (uint64_t)t;
+  t->cache_idle = true; /* holds nothing of the code cache yet */
   t->xsave_mask = mask;
   t->xsave_size = xs;
   t->use_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT) != 0 && !hp_opt.debug_no_fsgsbase;

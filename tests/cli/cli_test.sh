@@ -34,6 +34,18 @@ expect 2 'opt-limit=-2: must be between -1 and' -- "$hp" --opt-limit=-2 /bin/tru
 expect 0 '' -- "$hp" --disable-pass=promote --opt-limit=0 /bin/true
 expect 2 'log-level=5: must be between 0 and 2' -- "$hp" --log-level=5 /bin/true
 expect 2 'not a number' -- "$hp" --opt=x /bin/true
+# --cache-size: bytes or K/M/G, at least 1M, at most 1024G
+expect 2 'cache-size=512K: must be between 1M and 1024G' -- "$hp" --cache-size=512K /bin/true
+expect 2 'cache-size=2T: not a size' -- "$hp" --cache-size=2T /bin/true
+expect 2 'cache-size=-1M: not a size' -- "$hp" --cache-size=-1M /bin/true
+expect 2 'cache-size=: not a size' -- "$hp" --cache-size= /bin/true
+expect 2 'cache-size needs a value' -- "$hp" --cache-size /bin/true
+expect 2 'cache-size=99999999999G: not a size' -- "$hp" --cache-size=99999999999G /bin/true
+expect 2 'cache-size=2000G: must be between' -- "$hp" --cache-size=2000G /bin/true
+expect 0 '' -- "$hp" --cache-size=1M /bin/true
+expect 0 '' -- "$hp" --cache-size=3g /bin/true
+expect 0 '' -- "$hp" --cache-size=1048576 /bin/true
+expect 0 'cache-size=SIZE' -- "$hp" --help
 # hotpath options given to compare are checked there: a usage error (2)
 expect 2 'bogus: unknown option' -- "$hp" compare --bogus /bin/true
 expect 2 'opt=7: must be between 0 and 2' -- "$hp" compare --opt=7 /bin/true

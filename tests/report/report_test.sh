@@ -71,6 +71,16 @@ check "$tmp/c.json" \
   "any(t['dropped'] and t['optimized'] for t in r['traces'])" \
   "any('deopt' in t.get('not_optimized_because', '') for t in r['traces'])"
 
+# Code cache flushes (as a full --cache-size makes them): the traces of
+# flushed generations are still reported, with their code
+"$hp" --debug-flush-every=30 --report="$tmp/fl.json" "$fpromote" >/dev/null || fail "fpromote (flushes) exited $?"
+check "$tmp/fl.json" \
+  "r['totals']['cache_flushes'] > 10" \
+  "len(r['traces']) == r['totals']['traces_built'] > 0" \
+  "any((t['function'] or '').startswith('floats+0x') and t['optimized'] for t in r['traces'])" \
+  "sum('code' in t for t in r['traces']) == min(20, len(r['traces']))" \
+  "all(len(t['code']['insns']) >= t['guest_instructions'] for t in r['traces'] if 'code' in t)"
+
 # --opt=1: nothing optimized, and the report says why
 "$hp" --opt=1 --report="$tmp/o1.json" "$fpromote" >/dev/null || fail "fpromote --opt=1 exited $?"
 check "$tmp/o1.json" \

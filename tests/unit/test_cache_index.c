@@ -136,6 +136,61 @@ START_TEST(several_units)
 }
 END_TEST
 
+/* --cache-size: units stop at the limit; retired units keep their owners
+ * (a fault in code being flushed finds its fragment) and hold the room
+ * until reclaimed, which unmaps them. */
+START_TEST(retire_and_reclaim)
+{
+  hp_opt.cache_size = 1l << 20; /* units of an eighth: 128 KiB */
+  static int obj[2];
+  struct piece p[2];
+  add_piece(&p[0], &obj[0], 100, 27, false);
+  ck_assert_uint_eq(hp_cache_mapped_bytes(), 128u << 10);
+  struct hp_cache_reservation r;
+  unsigned n = 1;
+  while (hp_cache_reserve(0, 64, 0, true, &r)) {
+    hp_cache_commit(&r, 64, 0);
+    n++;
+  }
+  ck_assert(hp_cache_full());
+  ck_assert_uint_eq(n, 8);
+  ck_assert_uint_eq(hp_cache_mapped_bytes(), 1u << 20);
+  ck_assert_uint_eq(hp_cache_mapped_peak(), 1u << 20);
+  hp_cache_retire_all(1);
+  ck_assert(!hp_cache_full());
+  ck_assert_ptr_null(hp_cache_units());
+  ck_assert_uint_eq(hp_cache_retired_bytes(), 1u << 20);
+  ck_assert_ptr_eq(hp_cache_unit_of(p[0].rx), p[0].unit);
+  ck_assert_ptr_eq(hp_cache_owner_of(p[0].rx + 50), &obj[0]);
+  ck_assert(hp_cache_overlaps(p[0].rx, p[0].rx + 1));
+  ck_assert(!hp_cache_reserve(0, 64, 0, false, &r)); /* retired code holds the room */
+  unsigned units = 0;
+  ck_assert_uint_eq(hp_cache_reclaim(0, &units), 0); /* an older generation: nothing */
+  ck_assert_uint_eq(hp_cache_reclaim(1, &units), 1u << 20);
+  ck_assert_uint_eq(units, 8);
+  ck_assert_uint_eq(hp_cache_retired_bytes(), 0);
+  ck_assert_uint_eq(hp_cache_mapped_bytes(), 0);
+  ck_assert_ptr_null(hp_cache_unit_of(p[0].rx));
+  ck_assert_ptr_null(hp_cache_owner_of(p[0].rx + 50));
+  ck_assert(hp_cache_reserve(0, 64, 0, false, &r)); /* room again */
+  /* Fragment records count against the limit too (the generation's arena). */
+  hp_cache_retire_all(2);
+  for (int i = 0; i < 64; i++)
+    hp_arena_gen_alloc(16u << 10);
+  ck_assert(!hp_cache_reserve(0, 64, 0, false, &r));
+  ck_assert(hp_cache_full());
+  hp_arena_gen_retire(2);
+  ck_assert(!hp_cache_reserve(0, 64, 0, false, &r)); /* retired records hold it */
+  ck_assert_uint_ge(hp_arena_gen_reclaim(2), 1u << 20);
+  ck_assert_uint_eq(hp_cache_reclaim(2, &units), 128u << 10);
+  ck_assert(hp_cache_reserve(0, 64, 0, false, &r));
+  hp_cache_commit(&r, 64, 0);
+  hp_cache_index_add(r.unit, r.hot_rx, 64, &obj[1]);
+  ck_assert_ptr_eq(hp_cache_owner_of(r.hot_rx), &obj[1]);
+  ck_assert_uint_eq(hp_cache_mapped_peak(), 1u << 20);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("cache_index");
@@ -145,6 +200,7 @@ static Suite *suite(void)
   tcase_add_test(t, owners_start_inside_end);
   tcase_add_test(t, thousands_of_owners);
   tcase_add_test(t, several_units);
+  tcase_add_test(t, retire_and_reclaim);
   suite_add_tcase(s, t);
   return s;
 }
