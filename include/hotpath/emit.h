@@ -143,6 +143,10 @@ void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm);
 /* pc is a return's probe of the return table (the load that faults when the
  * table is blocked): the address of that return's miss path, else 0. */
 uintptr_t hp_emit_return_miss_of(uintptr_t pc);
+/* pc is a return's push of its continuation (a hit of the probe), which
+ * writes the slot below the guest return address: the address of that
+ * return's miss path, else 0. */
+uintptr_t hp_emit_return_push_of(uintptr_t pc);
 
 /* Copies a guest instruction that uses a rip-relative operand, adjusting its
  * disp32; rewrites it through a scratch register when the target is out of

@@ -48,6 +48,10 @@ void hp_ret_table_unblock(struct hp_thread *t);
  * the table is back and the address of that `ret`'s miss path is returned
  * (takes the lock), else 0. */
 uintptr_t hp_ret_table_fault(struct hp_thread *t, uintptr_t pc, uintptr_t addr);
+/* A fault at pc: a `ret`'s push of its continuation below the guest's
+ * return address (an unmapped or read-only slot, which the native `ret`
+ * never writes)? Then the address of that `ret`'s miss path, else 0. */
+uintptr_t hp_ret_push_fault(uintptr_t pc);
 /* Eviction (under the lock). A flush of generation gen: the shared table
  * is replaced by an empty one, every thread's inline and return tables are
  * emptied. Replaced tables are freed by hp_ibl_reclaim(gen) for their

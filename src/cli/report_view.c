@@ -361,14 +361,14 @@ int hp_report_view_main(int argc, char **argv)
   /* Hot functions: the traces' estimates summed by function (the name
    * before "+0x"; module+offset for code without symbols is its own). */
   struct fn {
-    char name[64];
+    char name[128];
     double run;
     unsigned traces;
   } fns[32];
   unsigned nfns = 0;
   for (size_t i = 0; i < traces->n; i++) {
     const struct jv *t = &traces->items[i];
-    char name[64];
+    char name[128]; /* module+offset whole (a cut offset would merge places) */
     snprintf(name, sizeof name, "%s", *str(get(t, "function")) ? str(get(t, "function")) : str(get(t, "where")));
     char *plus = strstr(name, "+0x");
     if (plus && *str(get(t, "function")))

@@ -725,6 +725,14 @@ uintptr_t hp_emit_return_miss_of(uintptr_t pc)
   return pc + 11 + (uintptr_t)(intptr_t)(int8_t)p[10];
 }
 
+uintptr_t hp_emit_return_push_of(uintptr_t pc)
+{
+  /* The probe, `jrcxz miss` over 4 bytes, then `push rcx; ret 8`. */
+  if (*(const uint8_t *)pc != 0x51 || hp_emit_return_miss_of(pc - 11) != pc + 4)
+    return 0;
+  return pc + 4;
+}
+
 void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
 {
   if (imm) {
@@ -736,9 +744,12 @@ void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
    * cache address of a call continuation (0: none); the continuation checks
    * the whole address (hp_emit_continuation). On a hit, a real `ret` to it,
    * so the CPU's return stack predicts it: the continuation address is
-   * pushed into the dead slot below the guest return address (the slot the
-   * call's own push used; nothing of the guest's lives there at a return),
-   * the guest return address stays as natively, and `ret 8` pops both. */
+   * pushed into the dead slot below the guest return address (below the
+   * guest's rsp: nothing of the guest's lives there at a return), the guest
+   * return address stays as natively, and `ret 8` pops both. Where that
+   * slot cannot be written (the bottom of a stack, a read-only page), the
+   * push faults and the signal handler sends the return to its miss path
+   * (hp_emit_return_push_of), which writes nothing. */
   int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
   if (e->count_lookups) {
     store_gs(e, HP_RAX, T_OFF(spill_rax));

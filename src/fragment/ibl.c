@@ -405,6 +405,8 @@ uintptr_t hp_ret_table_fault(struct hp_thread *t, uintptr_t pc, uintptr_t addr)
   return miss;
 }
 
+uintptr_t hp_ret_push_fault(uintptr_t pc) { return hp_emit_return_push_of(pc); }
+
 /* Both take the lock (callers do not hold it): the table, its mask and the
  * empty table change together in grow(). */
 void hp_ibl_attach(struct hp_thread *t)

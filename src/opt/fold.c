@@ -767,12 +767,10 @@ static bool one(struct pass *P, unsigned i, const struct hp_live *gl, const stru
     if ((in->op == HP_OP_PUSH_RET && P->paired[i]) ||
         (in->op == HP_OP_RET_GUARD && (in->flags & HP_INSN_RET_KNOWN) && P->paired[i])) {
       /* An inlined call's push of the return address, or its unchecked
-       * return: the path goes on in the trace and only rsp changes (a
-       * checked push of an address above 2^31 goes through rax, which a
-       * fault in its store would show: what reads rax is made exact). */
-      uint64_t ret = in->pc + in->len;
-      bool via_rax = in->op == HP_OP_PUSH_RET && !(in->flags & HP_INSN_RET_KNOWN) && (int64_t)ret != (int32_t)ret;
-      materialize(P, el, readers_of(&P->s, (uint16_t)(1u << RSP | (via_rax ? 1u : 0))));
+       * return: the path goes on in the trace and only rsp changes (the
+       * push of an address above 2^31 reads it from a constant in the
+       * code: no register). */
+      materialize(P, el, readers_of(&P->s, (uint16_t)(1u << RSP)));
       if (in->op == HP_OP_PUSH_RET)
         P->s.nfacts = 0; /* its store may reach a frame slot */
       facts_clobber(&P->s, 1u << RSP);

@@ -263,6 +263,10 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
      * asynchronous signal waits. On to the lookup, which sends it to the
      * dispatcher (the guest's rcx is still in spill_rcx). */
     uintptr_t miss = hp_ret_table_fault(t, pc, (uintptr_t)si->si_addr);
+    /* Or its push of the continuation found no writable slot below the
+     * return address: the miss path does without it. */
+    if (!miss)
+      miss = hp_ret_push_fault(pc);
     if (miss) {
       uc->uc_mcontext.gregs[REG_RIP] = (greg_t)miss;
       return;

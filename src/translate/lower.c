@@ -413,6 +413,7 @@ static void push_ret(struct lowering *L, uint64_t guest_ret, bool unread)
   if (!disp)
     return;
   if (L->nconsts == MAX_DEFERRED) {
+    L->out->broken = true; /* more room would not help: give up the trace */
     L->e->overflow = true;
     return;
   }

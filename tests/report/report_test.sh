@@ -203,6 +203,19 @@ PY
 "$hp" report "$tmp/long.json" >"$tmp/view" || fail "hotpath report of long names exited $?"
 grep -qE '^ +[0-9.]+% +[0-9]+  a_function_name_muc\.\.\.\+0x6e2 +[0-9]+  ' "$tmp/view" ||
   fail "hotpath report: long name not cut before its offset: $(grep -m1 "+0x6e2" "$tmp/view")"
+# Code without symbols is listed by module+offset, each place its own row
+# even when the module's name is long (a cut offset merged places).
+"$py" - "$tmp/f.json" "$tmp/where.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for k, t in enumerate(r["traces"]):
+    t["function"] = ""
+    t["where"] = "a_long_module_name_for_a_python_extension_built_somewhere.so+0x%x" % (0x1000 + k)
+json.dump(r, open(sys.argv[2], "w"))
+PY
+"$hp" report "$tmp/where.json" >"$tmp/view" || fail "hotpath report of long module names exited $?"
+[ "$(sed -n '/^hot functions/,/^$/p' "$tmp/view" | grep -c '+0x1[0-9a-f][0-9a-f][0-9a-f] ')" -ge 2 ] ||
+  fail "hotpath report: places of a long module merged or cut: $(sed -n '/^hot functions/,/^$/p' "$tmp/view" | head -4)"
 "$hp" report "$tmp/none.json" 2>"$tmp/err"; st=$?
 [ $st -eq 2 ] && grep -qx "hotpath: report $tmp/none.json: No such file or directory" "$tmp/err" ||
   fail "hotpath report of a missing file: $st, $(cat "$tmp/err")"
