@@ -128,9 +128,10 @@ static struct hp_cache_unit *unit_record(void)
 
 /* A new unit with room for need bytes, or NULL when the size limit does not
  * allow it (pinned units are outside the limit). */
+static size_t next_size = UNIT_MIN; /* units double from here, per generation */
+
 static struct hp_cache_unit *new_unit(uintptr_t pc, size_t need, bool pinned)
 {
-  static size_t next_size = UNIT_MIN;
   size_t limit = hp_cache_limit(), size;
   if (pinned) {
     size = (need + 4095) & ~(size_t)4095;
@@ -276,7 +277,10 @@ void *hp_cache_owner_of(uintptr_t rx)
   if (!u)
     return NULL;
   size_t n = __atomic_load_n(&u->nowners, __ATOMIC_ACQUIRE);
-  uint32_t off = (uint32_t)(rx - u->rx);
+  uintptr_t base = __atomic_load_n(&u->rx, __ATOMIC_ACQUIRE);
+  if (!base || rx < base) /* reclaimed (the record reused) meanwhile */
+    return NULL;
+  uint32_t off = (uint32_t)(rx - base);
   size_t lo = 0, hi = n; /* first entry with off > rx's */
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
@@ -328,6 +332,7 @@ bool hp_cache_overlaps(uintptr_t lo, uintptr_t hi)
 
 void hp_cache_retire_all(uint64_t gen)
 {
+  next_size = UNIT_MIN; /* a new generation starts small again */
   struct hp_cache_unit *keep = NULL, **tail = &keep;
   for (struct hp_cache_unit *u = units; u; u = u->next) {
     if (u->pinned) {

@@ -378,10 +378,13 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     struct iovec local = {next + 5, 16}, remote = {(void *)(uc->uc_mcontext.gregs[REG_RSP] - 8), 16};
     if (in_cache) /* a read that cannot fault, whatever the guest's rsp is */
       hp_raw_syscall(SYS_process_vm_readv, raw(SYS_getpid, 0, 0, 0, 0), (long)&local, 1, (long)&remote, 1, 0);
-    struct hp_fragment *f[8] = {!in_cache ? t->enter_frag : NULL};
-    for (int i = 0; i < 7; i++) /* found without the lock */
-      f[i + 1] = in_cache ? hp_fragment_by_cache_pc(next[i]) : NULL;
     hp_lock();
+    /* Found under the lock: a stale value (an old gs:ibl_jump) may name
+     * code of a retired generation that another thread's safe point could
+     * otherwise free between the lookup and the unlinking. */
+    struct hp_fragment *f[8] = {!in_cache ? t->enter_frag : NULL};
+    for (int i = 0; i < 7; i++)
+      f[i + 1] = in_cache ? hp_fragment_by_cache_pc(next[i]) : NULL;
     for (int i = 0; i < 8; i++)
       if (f[i])
         hp_fragment_unlink_outgoing(f[i]);

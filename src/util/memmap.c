@@ -49,7 +49,7 @@ static void maps_helper(void *arg) /* no TLS, no libc: raw system calls */
 {
   struct maps_job *j = arg;
   hp_raw_syscall(SYS_close, 0, 0, 0, 0, 0, 0); /* EMFILE: every low number is in use */
-  long fd = hp_raw_syscall(SYS_open, (long)"/proc/self/maps", O_RDONLY | O_CLOEXEC, 0, 0, 0, 0);
+  long fd = hp_raw_syscall(SYS_open, (long)"/proc/thread-self/maps", O_RDONLY | O_CLOEXEC, 0, 0, 0, 0);
   if (fd < 0) {
     j->len = fd;
     return;
@@ -97,7 +97,7 @@ static char *read_maps(size_t *len)
     buf = malloc(cap = 65536);
   int fd;
   do
-    fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    fd = open("/proc/thread-self/maps", O_RDONLY | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);
   size_t n = 0;
   if (fd >= 0) {
@@ -246,7 +246,7 @@ static int query_kernel(uintptr_t addr, struct hp_region *out)
     return -1;
   int fd;
   do
-    fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    fd = open("/proc/thread-self/maps", O_RDONLY | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);
   if (fd < 0)
     return -1;

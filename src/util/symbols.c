@@ -46,7 +46,7 @@ static int cmp_sym(const void *a, const void *b)
  * ones only: called again for a module not seen yet, mapped since). */
 static void find_paths(void)
 {
-  FILE *f = fopen("/proc/self/maps", "r");
+  FILE *f = fopen("/proc/thread-self/maps", "r");
   if (!f)
     return;
   char line[1024];

@@ -123,8 +123,10 @@ void hp_thread_free(struct hp_thread *t)
   if (t->host_stack_lo)
     munmap((void *)t->host_stack_lo, t->host_stack_size);
   munmap(t->rt_queue, HP_RTQ_BYTES);
-  if (t == first_block)
+  if (t == first_block) {
     hp_pages_free(t, FIRST_BLOCK_SIZE);
+    first_block = NULL; /* a later block may get its address */
+  }
   else
     munmap(t, HP_T_SIZE);
 }
