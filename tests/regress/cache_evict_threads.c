@@ -17,29 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define FN_SIZE 32
-#define PAGE_BYTES (64 * 1024)
-#define FNS (PAGE_BYTES / FN_SIZE)
-
-static void emit_fn(uint8_t *p, uint32_t k, uint32_t n)
-{
-  static const uint8_t tmpl[] = {0x31, 0xc0, 0xb9, 0, 0, 0, 0, 0x05, 0, 0, 0, 0,
-                                 0x31, 0xf8, 0xff, 0xc9, 0x75, 0xf5, 0xc3};
-  memcpy(p, tmpl, sizeof tmpl);
-  memcpy(p + 3, &n, 4);
-  memcpy(p + 8, &k, 4);
-  memset(p + sizeof tmpl, 0xcc, FN_SIZE - sizeof tmpl);
-}
-
-static uint32_t model_fn(uint32_t k, uint32_t n, uint32_t x)
-{
-  uint32_t a = 0;
-  do {
-    a += k;
-    a ^= x;
-  } while (--n);
-  return a;
-}
+#include "jit_fn.h"
 
 static int bad;
 static pthread_mutex_t bad_lock = PTHREAD_MUTEX_INITIALIZER;
