@@ -11,6 +11,10 @@
  * when pc is not in memory the guest mapped executable, or when the code
  * cache is full (then hp_cache_full() is true: flush, then build again). */
 struct hp_fragment *hp_build_block(uint64_t pc);
+/* The same for a thread about to run pc with guest registers regs (NULL:
+ * unknown): a jump table whose computation reads registers besides its
+ * index is taken with their values now, checked when it runs. */
+struct hp_fragment *hp_build_block_at(uint64_t pc, const uint64_t *regs);
 
 struct hp_ilist;
 /* Room a block's list needs (decoded elements and what mangle adds). */
@@ -26,5 +30,13 @@ uint64_t hp_now_ns(void);
  * Returns NULL for a trace whose list cannot be lowered (it is dropped), and
  * when the code cache is full (hp_cache_full()). */
 struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bool record);
+
+struct hp_jt;
+/* Finds the jump table l's last element dispatches through (jumptable.h;
+ * regs, at_end: as hp_jt_find) and gives it entries in the thread blocks'
+ * tables; false if none (or --no-jump-tables). */
+bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end, struct hp_jt *jt);
+/* The same without taking entries: is there one? */
+bool hp_jt_probe(const struct hp_ilist *l, const uint64_t *regs, bool at_end, struct hp_jt *jt);
 
 #endif

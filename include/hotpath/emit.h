@@ -251,6 +251,13 @@ size_t hp_emit_code_check(struct hp_emit *e, uintptr_t guest_pc, const uint8_t *
  * guest target, guest rcx in spill_rcx. Probes the thread's direct-mapped
  * table without touching flags; on a miss goes to the shared routine. */
 void hp_emit_ibl_inline(struct hp_emit *e);
+/* A jump table's dispatch (translate/jumptable.c): for each guard register,
+ * `cmp reg, [rip+disp32]` (guard_disp[g]: the disp32's position, aimed later
+ * at the value) and `jne generic`; `cmp idx, n; jae generic`; then `jmp
+ * gs:[8*(first + idx)]` in the thread block's jump table (thread.h). Changes
+ * the status flags. Returns its length. */
+size_t hp_emit_jt_dispatch(struct hp_emit *e, const uint8_t *guards, unsigned nguards, size_t *guard_disp, int idx,
+                           uint32_t n, uint32_t first, struct hp_label *generic);
 
 /* The same lookup for `jmp r64` (r neither rcx nor rsp), reading the
  * target where the guest has it instead of copying it to rcx first: four

@@ -232,12 +232,15 @@ struct hp_opt_record {
 };
 
 struct hp_fold;
+struct hp_jt;
 struct hp_ilist {
   struct hp_insn *v;
   unsigned n, cap;    /* cap: fixed by the caller's buffer */
   uint64_t pc, end;   /* guest bytes covered [pc, end) */
   const struct hp_promotion *promo; /* slots in registers (NULL: none) */
   const struct hp_fold *fold; /* folding plan (fold.h) the lowering follows with promo (NULL: none) */
+  const struct hp_jt *jt;     /* the jump table its last element dispatches through (jumptable.h;
+                                 NULL: none) */
   unsigned miss_counter;  /* a trace's guard-miss counter (thread block head
                              counters), 0: its misses are not counted */
   uint32_t miss_limit;    /* misses that leave through HP_EXIT_GUARD_MISSES */

@@ -10,6 +10,7 @@
 
 #include "hotpath/emit.h"
 #include "hotpath/ilist.h"
+#include "hotpath/jumptable.h"
 #include "hotpath/recovery.h"
 
 struct hp_lowered_exit {
@@ -51,6 +52,10 @@ struct hp_lowered {
   uint32_t deopt_off;  /* restores the registers and leaves through HP_EXIT_DEOPT */
   unsigned riprel_far;
   unsigned reg_lookups; /* jmp r64 sites looked up from their register */
+  /* The list's jump table (l->jt): the slot of each index (offsets of the
+   * code that runs the tail and jumps to that case); jt_n = 0: none made. */
+  unsigned jt_n;
+  uint32_t jt_off[HP_JT_MAX];
   bool checks_code;
   bool broken; /* the list cannot be lowered (not a lack of room): do not retry */
 };

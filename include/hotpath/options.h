@@ -51,6 +51,8 @@
     "write /tmp/perf-PID.map naming each fragment of the code cache (kind, module+offset, guest function); scripts/perf-map-report.py joins it with perf samples") \
   X(BOOL, jitdump, "jitdump", false, 0, 0, "", \
     "write /tmp/jit-PID.dump (perf's jitdump format: each fragment's name and code) for perf record -k 1 and perf inject --jit, so perf report and perf annotate show the guest functions and the code hotpath made") \
+  X(BOOL, no_jump_tables, "no-jump-tables", false, 0, 0, "", \
+    "do not translate switch jump tables (a `jmp reg` computed from an index and a constant table) into direct jumps to each case: every such jump goes through the indirect branch lookup (debugging)") \
   X(BOOL, no_link, "no-link", false, 0, 0, "", \
     "never link fragments to each other: every exit goes through the dispatcher (debugging)") \
   X(BOOL, debug_far_cache, "debug-far-cache", false, 0, 0, "", \

@@ -35,6 +35,8 @@
   X(syscalls, "syscalls") \
   X(riprel_far, "rip-relative operands rewritten through a scratch register") \
   X(ibl_reg_sites, "indirect jmp sites whose lookup reads the guest's register in place") \
+  X(jt_sites, "switch jump tables translated (jmp reg sites dispatching straight to each case)") \
+  X(jt_entries, "entries of those jump tables") \
   X(checked_fragments, "fragments that check their code (writable code)") \
   X(stale_fragments, "fragments retranslated after the guest rewrote its code") \
   X(flushed_fragments, "fragments flushed by munmap/mprotect") \

@@ -33,7 +33,12 @@
  * the head's id: the head's code counts itself (trace/record.c). */
 #define HP_T_HEAD_COUNTERS (HP_T_RET_TABLE + (8 << HP_RET_TABLE_BITS))
 #define HP_MAX_HEADS 65536
-#define HP_T_SIZE (HP_T_HEAD_COUNTERS + 4 * HP_MAX_HEADS)
+/* Per-thread jump tables (the same in every thread): cache addresses of the
+ * case slots of translated switch dispatches (translate/jumptable.c),
+ * allocated in runs, one per dispatch site, never reused (fragment/ibl.c). */
+#define HP_T_JT_TABLE (HP_T_HEAD_COUNTERS + 4 * HP_MAX_HEADS)
+#define HP_JT_ENTRIES 16384
+#define HP_T_SIZE (HP_T_JT_TABLE + 8 * HP_JT_ENTRIES)
 #define HP_RTQ_BYTES (64 * 1024)
 
 #ifndef __ASSEMBLER__
@@ -132,6 +137,11 @@ static inline uint32_t *hp_thread_head_counters(struct hp_thread *t)
 static inline uint64_t *hp_thread_ibl_fast(struct hp_thread *t)
 {
   return (uint64_t *)((uint8_t *)t + HP_T_IBL_FAST);
+}
+
+static inline uint64_t *hp_thread_jt_table(struct hp_thread *t)
+{
+  return (uint64_t *)((uint8_t *)t + HP_T_JT_TABLE);
 }
 
 static inline uint64_t *hp_thread_ret_table(struct hp_thread *t)

@@ -1458,3 +1458,37 @@ void hp_emit_alias_check_done(struct hp_emit *e)
   restore_flags(e);
   load_gs(e, HP_RAX, T_OFF(spill_rax));
 }
+
+size_t hp_emit_jt_dispatch(struct hp_emit *e, const uint8_t *guards, unsigned nguards, size_t *guard_disp, int idx,
+                           uint32_t n, uint32_t first, struct hp_label *generic)
+{
+  size_t start = e->pos;
+  for (unsigned g = 0; g < nguards; g++) {
+    int r = guards[g];
+    /* cmp r64, [rip+disp32] (the value the tail was evaluated with) */
+    uint8_t b[] = {(uint8_t)(0x48 | (r >= 8 ? 4 : 0)), 0x3b, (uint8_t)(0x05 | ((r & 7) << 3))};
+    hp_emit_bytes(e, b, sizeof b);
+    guard_disp[g] = e->pos;
+    u32(e, 0);
+    uint8_t jne[] = {0x0f, 0x85};
+    hp_emit_bytes(e, jne, sizeof jne);
+    label_ref(e, generic, 4);
+  }
+  /* cmp idx, n; jae generic: the index is unsigned */
+  uint8_t c[] = {(uint8_t)(0x48 | (idx >= 8 ? 1 : 0)), 0x81, (uint8_t)(0xf8 | (idx & 7))};
+  hp_emit_bytes(e, c, sizeof c);
+  u32(e, n);
+  uint8_t jae[] = {0x0f, 0x83};
+  hp_emit_bytes(e, jae, sizeof jae);
+  label_ref(e, generic, 4);
+  /* jmp qword gs:[table + idx*8] (SIB without base: disp32) */
+  uint8_t j[] = {0x65, 0x42, 0xff, 0x24, (uint8_t)(0xc5 | ((idx & 7) << 3))};
+  if (idx >= 8)
+    hp_emit_bytes(e, j, sizeof j);
+  else {
+    hp_emit_bytes(e, j, 1);
+    hp_emit_bytes(e, j + 2, 3);
+  }
+  u32(e, (uint32_t)HP_T_JT_TABLE + 8 * first);
+  return e->pos - start;
+}

@@ -263,7 +263,11 @@ void hp_ibl_remove(uint64_t guest)
 #define RET_MASK ((1u << HP_RET_TABLE_BITS) - 1)
 static uint64_t *ret_shared;
 
-size_t hp_ibl_table_bytes(void) { return table_bytes_mapped + (ret_shared ? 8ul << HP_RET_TABLE_BITS : 0); }
+static uint64_t *jt_shared;
+size_t hp_ibl_table_bytes(void)
+{
+  return table_bytes_mapped + (ret_shared ? 8ul << HP_RET_TABLE_BITS : 0) + (jt_shared ? 8ul * HP_JT_ENTRIES : 0);
+}
 
 /* A flush: this thread finds nothing of the old generation any more. Its
  * inline table is emptied (its own refill, racing with this, may put back
@@ -422,5 +426,49 @@ void hp_ibl_block(struct hp_thread *t)
 {
   hp_lock();
   __atomic_store_n(&t->ibl_table, (uint64_t)(uintptr_t)empty, __ATOMIC_RELEASE);
+  hp_unlock();
+}
+
+/* Jump tables: runs of entries handed out once (a flushed site's entries
+ * stay: a thread may still run its old code); every thread's table holds
+ * the same entries, and jt_shared the ones a new thread starts with. */
+static uint32_t jt_used;
+
+int32_t hp_jt_table_alloc(unsigned n)
+{
+  if (n > HP_JT_ENTRIES - jt_used)
+    return -1;
+  if (!jt_shared) {
+    jt_shared = mmap(NULL, 8ul * HP_JT_ENTRIES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    HP_ASSERT(jt_shared != MAP_FAILED);
+  }
+  jt_used += n;
+  return (int32_t)(jt_used - n);
+}
+
+struct jt_update {
+  uint32_t first;
+  unsigned n;
+};
+
+static void jt_update(struct hp_thread *t, void *arg)
+{
+  const struct jt_update *u = arg;
+  memcpy(hp_thread_jt_table(t) + u->first, jt_shared + u->first, 8ul * u->n);
+}
+
+void hp_jt_table_set(uint32_t first, unsigned n, const uintptr_t *cache)
+{
+  for (unsigned i = 0; i < n; i++)
+    jt_shared[first + i] = cache[i];
+  struct jt_update u = {first, n};
+  hp_thread_foreach(jt_update, &u);
+}
+
+void hp_jt_table_fill(struct hp_thread *t)
+{
+  hp_lock();
+  if (jt_used)
+    memcpy(hp_thread_jt_table(t), jt_shared, 8ul * jt_used);
   hp_unlock();
 }

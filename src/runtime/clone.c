@@ -129,6 +129,7 @@ static struct hp_thread *child_thread(struct hp_thread *t, bool host_stack, uint
   c->sigtab = t->sigtab; /* spawn_thread and clone_vm_process take their own hold */
   hp_ibl_attach(c);
   hp_ret_table_fill(c);
+  hp_jt_table_fill(c);
   memcpy(c->xsave, t->xsave, t->xsave_size);
   c->gpr[HP_RAX] = 0;
   if (stack)

@@ -182,7 +182,7 @@ static struct hp_fragment *build_block(struct hp_thread *t, uint64_t pc, bool *f
 {
   for (;;) {
     hp_cache_clear_full();
-    struct hp_fragment *f = hp_build_block(pc);
+    struct hp_fragment *f = hp_build_block_at(pc, t->gpr);
     if (f && hp_opt.debug_flush_every && hp_stats.blocks_built % (uint64_t)hp_opt.debug_flush_every == 0)
       hp_cache_request_flush(); /* done at the next safe point */
     if (f || !hp_cache_full())

@@ -7,6 +7,7 @@
 
 #include "hotpath/builder.h"
 #include "hotpath/fragment.h"
+#include "hotpath/jumptable.h"
 #include "hotpath/log.h"
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
@@ -36,6 +37,7 @@ struct recording {
   unsigned ncallees;
   bool stop_after;    /* the last block returns from a call made before the trace */
   bool unguarded;     /* the head's traces kept missing: indirect jmps end them unguarded */
+  const uint64_t *end_regs; /* the guest registers after the last block (a jump table's) */
   uint64_t t0;
   struct hp_recorded_block blocks[MAX_BLOCKS_CAP];
   struct hp_insn elems[REC_ELEMS];
@@ -433,6 +435,42 @@ static void unoptimize(struct hp_ilist *l)
   l->fold = NULL;
 }
 
+static struct hp_jt jt_scratch; /* under the lock */
+
+/* A block that is only `jmp r64` (GCC -O0 sends every computed goto of a
+ * function to one): a trace that reaches it goes on into it, though it is
+ * a trace head, so that the jump ends the trace with the computation of
+ * its target (a jump table, jt_at_end). */
+static bool lone_jmp_reg(uint64_t pc)
+{
+  static struct hp_insn v[HP_BLOCK_LIST_CAP]; /* under the lock */
+  struct hp_ilist l = {.v = v, .cap = HP_BLOCK_LIST_CAP};
+  return !hp_opt.no_jump_tables && hp_decode_guest_block(pc, &l) && l.n == 1 && l.v[0].op == HP_OP_JMP_IND &&
+         !(l.v[0].flags & HP_INSN_MONO);
+}
+
+/* Does the path recorded so far end with a switch's jump table? Its
+ * computation may begin in the block before (at -O0, every case jumps to
+ * one shared `jmp rax`): that block's elements, without its jump to the
+ * last block (the trace drops it), then the last block's. */
+static bool jt_at_end(const struct recording *r, const uint64_t *regs)
+{
+  static struct hp_insn both[2 * HP_BLOCK_LIST_CAP]; /* under the lock */
+  const struct hp_recorded_block *last = &r->blocks[r->nblocks - 1];
+  struct hp_ilist l = {.v = both, .n = 0, .cap = 2 * HP_BLOCK_LIST_CAP};
+  if (r->nblocks >= 2) {
+    const struct hp_recorded_block *prev = &r->blocks[r->nblocks - 2];
+    const struct hp_insn *j = &prev->v[prev->n - 1];
+    if (j->op == HP_OP_EXIT && j->exit_kind == HP_EXIT_BRANCH && j->target == last->pc) {
+      memcpy(both, prev->v, sizeof *both * (prev->n - 1));
+      l.n = prev->n - 1;
+    }
+  }
+  memcpy(both + l.n, last->v, sizeof *both * last->n);
+  l.n += last->n;
+  return hp_jt_probe(&l, regs, true, &jt_scratch);
+}
+
 static void build(struct recording *r)
 {
   struct hp_fragment *cur = hp_fragment_lookup(r->head);
@@ -464,6 +502,9 @@ static void build(struct recording *r)
   unsigned known;
   bool promoted = optimize(&out, &promo, cur && hp_frag_tr(cur)->opt_conservative, &why, &opt_ns, &known);
   hp_stats.opt_returns_known += known;
+  if (!promoted && r->end_regs && hp_jt_for_list(&out, r->end_regs, true, &jt_scratch))
+    out.jt = &jt_scratch;
+  r->end_regs = NULL;
   struct hp_fragment *f = hp_translate_list(&out, HP_FRAG_TRACE, false);
   if (!f && promoted) { /* the lowering refused what the pass chose: unoptimized */
     unoptimize(&out);
@@ -574,10 +615,16 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
     struct hp_recorded_block *last = &r->blocks[r->nblocks - 1];
     last->next = pc;
     const struct hp_insn *lt = &last->v[last->n - 1];
-    if (r->unguarded && lt->op == HP_OP_JMP_IND) { /* megamorphic: a lookup, not a guard */
-      last->next = 0;
-      build(r);
-      return NULL;
+    if (lt->op == HP_OP_JMP_IND) {
+      /* Megamorphic: a lookup, not a guard. A switch's jump table: the
+       * trace ends with a dispatch straight to every case, with the
+       * registers it reads now (after the jump; checked when it runs). */
+      if (r->unguarded || jt_at_end(r, t->gpr)) {
+        last->next = 0;
+        r->end_regs = t->gpr;
+        build(r);
+        return NULL;
+      }
     }
     if (lt->op == HP_OP_CALL || lt->op == HP_OP_CALL_IND) {
       if (hp_trace_recursive_call(r->callees, r->ncallees, pc)) /* the trace ends with that call */
@@ -592,7 +639,8 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
     }
     struct hp_ilist ll = {.v = (struct hp_insn *)last->v, .n = last->n};
     const struct hp_fragment *g = hp_fragment_lookup(pc);
-    if (pc == r->head || hp_trace_block_ends(&ll) || r->stop_after || (g && (g->kind == HP_FRAG_TRACE || g->trace_head)) ||
+    if (pc == r->head || hp_trace_block_ends(&ll) || r->stop_after ||
+        (g && (g->kind == HP_FRAG_TRACE || g->trace_head) && !lone_jmp_reg(pc)) ||
         r->nblocks >= (unsigned)hp_opt.max_trace_blocks || r->nelems + HP_BLOCK_LIST_CAP > REC_ELEMS ||
         r->nguards >= MAX_GUARDS) {
       build(r);

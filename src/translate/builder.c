@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "hotpath/cache.h"
+#include "hotpath/ibl.h"
 #include "hotpath/ilist.h"
+#include "hotpath/jumptable.h"
 #include "hotpath/log.h"
 #include "hotpath/lower.h"
 #include "hotpath/mangle.h"
@@ -72,6 +74,8 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     }
   if (!nr)
     nr = 1;
+  bool jt = l->jt && lo->jt_n;
+  nr += jt; /* the jump table's entries: a change there flushes the fragment */
   /* The record and its arrays in one allocation (8-byte fields first). */
   size_t sz_f = (sizeof(struct hp_fragment) + 15) & ~(size_t)15;
   size_t sz_x = sizeof(struct hp_exit) * lo->nexits, sz_r = sizeof(struct hp_guest_range) * nr;
@@ -133,6 +137,13 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
   }
   if (!f->nranges) /* nothing decoded (a stop at the first byte): its pc */
     f->ranges[f->nranges++] = (struct hp_guest_range){l->pc, l->pc + 1};
+  if (jt) {
+    f->ranges[f->nranges++] = (struct hp_guest_range){l->jt->mem_lo, l->jt->mem_hi};
+    uintptr_t slots[HP_JT_MAX];
+    for (unsigned i = 0; i < lo->jt_n; i++)
+      slots[i] = r->hot_rx + lo->jt_off[i];
+    hp_jt_table_set(l->jt->gs_first, lo->jt_n, slots); /* before anything can reach the dispatch */
+  }
   f->nconts = (uint16_t)lo->nconts;
   if (lo->nconts) {
     for (unsigned i = 0; i < lo->nconts; i++)
@@ -187,6 +198,8 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
       hp_stats.riprel_far += lo.riprel_far;
       hp_stats.ibl_reg_sites += lo.reg_lookups;
       hp_stats.checked_fragments += lo.checks_code;
+      hp_stats.jt_sites += lo.jt_n != 0;
+      hp_stats.jt_entries += lo.jt_n;
       struct hp_fragment *f = commit(l, &r, e.pos, &lo, kind, record);
       if (opts.entry_counter)
         hp_frag_tr_mut(f)->entries = opts.entry_counter;
@@ -251,13 +264,77 @@ bool hp_decode_guest_block(uint64_t pc, struct hp_ilist *l)
   return true;
 }
 
-struct hp_fragment *hp_build_block(uint64_t pc)
+/* Jump table entries: read from memory nobody can change without a system
+ * call that flushes the translation (not writable, not shared). */
+struct jt_ctx {
+  struct hp_region r;
+  bool have;
+};
+static bool jt_region(struct jt_ctx *c, uint64_t a, unsigned size)
+{
+  if (!c->have || a < c->r.start || a + size > c->r.end)
+    c->have = hp_memmap_query(a, &c->r);
+  return c->have && a + size > a && a + size <= c->r.end;
+}
+static bool jt_read(void *ctx, uint64_t a, unsigned size, uint64_t *v)
+{
+  struct jt_ctx *c = ctx;
+  if (!jt_region(c, a, size) || !(c->r.prot & PROT_READ) || changeable(&c->r))
+    return false;
+  *v = 0;
+  memcpy(v, (const void *)a, size);
+  return true;
+}
+static bool jt_code(void *ctx, uint64_t pc)
+{
+  struct hp_region r;
+  (void)ctx;
+  return !(pc >> 47) && hp_memmap_query(pc, &r) && (r.prot & PROT_EXEC);
+}
+
+static bool jt_flags_dead(void *ctx, uint64_t pc)
+{
+  struct hp_region r;
+  (void)ctx;
+  /* code nobody changes without a system call (which flushes this) */
+  if ((pc >> 47) || !hp_memmap_query(pc, &r) || !(r.prot & PROT_EXEC) || !(r.prot & PROT_READ) || changeable(&r))
+    return false;
+  size_t avail = r.end - pc < 8 * ZYDIS_MAX_INSTRUCTION_LENGTH ? r.end - pc : 8 * ZYDIS_MAX_INSTRUCTION_LENGTH;
+  return hp_jt_flags_dead_at((const uint8_t *)pc, avail);
+}
+
+bool hp_jt_probe(const struct hp_ilist *l, const uint64_t *regs, bool at_end, struct hp_jt *jt)
+{
+  if (hp_opt.no_jump_tables || !l->n || l->v[l->n - 1].op != HP_OP_JMP_IND)
+    return false;
+  struct jt_ctx c = {.have = false};
+  struct hp_jt_mem m = {&c, jt_read, jt_code, jt_flags_dead};
+  return hp_jt_find(l, regs, at_end, &m, jt);
+}
+
+bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end, struct hp_jt *jt)
+{
+  if (!hp_jt_probe(l, regs, at_end, jt))
+    return false;
+  int32_t first = hp_jt_table_alloc(jt->n);
+  if (first < 0)
+    return false; /* the thread blocks' tables are full: lookups as before */
+  jt->gs_first = (uint32_t)first;
+  return true;
+}
+
+struct hp_fragment *hp_build_block(uint64_t pc) { return hp_build_block_at(pc, NULL); }
+
+struct hp_fragment *hp_build_block_at(uint64_t pc, const uint64_t *regs)
 {
   uint64_t t0 = hp_stats_enabled() ? hp_now_ns() : 0; /* a clock read per block only when asked */
   struct hp_insn v[HP_BLOCK_LIST_CAP];
   struct hp_ilist l = {.v = v, .cap = HP_BLOCK_LIST_CAP};
   if (!hp_decode_guest_block(pc, &l))
     return NULL;
+  static struct hp_jt jt; /* under the lock */
+  if (hp_jt_for_list(&l, regs, false, &jt))
+    l.jt = &jt;
   struct hp_fragment *f = hp_translate_list(&l, HP_FRAG_BLOCK, false);
   if (!f)
     return NULL; /* the cache is full (hp_cache_full) */

@@ -37,6 +37,13 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
   }
   s->hot += 64;
   s->exits++; /* an instruction that cannot be rewritten stops the fragment */
+  if (l->jt && !o->record) { /* the dispatch, and a slot per entry: the tail and a jump */
+    unsigned tail = l->n - 1 - l->jt->p;
+    s->hot += 64 + l->jt->n * (64u * tail + 16);
+    s->exits += l->jt->n;
+    s->pcs += l->jt->n * tail;
+    s->recov += 2 * l->jt->n * tail;
+  }
   if (l->miss_counter)
     for (unsigned i = 0; i < l->n; i++) {
       unsigned op = l->v[i].op;
@@ -770,6 +777,49 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
   return go_on;
 }
 
+/* A jump table's dispatch before its tail: registers the tail reads
+ * besides the index checked against the values it was evaluated with, the
+ * index against the table's size; then through the thread block's table to
+ * the index's slot. Otherwise the tail and the jump's lookup follow. */
+static void jt_dispatch(struct lowering *L, const struct hp_jt *jt)
+{
+  if (L->nconsts + jt->nguards > MAX_DEFERRED) {
+    L->out->broken = true;
+    L->e->overflow = true;
+    return;
+  }
+  struct hp_label generic = {0};
+  size_t disp[HP_JT_GUARDS];
+  hp_emit_jt_dispatch(L->e, jt->guard, jt->nguards, disp, jt->idx, jt->n,
+                      jt->gs_first, &generic);
+  hp_label_bind(L->e, &generic);
+  for (unsigned g = 0; g < jt->nguards; g++) {
+    L->consts[L->nconsts].disp = disp[g];
+    L->consts[L->nconsts++].v = jt->guard_val[g];
+  }
+}
+
+/* The slots: per distinct target, the tail (as natively: its registers,
+ * flags and loads) and a linkable jump to that case. */
+static void jt_slots(struct lowering *L, const struct hp_ilist *l, const struct hp_jt *jt, bool force_far)
+{
+  for (unsigned k = 0; k < jt->n && !L->e->overflow; k++) {
+    unsigned same = 0;
+    while (jt->target[same] != jt->target[k])
+      same++;
+    if (same < k) {
+      L->out->jt_off[k] = L->out->jt_off[same];
+      continue;
+    }
+    L->out->jt_off[k] = (uint32_t)L->e->pos;
+    for (unsigned i = jt->p; i + 1 < l->n; i++)
+      if (!lower_one(L, l, i, force_far))
+        return;
+    exit_jmp(L, HP_EXIT_BRANCH, jt->target[k]);
+  }
+  L->out->jt_n = jt->n;
+}
+
 bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
               const struct hp_lower_opts *opts, struct hp_lowered *out)
 {
@@ -808,9 +858,16 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
     promo_enter(&L);
   if (opts->entry_counter) /* --stats: executions of the fragment (and of its loop) */
     hp_emit_count_abs(e, (uint64_t)(uintptr_t)opts->entry_counter);
-  for (unsigned i = 0; i < l->n && !e->overflow; i++)
+  const struct hp_jt *jt = opts->record || L.promo ? NULL : l->jt;
+  out->jt_n = 0;
+  for (unsigned i = 0; i < l->n && !e->overflow; i++) {
+    if (jt && i == jt->p)
+      jt_dispatch(&L, jt);
     if (!lower_one(&L, l, i, opts->force_far))
       break;
+  }
+  if (jt && !e->overflow)
+    jt_slots(&L, l, jt, opts->force_far);
   /* Stores that hit a promoted slot: the store, then the slots loaded
    * again (a fault there is the instruction's: it has its own pc-map
    * entry). */

@@ -105,6 +105,8 @@ run loops-far --opt=0 --debug-far-cache -- "$loops"
 run indcall --opt=0 -- "$indcall"
 run funcptr --opt=0 -- "$funcptr"
 run jumptable --opt=0 -- "$jumptable"
+run jumptable-nojt --opt=0 --no-jump-tables -- "$jumptable"
+run jumptable-traces -- "$jumptable"
 run true --opt=0 -- /bin/true
 run python --opt=0 -- /usr/bin/python3 -c pass
 # Traces (--opt=2, the default, builds them as --opt=1 does).
@@ -143,6 +145,25 @@ for n in indcall funcptr jumptable; do
 done
 # A switch's `jmp r64` is looked up from the guest's register in place.
 expect jumptable "indirect jmp sites whose lookup reads the guest's register in place" -gt 0
+# Its jump table is read at translation: the switch jumps straight to each
+# case (blocks and traces), and no longer through the lookup.
+J="switch jump tables translated (jmp reg sites dispatching straight to each case)"
+expect jumptable "$J" -gt 0
+expect jumptable-traces "$J" -gt 0
+expect jumptable-nojt "$J" -eq 0
+# (Its dense switch runs 300,000 times; the lookups left are returns.)
+LK="indirect branch lookups (returns, indirect jumps and calls)"
+if nojt=$(counter jumptable-nojt "$LK") && jt=$(counter jumptable "$LK") && jtt=$(counter jumptable-traces "$LK"); then
+  for run_n in jumptable:$jt jumptable-traces:$jtt; do
+    if [ $((nojt - ${run_n#*:})) -ge 250000 ]; then
+      echo "ok: ${run_n%%:*}: $LK = ${run_n#*:}, $nojt with --no-jump-tables"
+    else
+      fail "${run_n%%:*}: $LK = ${run_n#*:}, $nojt with --no-jump-tables: the switch still goes through the lookup"
+    fi
+  done
+else
+  fails=$((fails + 1))
+fi
 expect indcall "$H" -ge 1000
 expect funcptr "$H" -ge 1000
 

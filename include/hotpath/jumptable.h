@@ -1,0 +1,67 @@
+/* Jump tables: a `jmp r64` whose target the code before it computes from
+ * one index register and constant memory (a C switch: `movslq (T,idx,4),r;
+ * add T,r; jmp r` at -O2, `lea rdx,[idx*4]; lea rax,[rip+T]; mov eax,
+ * [rdx+rax]; cdqe; lea rdx,[rip+T]; add rax,rdx; jmp rax` at -O0).
+ *
+ * The computation (the tail: the elements from the dispatch point to the
+ * jump) is evaluated here for every index value, so that the lowering can
+ * jump straight to the translation of each case: at the dispatch point the
+ * code checks the index (and the registers the tail reads besides it
+ * against their values at translation), then jumps through a table in the
+ * thread block to the case's slot, which runs the tail itself (registers,
+ * flags and memory reads as natively) and jumps to the case's fragment.
+ *
+ * Pure: guest memory is read through the caller's callbacks, which also
+ * say what counts as constant (a mapping nobody can write without a system
+ * call that flushes the translation). */
+#ifndef HOTPATH_JUMPTABLE_H
+#define HOTPATH_JUMPTABLE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hotpath/ilist.h"
+
+#define HP_JT_MAX 256   /* entries of one table */
+#define HP_JT_GUARDS 2  /* registers besides the index the tail may read */
+#define HP_JT_TAIL 8    /* longest tail */
+
+struct hp_jt_mem {
+  void *ctx;
+  /* Reads size bytes (4 or 8) at addr into *v; false unless the memory is
+   * mapped readable and constant. */
+  bool (*read)(void *ctx, uint64_t addr, unsigned size, uint64_t *v);
+  /* True if pc is in memory the guest can execute. */
+  bool (*code)(void *ctx, uint64_t pc);
+  /* True if the code at pc writes every status flag before it reads one
+   * (NULL: unknown): a table whose tail leaves the flags as they were is
+   * taken only if every case's are dead. */
+  bool (*flags_dead)(void *ctx, uint64_t pc);
+};
+
+struct hp_jt {
+  unsigned p;                       /* the tail's first element (the dispatch point) */
+  uint8_t idx;                      /* the index register (GPR number) */
+  uint8_t nguards;
+  uint8_t guard[HP_JT_GUARDS];      /* registers compared with guard_val at p */
+  uint64_t guard_val[HP_JT_GUARDS];
+  unsigned n;                       /* entries: the index in [0, n) */
+  uint64_t target[HP_JT_MAX];       /* guest target of each index */
+  uint64_t mem_lo, mem_hi;          /* the constant memory the entries were read from */
+  uint32_t gs_first;                /* the caller's: first entry in the thread blocks' table */
+};
+
+/* Finds a jump table at the end of l (a mangled block or trace ending in
+ * HP_OP_JMP_IND). regs: the guest registers at the list's start (at_end
+ * false) or after its last element (at_end true), NULL if unknown: only
+ * tails that read nothing but the index are taken then. Returns false if
+ * there is none worth a table (fewer than 2 entries). */
+bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, const struct hp_jt_mem *m,
+                struct hp_jt *out);
+
+/* Whether the code in bytes[0, avail) writes every status flag (or leaves
+ * it undefined) before it reads one, within its first 8 instructions and
+ * before any control transfer. */
+bool hp_jt_flags_dead_at(const uint8_t *bytes, size_t avail);
+
+#endif

@@ -1,0 +1,287 @@
+/* Jump tables at the end of a list (see jumptable.h). */
+#include "hotpath/jumptable.h"
+
+#include <string.h>
+
+#include "hotpath/analysis.h"
+
+/* Concrete registers while a tail is evaluated for one index. */
+struct emu {
+  uint64_t v[16];
+  uint16_t known;
+  const struct hp_jt_mem *m;
+  uint64_t lo, hi; /* memory read */
+};
+
+static bool reg_read(const struct emu *s, ZydisRegister r, uint64_t *v)
+{
+  int g = hp_gpr_num(r);
+  unsigned w = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, r);
+  if (g < 0 || !((s->known >> g) & 1) || (w != 32 && w != 64))
+    return false;
+  *v = w == 64 ? s->v[g] : (uint32_t)s->v[g];
+  return true;
+}
+
+static bool reg_write(struct emu *s, ZydisRegister r, uint64_t v)
+{
+  int g = hp_gpr_num(r);
+  unsigned w = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, r);
+  if (g < 0 || g == 4 || (w != 32 && w != 64))
+    return false;
+  s->v[g] = w == 64 ? v : (uint32_t)v; /* a 32-bit write zero-extends */
+  s->known |= (uint16_t)(1u << g);
+  return true;
+}
+
+static bool address(const struct emu *s, const struct hp_insn *in, const ZydisDecodedOperand *o, uint64_t *a)
+{
+  if (o->mem.segment != ZYDIS_REGISTER_DS && o->mem.segment != ZYDIS_REGISTER_SS &&
+      o->mem.segment != ZYDIS_REGISTER_NONE)
+    return false;
+  uint64_t x = (uint64_t)o->mem.disp.value, v;
+  if (o->mem.base == ZYDIS_REGISTER_RIP)
+    x += in->pc + in->len;
+  else if (o->mem.base != ZYDIS_REGISTER_NONE) {
+    if (ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o->mem.base) != 64 || !reg_read(s, o->mem.base, &v))
+      return false;
+    x += v;
+  }
+  if (o->mem.index != ZYDIS_REGISTER_NONE) {
+    if (ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o->mem.index) != 64 || !reg_read(s, o->mem.index, &v))
+      return false;
+    x += v * o->mem.scale;
+  }
+  *a = x;
+  return true;
+}
+
+/* A register, immediate or constant-memory source operand of width bits. */
+static bool source(struct emu *s, const struct hp_insn *in, const ZydisDecodedOperand *o, unsigned width, uint64_t *v)
+{
+  switch (o->type) {
+  case ZYDIS_OPERAND_TYPE_REGISTER:
+    return reg_read(s, o->reg.value, v);
+  case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+    *v = o->imm.is_signed ? (uint64_t)o->imm.value.s : o->imm.value.u;
+    return true;
+  case ZYDIS_OPERAND_TYPE_MEMORY: {
+    uint64_t a;
+    unsigned size = width / 8;
+    if (o->mem.type != ZYDIS_MEMOP_TYPE_MEM || (size != 4 && size != 8) || !address(s, in, o, &a) ||
+        !s->m->read(s->m->ctx, a, size, v))
+      return false;
+    if (a < s->lo)
+      s->lo = a;
+    if (a + size > s->hi)
+      s->hi = a + size;
+    return true;
+  }
+  default:
+    return false;
+  }
+}
+
+/* Runs one tail instruction; false if it is not one this evaluator knows
+ * or it reads a register without a value. */
+static bool step(struct emu *s, const struct hp_insn *in)
+{
+  ZydisDecodedInstruction z;
+  ZydisDecodedOperand o[ZYDIS_MAX_OPERAND_COUNT];
+  if (in->op != HP_OP_GUEST || (in->flags & ~HP_INSN_RIPREL) || !hp_insn_operands(in, &z, o) || z.address_width != 64)
+    return false;
+  uint64_t a, b;
+  unsigned w = z.operand_width;
+  if (z.mnemonic == ZYDIS_MNEMONIC_CDQE) /* rax = sign-extended eax */
+    return reg_read(s, ZYDIS_REGISTER_EAX, &a) && reg_write(s, ZYDIS_REGISTER_RAX, (uint64_t)(int64_t)(int32_t)a);
+  if (z.operand_count_visible != 2 || o[0].type != ZYDIS_OPERAND_TYPE_REGISTER || (w != 32 && w != 64))
+    return false;
+  switch (z.mnemonic) {
+  case ZYDIS_MNEMONIC_MOV:
+    return source(s, in, &o[1], w, &a) && reg_write(s, o[0].reg.value, a);
+  case ZYDIS_MNEMONIC_MOVSXD:
+    return w == 64 && source(s, in, &o[1], 32, &a) && reg_write(s, o[0].reg.value, (uint64_t)(int64_t)(int32_t)a);
+  case ZYDIS_MNEMONIC_LEA:
+    return o[1].type == ZYDIS_OPERAND_TYPE_MEMORY && address(s, in, &o[1], &a) && reg_write(s, o[0].reg.value, a);
+  case ZYDIS_MNEMONIC_ADD:
+  case ZYDIS_MNEMONIC_SUB:
+    if (!reg_read(s, o[0].reg.value, &a) || o[1].type == ZYDIS_OPERAND_TYPE_MEMORY || !source(s, in, &o[1], w, &b))
+      return false;
+    return reg_write(s, o[0].reg.value, z.mnemonic == ZYDIS_MNEMONIC_ADD ? a + b : a - b);
+  case ZYDIS_MNEMONIC_AND:
+    if (!reg_read(s, o[0].reg.value, &a) || o[1].type == ZYDIS_OPERAND_TYPE_MEMORY || !source(s, in, &o[1], w, &b))
+      return false;
+    return reg_write(s, o[0].reg.value, a & b);
+  case ZYDIS_MNEMONIC_SHL:
+    if (!reg_read(s, o[0].reg.value, &a) || o[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+      return false;
+    return reg_write(s, o[0].reg.value, a << (o[1].imm.value.u & (w == 64 ? 63 : 31)));
+  default:
+    return false;
+  }
+}
+
+/* The jump: `jmp r64` (not rsp) or `jmp qword [mem]` (a table of
+ * absolute addresses). */
+static bool jump_ok(const struct hp_insn *in)
+{
+  ZydisDecodedInstruction z;
+  ZydisDecodedOperand o[ZYDIS_MAX_OPERAND_COUNT];
+  if (in->op != HP_OP_JMP_IND || !hp_insn_operands(in, &z, o))
+    return false;
+  if (o[0].type == ZYDIS_OPERAND_TYPE_MEMORY)
+    return o[0].size == 64 && o[0].mem.base != ZYDIS_REGISTER_RIP;
+  return o[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+         ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o[0].reg.value) == 64 && hp_gpr_num(o[0].reg.value) != 4;
+}
+
+/* Where the jump goes with the registers of s. */
+static bool jump_value(struct emu *s, const struct hp_insn *in, uint64_t *v)
+{
+  ZydisDecodedInstruction z;
+  ZydisDecodedOperand o[ZYDIS_MAX_OPERAND_COUNT];
+  return hp_insn_operands(in, &z, o) && source(s, in, &o[0], 64, v);
+}
+
+/* Entries of the table the tail [p, n-1) makes (its elements in the slice
+ * that computes the target, then the jump's own operand) for index
+ * register idx, the other registers it reads set from vals (given): their
+ * count (0: none). Without flags_killed, a case whose flags are not dead
+ * at its start ends the table. */
+static unsigned evaluate(const struct hp_ilist *l, unsigned p, const bool *slice, int idx, uint16_t given,
+                         const uint64_t *vals, bool flags_killed, const struct hp_jt_mem *m, struct hp_jt *out)
+{
+  unsigned n = 0;
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (; n < HP_JT_MAX; n++) {
+    struct emu s = {.known = (uint16_t)(given | 1u << idx), .m = m, .lo = lo, .hi = hi};
+    for (int g = 0; g < 16; g++)
+      if ((given >> g) & 1)
+        s.v[g] = vals[g];
+    s.v[idx] = n;
+    bool ok = true;
+    for (unsigned i = p; ok && i + 1 < l->n; i++)
+      ok = !slice[i] || step(&s, &l->v[i]);
+    uint64_t t;
+    if (!ok || !jump_value(&s, &l->v[l->n - 1], &t) || !m->code(m->ctx, t))
+      break;
+    bool seen = false;
+    for (unsigned k = 0; k < n && !seen; k++)
+      seen = out->target[k] == t;
+    if (!flags_killed && !seen && !(m->flags_dead && m->flags_dead(m->ctx, t)))
+      break;
+    out->target[n] = t;
+    lo = s.lo;
+    hi = s.hi;
+  }
+  out->mem_lo = lo;
+  out->mem_hi = hi;
+  return n >= 2 && hi > lo ? n : 0;
+}
+
+bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, const struct hp_jt_mem *m,
+                struct hp_jt *out)
+{
+  if (!l->n || l->promo || l->fold || !jump_ok(&l->v[l->n - 1]))
+    return false;
+  struct hp_insn_effects je;
+  const struct hp_insn *jmp = &l->v[l->n - 1];
+  if (!hp_analyze_bytes(jmp->bytes, jmp->len, &je))
+    return false;
+  /* Registers written by the elements before each candidate point (from
+   * the list's start). */
+  uint16_t before[l->n];
+  uint16_t w = 0;
+  for (unsigned i = 0; i < l->n; i++) {
+    before[i] = w;
+    struct hp_insn_effects e;
+    if (l->v[i].op == HP_OP_GUEST) {
+      if (!hp_analyze_insn(&l->v[i], &e))
+        w = 0xffff;
+      else
+        w |= (uint16_t)e.gpr_write;
+    } else if (l->v[i].op != HP_OP_HEAD_COUNT && l->v[i].op != HP_OP_CODE_CHECK && i + 1 < l->n) {
+      w = 0xffff; /* control inside the list (a trace): values at its start say nothing */
+    }
+  }
+  bool found = false;
+  static const struct hp_jt none;
+  struct hp_jt best = none, cand;
+  bool slice[l->n];
+  unsigned first = l->n > HP_JT_TAIL + 1 ? l->n - 1 - HP_JT_TAIL : 0;
+  for (unsigned p = l->n; p-- > first;) {
+    /* The tail [p, n-1): plain instructions that read no flag and do not
+     * fault except in the slice that computes the target (the dispatch's
+     * compare changes flags: a fault would show them). The slice, from
+     * the jump back: the instructions that write a register it needs. */
+    uint16_t needed = (uint16_t)je.gpr_read, written = 0;
+    bool flags_killed = false, ok = true;
+    for (unsigned i = l->n - 1; ok && i-- > p;) {
+      struct hp_insn_effects e;
+      const struct hp_insn *in = &l->v[i];
+      ok = in->op == HP_OP_GUEST && !(in->flags & ~HP_INSN_RIPREL) && hp_analyze_insn(in, &e) && !e.flags_read &&
+           !e.control;
+      if (!ok)
+        break;
+      slice[i] = (e.gpr_write & needed) != 0;
+      ok = slice[i] || !e.may_fault;
+      if (slice[i])
+        needed = (uint16_t)((needed & ~(e.gpr_write & ~e.gpr_write_partial)) | e.gpr_read);
+      written |= (uint16_t)e.gpr_write;
+      /* (a flag left undefined has no value the guest may rely on) */
+      flags_killed |= (e.flags_write & HP_FL_STATUS) == HP_FL_STATUS;
+    }
+    if (!ok)
+      break; /* an earlier point would include this element too */
+    if (needed & (1u << 4))
+      continue; /* rsp */
+    for (int idx = 0; idx < 16; idx++) {
+      if (!((needed >> idx) & 1))
+        continue;
+      uint16_t others = (uint16_t)(needed & ~(1u << idx));
+      unsigned ng = (unsigned)__builtin_popcount(others);
+      if (ng > HP_JT_GUARDS || (ng && !regs))
+        continue;
+      /* The guards' values at p: what regs says, if nothing between
+       * changes them. */
+      if (ng && (at_end ? written & others : before[p] & others))
+        continue;
+      cand = none;
+      unsigned n = evaluate(l, p, slice, idx, others, regs, flags_killed, m, &cand);
+      if (!n || n < best.n || (n == best.n && found))
+        continue;
+      cand.p = p;
+      cand.idx = (uint8_t)idx;
+      cand.n = n;
+      cand.nguards = 0;
+      for (int g = 0; g < 16; g++)
+        if ((others >> g) & 1) {
+          cand.guard[cand.nguards] = (uint8_t)g;
+          cand.guard_val[cand.nguards++] = regs[g];
+        }
+      best = cand;
+      found = true;
+    }
+  }
+  if (found)
+    *out = best;
+  return found;
+}
+
+bool hp_jt_flags_dead_at(const uint8_t *bytes, size_t avail)
+{
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  size_t off = 0;
+  for (int k = 0; k < 8 && off < avail; k++) {
+    ZydisDecodedInstruction z;
+    struct hp_insn_effects e;
+    if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, bytes + off, avail - off, &z)) ||
+        !hp_analyze_bytes(bytes + off, z.length, &e) || (e.flags_read & HP_FL_STATUS) || e.control)
+      return false;
+    if ((e.flags_write & HP_FL_STATUS) == HP_FL_STATUS) /* undefined ones too: nothing to rely on */
+      return true;
+    off += z.length;
+  }
+  return false;
+}

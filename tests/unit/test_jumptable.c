@@ -1,0 +1,315 @@
+/* Unit tests of hp_jt_find: switch dispatches as GCC emits them at -O0 and
+ * -O2, decoded and mangled from bytes, their tables in a fake memory. */
+#include <check.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "hotpath/ilist.h"
+#include "hotpath/jumptable.h"
+#include "hotpath/mangle.h"
+
+/* Guest memory: a table of int32 offsets at TABLE (relative to TABLE, as
+ * GCC's position-independent tables), code at CODE_LO..CODE_HI. */
+#define TABLE 0x306cull
+#define CODE_LO 0x1000ull
+#define CODE_HI 0x2000ull
+static int32_t table[8];
+static unsigned table_len;
+static bool table_writable;
+
+/* A table of absolute addresses (non-PIE code, computed gotos). */
+#define TABLE64 0x4000ull
+static uint64_t table64[4] = {0x1200, 0x1210, 0x1220, 0x1230};
+static bool cases_flags_dead;
+
+static bool fake_read(void *ctx, uint64_t a, unsigned size, uint64_t *v)
+{
+  (void)ctx;
+  *v = 0;
+  if (a >= TABLE64 && a + size <= TABLE64 + sizeof table64) {
+    memcpy(v, (const uint8_t *)table64 + (a - TABLE64), size);
+    return true;
+  }
+  if (table_writable || a < TABLE || a + size > TABLE + 4 * table_len)
+    return false;
+  memcpy(v, (const uint8_t *)table + (a - TABLE), size);
+  return true;
+}
+
+static bool fake_flags_dead(void *ctx, uint64_t pc)
+{
+  (void)ctx;
+  (void)pc;
+  return cases_flags_dead;
+}
+
+static bool fake_code(void *ctx, uint64_t pc)
+{
+  (void)ctx;
+  return pc >= CODE_LO && pc < CODE_HI;
+}
+
+static const struct hp_jt_mem mem = {NULL, fake_read, fake_code, fake_flags_dead};
+
+/* Decodes and mangles a block of bytes at pc. */
+static void block(const uint8_t *b, size_t n, uint64_t pc, struct hp_ilist *l, struct hp_insn *v)
+{
+  struct hp_decode_limits lim = {64, n, false};
+  *l = (struct hp_ilist){.v = v, .cap = 80};
+  hp_decode_block(b, n, pc, &lim, l);
+  ck_assert(hp_mangle_block(l, false));
+  ck_assert_uint_eq(l->v[l->n - 1].op, HP_OP_JMP_IND);
+}
+
+static void set_table(unsigned n)
+{
+  table_len = n;
+  table_writable = false;
+  cases_flags_dead = false;
+  for (unsigned i = 0; i < n; i++)
+    table[i] = (int32_t)(0x1100 + 0x10 * i - (int64_t)TABLE); /* case i at 0x1100 + 16 i */
+}
+
+/* GCC 12 -O0: the index from a stack slot, the table's address twice. */
+static const uint8_t o0[] = {
+    0x48, 0x8b, 0x45, 0xf0,                         /* mov rax, [rbp-0x10] */
+    0x48, 0x8d, 0x14, 0x85, 0x00, 0x00, 0x00, 0x00, /* lea rdx, [rax*4] */
+    0x48, 0x8d, 0x05, 0xf5, 0x1d, 0x00, 0x00,       /* lea rax, [rip+0x1df5] (0x306c) */
+    0x8b, 0x04, 0x02,                               /* mov eax, [rdx+rax] */
+    0x48, 0x98,                                     /* cdqe */
+    0x48, 0x8d, 0x15, 0xe9, 0x1d, 0x00, 0x00,       /* lea rdx, [rip+0x1de9] (0x306c) */
+    0x48, 0x01, 0xd0,                               /* add rax, rdx */
+    0xff, 0xe0,                                     /* jmp rax */
+};
+
+START_TEST(o0_switch_static)
+{
+  struct hp_insn v[80];
+  struct hp_ilist l;
+  struct hp_jt jt;
+  set_table(5);
+  block(o0, sizeof o0, 0x1264, &l, v);
+  ck_assert(hp_jt_find(&l, NULL, false, &mem, &jt));
+  ck_assert_uint_eq(jt.p, 1); /* after the slot load: the index is rax */
+  ck_assert_uint_eq(jt.idx, 0);
+  ck_assert_uint_eq(jt.nguards, 0);
+  ck_assert_uint_eq(jt.n, 5); /* the sixth entry is not readable */
+  for (unsigned i = 0; i < 5; i++)
+    ck_assert_uint_eq(jt.target[i], 0x1100 + 0x10 * i);
+  ck_assert_uint_eq(jt.mem_lo, TABLE);
+  ck_assert_uint_eq(jt.mem_hi, TABLE + 20);
+}
+END_TEST
+
+START_TEST(o0_switch_stops_at_a_bad_target)
+{
+  struct hp_insn v[80];
+  struct hp_ilist l;
+  struct hp_jt jt;
+  set_table(5);
+  table[3] = 0x100000; /* outside the code */
+  block(o0, sizeof o0, 0x1264, &l, v);
+  ck_assert(hp_jt_find(&l, NULL, false, &mem, &jt));
+  ck_assert_uint_eq(jt.n, 3);
+}
+END_TEST
+
+START_TEST(writable_table_is_not_one)
+{
+  struct hp_insn v[80];
+  struct hp_ilist l;
+  struct hp_jt jt;
+  set_table(5);
+  table_writable = true;
+  block(o0, sizeof o0, 0x1264, &l, v);
+  ck_assert(!hp_jt_find(&l, NULL, false, &mem, &jt));
+}
+END_TEST
+
+/* GCC -O2 with the table's address hoisted out of the loop into r8. */
+static const uint8_t o2_hoisted[] = {
+    0x49, 0x63, 0x14, 0xb0, /* movsxd rdx, [r8+rsi*4] */
+    0x4c, 0x01, 0xc2,       /* add rdx, r8 */
+    0xff, 0xe2,             /* jmp rdx */
+};
+
+START_TEST(o2_switch_guards_its_base)
+{
+  struct hp_insn v[80];
+  struct hp_ilist l;
+  struct hp_jt jt;
+  uint64_t regs[16] = {0};
+  set_table(4);
+  block(o2_hoisted, sizeof o2_hoisted, 0x1860, &l, v);
+  ck_assert(!hp_jt_find(&l, NULL, false, &mem, &jt)); /* r8 unknown */
+  regs[8] = TABLE;
+  ck_assert(hp_jt_find(&l, regs, false, &mem, &jt));
+  ck_assert_uint_eq(jt.p, 0);
+  ck_assert_uint_eq(jt.idx, 6); /* rsi */
+  ck_assert_uint_eq(jt.nguards, 1);
+  ck_assert_uint_eq(jt.guard[0], 8);
+  ck_assert_uint_eq(jt.guard_val[0], TABLE);
+  ck_assert_uint_eq(jt.n, 4);
+  ck_assert_uint_eq(jt.target[2], 0x1120);
+  /* The registers after the jump say the same of r8 (the tail keeps it). */
+  ck_assert(hp_jt_find(&l, regs, true, &mem, &jt));
+  ck_assert_uint_eq(jt.guard_val[0], TABLE);
+}
+END_TEST
+
+/* The index register is also the destination (as in Lua's interpreter). */
+static const uint8_t o2_same_reg[] = {
+    0x48, 0x8d, 0x15, 0x00, 0x10, 0x00, 0x00, /* lea rdx, [rip+0x1000] */
+    0x48, 0x63, 0x04, 0x82,                   /* movsxd rax, [rdx+rax*4] */
+    0x48, 0x01, 0xd0,                         /* add rax, rdx */
+    0xff, 0xe0,                               /* jmp rax */
+};
+
+START_TEST(o2_switch_base_in_block)
+{
+  struct hp_insn v[80];
+  struct hp_ilist l;
+  struct hp_jt jt;
+  set_table(6);
+  /* lea at 0x206c - 7 + 7 = ... placed so that rip+0x1000 is TABLE */
+  block(o2_same_reg, sizeof o2_same_reg, TABLE - 0x1000 - 7, &l, v);
+  ck_assert(hp_jt_find(&l, NULL, false, &mem, &jt));
+  ck_assert_uint_eq(jt.p, 0); /* the lea is part of the tail: no guard */
+  ck_assert_uint_eq(jt.idx, 0);
+  ck_assert_uint_eq(jt.nguards, 0);
+  ck_assert_uint_eq(jt.n, 6);
+}
+END_TEST
+
+/* A guard register written before the dispatch point: its value at the
+ * block's start says nothing there. */
+static const uint8_t o2_base_written[] = {
+    0x4d, 0x89, 0xc8,       /* mov r8, r9 */
+    0x49, 0x63, 0x14, 0xb0, /* movsxd rdx, [r8+rsi*4] */
+    0x4c, 0x01, 0xc2,       /* add rdx, r8 */
+    0xff, 0xe2,             /* jmp rdx */
+};
+
+START_TEST(guard_written_before)
+{
+  struct hp_insn v[80];
+  struct hp_ilist l;
+  struct hp_jt jt;
+  uint64_t regs[16] = {0};
+  set_table(4);
+  regs[8] = TABLE;
+  block(o2_base_written, sizeof o2_base_written, 0x1860, &l, v);
+  ck_assert(!hp_jt_find(&l, regs, false, &mem, &jt));
+  regs[9] = TABLE; /* through r9: the mov is in the tail, r9 guarded */
+  ck_assert(hp_jt_find(&l, regs, false, &mem, &jt));
+  ck_assert_uint_eq(jt.p, 0);
+  ck_assert_uint_eq(jt.guard[0], 9);
+}
+END_TEST
+
+/* No instruction in the tail writes every flag: the dispatch's compare
+ * would change flags the case may read. */
+static const uint8_t no_flag_kill[] = {
+    0x48, 0x63, 0x04, 0x82, /* movsxd rax, [rdx+rax*4] */
+    0x48, 0x8d, 0x04, 0x10, /* lea rax, [rax+rdx] */
+    0xff, 0xe0,             /* jmp rax */
+};
+
+START_TEST(flags_must_die_in_the_tail)
+{
+  struct hp_insn v[80];
+  struct hp_ilist l;
+  struct hp_jt jt;
+  uint64_t regs[16] = {0};
+  set_table(4);
+  regs[2] = TABLE;
+  block(no_flag_kill, sizeof no_flag_kill, 0x1860, &l, v);
+  ck_assert(!hp_jt_find(&l, regs, false, &mem, &jt));
+  cases_flags_dead = true; /* unless every case writes them before reading */
+  ck_assert(hp_jt_find(&l, regs, false, &mem, &jt));
+  ck_assert_uint_eq(jt.n, 4);
+}
+END_TEST
+
+/* Non-PIE code: `jmp [T + idx*8]`, a table of absolute addresses; nothing
+ * before the jump: the flags must be dead at every case. */
+static const uint8_t abs_jmp[] = {
+    0xff, 0x24, 0xc5, 0x00, 0x40, 0x00, 0x00, /* jmp qword [rax*8 + 0x4000] */
+};
+
+START_TEST(absolute_table)
+{
+  struct hp_insn v[80];
+  struct hp_ilist l;
+  struct hp_jt jt;
+  set_table(0);
+  block(abs_jmp, sizeof abs_jmp, 0x1800, &l, v);
+  ck_assert(!hp_jt_find(&l, NULL, false, &mem, &jt));
+  cases_flags_dead = true;
+  ck_assert(hp_jt_find(&l, NULL, false, &mem, &jt));
+  ck_assert_uint_eq(jt.p, 0);
+  ck_assert_uint_eq(jt.idx, 0);
+  ck_assert_uint_eq(jt.n, 4);
+  ck_assert_uint_eq(jt.target[3], 0x1230);
+  ck_assert_uint_eq(jt.mem_lo, TABLE64);
+  ck_assert_uint_eq(jt.mem_hi, TABLE64 + 32);
+}
+END_TEST
+
+/* A computed goto (Lua's interpreter at -O2): the table's base hoisted into
+ * r14; the instructions between compute other things (not the target) and
+ * need no known values. */
+static const uint8_t computed_goto[] = {
+    0x49, 0x8b, 0x04, 0xc6, /* mov rax, [r14+rax*8] */
+    0x48, 0xc1, 0xe3, 0x04, /* shl rbx, 4 */
+    0x4c, 0x01, 0xd3,       /* add rbx, r10 */
+    0x48, 0x8d, 0x4b, 0x40, /* lea rcx, [rbx+0x40] */
+    0xff, 0xe0,             /* jmp rax */
+};
+
+START_TEST(computed_goto_slice)
+{
+  struct hp_insn v[80];
+  struct hp_ilist l;
+  struct hp_jt jt;
+  uint64_t regs[16] = {0};
+  set_table(0);
+  regs[14] = TABLE64;
+  block(computed_goto, sizeof computed_goto, 0x1800, &l, v);
+  ck_assert(hp_jt_find(&l, regs, false, &mem, &jt));
+  ck_assert_uint_eq(jt.p, 0);
+  ck_assert_uint_eq(jt.idx, 0);
+  ck_assert_uint_eq(jt.nguards, 1);
+  ck_assert_uint_eq(jt.guard[0], 14);
+  ck_assert_uint_eq(jt.n, 4);
+  /* After the jump, r14 still holds the base: a trace takes the same. */
+  ck_assert(hp_jt_find(&l, regs, true, &mem, &jt));
+  ck_assert_uint_eq(jt.guard[0], 14);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+  Suite *s = suite_create("jumptable");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, o0_switch_static);
+  tcase_add_test(tc, o0_switch_stops_at_a_bad_target);
+  tcase_add_test(tc, writable_table_is_not_one);
+  tcase_add_test(tc, o2_switch_guards_its_base);
+  tcase_add_test(tc, o2_switch_base_in_block);
+  tcase_add_test(tc, guard_written_before);
+  tcase_add_test(tc, flags_must_die_in_the_tail);
+  tcase_add_test(tc, absolute_table);
+  tcase_add_test(tc, computed_goto_slice);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  SRunner *sr = srunner_create(suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
