@@ -57,7 +57,9 @@ START_TEST(call_sequence)
   ck_assert_uint_eq(target, body);
   ck_assert_uint_eq(0x10000 + pos, cont); /* the pushed address is the continuation */
   decode_at(&e, &pos, &d); /* the check reads the guest slot, which stays as natively */
-  ck_assert_str_eq(d.text, "mov rcx, [rsp-0x08]");
+  ck_assert_str_eq(d.text, "lea rcx, [rsp-0x08]");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov rcx, [rcx]");
   while (pos < entry) /* then a flag-free check, the lookup on a mismatch */
     decode_at(&e, &pos, &d);
   ck_assert_uint_eq(pos, entry);
@@ -88,7 +90,8 @@ START_TEST(call_sequence)
 END_TEST
 
 /* Runs the arithmetic of a continuation's return-address check (the code
- * between its load of [rsp-8] and its jrcxz) on x: rcx at the jrcxz. */
+ * between its load of [rsp-8] (through rcx) and its jrcxz) on x: rcx at
+ * the jrcxz. */
 typedef uint64_t (*check_fn)(uint64_t);
 static check_fn continuation_check(uint64_t guest_ret, uint8_t *exec)
 {
@@ -97,7 +100,9 @@ static check_fn continuation_check(uint64_t guest_ret, uint8_t *exec)
   size_t pos = 0, n = 0;
   struct decoded d;
   decode_at(&e, &pos, &d);
-  ck_assert_str_eq(d.text, "mov rcx, [rsp-0x08]");
+  ck_assert_str_eq(d.text, "lea rcx, [rsp-0x08]");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov rcx, [rcx]");
   static const uint8_t in[] = {0x48, 0x89, 0xf9}; /* mov rcx, rdi */
   memcpy(exec, in, sizeof in);
   n = sizeof in;
