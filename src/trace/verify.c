@@ -265,13 +265,12 @@ static bool check_promo_plan(const struct hp_ilist *l, const struct hp_promotion
                 xregs);
   if (!p->regs)
     return fail(err, -1, "no general register taken (the entry's stack check needs one)");
-  bool calls = false, guards = false, checks = false, back = false;
+  bool calls = false, guards = false, back = false;
   for (unsigned i = 0; i < l->n; i++) {
     const struct hp_insn *in = &l->v[i];
     calls |= in->op == HP_OP_PUSH_RET || in->op == HP_OP_CALL_IND_GUARD || in->op == HP_OP_RET_GUARD;
     guards |= in->op == HP_OP_CALL_IND_GUARD || in->op == HP_OP_JMP_IND_GUARD ||
               (in->op == HP_OP_RET_GUARD && !(in->flags & HP_INSN_RET_KNOWN));
-    checks |= (in->flags & HP_INSN_ALIAS_CHECK) != 0;
     back |= (in->flags & HP_INSN_BACK_EDGE) != 0;
   }
   if (!back)
@@ -279,8 +278,6 @@ static bool check_promo_plan(const struct hp_ilist *l, const struct hp_promotion
   /* The callees' frames must lie below the slots: the entry checks it. */
   if (calls && !p->frame_check)
     return fail(err, -1, "inlined calls but no frame check at the entry");
-  if ((checks || p->frame_check || p->rip_check) && p->scratch < 0)
-    return fail(err, -1, "checks at run time but no scratch register");
   /* The guards' lookups use rax, rcx and rdx. */
   if (guards && (p->regs & 7))
     return fail(err, -1, "the trace has guards but rax/rcx/rdx is taken (0x%x)", p->regs);
@@ -463,6 +460,8 @@ static bool check_promoted(const struct hp_ilist *l, struct hp_verify_error *err
   }
   if (p->checks + p->load_checks != nchecks)
     return fail(err, -1, "%u checks counted, %u marked", p->checks + p->load_checks, nchecks);
+  if ((nchecks || p->frame_check || p->rip_check) && p->scratch < 0)
+    return fail(err, -1, "checks at run time but no scratch register");
   return true;
 }
 
@@ -687,6 +686,8 @@ bool hp_verify_trace(const struct hp_ilist *l, const struct hp_ilist *before, en
   bool opt_allowed = pass == HP_VERIFY_PROMOTE || pass == HP_VERIFY_FOLD;
   if (l->fold && pass != HP_VERIFY_FOLD)
     return fail(err, -1, "a fold plan attached before the fold pass ran");
+  if (l->fold && !l->promo)
+    return fail(err, -1, "a fold plan without a promotion (the lowering ignores it)");
   if (l->promo && !opt_allowed)
     return fail(err, -1, "a promotion attached at the %s stage", hp_verify_pass_name(pass));
   if (!l->promo) {
