@@ -34,6 +34,10 @@ noreturn void hp_fatal(int code, const char *fmt, ...) __attribute__((format(pri
 #define HP_INFO(...) do { if (hp_log_level() >= HP_LOG_INFO) hp_log(HP_LOG_INFO, __VA_ARGS__); } while (0)
 #define HP_DEBUG(...) do { if (hp_log_level() >= HP_LOG_DEBUG) hp_log(HP_LOG_DEBUG, __VA_ARGS__); } while (0)
 
+/* "hotpath: <msg>" on stderr (and the log), then abort(): an internal
+ * check found hotpath's own state wrong (SIGABRT, a core dump if enabled). */
+noreturn void hp_abort(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Who describes where the guest was for hp_assert_fail (the runtime sets
  * it: this module sits below it). */
 void hp_log_set_location_hook(void (*fn)(char *buf, size_t len));

@@ -17,6 +17,8 @@
     "do not run these optimizer passes (--opt=2); passes: retelide, promote, defer (promoted slots stored at exits), fold (addresses and copies folded, dead code removed)") \
   X(INT, opt_limit, "opt-limit", -1, -1, 1000000000, "N", \
     "optimize only the first N traces, -1 (default) = all (bisecting a miscompile to one trace)") \
+  X(BOOL, opt_verify, "opt-verify", false, 0, 0, "", \
+    "check each trace after every optimizer pass (stitching, retelide, promote, fold, an unoptimized rebuild) against the invariants the later passes and the lowering rely on; at the first violation print 'hotpath: verifier: ...' (pass, trace head, element, what is wrong, the list) and abort (debugging; costs time only when a trace is built)") \
   X(INT, hot_threshold, "hot-threshold", 50, 1, 1000000000, "N", \
     "executions of a trace head before it is first considered for a trace (default 50; it is traced once it has run 8x that at a rate that pays) (--opt=1 and 2)") \
   X(INT, max_trace_blocks, "max-trace-blocks", 64, 1, 256, "N", \

@@ -20,6 +20,7 @@
 #include "hotpath/stitch.h"
 #include "hotpath/symbols.h"
 #include "hotpath/thread.h"
+#include "hotpath/verify.h"
 
 #define REC_ELEMS 640      /* elements of the recorded blocks */
 #define MAX_GUARDS 96      /* guarded indirect branches in one trace */
@@ -346,6 +347,50 @@ void hp_trace_opt_time_stats(void)
   hp_stats.opt_ns_max = opt_times[nopt_times - 1];
 }
 
+/* --opt-verify: a run-time option, not a build option: off, it costs one
+ * test per pass of a trace being built (never anything in the code cache),
+ * so release speed is unchanged and every build can verify real traces
+ * (the test suite runs the samples and the trace corpus with it). Traces
+ * are built under the lock, one at a time: one copy suffices. */
+static struct hp_insn verify_copy[REC_ELEMS + 1];
+static struct hp_ilist verify_before;
+
+/* The list as the next pass receives it. */
+static void verify_keep(const struct hp_ilist *l)
+{
+  if (!hp_opt.opt_verify)
+    return;
+  memcpy(verify_copy, l->v, l->n * sizeof l->v[0]);
+  verify_before = *l;
+  verify_before.v = verify_copy;
+}
+
+/* The list as pass left it (compared with verify_keep's copy if compare);
+ * a violation is hotpath's bug: reported with the trace and aborted. */
+static void verify(const struct hp_ilist *l, enum hp_verify_pass pass, bool compare)
+{
+  if (!hp_opt.opt_verify)
+    return;
+  struct hp_verify_error err;
+  if (hp_verify_trace(l, compare ? &verify_before : NULL, pass, &err))
+    return;
+  char where[96], elem[96] = "the list";
+  hp_memmap_where(l->pc, where, sizeof where);
+  if (err.elem >= 0 && (unsigned)err.elem < l->n)
+    snprintf(elem, sizeof elem, "element %d (%s at 0x%lx)", err.elem, hp_op_name(l->v[err.elem].op),
+             (unsigned long)l->v[err.elem].pc);
+  /* The list itself, after the message. */
+  char *dump = NULL;
+  size_t dump_len = 0;
+  FILE *m = open_memstream(&dump, &dump_len);
+  if (m) {
+    hp_ilist_print(m, l);
+    fclose(m);
+  }
+  hp_abort("verifier: after pass %s: trace 0x%lx (%s): %s: %s\n%s", hp_verify_pass_name(pass), (unsigned long)l->pc,
+           where, elem, err.what, dump ? dump : "");
+}
+
 /* The optimizer on a stitched trace (--opt=2): return-guard removal on any
  * trace (*known: returns proven), then promotion on loop traces; true if
  * promotion changed it, else *whyp says why not; *ns: the time it took. */
@@ -366,8 +411,11 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
   uint64_t t_ret = hp_now_ns();
   /* Not with threads: another thread could change a return address on
    * this thread's stack (such traces are dropped when one starts). */
-  if (hp_opt_pass_enabled("retelide") && !threads_started && noptimized_traces < MAX_OPTIMIZED)
+  if (hp_opt_pass_enabled("retelide") && !threads_started && noptimized_traces < MAX_OPTIMIZED) {
+    verify_keep(l);
     *known = hp_retelide(l);
+    verify(l, HP_VERIFY_RETELIDE, true);
+  }
   *ns = (uint32_t)(hp_now_ns() - t_ret);
   optimized += *known != 0;
   if (!hp_opt_pass_enabled("promote")) {
@@ -384,14 +432,21 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
   }
   uint64_t t0 = hp_now_ns() - *ns;
   const char *why = NULL;
+  verify_keep(l);
   bool done = !conservative && hp_promote(l, promo, 0, hp_opt_pass_enabled("defer"), &why);
   if (done) {
     promo->stack_lo = guest_stack_lo;
     promo->stack_hi = guest_stack_hi;
+    verify(l, HP_VERIFY_PROMOTE, true);
+    verify_keep(l);
     const char *fwhy;
     l->fold = NULL;
-    if (hp_opt_pass_enabled("fold") && hp_fold(l, &fold_plan, fold_effects, fold_known, &fwhy))
+    if (hp_opt_pass_enabled("fold") && hp_fold(l, &fold_plan, fold_effects, fold_known, &fwhy)) {
       l->fold = &fold_plan;
+      verify(l, HP_VERIFY_FOLD, true);
+    }
+  } else {
+    verify(l, HP_VERIFY_PROMOTE, true); /* left alone: unchanged */
   }
   if (conservative)
     why = "an optimized trace of this head left through its deopt exit";
@@ -485,6 +540,7 @@ static void build(struct recording *r)
     end_recording(r, true);
     return;
   }
+  verify(&out, HP_VERIFY_STITCH, false);
   bool guarded = false;
   for (unsigned i = 0; i < out.n; i++)
     guarded |= out.v[i].op == HP_OP_CALL_IND_GUARD || out.v[i].op == HP_OP_JMP_IND_GUARD ||
@@ -507,7 +563,9 @@ static void build(struct recording *r)
   r->end_regs = NULL;
   struct hp_fragment *f = hp_translate_list(&out, HP_FRAG_TRACE, false);
   if (!f && promoted) { /* the lowering refused what the pass chose: unoptimized */
+    verify_keep(&out);
     unoptimize(&out);
+    verify(&out, HP_VERIFY_UNOPTIMIZE, true);
     promoted = false;
     why = "the lowering could not follow the plan (registers, exits)";
     f = hp_translate_list(&out, HP_FRAG_TRACE, false);

@@ -129,25 +129,41 @@ void hp_log(int level, const char *fmt, ...)
   va_end(ap);
 }
 
-void hp_fatal(int code, const char *fmt, ...)
+/* "hotpath: <msg>" on stderr and the log. */
+static void report(const char *fmt, va_list ap)
 {
-  va_list ap;
+  va_list ap2;
+  va_copy(ap2, ap);
   FILE *err = err_stream();
-  va_start(ap, fmt);
   fputs("hotpath: ", err);
   vfprintf(err, fmt, ap);
   fputc('\n', err);
   fflush(err);
-  va_end(ap);
   if (log_out.f && usable(&log_out)) {
-    va_start(ap, fmt);
     fputs("hotpath: ", log_out.f);
-    vfprintf(log_out.f, fmt, ap);
+    vfprintf(log_out.f, fmt, ap2);
     fputc('\n', log_out.f);
-    va_end(ap);
     fflush(log_out.f);
   }
+  va_end(ap2);
+}
+
+void hp_fatal(int code, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  report(fmt, ap);
+  va_end(ap);
   exit(code);
+}
+
+void hp_abort(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  report(fmt, ap);
+  va_end(ap);
+  abort();
 }
 
 static void (*describe_location)(char *buf, size_t len);

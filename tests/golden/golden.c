@@ -63,6 +63,7 @@
 #include "hotpath/recovery.h"
 #include "hotpath/stitch.h"
 #include "hotpath/thread.h"
+#include "hotpath/verify.h"
 
 #define HOT_RX 0x7f0000000000ull
 #define COLD_TOP (HOT_RX + 0x10000ull)
@@ -516,6 +517,25 @@ static void print_pending(const struct hp_fold *f, uint16_t snap, uint16_t mask)
     }
 }
 
+/* Every trace is verified after each pass, as --opt-verify does
+ * (src/opt/verify.h); a violation is printed (no expected file has one). */
+static struct hp_insn verify_copy[4096];
+static struct hp_ilist verify_before;
+static void verify_keep(const struct hp_ilist *l)
+{
+  if (l->n > 4096)
+    return;
+  memcpy(verify_copy, l->v, l->n * sizeof l->v[0]);
+  verify_before = *l;
+  verify_before.v = verify_copy;
+}
+static void verify_print(const struct hp_ilist *l, enum hp_verify_pass pass, bool compare)
+{
+  struct hp_verify_error err;
+  if (!hp_verify_trace(l, compare ? &verify_before : NULL, pass, &err))
+    printf("verifier: after pass %s: element %d: %s\n", hp_verify_pass_name(pass), err.elem, err.what);
+}
+
 /* The fold pass's plan, element by element. */
 static void fold_and_print(struct hp_ilist *t)
 {
@@ -531,6 +551,7 @@ static void fold_and_print(struct hp_ilist *t)
     return;
   }
   t->fold = &f;
+  verify_print(t, HP_VERIFY_FOLD, true);
   printf("\nfolded: %u absorbed, %u dead, %u rewritten, %u materialized, %u forwarded\n", f.absorbed, f.removed,
          f.rewritten, f.materialized, f.forwarded);
   ZydisFormatter fmt;
@@ -782,6 +803,7 @@ static int run_trace(const struct input *in)
   }
   printf("stitched %u elements, guest bytes [%#llx, %#llx):\n", t.n, (unsigned long long)t.pc,
          (unsigned long long)t.end);
+  verify_print(&t, HP_VERIFY_STITCH, false);
   hp_ilist_print(stdout, &t);
   print_exit_counts(&t);
   if (in->misses) { /* guard misses counted in head counter 7, as a trace's */
@@ -789,17 +811,22 @@ static int run_trace(const struct input *in)
     t.miss_limit = 4096;
   }
   if (in->retelide) { /* before promotion, as the optimizer runs them */
+    verify_keep(&t);
     unsigned known = hp_retelide(&t);
+    verify_print(&t, HP_VERIFY_RETELIDE, true);
     printf("\nretelide: %u returns known\n", known);
     hp_ilist_print(stdout, &t);
   }
   static struct hp_promotion promo;
   if (in->promote) {
     const char *why = NULL;
+    verify_keep(&t);
     if (hp_promote(&t, &promo, 0, in->defer, &why)) {
       /* the guest's stack, as src/trace/record.c sets it (8 MiB) */
       promo.stack_lo = 0x7ffff7000000;
       promo.stack_hi = 0x7ffff7800000;
+      verify_print(&t, HP_VERIFY_PROMOTE, true);
+      verify_keep(&t);
       printf("\npromoted:\n");
       hp_ilist_print(stdout, &t);
       if (in->liveness) { /* with the promotion: its register accesses cannot fault */
