@@ -10,9 +10,12 @@
  * the trace) ends it as a call, a return from a call made before the trace
  * ends it (a real return, so the CPU's return stack stays paired with its
  * call), and the trace ends with an exit to where the path went on (a back
- * edge when that is the head). Every side exit to the head is a back edge
- * too (HP_INSN_BACK_EDGE: linked to the trace itself, past an optimized
- * trace's entry). Pure: no global state. */
+ * edge when that is the head). In a trace that ends with that exit, every
+ * side exit to the head is a back edge too (HP_INSN_BACK_EDGE: linked to
+ * the trace itself, past an optimized trace's entry); a trace that ends
+ * otherwise (a call, a return, a syscall, an unguarded jump) marks none:
+ * it is not a loop the optimizer takes (its exits to the head are linked
+ * like any other). Pure: no global state. */
 #ifndef HOTPATH_STITCH_H
 #define HOTPATH_STITCH_H
 #include <stdbool.h>
