@@ -305,6 +305,13 @@ bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end,
 {
   if (!hp_jt_probe(l, regs, at_end, jt))
     return false;
+  /* A quarter of the largest fragment the cache takes (a small
+   * --cache-size): later entries go through the lookup. */
+  size_t room = hp_cache_fragment_max() / 4, slot = hp_lower_jt_slot_bytes(l, jt->p);
+  if (room < HP_LOWER_JT_DISPATCH_BYTES + 2 * slot)
+    return false;
+  if (jt->n > (room - HP_LOWER_JT_DISPATCH_BYTES) / slot)
+    jt->n = (unsigned)((room - HP_LOWER_JT_DISPATCH_BYTES) / slot);
   int32_t first = hp_jt_table_alloc(jt->n);
   if (first < 0)
     return false; /* the thread blocks' tables are full: lookups as before */

@@ -6,6 +6,18 @@
 #define CONTROL_BYTES 512 /* an indirect call with its inline cache and lookup, padded */
 #define CHECK_BYTES_PER_BYTE 4
 
+size_t hp_lower_jt_slot_bytes(const struct hp_ilist *l, unsigned p)
+{
+  /* The flags put back and the jump (26 bytes); a tail element copied, or
+   * rewritten through a scratch register if rip-relative (43 bytes): not
+   * the 64 bytes counted for any element (256 slots would outgrow what a
+   * 1 MiB cache takes). */
+  size_t b = 32;
+  for (unsigned i = p; i + 1 < l->n; i++)
+    b += (l->v[i].flags & HP_INSN_RIPREL) ? 48 : 16;
+  return b;
+}
+
 void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, struct hp_lower_sizes *s)
 {
   *s = (struct hp_lower_sizes){0};
@@ -39,7 +51,7 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
   s->exits++; /* an instruction that cannot be rewritten stops the fragment */
   if (l->jt && !o->record) { /* the dispatch, and a slot per entry: the tail and a jump */
     unsigned tail = l->n - 1 - l->jt->p;
-    s->hot += 128 + l->jt->n * (64u * tail + 48);
+    s->hot += HP_LOWER_JT_DISPATCH_BYTES + l->jt->n * hp_lower_jt_slot_bytes(l, l->jt->p);
     s->exits += l->jt->n;
     s->pcs += l->jt->n * tail;
     s->recov += 2 * l->jt->n * tail;
