@@ -102,6 +102,9 @@ size_t hp_cache_mapped_peak(void);
 size_t hp_cache_pinned_bytes(void);
 /* The limit in force (--cache-size; 0: none). */
 size_t hp_cache_limit(void);
+/* The largest reservation (hot + cold bytes) hp_cache_reserve takes
+ * without giving up on the program (hp_fatal). */
+size_t hp_cache_fragment_max(void);
 /* In the child of a fork: the units are shared memory with the parent, so
  * give the child its own copies at the same addresses. */
 void hp_cache_unshare(void);

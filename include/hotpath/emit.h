@@ -255,9 +255,12 @@ void hp_emit_ibl_inline(struct hp_emit *e);
  * `cmp reg, [rip+disp32]` (guard_disp[g]: the disp32's position, aimed later
  * at the value) and `jne generic`; `cmp idx, n; jae generic`; then `jmp
  * gs:[8*(first + idx)]` in the thread block's jump table (thread.h). Changes
- * the status flags. Returns its length. */
+ * the status flags; keep_flags: saves them first (spill slots), for
+ * hp_emit_jt_flags_back at generic and at each slot. Returns its length. */
 size_t hp_emit_jt_dispatch(struct hp_emit *e, const uint8_t *guards, unsigned nguards, size_t *guard_disp, int idx,
-                           uint32_t n, uint32_t first, struct hp_label *generic);
+                           uint32_t n, uint32_t first, bool keep_flags, struct hp_label *generic);
+/* The guest's status flags (and rax) as the dispatch saved them. */
+void hp_emit_jt_flags_back(struct hp_emit *e);
 
 /* The same lookup for `jmp r64` (r neither rcx nor rsp), reading the
  * target where the guest has it instead of copying it to rcx first: four

@@ -10,6 +10,9 @@
  * against their values at translation), then jumps through a table in the
  * thread block to the case's slot, which runs the tail itself (registers,
  * flags and memory reads as natively) and jumps to the case's fragment.
+ * The dispatch's compares change the status flags: when no instruction of
+ * the tail writes them all, the dispatch saves the guest's and both ways on
+ * put them back (keep_flags).
  *
  * Pure: guest memory is read through the caller's callbacks, which also
  * say what counts as constant (a mapping nobody can write without a system
@@ -33,16 +36,15 @@ struct hp_jt_mem {
   bool (*read)(void *ctx, uint64_t addr, unsigned size, uint64_t *v);
   /* True if pc is in memory the guest can execute. */
   bool (*code)(void *ctx, uint64_t pc);
-  /* True if the code at pc writes every status flag before it reads one
-   * (NULL: unknown): a table whose tail leaves the flags as they were is
-   * taken only if every case's are dead. */
-  bool (*flags_dead)(void *ctx, uint64_t pc);
 };
 
 struct hp_jt {
   unsigned p;                       /* the tail's first element (the dispatch point) */
   uint8_t idx;                      /* the index register (GPR number) */
   uint8_t nguards;
+  bool keep_flags;                  /* the tail writes not every status flag: the dispatch
+                                       saves the guest's, the slots and the lookup path put
+                                       them back */
   uint8_t guard[HP_JT_GUARDS];      /* registers compared with guard_val at p */
   uint64_t guard_val[HP_JT_GUARDS];
   unsigned n;                       /* entries: the index in [0, n) */
@@ -58,10 +60,5 @@ struct hp_jt {
  * there is none worth a table (fewer than 2 entries). */
 bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, const struct hp_jt_mem *m,
                 struct hp_jt *out);
-
-/* Whether the code in bytes[0, avail) writes every status flag (or leaves
- * it undefined) before it reads one, within its first 8 instructions and
- * before any control transfer. */
-bool hp_jt_flags_dead_at(const uint8_t *bytes, size_t avail);
 
 #endif

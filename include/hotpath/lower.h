@@ -73,6 +73,10 @@ struct hp_lower_opts {
   uint64_t *entry_counter; /* --stats: counted at the fragment's entry (NULL: not counted) */
 };
 void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, struct hp_lower_sizes *s);
+/* The hot bytes hp_lower_sizes counts for one case slot of a jump table
+ * whose tail starts at element p of l (and for its dispatch: p = l->n). */
+size_t hp_lower_jt_slot_bytes(const struct hp_ilist *l, unsigned p);
+#define HP_LOWER_JT_DISPATCH_BYTES 128
 
 /* Emits l into e (hot code); exit k's stub will be at hp_lower_stub(cold_top,
  * k) (stubs are stacked down from cold_top), and every exit's branch is

@@ -116,6 +116,15 @@ static uint8_t *unit_pages(size_t size)
 
 size_t hp_cache_limit(void) { return hp_opt.cache_size > 0 ? (size_t)hp_opt.cache_size : 0; }
 
+size_t hp_cache_fragment_max(void)
+{
+  size_t limit = hp_cache_limit();
+  if (!limit)
+    return UNIT_MAX / 2;
+  size_t m = (limit / UNIT_SHARE > UNIT_FLOOR ? limit / UNIT_SHARE : UNIT_FLOOR) / 2;
+  return m < UNIT_MAX / 2 ? m : UNIT_MAX / 2;
+}
+
 static struct hp_cache_unit *unit_record(void)
 {
   struct hp_cache_unit *u = free_units;
@@ -215,7 +224,7 @@ bool hp_cache_reserve(uintptr_t near_pc, size_t hot, size_t cold, bool fresh_uni
   if (need > UNIT_MAX / 2)
     hp_fatal(HP_STATUS_UNSUPPORTED, "a fragment of %zu bytes does not fit a code cache unit", need);
   size_t limit = hp_cache_limit();
-  if (limit && 2 * need > limit / UNIT_SHARE && 2 * need > UNIT_FLOOR)
+  if (need > hp_cache_fragment_max())
     hp_fatal(HP_STATUS_CACHE_FULL, "--cache-size=%zu: a fragment of %zu bytes needs a cache of at least %zu bytes",
              limit, need, 2 * UNIT_SHARE * need);
   if (limit && counted() > limit) { /* the records of the code already there took the room */

@@ -1467,9 +1467,13 @@ void hp_emit_alias_check_done(struct hp_emit *e)
 }
 
 size_t hp_emit_jt_dispatch(struct hp_emit *e, const uint8_t *guards, unsigned nguards, size_t *guard_disp, int idx,
-                           uint32_t n, uint32_t first, struct hp_label *generic)
+                           uint32_t n, uint32_t first, bool keep_flags, struct hp_label *generic)
 {
   size_t start = e->pos;
+  if (keep_flags) {
+    save_flags(e);
+    load_gs(e, HP_RAX, T_OFF(spill_rax));
+  }
   for (unsigned g = 0; g < nguards; g++) {
     int r = guards[g];
     /* cmp r64, [rip+disp32] (the value the tail was evaluated with) */
@@ -1498,4 +1502,10 @@ size_t hp_emit_jt_dispatch(struct hp_emit *e, const uint8_t *guards, unsigned ng
   }
   u32(e, (uint32_t)HP_T_JT_TABLE + 8 * first);
   return e->pos - start;
+}
+
+void hp_emit_jt_flags_back(struct hp_emit *e)
+{
+  restore_flags(e);
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
 }

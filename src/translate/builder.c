@@ -292,23 +292,12 @@ static bool jt_code(void *ctx, uint64_t pc)
   return !(pc >> 47) && hp_memmap_query(pc, &r) && (r.prot & PROT_EXEC);
 }
 
-static bool jt_flags_dead(void *ctx, uint64_t pc)
-{
-  struct hp_region r;
-  (void)ctx;
-  /* code nobody changes without a system call (which flushes this) */
-  if ((pc >> 47) || !hp_memmap_query(pc, &r) || !(r.prot & PROT_EXEC) || !(r.prot & PROT_READ) || changeable(&r))
-    return false;
-  size_t avail = r.end - pc < 8 * ZYDIS_MAX_INSTRUCTION_LENGTH ? r.end - pc : 8 * ZYDIS_MAX_INSTRUCTION_LENGTH;
-  return hp_jt_flags_dead_at((const uint8_t *)pc, avail);
-}
-
 bool hp_jt_probe(const struct hp_ilist *l, const uint64_t *regs, bool at_end, struct hp_jt *jt)
 {
   if (hp_opt.no_jump_tables || !l->n || l->v[l->n - 1].op != HP_OP_JMP_IND)
     return false;
   struct jt_ctx c = {.have = false};
-  struct hp_jt_mem m = {&c, jt_read, jt_code, jt_flags_dead};
+  struct hp_jt_mem m = {&c, jt_read, jt_code};
   return hp_jt_find(l, regs, at_end, &m, jt);
 }
 
@@ -316,6 +305,13 @@ bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end,
 {
   if (!hp_jt_probe(l, regs, at_end, jt))
     return false;
+  /* A quarter of the largest fragment the cache takes (a small
+   * --cache-size): later entries go through the lookup. */
+  size_t room = hp_cache_fragment_max() / 4, slot = hp_lower_jt_slot_bytes(l, jt->p);
+  if (room < HP_LOWER_JT_DISPATCH_BYTES + 2 * slot)
+    return false;
+  if (jt->n > (room - HP_LOWER_JT_DISPATCH_BYTES) / slot)
+    jt->n = (unsigned)((room - HP_LOWER_JT_DISPATCH_BYTES) / slot);
   int32_t first = hp_jt_table_alloc(jt->n);
   if (first < 0)
     return false; /* the thread blocks' tables are full: lookups as before */

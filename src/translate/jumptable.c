@@ -146,10 +146,9 @@ static bool jump_value(struct emu *s, const struct hp_insn *in, uint64_t *v)
 /* Entries of the table the tail [p, n-1) makes (its elements in the slice
  * that computes the target, then the jump's own operand) for index
  * register idx, the other registers it reads set from vals (given): their
- * count (0: none). Without flags_killed, a case whose flags are not dead
- * at its start ends the table. */
+ * count (0: none). */
 static unsigned evaluate(const struct hp_ilist *l, unsigned p, const bool *slice, int idx, uint16_t given,
-                         const uint64_t *vals, bool flags_killed, const struct hp_jt_mem *m, struct hp_jt *out)
+                         const uint64_t *vals, const struct hp_jt_mem *m, struct hp_jt *out)
 {
   unsigned n = 0;
   uint64_t lo = UINT64_MAX, hi = 0;
@@ -164,11 +163,6 @@ static unsigned evaluate(const struct hp_ilist *l, unsigned p, const bool *slice
       ok = !slice[i] || step(&s, &l->v[i]);
     uint64_t t;
     if (!ok || !jump_value(&s, &l->v[l->n - 1], &t) || !m->code(m->ctx, t))
-      break;
-    bool seen = false;
-    for (unsigned k = 0; k < n && !seen; k++)
-      seen = out->target[k] == t;
-    if (!flags_killed && !seen && !(m->flags_dead && m->flags_dead(m->ctx, t)))
       break;
     out->target[n] = t;
     lo = s.lo;
@@ -247,12 +241,16 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
       if (ng && (at_end ? written & others : before[p] & others))
         continue;
       cand = none;
-      unsigned n = evaluate(l, p, slice, idx, others, regs, flags_killed, m, &cand);
-      if (!n || n < best.n || (n == best.n && found))
+      unsigned n = evaluate(l, p, slice, idx, others, regs, m, &cand);
+      /* (at equal sizes the shortest tail, or one that writes the flags) */
+      if (!n || n < best.n || (n == best.n && found && !(best.keep_flags && flags_killed)))
         continue;
       cand.p = p;
       cand.idx = (uint8_t)idx;
       cand.n = n;
+      /* (the guest's flags at a case or at a fault in the tail: a signal
+       * handler sees them, even where the case writes them first) */
+      cand.keep_flags = !flags_killed;
       cand.nguards = 0;
       for (int g = 0; g < 16; g++)
         if ((others >> g) & 1) {
@@ -266,22 +264,4 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
   if (found)
     *out = best;
   return found;
-}
-
-bool hp_jt_flags_dead_at(const uint8_t *bytes, size_t avail)
-{
-  ZydisDecoder dec;
-  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-  size_t off = 0;
-  for (int k = 0; k < 8 && off < avail; k++) {
-    ZydisDecodedInstruction z;
-    struct hp_insn_effects e;
-    if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, bytes + off, avail - off, &z)) ||
-        !hp_analyze_bytes(bytes + off, z.length, &e) || (e.flags_read & HP_FL_STATUS) || e.control)
-      return false;
-    if ((e.flags_write & HP_FL_STATUS) == HP_FL_STATUS) /* undefined ones too: nothing to rely on */
-      return true;
-    off += z.length;
-  }
-  return false;
 }

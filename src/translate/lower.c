@@ -6,6 +6,18 @@
 #define CONTROL_BYTES 512 /* an indirect call with its inline cache and lookup, padded */
 #define CHECK_BYTES_PER_BYTE 4
 
+size_t hp_lower_jt_slot_bytes(const struct hp_ilist *l, unsigned p)
+{
+  /* The flags put back and the jump (26 bytes); a tail element copied, or
+   * rewritten through a scratch register if rip-relative (43 bytes): not
+   * the 64 bytes counted for any element (256 slots would outgrow what a
+   * 1 MiB cache takes). */
+  size_t b = 32;
+  for (unsigned i = p; i + 1 < l->n; i++)
+    b += (l->v[i].flags & HP_INSN_RIPREL) ? 48 : 16;
+  return b;
+}
+
 void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, struct hp_lower_sizes *s)
 {
   *s = (struct hp_lower_sizes){0};
@@ -39,7 +51,7 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
   s->exits++; /* an instruction that cannot be rewritten stops the fragment */
   if (l->jt && !o->record) { /* the dispatch, and a slot per entry: the tail and a jump */
     unsigned tail = l->n - 1 - l->jt->p;
-    s->hot += 64 + l->jt->n * (64u * tail + 16);
+    s->hot += HP_LOWER_JT_DISPATCH_BYTES + l->jt->n * hp_lower_jt_slot_bytes(l, l->jt->p);
     s->exits += l->jt->n;
     s->pcs += l->jt->n * tail;
     s->recov += 2 * l->jt->n * tail;
@@ -791,8 +803,10 @@ static void jt_dispatch(struct lowering *L, const struct hp_jt *jt)
   struct hp_label generic = {0};
   size_t disp[HP_JT_GUARDS];
   hp_emit_jt_dispatch(L->e, jt->guard, jt->nguards, disp, jt->idx, jt->n,
-                      jt->gs_first, &generic);
+                      jt->gs_first, jt->keep_flags, &generic);
   hp_label_bind(L->e, &generic);
+  if (jt->keep_flags)
+    hp_emit_jt_flags_back(L->e);
   for (unsigned g = 0; g < jt->nguards; g++) {
     L->consts[L->nconsts].disp = disp[g];
     L->consts[L->nconsts++].v = jt->guard_val[g];
@@ -812,6 +826,8 @@ static void jt_slots(struct lowering *L, const struct hp_ilist *l, const struct 
       continue;
     }
     L->out->jt_off[k] = (uint32_t)L->e->pos;
+    if (jt->keep_flags)
+      hp_emit_jt_flags_back(L->e);
     for (unsigned i = jt->p; i + 1 < l->n; i++)
       if (!lower_one(L, l, i, force_far))
         return;

@@ -20,7 +20,6 @@ static bool table_writable;
 /* A table of absolute addresses (non-PIE code, computed gotos). */
 #define TABLE64 0x4000ull
 static uint64_t table64[4] = {0x1200, 0x1210, 0x1220, 0x1230};
-static bool cases_flags_dead;
 
 static bool fake_read(void *ctx, uint64_t a, unsigned size, uint64_t *v)
 {
@@ -36,20 +35,13 @@ static bool fake_read(void *ctx, uint64_t a, unsigned size, uint64_t *v)
   return true;
 }
 
-static bool fake_flags_dead(void *ctx, uint64_t pc)
-{
-  (void)ctx;
-  (void)pc;
-  return cases_flags_dead;
-}
-
 static bool fake_code(void *ctx, uint64_t pc)
 {
   (void)ctx;
   return pc >= CODE_LO && pc < CODE_HI;
 }
 
-static const struct hp_jt_mem mem = {NULL, fake_read, fake_code, fake_flags_dead};
+static const struct hp_jt_mem mem = {NULL, fake_read, fake_code};
 
 /* Decodes and mangles a block of bytes at pc. */
 static void block(const uint8_t *b, size_t n, uint64_t pc, struct hp_ilist *l, struct hp_insn *v)
@@ -65,7 +57,6 @@ static void set_table(unsigned n)
 {
   table_len = n;
   table_writable = false;
-  cases_flags_dead = false;
   for (unsigned i = 0; i < n; i++)
     table[i] = (int32_t)(0x1100 + 0x10 * i - (int64_t)TABLE); /* case i at 0x1100 + 16 i */
 }
@@ -93,6 +84,7 @@ START_TEST(o0_switch_static)
   ck_assert_uint_eq(jt.p, 1); /* after the slot load: the index is rax */
   ck_assert_uint_eq(jt.idx, 0);
   ck_assert_uint_eq(jt.nguards, 0);
+  ck_assert(!jt.keep_flags); /* the add writes them */
   ck_assert_uint_eq(jt.n, 5); /* the sixth entry is not readable */
   for (unsigned i = 0; i < 5; i++)
     ck_assert_uint_eq(jt.target[i], 0x1100 + 0x10 * i);
@@ -208,14 +200,15 @@ START_TEST(guard_written_before)
 END_TEST
 
 /* No instruction in the tail writes every flag: the dispatch's compare
- * would change flags the case may read. */
+ * would change flags the case (or a signal handler) may read, so the
+ * dispatch keeps them. */
 static const uint8_t no_flag_kill[] = {
     0x48, 0x63, 0x04, 0x82, /* movsxd rax, [rdx+rax*4] */
     0x48, 0x8d, 0x04, 0x10, /* lea rax, [rax+rdx] */
     0xff, 0xe0,             /* jmp rax */
 };
 
-START_TEST(flags_must_die_in_the_tail)
+START_TEST(flags_kept_unless_the_tail_writes_them)
 {
   struct hp_insn v[80];
   struct hp_ilist l;
@@ -224,15 +217,14 @@ START_TEST(flags_must_die_in_the_tail)
   set_table(4);
   regs[2] = TABLE;
   block(no_flag_kill, sizeof no_flag_kill, 0x1860, &l, v);
-  ck_assert(!hp_jt_find(&l, regs, false, &mem, &jt));
-  cases_flags_dead = true; /* unless every case writes them before reading */
   ck_assert(hp_jt_find(&l, regs, false, &mem, &jt));
   ck_assert_uint_eq(jt.n, 4);
+  ck_assert(jt.keep_flags);
 }
 END_TEST
 
 /* Non-PIE code: `jmp [T + idx*8]`, a table of absolute addresses; nothing
- * before the jump: the flags must be dead at every case. */
+ * before the jump writes the flags: the dispatch keeps them. */
 static const uint8_t abs_jmp[] = {
     0xff, 0x24, 0xc5, 0x00, 0x40, 0x00, 0x00, /* jmp qword [rax*8 + 0x4000] */
 };
@@ -244,9 +236,8 @@ START_TEST(absolute_table)
   struct hp_jt jt;
   set_table(0);
   block(abs_jmp, sizeof abs_jmp, 0x1800, &l, v);
-  ck_assert(!hp_jt_find(&l, NULL, false, &mem, &jt));
-  cases_flags_dead = true;
   ck_assert(hp_jt_find(&l, NULL, false, &mem, &jt));
+  ck_assert(jt.keep_flags);
   ck_assert_uint_eq(jt.p, 0);
   ck_assert_uint_eq(jt.idx, 0);
   ck_assert_uint_eq(jt.n, 4);
@@ -298,7 +289,7 @@ static Suite *suite(void)
   tcase_add_test(tc, o2_switch_guards_its_base);
   tcase_add_test(tc, o2_switch_base_in_block);
   tcase_add_test(tc, guard_written_before);
-  tcase_add_test(tc, flags_must_die_in_the_tail);
+  tcase_add_test(tc, flags_kept_unless_the_tail_writes_them);
   tcase_add_test(tc, absolute_table);
   tcase_add_test(tc, computed_goto_slice);
   suite_add_tcase(s, tc);
