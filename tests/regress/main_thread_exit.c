@@ -1,7 +1,8 @@
 /* main_thread_exit: the main thread ends with pthread_exit while a "boss"
  * thread goes on creating and joining threads (with an argument "nested",
  * each worker creates and joins a thread of its own), takes a signal and
- * changes its signal mask and handlers; then it prints and exits 0.
+ * changes its signal mask and handlers, and reads /proc/self files; then it
+ * prints and exits 0.
  *
  * Guards against: hotpath reading and writing guest memory with
  * process_vm_readv/writev on getpid(), the main thread's pid. Once the main
@@ -9,8 +10,13 @@
  * every such access failed: a new thread's CLONE_PARENT_SETTID and
  * CLONE_CHILD_CLEARTID words were never written, pthread_join returned at
  * once (a stale result) or never, glibc gave a running thread's stack to
- * the next one, and the program died of SIGSEGV (a return to pc 0). */
+ * the next one, and the program died of SIGSEGV (a return to pc 0).
+ * And: hotpath answering for /proc/self/{exe,cmdline,auxv} after the main
+ * thread has gone, where the kernel answers ENOENT, nothing and ESRCH. */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,9 +66,44 @@ static void signals(void)
   printf("after unblocking: %d\n", got == SIGUSR1);
 }
 
+/* What the kernel (or hotpath) says of a /proc file; never its contents
+ * (they name the program, and under --native hotpath). */
+static void proc_file(const char *path)
+{
+  char buf[4096];
+  ssize_t n = readlink(path, buf, sizeof buf);
+  printf("readlink %s: %s\n", path, n < 0 ? strerror(errno) : "a path");
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) {
+    printf("open %s: %s\n", path, strerror(errno));
+    return;
+  }
+  n = read(fd, buf, sizeof buf);
+  printf("read %s: %s\n", path, n < 0 ? strerror(errno) : n == 0 ? "nothing" : "some bytes");
+  close(fd);
+}
+
+/* Until the main thread is a zombie: its memory is gone by then. */
+static void wait_main_gone(pthread_t main_thread)
+{
+  pthread_join(main_thread, NULL); /* its tid word is cleared as it ends */
+  for (;;) {
+    char buf[512];
+    int fd = open("/proc/self/stat", O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+      close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    const char *p = strrchr(buf, ')'); /* "pid (comm) S ..." */
+    if (!p || p[2] == 'Z')
+      return;
+    sched_yield();
+  }
+}
+
 static void *boss(void *arg)
 {
-  (void)arg;
+  wait_main_gone(*(pthread_t *)arg);
   long sum = 0, bad = 0;
   for (long i = 0; i < ROUNDS; i++) {
     pthread_t t;
@@ -79,6 +120,12 @@ static void *boss(void *arg)
   }
   printf("%s: %d rounds, sum %ld, bad %ld\n", nested ? "nested" : "flat", ROUNDS, sum, bad);
   signals();
+  proc_file("/proc/self/exe");
+  proc_file("/proc/thread-self/exe");
+  proc_file("/proc/self/cmdline");
+  proc_file("/proc/thread-self/cmdline");
+  proc_file("/proc/self/auxv");
+  proc_file("/proc/thread-self/auxv");
   fflush(stdout);
   if (nested)
     return NULL; /* the last thread to end: glibc calls exit(0) */
@@ -89,8 +136,9 @@ int main(int argc, char **argv)
 {
   nested = argc > 1 && strcmp(argv[1], "nested") == 0;
   setvbuf(stdout, NULL, _IOLBF, 0);
-  pthread_t b;
-  if (pthread_create(&b, NULL, boss, NULL) != 0)
+  static pthread_t self, b;
+  self = pthread_self();
+  if (pthread_create(&b, NULL, boss, &self) != 0)
     return 1;
   pthread_exit(NULL);
 }
