@@ -34,10 +34,12 @@ static inline bool hp_guest_copy(void *dst, const void *src, size_t n, bool to_g
 {
   if (n == 0)
     return true;
-  long pid = hp_raw_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0);
+  /* Our own tid, not the pid: once the main thread has exited, the
+   * thread-group leader has no memory and the kernel answers ESRCH. */
+  long tid = hp_raw_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0);
   struct iovec local = {to_guest ? (void *)src : dst, n};
   struct iovec remote = {to_guest ? dst : (void *)src, n};
-  long r = hp_raw_syscall(to_guest ? SYS_process_vm_writev : SYS_process_vm_readv, pid, (long)&local, 1,
+  long r = hp_raw_syscall(to_guest ? SYS_process_vm_writev : SYS_process_vm_readv, tid, (long)&local, 1,
                           (long)&remote, 1, 0);
   return r == (long)n;
 }

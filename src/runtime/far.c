@@ -86,14 +86,14 @@ static void ss(struct hp_far_fault *f)
   f->trapno = 12;
 }
 
-/* Whether the page holding addr is in the page tables (/proc/self/pagemap
+/* Whether the page holding addr is in the page tables (/proc/thread-self/pagemap
  * bit 63): a write to a read-only page that was never touched finds no
  * page-table entry (#PF error code 6, not present), one that was read finds
  * the entry (7). True where the file cannot be read. */
 static bool page_present(uint64_t addr)
 {
   uint64_t e = 1ull << 63;
-  int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  int fd = open("/proc/thread-self/pagemap", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return true;
   if (pread(fd, &e, 8, (off_t)(addr / PAGE * 8)) != 8)

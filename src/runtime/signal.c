@@ -376,8 +376,9 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     uint64_t next[7] = {pc, t->ibl_jump, (uint64_t)uc->uc_mcontext.gregs[REG_RDX],
                         (uint64_t)uc->uc_mcontext.gregs[REG_RCX], (uint64_t)uc->uc_mcontext.gregs[REG_RAX], 0, 0};
     struct iovec local = {next + 5, 16}, remote = {(void *)(uc->uc_mcontext.gregs[REG_RSP] - 8), 16};
-    if (in_cache) /* a read that cannot fault, whatever the guest's rsp is */
-      hp_raw_syscall(SYS_process_vm_readv, raw(SYS_getpid, 0, 0, 0, 0), (long)&local, 1, (long)&remote, 1, 0);
+    if (in_cache) /* a read that cannot fault, whatever the guest's rsp is (our
+                     tid: the main thread may have exited, see hp_guest_copy) */
+      hp_raw_syscall(SYS_process_vm_readv, raw(SYS_gettid, 0, 0, 0, 0), (long)&local, 1, (long)&remote, 1, 0);
     hp_lock();
     /* Found under the lock: a stale value (an old gs:ibl_jump) may name
      * code of a retired generation that another thread's safe point could

@@ -91,6 +91,17 @@ static long emulate_brk(uint64_t want, uint64_t gone[2])
 
 enum proc_file { PROC_NONE, PROC_EXE, PROC_AUXV, PROC_CMDLINE };
 
+/* Whether the main thread (the thread-group leader) has exited: /proc/self
+ * and /proc/<pid> then name a task without memory, whose exe, cmdline and
+ * auxv the kernel answers as ENOENT, empty and ESRCH; it is left to do so. */
+static bool leader_gone(void)
+{
+  char c = 0, d;
+  struct iovec local = {&d, 1}, remote = {&c, 1};
+  return hp_raw_syscall(SYS_process_vm_readv, hp_raw_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0), (long)&local, 1,
+                        (long)&remote, 1, 0) == -ESRCH;
+}
+
 /* Is path /proc/self/X, /proc/thread-self/X or /proc/<our pid>/X? */
 static enum proc_file proc_self_file(const char *guest_path)
 {
@@ -113,13 +124,17 @@ static enum proc_file proc_self_file(const char *guest_path)
   const char *p = path + 6;
   char pid[24];
   snprintf(pid, sizeof pid, "%d/", getpid());
+  bool of_leader = true;
   if (strncmp(p, "self/", 5) == 0)
     p += 5;
-  else if (strncmp(p, "thread-self/", 12) == 0)
+  else if (strncmp(p, "thread-self/", 12) == 0) {
     p += 12;
-  else if (strncmp(p, pid, strlen(pid)) == 0)
+    of_leader = false;
+  } else if (strncmp(p, pid, strlen(pid)) == 0)
     p += strlen(pid);
   else
+    return PROC_NONE;
+  if (of_leader && leader_gone())
     return PROC_NONE;
   if (strcmp(p, "exe") == 0)
     return PROC_EXE;

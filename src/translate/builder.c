@@ -246,11 +246,12 @@ bool hp_decode_guest_block(uint64_t pc, struct hp_ilist *l)
   if (!(region.prot & (PROT_READ | PROT_WRITE)) && cpu_has_pku()) {
     /* Execute-only memory (PROT_EXEC alone), which execute-only protection
      * keys make unreadable here (without them, x86 reads what it can
-     * execute): read through /proc/self/mem, which may read what the
+     * execute): read through /proc/thread-self/mem (/proc/self is
+     * the main thread's, unreadable once it has exited), which may read what the
      * program cannot; what it cannot read either (the vsyscall page) is
      * not translated. */
     size_t want = avail < sizeof copy ? avail : sizeof copy;
-    int fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    int fd = open("/proc/thread-self/mem", O_RDONLY | O_CLOEXEC);
     ssize_t n = fd >= 0 ? pread(fd, copy, want, (off_t)pc) : -1;
     if (fd >= 0)
       close(fd);
