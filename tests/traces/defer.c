@@ -12,6 +12,8 @@
  *   - a timer handler that reads the counter (it must match a global the
  *     loop writes every turn) and stops the loop by changing a local the
  *     loop only reads (promoted too: seen when the trace is entered again);
+ *     its first tick comes before the loop runs, when it must look at
+ *     nothing (the loop's locals do not exist yet);
  *   - a local written through a pointer every 1000th turn (a checked store
  *     that hits: the slots are stored back before it and loaded after it).
  * Self-checking: "ok" or "FAILED". */
@@ -104,14 +106,22 @@ __attribute__((noinline)) static double acc_loop(long n, long k)
   return acc;
 }
 
-static volatile long mirror;        /* the loop's counter, as a global */
-static volatile long *g_limit;      /* the loop's limit, a local it only reads */
-static volatile long ticks, bad_ticks, seen_progress;
+static volatile long mirror; /* the loop's counter, as a global */
+/* tick_loop's locals while its frame exists, else NULL (the timer fires
+ * before it runs: natively too, when the thread is descheduled right
+ * after setitimer). Volatile pointers: published after the locals are set. */
+static volatile long *volatile t_i, *volatile t_s, *volatile t_limit;
+static volatile long ticks, idle_ticks, bad_ticks, seen_progress;
 
 static void on_tick(int sig)
 {
   (void)sig;
-  long i = *g_i, m = mirror, s = *g_s;
+  volatile long *pi = t_i, *ps = t_s, *plimit = t_limit;
+  if (!pi || !ps || !plimit) {
+    idle_ticks++;
+    return;
+  }
+  long i = *pi, m = mirror, s = *ps;
   /* Between `mirror = i` and `i++` the two are equal; after, one apart. */
   if (i != m && i != m + 1)
     bad_ticks++;
@@ -121,21 +131,24 @@ static void on_tick(int sig)
   if (i > 0)
     seen_progress = 1;
   if (++ticks == 5)
-    *g_limit = 0; /* stop the loop */
+    *plimit = 0; /* stop the loop */
 }
 
 __attribute__((noinline)) static long tick_loop(void)
 {
   volatile long s = 0, i = 0, limit = 4000000000L;
-  g_i = &i;
-  g_s = &s;
-  g_limit = &limit;
+  t_i = &i;
+  t_s = &s;
+  t_limit = &limit;
   while (i < limit) {
     mirror = i;
     s += i;
     i++;
   }
-  return i;
+  long n = i;
+  t_limit = NULL; /* the timer goes on firing after this frame is gone */
+  t_s = t_i = NULL;
+  return n;
 }
 
 /* A local written through a pointer every 1000th turn. */
@@ -205,6 +218,8 @@ int main(void)
   sigaction(SIGALRM, &sa, NULL);
   struct itimerval tv = {{0, 2000}, {0, 2000}};
   setitimer(ITIMER_REAL, &tv, NULL);
+  while (!idle_ticks) /* as when the thread is descheduled here */
+    ;
   long stopped = tick_loop();
   struct itimerval off = {{0, 0}, {0, 0}};
   setitimer(ITIMER_REAL, &off, NULL);
