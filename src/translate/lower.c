@@ -129,6 +129,7 @@ struct lowering {
   } consts[MAX_DEFERRED];
   unsigned nconsts;
   unsigned ndeopt;
+  uint32_t jt_generic; /* a jump table's way on past its dispatch (the tail, the lookup) */
   uint64_t head;    /* the list's first guest pc */
   /* Folding (with promo): the plan, the pending registers of the element
    * being lowered (snapshot and mask), each register's last record. */
@@ -805,6 +806,7 @@ static void jt_dispatch(struct lowering *L, const struct hp_jt *jt)
   hp_emit_jt_dispatch(L->e, jt->guard, jt->nguards, disp, jt->idx, jt->n,
                       jt->gs_first, jt->keep_flags, &generic);
   hp_label_bind(L->e, &generic);
+  L->jt_generic = (uint32_t)L->e->pos;
   if (jt->keep_flags)
     hp_emit_jt_flags_back(L->e);
   for (unsigned g = 0; g < jt->nguards; g++) {
@@ -814,9 +816,14 @@ static void jt_dispatch(struct lowering *L, const struct hp_jt *jt)
 }
 
 /* The slots: per distinct target, the tail (as natively: its registers,
- * flags and loads) and a linkable jump to that case. */
+ * flags and loads) and a linkable jump to that case. An entry whose slot
+ * could not be made leads to the dispatch's own way on (the tail and the
+ * lookup), never to nothing. */
 static void jt_slots(struct lowering *L, const struct hp_ilist *l, const struct hp_jt *jt, bool force_far)
 {
+  for (unsigned k = 0; k < jt->n; k++)
+    L->out->jt_off[k] = L->jt_generic;
+  L->out->jt_n = jt->n;
   for (unsigned k = 0; k < jt->n && !L->e->overflow; k++) {
     unsigned same = 0;
     while (jt->target[same] != jt->target[k])
@@ -825,15 +832,15 @@ static void jt_slots(struct lowering *L, const struct hp_ilist *l, const struct 
       L->out->jt_off[k] = L->out->jt_off[same];
       continue;
     }
-    L->out->jt_off[k] = (uint32_t)L->e->pos;
+    uint32_t start = (uint32_t)L->e->pos;
     if (jt->keep_flags)
       hp_emit_jt_flags_back(L->e);
     for (unsigned i = jt->p; i + 1 < l->n; i++)
       if (!lower_one(L, l, i, force_far))
         return;
     exit_jmp(L, HP_EXIT_BRANCH, jt->target[k]);
+    L->out->jt_off[k] = start;
   }
-  L->out->jt_n = jt->n;
 }
 
 bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
