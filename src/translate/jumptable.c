@@ -222,8 +222,9 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
       if (slice[i])
         needed = (uint16_t)((needed & ~(e.gpr_write & ~e.gpr_write_partial)) | e.gpr_read);
       written |= (uint16_t)e.gpr_write;
-      /* (a flag left undefined has no value the guest may rely on) */
-      flags_killed |= (e.flags_write & HP_FL_STATUS) == HP_FL_STATUS;
+      /* (every one defined: a flag the ISA leaves undefined may keep the
+       * value the dispatch's compare gave it, on some CPU) */
+      flags_killed |= (e.flags_write & HP_FL_STATUS) == HP_FL_STATUS && !(e.flags_undef & HP_FL_STATUS);
     }
     if (!ok)
       break; /* an earlier point would include this element too */
