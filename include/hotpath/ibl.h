@@ -31,10 +31,12 @@ void hp_ret_table_insert(uint64_t guest, uintptr_t cache);
 void hp_ret_table_remove(uint64_t guest, uintptr_t cache);
 void hp_ret_table_fill(struct hp_thread *t);
 /* Jump tables of every thread (thread.h, HP_T_JT_TABLE), under the lock:
- * n consecutive entries for one dispatch site (-1: the table is full);
- * setting them writes every thread's copy (before the site's fragment is
- * published; they never change after). hp_jt_table_fill gives a new thread
- * the entries set so far (takes the lock). */
+ * n consecutive entries for one dispatch site (-1: the table is full),
+ * taken from a ring and freed by hp_ibl_reclaim with the site's cache
+ * generation (hp_ibl_flush_all notes which runs it holds); setting them
+ * writes every thread's copy (before the site's fragment is published;
+ * they never change after). hp_jt_table_fill gives a new thread the
+ * entries set so far (takes the lock). */
 int32_t hp_jt_table_alloc(unsigned n);
 void hp_jt_table_set(uint32_t first, unsigned n, const uintptr_t *cache);
 void hp_jt_table_fill(struct hp_thread *t);

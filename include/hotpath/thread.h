@@ -35,7 +35,8 @@
 #define HP_MAX_HEADS 65536
 /* Per-thread jump tables (the same in every thread): cache addresses of the
  * case slots of translated switch dispatches (translate/jumptable.c),
- * allocated in runs, one per dispatch site, never reused (fragment/ibl.c). */
+ * allocated in runs, one per dispatch site, freed with its cache generation
+ * (fragment/ibl.c). */
 #define HP_T_JT_TABLE (HP_T_HEAD_COUNTERS + 4 * HP_MAX_HEADS)
 #define HP_JT_ENTRIES 16384
 #define HP_T_SIZE (HP_T_JT_TABLE + 8 * HP_JT_ENTRIES)

@@ -74,8 +74,12 @@ static void retire_table(void *p, size_t bytes)
   old_tables = o;
 }
 
+static void jt_reclaim(uint64_t gen);
+static void jt_flush(uint64_t gen);
+
 size_t hp_ibl_reclaim(uint64_t gen)
 {
+  jt_reclaim(gen);
   size_t bytes = 0;
   for (struct old_table **pp = &old_tables; *pp;) {
     struct old_table *o = *pp;
@@ -297,6 +301,7 @@ void hp_ibl_flush_all(uint64_t gen)
   count = 0;
   if (ret_shared)
     memset(ret_shared, 0, 8ul << HP_RET_TABLE_BITS);
+  jt_flush(gen);
   hp_thread_foreach(flush_thread, old);
   gen_now = gen + 1;
 }
@@ -429,21 +434,53 @@ void hp_ibl_block(struct hp_thread *t)
   hp_unlock();
 }
 
-/* Jump tables: runs of entries handed out once (a flushed site's entries
- * stay: a thread may still run its old code); every thread's table holds
- * the same entries, and jt_shared the ones a new thread starts with. */
-static uint32_t jt_used;
+/* Jump tables: runs of entries handed out from a ring, one run per
+ * dispatch site; a run lives as long as the cache generation its site was
+ * built in (another thread may still run a flushed site until then):
+ * hp_ibl_flush_all notes where the ring's head was, hp_ibl_reclaim moves
+ * its tail past the runs of the generations freed. Every thread's table
+ * holds the same entries, and jt_shared the ones a new thread starts with. */
+static uint64_t jt_head, jt_tail; /* entries handed out and freed, ever */
+#define JT_MARKS 64
+static struct {
+  uint64_t gen, head;
+} jt_marks[JT_MARKS];
+static unsigned jt_nmarks;
 
 int32_t hp_jt_table_alloc(unsigned n)
 {
-  if (n > HP_JT_ENTRIES - jt_used)
+  uint64_t at = jt_head, pos = at % HP_JT_ENTRIES;
+  if (pos + n > HP_JT_ENTRIES) /* a run does not wrap: start it at 0 */
+    at += HP_JT_ENTRIES - pos;
+  if (n > HP_JT_ENTRIES || at + n - jt_tail > HP_JT_ENTRIES)
     return -1;
   if (!jt_shared) {
     jt_shared = mmap(NULL, 8ul * HP_JT_ENTRIES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     HP_ASSERT(jt_shared != MAP_FAILED);
   }
-  jt_used += n;
-  return (int32_t)(jt_used - n);
+  jt_head = at + n;
+  return (int32_t)(at % HP_JT_ENTRIES);
+}
+
+/* A flush of generation gen: the runs handed out so far go with it (a full
+ * list of marks keeps them longer: the oldest mark moves up). */
+static void jt_flush(uint64_t gen)
+{
+  if (jt_nmarks == JT_MARKS) {
+    memmove(jt_marks, jt_marks + 1, sizeof jt_marks[0] * (JT_MARKS - 1));
+    jt_nmarks--;
+  }
+  jt_marks[jt_nmarks].gen = gen;
+  jt_marks[jt_nmarks++].head = jt_head;
+}
+
+static void jt_reclaim(uint64_t gen)
+{
+  unsigned k = 0;
+  while (k < jt_nmarks && jt_marks[k].gen <= gen)
+    jt_tail = jt_marks[k++].head;
+  memmove(jt_marks, jt_marks + k, sizeof jt_marks[0] * (jt_nmarks - k));
+  jt_nmarks -= k;
 }
 
 struct jt_update {
@@ -468,7 +505,7 @@ void hp_jt_table_set(uint32_t first, unsigned n, const uintptr_t *cache)
 void hp_jt_table_fill(struct hp_thread *t)
 {
   hp_lock();
-  if (jt_used)
-    memcpy(hp_thread_jt_table(t), jt_shared, 8ul * jt_used);
+  if (jt_shared) /* (freed runs too: harmless, nothing jumps through them) */
+    memcpy(hp_thread_jt_table(t), jt_shared, 8ul * (jt_head < HP_JT_ENTRIES ? jt_head : HP_JT_ENTRIES));
   hp_unlock();
 }

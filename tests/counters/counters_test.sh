@@ -107,6 +107,7 @@ run funcptr --opt=0 -- "$funcptr"
 run jumptable --opt=0 -- "$jumptable"
 run jumptable-nojt --opt=0 --no-jump-tables -- "$jumptable"
 run jumptable-traces -- "$jumptable"
+run jumptable-flushes --debug-flush-every=20 -- "$jumptable"
 run true --opt=0 -- /bin/true
 run python --opt=0 -- /usr/bin/python3 -c pass
 # Traces (--opt=2, the default, builds them as --opt=1 does).
@@ -151,6 +152,9 @@ J="switch jump tables translated (jmp reg sites dispatching straight to each cas
 expect jumptable "$J" -gt 0
 expect jumptable-traces "$J" -gt 0
 expect jumptable-nojt "$J" -eq 0
+# Each flush's sites take new entries; those of freed generations are used
+# again (the table holds 16384: more than that were handed out in all).
+expect jumptable-flushes "entries of those jump tables" -gt 16384
 # (Its dense switch runs 300,000 times; the lookups left are returns.)
 LK="indirect branch lookups (returns, indirect jumps and calls)"
 if nojt=$(counter jumptable-nojt "$LK") && jt=$(counter jumptable "$LK") && jtt=$(counter jumptable-traces "$LK"); then
