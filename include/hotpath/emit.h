@@ -237,8 +237,10 @@ size_t hp_emit_alias_check(struct hp_emit *e, int scratch, const uint8_t *bytes,
                            bool saved_frame, bool keep_flags);
 /* With keep_flags, the check sets the status flags and rax aside (in the
  * thread block) after computing the address and puts them back on its way
- * on; the hit path must put them back too: this does. */
-void hp_emit_alias_check_done(struct hp_emit *e);
+ * on; the hit path must put them back too: hp_emit_flags_back does. */
+/* The guest's status flags and rax, as a check or dispatch that set them
+ * aside (keep_flags) left them in the thread block. */
+void hp_emit_flags_back(struct hp_emit *e);
 
 /* Prologue of a fragment whose guest code is in writable memory: compares
  * the guest bytes with the copy translated; on a mismatch jumps to a stub
@@ -256,11 +258,9 @@ void hp_emit_ibl_inline(struct hp_emit *e);
  * at the value) and `jne generic`; `cmp idx, n; jae generic`; then `jmp
  * gs:[8*(first + idx)]` in the thread block's jump table (thread.h). Changes
  * the status flags; keep_flags: saves them first (spill slots), for
- * hp_emit_jt_flags_back at generic and at each slot. Returns its length. */
+ * hp_emit_flags_back at generic and at each slot. Returns its length. */
 size_t hp_emit_jt_dispatch(struct hp_emit *e, const uint8_t *guards, unsigned nguards, size_t *guard_disp, int idx,
                            uint32_t n, uint32_t first, bool keep_flags, struct hp_label *generic);
-/* The guest's status flags (and rax) as the dispatch saved them. */
-void hp_emit_jt_flags_back(struct hp_emit *e);
 
 /* The same lookup for `jmp r64` (r neither rcx nor rsp), reading the
  * target where the guest has it instead of copying it to rcx first: four

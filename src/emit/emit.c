@@ -1456,11 +1456,11 @@ size_t hp_emit_alias_check(struct hp_emit *e, int scratch, const uint8_t *bytes,
   size_t field = e->pos;
   u32(e, 0);
   if (keep_flags)
-    hp_emit_alias_check_done(e);
+    hp_emit_flags_back(e);
   return field;
 }
 
-void hp_emit_alias_check_done(struct hp_emit *e)
+void hp_emit_flags_back(struct hp_emit *e)
 {
   restore_flags(e);
   load_gs(e, HP_RAX, T_OFF(spill_rax));
@@ -1502,10 +1502,4 @@ size_t hp_emit_jt_dispatch(struct hp_emit *e, const uint8_t *guards, unsigned ng
   }
   u32(e, (uint32_t)HP_T_JT_TABLE + 8 * first);
   return e->pos - start;
-}
-
-void hp_emit_jt_flags_back(struct hp_emit *e)
-{
-  restore_flags(e);
-  load_gs(e, HP_RAX, T_OFF(spill_rax));
 }

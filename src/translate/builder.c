@@ -295,7 +295,7 @@ static bool jt_code(void *ctx, uint64_t pc)
 
 bool hp_jt_probe(const struct hp_ilist *l, const uint64_t *regs, bool at_end, struct hp_jt *jt)
 {
-  if (hp_opt.no_jump_tables || !l->n || l->v[l->n - 1].op != HP_OP_JMP_IND)
+  if (hp_opt.no_jump_tables)
     return false;
   struct jt_ctx c = {.have = false};
   struct hp_jt_mem m = {&c, jt_read, jt_code};

@@ -808,7 +808,7 @@ static void jt_dispatch(struct lowering *L, const struct hp_jt *jt)
   hp_label_bind(L->e, &generic);
   L->jt_generic = (uint32_t)L->e->pos;
   if (jt->keep_flags)
-    hp_emit_jt_flags_back(L->e);
+    hp_emit_flags_back(L->e);
   for (unsigned g = 0; g < jt->nguards; g++) {
     L->consts[L->nconsts].disp = disp[g];
     L->consts[L->nconsts++].v = jt->guard_val[g];
@@ -834,7 +834,7 @@ static void jt_slots(struct lowering *L, const struct hp_ilist *l, const struct 
     }
     uint32_t start = (uint32_t)L->e->pos;
     if (jt->keep_flags)
-      hp_emit_jt_flags_back(L->e);
+      hp_emit_flags_back(L->e);
     for (unsigned i = jt->p; i + 1 < l->n; i++)
       if (!lower_one(L, l, i, force_far))
         return;
@@ -898,7 +898,7 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
     const struct hp_insn *in = &l->v[L.slow[k].elem];
     hp_patch_rel32(e->rw + L.slow[k].hit, e->rx + L.slow[k].hit, hp_emit_here(e));
     if (in->flags & HP_INSN_KEEP_FLAGS)
-      hp_emit_alias_check_done(e);
+      hp_emit_flags_back(e);
     slots_write_back(&L); /* deferred: the access sees memory as natively */
     map_pc(&L, in);
     uint32_t start = (uint32_t)e->pos;

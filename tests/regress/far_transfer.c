@@ -35,6 +35,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "main_gone.h"
+
 #define MARK 0x1122334455667788
 
 /* Position-independent; rdi = far pointer (or frame), rsi = out[8],
@@ -283,19 +285,7 @@ static int tests(void)
  * its memory is gone: the process's /proc/self files then describe none. */
 static void *after_main(void *main_thread)
 {
-  pthread_join(*(pthread_t *)main_thread, NULL); /* its tid word is cleared as it ends */
-  for (;;) {
-    char buf[512];
-    int fd = open("/proc/self/stat", O_RDONLY);
-    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-    if (fd >= 0)
-      close(fd);
-    buf[n > 0 ? n : 0] = '\0';
-    const char *p = strrchr(buf, ')'); /* "pid (comm) S ...": a zombie now */
-    if (!p || p[2] == 'Z')
-      break;
-    sched_yield();
-  }
+  wait_main_gone(*(pthread_t *)main_thread);
   exit(tests());
 }
 

@@ -23,6 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "main_gone.h"
+
 #define ROUNDS 300
 
 static int nested;
@@ -81,24 +83,6 @@ static void proc_file(const char *path)
   n = read(fd, buf, sizeof buf);
   printf("read %s: %s\n", path, n < 0 ? strerror(errno) : n == 0 ? "nothing" : "some bytes");
   close(fd);
-}
-
-/* Until the main thread is a zombie: its memory is gone by then. */
-static void wait_main_gone(pthread_t main_thread)
-{
-  pthread_join(main_thread, NULL); /* its tid word is cleared as it ends */
-  for (;;) {
-    char buf[512];
-    int fd = open("/proc/self/stat", O_RDONLY);
-    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-    if (fd >= 0)
-      close(fd);
-    buf[n > 0 ? n : 0] = '\0';
-    const char *p = strrchr(buf, ')'); /* "pid (comm) S ..." */
-    if (!p || p[2] == 'Z')
-      return;
-    sched_yield();
-  }
 }
 
 static void *boss(void *arg)
