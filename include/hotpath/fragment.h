@@ -19,7 +19,11 @@ struct hp_exit {
   struct hp_fragment *linked;
   struct hp_exit *next_in;  /* next exit linked to the same fragment */
   uint32_t branch_off;      /* offset of the patchable rel32 in from's code; 0 = none */
-  uint32_t k_off;           /* HP_EXIT_PREDICT: offset of the site's 8-byte tag (~target) */
+  /* HP_EXIT_PREDICT: offset of the site's 8-byte tag (~target) in from's
+   * code. HP_EXIT_BRANCH, and HP_EXIT_LEARN for its site: offset from
+   * from's code of the far-jump trampoline its links out of rel32 reach
+   * go through, 0 until one is needed (hp_link reuses it). */
+  uint32_t k_off;
   /* From from's code (hp_exit_stub, hp_exit_unlinked: same unit, within
    * 2 GiB): the exit's stub (cold code), and where the branch goes
    * unlinked: the stub, or code that makes the guest state exact on the way

@@ -25,6 +25,7 @@
   X(emit_retries, "fragments emitted again after running out of reserved room") \
   X(dispatcher_entries, "dispatcher entries (exits from the cache)") \
   X(links_made, "links made") \
+  X(far_link_trampolines, "far-jump trampolines made for links out of rel32 reach (one per exit, reused by its relinks)") \
   X(links_ahead, "links made when a block was built (its targets existed)") \
   X(blocks_built_ahead, "certain successors built with a new block (ahead of their first run)") \
   X(ibl_inline_lookups, "indirect branch lookups (returns, indirect jumps and calls)") \

@@ -535,6 +535,20 @@ struct hp_frag_trace *hp_frag_tr_mut(struct hp_fragment *f)
   return f->tr;
 }
 
+/* Where an exit keeps the offset of its far-jump trampoline (hp_exit's
+ * k_off): its own for a branch, its learning exit's for an inline-cache
+ * site (whose own k_off is the tag); NULL if it has none. */
+static uint32_t *far_slot(struct hp_exit *x)
+{
+  if (x->kind == HP_EXIT_BRANCH)
+    return &x->k_off;
+  struct hp_fragment *f = x->from;
+  for (unsigned i = 0; i < f->nexits; i++)
+    if (f->exits[i].kind == HP_EXIT_LEARN && hp_exit_site(&f->exits[i]) == x)
+      return &f->exits[i].k_off;
+  return NULL;
+}
+
 bool hp_link(struct hp_exit *x, struct hp_fragment *to)
 {
   if ((x->kind != HP_EXIT_BRANCH && x->kind != HP_EXIT_PREDICT) || !x->branch_off || x->linked ||
@@ -553,14 +567,26 @@ bool hp_link(struct hp_exit *x, struct hp_fragment *to)
   uintptr_t field = from->code + x->branch_off;
   uintptr_t dest = to->code + (x->back_edge && to == from ? hp_frag_tr(to)->loop_off : 0);
   if (!hp_rel32_fits(field + 4, dest)) {
-    /* Out of reach: through a new absolute jump in the branch's own unit.
-     * Code another thread may be running is only ever changed by the
-     * aligned 4-byte store of a rel32. */
+    /* Out of reach: through an absolute jump in the branch's own unit,
+     * made once per exit and pointed anew at each relink. Code another
+     * thread may be running is only ever changed by aligned stores (the
+     * rel32, the trampoline's 8-byte target): a thread already on its way
+     * through it reaches the old target, as through an old rel32. */
     struct hp_cache_unit *u = from->unit;
-    uintptr_t tramp = hp_cache_alloc_cold(u, HP_FAR_JUMP_SPACE);
-    if (!tramp)
-      return false;
-    dest = hp_write_far_jump(hp_cache_rw(u, tramp), tramp, dest);
+    uint32_t *slot = far_slot(x);
+    if (slot && *slot) {
+      uintptr_t tramp = from->code + (intptr_t)(int32_t)*slot;
+      __atomic_store_n((uint64_t *)(hp_cache_rw(u, tramp) + 8), (uint64_t)dest, __ATOMIC_RELEASE);
+      dest = tramp;
+    } else {
+      uintptr_t space = hp_cache_alloc_cold(u, HP_FAR_JUMP_SPACE);
+      if (!space)
+        return false;
+      dest = hp_write_far_jump(hp_cache_rw(u, space), space, dest);
+      hp_stats.far_link_trampolines++;
+      if (slot)
+        *slot = (uint32_t)(int32_t)(intptr_t)(dest - from->code);
+    }
   }
   hp_patch_rel32(rw + x->branch_off, field, dest);
   x->linked = to;
