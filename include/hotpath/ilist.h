@@ -36,6 +36,8 @@ enum hp_exit_kind {
                           is rebuilt without that optimization; go on at target */
   HP_EXIT_FAR,         /* a far jmp/call through memory or a far return at target:
                           the dispatcher performs it (src/runtime/far.c) */
+  HP_EXIT_INT80,       /* `int 0x80` (a 32-bit system call) at target: the dispatcher
+                          vets and performs it (hp_syscall_int80) */
 };
 
 /* What one element of the list does. Decode produces the HP_OP_GUEST_* and

@@ -34,6 +34,7 @@
   X(sites_learnt, "indirect call/jmp sites that learnt their target") \
   X(inline_cache_hits, "indirect calls/jmps that hit their site's inline cache") \
   X(syscalls, "syscalls") \
+  X(int80_calls, "int 0x80 system calls (32-bit; also counted in syscalls)") \
   X(riprel_far, "rip-relative operands rewritten through a scratch register") \
   X(ibl_reg_sites, "indirect jmp sites whose lookup reads the guest's register in place") \
   X(jt_sites, "switch jump tables translated (jmp reg sites dispatching straight to each case)") \

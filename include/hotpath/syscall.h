@@ -23,4 +23,19 @@ void hp_syscall_window_start(void);
 void hp_syscall_window_end(void);
 void hp_syscall_window_abort(void);
 
+/* `int 0x80` at pc (a 32-bit system call, i386 numbers, the guest state
+ * exact before it): exit and exit_group as their 64-bit forms, calls that
+ * would change memory mappings, signal handling or processes behind
+ * hotpath's back stop with HP_STATUS_UNSUPPORTED and a message, rseq and
+ * clone3 fail with ENOSYS (as their 64-bit forms), the others are performed
+ * by the kernel (hp_int80). Returns the guest pc to go on at. */
+uint64_t hp_syscall_int80(struct hp_thread *t, uint64_t pc);
+/* context.S: `int $0x80` with gpr's rax, rbx, rcx, rdx, rsi, rdi, rbp;
+ * HP_INT80_FAULT if the instruction faulted (the signal handler moves a
+ * thread at hp_int80_insn to hp_int80_fault). */
+#define HP_INT80_FAULT 0x8000000000000080ull
+long hp_int80(const uint64_t *gpr);
+void hp_int80_insn(void);
+void hp_int80_fault(void);
+
 #endif

@@ -63,7 +63,8 @@ static bool is_trap(const ZydisDecodedInstruction *in)
 /* The element kind of a decoded instruction; HP_OP_STOP for control
  * transfers hotpath does not translate (sysenter, iret, xbegin: exit kind
  * HP_EXIT_UNSUPPORTED_INSN) and for far transfers through memory and far
- * returns, which the dispatcher performs (HP_EXIT_FAR). The direct far
+ * returns, which the dispatcher performs (HP_EXIT_FAR), and for `int 0x80`,
+ * which it vets and performs (HP_EXIT_INT80). The direct far
  * forms (ea, 9a) are invalid in 64-bit mode: Zydis does not decode them
  * (SIGILL, as natively). */
 static unsigned classify(const ZydisDecodedInstruction *in, uint64_t pc, struct hp_insn *out)
@@ -117,6 +118,12 @@ static unsigned classify(const ZydisDecodedInstruction *in, uint64_t pc, struct 
     return HP_OP_GUEST_RCX_BRANCH;
   case ZYDIS_MNEMONIC_SYSCALL:
     return HP_OP_GUEST_SYSCALL;
+  case ZYDIS_MNEMONIC_INT:
+    if (in->raw.imm[0].value.u == 0x80) {
+      out->exit_kind = HP_EXIT_INT80; /* a 32-bit system call: vetted by the dispatcher */
+      return HP_OP_STOP;
+    }
+    return HP_OP_GUEST_TRAP;
   case ZYDIS_MNEMONIC_IRET:
   case ZYDIS_MNEMONIC_IRETD:
   case ZYDIS_MNEMONIC_IRETQ:
@@ -188,7 +195,7 @@ unsigned hp_decode_block(const uint8_t *bytes, size_t avail, uint64_t pc,
     in->op = (uint8_t)classify(&in->zi, in->pc, in);
     ninsn++;
     if (in->op == HP_OP_STOP) {
-      if (in->exit_kind != HP_EXIT_FAR)
+      if (in->exit_kind != HP_EXIT_FAR && in->exit_kind != HP_EXIT_INT80)
         in->exit_kind = HP_EXIT_UNSUPPORTED_INSN;
       break;
     }
@@ -309,7 +316,7 @@ static const char *exit_name(unsigned k)
 {
   static const char *const names[] = {"branch", "syscall", "ibl-miss", "bad-insn", "no-exec",
                                       "stale", "unsupported", "fault", "predict", "learn", "hot",
-                                      "guard-misses", "deopt", "far"};
+                                      "guard-misses", "deopt", "far", "int80"};
   return k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 

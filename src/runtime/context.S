@@ -159,3 +159,35 @@ hp_sigreturn_trampoline:
         hlt
         .size hp_sigreturn_trampoline, .-hp_sigreturn_trampoline
         .section .note.GNU-stack,"",@progbits
+
+/* long hp_int80(const uint64_t *gpr): `int $0x80` (a 32-bit system call)
+ * with the guest's rax, rbx, rcx, rdx, rsi, rdi and rbp from gpr (indexed
+ * as enum hp_gpr); the kernel's result. Where the kernel has no 32-bit
+ * emulation the instruction raises #GP: the signal handler moves the
+ * thread from hp_int80_insn to hp_int80_fault, which returns HP_INT80_FAULT. */
+        .text
+        .globl hp_int80, hp_int80_insn, hp_int80_fault
+        .type hp_int80, @function
+hp_int80:
+        push %rbx
+        push %rbp
+        mov %rdi, %r11
+        mov 0(%r11), %rax
+        mov 8(%r11), %rcx
+        mov 16(%r11), %rdx
+        mov 24(%r11), %rbx
+        mov 40(%r11), %rbp
+        mov 48(%r11), %rsi
+        mov 56(%r11), %rdi
+hp_int80_insn:
+        int $0x80
+        pop %rbp
+        pop %rbx
+        ret
+hp_int80_fault:
+        movabs $0x8000000000000080, %rax
+        pop %rbp
+        pop %rbx
+        ret
+        .size hp_int80, .-hp_int80
+        .section .note.GNU-stack,"",@progbits

@@ -382,6 +382,17 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       abort_recording(t);
       far_transfer(t, &pc);
       break;
+    case HP_EXIT_INT80:
+      pc = x->target;
+      t->cur_guest_pc = pc;
+      abort_recording(t);
+      if (hp_signal_ready(t))
+        break; /* a signal came first: its handler runs, then the call */
+      __atomic_fetch_add(&hp_stats.syscalls, 1, __ATOMIC_RELAXED);
+      __atomic_fetch_add(&hp_stats.int80_calls, 1, __ATOMIC_RELAXED);
+      hp_evict_idle(t);
+      pc = hp_syscall_int80(t, pc);
+      break;
     case HP_EXIT_UNSUPPORTED_INSN:
       if (is_xbegin(x->target) && !cpu_has_rtm()) { /* #UD natively */
         HP_INFO("xbegin at 0x%lx on a CPU without RTM: SIGILL", (unsigned long)x->target);

@@ -254,6 +254,12 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)hp_cache_exit;
     return;
   }
+  if (sync && sig == SIGSEGV && pc == (uint64_t)(uintptr_t)hp_int80_insn) {
+    /* hotpath's own `int 0x80` for the guest, in a kernel without 32-bit
+     * emulation: the guest's fault, delivered by the dispatcher. */
+    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)hp_int80_fault;
+    return;
+  }
   if (sync && !in_cache) {
     internal_fault(sig, pc, t);
     return;

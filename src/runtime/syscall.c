@@ -311,6 +311,24 @@ static long blocking_call(struct hp_thread *t, long nr, uint64_t a1, uint64_t a2
   return hp_syscall_unless(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, (long)a6, &t->sig_interrupt);
 }
 
+/* exit (this thread) or exit_group (the process) with status. */
+static noreturn void guest_exit(struct hp_thread *t, long nr, long status)
+{
+  if (nr == SYS_exit) {
+    if (t->is_clone)
+      hp_guest_thread_exit(t); /* does not return */
+    if (t->vm_process_main)
+      hp_vm_process_exit(t, SYS_exit, status);
+    hp_raw_syscall(SYS_exit, status, 0, 0, 0, 0, 0); /* the first thread; others go on */
+    __builtin_unreachable();
+  }
+  if (t->vm_process) /* ends that process only (its own thread group) */
+    hp_vm_process_exit(t, SYS_exit_group, status);
+  hp_at_guest_exit((int)(status & 0xff), 0);
+  hp_raw_syscall(SYS_exit_group, status, 0, 0, 0, 0, 0);
+  __builtin_unreachable();
+}
+
 uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
 {
   uint64_t *g = t->gpr;
@@ -403,18 +421,8 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
     }
     break;
   case SYS_exit:
-    if (t->is_clone)
-      hp_guest_thread_exit(t); /* does not return */
-    if (t->vm_process_main)
-      hp_vm_process_exit(t, SYS_exit, (long)a1);
-    hp_raw_syscall(SYS_exit, (long)a1, 0, 0, 0, 0, 0); /* the first thread; others go on */
-    __builtin_unreachable();
   case SYS_exit_group:
-    if (t->vm_process) /* ends that process only (its own thread group) */
-      hp_vm_process_exit(t, SYS_exit_group, (long)a1);
-    hp_at_guest_exit((int)(a1 & 0xff), 0);
-    hp_raw_syscall(SYS_exit_group, (long)a1, 0, 0, 0, 0, 0);
-    __builtin_unreachable();
+    guest_exit(t, nr, (long)a1);
   case SYS_rt_sigaction:
     r = hp_signal_sigaction((int)a1, (const void *)a2, (void *)a3, (long)a4);
     break;
@@ -483,4 +491,77 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
   if (r == -EINTR)
     note_call_mask(t, nr, a1, a4, a5, a6);
   return next_pc;
+}
+
+/* 32-bit system calls (`int 0x80`, i386 numbers) that would change what
+ * hotpath keeps track of (memory, signal handling, processes, the
+ * program break): stopped loudly instead. */
+static const char *int80_refused(uint32_t nr, uint64_t ebx)
+{
+  switch (nr) {
+  case 2: return "fork";
+  case 11: return "execve";
+  case 45: return "brk";
+  case 48: return "signal";
+  case 67: return "sigaction";
+  case 90: return "mmap";
+  case 91: return "munmap";
+  case 119: return "sigreturn";
+  case 120: return "clone";
+  case 125: return "mprotect";
+  case 163: return "mremap";
+  case 172: return (uint32_t)ebx == PR_SET_SECCOMP ? "prctl(PR_SET_SECCOMP)" : NULL;
+  case 173: return "rt_sigreturn";
+  case 174: return "rt_sigaction";
+  case 186: return "sigaltstack";
+  case 190: return "vfork";
+  case 192: return "mmap2";
+  case 257: return "remap_file_pages";
+  case 354: return "seccomp";
+  case 358: return "execveat";
+  case 380: return "pkey_mprotect";
+  default: return NULL;
+  }
+}
+
+uint64_t hp_syscall_int80(struct hp_thread *t, uint64_t pc)
+{
+  uint64_t *g = t->gpr;
+  uint32_t nr = (uint32_t)g[HP_RAX]; /* the kernel reads eax and the low halves of the arguments */
+  uint64_t next = pc + 2;
+  t->restart_pc = 0;
+  t->call_mask_valid = false;
+  if (t->seccomp_strict && nr != 1 && nr != 3 && nr != 4 && nr != 119) { /* read, write, exit, sigreturn */
+    hp_raw_syscall(SYS_tgkill, getpid(), t->tid, SIGKILL, 0, 0, 0);
+    hp_raw_syscall(SYS_exit_group, 128 + SIGKILL, 0, 0, 0, 0, 0);
+  }
+  const char *refused = int80_refused(nr, g[HP_RBX]);
+  if (refused)
+    hp_fatal(HP_STATUS_UNSUPPORTED,
+             "int 0x80 at 0x%lx: the 32-bit system call %u (%s) is not supported (it would change memory, "
+             "signal handling or processes behind hotpath's back)",
+             (unsigned long)pc, nr, refused);
+  if (nr == 1 || nr == 252) /* exit, exit_group */
+    guest_exit(t, nr == 1 ? SYS_exit : SYS_exit_group, (long)(int32_t)g[HP_RBX]);
+  if (nr == 386 || nr == 435) { /* rseq, clone3: as their 64-bit forms */
+    g[HP_RAX] = (uint64_t)(long)-ENOSYS;
+    return next;
+  }
+  long r = hp_int80(g);
+  if ((uint64_t)r == HP_INT80_FAULT) {
+    /* No 32-bit emulation in this kernel: #GP, SIGSEGV (SI_KERNEL) at the
+     * instruction, as natively. */
+    if (!hp_signal_fault_trap(t, SIGSEGV, SI_KERNEL, 0, 0x80 * 8 + 2, 13) || !hp_signal_deliver(t, &pc))
+      hp_die_by_signal(SIGSEGV);
+    return pc;
+  }
+  g[HP_RAX] = (uint64_t)r; /* every other register and the flags are kept, as natively */
+  /* Interrupted by a signal: the calls the kernel restarts under SA_RESTART
+   * (read, write, open, waitpid, ioctl, fcntl, wait4, flock, readv, writev,
+   * pread64, pwrite64, fcntl64) go again from the instruction (2 bytes). */
+  static const uint16_t restart[] = {3, 4, 5, 7, 54, 55, 114, 143, 145, 146, 180, 181, 221};
+  for (unsigned k = 0; r == -EINTR && k < sizeof restart / sizeof restart[0]; k++)
+    if (nr == restart[k])
+      t->restart_pc = pc, t->restart_nr = nr;
+  return next;
 }

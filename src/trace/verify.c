@@ -169,7 +169,7 @@ static bool check_shape(const struct hp_ilist *l, struct hp_verify_error *err)
       return fail(err, (int)i, "unknown flag bits 0x%x", in->flags & ~ALL_FLAGS);
     if (!check_bytes(in, (int)i, err))
       return false;
-    if (in->op == HP_OP_EXIT && in->exit_kind > HP_EXIT_FAR)
+    if (in->op == HP_OP_EXIT && in->exit_kind > HP_EXIT_INT80)
       return fail(err, (int)i, "exit kind %u does not exist", in->exit_kind);
     if (in->op == HP_OP_EXIT_CC && (in->exit_kind != HP_EXIT_BRANCH || in->cc > 15))
       return fail(err, (int)i, "exit_cc of kind %u, condition %u", in->exit_kind, in->cc);

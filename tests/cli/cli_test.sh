@@ -5,6 +5,7 @@ hp=$(realpath "$1")
 map_over_cache=$(realpath "$2")
 rwx_gs=$(realpath "$3")
 threads_fit=$(realpath "$4")
+int80_calls=$(realpath "$5")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 # expect CODE PATTERN -- command...: exit status CODE and stderr matching PATTERN
@@ -130,6 +131,13 @@ expect 134 'guest pc 0x[0-9a-f]+ \(ld-linux-x86-64.so.2\+0x[0-9a-f]+\), fragment
 expect 0 'no code cache here' -- "$map_over_cache"
 expect 125 'hotpath: unsupported instruction at guest pc 0x[0-9a-f]+ \(anonymous\+0x1\) \(bytes 65 48 8b 04\)' -- "$hp" "$rwx_gs"
 expect 125 'hotpath: the program wants to map memory at 0x[0-9a-f]+-0x[0-9a-f]+, where hotpath keeps its code cache' -- "$hp" "$map_over_cache"
+# int 0x80: a 32-bit call that would change memory behind hotpath's back
+# stops it, naming the call; the others are performed (counted, and
+# exit_group through int 0x80 ends the program with --stats printed).
+expect 0 'mmap2: mapped' -- "$int80_calls" refused
+expect 125 'hotpath: int 0x80 at 0x[0-9a-f]+: the 32-bit system call 192 \(mmap2\) is not supported' -- "$hp" "$int80_calls" refused
+expect 3 '100 getpid calls' -- "$hp" --opt=0 "$int80_calls" count
+expect 3 'int 0x80 system calls .* 101$' -- "$hp" --opt=0 --stats "$int80_calls" count
 # argv[0] is passed as typed; PATH search finds the program
 out=$(cd /bin && PATH=/bin "$hp" sh -c 'echo $0')
 [ "$out" = sh ] || { echo "FAIL: argv[0] '$out'"; fails=$((fails + 1)); }
