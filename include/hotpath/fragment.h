@@ -79,6 +79,9 @@ struct hp_frag_trace {
                                    exit: its traces are no longer optimized */
   const uint8_t *kept_code;     /* --report's copy of a flushed trace: its code (the
                                    fragment's code is then only the address it had) */
+  const uint8_t *source;        /* a block of anonymous memory: the guest bytes it was
+                                   made from, [guest_pc, +source_len) (hp_fragment_revive) */
+  uint32_t source_len;
 };
 
 struct hp_fragment {
@@ -154,6 +157,15 @@ void hp_fragment_insert(struct hp_fragment *f);
 void hp_fragment_restore(struct hp_fragment *f);
 /* Removes f from the table and the lookup, and unlinks every exit into it. */
 void hp_fragment_remove(struct hp_fragment *f);
+/* The block of anonymous memory at guest_pc that a range flush removed
+ * (it keeps the bytes it was made from: hp_frag_trace.source), if it is
+ * still in this cache generation; NULL if none. */
+struct hp_fragment *hp_fragment_suspended(uint64_t guest_pc);
+/* Puts such a block back (the caller found its bytes unchanged, in memory
+ * that a new translation would treat alike): the table, the guest-page
+ * index, its continuations; links into it are made again as they are
+ * used. */
+void hp_fragment_revive(struct hp_fragment *f);
 /* Aims every linked exit of f back at its stub (so f leaves the cache). */
 void hp_fragment_unlink_outgoing(struct hp_fragment *f);
 /* Publishes a fragment just committed to the cache: the table, the cache-pc

@@ -246,6 +246,8 @@ struct hp_ilist {
   unsigned miss_counter;  /* a trace's guard-miss counter (thread block head
                              counters), 0: its misses are not counted */
   uint32_t miss_limit;    /* misses that leave through HP_EXIT_GUARD_MISSES */
+  bool anon;              /* decoded from anonymous private memory (JIT code): a block
+                             keeps a copy of its bytes (hp_fragment_revive) */
 };
 
 /* Limits of one decoded block. */

@@ -39,6 +39,7 @@
   X(ibl_reg_sites, "indirect jmp sites whose lookup reads the guest's register in place") \
   X(jt_sites, "switch jump tables translated (jmp reg sites dispatching straight to each case)") \
   X(jt_entries, "entries of those jump tables") \
+  X(blocks_revived, "blocks of JIT code put back after a reprotection left their bytes unchanged (not translated again)") \
   X(checked_fragments, "fragments that check their code (writable code)") \
   X(stale_fragments, "fragments retranslated after the guest rewrote its code") \
   X(flushed_fragments, "fragments flushed by munmap/mprotect") \

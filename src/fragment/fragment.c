@@ -177,6 +177,64 @@ static bool overlaps(const struct hp_fragment *f, uint64_t lo, uint64_t hi)
   return false;
 }
 
+/* Blocks of anonymous memory that a range flush removed, by guest pc (the
+ * last one removed at each pc), with the bytes they were made from
+ * (hp_frag_trace.source): a JIT that reprotects its code area to add code
+ * (LuaJIT makes it writable and executable again for each new trace)
+ * would otherwise have every block of the area translated again each
+ * time. Open addressing; an entry revived or replaced keeps its pc with a
+ * NULL fragment. Records of the generation: emptied with it. */
+struct suspended {
+  uint64_t pc;
+  struct hp_fragment *f;
+};
+static struct suspended *susp;
+static size_t susp_mask, nsusp;
+
+static size_t susp_slot(uint64_t pc) { return (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 20) & susp_mask; }
+
+static void susp_put(uint64_t pc, struct hp_fragment *f)
+{
+  size_t i = susp_slot(pc);
+  while (susp[i].pc && susp[i].pc != pc)
+    i = (i + 1) & susp_mask;
+  nsusp += !susp[i].pc;
+  susp[i] = (struct suspended){pc, f};
+}
+
+static void suspend(struct hp_fragment *f)
+{
+  const struct hp_frag_trace *tr = hp_frag_tr(f);
+  if (f->kind != HP_FRAG_BLOCK || !tr->source || f->trace_head || tr->head_id || tr->head_block)
+    return;
+  if (!susp || (nsusp + 1) * 2 > susp_mask + 1) {
+    size_t old_size = susp ? susp_mask + 1 : 0;
+    struct suspended *old = susp;
+    size_t size = old_size ? old_size * 2 : 1u << 10;
+    susp = hp_pages_zeroed(size * sizeof *susp);
+    susp_mask = size - 1;
+    nsusp = 0;
+    for (size_t i = 0; i < old_size; i++)
+      if (old[i].f)
+        susp_put(old[i].pc, old[i].f);
+    if (old)
+      hp_pages_free(old, old_size * sizeof *old);
+  }
+  susp_put(f->guest_pc, f);
+}
+
+struct hp_fragment *hp_fragment_suspended(uint64_t guest_pc)
+{
+  if (!susp)
+    return NULL;
+  for (size_t i = susp_slot(guest_pc); susp[i].pc; i = (i + 1) & susp_mask)
+    if (susp[i].pc == guest_pc) {
+      struct hp_fragment *f = susp[i].f;
+      return f && f->removed && f->guest_pc == guest_pc ? f : NULL;
+    }
+  return NULL;
+}
+
 /* Walks one bucket: drops nodes of removed fragments; removes the
  * fragments on page (any page if all) that overlap [lo, hi). */
 static void flush_bucket(struct page_node **b, uint64_t page, bool all, uint64_t lo, uint64_t hi)
@@ -186,6 +244,7 @@ static void flush_bucket(struct page_node **b, uint64_t page, bool all, uint64_t
     if ((all || n->page == page) && !n->f->removed && overlaps(n->f, lo, hi)) {
       hp_fragment_remove(n->f);
       hp_stats.flushed_fragments++;
+      suspend(n->f);
     }
     if (n->f->removed) {
       *pp = n->next;
@@ -375,6 +434,22 @@ void hp_fragment_publish(struct hp_fragment *f)
   }
 }
 
+void hp_fragment_revive(struct hp_fragment *f)
+{
+  HP_ASSERT(f->removed && !hp_fragment_lookup(f->guest_pc));
+  for (size_t i = susp_slot(f->guest_pc); susp[i].pc; i = (i + 1) & susp_mask)
+    if (susp[i].pc == f->guest_pc) {
+      susp[i].f = NULL;
+      break;
+    }
+  f->removed = false; /* its code never left the cache-pc index */
+  hp_fragment_insert(f);
+  for (unsigned i = 0; i < f->nconts; i++) { /* returns to its calls find their continuations */
+    hp_ibl_insert(f->conts[i].guest, f->conts[i].entry);
+    hp_ret_table_insert(f->conts[i].guest, f->conts[i].cache);
+  }
+}
+
 void hp_fragment_restore(struct hp_fragment *f)
 {
   if (f->removed || hp_fragment_lookup(f->guest_pc))
@@ -486,12 +561,18 @@ void hp_fragments_flush_all(void)
     code_mask = ncode = 0;
   }
   last_code_page = ~0ull;
+  if (susp) {
+    hp_pages_free(susp, (susp_mask + 1) * sizeof *susp);
+    susp = NULL;
+    susp_mask = nsusp = 0;
+  }
 }
 
 size_t hp_fragment_table_bytes(void)
 {
   return (table ? (table_mask + 1) * (sizeof *table + 1) : 0) + (pages ? (pages_mask + 1) * sizeof *pages : 0) +
-         (code_pages ? (code_mask + 1) * sizeof *code_pages : 0) + unindexed_cap * sizeof *unindexed;
+         (code_pages ? (code_mask + 1) * sizeof *code_pages : 0) + unindexed_cap * sizeof *unindexed +
+         (susp ? (susp_mask + 1) * sizeof *susp : 0);
 }
 
 bool hp_fragment_guest_at(const struct hp_fragment *f, uintptr_t rx, struct hp_guest_at *out)

@@ -57,6 +57,37 @@ uint64_t hp_now_ns(void)
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* A block of anonymous memory (JIT code) keeps the bytes it was made from,
+ * taken from its decoded instructions (what was translated, even if another
+ * thread writes the page meanwhile): a reprotection that flushes it but
+ * leaves them unchanged then revives it instead of translating again
+ * (hp_fragment_revive). Only blocks whose translation depends on those
+ * bytes alone: one range, no jump table (its entries), no code check, not
+ * ended by bytes that did not decode (their bytes lie past the range). */
+static void keep_source(struct hp_fragment *f, const struct hp_ilist *l)
+{
+  if (!l->anon || f->checks_code || f->nranges != 1 || f->ranges[0].lo != l->pc || !l->n ||
+      (l->v[l->n - 1].op == HP_OP_STOP && !l->v[l->n - 1].len))
+    return;
+  uint32_t len = (uint32_t)(f->ranges[0].hi - f->ranges[0].lo);
+  uint8_t *src = hp_arena_gen_alloc(len);
+  uint32_t at = 0;
+  for (unsigned i = 0; i < l->n; i++) {
+    const struct hp_insn *in = &l->v[i];
+    if (!in->len)
+      continue;
+    if (in->pc != l->pc + at || at + in->len > len)
+      return; /* not one run of its decoded bytes */
+    memcpy(src + at, in->bytes, in->len);
+    at += in->len;
+  }
+  if (at != len)
+    return;
+  struct hp_frag_trace *tr = hp_frag_tr_mut(f);
+  tr->source = src;
+  tr->source_len = len;
+}
+
 /* Commit: the fragment's records, its stubs in the cold part of the
  * reservation, then publication. */
 static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cache_reservation *r,
@@ -159,6 +190,8 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     memcpy(f->recov, lo->recov.v, sizeof *f->recov * lo->recov.n);
   }
   hp_cache_commit(r, hot_used, lo->nexits * HP_EXIT_STUB_SIZE);
+  if (kind == HP_FRAG_BLOCK && !private_copy)
+    keep_source(f, l);
   if (private_copy) {
     /* Runs once for a recording thread: found by faults (cache-pc index),
      * never by lookups, never linked. */
@@ -262,6 +295,7 @@ bool hp_decode_guest_block(uint64_t pc, struct hp_ilist *l)
   }
   hp_stats.guest_insns_translated += hp_decode_block(bytes, avail, pc, &lim, l);
   HP_ASSERT(hp_mangle_block(l, writable));
+  l->anon = !region.name[0] && !region.shared;
   return true;
 }
 
@@ -322,8 +356,35 @@ bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end,
 
 struct hp_fragment *hp_build_block(uint64_t pc) { return hp_build_block_at(pc, NULL); }
 
+/* The block a reprotection of its anonymous memory flushed, put back if
+ * its bytes are as it was made from them and the memory is again what a
+ * new translation would take alike (executable, neither writable nor
+ * shared, anonymous, the whole block in it): a JIT that makes its code area
+ * writable to add code and executable again keeps the code it had. */
+static struct hp_fragment *revive(uint64_t pc)
+{
+  struct hp_fragment *f = hp_fragment_suspended(pc);
+  if (!f)
+    return NULL;
+  const struct hp_frag_trace *tr = hp_frag_tr(f);
+  struct hp_region region;
+  if (!hp_memmap_query(pc, &region) || !(region.prot & PROT_EXEC) || changeable(&region) || region.name[0] ||
+      tr->source_len > region.end - pc || (!(region.prot & PROT_READ) && cpu_has_pku()) ||
+      memcmp((const void *)pc, tr->source, tr->source_len) != 0)
+    return NULL;
+  hp_fragment_revive(f);
+  hp_stats.blocks_revived++;
+  HP_DEBUG("block 0x%lx revived: its %u bytes are unchanged", (unsigned long)pc, tr->source_len);
+  return f;
+}
+
 struct hp_fragment *hp_build_block_at(uint64_t pc, const uint64_t *regs)
 {
+  if (pc >> 47)
+    return NULL; /* the vsyscall page: the dispatcher emulates it */
+  struct hp_fragment *back = revive(pc);
+  if (back)
+    return back;
   uint64_t t0 = hp_stats_enabled() ? hp_now_ns() : 0; /* a clock read per block only when asked */
   struct hp_insn v[HP_BLOCK_LIST_CAP];
   struct hp_ilist l = {.v = v, .cap = HP_BLOCK_LIST_CAP};
