@@ -622,6 +622,38 @@ long hp_signal_sigaltstack(struct hp_thread *t, const void *ssv, void *oldv)
   return 0;
 }
 
+void hp_signal_first_altstack(struct hp_thread *t)
+{
+  t->guest_ss_sp = t->guest_ss_size = 0;
+  if (hp_opt.exec_ss_flags >= 0) {
+    t->guest_ss_flags = (int32_t)(uint32_t)hp_opt.exec_ss_flags;
+    return;
+  }
+  /* The mode is not shown: 0, as in a process none of whose ancestors set
+   * a stack. */
+  stack_t now;
+  t->guest_ss_flags = sigaltstack(NULL, &now) == 0 ? (now.ss_flags & (int32_t)SS_AUTODISARM_FLAG) : 0;
+}
+
+void hp_signal_exec_altstack(const struct hp_thread *t, stack_t *host, bool failed)
+{
+  if (failed) {
+    sigaltstack(host, NULL);
+    return;
+  }
+  sigaltstack(NULL, host);
+  if (host->ss_flags & SS_DISABLE)
+    *host = (stack_t){.ss_flags = SS_DISABLE};
+  else
+    host->ss_flags = 0;
+  /* The kernel clears the stack at execve but keeps its flags. */
+  stack_t ss = *host;
+  ss.ss_flags = t->guest_ss_flags;
+  if ((t->guest_ss_flags & ~(int32_t)SS_AUTODISARM_FLAG) == SS_DISABLE || !host->ss_size)
+    ss = (stack_t){.ss_flags = SS_DISABLE | (t->guest_ss_flags & (int32_t)SS_AUTODISARM_FLAG)};
+  sigaltstack(&ss, NULL);
+}
+
 /* [lo, hi) is mapped writable (re-reading the maps once: the heap or a
  * stack may have grown since they were read). */
 static bool writable_range(uint64_t lo, uint64_t hi)
