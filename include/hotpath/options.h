@@ -49,6 +49,8 @@
     "run FILE with PROGRAM ARGS... as its whole argv (argv[0] = PROGRAM), as execve(FILE, argv) does: no PATH search (hotpath passes it when it follows an execve)") \
   X(INT, exec_root_pid, "exec-root-pid", 0, 0, 4194304, "PID", \
     "set by hotpath when it follows an execve: the process it was started for, which prints --stats and writes --report's FILE (others write FILE.PID)") \
+  X(INT, exec_ss_flags, "exec-ss-flags", -1, -1, 0xffffffffl, "N", \
+    "set by hotpath when it follows an execve: the sigaltstack flags the program had set (execve keeps them), when not 0") \
   X(BOOL, perf_map, "perf-map", false, 0, 0, "", \
     "write /tmp/perf-PID.map naming each fragment of the code cache (kind, module+offset, guest function); scripts/perf-map-report.py joins it with perf samples") \
   X(BOOL, jitdump, "jitdump", false, 0, 0, "", \

@@ -3,6 +3,7 @@
  * fragment boundaries with a kernel-shaped frame of guest values only. */
 #ifndef HOTPATH_SIGNAL_H
 #define HOTPATH_SIGNAL_H
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -30,6 +31,15 @@ void hp_signal_reclaim_glibc_signals(void);
 bool hp_signal_ready(struct hp_thread *t);
 long hp_signal_sigaction(int sig, const void *act, void *oact, long setsize);
 long hp_signal_sigaltstack(struct hp_thread *t, const void *ss, void *old);
+/* The first thread's alternate stack as execve left it: none, with the
+ * flags the program before had set (--exec-ss-flags, or what a query shows:
+ * SS_AUTODISARM). Before hp_signal_init_thread arms hotpath's own. */
+void hp_signal_first_altstack(struct hp_thread *t);
+/* Around an execve the kernel performs: before (failed false), the
+ * kernel's flags become the guest's, which the new program inherits, and
+ * hotpath's own stack is saved in *host; after a failed one (true), it is
+ * put back. */
+void hp_signal_exec_altstack(const struct hp_thread *t, stack_t *host, bool failed);
 /* If a signal is pending and not blocked, builds the guest's frame and
  * points the guest (and *pc) at its handler. False if none was delivered. */
 bool hp_signal_deliver(struct hp_thread *t, uint64_t *pc);

@@ -97,6 +97,8 @@ struct hp_thread {
   void *enter_frag;         /* fragment about to be entered */
   void *trace_rec;          /* this thread's trace recording (trace/record.c) */
   uint64_t guest_ss_sp, guest_ss_size; /* guest's sigaltstack (emulated) */
+  int32_t guest_ss_flags;   /* its flags as last set (the kernel's sas_ss_flags: the
+                               frame's uc_stack shows them as they are) */
   uint64_t restart_pc, restart_nr; /* syscall to restart if the handler has SA_RESTART */
   uint64_t call_mask;       /* mask a sigsuspend/ppoll/pselect had when a signal ended it */
   bool call_mask_valid;

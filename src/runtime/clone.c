@@ -153,6 +153,10 @@ static long emulate_vfork(struct hp_thread *t, uint64_t flags, uint64_t stack, u
 {
   struct hp_thread *c = child_thread(t, true, flags, stack, tls, next_pc);
   c->is_vfork_child = true;
+  /* CLONE_VFORK: the kernel keeps the parent's alternate stack for it. */
+  c->guest_ss_sp = t->guest_ss_sp;
+  c->guest_ss_size = t->guest_ss_size;
+  c->guest_ss_flags = t->guest_ss_flags;
   fflush(NULL);
   long r = hp_clone_vm(flags & ~(uint64_t)CLONE_SETTLS, (void *)(c->host_stack_lo + c->host_stack_size),
                        (int *)ptid, (int *)ctid, vfork_child_start, c, 0);

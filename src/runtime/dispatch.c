@@ -415,6 +415,7 @@ void hp_run(struct hp_launch *L)
   hp_syscall_init(L);
   struct hp_thread *t = hp_thread_new(false);
   hp_thread_attach(t);
+  hp_signal_first_altstack(t);
   hp_signal_init_thread(t);
   t->exit_routine = (uint64_t)(uintptr_t)hp_cache_exit;
   hp_ibl_init();

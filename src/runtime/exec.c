@@ -18,6 +18,8 @@
 #include "hotpath/log.h"
 #include "hotpath/options.h"
 #include "hotpath/rawsys.h"
+#include "hotpath/signal.h"
+#include "hotpath/thread.h"
 
 #define MAX_ARGS_BYTES (2u << 20)        /* beyond: the kernel's E2BIG decides */
 
@@ -220,15 +222,21 @@ long hp_exec(int dirfd, const char *path, char *const *argv, char *const *envp, 
       runs_under_hotpath(file, 0)) {
     /* hotpath [its options] --exec-root-pid=P --exec-file=FILE -- ARGV... */
     size_t k = 0;
-    char **nargv = calloc((size_t)nown_opts + nargs + 5, sizeof *nargv);
-    char root[48], fileopt[PATH_MAX + 16];
+    char **nargv = calloc((size_t)nown_opts + nargs + 6, sizeof *nargv);
+    char root[48], ssflags[48], fileopt[PATH_MAX + 16];
     snprintf(root, sizeof root, "--exec-root-pid=%d", (int)hp_process_root_pid());
     snprintf(fileopt, sizeof fileopt, "--exec-file=%s", file);
+    /* execve keeps the sigaltstack flags; the new hotpath cannot see
+     * all of them in the kernel. */
+    struct hp_thread *t = hp_thread_current();
+    snprintf(ssflags, sizeof ssflags, "--exec-ss-flags=%u", (unsigned)t->guest_ss_flags);
     if (nargv) {
       nargv[k++] = self_exe;
       for (int i = 0; i < nown_opts; i++)
         nargv[k++] = own_opts[i];
       nargv[k++] = root;
+      if (t->guest_ss_flags)
+        nargv[k++] = ssflags;
       nargv[k++] = fileopt;
       nargv[k++] = "--";
       for (size_t i = 0; i < nargs; i++)
@@ -248,7 +256,10 @@ long hp_exec(int dirfd, const char *path, char *const *argv, char *const *envp, 
   free(gpath);
   free_vector(gargv);
   free_vector(genv);
-  if (at)
-    return hp_raw_syscall(SYS_execveat, dirfd, (long)path, (long)argv, (long)envp, flags, 0);
-  return hp_raw_syscall(SYS_execve, (long)path, (long)argv, (long)envp, 0, 0, 0);
+  stack_t host;
+  hp_signal_exec_altstack(hp_thread_current(), &host, false);
+  long r = at ? hp_raw_syscall(SYS_execveat, dirfd, (long)path, (long)argv, (long)envp, flags, 0)
+              : hp_raw_syscall(SYS_execve, (long)path, (long)argv, (long)envp, 0, 0, 0);
+  hp_signal_exec_altstack(hp_thread_current(), &host, true);
+  return r;
 }

@@ -563,47 +563,101 @@ void hp_signal_reclaim_glibc_signals(void)
   hp_unlock();
 }
 
-static bool on_guest_altstack(struct hp_thread *t, uint64_t sp)
+/* sp lies on the guest's alternate stack (the kernel's __on_sig_stack). */
+static bool within_guest_altstack(const struct hp_thread *t, uint64_t sp)
 {
-  return t->guest_ss_size && sp > t->guest_ss_sp && sp <= t->guest_ss_sp + t->guest_ss_size;
+  return sp > t->guest_ss_sp && sp - t->guest_ss_sp <= t->guest_ss_size;
+}
+
+/* The kernel's on_sig_stack: a stack armed with SS_AUTODISARM never counts
+ * as in use (it is disarmed while a handler runs on it). */
+static bool on_guest_altstack(const struct hp_thread *t, uint64_t sp)
+{
+  return !(t->guest_ss_flags & SS_AUTODISARM_FLAG) && within_guest_altstack(t, sp);
+}
+
+/* The kernel's sas_ss_flags: the mode sigaltstack reports at sp. */
+static int32_t altstack_mode(const struct hp_thread *t, uint64_t sp)
+{
+  if (!t->guest_ss_size)
+    return SS_DISABLE;
+  return on_guest_altstack(t, sp) ? SS_ONSTACK : 0;
+}
+
+/* The kernel's do_sigaltstack with a new stack, sp the guest's: for the
+ * system call and for rt_sigreturn's restore from uc_stack. The flags are
+ * kept as given (SS_ONSTACK too), as the kernel keeps them. */
+static long set_altstack(struct hp_thread *t, const struct k_stack *ss, uint64_t sp)
+{
+  if (on_guest_altstack(t, sp))
+    return -EPERM;
+  int32_t mode = ss->flags & ~(int32_t)SS_AUTODISARM_FLAG;
+  if (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE)
+    return -EINVAL;
+  if (ss->sp == t->guest_ss_sp && ss->size == t->guest_ss_size && ss->flags == t->guest_ss_flags)
+    return 0; /* unchanged: no size check either */
+  uint64_t base = ss->sp, size = ss->size;
+  if (mode == SS_DISABLE)
+    base = size = 0;
+  else if (size < 2048)
+    return -ENOMEM;
+  t->guest_ss_sp = base;
+  t->guest_ss_size = size;
+  t->guest_ss_flags = ss->flags;
+  return 0;
 }
 
 long hp_signal_sigaltstack(struct hp_thread *t, const void *ssv, void *oldv)
 {
   struct k_stack ssbuf;
-  const struct k_stack *ss = NULL;
-  if (ssv) {
-    if (!hp_guest_read(&ssbuf, ssv, sizeof ssbuf))
-      return -EFAULT;
-    ss = &ssbuf;
-  }
-  bool on = on_guest_altstack(t, t->gpr[HP_RSP]);
-  /* As the kernel: the old stack is reported only when the new one is
-   * valid; the mode is 0, SS_ONSTACK or SS_DISABLE (with SS_AUTODISARM or
-   * not). */
+  if (ssv && !hp_guest_read(&ssbuf, ssv, sizeof ssbuf))
+    return -EFAULT;
+  uint64_t sp = t->gpr[HP_RSP];
+  /* As the kernel: the mode, with SS_AUTODISARM if armed so; reported
+   * only when the new stack is valid. */
   struct k_stack old = {.sp = t->guest_ss_sp, .size = t->guest_ss_size,
-                        .flags = t->guest_ss_size ? (on ? SS_ONSTACK : 0) : SS_DISABLE};
-  if (ss) {
-    if (on)
-      return -EPERM;
-    int32_t mode = ss->flags & ~(int32_t)SS_AUTODISARM_FLAG;
-    if (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE)
-      return -EINVAL;
-    if (mode != SS_DISABLE && ss->size < 2048)
-      return -ENOMEM;
-  }
-  if (ss) {
-    if ((ss->flags & ~(int32_t)SS_AUTODISARM_FLAG) == SS_DISABLE) {
-      t->guest_ss_sp = t->guest_ss_size = 0;
-    } else {
-      t->guest_ss_sp = ss->sp;
-      t->guest_ss_size = ss->size;
-    }
+                        .flags = altstack_mode(t, sp) | (t->guest_ss_flags & (int32_t)SS_AUTODISARM_FLAG)};
+  if (ssv) {
+    long r = set_altstack(t, &ssbuf, sp);
+    if (r)
+      return r;
   }
   /* The new stack is in place even when the old one cannot be reported. */
   if (oldv && !hp_guest_write(oldv, &old, sizeof old))
     return -EFAULT;
   return 0;
+}
+
+void hp_signal_first_altstack(struct hp_thread *t)
+{
+  t->guest_ss_sp = t->guest_ss_size = 0;
+  if (hp_opt.exec_ss_flags >= 0) {
+    t->guest_ss_flags = (int32_t)(uint32_t)hp_opt.exec_ss_flags;
+    return;
+  }
+  /* The mode is not shown: 0, as in a process none of whose ancestors set
+   * a stack. */
+  stack_t now;
+  t->guest_ss_flags = sigaltstack(NULL, &now) == 0 ? (now.ss_flags & (int32_t)SS_AUTODISARM_FLAG) : 0;
+}
+
+void hp_signal_exec_altstack(const struct hp_thread *t, stack_t *host, bool failed)
+{
+  if (failed) {
+    sigaltstack(host, NULL);
+    return;
+  }
+  sigaltstack(NULL, host);
+  if (host->ss_flags & SS_DISABLE)
+    *host = (stack_t){.ss_flags = SS_DISABLE};
+  else
+    host->ss_flags = 0;
+  /* The kernel clears the stack at execve but keeps its flags. */
+  stack_t ss = *host;
+  ss.ss_flags = t->guest_ss_flags;
+  if ((t->guest_ss_flags & ~(int32_t)SS_AUTODISARM_FLAG) == SS_DISABLE || !host->ss_size)
+    ss = (stack_t){.ss_flags = SS_DISABLE | (t->guest_ss_flags & (int32_t)SS_AUTODISARM_FLAG)};
+  sigaltstack(&ss, NULL);
 }
 
 /* [lo, hi) is mapped writable (re-reading the maps once: the heap or a
@@ -719,21 +773,24 @@ static bool deliver_one(struct hp_thread *t, uint64_t *pcp)
     }
     uint64_t old_mask = 0;
     raw(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&old_mask, 8);
+    /* As the kernel's get_sigframe: the red zone is skipped before it
+     * asks whether the stack is in use. */
     uint64_t sp = t->gpr[HP_RSP];
-    bool alt = (act.flags & SA_ONSTACK) && t->guest_ss_size && !on_guest_altstack(t, sp);
+    bool nested = on_guest_altstack(t, sp);
+    sp -= 128; /* red zone */
+    bool alt = (act.flags & SA_ONSTACK) && altstack_mode(t, sp) == 0;
     if (alt)
       sp = t->guest_ss_sp + t->guest_ss_size;
-    else
-      sp -= 128; /* red zone */
     sp -= t->xsave_size + 4; /* + FP_XSTATE_MAGIC2 */
     sp &= ~(uint64_t)63;
     uint64_t fp = sp;
     sp -= sizeof(struct k_rt_sigframe);
     sp = (sp & ~(uint64_t)15) - 8;
-    /* A frame that does not fit (stack overflow, small alternate stack)
-     * is a SIGSEGV the guest cannot catch, as in the kernel. */
+    /* A frame that does not fit (stack overflow, small alternate stack,
+     * or leaving the alternate stack it is nested on) is a SIGSEGV the
+     * guest cannot catch, as in the kernel. */
     uint64_t top = alt ? t->guest_ss_sp + t->guest_ss_size : fp + t->xsave_size + 4;
-    if (!writable_range(sp, top) || (alt && sp < t->guest_ss_sp))
+    if (!writable_range(sp, top) || ((alt || nested) && !within_guest_altstack(t, sp)))
       die_locked(SIGSEGV);
     struct k_rt_sigframe *fr = (struct k_rt_sigframe *)sp;
     uint8_t *fpb = (uint8_t *)fp;
@@ -752,9 +809,11 @@ static bool deliver_one(struct hp_thread *t, uint64_t *pcp)
     memset(fr, 0, sizeof *fr);
     fr->pretcode = act.restorer;
     fr->uc.flags = UC_FP_XSTATE;
+    /* The settings as they are (the kernel's __save_altstack), for
+     * rt_sigreturn to restore. */
     fr->uc.stack.sp = t->guest_ss_sp;
     fr->uc.stack.size = t->guest_ss_size;
-    fr->uc.stack.flags = t->guest_ss_size ? (on_guest_altstack(t, t->gpr[HP_RSP]) ? SS_ONSTACK : 0) : SS_DISABLE;
+    fr->uc.stack.flags = t->guest_ss_flags;
     uint64_t *mc = &fr->uc.mc.r8;
     for (int i = 0; i < 16; i++)
       mc[i] = t->gpr[mc_order[i]];
@@ -792,6 +851,12 @@ static bool deliver_one(struct hp_thread *t, uint64_t *pcp)
     if (act.flags & SA_RESETHAND) {
       struct ksigaction dfl = {0};
       set_action(tab_of(t), sig, &dfl, NULL);
+    }
+    /* Delivered: an SS_AUTODISARM stack is off until rt_sigreturn puts
+     * it back, whichever stack this handler runs on (signal_delivered). */
+    if (t->guest_ss_flags & SS_AUTODISARM_FLAG) {
+      t->guest_ss_sp = t->guest_ss_size = 0;
+      t->guest_ss_flags = SS_DISABLE;
     }
     t->gpr[HP_RDI] = (uint64_t)sig;
     t->gpr[HP_RSI] = (uint64_t)(uintptr_t)fr->info;
@@ -870,6 +935,10 @@ uint64_t hp_signal_sigreturn(struct hp_thread *t)
     memset(t->xsave + 512, 0, 64); /* no FPU state: the initial one */
     *(uint32_t *)(t->xsave + 24) = 0x1f80;
   }
+  /* The frame's uc_stack comes back as a sigaltstack call from the
+   * interrupted stack would set it; failures (EPERM while that stack is
+   * in use, bad flags) are ignored, as by the kernel's restore_altstack. */
+  set_altstack(t, &probe.uc.stack, t->gpr[HP_RSP]);
   uint64_t mask = fr->uc.sigmask & ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
   raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8);
   return fr->uc.mc.rip;

@@ -5,6 +5,7 @@
 #include <asm/prctl.h>
 #include <cpuid.h>
 #include <linux/futex.h>
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -153,6 +154,7 @@ struct hp_thread *hp_thread_new(bool host_stack)
   }
   t->self = (uint64_t)t;
   t->cache_idle = true; /* holds nothing of the code cache yet */
+  t->guest_ss_flags = SS_DISABLE; /* no alternate stack, as the kernel gives a CLONE_VM child */
   t->xsave_mask = mask;
   t->xsave_size = xs;
   t->use_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT) != 0 && !hp_opt.debug_no_fsgsbase;
