@@ -26,9 +26,13 @@ grep -q " $prog_a\$" "$prof" || fail "the program's own heads are not in the pro
 # 2. a second program's heads are added, the first's kept
 "$hp" --profile-save="$prof" "$prog_b" >/dev/null 2>&1 || fail "second run failed"
 grep -q " $prog_a\$" "$prof" && grep -q " $prog_b\$" "$prof" || fail "merge lost a program's heads"
-n2=$(($(wc -l <"$prof") - 1))
+cp "$prof" "$tmp/before"
 "$hp" --profile-save="$prof" "$prog_a" >/dev/null 2>&1
-[ $(($(wc -l <"$prof") - 1)) = "$n2" ] || fail "saving the same run again changed the profile"
+# Saving the same program again keeps every entry and adds none twice (the
+# heads a run traces depend on timing: a run on a busy machine may trace a
+# few more or fewer, so the count itself may change).
+[ -z "$(sort "$prof" | uniq -d)" ] || fail "saving the same run again duplicated entries: $(sort "$prof" | uniq -d | head -3)"
+[ -z "$(comm -23 <(sort "$tmp/before") <(sort "$prof"))" ] || fail "saving the same run again lost entries"
 # 3. the profile is used: its heads are traced, output unchanged
 "$hp" --stats --profile-use="$prof" "$prog_a" >"$tmp/out3" 2>"$tmp/err3" || fail "run with --profile-use failed"
 cmp -s "$tmp/out1" "$tmp/out3" || fail "output differs with --profile-use"
