@@ -428,6 +428,38 @@ static long clone_vm_process(struct hp_thread *t, uint64_t flags, uint64_t stack
   return r;
 }
 
+/* A fork-like clone glibc's fork() can make: exit signal SIGCHLD, and
+ * only flags done by hand after it (the tid words, a TLS hotpath sets
+ * itself). The kernel reads the low 32 bits. */
+static bool glibc_fork_can(uint64_t flags)
+{
+  const uint32_t by_hand = CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID | CLONE_SETTLS;
+  uint32_t f = (uint32_t)flags;
+  return (f & CSIGNAL) == SIGCHLD && !(f & ~(uint32_t)(CSIGNAL | by_hand));
+}
+
+/* The kernel's side of a fork made by glibc's fork() (which asked for its
+ * own tid words), in the child before any guest code: its tid into
+ * CLONE_CHILD_SETTID's word, CLONE_CHILD_CLEARTID's word or none to clear
+ * at its end, and no robust list (glibc registered its own). */
+static void fork_child_tid_words(struct hp_thread *t, uint64_t flags, uint64_t ctid)
+{
+  if (flags & CLONE_CHILD_SETTID) /* a bad pointer is ignored, as by the kernel */
+    hp_guest_write((void *)ctid, &t->tid, sizeof t->tid);
+  hp_raw_syscall(SYS_set_tid_address, (flags & CLONE_CHILD_CLEARTID) ? (long)ctid : 0, 0, 0, 0, 0, 0);
+  hp_raw_syscall(SYS_set_robust_list, 0, sizeof(struct robust_list_head), 0, 0, 0, 0);
+}
+
+/* The child waits for its parent's CLONE_PARENT_SETTID store (the kernel
+ * makes it before the child runs: a child sharing that page sees it), or
+ * until the parent is gone. */
+static void wait_for_parent_settid(uint32_t *written, pid_t parent)
+{
+  struct timespec tick = {0, 10 * 1000 * 1000};
+  while (!__atomic_load_n(written, __ATOMIC_ACQUIRE) && getppid() == parent)
+    syscall(SYS_futex, written, FUTEX_WAIT, 0, &tick, NULL, 0);
+}
+
 long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid,
                      uint64_t ctid, uint64_t tls, uint64_t next_pc)
 {
@@ -446,7 +478,8 @@ long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid
   fflush(NULL);
   /* The child must copy the code cache (pages shared with it until then)
    * before the parent patches or extends it again: the parent waits on a
-   * word in shared memory (no descriptor needed: the guest may have none). */
+   * word in shared memory (no descriptor needed: the guest may have none).
+   * The next word: the parent's CLONE_PARENT_SETTID store is made. */
   static uint32_t *copied;
   if (!copied) {
     void *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -454,19 +487,46 @@ long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid
       return -EAGAIN;
     copied = w;
   }
+  /* Through glibc's fork() when it can make this child: other threads may
+   * hold locks of hotpath's own glibc (malloc's, stdio's, the thread
+   * stacks' and TLS's pthread_create takes) that the child would inherit
+   * held forever; glibc's fork takes or resets them. A raw clone for the
+   * rest (another exit signal, CLONE_PARENT, namespaces, a pidfd). */
+  bool by_glibc = glibc_fork_can(flags);
+  pid_t parent = getpid();
   hp_lock(); /* no other thread may be half-way through the tables */
-  __atomic_store_n(copied, 0, __ATOMIC_RELEASE);
-  long r = hp_raw_syscall(SYS_clone, (long)(flags & ~(uint64_t)CLONE_SETTLS), 0, (long)ptid, (long)ctid, 0, 0);
-  if (r > 0)
-    wait_for_copy(copied, (pid_t)r);
+  __atomic_store_n(&copied[0], 0, __ATOMIC_RELEASE);
+  __atomic_store_n(&copied[1], 0, __ATOMIC_RELEASE);
+  long r;
+  if (by_glibc) {
+    r = fork();
+    if (r < 0)
+      r = -errno;
+  } else {
+    r = hp_raw_syscall(SYS_clone, (long)(flags & ~(uint64_t)CLONE_SETTLS), 0, (long)ptid, (long)ctid, 0, 0);
+  }
+  if (r > 0) {
+    if (by_glibc && (flags & CLONE_PARENT_SETTID)) {
+      int tid = (int)r; /* a bad pointer is ignored, as by the kernel */
+      hp_guest_write((void *)ptid, &tid, sizeof tid);
+      __atomic_store_n(&copied[1], 1, __ATOMIC_RELEASE);
+      syscall(SYS_futex, &copied[1], FUTEX_WAKE, 1, NULL, NULL, 0);
+    }
+    wait_for_copy(&copied[0], (pid_t)r);
+  }
   if (r == 0) {
+    t->tid = (int)syscall(SYS_gettid);
+    if (by_glibc)
+      fork_child_tid_words(t, flags, ctid);
     hp_thread_forget_others(t);
     hp_evict_after_fork(); /* retired code: no thread of the child can run it */
     hp_cache_unshare();
-    __atomic_store_n(copied, 1, __ATOMIC_RELEASE);
-    syscall(SYS_futex, copied, FUTEX_WAKE, 1, NULL, NULL, 0);
-    /* The word is the parent's: a fork of this child's must not clear or
-     * set it while the parent waits for another child (a grandchild's
+    __atomic_store_n(&copied[0], 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &copied[0], FUTEX_WAKE, 1, NULL, NULL, 0);
+    if (by_glibc && (flags & CLONE_PARENT_SETTID))
+      wait_for_parent_settid(&copied[1], parent);
+    /* The words are the parent's: a fork of this child's must not clear or
+     * set them while the parent waits for another child (a grandchild's
      * copy would release the parent early). A page of its own next time. */
     munmap(copied, 4096);
     copied = NULL;
@@ -475,7 +535,6 @@ long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid
       t->gpr[HP_RSP] = stack;
     if (flags & CLONE_SETTLS)
       t->guest_fs = tls;
-    t->tid = (int)syscall(SYS_gettid);
     t->is_clone = false;
     t->vm_process = t->vm_process_main = false; /* a process of its own memory */
   }
@@ -484,4 +543,3 @@ long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid
     hp_ibl_attach(t); /* a signal may have blanked the lookup */
   return r;
 }
-
