@@ -620,7 +620,40 @@ uint64_t hp_syscall_int80(struct hp_thread *t, uint64_t pc)
     g[HP_RAX] = (uint64_t)(long)-ENOSYS;
     return next;
   }
-  long r = hp_int80(g);
+  /* /proc/self/exe, auxv and cmdline are the guest's, as for `syscall`
+   * (pointers are 32 bits). */
+  uint32_t b = (uint32_t)g[HP_RBX], c = (uint32_t)g[HP_RCX], d = (uint32_t)g[HP_RDX], s = (uint32_t)g[HP_RSI];
+#define P32(x) ((char *)(uintptr_t)(x))
+  bool handled = false;
+  long r = 0;
+  switch (nr) {
+  case 85: /* readlink */
+    r = emulate_readlink(P32(b), P32(c), (int32_t)d, &handled);
+    break;
+  case 305: /* readlinkat */
+    r = emulate_readlink(P32(c), P32(d), (int32_t)s, &handled);
+    break;
+  case 5: /* open */
+    r = open_proc_copy(proc_self_file(P32(b)), c, &handled);
+    if (!handled && proc_self_file(P32(b)) == PROC_EXE) {
+      r = hp_raw_syscall(SYS_open, (long)(uintptr_t)launch->exe_path, (long)c, (long)d, 0, 0, 0);
+      handled = true;
+    }
+    break;
+  case 295: /* openat */
+    r = open_proc_copy(proc_self_file(P32(c)), d, &handled);
+    if (!handled && proc_self_file(P32(c)) == PROC_EXE) {
+      r = hp_raw_syscall(SYS_openat, (int32_t)b, (long)(uintptr_t)launch->exe_path, (long)d, (long)s, 0, 0);
+      handled = true;
+    }
+    break;
+  }
+#undef P32
+  if (handled) {
+    g[HP_RAX] = (uint64_t)r;
+    return next;
+  }
+  r = hp_int80(g);
   if ((uint64_t)r == HP_INT80_FAULT) {
     /* No 32-bit emulation in this kernel: #GP, SIGSEGV (SI_KERNEL) at the
      * instruction, as natively. */
