@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "hotpath/builder.h"
 #include "hotpath/cache.h"
 #include "hotpath/clone.h"
 #include "hotpath/dispatch.h"
@@ -524,11 +525,83 @@ static const char *int80_refused(uint32_t nr, uint64_t ebx)
   }
 }
 
+/* The calls (i386 numbers) the kernel restarts under SA_RESTART when a
+ * handler interrupted them (-ERESTARTSYS), as restartable() for `syscall`;
+ * b, c, s: ebx, ecx, esi. */
+static bool int80_restartable(uint32_t nr, uint32_t b, uint32_t c, uint32_t s)
+{
+  switch (nr) {
+  case 240: case 422: /* futex, futex_time64: a wait without timeout */
+    return ((c & 127) == 0 || (c & 127) == 9) && s == 0;
+  case 102: /* socketcall: connect, accept, send, recv, sendto, recvfrom,
+               sendmsg, recvmsg, accept4, recvmmsg, sendmmsg */
+    return b == 3 || b == 5 || (b >= 9 && b <= 12) || (b >= 16 && b <= 20);
+  case 3: case 4: case 5: case 7: case 54: case 55: case 114: case 143: case 145: case 146:
+  case 180: case 181: case 187: case 221: case 239: case 279: case 280: case 284: case 295:
+  case 313: case 315: case 324: case 333: case 334: case 337: case 345: case 355: case 362:
+  case 364: case 369: case 370: case 371: case 372: case 377: case 378: case 379: case 417:
+  case 418: case 419:
+    /* read, write, open, waitpid, ioctl, fcntl, wait4, flock, readv, writev,
+     * pread64, pwrite64, sendfile, fcntl64, sendfile64, mq_timedsend,
+     * mq_timedreceive, waitid, openat, splice, tee, fallocate, preadv,
+     * pwritev, recvmmsg, sendmmsg, getrandom, connect, accept4, sendto,
+     * sendmsg, recvfrom, recvmsg, copy_file_range, preadv2, pwritev2,
+     * recvmmsg_time64, mq_timedsend_time64, mq_timedreceive_time64 */
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* The calls with a signal mask of their own (note_call_mask): the signal
+ * that ended one is delivered under that mask. Pointers are 32 bits. */
+static void int80_call_mask(struct hp_thread *t, uint32_t nr, const uint64_t *g)
+{
+  uint64_t mask;
+  uint32_t p;
+  switch (nr) {
+  case 72: /* sigsuspend(int, int, old_sigset_t mask): the first 32 signals */
+    t->call_mask = (uint32_t)g[HP_RDX];
+    t->call_mask_valid = true;
+    return;
+  case 179: /* rt_sigsuspend(mask, size) */
+    p = (uint32_t)g[HP_RBX];
+    break;
+  case 309: case 414: /* ppoll, ppoll_time64(fds, n, timeout, mask, size) */
+    p = (uint32_t)g[HP_RSI];
+    break;
+  case 319: case 441: /* epoll_pwait, epoll_pwait2(fd, events, n, timeout, mask, size) */
+    p = (uint32_t)g[HP_RDI];
+    break;
+  case 308: case 413: /* pselect6, pselect6_time64: ebp -> {u32 mask, u32 size} */
+    if (!(uint32_t)g[HP_RBP] || !hp_guest_read(&p, (const void *)(uintptr_t)(uint32_t)g[HP_RBP], 4))
+      return;
+    break;
+  default:
+    return;
+  }
+  if (p && hp_guest_read(&mask, (const void *)(uintptr_t)p, 8)) {
+    t->call_mask = mask;
+    t->call_mask_valid = true;
+  }
+}
+
+/* The length of the `int 0x80` at pc, prefixes included (2 without). */
+static unsigned int80_len(uint64_t pc)
+{
+  struct hp_insn v[HP_BLOCK_LIST_CAP];
+  struct hp_ilist l = {.v = v, .cap = HP_BLOCK_LIST_CAP};
+  hp_lock();
+  bool ok = hp_decode_guest_block(pc, &l);
+  hp_unlock();
+  return ok && l.n && v[0].op == HP_OP_STOP && v[0].exit_kind == HP_EXIT_INT80 && v[0].len ? v[0].len : 2;
+}
+
 uint64_t hp_syscall_int80(struct hp_thread *t, uint64_t pc)
 {
   uint64_t *g = t->gpr;
   uint32_t nr = (uint32_t)g[HP_RAX]; /* the kernel reads eax and the low halves of the arguments */
-  uint64_t next = pc + 2;
+  uint64_t next = pc + int80_len(pc); /* after its prefixes too, if any */
   t->restart_pc = 0;
   t->call_mask_valid = false;
   if (t->seccomp_strict && nr != 1 && nr != 3 && nr != 4 && nr != 119) { /* read, write, exit, sigreturn */
@@ -547,7 +620,40 @@ uint64_t hp_syscall_int80(struct hp_thread *t, uint64_t pc)
     g[HP_RAX] = (uint64_t)(long)-ENOSYS;
     return next;
   }
-  long r = hp_int80(g);
+  /* /proc/self/exe, auxv and cmdline are the guest's, as for `syscall`
+   * (pointers are 32 bits). */
+  uint32_t b = (uint32_t)g[HP_RBX], c = (uint32_t)g[HP_RCX], d = (uint32_t)g[HP_RDX], s = (uint32_t)g[HP_RSI];
+#define P32(x) ((char *)(uintptr_t)(x))
+  bool handled = false;
+  long r = 0;
+  switch (nr) {
+  case 85: /* readlink */
+    r = emulate_readlink(P32(b), P32(c), (int32_t)d, &handled);
+    break;
+  case 305: /* readlinkat */
+    r = emulate_readlink(P32(c), P32(d), (int32_t)s, &handled);
+    break;
+  case 5: /* open */
+    r = open_proc_copy(proc_self_file(P32(b)), c, &handled);
+    if (!handled && proc_self_file(P32(b)) == PROC_EXE) {
+      r = hp_raw_syscall(SYS_open, (long)(uintptr_t)launch->exe_path, (long)c, (long)d, 0, 0, 0);
+      handled = true;
+    }
+    break;
+  case 295: /* openat */
+    r = open_proc_copy(proc_self_file(P32(c)), d, &handled);
+    if (!handled && proc_self_file(P32(c)) == PROC_EXE) {
+      r = hp_raw_syscall(SYS_openat, (int32_t)b, (long)(uintptr_t)launch->exe_path, (long)d, (long)s, 0, 0);
+      handled = true;
+    }
+    break;
+  }
+#undef P32
+  if (handled) {
+    g[HP_RAX] = (uint64_t)r;
+    return next;
+  }
+  r = hp_int80(g);
   if ((uint64_t)r == HP_INT80_FAULT) {
     /* No 32-bit emulation in this kernel: #GP, SIGSEGV (SI_KERNEL) at the
      * instruction, as natively. */
@@ -557,11 +663,11 @@ uint64_t hp_syscall_int80(struct hp_thread *t, uint64_t pc)
   }
   g[HP_RAX] = (uint64_t)r; /* every other register and the flags are kept, as natively */
   /* Interrupted by a signal: the calls the kernel restarts under SA_RESTART
-   * (read, write, open, waitpid, ioctl, fcntl, wait4, flock, readv, writev,
-   * pread64, pwrite64, fcntl64) go again from the instruction (2 bytes). */
-  static const uint16_t restart[] = {3, 4, 5, 7, 54, 55, 114, 143, 145, 146, 180, 181, 221};
-  for (unsigned k = 0; r == -EINTR && k < sizeof restart / sizeof restart[0]; k++)
-    if (nr == restart[k])
-      t->restart_pc = pc, t->restart_nr = nr;
+   * go again from the instruction; those with a mask of their own have the
+   * signal delivered under it. */
+  if (r == -EINTR && int80_restartable(nr, (uint32_t)g[HP_RBX], (uint32_t)g[HP_RCX], (uint32_t)g[HP_RSI]))
+    t->restart_pc = pc, t->restart_nr = nr;
+  if (r == -EINTR)
+    int80_call_mask(t, nr, g);
   return next;
 }
