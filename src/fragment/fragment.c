@@ -443,7 +443,22 @@ void hp_fragment_revive(struct hp_fragment *f)
       break;
     }
   f->removed = false; /* its code never left the cache-pc index */
-  hp_fragment_insert(f);
+  table_put(f);
+  /* The guest-page index (kept since the flush that removed it): a page
+   * the flush did not walk still has f's node (a flush of its other page
+   * only); one more there would pile up at every such flush. */
+  if (!pages_kept) { /* (a flush that found code made it so) */
+    index_fragment(f);
+    note_unindexed(f);
+  }
+  for (unsigned i = 0; i < f->nranges && pages_kept; i++)
+    for (uint64_t pg = f->ranges[i].lo >> PAGE_SHIFT; pg <= (f->ranges[i].hi - 1) >> PAGE_SHIFT; pg++) {
+      bool there = false;
+      for (struct page_node *n = pages ? pages[page_hash(pg) & pages_mask] : NULL; n && !there; n = n->next)
+        there = n->page == pg && n->f == f;
+      if (!there)
+        pages_add(pg, f);
+    }
   for (unsigned i = 0; i < f->nconts; i++) { /* returns to its calls find their continuations */
     hp_ibl_insert(f->conts[i].guest, f->conts[i].entry);
     hp_ret_table_insert(f->conts[i].guest, f->conts[i].cache);
