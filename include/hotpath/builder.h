@@ -15,6 +15,10 @@ struct hp_fragment *hp_build_block(uint64_t pc);
  * unknown): a jump table whose computation reads registers besides its
  * index is taken with their values now, checked when it runs. */
 struct hp_fragment *hp_build_block_at(uint64_t pc, const uint64_t *regs);
+/* The block at pc that a reprotection of its JIT code (anonymous memory)
+ * flushed, put back if its bytes and memory are as when it was made
+ * (hp_fragment_revive); NULL if none. hp_build_block_at tries it first. */
+struct hp_fragment *hp_revive_block(uint64_t pc);
 
 struct hp_ilist;
 /* Room a block's list needs (decoded elements and what mangle adds). */

@@ -161,6 +161,8 @@ void hp_fragment_remove(struct hp_fragment *f);
  * (it keeps the bytes it was made from: hp_frag_trace.source), if it is
  * still in this cache generation; NULL if none. */
 struct hp_fragment *hp_fragment_suspended(uint64_t guest_pc);
+/* Whether this cache generation has such blocks at all. */
+bool hp_fragment_any_suspended(void);
 /* Puts such a block back (the caller found its bytes unchanged, in memory
  * that a new translation would treat alike): the table, the guest-page
  * index, its continuations; links into it are made again as they are

@@ -187,22 +187,23 @@ static bool overlaps(const struct hp_fragment *f, uint64_t lo, uint64_t hi)
 struct suspended {
   uint64_t pc;
   struct hp_fragment *f;
+  struct hp_exit *was_in; /* the exits that were linked into it (their next_in chain) */
 };
 static struct suspended *susp;
 static size_t susp_mask, nsusp;
 
 static size_t susp_slot(uint64_t pc) { return (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 20) & susp_mask; }
 
-static void susp_put(uint64_t pc, struct hp_fragment *f)
+static void susp_put(const struct suspended *s)
 {
-  size_t i = susp_slot(pc);
-  while (susp[i].pc && susp[i].pc != pc)
+  size_t i = susp_slot(s->pc);
+  while (susp[i].pc && susp[i].pc != s->pc)
     i = (i + 1) & susp_mask;
   nsusp += !susp[i].pc;
-  susp[i] = (struct suspended){pc, f};
+  susp[i] = *s;
 }
 
-static void suspend(struct hp_fragment *f)
+static void suspend(struct hp_fragment *f, struct hp_exit *was_in)
 {
   const struct hp_frag_trace *tr = hp_frag_tr(f);
   if (f->kind != HP_FRAG_BLOCK || !tr->source || f->trace_head || tr->head_id || tr->head_block)
@@ -216,12 +217,14 @@ static void suspend(struct hp_fragment *f)
     nsusp = 0;
     for (size_t i = 0; i < old_size; i++)
       if (old[i].f)
-        susp_put(old[i].pc, old[i].f);
+        susp_put(&old[i]);
     if (old)
       hp_pages_free(old, old_size * sizeof *old);
   }
-  susp_put(f->guest_pc, f);
+  susp_put(&(struct suspended){f->guest_pc, f, was_in});
 }
+
+bool hp_fragment_any_suspended(void) { return nsusp != 0; }
 
 struct hp_fragment *hp_fragment_suspended(uint64_t guest_pc)
 {
@@ -242,9 +245,10 @@ static void flush_bucket(struct page_node **b, uint64_t page, bool all, uint64_t
   for (struct page_node **pp = b; *pp;) {
     struct page_node *n = *pp;
     if ((all || n->page == page) && !n->f->removed && overlaps(n->f, lo, hi)) {
+      struct hp_exit *was_in = n->f->incoming;
       hp_fragment_remove(n->f);
       hp_stats.flushed_fragments++;
-      suspend(n->f);
+      suspend(n->f, was_in);
     }
     if (n->f->removed) {
       *pp = n->next;
@@ -437,8 +441,11 @@ void hp_fragment_publish(struct hp_fragment *f)
 void hp_fragment_revive(struct hp_fragment *f)
 {
   HP_ASSERT(f->removed && !hp_fragment_lookup(f->guest_pc));
+  struct hp_exit *was_in = NULL;
   for (size_t i = susp_slot(f->guest_pc); susp[i].pc; i = (i + 1) & susp_mask)
     if (susp[i].pc == f->guest_pc) {
+      if (susp[i].f == f)
+        was_in = susp[i].was_in;
       susp[i].f = NULL;
       break;
     }
@@ -446,7 +453,9 @@ void hp_fragment_revive(struct hp_fragment *f)
   table_put(f);
   /* The guest-page index (kept since the flush that removed it): a page
    * the flush did not walk still has f's node (a flush of its other page
-   * only); one more there would pile up at every such flush. */
+   * only); one more there would pile up at every such flush. A block on
+   * one page lost its node there (the flush walked that page's bucket). */
+  bool one_page = f->nranges == 1 && f->ranges[0].lo >> PAGE_SHIFT == (f->ranges[0].hi - 1) >> PAGE_SHIFT;
   if (!pages_kept) { /* (a flush that found code made it so) */
     index_fragment(f);
     note_unindexed(f);
@@ -454,7 +463,8 @@ void hp_fragment_revive(struct hp_fragment *f)
   for (unsigned i = 0; i < f->nranges && pages_kept; i++)
     for (uint64_t pg = f->ranges[i].lo >> PAGE_SHIFT; pg <= (f->ranges[i].hi - 1) >> PAGE_SHIFT; pg++) {
       bool there = false;
-      for (struct page_node *n = pages ? pages[page_hash(pg) & pages_mask] : NULL; n && !there; n = n->next)
+      for (struct page_node *n = pages && !one_page ? pages[page_hash(pg) & pages_mask] : NULL; n && !there;
+           n = n->next)
         there = n->page == pg && n->f == f;
       if (!there)
         pages_add(pg, f);
@@ -462,6 +472,17 @@ void hp_fragment_revive(struct hp_fragment *f)
   for (unsigned i = 0; i < f->nconts; i++) { /* returns to its calls find their continuations */
     hp_ibl_insert(f->conts[i].guest, f->conts[i].entry);
     hp_ret_table_insert(f->conts[i].guest, f->conts[i].cache);
+  }
+  /* The exits that were linked into it are linked again where they still
+   * lead to its pc unlinked (their fragments live): no dispatcher round
+   * trip each (a JIT's code area is reprotected whole, its blocks' links
+   * to each other with it). The chain is as the removal left it, all of
+   * it exits to this pc; one linked elsewhere since leads on into that
+   * fragment's list: the walk stops at the first exit to another pc. */
+  for (struct hp_exit *x = was_in, *next; x && x->target == f->guest_pc; x = next) {
+    next = x->next_in; /* hp_link sets it */
+    if (!x->linked && !x->from->removed)
+      hp_link(x, f);
   }
 }
 

@@ -172,12 +172,37 @@ static bool certain_successor(const struct hp_fragment *f, uint64_t *pc)
   return branches == 1;
 }
 
-#define BUILD_AHEAD 16 /* blocks built ahead of one dispatcher entry, at most */
+#define BUILD_AHEAD 16  /* blocks built ahead of one dispatcher entry, at most */
+#define REVIVE_AHEAD 64 /* blocks put back ahead of one, at most */
+
+/* JIT code that a reprotection flushed comes back a block at a time as it
+ * runs, each through the dispatcher: the blocks f's exits lead to (and
+ * theirs) that can be put back without translating (their bytes compare
+ * equal: hp_revive_block) are put back now, and linked ahead. */
+static void revive_ahead(struct hp_fragment *f)
+{
+  struct hp_fragment *q[REVIVE_AHEAD];
+  unsigned n = 0;
+  q[n++] = f;
+  for (unsigned k = 0; k < n; k++)
+    for (unsigned i = 0; i < q[k]->nexits && n < REVIVE_AHEAD; i++) {
+      const struct hp_exit *x = &q[k]->exits[i];
+      if (x->kind != HP_EXIT_BRANCH || x->linked || hp_fragment_lookup(x->target))
+        continue;
+      struct hp_fragment *g = hp_revive_block(x->target);
+      if (g)
+        q[n++] = g;
+    }
+  for (unsigned k = 1; k < n; k++)
+    link_ahead(q[k]);
+}
 
 void hp_trace_build_ahead(struct hp_fragment *f)
 {
   if (hp_opt.no_link || f->kind != HP_FRAG_BLOCK || f->removed)
     return;
+  if (hp_fragment_any_suspended())
+    revive_ahead(f);
   link_ahead(f);
   uint64_t next;
   for (unsigned n = 0; n < BUILD_AHEAD && certain_successor(f, &next) && !hp_fragment_lookup(next); n++) {

@@ -361,9 +361,9 @@ struct hp_fragment *hp_build_block(uint64_t pc) { return hp_build_block_at(pc, N
  * new translation would take alike (executable, neither writable nor
  * shared, anonymous, the whole block in it): a JIT that makes its code area
  * writable to add code and executable again keeps the code it had. */
-static struct hp_fragment *revive(uint64_t pc)
+struct hp_fragment *hp_revive_block(uint64_t pc)
 {
-  struct hp_fragment *f = hp_fragment_suspended(pc);
+  struct hp_fragment *f = pc >> 47 ? NULL : hp_fragment_suspended(pc);
   if (!f)
     return NULL;
   const struct hp_frag_trace *tr = hp_frag_tr(f);
@@ -382,7 +382,7 @@ struct hp_fragment *hp_build_block_at(uint64_t pc, const uint64_t *regs)
 {
   if (pc >> 47)
     return NULL; /* the vsyscall page: the dispatcher emulates it */
-  struct hp_fragment *back = revive(pc);
+  struct hp_fragment *back = hp_revive_block(pc);
   if (back)
     return back;
   uint64_t t0 = hp_stats_enabled() ? hp_now_ns() : 0; /* a clock read per block only when asked */
