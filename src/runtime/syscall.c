@@ -178,6 +178,17 @@ static long open_proc_copy(enum proc_file which, uint64_t flags, bool *handled)
   return fd;
 }
 
+/* open/openat of *path: /proc/self/auxv and cmdline are served (*handled,
+ * the descriptor or -errno returned); /proc/self/exe becomes the guest's
+ * program in *path, for the caller to open. */
+static long open_proc_self(const char **path, uint64_t flags, bool *handled)
+{
+  enum proc_file which = proc_self_file(*path);
+  if (which == PROC_EXE)
+    *path = launch->exe_path;
+  return open_proc_copy(which, flags, handled);
+}
+
 /* The guest asks for address space that holds hotpath's code cache (it chose
  * a fixed address hotpath happened to use): going on would destroy the
  * translations, so stop with a clear message. */
@@ -406,21 +417,17 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
       r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, 0, 0);
     break;
   case SYS_open:
-    r = open_proc_copy(proc_self_file((const char *)a1), a2, &handled);
-    if (!handled) {
-      if (proc_self_file((const char *)a1) == PROC_EXE)
-        a1 = (uint64_t)(uintptr_t)launch->exe_path;
-      r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, 0, 0, 0);
-    }
+  case SYS_openat: {
+    const char *path = (const char *)(nr == SYS_open ? a1 : a2);
+    r = open_proc_self(&path, nr == SYS_open ? a2 : a3, &handled);
+    if (handled)
+      break;
+    if (nr == SYS_open)
+      r = hp_raw_syscall(nr, (long)path, (long)a2, (long)a3, 0, 0, 0);
+    else
+      r = hp_raw_syscall(nr, (long)a1, (long)path, (long)a3, (long)a4, 0, 0);
     break;
-  case SYS_openat:
-    r = open_proc_copy(proc_self_file((const char *)a2), a3, &handled);
-    if (!handled) {
-      if (proc_self_file((const char *)a2) == PROC_EXE)
-        a2 = (uint64_t)(uintptr_t)launch->exe_path;
-      r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, 0, 0);
-    }
-    break;
+  }
   case SYS_exit:
   case SYS_exit_group:
     guest_exit(t, nr, (long)a1);
@@ -633,20 +640,17 @@ uint64_t hp_syscall_int80(struct hp_thread *t, uint64_t pc)
   case 305: /* readlinkat */
     r = emulate_readlink(P32(c), P32(d), (int32_t)s, &handled);
     break;
-  case 5: /* open */
-    r = open_proc_copy(proc_self_file(P32(b)), c, &handled);
-    if (!handled && proc_self_file(P32(b)) == PROC_EXE) {
-      r = hp_raw_syscall(SYS_open, (long)(uintptr_t)launch->exe_path, (long)c, (long)d, 0, 0, 0);
-      handled = true;
-    }
+  case 5:     /* open */
+  case 295: { /* openat */
+    const char *guest = nr == 5 ? P32(b) : P32(c), *path = guest;
+    r = open_proc_self(&path, nr == 5 ? c : d, &handled);
+    if (handled || path == guest)
+      break; /* served, or not hotpath's business: the kernel's */
+    handled = true; /* /proc/self/exe: the guest's program */
+    r = nr == 5 ? hp_raw_syscall(SYS_open, (long)path, (long)c, (long)d, 0, 0, 0)
+                : hp_raw_syscall(SYS_openat, (int32_t)b, (long)path, (long)d, (long)s, 0, 0);
     break;
-  case 295: /* openat */
-    r = open_proc_copy(proc_self_file(P32(c)), d, &handled);
-    if (!handled && proc_self_file(P32(c)) == PROC_EXE) {
-      r = hp_raw_syscall(SYS_openat, (int32_t)b, (long)(uintptr_t)launch->exe_path, (long)d, (long)s, 0, 0);
-      handled = true;
-    }
-    break;
+  }
   }
 #undef P32
   if (handled) {

@@ -69,20 +69,14 @@ static void keep_source(struct hp_fragment *f, const struct hp_ilist *l)
   if (!l->anon || f->checks_code || f->nranges != 1 || f->ranges[0].lo != l->pc || !l->n ||
       (l->v[l->n - 1].op == HP_OP_STOP && !l->v[l->n - 1].len))
     return;
-  uint32_t len = (uint32_t)(f->ranges[0].hi - f->ranges[0].lo);
+  /* One range: its elements with bytes are one run from l->pc (commit). */
+  uint32_t len = (uint32_t)(f->ranges[0].hi - f->ranges[0].lo), at = 0;
   uint8_t *src = hp_arena_gen_alloc(len);
-  uint32_t at = 0;
   for (unsigned i = 0; i < l->n; i++) {
-    const struct hp_insn *in = &l->v[i];
-    if (!in->len)
-      continue;
-    if (in->pc != l->pc + at || at + in->len > len)
-      return; /* not one run of its decoded bytes */
-    memcpy(src + at, in->bytes, in->len);
-    at += in->len;
+    memcpy(src + at, l->v[i].bytes, l->v[i].len);
+    at += l->v[i].len;
   }
-  if (at != len)
-    return;
+  HP_ASSERT(at == len);
   struct hp_frag_trace *tr = hp_frag_tr_mut(f);
   tr->source = src;
   tr->source_len = len;
@@ -380,8 +374,6 @@ struct hp_fragment *hp_revive_block(uint64_t pc)
 
 struct hp_fragment *hp_build_block_at(uint64_t pc, const uint64_t *regs)
 {
-  if (pc >> 47)
-    return NULL; /* the vsyscall page: the dispatcher emulates it */
   struct hp_fragment *back = hp_revive_block(pc);
   if (back)
     return back;
