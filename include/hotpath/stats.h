@@ -35,6 +35,9 @@
   X(inline_cache_hits, "indirect calls/jmps that hit their site's inline cache") \
   X(syscalls, "syscalls") \
   X(int80_calls, "int 0x80 system calls (32-bit; also counted in syscalls)") \
+  X(lazy_fs_exits, "exits from the cache that left the guest's FS in place (lazy FS)") \
+  X(fs_host_switches, "switches to hotpath's own FS on a dispatcher path that needed its TLS (lazy FS)") \
+  X(lazy_fs_faults, "reads of the guest's missing thread control block retried on hotpath's FS (lazy FS)") \
   X(riprel_far, "rip-relative operands rewritten through a scratch register") \
   X(ibl_reg_sites, "indirect jmp sites whose lookup reads the guest's register in place") \
   X(jt_sites, "switch jump tables translated (jmp reg sites dispatching straight to each case)") \

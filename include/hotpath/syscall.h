@@ -3,6 +3,7 @@
  * /proc/self/exe, signal dispositions, clone/vfork). */
 #ifndef HOTPATH_SYSCALL_H
 #define HOTPATH_SYSCALL_H
+#include <stdbool.h>
 #include <stdint.h>
 
 struct hp_launch;
@@ -13,6 +14,11 @@ void hp_syscall_init(const struct hp_launch *launch);
  * instruction does (rcx = next_pc). Returns the guest pc to go on at
  * (next_pc, or the interrupted pc after rt_sigreturn). */
 uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc);
+/* Whether t's system call (its rax) goes to the kernel as it is, needing
+ * nothing of hotpath's but the signal bookkeeping: then
+ * hp_syscall_passthrough performs it, on the guest's FS (lazy FS: no TLS). */
+bool hp_syscall_plain(const struct hp_thread *t);
+uint64_t hp_syscall_passthrough(struct hp_thread *t, uint64_t next_pc);
 
 /* A blocking call that does not start once *interrupt is set (context.S):
  * -EINTR instead. The signal handler moves a thread it finds at

@@ -16,6 +16,13 @@
 #define HP_T_SELF 176
 #define HP_T_XMASK 184
 #define HP_T_USE_FSGSBASE 192
+#define HP_T_GUEST_WRFSBASE 196
+#define HP_T_FS_LAZY 200
+#define HP_T_FS_GUEST 204
+/* fs_lazy: */
+#define HP_FS_EAGER 0
+#define HP_FS_LAZY 1
+#define HP_FS_POISON 2
 #define HP_T_XSAVE 16384
 /* Per-thread direct-mapped indirect branch cache, after the xsave area:
  * 2^16 entries of {~guest pc, cache address}, indexed by the guest pc's low
@@ -66,7 +73,15 @@ struct hp_thread {
   uint64_t self;
   uint64_t xsave_mask;
   uint32_t use_fsgsbase;
-  uint32_t pad0;
+  uint32_t guest_wrfsbase; /* the guest can move FS without a system call (wrfsbase) */
+  /* Lazy FS: where each switch of FS is a system call (no FSGSBASE), an exit
+   * from the cache leaves the guest's FS in place (fs_guest = 1) and the
+   * dispatcher's common paths (lookup, block building, linking) run on it,
+   * touching no TLS; hp_fs_host() switches to hotpath's own before anything
+   * that needs its glibc TLS. HP_FS_POISON (--debug-fs-poison) puts an
+   * unreadable FS there instead, so that such a use faults. */
+  uint32_t fs_lazy;
+  uint32_t fs_guest;
   /* Fields only emitted code and C use (offsets via offsetof). */
   uint64_t exit_routine;  /* address of hp_cache_exit */
   uint64_t ibl_routine;   /* address of the indirect branch lookup */
@@ -173,6 +188,17 @@ void hp_unlock(void);
 void hp_thread_attach(struct hp_thread *t);
 /* The calling thread's block (read from GS base). */
 struct hp_thread *hp_thread_current(void);
+extern uint64_t hp_fs_poison_base; /* --debug-fs-poison's FS base */
+/* The calling thread gets hotpath's FS back if the guest's (or the poison)
+ * is in place: first thing in any code the dispatcher's lazy paths reach
+ * that calls glibc beyond the string functions (errno, malloc, stdio).
+ * Safe in any thread that has attached a block or detached (below): GS
+ * names its block, or a stub; before the first attach, a no-op. */
+void hp_fs_host(void);
+/* GS names a stub from now on: the calling thread's block is about to be
+ * freed, or it is a helper that inherited its creator's GS and never
+ * attaches one. */
+void hp_thread_detach(void);
 
 /* context.S */
 void hp_enter_cache(struct hp_thread *t);  /* returns when the guest leaves the cache */

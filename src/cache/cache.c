@@ -8,6 +8,7 @@
 
 #include "hotpath/log.h"
 #include "hotpath/options.h"
+#include "hotpath/thread.h"
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -141,6 +142,7 @@ static size_t next_size = UNIT_MIN; /* units double from here, per generation */
 
 static struct hp_cache_unit *new_unit(uintptr_t pc, size_t need, bool pinned)
 {
+  hp_fs_host();
   size_t limit = hp_cache_limit(), size;
   if (pinned) {
     size = (need + 4095) & ~(size_t)4095;

@@ -7,6 +7,7 @@
 
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include "hotpath/cache.h"
 #include "hotpath/emit.h"
@@ -14,6 +15,7 @@
 #include "hotpath/log.h"
 #include "hotpath/options.h"
 #include "hotpath/pages.h"
+#include "hotpath/rawsys.h"
 #include "hotpath/stats.h"
 #include "hotpath/thread.h"
 
@@ -137,6 +139,7 @@ static void publish(struct hp_thread *t, void *arg)
 
 static void grow(void)
 {
+  hp_fs_host();
   size_t nmask = mask * 2 + 1;
   struct hp_ibl_entry *nt;
   for (;;) {
@@ -188,8 +191,9 @@ void hp_ibl_fast_insert(struct hp_thread *t, uint64_t guest, uintptr_t cache)
 
 void hp_ibl_fast_clear(struct hp_thread *t)
 {
-  /* Zero pages on next touch: cheap enough for a signal handler. */
-  madvise(hp_thread_ibl_fast(t), 16ul << HP_IBL_FAST_BITS, MADV_DONTNEED);
+  /* Zero pages on next touch: cheap enough for a signal handler. A raw
+   * call: no errno (a signal handler, or the guest's FS, may be here). */
+  hp_raw_syscall(SYS_madvise, (long)hp_thread_ibl_fast(t), 16l << HP_IBL_FAST_BITS, MADV_DONTNEED, 0, 0, 0);
 }
 
 struct fast_update {
@@ -333,6 +337,7 @@ static void ret_update(struct hp_thread *t, void *arg)
 void hp_ret_table_insert(uint64_t guest, uintptr_t cache)
 {
   if (!ret_shared) {
+    hp_fs_host();
     ret_shared = mmap(NULL, 8ul << HP_RET_TABLE_BITS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     HP_ASSERT(ret_shared != MAP_FAILED);
   }
@@ -455,6 +460,7 @@ int32_t hp_jt_table_alloc(unsigned n)
   if (n > HP_JT_ENTRIES || at + n - jt_tail > HP_JT_ENTRIES)
     return -1;
   if (!jt_shared) {
+    hp_fs_host();
     jt_shared = mmap(NULL, 8ul * HP_JT_ENTRIES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     HP_ASSERT(jt_shared != MAP_FAILED);
   }

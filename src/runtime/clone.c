@@ -220,6 +220,7 @@ static void *guest_thread_main(void *arg)
   uint64_t clear = c->clear_tid;
   HP_DEBUG("thread %d exits, clearing tid at 0x%lx", c->tid, (unsigned long)clear);
   hp_trace_thread_exit(c);
+  hp_thread_detach(); /* GS must not name the block once it is freed */
   hp_thread_free(c);
   if (clear)
     clear_tid_word(clear);
@@ -321,6 +322,7 @@ static void *vm_helper_main(void *arg)
   struct vm_child *vc = arg;
   uint64_t all = ~0ull, fs = 0;
   hp_raw_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, 8, 0, 0);
+  hp_thread_detach(); /* its GS, from the creating thread, names that thread's block */
   hp_raw_syscall(SYS_arch_prctl, ARCH_GET_FS, (long)&fs, 0, 0, 0, 0);
   __atomic_store_n(&vc->host_fs, fs, __ATOMIC_RELEASE);
   __atomic_store_n(&vc->helper_ready, 1, __ATOMIC_RELEASE);

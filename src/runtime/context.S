@@ -25,7 +25,12 @@ hp_enter_cache:
         mov HP_T_XMASK(%rbx), %eax
         mov HP_T_XMASK+4(%rbx), %edx
         xrstor64 HP_T_XSAVE(%rbx)
-        cmpl $0, HP_T_USE_FSGSBASE(%rbx)
+        cmpl $0, HP_T_FS_GUEST(%rbx)
+        je 5f
+        movl $0, HP_T_FS_GUEST(%rbx)
+        cmpl $HP_FS_LAZY, HP_T_FS_LAZY(%rbx) /* the guest's FS is still in place */
+        je 2f
+5:      cmpl $0, HP_T_USE_FSGSBASE(%rbx)
         je 1f
         mov HP_T_GUEST_FS(%rbx), %rax
         wrfsbase %rax
@@ -87,16 +92,40 @@ hp_cache_exit:
         je 1f
         rdfsbase %rax               /* the guest may have moved FS with wrfsbase */
         mov %rax, HP_T_GUEST_FS(%rbx)
-        mov HP_T_HOST_FS(%rbx), %rax
+        test %rax, %rax             /* FS 0 (before the guest sets up TLS): code */
+        jz 6f                       /* built with a stack protector can't read fs:0x28 */
+        cmpl $HP_FS_EAGER, HP_T_FS_LAZY(%rbx)
+        je 6f
+        movl $1, HP_T_FS_GUEST(%rbx) /* lazy: hp_fs_host() switches when needed */
+        cmpl $HP_FS_POISON, HP_T_FS_LAZY(%rbx)
+        jne 2f
+        mov hp_fs_poison_base(%rip), %rax
         wrfsbase %rax
         jmp 2f
-1:      mov $158, %eax              /* arch_prctl(ARCH_GET_FS, &guest_fs): the guest */
-        mov $0x1003, %edi           /* may have moved it (wrfsbase where the CPU has it) */
+6:      mov HP_T_HOST_FS(%rbx), %rax
+        wrfsbase %rax
+        jmp 2f
+1:      cmpl $0, HP_T_GUEST_WRFSBASE(%rbx) /* Where the CPU lacks wrfsbase, the */
+        jne 4f                      /* guest moves FS only by arch_prctl (emulated: */
+        xor %eax, %eax              /* guest_fs is current) or by loading a selector */
+        mov %fs, %ax
+        test %eax, %eax
+        jz 3f
+4:      mov $158, %eax              /* arch_prctl(ARCH_GET_FS, &guest_fs) */
+        mov $0x1003, %edi
         lea HP_T_GUEST_FS(%rbx), %rsi
         syscall
-        mov $158, %eax              /* arch_prctl(ARCH_SET_FS, host_fs) */
+3:      mov HP_T_HOST_FS(%rbx), %rsi
+        cmpq $0, HP_T_GUEST_FS(%rbx)
+        je 7f
+        cmpl $HP_FS_EAGER, HP_T_FS_LAZY(%rbx)
+        je 7f
+        movl $1, HP_T_FS_GUEST(%rbx) /* lazy: hp_fs_host() switches when needed */
+        cmpl $HP_FS_POISON, HP_T_FS_LAZY(%rbx)
+        jne 2f
+        mov hp_fs_poison_base(%rip), %rsi
+7:      mov $158, %eax              /* arch_prctl(ARCH_SET_FS, %rsi) */
         mov $0x1002, %edi
-        mov HP_T_HOST_FS(%rbx), %rsi
         syscall
 2:      fninit                      /* hotpath's C code gets a clean FPU */
         ldmxcsr hp_default_mxcsr(%rip)

@@ -189,6 +189,7 @@ static struct hp_fragment *build_block(struct hp_thread *t, uint64_t pc, bool *f
       hp_cache_request_flush(); /* done at the next safe point */
     if (f || !hp_cache_full())
       return f;
+    hp_fs_host();
     *flushed = true;
     if (!hp_evict_make_room(t, flushed))
       hp_evict_wait(t);
@@ -196,6 +197,15 @@ static struct hp_fragment *build_block(struct hp_thread *t, uint64_t pc, bool *f
     if ((f = hp_fragment_lookup(pc))) /* another thread built it meanwhile */
       return f;
   }
+}
+
+/* Exits the dispatcher handles on the guest's FS (thread.h: lazy FS): every
+ * function their paths call is checked by tests/layers/check_lazy_fs.py;
+ * any other path calls hp_fs_host() first. */
+static bool lazy_exit(int kind)
+{
+  return kind == HP_EXIT_BRANCH || kind == HP_EXIT_PREDICT || kind == HP_EXIT_LEARN ||
+         kind == HP_EXIT_IBL_MISS || kind == HP_EXIT_HOT;
 }
 
 void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
@@ -210,8 +220,10 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     /* The safe point: this thread holds no code or record of the cache but
      * prev, learner and hot, dropped when a flush came in between. */
     bool flushed = hp_evict_safe_point(t);
-    if (hp_cache_full())
+    if (hp_cache_full()) {
+      hp_fs_host();
       hp_evict_make_room(t, &flushed);
+    }
     if (flushed) {
       prev = learner = NULL;
       hot = false;
@@ -219,6 +231,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     struct hp_fragment *f = hp_fragment_lookup(pc);
     if (!f) {
       if ((pc & ~0xc00ull) == VSYSCALL_PAGE) {
+        hp_fs_host();
         hp_trace_abort(t); /* emulated, not translated: no path to record */
         hp_unlock();
         if (vsyscall(t, &pc)) {
@@ -239,6 +252,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       if (f)
         hp_trace_build_ahead(f);
       if (!f) {
+        hp_fs_host();
         /* The memory map's tables are the lock's: query it before unlocking. */
         char where[160];
         hp_describe_pc(pc, where, sizeof where);
@@ -260,14 +274,17 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       f = hp_trace_edge(prev, f); /* a new trace head gets its counting copy */
       if (prev && !hp_opt.no_link)
         hp_link(prev, f);
-      if (hot)
+      if (hot) {
+        hp_fs_host();
         recording = hp_trace_hot(t, &f);
+      }
     }
     hot = false;
     struct hp_fragment *run = f;
     if (recording) {
       /* The recording thread runs a private unlinked copy of each block, so
        * it comes back here after every block; other threads are unaffected. */
+      hp_fs_host();
       run = hp_trace_record_step(t, pc);
       if (!run) /* the recording ended: the pc may now start a trace */
         run = f = hp_fragment_lookup(pc);
@@ -291,6 +308,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     __atomic_store_n(&t->in_dispatcher, 0, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&t->sig_pending, __ATOMIC_SEQ_CST)) {
       t->in_dispatcher = 1;
+      hp_fs_host();
       if (hp_signal_deliver(t, &pc)) {
         abort_recording(t); /* the path went into a handler */
         continue;
@@ -301,8 +319,12 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     hp_enter_cache(t);
     t->in_dispatcher = 1;
     __atomic_fetch_add(&hp_stats.dispatcher_entries, 1, __ATOMIC_RELAXED);
+    if (t->fs_guest)
+      __atomic_fetch_add(&hp_stats.lazy_fs_exits, 1, __ATOMIC_RELAXED);
     struct hp_exit *x = (struct hp_exit *)t->exit_rec;
     last_kind = x->kind;
+    if (!lazy_exit(x->kind) && !(x->kind == HP_EXIT_SYSCALL && hp_syscall_plain(t)))
+      hp_fs_host();
     switch (x->kind) {
     case HP_EXIT_BRANCH:
       pc = x->target;
@@ -351,7 +373,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       /* No cache code or record is used from here to the next safe point:
        * a call that blocks (for ever) holds up no eviction. */
       hp_evict_idle(t);
-      pc = hp_syscall(t, pc);
+      pc = t->fs_guest ? hp_syscall_passthrough(t, pc) : hp_syscall(t, pc);
       break;
     case HP_EXIT_HOT: /* a trace head reached its threshold: maybe record */
       pc = x->target;

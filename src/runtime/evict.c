@@ -47,6 +47,7 @@ static bool reclaim(void)
   if (min == 0 || min - 1 <= reclaimed)
     return false;
   uint64_t upto = min - 1;
+  hp_fs_host(); /* munmap, futex, log */
   unsigned units = 0;
   size_t bytes = hp_cache_reclaim(upto, &units);
   hp_stats.cache_bytes_reclaimed += bytes;

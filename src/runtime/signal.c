@@ -8,6 +8,7 @@
  * the cache is turned into an exit of the cache with the faulting guest pc. */
 #include "hotpath/signal.h"
 
+#include <asm/prctl.h>
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
@@ -160,8 +161,22 @@ static void put_hex(char *buf, size_t *n, uint64_t v)
 }
 
 /* A fault in hotpath's own code: say where the guest was, then abort. */
+/* Hotpath's own FS, from a signal handler that interrupted its C code on
+ * the guest's (lazy FS); what the interrupted code runs on when it goes on. */
+static void fs_to_host(struct hp_thread *t)
+{
+  if (t->use_fsgsbase)
+    __asm__ volatile("wrfsbase %0" ::"r"(t->host_fs) : "memory");
+  else
+    raw(SYS_arch_prctl, ARCH_SET_FS, (long)t->host_fs, 0, 0);
+  t->fs_guest = 0;
+}
+
 static void internal_fault(int sig, uint64_t host_pc, struct hp_thread *t)
 {
+  bool lazy = t && t->fs_guest;
+  if (lazy)
+    fs_to_host(t); /* the report below formats with snprintf */
   char buf[256];
   size_t n = 0;
   put_str(buf, &n, "hotpath: internal error: signal ");
@@ -173,6 +188,11 @@ static void internal_fault(int sig, uint64_t host_pc, struct hp_thread *t)
   put_str(buf, &n, "\n");
   int fd = hp_log_fd();
   raw(SYS_write, fd, (long)buf, (long)n, 0);
+  if (lazy) {
+    static const char lazy[] = "hotpath: hotpath's C code was running on the guest's FS (lazy FS, "
+                               "or --debug-fs-poison's): a use of its TLS there is the bug\n";
+    raw(SYS_write, fd, (long)lazy, sizeof lazy - 1, 0);
+  }
   if (t) {
     char where[200];
     hp_describe_guest_location(where, sizeof where);
@@ -258,6 +278,16 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     /* hotpath's own `int 0x80` for the guest, in a kernel without 32-bit
      * emulation: the guest's fault, delivered by the dispatcher. */
     uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)hp_int80_fault;
+    return;
+  }
+  if (sync && sig == SIGSEGV && !in_cache && t && t->fs_guest && t->fs_lazy == HP_FS_LAZY &&
+      ((uint64_t)(uintptr_t)si->si_addr == t->guest_fs + 0x28 || (si->si_code == SI_KERNEL && !si->si_addr))) {
+    /* hotpath's C code on the guest's FS read the stack protector's canary
+     * (fs:0x28, in Zydis) where the guest has nothing mapped (or an FS base
+     * that is no address: a general protection fault): the same
+     * instruction again, on hotpath's own FS. */
+    fs_to_host(t);
+    __atomic_fetch_add(&hp_stats.lazy_fs_faults, 1, __ATOMIC_RELAXED);
     return;
   }
   if (sync && !in_cache) {

@@ -341,10 +341,57 @@ static noreturn void guest_exit(struct hp_thread *t, long nr, long status)
   __builtin_unreachable();
 }
 
-uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
+bool hp_syscall_plain(const struct hp_thread *t)
+{
+  if (t->seccomp_strict)
+    return false;
+  switch ((int)t->gpr[HP_RAX]) { /* the kernel reads eax, sign-extended */
+  case SYS_prctl: case SYS_seccomp: case SYS_brk: case SYS_arch_prctl: case SYS_rseq:
+  case SYS_readlink: case SYS_readlinkat: case SYS_open: case SYS_openat: case SYS_exit:
+  case SYS_exit_group: case SYS_rt_sigaction: case SYS_sigaltstack: case SYS_rt_sigreturn:
+  case SYS_clone: case SYS_fork: case SYS_clone3: case SYS_vfork: case SYS_execve:
+  case SYS_execveat: case SYS_mmap: case SYS_munmap: case SYS_mprotect: case SYS_pkey_mprotect:
+  case SYS_mremap:
+    return false; /* the cases of hp_syscall's switch */
+  default:
+    return true;
+  }
+}
+
+/* The result r of system call nr into the guest's registers, as the
+ * kernel leaves them, and what an interrupted call needs. */
+static uint64_t syscall_done(struct hp_thread *t, long nr, long r, uint64_t next_pc)
 {
   uint64_t *g = t->gpr;
-  long nr = (long)g[HP_RAX];
+  g[HP_RAX] = (uint64_t)r;
+  g[HP_RCX] = next_pc;
+  g[HP_R11] = t->rflags;
+  if (r == -EINTR && restartable(nr, g[HP_RSI], g[HP_R10]))
+    t->restart_pc = next_pc - 2, t->restart_nr = (uint64_t)nr; /* `syscall` is 2 bytes */
+  if (r == -EINTR)
+    note_call_mask(t, nr, g[HP_RDI], g[HP_R10], g[HP_R8], g[HP_R9]);
+  return next_pc;
+}
+
+uint64_t hp_syscall_passthrough(struct hp_thread *t, uint64_t next_pc)
+{
+  uint64_t *g = t->gpr;
+  long nr = (int)g[HP_RAX];
+  uint64_t a1 = g[HP_RDI], a2 = g[HP_RSI], a3 = g[HP_RDX], a4 = g[HP_R10], a5 = g[HP_R8], a6 = g[HP_R9];
+  t->restart_pc = 0;
+  t->call_mask_valid = false;
+  long r = blocks_until_signal(nr, a1, a2, a3, a4, a5) ? blocking_call(t, nr, a1, a2, a3, a4, a5, a6)
+                                                      : hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4,
+                                                                       (long)a5, (long)a6);
+  return syscall_done(t, nr, r, next_pc);
+}
+
+uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
+{
+  if (hp_syscall_plain(t))
+    return hp_syscall_passthrough(t, next_pc);
+  uint64_t *g = t->gpr;
+  long nr = (int)g[HP_RAX]; /* munmap is munmap with any bits above eax */
   uint64_t a1 = g[HP_RDI], a2 = g[HP_RSI], a3 = g[HP_RDX], a4 = g[HP_R10], a5 = g[HP_R8], a6 = g[HP_R9];
   t->restart_pc = 0;
   t->call_mask_valid = false;
@@ -484,21 +531,13 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
     if (r >= 0 && nr == SYS_mremap) /* the destination may hold old translations */
       code_mapping_changed((uint64_t)r, a3, a3);
     break;
-  default:
-    if (blocks_until_signal(nr, a1, a2, a3, a4, a5))
-      r = blocking_call(t, nr, a1, a2, a3, a4, a5, a6);
-    else
-      r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, (long)a6);
+  default: /* seccomp strict mode's read and write */
+    r = blocks_until_signal(nr, a1, a2, a3, a4, a5) ? blocking_call(t, nr, a1, a2, a3, a4, a5, a6)
+                                                    : hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4,
+                                                                     (long)a5, (long)a6);
     break;
   }
-  g[HP_RAX] = (uint64_t)r;
-  g[HP_RCX] = next_pc;
-  g[HP_R11] = t->rflags;
-  if (r == -EINTR && restartable(nr, a2, a4))
-    t->restart_pc = next_pc - 2, t->restart_nr = (uint64_t)nr; /* `syscall` is 2 bytes */
-  if (r == -EINTR)
-    note_call_mask(t, nr, a1, a4, a5, a6);
-  return next_pc;
+  return syscall_done(t, nr, r, next_pc);
 }
 
 /* 32-bit system calls (`int 0x80`, i386 numbers) that would change what

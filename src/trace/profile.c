@@ -18,6 +18,7 @@
 #include "hotpath/memmap.h"
 #include "hotpath/stats.h"
 #include "hotpath/symbols.h"
+#include "hotpath/thread.h"
 
 #define HEADER "hotpath-profile 1\n"
 
@@ -143,7 +144,10 @@ void hp_profile_load(const char *file)
 bool hp_profile_wants(uintptr_t pc)
 {
   struct entry e;
-  if (!loaded.n || !identify(pc, &e))
+  if (!loaded.n)
+    return false;
+  hp_fs_host(); /* identify reads maps and ELF files */
+  if (!identify(pc, &e))
     return false;
   bool module_known = false;
   for (size_t i = 0; i < loaded.n; i++) {

@@ -23,6 +23,7 @@
 #include "hotpath/options.h"
 #include "hotpath/perfout.h"
 #include "hotpath/stats.h"
+#include "hotpath/thread.h"
 
 #define MAX_INSNS 64
 #define MAX_CHECKED_BYTES 256 /* blocks of writable code stay short: their check is inline */
@@ -278,6 +279,7 @@ bool hp_decode_guest_block(uint64_t pc, struct hp_ilist *l)
      * program cannot; what it cannot read either (the vsyscall page) is
      * not translated. */
     size_t want = avail < sizeof copy ? avail : sizeof copy;
+    hp_fs_host();
     int fd = open("/proc/thread-self/mem", O_RDONLY | O_CLOEXEC);
     ssize_t n = fd >= 0 ? pread(fd, copy, want, (off_t)pc) : -1;
     if (fd >= 0)

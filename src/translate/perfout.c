@@ -17,6 +17,7 @@
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
 #include "hotpath/symbols.h"
+#include "hotpath/thread.h"
 
 /* "hp:trace:prog+0x11e9 main+0x60": kind, guest location, guest function. */
 static void fragment_name(const struct hp_fragment *f, char *out, size_t len)
@@ -101,6 +102,7 @@ static void jitdump_add(const struct hp_fragment *f, const char *name)
 
 void hp_perf_fragment(const struct hp_fragment *f)
 {
+  hp_fs_host();
   char name[320];
   fragment_name(f, name, sizeof name);
   if (hp_opt.perf_map)

@@ -10,6 +10,7 @@
 
 #include "hotpath/log.h"
 #include "hotpath/options.h"
+#include "hotpath/thread.h"
 
 #define CHUNK (1ul << 20)
 #define HUGE_CHUNK (2ul << 20)
@@ -21,6 +22,7 @@ static size_t perm_bytes, gen_bytes;
  * 4 KiB (each fault costs more than zeroing its page). */
 static uint8_t *chunk(size_t size)
 {
+  hp_fs_host();
   bool huge = size % HUGE_CHUNK == 0;
   uint8_t *p = mmap(NULL, size + (huge ? HUGE_CHUNK : 0), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)

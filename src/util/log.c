@@ -11,6 +11,7 @@
 
 #include "hotpath/options.h"
 #include "hotpath/rawsys.h"
+#include "hotpath/thread.h"
 
 /* hotpath's own output sits at a high, close-on-exec descriptor, out of
  * the guest's way: the --log file, or a copy of the stderr it started with
@@ -103,6 +104,7 @@ int hp_log_level(void) { return (int)hp_opt.log_level; }
 
 bool hp_write_all(int fd, const void *buf, size_t n)
 {
+  hp_fs_host();
   for (const char *p = buf; n;) {
     ssize_t w = write(fd, p, n);
     if (w < 0 && errno == EINTR)
@@ -117,6 +119,7 @@ bool hp_write_all(int fd, const void *buf, size_t n)
 
 void hp_log(int level, const char *fmt, ...)
 {
+  hp_fs_host();
   if (!hp_log_usable()) /* the guest closed it, or reused its number */
     return;
   static const char *names[] = {"error", "info", "debug"};
@@ -132,6 +135,7 @@ void hp_log(int level, const char *fmt, ...)
 /* "hotpath: <msg>" on stderr and the log. */
 static void report(const char *fmt, va_list ap)
 {
+  hp_fs_host();
   va_list ap2;
   va_copy(ap2, ap);
   FILE *err = err_stream();
@@ -150,6 +154,7 @@ static void report(const char *fmt, va_list ap)
 
 void hp_fatal(int code, const char *fmt, ...)
 {
+  hp_fs_host();
   va_list ap;
   va_start(ap, fmt);
   report(fmt, ap);
@@ -159,6 +164,7 @@ void hp_fatal(int code, const char *fmt, ...)
 
 void hp_abort(const char *fmt, ...)
 {
+  hp_fs_host();
   va_list ap;
   va_start(ap, fmt);
   report(fmt, ap);
@@ -172,6 +178,7 @@ void hp_log_set_location_hook(void (*fn)(char *buf, size_t len)) { describe_loca
 
 void hp_assert_fail(const char *expr, const char *file, int line)
 {
+  hp_fs_host();
   char where[256] = "no guest location";
   if (describe_location)
     describe_location(where, sizeof where);

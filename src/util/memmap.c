@@ -18,6 +18,7 @@
 
 #include "hotpath/log.h"
 #include "hotpath/rawsys.h"
+#include "hotpath/thread.h"
 
 static struct hp_region *regions;
 static size_t nregions, cap;
@@ -330,6 +331,7 @@ bool hp_memmap_query(uintptr_t addr, struct hp_region *out)
 {
   if (!dirty && !is_stale(addr) && find(addr, out))
     return true;
+  hp_fs_host(); /* the kernel is asked: errno, malloc */
   if (!dirty) { /* one region from the kernel is cheaper than the whole map */
     int q = query_kernel(addr, out);
     if (q == 1) {

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include "hotpath/log.h"
+#include "hotpath/thread.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels: EINVAL, pages fault in as used */
@@ -18,6 +19,7 @@ static size_t whole_pages(size_t bytes) { return (bytes + 4095) & ~(size_t)4095;
 
 void *hp_pages_zeroed(size_t bytes)
 {
+  hp_fs_host();
   bytes = whole_pages(bytes);
   if (bytes < HUGE) {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -35,4 +37,8 @@ void *hp_pages_zeroed(size_t bytes)
   return a;
 }
 
-void hp_pages_free(void *p, size_t bytes) { munmap(p, whole_pages(bytes)); }
+void hp_pages_free(void *p, size_t bytes)
+{
+  hp_fs_host();
+  munmap(p, whole_pages(bytes));
+}

@@ -28,6 +28,9 @@ _Static_assert(offsetof(struct hp_thread, exit_rec) == HP_T_EXIT_REC, "exit_rec"
 _Static_assert(offsetof(struct hp_thread, self) == HP_T_SELF, "self");
 _Static_assert(offsetof(struct hp_thread, xsave_mask) == HP_T_XMASK, "xmask");
 _Static_assert(offsetof(struct hp_thread, use_fsgsbase) == HP_T_USE_FSGSBASE, "fsgsbase");
+_Static_assert(offsetof(struct hp_thread, guest_wrfsbase) == HP_T_GUEST_WRFSBASE, "guest_wrfsbase");
+_Static_assert(offsetof(struct hp_thread, fs_lazy) == HP_T_FS_LAZY, "fs_lazy");
+_Static_assert(offsetof(struct hp_thread, fs_guest) == HP_T_FS_GUEST, "fs_guest");
 _Static_assert(offsetof(struct hp_thread, xsave) == HP_T_XSAVE, "xsave");
 
 #define HWCAP2_FSGSBASE_BIT (1ul << 1)
@@ -108,6 +111,53 @@ void hp_thread_forget_others(struct hp_thread *self)
 _Static_assert(HP_T_SIZE <= FIRST_BLOCK_SIZE, "the first thread block fits a huge page");
 static struct hp_thread *first_block;
 
+/* What GS names in a thread whose block is gone: fs_guest 0. */
+static uint64_t stub_block[HP_T_FS_GUEST / 8 + 1] __attribute__((aligned(64)));
+/* Before the first thread block is attached, GS names nothing (hp_fs_host
+ * has nothing to do: every thread is on its own FS). */
+static bool any_attached;
+
+uint64_t hp_fs_poison_base;
+
+/* --debug-fs-poison: an FS base whose TLS (below it) and thread control
+ * block (from it) fault, but for the stack protector's canary at fs:0x28
+ * (read-only), which code compiled with it (Zydis) reads and compares. */
+static void make_fs_poison(void)
+{
+  uint8_t *p = mmap(NULL, 2 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED || mprotect(p + 4096, 4096, PROT_READ) != 0)
+    hp_fatal(HP_STATUS_UNSUPPORTED, "--debug-fs-poison: cannot map the poison area");
+  hp_fs_poison_base = (uint64_t)(uintptr_t)(p + 4096 - 0x28);
+}
+
+void hp_thread_detach(void)
+{
+  hp_raw_syscall(SYS_arch_prctl, ARCH_SET_GS, (long)(uintptr_t)stub_block, 0, 0, 0, 0);
+}
+
+void hp_fs_host(void)
+{
+  uint32_t guest;
+  if (!__atomic_load_n(&any_attached, __ATOMIC_RELAXED))
+    return;
+  __asm__ volatile("movl %%gs:%c1, %0" : "=r"(guest) : "i"(HP_T_FS_GUEST));
+  if (!guest)
+    return;
+  struct hp_thread *t = hp_thread_current();
+  if (t->use_fsgsbase) {
+    __asm__ volatile("wrfsbase %0" ::"r"(t->host_fs) : "memory");
+  } else if (hp_raw_syscall(SYS_arch_prctl, ARCH_SET_FS, (long)t->host_fs, 0, 0, 0, 0) != 0) {
+    /* (a seccomp filter of the guest's): glibc would run on the guest's TLS */
+    static const char msg[] = "hotpath: cannot switch FS back to hotpath's own (arch_prctl refused)\n";
+    hp_raw_syscall(SYS_write, 2, (long)msg, sizeof msg - 1, 0, 0, 0);
+    hp_raw_syscall(SYS_exit_group, HP_STATUS_UNSUPPORTED, 0, 0, 0, 0, 0);
+  }
+  /* A signal between the switch and this store finds fs_guest still set:
+   * its handler touches no TLS either way. */
+  __atomic_store_n(&t->fs_guest, 0, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&hp_stats.fs_host_switches, 1, __ATOMIC_RELAXED);
+}
+
 void hp_thread_free(struct hp_thread *t)
 {
   hp_lock();
@@ -157,7 +207,11 @@ struct hp_thread *hp_thread_new(bool host_stack)
   t->guest_ss_flags = SS_DISABLE; /* no alternate stack, as the kernel gives a CLONE_VM child */
   t->xsave_mask = mask;
   t->xsave_size = xs;
-  t->use_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT) != 0 && !hp_opt.debug_no_fsgsbase;
+  t->guest_wrfsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT) != 0;
+  t->use_fsgsbase = t->guest_wrfsbase && !hp_opt.debug_no_fsgsbase;
+  if (hp_opt.debug_fs_poison && !hp_fs_poison_base)
+    make_fs_poison();
+  t->fs_lazy = hp_opt.debug_fs_poison ? HP_FS_POISON : hp_opt.debug_eager_fs ? HP_FS_EAGER : HP_FS_LAZY;
   /* Initial extended state: everything in its init state, MXCSR as Linux
    * starts a process (xrstor loads MXCSR from the legacy area). */
   *(uint32_t *)(t->xsave + 24) = 0x1f80;
@@ -187,6 +241,8 @@ void hp_thread_attach(struct hp_thread *t)
   if (syscall(SYS_arch_prctl, ARCH_SET_GS, t) != 0)
     hp_fatal(HP_STATUS_UNSUPPORTED, "cannot set the GS base");
   t->tid = (int)syscall(SYS_gettid);
+  t->fs_guest = 0;
+  __atomic_store_n(&any_attached, true, __ATOMIC_RELAXED);
 }
 
 struct hp_thread *hp_thread_current(void)

@@ -1,0 +1,60 @@
+#!/bin/bash
+# Counters that prove lazy FS (include/hotpath/thread.h) ran: most exits
+# from the code cache are handled on the guest's FS, without switching to
+# hotpath's (each switch is a system call where the CPU has no FSGSBASE);
+# --debug-eager-fs switches at every exit and counts none; a guest that
+# points FS at unmapped memory gets its Zydis canary reads retried.
+#
+# usage: lazy_fs_test.sh HOTPATH PROGRAM FS_UNMAPPED
+set -u
+if [ $# -ne 3 ]; then
+  echo "usage: lazy_fs_test.sh HOTPATH PROGRAM FS_UNMAPPED" >&2
+  exit 2
+fi
+hp=$(realpath "$1") prog=$(realpath "$2") unmapped=$(realpath "$3")
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+stat() { grep -F -- "  $2" "$1" | head -1 | awk '{print $NF}'; }
+run() {
+  local name=$1; shift
+  "$hp" --stats --log="$tmp/$name.stats" $opts -- "$@" </dev/null >"$tmp/$name.out" 2>"$tmp/$name.err"
+  local st=$?
+  [ $st -eq 0 ] || { fail "$name: exit status $st"; head -5 "$tmp/$name.err"; return 1; }
+}
+
+"$prog" >"$tmp/native.out" 2>&1 || fail "native run failed"
+for mode in lazy poison eager; do
+  case $mode in
+    lazy) opts="--opt=2" ;;
+    poison) opts="--opt=2 --debug-fs-poison" ;;
+    eager) opts="--opt=2 --debug-eager-fs" ;;
+  esac
+  run $mode "$prog" || continue
+  cmp -s "$tmp/native.out" "$tmp/$mode.out" || fail "$mode: output differs from the native run"
+  entries=$(stat "$tmp/$mode.stats" "dispatcher entries")
+  switches=$(stat "$tmp/$mode.stats" "switches to hotpath's own FS")
+  lazy=$(stat "$tmp/$mode.stats" "exits from the cache that left the guest's FS")
+  [ "${entries:-0}" -ge 200 ] || fail "$mode: only $entries dispatcher entries (the test proves nothing)"
+  if [ $mode = eager ]; then
+    [ "${switches:-1}" -eq 0 ] || fail "eager: $switches lazy switches counted (want 0: every exit switches at once)"
+    [ "${lazy:-1}" -eq 0 ] || fail "eager: $lazy exits left the guest's FS in place (want 0)"
+  else
+    # The dynamic loader runs its first part with FS 0, where exits switch.
+    [ "${lazy:-0}" -gt $((entries / 3)) ] ||
+      fail "$mode: $lazy of $entries exits left the guest's FS in place (want more than a third)"
+    [ "${switches:-0}" -lt $((lazy / 4)) ] ||
+      fail "$mode: $switches switches to hotpath's FS for $lazy exits on the guest's FS (want fewer than a quarter)"
+  fi
+  echo "ok: $mode: $entries dispatcher entries, $lazy on the guest's FS, $switches switches to hotpath's FS"
+done
+
+opts="--opt=0"
+if run unmapped "$unmapped"; then
+  grep -q "^fs kept: yes, fs:0 reads the page" "$tmp/unmapped.out" || fail "unmapped: wrong output: $(cat "$tmp/unmapped.out")"
+  retried=$(stat "$tmp/unmapped.stats" "reads of the guest's missing thread control block")
+  [ "${retried:-0}" -gt 0 ] || fail "unmapped: no read retried on hotpath's FS (the test proves nothing)"
+  echo "ok: unmapped FS: $retried reads retried"
+fi
+[ $fails -eq 0 ] && echo "all lazy FS counters as expected"
+exit $((fails > 0))
