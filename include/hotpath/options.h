@@ -66,7 +66,7 @@
   X(BOOL, debug_eager_fs, "debug-eager-fs", false, 0, 0, "", \
     "switch to hotpath's own FS at every exit from the code cache, not only when its C code needs its TLS (testing)") \
   X(BOOL, debug_fs_poison, "debug-fs-poison", false, 0, 0, "", \
-    "while hotpath's C code runs without its own FS, put an unreadable one in place, so that a use of its TLS there faults (testing)") \
+    "while hotpath's C code runs without its own FS, put an unreadable one in place, so that a use of its TLS there faults (testing; wins over --debug-eager-fs)") \
   X(INT, debug_flush_every, "debug-flush-every", 0, 0, 1000000000, "N", \
     "flush the whole code cache (as when --cache-size is reached) after every N blocks built, 0 = never (testing)") \
   X(INT, debug_crash_after, "debug-crash-after", 0, 0, 1000000000, "N", \

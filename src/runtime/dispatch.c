@@ -274,10 +274,8 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       f = hp_trace_edge(prev, f); /* a new trace head gets its counting copy */
       if (prev && !hp_opt.no_link)
         hp_link(prev, f);
-      if (hot) {
-        hp_fs_host();
+      if (hot)
         recording = hp_trace_hot(t, &f);
-      }
     }
     hot = false;
     struct hp_fragment *run = f;

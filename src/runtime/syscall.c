@@ -643,13 +643,39 @@ static unsigned int80_len(uint64_t pc)
   return ok && l.n && v[0].op == HP_OP_STOP && v[0].exit_kind == HP_EXIT_INT80 && v[0].len ? v[0].len : 2;
 }
 
+/* Whether this kernel has 32-bit system calls (IA32 emulation): asked
+ * once, by a harmless `int 0x80` (getpid). Without them every `int 0x80`
+ * faults natively, even those hotpath emulates or refuses. */
+static bool kernel_has_int80(void)
+{
+  static int known; /* 0: not asked, 1: yes, 2: no */
+  int k = __atomic_load_n(&known, __ATOMIC_ACQUIRE);
+  if (!k) {
+    uint64_t probe[16] = {[HP_RAX] = 20}; /* i386 getpid */
+    k = (uint64_t)hp_int80(probe) == HP_INT80_FAULT ? 2 : 1;
+    __atomic_store_n(&known, k, __ATOMIC_RELEASE);
+  }
+  return k == 1;
+}
+
+/* The #GP of `int 0x80` in a kernel without 32-bit emulation: SIGSEGV
+ * (SI_KERNEL) at the instruction, as natively. */
+static uint64_t int80_fault(struct hp_thread *t, uint64_t pc)
+{
+  if (!hp_signal_fault_trap(t, SIGSEGV, SI_KERNEL, 0, 0x80 * 8 + 2, 13) || !hp_signal_deliver(t, &pc))
+    hp_die_by_signal(SIGSEGV);
+  return pc;
+}
+
 uint64_t hp_syscall_int80(struct hp_thread *t, uint64_t pc)
 {
   uint64_t *g = t->gpr;
   uint32_t nr = (uint32_t)g[HP_RAX]; /* the kernel reads eax and the low halves of the arguments */
-  uint64_t next = pc + int80_len(pc); /* after its prefixes too, if any */
   t->restart_pc = 0;
   t->call_mask_valid = false;
+  if (!kernel_has_int80())
+    return int80_fault(t, pc);
+  uint64_t next = pc + int80_len(pc); /* after its prefixes too, if any */
   if (t->seccomp_strict && nr != 1 && nr != 3 && nr != 4 && nr != 119) { /* read, write, exit, sigreturn */
     hp_raw_syscall(SYS_tgkill, getpid(), t->tid, SIGKILL, 0, 0, 0);
     hp_raw_syscall(SYS_exit_group, 128 + SIGKILL, 0, 0, 0, 0, 0);
@@ -697,13 +723,8 @@ uint64_t hp_syscall_int80(struct hp_thread *t, uint64_t pc)
     return next;
   }
   r = hp_int80(g);
-  if ((uint64_t)r == HP_INT80_FAULT) {
-    /* No 32-bit emulation in this kernel: #GP, SIGSEGV (SI_KERNEL) at the
-     * instruction, as natively. */
-    if (!hp_signal_fault_trap(t, SIGSEGV, SI_KERNEL, 0, 0x80 * 8 + 2, 13) || !hp_signal_deliver(t, &pc))
-      hp_die_by_signal(SIGSEGV);
-    return pc;
-  }
+  if ((uint64_t)r == HP_INT80_FAULT)
+    return int80_fault(t, pc);
   g[HP_RAX] = (uint64_t)r; /* every other register and the flags are kept, as natively */
   /* Interrupted by a signal: the calls the kernel restarts under SA_RESTART
    * go again from the instruction; those with a mask of their own have the

@@ -48,6 +48,7 @@ struct recording {
 static struct recording *rec_of(struct hp_thread *t)
 {
   if (!t->trace_rec) {
+    hp_fs_host();
     void *p = mmap(NULL, sizeof(struct recording), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     HP_ASSERT(p != MAP_FAILED);
     t->trace_rec = p;
