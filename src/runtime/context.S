@@ -92,38 +92,30 @@ hp_cache_exit:
         je 1f
         rdfsbase %rax               /* the guest may have moved FS with wrfsbase */
         mov %rax, HP_T_GUEST_FS(%rbx)
-        test %rax, %rax             /* FS 0 (before the guest sets up TLS): code */
-        jz 6f                       /* built with a stack protector can't read fs:0x28 */
-        cmpl $HP_FS_EAGER, HP_T_FS_LAZY(%rbx)
-        je 6f
-        movl $1, HP_T_FS_GUEST(%rbx) /* lazy: hp_fs_host() switches when needed */
-        cmpl $HP_FS_POISON, HP_T_FS_LAZY(%rbx)
-        jne 2f
-        mov hp_fs_poison_base(%rip), %rax
-        wrfsbase %rax
-        jmp 2f
-6:      mov HP_T_HOST_FS(%rbx), %rax
-        wrfsbase %rax
-        jmp 2f
+        jmp 5f
 1:      cmpl $0, HP_T_GUEST_WRFSBASE(%rbx) /* Where the CPU lacks wrfsbase, the */
         jne 4f                      /* guest moves FS only by arch_prctl (emulated: */
         xor %eax, %eax              /* guest_fs is current) or by loading a selector */
         mov %fs, %ax
         test %eax, %eax
-        jz 3f
+        jz 5f
 4:      mov $158, %eax              /* arch_prctl(ARCH_GET_FS, &guest_fs) */
         mov $0x1003, %edi
         lea HP_T_GUEST_FS(%rbx), %rsi
         syscall
-3:      mov HP_T_HOST_FS(%rbx), %rsi
-        cmpq $0, HP_T_GUEST_FS(%rbx)
-        je 7f
+5:      mov HP_T_HOST_FS(%rbx), %rsi /* the FS hotpath's C code gets: its own, */
+        cmpq $0, HP_T_GUEST_FS(%rbx) /* when the guest's is 0 (before it sets up */
+        je 6f                       /* TLS: a stack protector can't read fs:0x28) */
         cmpl $HP_FS_EAGER, HP_T_FS_LAZY(%rbx)
-        je 7f
-        movl $1, HP_T_FS_GUEST(%rbx) /* lazy: hp_fs_host() switches when needed */
-        cmpl $HP_FS_POISON, HP_T_FS_LAZY(%rbx)
+        je 6f
+        movl $1, HP_T_FS_GUEST(%rbx) /* lazy: the guest's stays, hp_fs_host() */
+        cmpl $HP_FS_POISON, HP_T_FS_LAZY(%rbx) /* switches when needed; or the poison */
         jne 2f
         mov hp_fs_poison_base(%rip), %rsi
+6:      cmpl $0, HP_T_USE_FSGSBASE(%rbx)
+        je 7f
+        wrfsbase %rsi
+        jmp 2f
 7:      mov $158, %eax              /* arch_prctl(ARCH_SET_FS, %rsi) */
         mov $0x1002, %edi
         syscall
