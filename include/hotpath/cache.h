@@ -107,7 +107,7 @@ size_t hp_cache_limit(void);
 size_t hp_cache_fragment_max(void);
 /* In the child of a fork: the units are shared memory with the parent, so
  * give the child its own copies at the same addresses. */
-void hp_cache_unshare(void);
+void hp_cache_unshare(bool shared_fds); /* shared_fds (CLONE_FILES): no descriptor of its own */
 
 #include "hotpath/arena.h"
 

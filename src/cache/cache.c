@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "hotpath/log.h"
@@ -417,6 +418,10 @@ size_t hp_cache_cold_bytes_used(void)
  * where there is no descriptor to spare (the guest may hold them all). */
 static bool unshare_by_file(struct hp_cache_unit *u)
 {
+  /* A file bigger than RLIMIT_FSIZE would raise SIGXFSZ. */
+  struct rlimit fsize;
+  if (getrlimit(RLIMIT_FSIZE, &fsize) != 0 || (fsize.rlim_cur != RLIM_INFINITY && fsize.rlim_cur < u->size))
+    return false;
   int fd = memfd_create("hotpath-cache", MFD_CLOEXEC);
   if (fd < 0)
     return false;
@@ -432,8 +437,10 @@ static bool unshare_by_file(struct hp_cache_unit *u)
     ok = n > 0;
     off += ok ? (size_t)n : 0;
   }
-  if (ok && (mmap((void *)u->rx, u->size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0) != (void *)u->rx ||
-             mmap(u->rw, u->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) != u->rw))
+  /* A refused executable view (a security module's rule for files) leaves
+   * the old one in place: the other way then. */
+  ok = ok && mmap((void *)u->rx, u->size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0) == (void *)u->rx;
+  if (ok && mmap(u->rw, u->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) != u->rw)
     hp_fatal(HP_STATUS_UNSUPPORTED, "cannot map the copied code cache after fork: %s", strerror(errno));
   close(fd);
   return ok;
@@ -441,10 +448,10 @@ static bool unshare_by_file(struct hp_cache_unit *u)
 
 /* After fork the units' pages are shared with the parent: give each unit
  * pages of its own, with the same content, under both views (same addresses). */
-void hp_cache_unshare(void)
+void hp_cache_unshare(bool shared_fds)
 {
   for (struct hp_cache_unit *u = units; u; u = u->next) {
-    if (unshare_by_file(u))
+    if (!shared_fds && unshare_by_file(u))
       continue;
     uint8_t *fresh = unit_pages(u->size);
     if (!fresh)

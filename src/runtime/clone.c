@@ -220,6 +220,9 @@ static void *guest_thread_main(void *arg)
   uint64_t clear = c->clear_tid;
   HP_DEBUG("thread %d exits, clearing tid at 0x%lx", c->tid, (unsigned long)clear);
   hp_trace_thread_exit(c);
+  /* glibc's mask leaves its own two signals open: the raw call blocks all. */
+  uint64_t every = ~0ull;
+  hp_raw_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&every, 0, 8, 0, 0);
   hp_thread_detach(); /* GS must not name the block once it is freed */
   hp_thread_free(c);
   if (clear)
@@ -522,7 +525,7 @@ long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid
       fork_child_tid_words(t, flags, ctid);
     hp_thread_forget_others(t);
     hp_evict_after_fork(); /* retired code: no thread of the child can run it */
-    hp_cache_unshare();
+    hp_cache_unshare(flags & CLONE_FILES); /* a descriptor would show in the parent's table */
     __atomic_store_n(&copied[0], 1, __ATOMIC_RELEASE);
     syscall(SYS_futex, &copied[0], FUTEX_WAKE, 1, NULL, NULL, 0);
     if (by_glibc && (flags & CLONE_PARENT_SETTID))

@@ -250,6 +250,11 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
   uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
   bool in_cache = hp_cache_contains(pc);
   bool sync = is_sync(sig) && si->si_code > 0;
+  if (!t) { /* a thread without a block (detached: thread.h) */
+    if (sync)
+      internal_fault(sig, pc, NULL);
+    return;
+  }
   if (sync && pc == 0 && !t->in_dispatcher) {
     /* The one guest target the flag-free inline lookup matches in an empty
      * entry is ~0: its cache address 0 faults here. The guest jumped to

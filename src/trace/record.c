@@ -45,14 +45,20 @@ struct recording {
   struct hp_insn out[REC_ELEMS + 1];
 };
 
+/* Its own function: what hp_trace_hot calls after it is checked as running
+ * on the guest's FS (tests/layers/check_lazy_fs.py). */
+__attribute__((noinline)) static void *new_recording(void)
+{
+  hp_fs_host();
+  void *p = mmap(NULL, sizeof(struct recording), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  HP_ASSERT(p != MAP_FAILED);
+  return p;
+}
+
 static struct recording *rec_of(struct hp_thread *t)
 {
-  if (!t->trace_rec) {
-    hp_fs_host();
-    void *p = mmap(NULL, sizeof(struct recording), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    HP_ASSERT(p != MAP_FAILED);
-    t->trace_rec = p;
-  }
+  if (!t->trace_rec)
+    t->trace_rec = new_recording();
   return t->trace_rec;
 }
 

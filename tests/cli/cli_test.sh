@@ -139,12 +139,15 @@ if "$int80_calls" refused >/dev/null 2>&1; then
   expect 125 'hotpath: int 0x80 at 0x[0-9a-f]+: the 32-bit system call 192 \(mmap2\) is not supported' -- "$hp" "$int80_calls" refused
   expect 3 '100 getpid calls' -- "$hp" --opt=0 "$int80_calls" count
   expect 3 'int 0x80 system calls .* 101$' -- "$hp" --opt=0 --stats "$int80_calls" count
+  expect 3 '' -- "$hp" "$int80_calls" exit
 else
   # A kernel without 32-bit system calls: every int 0x80 faults natively
   # (SIGSEGV), those hotpath would refuse or emulate too.
   expect 139 '' -- "$int80_calls" refused
   expect 139 '' -- "$hp" "$int80_calls" refused
   expect 139 '' -- "$hp" --opt=0 "$int80_calls" count
+  expect 139 '' -- "$int80_calls" exit
+  expect 139 '' -- "$hp" "$int80_calls" exit
 fi
 # argv[0] is passed as typed; PATH search finds the program
 out=$(cd /bin && PATH=/bin "$hp" sh -c 'echo $0')
