@@ -82,6 +82,17 @@ struct hp_frag_trace {
   const uint8_t *source;        /* a block of anonymous memory: the guest bytes it was
                                    made from, [guest_pc, +source_len) (hp_fragment_revive) */
   uint32_t source_len;
+  /* Nested loops (record.c, "extensions"): a trace keeps the path it was
+   * recorded along and where it goes on when it leaves at its end; a head
+   * reached from there names the trace, whose path is then recorded on
+   * from the head until it comes back to the trace's own head. */
+  const uint64_t *path;         /* a trace: its blocks' guest pcs */
+  const uint64_t *path_slots;   /* a trace: its promoted slots (disp << 8 | size) */
+  uint64_t end_exit;            /* a trace: the target of its last exit, 0: none */
+  uint64_t nest_parent;         /* a head: the trace whose last exit leads here */
+  uint16_t npath, npath_slots;
+  bool promoted;                /* a trace: frame slots in registers */
+  bool nested;                  /* a trace: extended, or its extension failed */
 };
 
 struct hp_fragment {

@@ -56,6 +56,8 @@
   X(traces_abandoned, "recordings abandoned (signal, fault, untraceable code)") \
   X(trace_heads_given_up, "trace heads given up (linked as blocks)") \
   X(trace_races, "traces another thread built first") \
+  X(traces_extended, "traces extended along their exit path back to their head (nested loops)") \
+  X(trace_extensions_failed, "trace extensions given up (the path did not come back, or optimized worse)") \
   X(trace_backoffs, "trace head periods too slow to pay for a trace") \
   X(trace_heads_retired, "trace heads retired (lukewarm: back to a plain block)") \
   X(trace_record_ns, "time spent recording traces (ns)") \

@@ -37,6 +37,10 @@ struct recording {
   uint64_t callees[HP_TRACE_MAX_OPEN_CALLS]; /* calls on the path not yet returned from */
   unsigned ncallees;
   bool stop_after;    /* the last block returns from a call made before the trace */
+  /* Extending trace parent (its head is head): its path, then on from
+   * where it leaves until back at head (nested loops, extend_start). */
+  struct hp_fragment *parent;
+  unsigned parent_blocks; /* the parent's path: r->blocks[0, parent_blocks) */
   bool unguarded;     /* the head's traces kept missing: indirect jmps end them unguarded */
   const uint64_t *end_regs; /* the guest registers after the last block (a jump table's) */
   uint64_t t0;
@@ -139,7 +143,15 @@ struct hp_fragment *hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to)
   struct hp_fragment *block = hp_frag_tr(to)->head_block;
   if (prev && prev->from == to && block && !block->removed)
     return block;
-  return makes_head(prev, to) ? make_head(to) : to;
+  struct hp_fragment *h = makes_head(prev, to) ? make_head(to) : to;
+  /* Where a trace goes on after its last exit: when that gets hot, the
+   * trace may take it in (hp_trace_hot). */
+  if (prev && h->trace_head && h->kind == HP_FRAG_BLOCK && prev->from->kind == HP_FRAG_TRACE) {
+    const struct hp_frag_trace *pt = hp_frag_tr(prev->from);
+    if (!pt->nested && pt->end_exit == h->guest_pc && prev->target == h->guest_pc)
+      hp_frag_tr_mut(h)->nest_parent = prev->from->guest_pc;
+  }
+  return h;
 }
 
 static void link_ahead(struct hp_fragment *f)
@@ -223,6 +235,57 @@ void hp_trace_build_ahead(struct hp_fragment *f)
   }
 }
 
+/* Nested loops: a loop trace leaves at its end each time its loop is done
+ * (an inner loop's last turn), goes on through the enclosing loop's code and
+ * comes back in at its head, paying the optimized trace's entry (registers
+ * saved, slots loaded, checks) and exit each time. When the code after that
+ * exit (here) gets hot, the recording starts with the trace's own path
+ * (decoded again: the same blocks, since a change of them flushes the
+ * trace), goes on from here, and may only end back at its head: the new
+ * trace has the inner loop's back edge as a side exit linked to its own
+ * loop, and the outer loop's path back to it, so both loops run inside it.
+ * It replaces the parent if it is optimized as well (build). */
+static void extend_start(struct recording *r, uint64_t parent_pc, uint64_t here)
+{
+  struct hp_fragment *p = hp_fragment_lookup(parent_pc);
+  if (!p || p->kind != HP_FRAG_TRACE || p->removed)
+    return;
+  const struct hp_frag_trace *pt = hp_frag_tr(p);
+  if (pt->nested || pt->end_exit != here || !pt->npath || pt->npath >= (unsigned)hp_opt.max_trace_blocks)
+    return;
+  unsigned nel = 0, ncallees = 0, nguards = 0;
+  for (unsigned i = 0; i < pt->npath; i++) {
+    struct hp_ilist l = {.v = &r->elems[nel], .cap = HP_BLOCK_LIST_CAP};
+    if (nel + HP_BLOCK_LIST_CAP > REC_ELEMS || !hp_decode_guest_block(pt->path[i], &l) || !hp_trace_block_ok(&l) ||
+        hp_trace_block_ends(&l))
+      return;
+    uint64_t next = i + 1 < pt->npath ? pt->path[i + 1] : here;
+    r->blocks[i] = (struct hp_recorded_block){l.v, l.n, l.pc, l.end, next};
+    nel += l.n;
+    const struct hp_insn *tail = &l.v[l.n - 1];
+    nguards += tail->op == HP_OP_CALL_IND || tail->op == HP_OP_JMP_IND || tail->op == HP_OP_RET;
+    /* The calls open along the path, as the recorder counted them (the
+     * last block's when the recording steps on from it). */
+    bool last = i + 1 == pt->npath;
+    if (!last && (tail->op == HP_OP_CALL || tail->op == HP_OP_CALL_IND)) {
+      if (ncallees == HP_TRACE_MAX_OPEN_CALLS)
+        return;
+      r->callees[ncallees++] = next;
+    } else if (!last && tail->op == HP_OP_RET) {
+      if (!ncallees)
+        return;
+      ncallees--;
+    }
+  }
+  r->nblocks = pt->npath;
+  r->nelems = nel;
+  r->ncallees = ncallees;
+  r->nguards = nguards;
+  r->head = parent_pc;
+  r->parent = p;
+  r->parent_blocks = pt->npath;
+}
+
 /* Traces must pay for themselves within the run: building one costs tens
  * of microseconds (recording included) and saves nanoseconds per
  * execution, so a head is traced only when it has run often and fast. Its
@@ -301,7 +364,10 @@ bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **fp)
   r->unguarded = tr->retraces >= MAX_RETRACES;
   r->head = f->guest_pc;
   r->nblocks = r->nelems = r->nguards = 0;
+  r->parent = NULL;
   r->t0 = hp_now_ns();
+  if (tr->nest_parent)
+    extend_start(r, tr->nest_parent, f->guest_pc);
   return true;
 }
 
@@ -326,6 +392,30 @@ static void end_recording(struct recording *r, bool failed)
       r->failures = 0;
     }
   }
+}
+
+/* An extension that cannot be: its parent stays as it is, for good. */
+static void extend_fail(struct recording *r, const char *why)
+{
+  if (!r->parent->removed)
+    hp_frag_tr_mut(r->parent)->nested = true;
+  hp_stats.trace_extensions_failed++;
+  end_recording(r, false);
+  HP_DEBUG("trace 0x%lx not extended: %s", (unsigned long)r->head, why);
+}
+
+static bool loop_back(struct recording *r, unsigned from);
+static void build(struct recording *r);
+
+/* An extension's path that does not come back to the head: built if it
+ * passed a branch that could have (its last turns may have left the
+ * enclosing loop too), else given up. */
+static void extend_end(struct recording *r, const char *why)
+{
+  if (loop_back(r, r->parent_blocks))
+    build(r);
+  else
+    extend_fail(r, why);
 }
 
 void hp_trace_abort(struct hp_thread *t)
@@ -558,16 +648,93 @@ static bool jt_at_end(const struct recording *r, const uint64_t *regs)
   return hp_jt_probe(&l, regs, true, &jt_scratch);
 }
 
+/* Whether an extension's promotion keeps every slot its parent promoted
+ * (its longer path may use registers the parent's slots had). */
+static bool keeps_slots(const struct hp_frag_trace *pt, bool promoted, const struct hp_promotion *p)
+{
+  if (!pt->promoted)
+    return true;
+  if (!promoted)
+    return false;
+  for (unsigned i = 0; i < pt->npath_slots; i++) {
+    bool found = false;
+    for (unsigned k = 0; k < p->nslots && !found; k++)
+      found = pt->path_slots[i] == ((uint64_t)(int64_t)p->slot[k].disp << 8 | p->slot[k].size);
+    if (!found)
+      return false;
+  }
+  return true;
+}
+
+/* What a trace keeps for its extension (extend_start). */
+static void keep_path(struct hp_fragment *f, const struct recording *r, const struct hp_ilist *out, bool promoted,
+                      const struct hp_promotion *promo)
+{
+  struct hp_frag_trace *tr = hp_frag_tr_mut(f);
+  tr->promoted = promoted;
+  tr->nested = r->parent != NULL; /* one level */
+  const struct hp_insn *x = out->n ? &out->v[out->n - 1] : NULL;
+  if (tr->nested || r->blocks[r->nblocks - 1].next != r->head || !x || x->op != HP_OP_EXIT ||
+      x->exit_kind != HP_EXIT_BRANCH || (x->flags & HP_INSN_BACK_EDGE) || !x->target)
+    return;
+  uint64_t *path = hp_arena_gen_alloc(r->nblocks * sizeof *path);
+  for (unsigned i = 0; i < r->nblocks; i++)
+    path[i] = r->blocks[i].pc;
+  tr->path = path;
+  tr->npath = (uint16_t)r->nblocks;
+  if (promoted && promo->nslots) {
+    uint64_t *slots = hp_arena_gen_alloc(promo->nslots * sizeof *slots);
+    for (unsigned k = 0; k < promo->nslots; k++)
+      slots[k] = (uint64_t)(int64_t)promo->slot[k].disp << 8 | promo->slot[k].size;
+    tr->path_slots = slots;
+    tr->npath_slots = (uint16_t)promo->nslots;
+  }
+  tr->end_exit = x->target;
+}
+
+/* A recording that left its loop (it began in the loop's last turn) and
+ * passed a conditional branch that could have gone back to the head (in
+ * blocks [from, nblocks)): the trace is the loop, as a recording of any
+ * other turn makes it (the way out is then its exit, which an extension may
+ * take in later). False if it passed none. */
+static bool loop_back(struct recording *r, unsigned from)
+{
+  for (unsigned i = from; i < r->nblocks; i++) {
+    const struct hp_recorded_block *b = &r->blocks[i];
+    if (b->n >= 2 && b->v[b->n - 1].op == HP_OP_EXIT && b->v[b->n - 2].op == HP_OP_EXIT_CC &&
+        (b->v[b->n - 2].target == r->head || b->v[b->n - 1].target == r->head)) {
+      r->nblocks = i + 1;
+      r->blocks[i].next = r->head;
+      r->end_regs = NULL;
+      return true;
+    }
+  }
+  return false;
+}
+
 static void build(struct recording *r)
 {
   struct hp_fragment *cur = hp_fragment_lookup(r->head);
-  if (cur && cur->kind == HP_FRAG_TRACE) { /* another thread built it first */
+  if (r->parent) {
+    /* An extension takes its parent's place, if the parent is still there. */
+    if (cur != r->parent || cur->removed || !hp_frag_tr(cur)->shadowed || hp_frag_tr(cur)->shadowed->removed) {
+      extend_fail(r, "the trace was replaced meanwhile");
+      return;
+    }
+    cur = hp_frag_tr(cur)->shadowed;
+  } else if (cur && cur->kind == HP_FRAG_TRACE) { /* another thread built it first */
     end_recording(r, false);
     hp_stats.trace_races++;
     return;
   }
+  if (!r->parent && r->nblocks && r->blocks[r->nblocks - 1].next != r->head)
+    loop_back(r, 0);
   struct hp_ilist out = {.v = r->out, .cap = REC_ELEMS + 1};
   if (!hp_trace_stitch(r->blocks, r->nblocks, r->head, &out)) {
+    if (r->parent) {
+      extend_fail(r, "its path cannot be stitched");
+      return;
+    }
     give_up(r->head);
     end_recording(r, true);
     return;
@@ -589,6 +756,17 @@ static void build(struct recording *r)
   uint32_t opt_ns;
   unsigned known;
   bool promoted = optimize(&out, &promo, cur && hp_frag_tr(cur)->opt_conservative, &why, &opt_ns, &known);
+  if (r->parent) {
+    if (!keeps_slots(hp_frag_tr(r->parent), promoted, &promo)) {
+      extend_fail(r, promoted ? "fewer of its slots in registers" : why ? why : "not optimized");
+      return;
+    }
+    /* The parent goes; the links into it come back to their stubs and
+     * are made again to the extension. */
+    hp_fragment_remove(r->parent);
+    hp_fragment_restore(cur);
+    hp_stats.traces_extended++;
+  }
   hp_stats.opt_returns_known += known;
   if (!promoted && r->end_regs && hp_jt_for_list(&out, r->end_regs, true, &jt_scratch))
     out.jt = &jt_scratch;
@@ -645,6 +823,7 @@ static void build(struct recording *r)
   }
   unsigned ninsn = f->ninsn;
   hp_frag_tr_mut(f)->shadowed = cur;
+  keep_path(f, r, &out, promoted, &promo);
   hp_frag_tr_mut(f)->hot_since = hp_now_ns(); /* a trace: when it was built */
   /* Its back edges go to its own entry (as exits, so a signal can unlink them). */
   for (unsigned i = 0; i < f->nexits; i++)
@@ -687,8 +866,9 @@ static void build(struct recording *r)
     size_t n = 0;
     for (unsigned i = 0; i < r->nblocks && n + 20 < sizeof pcs; i++)
       n += (size_t)snprintf(pcs + n, sizeof pcs - n, " 0x%lx", (unsigned long)r->blocks[i].pc);
-    hp_log(HP_LOG_DEBUG, "trace 0x%lx: %u blocks, %u insns, %u bytes at %p; blocks:%s", (unsigned long)r->head,
-           r->nblocks, ninsn, f->size, (void *)f->code, pcs);
+    hp_log(HP_LOG_DEBUG, "trace 0x%lx: %u blocks, %u insns, %u bytes at %p%s; blocks:%s", (unsigned long)r->head,
+           r->nblocks, ninsn, f->size, (void *)f->code, r->parent ? " (extended: its exit path back to its head)" : "",
+           pcs);
   }
 }
 
@@ -709,6 +889,10 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
       /* Megamorphic: a lookup, not a guard. A switch's jump table: the
        * trace ends with a dispatch straight to every case, with the
        * registers it reads now (after the jump; checked when it runs). */
+      if (r->parent) { /* an extension ends back at the head only */
+        extend_end(r, "an indirect jump that ends traces");
+        return NULL;
+      }
       if (r->unguarded || jt_at_end(r, t->gpr)) {
         last->next = 0;
         r->end_regs = t->gpr;
@@ -729,7 +913,20 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
     }
     struct hp_ilist ll = {.v = (struct hp_insn *)last->v, .n = last->n};
     const struct hp_fragment *g = hp_fragment_lookup(pc);
-    if (pc == r->head || hp_trace_block_ends(&ll) || r->stop_after ||
+    if (r->parent) {
+      /* An extension goes on through other heads and traces, and is built
+       * only if it comes back to its head. */
+      if (pc == r->head && !r->stop_after) {
+        build(r);
+        return NULL;
+      }
+      if (pc == r->head || hp_trace_block_ends(&ll) || r->stop_after ||
+          r->nblocks >= (unsigned)hp_opt.max_trace_blocks || r->nelems + HP_BLOCK_LIST_CAP > REC_ELEMS ||
+          r->nguards >= MAX_GUARDS) {
+        extend_end(r, "its path did not come back to the head");
+        return NULL;
+      }
+    } else if (pc == r->head || hp_trace_block_ends(&ll) || r->stop_after ||
         (g && (g->kind == HP_FRAG_TRACE || g->trace_head) && !lone_jmp_reg(pc)) ||
         r->nblocks >= (unsigned)hp_opt.max_trace_blocks || r->nelems + HP_BLOCK_LIST_CAP > REC_ELEMS ||
         r->nguards >= MAX_GUARDS) {
@@ -739,7 +936,9 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
   }
   struct hp_ilist l = {.v = &r->elems[r->nelems], .cap = HP_BLOCK_LIST_CAP};
   if (!hp_decode_guest_block(pc, &l) || !hp_trace_block_ok(&l)) {
-    if (r->nblocks) { /* the trace ends before this block */
+    if (r->parent) {
+      extend_end(r, "code that cannot be in a trace");
+    } else if (r->nblocks) { /* the trace ends before this block */
       build(r);
     } else {
       give_up(pc);

@@ -7,18 +7,19 @@
 # of reach.  A feature silently switched off fails here even when every
 # program still prints the right output.
 #
-# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD
+# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED
 #   (executables of tests/programs: loops, indcall, funcptr, jumptable; of
-#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0), defer (-O0), fold (-O0))
+#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0), defer (-O0), fold (-O0), nested (-O0))
 # Counters are matched by their description (include/hotpath/stats.h).
 set -u
-if [ $# -ne 17 ]; then
-  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD" >&2
+if [ $# -ne 18 ]; then
+  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED" >&2
   exit 2
 fi
 hp=$(realpath "$1") loops=$(realpath "$2") indcall=$(realpath "$3") funcptr=$(realpath "$4") jumptable=$(realpath "$5")
 phase=$(realpath "$6") callchain=$(realpath "$7") interp=$(realpath "$8") mthot=$(realpath "$9")
 promote=$(realpath "${10}") indswap=$(realpath "${11}") promote2=$(realpath "${12}") fpromote=$(realpath "${13}") cpromote=$(realpath "${14}") rbpdata=$(realpath "${15}") defer=$(realpath "${16}") fold=$(realpath "${17}")
+nested=$(realpath "${18}")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 
@@ -310,6 +311,14 @@ expect fold "instructions folded away (copies, lea, add/sub/shl kept symbolic)" 
 expect fold "instructions that read a folded address or propagated copy" -ge 15
 expect fold-nofold "$OF" -eq 0
 expect fold-nofold "$OT" -ge 8
+# nested loops: the inner loops' traces take in their enclosing loop's path
+# back to their head, optimized as well (--opt=2) and at --opt=1
+EXT="traces extended along their exit path back to their head (nested loops)"
+run nested --opt=2 -- "$nested"
+run nested1 --opt=1 -- "$nested"
+expect nested "$EXT" -ge 4
+expect nested "$OT" -ge 4
+expect nested1 "$EXT" -ge 4
 # a speculative entry load faults (rbp is a data pointer): the trace is rebuilt
 run rbpdata --opt=2 -- "$rbpdata"
 expect rbpdata "optimized traces dropped: at their entry a slot was below rsp, outside the stack or unmapped" -ge 1
