@@ -194,17 +194,17 @@ int32_t hp_emit_promo_frame_off(void); /* promo_rbp's gs offset */
 size_t hp_emit_rbp_check(struct hp_emit *e);
 /* The entry check of an optimized trace with inlined calls: jumps (the
  * rel32 field returned, to be aimed by the caller) when rsp > rbp + lo,
- * i.e. when a slot lies below rsp. Clobbers scratch; the flags and rcx are
- * kept. */
-size_t hp_emit_frame_check(struct hp_emit *e, int scratch, int32_t lo);
+ * i.e. when a slot lies below rsp. Clobbers scratch; rcx is kept, and the
+ * flags unless flags_dead (then it is a sub and a js: no spill of rcx). */
+size_t hp_emit_frame_check(struct hp_emit *e, int scratch, int32_t lo, bool flags_dead);
 void hp_emit_slot_store(struct hp_emit *e, int reg, int32_t disp, unsigned size);
 /* The entry check of an optimized trace that [rbp+lo, rbp+hi) lies inside
  * the guest's stack [s0, s1) (memory of this process alone: nothing but
  * the loop can change a slot while it runs): two jumps when it does not
  * (their rel32 fields in fields[], to aim with hp_patch_rel32). Clobbers
- * scratch; the flags and rcx are kept. */
+ * scratch; rcx is kept, and the flags unless flags_dead. */
 void hp_emit_stack_check(struct hp_emit *e, int scratch, int32_t lo, int32_t hi, uint64_t s0, uint64_t s1,
-                         size_t fields[2]);
+                         bool flags_dead, size_t fields[2]);
 /* Whether [a, a+size) overlaps [rbp+lo, rbp+hi): jb rel32 when it does
  * (its field's offset returned). Clobbers scratch and the status flags. */
 size_t hp_emit_span_check(struct hp_emit *e, int scratch, uint64_t a, uint32_t size, int32_t lo, int32_t hi);

@@ -156,6 +156,9 @@ struct hp_promotion {
    * the entry checks once that this span misses the slots' hull (else it
    * leaves through HP_EXIT_DEOPT), so none of them is checked in the loop. */
   bool rip_check;
+  /* The status flags are dead at the entry (written before read on every
+   * path from it): its checks may compare and branch on them. */
+  bool entry_flags_dead;
   uint64_t rip_lo;
   uint32_t rip_size;
   /* The guest's stack [stack_lo, stack_hi) (set by the caller of the pass):

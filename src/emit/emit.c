@@ -1249,8 +1249,23 @@ static size_t rcx_nonneg_or_jump(struct hp_emit *e)
   return rcx_zero_or_jump(e);
 }
 
-size_t hp_emit_frame_check(struct hp_emit *e, int scratch, int32_t lo)
+/* sub scratch, rbp/rsp (reg) */
+static void sub_reg(struct hp_emit *e, int scratch, int reg)
 {
+  u8(e, (uint8_t)(0x48 | (scratch >= 8 ? 1 : 0)));
+  u8(e, 0x29);
+  u8(e, (uint8_t)(0xc0 | (reg << 3) | (scratch & 7)));
+}
+
+size_t hp_emit_frame_check(struct hp_emit *e, int scratch, int32_t lo, bool flags_dead)
+{
+  if (flags_dead) { /* scratch = rbp + lo - rsp: negative when a slot lies below rsp */
+    uint8_t le[] = {(uint8_t)(0x48 | (scratch >= 8 ? 4 : 0)), 0x8d, (uint8_t)(0x80 | ((scratch & 7) << 3) | HP_RBP)};
+    hp_emit_bytes(e, le, sizeof le); /* lea scratch, [rbp + lo] */
+    u32(e, (uint32_t)lo);
+    sub_reg(e, scratch, HP_RSP);
+    return hp_emit_jcc_rel32(e, 0x8, hp_emit_here(e)); /* js */
+  }
   /* Without touching the flags: rcx = rbp + lo - rsp, which is below 2^56
    * exactly when rsp <= rbp + lo (user addresses are below 2^47), i.e.
    * when its top byte is 0. */
@@ -1269,9 +1284,19 @@ size_t hp_emit_frame_check(struct hp_emit *e, int scratch, int32_t lo)
 }
 
 void hp_emit_stack_check(struct hp_emit *e, int scratch, int32_t lo, int32_t hi, uint64_t s0, uint64_t s1,
-                         size_t fields[2])
+                         bool flags_dead, size_t fields[2])
 {
   uint8_t x = (uint8_t)(scratch >= 8 ? 1 : 0), s = (uint8_t)(scratch & 7);
+  if (flags_dead) { /* the same differences of user addresses, their sign tested */
+    mov_imm64(e, scratch, (uint64_t)(int64_t)lo - s0);
+    uint8_t ad[] = {(uint8_t)(0x48 | x), 0x01, (uint8_t)(0xc0 | (HP_RBP << 3) | s)}; /* add scratch, rbp */
+    hp_emit_bytes(e, ad, sizeof ad);
+    fields[0] = hp_emit_jcc_rel32(e, 0x8, hp_emit_here(e)); /* js */
+    mov_imm64(e, scratch, s1 - (uint64_t)(int64_t)hi);
+    sub_reg(e, scratch, HP_RBP);
+    fields[1] = hp_emit_jcc_rel32(e, 0x8, hp_emit_here(e));
+    return;
+  }
   /* rcx = rbp + lo - s0 >= 0 */
   store_gs(e, HP_RCX, T_OFF(spill_rcx));
   mov_imm64(e, scratch, (uint64_t)(int64_t)lo - s0);

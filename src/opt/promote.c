@@ -593,5 +593,11 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
       p->load_checks += (check[i] & 1) && lcheck[i];
     }
   l->promo = p;
+  /* The entry's other checks use the flags only where a fault handler
+   * could not see them either (an instruction that may fault reads all;
+   * the slots' accesses in registers cannot fault). */
+  struct hp_live live_f[l->n + 1];
+  hp_liveness(l, live_f);
+  p->entry_flags_dead = !(live_f[0].flags & HP_FL_STATUS);
   return true;
 }

@@ -304,10 +304,10 @@ static void promo_enter(struct lowering *L)
     L->e->overflow = true;
     return;
   }
-  hp_emit_stack_check(L->e, scratch, p->lo, p->hi, p->stack_lo, p->stack_hi, L->deopt + L->ndeopt);
+  hp_emit_stack_check(L->e, scratch, p->lo, p->hi, p->stack_lo, p->stack_hi, p->entry_flags_dead, L->deopt + L->ndeopt);
   L->ndeopt += 2;
   if (p->frame_check) {
-    L->deopt[L->ndeopt++] = hp_emit_frame_check(L->e, p->scratch, p->lo);
+    L->deopt[L->ndeopt++] = hp_emit_frame_check(L->e, p->scratch, p->lo, p->entry_flags_dead);
     hp_emit_promo_frame_save(L->e);
   }
   if (p->rip_check) /* the flags are dead here */

@@ -14,8 +14,13 @@
  *     the loops' locals through pointers, then siglongjmps out;
  *   - a timer handler that checks a local against a global the loop writes
  *     every turn and stops the loop through a local the loop only reads;
- *   - longjmp out of the inner loop from a function it calls.
+ *   - longjmp out of the inner loop from a function it calls;
+ *   - a call in the outer path (inlined into the extended trace);
+ *   - three threads running the same nested loops while their traces are
+ *     built, extended and replaced (--opt=1: optimized traces are dropped
+ *     once a second thread starts).
  * Self-checking: "ok" or "FAILED". */
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -111,6 +116,63 @@ static uint64_t varying_ref(long outer, long flip)
       sum += 5;
   }
   return (uint64_t)(sum * 31 + odd);
+}
+
+/* 4b: a call in the outer path. */
+static __attribute__((noinline)) long mix(long a, long b)
+{
+  return (a * 31) ^ (b + 7);
+}
+
+static uint64_t outer_call(long outer)
+{
+  long h = 1;
+  for (long i = 0; i < outer; i++) {
+    for (long k = 0; k < 3; k++)
+      h += k * i;
+    h = mix(h, i) & 0xffffffffL;
+  }
+  return (uint64_t)h;
+}
+
+static uint64_t outer_call_ref(long outer)
+{
+  uint64_t h = 1;
+  for (long i = 0; i < outer; i++) {
+    h += (uint64_t)(3 * i);
+    h = (uint64_t)(((long)h * 31) ^ (i + 7)) & 0xffffffffu;
+  }
+  return h;
+}
+
+/* 8: threads in the same nested loops. */
+struct job {
+  long outer;
+  uint64_t got;
+};
+
+static void *thread_main(void *arg)
+{
+  struct job *j = arg;
+  j->got = varying(j->outer, j->outer / 3) ^ outer_call(j->outer);
+  return NULL;
+}
+
+static void threads(void)
+{
+  enum { N = 3 };
+  pthread_t th[N];
+  struct job jobs[N];
+  for (int k = 0; k < N; k++) {
+    jobs[k].outer = 100000 + 1000 * k;
+    pthread_create(&th[k], NULL, thread_main, &jobs[k]);
+  }
+  int bad = 0;
+  for (int k = 0; k < N; k++) {
+    pthread_join(th[k], NULL);
+    bad += jobs[k].got != (varying_ref(jobs[k].outer, jobs[k].outer / 3) ^ outer_call_ref(jobs[k].outer));
+  }
+  check("threads in the same nested loops: wrong results", (uint64_t)bad, 0);
 }
 
 /* 5: a fault in the outer path. */
@@ -233,6 +295,8 @@ int main(void)
   fault_outer(60000);
   timer_stop();
   jump_out(150001);
+  check("a call in the outer path", outer_call(200000), outer_call_ref(200000));
+  threads();
   printf("%s\n", fails ? "FAILED" : "ok");
   return fails ? 1 : 0;
 }

@@ -320,6 +320,47 @@ END_TEST
 /* Inside an inlined call: the check subtracts the loop's rbp saved in the
  * thread block; reloads go through a base register; the entry's frame
  * check compares rsp with rbp + lo. */
+/* Where the flags are dead at an optimized trace's entry, its checks are
+ * differences of addresses whose sign is tested: no spill of rcx. */
+START_TEST(entry_checks_with_dead_flags)
+{
+  struct hp_emit e = fresh(0x40000000);
+  size_t fields[2];
+  hp_emit_stack_check(&e, 10, -0x40, -0x8, 0x7ff000000000ull, 0x7ff000800000ull, true, fields);
+  size_t fc = hp_emit_frame_check(&e, 9, -0x90, true);
+  size_t pos = 0;
+  struct decoded d;
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov r10, 0xFFFF800FFFFFFFC0"); /* -0x40 - s0 */
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "add r10, rbp");
+  do /* the jump's field is aligned for patching */
+    decode_at(&e, &pos, &d);
+  while (d.in.mnemonic == ZYDIS_MNEMONIC_NOP);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_JS);
+  ck_assert_uint_eq(fields[0], pos - 4);
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov r10, 0x7FF000800008"); /* s1 - hi */
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "sub r10, rbp");
+  do /* the jump's field is aligned for patching */
+    decode_at(&e, &pos, &d);
+  while (d.in.mnemonic == ZYDIS_MNEMONIC_NOP);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_JS);
+  ck_assert_uint_eq(fields[1], pos - 4);
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "lea r9, [rbp-0x90]");
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "sub r9, rsp");
+  do /* the jump's field is aligned for patching */
+    decode_at(&e, &pos, &d);
+  while (d.in.mnemonic == ZYDIS_MNEMONIC_NOP);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_JS);
+  ck_assert_uint_eq(fc, pos - 4);
+  ck_assert_uint_eq(pos, e.pos);
+}
+END_TEST
+
 START_TEST(callee_alias_check_and_frame_check)
 {
   struct hp_emit e = fresh(0x40000000);
@@ -329,7 +370,7 @@ START_TEST(callee_alias_check_and_frame_check)
   ZydisDecodedInstruction in;
   ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, insn, sizeof insn, &in)));
   ck_assert_uint_ne(hp_emit_alias_check(&e, 12, insn, &in, 0x401000, -16, 0, true, false), 0);
-  size_t fc = hp_emit_frame_check(&e, 9, -0x90);
+  size_t fc = hp_emit_frame_check(&e, 9, -0x90, false);
   hp_emit_slot_load_from(&e, 14, 12, -0x10, 4);
   hp_emit_slot_load_from(&e, 3, 13, -0x200, 8);
   hp_emit_xslot_load_from(&e, 15, 12, -8, 8);
@@ -542,6 +583,7 @@ int main(void)
   tcase_add_test(tc, return_keeps_flags);
   tcase_add_test(tc, inline_cache_layout);
   tcase_add_test(tc, code_check_and_ibl_decode);
+  tcase_add_test(tc, entry_checks_with_dead_flags);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
