@@ -91,6 +91,7 @@ struct hp_frag_trace {
   uint64_t end_exit;            /* a trace: the target of its last exit, 0: none */
   uint64_t nest_parent;         /* a head: the trace whose last exit leads here */
   uint16_t npath, npath_slots;
+  uint8_t nest_tries;           /* a trace: extensions given up whose path may differ */
   bool promoted;                /* a trace: frame slots in registers */
   bool nested;                  /* a trace: extended, or its extension failed */
 };

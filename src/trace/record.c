@@ -387,21 +387,31 @@ static void end_recording(struct recording *r, bool failed)
   hp_stats.trace_record_ns += hp_now_ns() - r->t0;
   if (failed) {
     hp_stats.traces_abandoned++;
-    if (++r->failures >= GIVE_UP_AFTER) {
+    /* An extension's head is its parent's (a trace): not given up. */
+    if (!r->parent && ++r->failures >= GIVE_UP_AFTER) {
       give_up(r->head);
       r->failures = 0;
     }
   }
 }
 
-/* An extension that cannot be: its parent stays as it is, for good. */
-static void extend_fail(struct recording *r, const char *why)
+/* An extension that cannot be: its parent stays as it is, for good if
+ * the reason does not depend on when it was recorded (retry: the path may
+ * come back another time; a parent is tried NEST_TRIES times at most). */
+#define NEST_TRIES 4
+static void extend_fail_or_retry(struct recording *r, const char *why, bool retry)
 {
-  if (!r->parent->removed)
-    hp_frag_tr_mut(r->parent)->nested = true;
+  struct hp_frag_trace *pt = hp_frag_tr_mut(r->parent);
+  if (!r->parent->removed && (!retry || ++pt->nest_tries >= NEST_TRIES))
+    pt->nested = true;
   hp_stats.trace_extensions_failed++;
   end_recording(r, false);
   HP_DEBUG("trace 0x%lx not extended: %s", (unsigned long)r->head, why);
+}
+
+static void extend_fail(struct recording *r, const char *why)
+{
+  extend_fail_or_retry(r, why, false);
 }
 
 static bool loop_back(struct recording *r, unsigned from);
@@ -415,7 +425,7 @@ static void extend_end(struct recording *r, const char *why)
   if (loop_back(r, r->parent_blocks))
     build(r);
   else
-    extend_fail(r, why);
+    extend_fail_or_retry(r, why, true); /* this path: another may come back */
 }
 
 void hp_trace_abort(struct hp_thread *t)
@@ -677,6 +687,13 @@ static void keep_path(struct hp_fragment *f, const struct recording *r, const st
   if (tr->nested || r->blocks[r->nblocks - 1].next != r->head || !x || x->op != HP_OP_EXIT ||
       x->exit_kind != HP_EXIT_BRANCH || (x->flags & HP_INSN_BACK_EDGE) || !x->target)
     return;
+  /* The loop's last block must be the one that can go to that exit (a
+   * conditional branch to the head or out): a lone `jmp head` after a
+   * block leaving by its jcc makes that jcc the back edge, not its own. */
+  const struct hp_recorded_block *b = &r->blocks[r->nblocks - 1];
+  if (b->n < 2 || b->v[b->n - 1].op != HP_OP_EXIT || b->v[b->n - 2].op != HP_OP_EXIT_CC ||
+      (b->v[b->n - 1].target != x->target && b->v[b->n - 2].target != x->target))
+    return;
   uint64_t *path = hp_arena_gen_alloc(r->nblocks * sizeof *path);
   for (unsigned i = 0; i < r->nblocks; i++)
     path[i] = r->blocks[i].pc;
@@ -717,6 +734,12 @@ static void build(struct recording *r)
   struct hp_fragment *cur = hp_fragment_lookup(r->head);
   if (r->parent) {
     /* An extension takes its parent's place, if the parent is still there. */
+    if (cur && cur != r->parent && cur->kind == HP_FRAG_TRACE && hp_frag_tr(cur)->nested &&
+        r->parent->removed) { /* another thread extended it first */
+      end_recording(r, false);
+      hp_stats.trace_races++;
+      return;
+    }
     if (cur != r->parent || cur->removed || !hp_frag_tr(cur)->shadowed || hp_frag_tr(cur)->shadowed->removed) {
       extend_fail(r, "the trace was replaced meanwhile");
       return;
@@ -758,20 +781,21 @@ static void build(struct recording *r)
   bool promoted = optimize(&out, &promo, cur && hp_frag_tr(cur)->opt_conservative, &why, &opt_ns, &known);
   if (r->parent) {
     if (!keeps_slots(hp_frag_tr(r->parent), promoted, &promo)) {
+      if (out.miss_counter && out.miss_counter == next_head_id - 1)
+        next_head_id--; /* not used after all */
       extend_fail(r, promoted ? "fewer of its slots in registers" : why ? why : "not optimized");
       return;
     }
-    /* The parent goes; the links into it come back to their stubs and
-     * are made again to the extension. */
-    hp_fragment_remove(r->parent);
-    hp_fragment_restore(cur);
-    hp_stats.traces_extended++;
   }
   hp_stats.opt_returns_known += known;
   if (!promoted && r->end_regs && hp_jt_for_list(&out, r->end_regs, true, &jt_scratch))
     out.jt = &jt_scratch;
   r->end_regs = NULL;
   struct hp_fragment *f = hp_translate_list(&out, HP_FRAG_TRACE, false);
+  if (!f && r->parent && !hp_cache_full()) { /* the parent stays */
+    extend_fail(r, "the lowering could not follow the plan");
+    return;
+  }
   if (!f && promoted) { /* the lowering refused what the pass chose: unoptimized */
     verify_keep(&out);
     unoptimize(&out);
@@ -822,6 +846,13 @@ static void build(struct recording *r)
     return;
   }
   unsigned ninsn = f->ninsn;
+  if (r->parent) {
+    /* The extension took the parent's place (table, lookup entry, links
+     * into it: hp_fragment_publish); the parent goes, and the extension
+     * shadows the parent's head in its turn. */
+    hp_fragment_remove(r->parent);
+    hp_stats.traces_extended++;
+  }
   hp_frag_tr_mut(f)->shadowed = cur;
   keep_path(f, r, &out, promoted, &promo);
   hp_frag_tr_mut(f)->hot_since = hp_now_ns(); /* a trace: when it was built */
