@@ -38,7 +38,14 @@ hp_enter_cache:
 1:      mov $158, %eax              /* arch_prctl(ARCH_SET_FS, guest_fs) */
         mov $0x1002, %edi
         mov HP_T_GUEST_FS(%rbx), %rsi
-        syscall
+        test %rsi, %rsi             /* 0 (no TLS yet), lazy, and a guest that */
+        jnz 3f                      /* cannot read the base: the null FS, whose */
+        cmpl $HP_FS_LAZY, HP_T_FS_LAZY(%rbx) /* fs:0x28 is readable and stays */
+        jne 3f                      /* in place at exits (see hp_cache_exit) */
+        cmpl $0, HP_T_GUEST_WRFSBASE(%rbx)
+        jne 3f
+        mov hp_fs_poison_base(%rip), %rsi
+3:      syscall
 2:      pushq HP_T_RFLAGS(%rbx)
         popfq
         mov G(1), %rcx
@@ -105,8 +112,12 @@ hp_cache_exit:
         syscall
 5:      mov HP_T_HOST_FS(%rbx), %rsi /* the FS hotpath's C code gets: its own, */
         cmpq $0, HP_T_GUEST_FS(%rbx) /* when the guest's is 0 (before it sets up */
-        je 6f                       /* TLS: a stack protector can't read fs:0x28) */
-        cmpl $HP_FS_EAGER, HP_T_FS_LAZY(%rbx)
+        jne 8f                      /* TLS: a stack protector can't read fs:0x28), */
+        cmpl $0, HP_T_USE_FSGSBASE(%rbx) /* unless the entry put the null FS */
+        jne 6f                      /* there (no FSGSBASE: the guest cannot see */
+        cmpl $0, HP_T_GUEST_WRFSBASE(%rbx) /* the base; its fs:0x28 reads) */
+        jne 6f
+8:      cmpl $HP_FS_EAGER, HP_T_FS_LAZY(%rbx)
         je 6f
         movl $1, HP_T_FS_GUEST(%rbx) /* lazy: the guest's stays, hp_fs_host() */
         cmpl $HP_FS_POISON, HP_T_FS_LAZY(%rbx) /* switches when needed; or the poison */

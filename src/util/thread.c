@@ -126,7 +126,7 @@ static void make_fs_poison(void)
 {
   uint8_t *p = mmap(NULL, 2 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED || mprotect(p + 4096, 4096, PROT_READ) != 0)
-    hp_fatal(HP_STATUS_UNSUPPORTED, "--debug-fs-poison: cannot map the poison area");
+    hp_fatal(HP_STATUS_UNSUPPORTED, "cannot map the null FS area (--debug-fs-poison, lazy FS)");
   hp_fs_poison_base = (uint64_t)(uintptr_t)(p + 4096 - 0x28);
 }
 
@@ -209,9 +209,12 @@ struct hp_thread *hp_thread_new(bool host_stack)
   t->xsave_size = xs;
   t->guest_wrfsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT) != 0;
   t->use_fsgsbase = t->guest_wrfsbase && !hp_opt.debug_no_fsgsbase;
-  if (hp_opt.debug_fs_poison && !hp_fs_poison_base)
-    make_fs_poison();
   t->fs_lazy = hp_opt.debug_fs_poison ? HP_FS_POISON : hp_opt.debug_eager_fs ? HP_FS_EAGER : HP_FS_LAZY;
+  /* The poison area is also the null FS: what a guest whose FS base is 0
+   * (before it sets up TLS) runs on, lazily, where it cannot read the base
+   * (hp_enter_cache). */
+  if ((hp_opt.debug_fs_poison || (t->fs_lazy == HP_FS_LAZY && !t->guest_wrfsbase)) && !hp_fs_poison_base)
+    make_fs_poison();
   /* Initial extended state: everything in its init state, MXCSR as Linux
    * starts a process (xrstor loads MXCSR from the legacy area). */
   *(uint32_t *)(t->xsave + 24) = 0x1f80;
