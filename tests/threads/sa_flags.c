@@ -77,9 +77,14 @@ static void on_alarm(int sig)
         alarm_runs += 100;
 }
 
+/* 200 ms: the read below must have started when it fires (a signal that
+ * comes first runs its handler before the read, natively too, and the read
+ * then takes its byte: the last read waits for ever). 10 ms was too short
+ * under hotpath on a loaded VM with --debug-flush-every (a flush, then the
+ * code translated again, between setitimer and read). */
 static void one_shot_timer(void)
 {
-    struct itimerval it = { { 0, 0 }, { 0, 10000 } };
+    struct itimerval it = { { 0, 0 }, { 0, 200000 } };
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
