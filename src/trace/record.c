@@ -658,6 +658,14 @@ static bool jt_at_end(const struct recording *r, const uint64_t *regs)
   return hp_jt_probe(&l, regs, true, &jt_scratch);
 }
 
+/* Whether recorded block b ends in a conditional branch one of whose ways
+ * (taken, or the fall-through) goes to pc. */
+static bool cond_tail_to(const struct hp_recorded_block *b, uint64_t pc)
+{
+  return b->n >= 2 && b->v[b->n - 1].op == HP_OP_EXIT && b->v[b->n - 2].op == HP_OP_EXIT_CC &&
+         (b->v[b->n - 2].target == pc || b->v[b->n - 1].target == pc);
+}
+
 /* Whether an extension's promotion keeps every slot its parent promoted
  * (its longer path may use registers the parent's slots had). */
 static bool keeps_slots(const struct hp_frag_trace *pt, bool promoted, const struct hp_promotion *p)
@@ -690,9 +698,7 @@ static void keep_path(struct hp_fragment *f, const struct recording *r, const st
   /* The loop's last block must be the one that can go to that exit (a
    * conditional branch to the head or out): a lone `jmp head` after a
    * block leaving by its jcc makes that jcc the back edge, not its own. */
-  const struct hp_recorded_block *b = &r->blocks[r->nblocks - 1];
-  if (b->n < 2 || b->v[b->n - 1].op != HP_OP_EXIT || b->v[b->n - 2].op != HP_OP_EXIT_CC ||
-      (b->v[b->n - 1].target != x->target && b->v[b->n - 2].target != x->target))
+  if (!cond_tail_to(&r->blocks[r->nblocks - 1], x->target))
     return;
   uint64_t *path = hp_arena_gen_alloc(r->nblocks * sizeof *path);
   for (unsigned i = 0; i < r->nblocks; i++)
@@ -717,9 +723,7 @@ static void keep_path(struct hp_fragment *f, const struct recording *r, const st
 static bool loop_back(struct recording *r, unsigned from)
 {
   for (unsigned i = from; i < r->nblocks; i++) {
-    const struct hp_recorded_block *b = &r->blocks[i];
-    if (b->n >= 2 && b->v[b->n - 1].op == HP_OP_EXIT && b->v[b->n - 2].op == HP_OP_EXIT_CC &&
-        (b->v[b->n - 2].target == r->head || b->v[b->n - 1].target == r->head)) {
+    if (cond_tail_to(&r->blocks[i], r->head)) {
       r->nblocks = i + 1;
       r->blocks[i].next = r->head;
       r->end_regs = NULL;
@@ -944,6 +948,8 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
     }
     struct hp_ilist ll = {.v = (struct hp_insn *)last->v, .n = last->n};
     const struct hp_fragment *g = hp_fragment_lookup(pc);
+    bool full = r->nblocks >= (unsigned)hp_opt.max_trace_blocks || r->nelems + HP_BLOCK_LIST_CAP > REC_ELEMS ||
+                r->nguards >= MAX_GUARDS;
     if (r->parent) {
       /* An extension goes on through other heads and traces, and is built
        * only if it comes back to its head. */
@@ -951,16 +957,12 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
         build(r);
         return NULL;
       }
-      if (pc == r->head || hp_trace_block_ends(&ll) || r->stop_after ||
-          r->nblocks >= (unsigned)hp_opt.max_trace_blocks || r->nelems + HP_BLOCK_LIST_CAP > REC_ELEMS ||
-          r->nguards >= MAX_GUARDS) {
+      if (pc == r->head || hp_trace_block_ends(&ll) || r->stop_after || full) {
         extend_end(r, "its path did not come back to the head");
         return NULL;
       }
-    } else if (pc == r->head || hp_trace_block_ends(&ll) || r->stop_after ||
-        (g && (g->kind == HP_FRAG_TRACE || g->trace_head) && !lone_jmp_reg(pc)) ||
-        r->nblocks >= (unsigned)hp_opt.max_trace_blocks || r->nelems + HP_BLOCK_LIST_CAP > REC_ELEMS ||
-        r->nguards >= MAX_GUARDS) {
+    } else if (pc == r->head || hp_trace_block_ends(&ll) || r->stop_after || full ||
+               (g && (g->kind == HP_FRAG_TRACE || g->trace_head) && !lone_jmp_reg(pc))) {
       build(r);
       return NULL;
     }
