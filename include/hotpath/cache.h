@@ -18,11 +18,13 @@ struct hp_cache_unit {
   size_t size;
   size_t used;       /* hot bytes [0, used) */
   size_t cold;       /* cold bytes [size - cold, size) */
+  size_t ahead_hot, ahead_cold; /* bytes at each end whose pages are mapped in both views (pages.h) */
   struct hp_cache_unit *next;
   /* Who owns each stretch of hot code, in address order (appended only):
    * a signal handler reads it without the lock. */
   struct hp_cache_owner *owners;
   size_t nowners, owner_cap;
+  size_t ahead_owners; /* bytes of owners mapped */
   bool pinned;        /* shared routines: never chosen for fragments, never retired */
   uint64_t gen;       /* retired: the cache generation it held */
   struct hp_cache_unit *retired_next, *free_next;

@@ -9,6 +9,7 @@
 
 #include "hotpath/log.h"
 #include "hotpath/options.h"
+#include "hotpath/pages.h"
 #include "hotpath/thread.h"
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -171,6 +172,7 @@ static struct hp_cache_unit *new_unit(uintptr_t pc, size_t need, bool pinned)
   u->size = size;
   u->used = 0;
   u->cold = 0;
+  u->ahead_hot = u->ahead_cold = u->ahead_owners = 0;
   u->pinned = pinned;
   u->gen = 0; /* retired_next is left as it was: a late walker may still follow it */
   /* Reserved address space, touched only as it fills. */
@@ -208,8 +210,23 @@ static struct hp_cache_unit *unit_for(uintptr_t pc, size_t need)
   return new_unit(pc, need, false);
 }
 
+/* Both views' pages of what a reservation may write, mapped ahead. */
+static void map_ahead(struct hp_cache_unit *u, size_t hot, size_t cold)
+{
+  size_t from, len;
+  if (hp_pages_window(&u->ahead_hot, u->used + hot, u->size, &from, &len)) {
+    hp_pages_populate(u->rw + from, len, true);
+    hp_pages_populate((void *)(u->rx + from), len, false);
+  }
+  if (hp_pages_window(&u->ahead_cold, u->cold + cold, u->size, &from, &len)) {
+    hp_pages_populate(u->rw + u->size - from - len, len, true);
+    hp_pages_populate((void *)(u->rx + u->size - from - len), len, false);
+  }
+}
+
 static void fill_reservation(struct hp_cache_unit *u, size_t hot, size_t cold, struct hp_cache_reservation *r)
 {
+  map_ahead(u, hot, cold);
   r->unit = u;
   r->hot_rw = u->rw + u->used;
   r->hot_rx = u->rx + u->used;
@@ -279,6 +296,10 @@ void hp_cache_index_add(struct hp_cache_unit *u, uintptr_t rx, uint32_t size, vo
 {
   size_t n = u->nowners;
   HP_ASSERT(n < u->owner_cap && (!n || u->owners[n - 1].off < rx - u->rx));
+  size_t from, len;
+  if (hp_pages_window(&u->ahead_owners, (n + 1) * sizeof *u->owners, u->owner_cap * sizeof *u->owners, &from,
+                      &len))
+    hp_pages_populate((uint8_t *)u->owners + from, len, true);
   u->owners[n] = (struct hp_cache_owner){(uint32_t)(rx - u->rx), size, owner};
   __atomic_store_n(&u->nowners, n + 1, __ATOMIC_RELEASE);
 }
@@ -451,6 +472,9 @@ static bool unshare_by_file(struct hp_cache_unit *u)
 void hp_cache_unshare(bool shared_fds)
 {
   for (struct hp_cache_unit *u = units; u; u = u->next) {
+    /* The new pages past the used parts are mapped ahead again as they fill. */
+    u->ahead_hot = u->used;
+    u->ahead_cold = u->cold;
     if (!shared_fds && unshare_by_file(u))
       continue;
     uint8_t *fresh = unit_pages(u->size);

@@ -336,11 +336,8 @@ static void ret_update(struct hp_thread *t, void *arg)
 
 void hp_ret_table_insert(uint64_t guest, uintptr_t cache)
 {
-  if (!ret_shared) {
-    hp_fs_host();
-    ret_shared = mmap(NULL, 8ul << HP_RET_TABLE_BITS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    HP_ASSERT(ret_shared != MAP_FAILED);
-  }
+  if (!ret_shared) /* written at random: mapped at once */
+    ret_shared = hp_pages_zeroed(8ul << HP_RET_TABLE_BITS);
   ret_shared[guest & RET_MASK] = cache;
   struct ret_update u = {guest, 0, cache};
   hp_thread_foreach(ret_update, &u);

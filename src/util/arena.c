@@ -10,6 +10,7 @@
 
 #include "hotpath/log.h"
 #include "hotpath/options.h"
+#include "hotpath/pages.h"
 #include "hotpath/thread.h"
 
 #define CHUNK (1ul << 20)
@@ -38,9 +39,18 @@ static uint8_t *chunk(size_t size)
   return p;
 }
 
+/* The pages of [start, upto) of a chunk of size bytes, mapped ahead. */
+static void map_ahead(uint8_t *start, size_t *ahead, uint8_t *upto, size_t size)
+{
+  size_t from, len;
+  if (hp_pages_window(ahead, (size_t)(upto - start), size, &from, &len))
+    hp_pages_populate(start + from, len, true);
+}
+
 void *hp_arena_alloc(size_t size)
 {
-  static uint8_t *cur, *end;
+  static uint8_t *cur, *end, *start;
+  static size_t ahead;
   static unsigned chunks;
   size = (size + 15) & ~(size_t)15;
   if (!cur || (size_t)(end - cur) < size) {
@@ -48,12 +58,14 @@ void *hp_arena_alloc(size_t size)
      * more); later ones are huge. */
     size_t unit = chunks++ ? HUGE_CHUNK : CHUNK;
     size_t n = (size + unit - 1) & ~(unit - 1);
-    cur = chunk(n);
+    start = cur = chunk(n);
     end = cur + n;
+    ahead = 0;
     perm_bytes += n;
   }
   void *p = cur;
   cur += size;
+  map_ahead(start, &ahead, cur, (size_t)(end - start));
   return p;
 }
 
@@ -66,6 +78,7 @@ struct gen_chunk {
 };
 static struct gen_chunk *live, *retired;
 static uint8_t *gcur, *gend;
+static size_t gahead; /* bytes of live's first chunk mapped */
 
 /* Generation chunks are smaller under a small --cache-size (they count
  * against it): a sixteenth of it, 64 KiB to 1 MiB for a generation's first
@@ -92,10 +105,12 @@ void *hp_arena_gen_alloc(size_t size)
     live = c;
     gcur = (uint8_t *)(c + 1);
     gend = (uint8_t *)c + n;
+    gahead = 0;
     gen_bytes += n;
   }
   void *p = gcur;
   gcur += size;
+  map_ahead((uint8_t *)live, &gahead, gcur, live->size);
   return p;
 }
 

@@ -3,12 +3,17 @@
 
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include "hotpath/log.h"
+#include "hotpath/rawsys.h"
 #include "hotpath/thread.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels: EINVAL, pages fault in as used */
+#endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
 #endif
 
 #define HUGE ((size_t)2 << 20)
@@ -41,4 +46,22 @@ void hp_pages_free(void *p, size_t bytes)
 {
   hp_fs_host();
   munmap(p, whole_pages(bytes));
+}
+
+bool hp_pages_window(size_t *done, size_t want, size_t limit, size_t *from, size_t *len)
+{
+  if (want <= *done)
+    return false;
+  size_t lo = *done & ~(size_t)4095, hi = whole_pages(want) + HP_PAGES_AHEAD;
+  if (hi > limit)
+    hi = limit;
+  *done = hi > want ? hi : want;
+  *from = lo;
+  *len = hi > lo ? hi - lo : 0;
+  return *len != 0;
+}
+
+void hp_pages_populate(void *p, size_t len, bool write)
+{
+  hp_raw_syscall(SYS_madvise, (long)p, (long)len, write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ, 0, 0, 0);
 }
