@@ -117,6 +117,13 @@ void hp_emit_guard_target(struct hp_emit *e, uint64_t expected, struct hp_label 
 /* A return in a trace: rcx = [rsp] (guest rcx in spill_rcx; a fault there
  * is the ret's), to be guarded against the expected return address. */
 void hp_emit_peek_target(struct hp_emit *e);
+/* Cheaper guards, with rcx alone spilled (one store, one load on a match):
+ * an indirect call's or jump's target in guest register reg (not rcx or
+ * rsp), or a return's in [rsp] (the ret's fault, if any, is at its read).
+ * Flag-free; a mismatch jumps to mismatch as hp_emit_guard_target's does
+ * (rcx = target, guest rcx in spill_rcx). */
+void hp_emit_guard_reg(struct hp_emit *e, int reg, uint64_t expected, struct hp_label *mismatch);
+void hp_emit_guard_ret(struct hp_emit *e, uint64_t expected, struct hp_label *mismatch);
 
 /* A guard's mismatch path (rcx = target, guest rcx in spill_rcx): one more
  * miss in the thread's head counter `counter`; the miss that reaches limit

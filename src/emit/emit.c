@@ -579,15 +579,30 @@ static void lea_rcx_add(struct hp_emit *e, int64_t v)
   lea_rcx_disp(e, (int32_t)(v - v / 2));
 }
 
+/* rcx = f(rcx), zero iff rcx was v, flag-free and with no other register:
+ * rcx - v in one or two leas where v is a sign-extended 32-bit value;
+ * otherwise f(x) = bswap(x - a) - c, one-to-one, with a = v's low half
+ * sign-extended (so v - a has a zero low half) and c = that difference's
+ * high half byte-swapped. */
+static void rcx_match(struct hp_emit *e, uint64_t v)
+{
+  int64_t a = (int32_t)(uint32_t)v;
+  uint64_t k = v - (uint64_t)a;
+  lea_rcx_add(e, -a);
+  if (!k)
+    return;
+  static const uint8_t bswap[] = {0x48, 0x0f, 0xc9}; /* bswap rcx */
+  hp_emit_bytes(e, bswap, sizeof bswap);
+  lea_rcx_add(e, -(int64_t)__builtin_bswap32((uint32_t)(k >> 32)));
+}
+
 size_t hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret)
 {
   /* Entered by a `ret` through the return table (hp_emit_return_lookup):
    * guest rsp past the return address, which the guest slot [rsp-8] still
    * holds, and the guest rcx in spill_rcx. Two return addresses may share
-   * a table entry: check that [rsp-8] is this call's, flag-free.
-   * f(x) = bswap(x - a) - c is one-to-one and zero only at x = guest_ret,
-   * with a = guest_ret's low half sign-extended (so guest_ret - a has a
-   * zero low half) and c = that difference's high half byte-swapped. */
+   * a table entry: check that [rsp-8] is this call's, flag-free
+   * (rcx_match). */
   int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
   /* [rsp-8] read through rcx, not as `mov rcx, [rsp-8]`: an rsp-relative
    * load right after `push rcx; ret 8` made AMD's memory renaming
@@ -596,12 +611,7 @@ size_t hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret)
   static const uint8_t ld[] = {0x48, 0x8d, 0x4c, 0x24, 0xf8, /* lea rcx, [rsp-8] */
                                0x48, 0x8b, 0x09};            /* mov rcx, [rcx] */
   hp_emit_bytes(e, ld, sizeof ld);
-  int64_t a = (int32_t)(uint32_t)guest_ret;
-  uint64_t k = guest_ret - (uint64_t)a;
-  lea_rcx_add(e, -a);
-  static const uint8_t bswap[] = {0x48, 0x0f, 0xc9}; /* bswap rcx */
-  hp_emit_bytes(e, bswap, sizeof bswap);
-  lea_rcx_add(e, -(int64_t)__builtin_bswap32((uint32_t)(k >> 32)));
+  rcx_match(e, guest_ret);
   static const uint8_t jrcxz[] = {0xe3, 0x00};
   hp_emit_bytes(e, jrcxz, sizeof jrcxz);
   size_t ok = e->pos - 1;
@@ -622,6 +632,52 @@ void hp_emit_peek_target(struct hp_emit *e)
   hp_emit_bytes(e, b, sizeof b);
   recov_close(e, rec);
 }
+
+void hp_emit_guard_reg(struct hp_emit *e, int reg, uint64_t expected, struct hp_label *mismatch)
+{
+  if (reg == HP_RCX || reg == HP_RSP) {
+    e->overflow = true; /* the caller's bug: not a form this guard takes */
+    return;
+  }
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  /* rcx = reg - expected (lea: no flags), zero iff they match. */
+  int64_t d = (int64_t)(0 - expected);
+  if (d != (int32_t)d) {
+    mov_imm64(e, HP_RCX, (uint64_t)d);
+    uint8_t b[] = {(uint8_t)(0x48 | (reg >= 8 ? 2 : 0)), 0x8d, 0x0c, (uint8_t)(((reg & 7) << 3) | 1)}; /* lea rcx, [rcx+reg] */
+    hp_emit_bytes(e, b, sizeof b);
+  } else {
+    uint8_t b[] = {(uint8_t)(0x48 | (reg >= 8 ? 1 : 0)), 0x8d, (uint8_t)(0x88 | (reg & 7))}; /* lea rcx, [reg+disp32] */
+    hp_emit_bytes(e, b, sizeof b);
+    if ((reg & 7) == 4)
+      u8(e, 0x24); /* r12 as a base needs a SIB byte */
+    u32(e, (uint32_t)(int32_t)d);
+  }
+  static const uint8_t jrcxz[] = {0xe3, 0x00};
+  hp_emit_bytes(e, jrcxz, sizeof jrcxz);
+  size_t match = e->pos - 1;
+  uint8_t back[] = {(uint8_t)(0x48 | (reg >= 8 ? 4 : 0)), 0x89, (uint8_t)(0xc1 | ((reg & 7) << 3))}; /* mov rcx, reg */
+  hp_emit_bytes(e, back, sizeof back);
+  hp_emit_jmp_label(e, mismatch);
+  set_rel8(e, match);
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+}
+
+void hp_emit_guard_ret(struct hp_emit *e, uint64_t expected, struct hp_label *mismatch)
+{
+  hp_emit_peek_target(e);
+  rcx_match(e, expected);
+  static const uint8_t jrcxz[] = {0xe3, 0x00};
+  hp_emit_bytes(e, jrcxz, sizeof jrcxz);
+  size_t match = e->pos - 1;
+  /* The target again (read once already: no fault). */
+  static const uint8_t peek[] = {0x48, 0x8b, 0x0c, 0x24}; /* mov rcx, [rsp] */
+  hp_emit_bytes(e, peek, sizeof peek);
+  hp_emit_jmp_label(e, mismatch);
+  set_rel8(e, match);
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+}
+
 
 
 void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_ret)
@@ -883,6 +939,35 @@ static bool uses_reg(const ZydisDecodedInstruction *in, const ZydisDecodedOperan
   return false;
 }
 
+/* `mov` between al/ax/eax/rax and [rip+d] as its absolute-address form
+ * (moffs64: a0-a3), which needs no scratch register: one instruction
+ * instead of four. The same access, so the same fault, at the same
+ * instruction boundary. */
+static bool moffs_mov(struct hp_emit *e, const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
+                      uint64_t target)
+{
+  if (in->mnemonic != ZYDIS_MNEMONIC_MOV || in->operand_count_visible != 2 || segment_prefix(in) ||
+      in->address_width != 64)
+    return false;
+  bool load = ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER;
+  const ZydisDecodedOperand *reg = &ops[load ? 0 : 1], *mem = &ops[load ? 1 : 0];
+  if (reg->type != ZYDIS_OPERAND_TYPE_REGISTER || mem->type != ZYDIS_OPERAND_TYPE_MEMORY ||
+      mem->mem.base != ZYDIS_REGISTER_RIP)
+    return false;
+  uint8_t b[2];
+  size_t n = 0;
+  switch (reg->reg.value) {
+  case ZYDIS_REGISTER_AL: b[n++] = load ? 0xa0 : 0xa2; break;
+  case ZYDIS_REGISTER_AX: b[n++] = 0x66; b[n++] = load ? 0xa1 : 0xa3; break;
+  case ZYDIS_REGISTER_EAX: b[n++] = load ? 0xa1 : 0xa3; break;
+  case ZYDIS_REGISTER_RAX: b[n++] = 0x48; b[n++] = load ? 0xa1 : 0xa3; break;
+  default: return false;
+  }
+  hp_emit_bytes(e, b, n);
+  u64(e, target);
+  return true;
+}
+
 bool hp_emit_riprel(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedInstruction *in,
                     uintptr_t guest_pc, bool force_far, unsigned avoid, bool *used_scratch)
 {
@@ -926,6 +1011,8 @@ bool hp_emit_riprel(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedI
   }
   if (!found)
     return false;
+  if (moffs_mov(e, in, ops, target))
+    return true;
   if (in->mnemonic == ZYDIS_MNEMONIC_LEA) {
     /* lea reg, [rip+d] is just the constant. */
     ZydisRegister dst = ops[0].reg.value;

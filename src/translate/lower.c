@@ -679,7 +679,20 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
     inlined_call(L, in, false);
     return true;
   case HP_OP_CALL_IND_GUARD:
-  case HP_OP_JMP_IND_GUARD:
+  case HP_OP_JMP_IND_GUARD: {
+    /* A target in a register (not rcx or rsp) is compared where it is:
+     * no copy to park while the call pushes (which cannot change it). */
+    int r = jmp_register(in);
+    if (r >= 0) {
+      if (in->op == HP_OP_CALL_IND_GUARD) {
+        if (L->pairs[i])
+          push_ret(L, in->pc + in->len, in->flags & HP_INSN_RET_KNOWN);
+        else
+          inlined_call(L, in, false);
+      }
+      hp_emit_guard_reg(e, r, in->target, defer_lookup(L));
+      return true;
+    }
     if (!branch_target(L, in)) {
       exit_jmp(L, HP_EXIT_UNSUPPORTED_INSN, in->pc);
       return false;
@@ -695,6 +708,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
     }
     hp_emit_guard_target(e, in->target, defer_lookup(L));
     return true;
+  }
   case HP_OP_HEAD_COUNT: {
     size_t pos = hp_emit_head_count(e, in->check_len, (uint32_t)in->target);
     add_exit(L, HP_EXIT_HOT, in->pc, pos);
@@ -714,10 +728,9 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
       hp_emit_drop_ret(e, in->check_len);
       return true;
     }
-    hp_emit_peek_target(e);
     struct hp_label *mismatch = defer_lookup(L);
     L->deferred_ret[L->ndeferred - 1] = 1u + in->check_len;
-    hp_emit_guard_target(e, in->target, mismatch);
+    hp_emit_guard_ret(e, in->target, mismatch);
     hp_emit_drop_ret(e, in->check_len);
     return true;
   }

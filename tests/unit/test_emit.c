@@ -251,6 +251,143 @@ START_TEST(riprel_far_through_scratch)
 }
 END_TEST
 
+/* A far `mov` between al/ax/eax/rax and [rip+d] becomes its moffs64 form:
+ * one instruction to the same address, no scratch register. */
+static void moffs_case(const uint8_t *insn, size_t len, const char *want)
+{
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ZydisDecodedInstruction in;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, insn, len, &in, ops)));
+  struct hp_emit e = fresh(0x7f0000000000ull);
+  bool scratch = true;
+  ck_assert(hp_emit_riprel(&e, insn, &in, 0x401000, false, 0, &scratch));
+  ck_assert(!scratch);
+  size_t pos = 0;
+  struct decoded d;
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, want);
+  ck_assert_uint_eq(pos, e.pos);
+}
+
+START_TEST(riprel_far_moffs)
+{
+  static const uint8_t ld32[] = {0x8b, 0x05, 0x20, 0x00, 0x00, 0x00};       /* mov eax, [rip+0x20] */
+  static const uint8_t ld64[] = {0x48, 0x8b, 0x05, 0x20, 0x00, 0x00, 0x00}; /* mov rax, [rip+0x20] */
+  static const uint8_t st64[] = {0x48, 0x89, 0x05, 0x20, 0x00, 0x00, 0x00}; /* mov [rip+0x20], rax */
+  static const uint8_t st16[] = {0x66, 0x89, 0x05, 0x20, 0x00, 0x00, 0x00}; /* mov [rip+0x20], ax */
+  static const uint8_t ld8[] = {0x8a, 0x05, 0x20, 0x00, 0x00, 0x00};        /* mov al, [rip+0x20] */
+  moffs_case(ld32, sizeof ld32, "mov eax, [0x0000000000401026]");
+  moffs_case(ld64, sizeof ld64, "mov rax, [0x0000000000401027]");
+  moffs_case(st64, sizeof st64, "mov [0x0000000000401027], rax");
+  moffs_case(st16, sizeof st16, "mov [0x0000000000401027], ax");
+  moffs_case(ld8, sizeof ld8, "mov al, [0x0000000000401026]");
+}
+END_TEST
+
+/* Runs the arithmetic of hp_emit_guard_reg (reg = rdi, the argument: the
+ * code between the spill of rcx and the jrcxz) on x: rcx at the jrcxz, zero
+ * iff x is the expected target. Checks the layout around it: the spill,
+ * on a mismatch rcx = the target and a jump, on a match the reload. */
+static check_fn guard_reg_check(uint64_t expected, uint8_t *exec)
+{
+  struct hp_emit e = fresh(0x10000);
+  struct hp_label mismatch = {0};
+  hp_emit_guard_reg(&e, HP_RDI, expected, &mismatch);
+  hp_label_bind(&e, &mismatch);
+  size_t pos = 0, n = 0;
+  struct decoded d;
+  decode_at(&e, &pos, &d);
+  ck_assert_int_eq(d.ops[0].mem.segment, ZYDIS_REGISTER_GS);
+  ck_assert_int_eq(d.ops[1].reg.value, ZYDIS_REGISTER_RCX);
+  for (;;) {
+    size_t at = pos;
+    decode_at(&e, &pos, &d);
+    if (d.in.mnemonic == ZYDIS_MNEMONIC_JRCXZ)
+      break;
+    ck_assert(d.in.mnemonic == ZYDIS_MNEMONIC_LEA || d.in.mnemonic == ZYDIS_MNEMONIC_MOV);
+    memcpy(exec + n, e.rw + at, pos - at);
+    n += pos - at;
+  }
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov rcx, rdi");
+  decode_at(&e, &pos, &d);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_JMP);
+  decode_at(&e, &pos, &d); /* the match: rcx reloaded */
+  ck_assert_int_eq(d.ops[0].reg.value, ZYDIS_REGISTER_RCX);
+  ck_assert_int_eq(d.ops[1].mem.segment, ZYDIS_REGISTER_GS);
+  static const uint8_t out[] = {0x48, 0x89, 0xc8, 0xc3}; /* mov rax, rcx; ret */
+  memcpy(exec + n, out, sizeof out);
+  return (check_fn)(uintptr_t)exec;
+}
+
+START_TEST(guard_reg_exact)
+{
+  uint8_t *exec = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ck_assert_ptr_ne(exec, MAP_FAILED);
+  static const uint64_t targets[] = {0x401005, 0x7fffffff, 0x80000000, 0x80000001, 0x555555555a3c,
+                                     0x7f0012345678, 0xffffffff80001234, 0x8000000000000000};
+  for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+    uint64_t g = targets[i];
+    check_fn f = guard_reg_check(g, exec);
+    ck_assert_uint_eq(f(g), 0);
+    for (int b = 0; b < 64; b++)
+      ck_assert_uint_ne(f(g ^ (1ull << b)), 0);
+    ck_assert_uint_ne(f(0), 0);
+  }
+  munmap(exec, 4096);
+  /* Every register but rcx and rsp encodes (r12 and r13 as bases need care). */
+  for (int r = 0; r < 16; r++) {
+    struct hp_emit e = fresh(0x10000);
+    struct hp_label mismatch = {0};
+    hp_emit_guard_reg(&e, r, 0x401000, &mismatch);
+    hp_label_bind(&e, &mismatch);
+    ck_assert(e.overflow == (r == HP_RCX || r == HP_RSP));
+    if (e.overflow)
+      continue;
+    size_t pos = 0;
+    struct decoded d;
+    decode_at(&e, &pos, &d);
+    decode_at(&e, &pos, &d); /* lea rcx, [reg-0x401000] */
+    ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_LEA);
+    ck_assert_int_eq(d.ops[1].mem.base, ZYDIS_REGISTER_RAX + r);
+    ck_assert_int_eq(d.ops[1].mem.index, ZYDIS_REGISTER_NONE);
+    ck_assert_int_eq(d.ops[1].mem.disp.value, -0x401000);
+  }
+}
+END_TEST
+
+/* A return's guard: [rsp] read once (a fault there is the ret's), compared
+ * flag-free, read again only on a mismatch. */
+START_TEST(guard_ret_layout)
+{
+  struct hp_emit e = fresh(0x10000);
+  struct hp_label mismatch = {0};
+  hp_emit_guard_ret(&e, 0x555555555a3cull, &mismatch);
+  hp_label_bind(&e, &mismatch);
+  size_t pos = 0;
+  struct decoded d;
+  decode_at(&e, &pos, &d);
+  ck_assert_int_eq(d.ops[0].mem.segment, ZYDIS_REGISTER_GS);
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov rcx, [rsp]");
+  do {
+    decode_at(&e, &pos, &d);
+    ck_assert(d.in.mnemonic == ZYDIS_MNEMONIC_LEA || d.in.mnemonic == ZYDIS_MNEMONIC_BSWAP ||
+              d.in.mnemonic == ZYDIS_MNEMONIC_JRCXZ);
+  } while (d.in.mnemonic != ZYDIS_MNEMONIC_JRCXZ);
+  decode_at(&e, &pos, &d);
+  ck_assert_str_eq(d.text, "mov rcx, [rsp]");
+  decode_at(&e, &pos, &d);
+  ck_assert_int_eq(d.in.mnemonic, ZYDIS_MNEMONIC_JMP);
+  decode_at(&e, &pos, &d);
+  ck_assert_int_eq(d.ops[0].reg.value, ZYDIS_REGISTER_RCX);
+  ck_assert_int_eq(d.ops[1].mem.segment, ZYDIS_REGISTER_GS);
+  ck_assert_uint_eq(pos, e.pos);
+}
+END_TEST
+
 /* The guest instruction with its [rbp+d] operand replaced by a register. */
 static void rm_reg_case(const uint8_t *insn, size_t len, int reg, const char *want)
 {
@@ -574,6 +711,9 @@ int main(void)
   tcase_add_test(tc, exit_stub_size);
   tcase_add_test(tc, riprel_near_keeps_target);
   tcase_add_test(tc, riprel_far_through_scratch);
+  tcase_add_test(tc, riprel_far_moffs);
+  tcase_add_test(tc, guard_reg_exact);
+  tcase_add_test(tc, guard_ret_layout);
   tcase_add_test(tc, slot_operand_to_register);
   tcase_add_test(tc, slot_moves_and_alias_check);
   tcase_add_test(tc, callee_alias_check_and_frame_check);

@@ -321,9 +321,10 @@ static uint32_t find_insn(const uint8_t *hot, size_t len, uint32_t from, ZydisMn
 
 START_TEST(lowered_far_riprel_record)
 {
-  /* mov eax, [rip+0x100] forced far: rewritten as mov eax, [r11]; a fault
-   * there finds the guest's r11 in its spill slot. */
-  static const uint8_t code[] = {0x8b, 0x05, 0x00, 0x01, 0x00, 0x00};
+  /* mov edx, [rip+0x100] forced far: rewritten as mov edx, [r11]; a fault
+   * there finds the guest's r11 in its spill slot. (eax would take the
+   * moffs form, which needs no scratch.) */
+  static const uint8_t code[] = {0x8b, 0x15, 0x00, 0x01, 0x00, 0x00};
   static uint8_t hot[1024];
   struct hp_lowered lo;
   ck_assert(lower_bytes(code, sizeof code, 0x7f0000100000ull, false, true, hot, sizeof hot, &lo));
