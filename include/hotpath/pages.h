@@ -28,5 +28,8 @@ bool hp_pages_window(size_t *done, size_t want, size_t limit, size_t *from, size
  * may be in place): a kernel before 5.14 refuses, and the pages fault in
  * as used. */
 void hp_pages_populate(void *p, size_t len, bool write);
+/* No more of it: the guest installed a seccomp filter, which may kill
+ * hotpath's own system calls; this one is only for speed. */
+void hp_pages_stop_ahead(void);
 
 #endif

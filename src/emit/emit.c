@@ -670,9 +670,12 @@ void hp_emit_guard_ret(struct hp_emit *e, uint64_t expected, struct hp_label *mi
   static const uint8_t jrcxz[] = {0xe3, 0x00};
   hp_emit_bytes(e, jrcxz, sizeof jrcxz);
   size_t match = e->pos - 1;
-  /* The target again (read once already: no fault). */
+  /* The target again (read once already; another thread unmapping the
+   * stack in between would fault here, still as the ret). */
+  int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
   static const uint8_t peek[] = {0x48, 0x8b, 0x0c, 0x24}; /* mov rcx, [rsp] */
   hp_emit_bytes(e, peek, sizeof peek);
+  recov_close(e, rec);
   hp_emit_jmp_label(e, mismatch);
   set_rel8(e, match);
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
@@ -991,6 +994,8 @@ bool hp_emit_riprel(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedI
   if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, in->length, &full, ops)))
     return false;
   in = &full;
+  if (moffs_mov(e, in, ops, target))
+    return true;
   int scratch = -1;
   static const int order[] = {HP_R11, HP_R10, HP_R9, HP_R8, HP_RSI, HP_RDI, HP_RDX, HP_RBX};
   for (size_t i = 0; i < sizeof order / sizeof order[0] && scratch < 0; i++)
@@ -1011,8 +1016,6 @@ bool hp_emit_riprel(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedI
   }
   if (!found)
     return false;
-  if (moffs_mov(e, in, ops, target))
-    return true;
   if (in->mnemonic == ZYDIS_MNEMONIC_LEA) {
     /* lea reg, [rip+d] is just the constant. */
     ZydisRegister dst = ops[0].reg.value;

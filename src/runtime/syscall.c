@@ -29,6 +29,7 @@
 #include "hotpath/log.h"
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
+#include "hotpath/pages.h"
 #include "hotpath/rawsys.h"
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -412,6 +413,8 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
       r = 0;
     } else {
       r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, (long)a4, (long)a5, 0);
+      if (a1 == PR_SET_SECCOMP && r == 0)
+        hp_pages_stop_ahead(); /* a filter: hotpath's own calls as few as they were */
     }
     break;
   case SYS_seccomp:
@@ -420,6 +423,8 @@ uint64_t hp_syscall(struct hp_thread *t, uint64_t next_pc)
       t->seccomp_strict |= r == 0;
     } else {
       r = hp_raw_syscall(nr, (long)a1, (long)a2, (long)a3, 0, 0, 0);
+      if (a1 == SECCOMP_SET_MODE_FILTER && r >= 0)
+        hp_pages_stop_ahead();
     }
     break;
   case SYS_brk: {

@@ -61,7 +61,13 @@ bool hp_pages_window(size_t *done, size_t want, size_t limit, size_t *from, size
   return *len != 0;
 }
 
+static bool stopped;
+
+void hp_pages_stop_ahead(void) { __atomic_store_n(&stopped, true, __ATOMIC_RELAXED); }
+
 void hp_pages_populate(void *p, size_t len, bool write)
 {
+  if (__atomic_load_n(&stopped, __ATOMIC_RELAXED))
+    return;
   hp_raw_syscall(SYS_madvise, (long)p, (long)len, write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ, 0, 0, 0);
 }
