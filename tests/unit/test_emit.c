@@ -93,11 +93,34 @@ END_TEST
  * between its load of [rsp-8] (through rcx) and its jrcxz) on x: rcx at
  * the jrcxz. */
 typedef uint64_t (*check_fn)(uint64_t);
+
+/* Copies the emitted instructions from *pos up to the jrcxz (each an a or
+ * a b) into exec after its first n bytes, then `mov rax, rcx; ret`: the
+ * arithmetic that decides the jrcxz, as a function. *pos ends past the
+ * jrcxz. */
+static check_fn to_jrcxz(const struct hp_emit *e, size_t *pos, uint8_t *exec, size_t n, ZydisMnemonic a,
+                         ZydisMnemonic b)
+{
+  struct decoded d;
+  for (;;) {
+    size_t at = *pos;
+    decode_at(e, pos, &d);
+    if (d.in.mnemonic == ZYDIS_MNEMONIC_JRCXZ)
+      break;
+    ck_assert(d.in.mnemonic == a || d.in.mnemonic == b);
+    memcpy(exec + n, e->rw + at, *pos - at);
+    n += *pos - at;
+  }
+  static const uint8_t out[] = {0x48, 0x89, 0xc8, 0xc3}; /* mov rax, rcx; ret */
+  memcpy(exec + n, out, sizeof out);
+  return (check_fn)(uintptr_t)exec;
+}
+
 static check_fn continuation_check(uint64_t guest_ret, uint8_t *exec)
 {
   struct hp_emit e = fresh(0x10000);
   hp_emit_continuation(&e, guest_ret);
-  size_t pos = 0, n = 0;
+  size_t pos = 0;
   struct decoded d;
   decode_at(&e, &pos, &d);
   ck_assert_str_eq(d.text, "lea rcx, [rsp-0x08]");
@@ -105,19 +128,7 @@ static check_fn continuation_check(uint64_t guest_ret, uint8_t *exec)
   ck_assert_str_eq(d.text, "mov rcx, [rcx]");
   static const uint8_t in[] = {0x48, 0x89, 0xf9}; /* mov rcx, rdi */
   memcpy(exec, in, sizeof in);
-  n = sizeof in;
-  for (;;) {
-    size_t at = pos;
-    decode_at(&e, &pos, &d);
-    if (d.in.mnemonic == ZYDIS_MNEMONIC_JRCXZ)
-      break;
-    ck_assert(d.in.mnemonic == ZYDIS_MNEMONIC_LEA || d.in.mnemonic == ZYDIS_MNEMONIC_BSWAP);
-    memcpy(exec + n, e.rw + at, pos - at);
-    n += pos - at;
-  }
-  static const uint8_t out[] = {0x48, 0x89, 0xc8, 0xc3}; /* mov rax, rcx; ret */
-  memcpy(exec + n, out, sizeof out);
-  return (check_fn)(uintptr_t)exec;
+  return to_jrcxz(&e, &pos, exec, sizeof in, ZYDIS_MNEMONIC_LEA, ZYDIS_MNEMONIC_BSWAP);
 }
 
 START_TEST(continuation_check_exact)
@@ -296,20 +307,12 @@ static check_fn guard_reg_check(uint64_t expected, uint8_t *exec)
   struct hp_label mismatch = {0};
   hp_emit_guard_reg(&e, HP_RDI, expected, &mismatch);
   hp_label_bind(&e, &mismatch);
-  size_t pos = 0, n = 0;
+  size_t pos = 0;
   struct decoded d;
   decode_at(&e, &pos, &d);
   ck_assert_int_eq(d.ops[0].mem.segment, ZYDIS_REGISTER_GS);
   ck_assert_int_eq(d.ops[1].reg.value, ZYDIS_REGISTER_RCX);
-  for (;;) {
-    size_t at = pos;
-    decode_at(&e, &pos, &d);
-    if (d.in.mnemonic == ZYDIS_MNEMONIC_JRCXZ)
-      break;
-    ck_assert(d.in.mnemonic == ZYDIS_MNEMONIC_LEA || d.in.mnemonic == ZYDIS_MNEMONIC_MOV);
-    memcpy(exec + n, e.rw + at, pos - at);
-    n += pos - at;
-  }
+  check_fn f = to_jrcxz(&e, &pos, exec, 0, ZYDIS_MNEMONIC_LEA, ZYDIS_MNEMONIC_MOV);
   decode_at(&e, &pos, &d);
   ck_assert_str_eq(d.text, "mov rcx, rdi");
   decode_at(&e, &pos, &d);
@@ -317,9 +320,7 @@ static check_fn guard_reg_check(uint64_t expected, uint8_t *exec)
   decode_at(&e, &pos, &d); /* the match: rcx reloaded */
   ck_assert_int_eq(d.ops[0].reg.value, ZYDIS_REGISTER_RCX);
   ck_assert_int_eq(d.ops[1].mem.segment, ZYDIS_REGISTER_GS);
-  static const uint8_t out[] = {0x48, 0x89, 0xc8, 0xc3}; /* mov rax, rcx; ret */
-  memcpy(exec + n, out, sizeof out);
-  return (check_fn)(uintptr_t)exec;
+  return f;
 }
 
 START_TEST(guard_reg_exact)
