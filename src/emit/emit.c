@@ -681,8 +681,6 @@ void hp_emit_guard_ret(struct hp_emit *e, uint64_t expected, struct hp_label *mi
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
 }
 
-
-
 void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_ret)
 {
   /* The call lands here: overwrite the cache address it pushed. */
