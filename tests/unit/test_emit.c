@@ -262,6 +262,16 @@ START_TEST(riprel_far_through_scratch)
 }
 END_TEST
 
+/* The emitted code is exactly one instruction, printed as want. */
+static void expect_one(const struct hp_emit *e, const char *want)
+{
+  size_t pos = 0;
+  struct decoded d;
+  decode_at(e, &pos, &d);
+  ck_assert_str_eq(d.text, want);
+  ck_assert_uint_eq(pos, e->pos);
+}
+
 /* A far `mov` between al/ax/eax/rax and [rip+d] becomes its moffs64 form:
  * one instruction to the same address, no scratch register. */
 static void moffs_case(const uint8_t *insn, size_t len, const char *want)
@@ -275,11 +285,7 @@ static void moffs_case(const uint8_t *insn, size_t len, const char *want)
   bool scratch = true;
   ck_assert(hp_emit_riprel(&e, insn, &in, 0x401000, false, 0, &scratch));
   ck_assert(!scratch);
-  size_t pos = 0;
-  struct decoded d;
-  decode_at(&e, &pos, &d);
-  ck_assert_str_eq(d.text, want);
-  ck_assert_uint_eq(pos, e.pos);
+  expect_one(&e, want);
 }
 
 START_TEST(riprel_far_moffs)
@@ -398,11 +404,7 @@ static void rm_reg_case(const uint8_t *insn, size_t len, int reg, const char *wa
   ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, insn, len, &in)));
   struct hp_emit e = fresh(0x40000000);
   ck_assert(hp_emit_guest_rm_reg(&e, insn, &in, reg));
-  size_t pos = 0;
-  struct decoded d;
-  decode_at(&e, &pos, &d);
-  ck_assert_str_eq(d.text, want);
-  ck_assert_uint_eq(pos, e.pos);
+  expect_one(&e, want);
 }
 
 START_TEST(slot_operand_to_register)
