@@ -282,7 +282,6 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     if (recording) {
       /* The recording thread runs a private unlinked copy of each block, so
        * it comes back here after every block; other threads are unaffected. */
-      hp_fs_host();
       run = hp_trace_record_step(t, pc);
       if (!run) /* the recording ended: the pc may now start a trace */
         run = f = hp_fragment_lookup(pc);

@@ -735,6 +735,9 @@ static bool loop_back(struct recording *r, unsigned from)
 
 static void build(struct recording *r)
 {
+  /* Once per trace (the recording's steps run on the guest's FS): the
+   * optimizer, the verifier and --profile-save call the C library. */
+  hp_fs_host();
   struct hp_fragment *cur = hp_fragment_lookup(r->head);
   if (r->parent) {
     /* An extension takes its parent's place, if the parent is still there. */

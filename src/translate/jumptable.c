@@ -5,6 +5,13 @@
 
 #include "hotpath/analysis.h"
 
+/* A tail element's operands, decoded once for every index evaluated. */
+struct dec {
+  bool ok;
+  ZydisDecodedInstruction z;
+  ZydisDecodedOperand o[ZYDIS_MAX_OPERAND_COUNT];
+};
+
 /* Concrete registers while a tail is evaluated for one index. */
 struct emu {
   uint64_t v[16];
@@ -84,19 +91,18 @@ static bool source(struct emu *s, const struct hp_insn *in, const ZydisDecodedOp
 
 /* Runs one tail instruction; false if it is not one this evaluator knows
  * or it reads a register without a value. */
-static bool step(struct emu *s, const struct hp_insn *in)
+static bool step(struct emu *s, const struct hp_insn *in, const struct dec *d)
 {
-  ZydisDecodedInstruction z;
-  ZydisDecodedOperand o[ZYDIS_MAX_OPERAND_COUNT];
-  if (in->op != HP_OP_GUEST || (in->flags & ~HP_INSN_RIPREL) || !hp_insn_operands(in, &z, o) || z.address_width != 64)
+  if (in->op != HP_OP_GUEST || (in->flags & ~HP_INSN_RIPREL) || !d->ok || d->z.address_width != 64)
     return false;
+  const ZydisDecodedOperand *o = d->o;
   uint64_t a, b;
-  unsigned w = z.operand_width;
-  if (z.mnemonic == ZYDIS_MNEMONIC_CDQE) /* rax = sign-extended eax */
+  unsigned w = d->z.operand_width;
+  if (d->z.mnemonic == ZYDIS_MNEMONIC_CDQE) /* rax = sign-extended eax */
     return reg_read(s, ZYDIS_REGISTER_EAX, &a) && reg_write(s, ZYDIS_REGISTER_RAX, (uint64_t)(int64_t)(int32_t)a);
-  if (z.operand_count_visible != 2 || o[0].type != ZYDIS_OPERAND_TYPE_REGISTER || (w != 32 && w != 64))
+  if (d->z.operand_count_visible != 2 || o[0].type != ZYDIS_OPERAND_TYPE_REGISTER || (w != 32 && w != 64))
     return false;
-  switch (z.mnemonic) {
+  switch (d->z.mnemonic) {
   case ZYDIS_MNEMONIC_MOV:
     return source(s, in, &o[1], w, &a) && reg_write(s, o[0].reg.value, a);
   case ZYDIS_MNEMONIC_MOVSXD:
@@ -107,7 +113,7 @@ static bool step(struct emu *s, const struct hp_insn *in)
   case ZYDIS_MNEMONIC_SUB:
     if (!reg_read(s, o[0].reg.value, &a) || o[1].type == ZYDIS_OPERAND_TYPE_MEMORY || !source(s, in, &o[1], w, &b))
       return false;
-    return reg_write(s, o[0].reg.value, z.mnemonic == ZYDIS_MNEMONIC_ADD ? a + b : a - b);
+    return reg_write(s, o[0].reg.value, d->z.mnemonic == ZYDIS_MNEMONIC_ADD ? a + b : a - b);
   case ZYDIS_MNEMONIC_AND:
     if (!reg_read(s, o[0].reg.value, &a) || o[1].type == ZYDIS_OPERAND_TYPE_MEMORY || !source(s, in, &o[1], w, &b))
       return false;
@@ -136,19 +142,18 @@ static bool jump_ok(const struct hp_insn *in)
 }
 
 /* Where the jump goes with the registers of s. */
-static bool jump_value(struct emu *s, const struct hp_insn *in, uint64_t *v)
+static bool jump_value(struct emu *s, const struct hp_insn *in, const struct dec *d, uint64_t *v)
 {
-  ZydisDecodedInstruction z;
-  ZydisDecodedOperand o[ZYDIS_MAX_OPERAND_COUNT];
-  return hp_insn_operands(in, &z, o) && source(s, in, &o[0], 64, v);
+  return d->ok && source(s, in, &d->o[0], 64, v);
 }
 
 /* Entries of the table the tail [p, n-1) makes (its elements in the slice
  * that computes the target, then the jump's own operand) for index
  * register idx, the other registers it reads set from vals (given): their
- * count (0: none). */
+ * count (0: none). d[i - first]: element i's decoding. */
 static unsigned evaluate(const struct hp_ilist *l, unsigned p, const bool *slice, int idx, uint16_t given,
-                         const uint64_t *vals, const struct hp_jt_mem *m, struct hp_jt *out)
+                         const uint64_t *vals, const struct hp_jt_mem *m, const struct dec *d, unsigned first,
+                         struct hp_jt *out)
 {
   unsigned n = 0;
   uint64_t lo = UINT64_MAX, hi = 0;
@@ -160,9 +165,9 @@ static unsigned evaluate(const struct hp_ilist *l, unsigned p, const bool *slice
     s.v[idx] = n;
     bool ok = true;
     for (unsigned i = p; ok && i + 1 < l->n; i++)
-      ok = !slice[i] || step(&s, &l->v[i]);
+      ok = !slice[i] || step(&s, &l->v[i], &d[i - first]);
     uint64_t t;
-    if (!ok || !jump_value(&s, &l->v[l->n - 1], &t) || !m->code(m->ctx, t))
+    if (!ok || !jump_value(&s, &l->v[l->n - 1], &d[l->n - 1 - first], &t) || !m->code(m->ctx, t))
       break;
     out->target[n] = t;
     lo = s.lo;
@@ -203,6 +208,13 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
   struct hp_jt best = none, cand;
   bool slice[l->n];
   unsigned first = l->n > HP_JT_TAIL + 1 ? l->n - 1 - HP_JT_TAIL : 0;
+  /* Each tail element is decoded once here, not once per index evaluated
+   * (up to HP_JT_MAX of them): that made this search a tenth of a big
+   * program's start-up. */
+  struct dec d[HP_JT_TAIL + 1];
+  for (unsigned i = first; i < l->n; i++)
+    d[i - first].ok = (l->v[i].op == HP_OP_GUEST || i + 1 == l->n) && hp_insn_operands(&l->v[i], &d[i - first].z,
+                                                                                        d[i - first].o);
   for (unsigned p = l->n; p-- > first;) {
     /* The tail [p, n-1): plain instructions that read no flag and do not
      * fault except in the slice that computes the target (the dispatch's
@@ -242,7 +254,7 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
       if (ng && (at_end ? written & others : before[p] & others))
         continue;
       cand = none;
-      unsigned n = evaluate(l, p, slice, idx, others, regs, m, &cand);
+      unsigned n = evaluate(l, p, slice, idx, others, regs, m, d, first, &cand);
       /* (at equal sizes the shortest tail, or one that writes the flags) */
       if (!n || n < best.n || (n == best.n && found && !(best.keep_flags && flags_killed)))
         continue;

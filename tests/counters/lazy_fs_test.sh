@@ -46,6 +46,14 @@ for mode in lazy poison eager; do
       fail "$mode: $lazy of $entries exits left the guest's FS in place (want more than a third)"
     [ "${switches:-0}" -lt $((lazy / 4)) ] ||
       fail "$mode: $switches switches to hotpath's FS for $lazy exits on the guest's FS (want fewer than a quarter)"
+    # A recording runs each block it records from the dispatcher, on the
+    # guest's FS: only building the trace switches (once per trace), so
+    # the switches besides system calls are fewer than the blocks recorded.
+    syscalls=$(stat "$tmp/$mode.stats" "syscalls ")
+    traced=$(stat "$tmp/$mode.stats" "blocks in traces built")
+    [ "${traced:-0}" -ge 8 ] || fail "$mode: only $traced blocks in traces (the test proves nothing)"
+    [ $((${switches:-0} - ${syscalls:-0})) -lt "${traced:-0}" ] ||
+      fail "$mode: $switches switches to hotpath's FS, $syscalls system calls, $traced blocks in traces (want fewer switches beside the system calls than blocks recorded: the recording switched per block)"
     # Without FSGSBASE (each switch a system call), the loader's FS-0 part
     # runs on the null FS, whose fs:0x28 reads: every exit stays lazy.
     if ! grep -qw fsgsbase /proc/cpuinfo; then

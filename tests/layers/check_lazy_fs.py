@@ -20,7 +20,7 @@ ROOTS = """hp_lock hp_unlock hp_evict_safe_point hp_cache_full hp_cache_clear_fu
 hp_fragment_lookup hp_build_block_at hp_trace_build_ahead hp_trace_recording hp_trace_edge
 hp_link hp_ibl_find hp_ibl_insert hp_ibl_fast_insert hp_predict
 hp_cache_request_flush hp_enter_cache hp_signal_ready hp_syscall_plain hp_syscall_passthrough
-hp_evict_idle hp_trace_hot
+hp_evict_idle hp_trace_hot hp_trace_record_step
 fast_update ret_update jt_update""".split()
 
 # Library functions that touch no TLS when they succeed or cannot fail
