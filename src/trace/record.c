@@ -938,6 +938,13 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
         return NULL;
       }
     }
+    if (lt->op == HP_OP_CALL_IND && r->unguarded && !r->parent) {
+      /* The head's traces kept missing: an indirect call stays a call (the
+       * return stack stays paired) and ends the trace, as indirect jmps. */
+      last->next = 0;
+      build(r);
+      return NULL;
+    }
     if (lt->op == HP_OP_CALL || lt->op == HP_OP_CALL_IND) {
       if (hp_trace_recursive_call(r->callees, r->ncallees, pc)) /* the trace ends with that call */
         r->stop_after = true;

@@ -74,7 +74,7 @@ static bool stitch_tail(const struct hp_insn *v, unsigned n, uint64_t next, stru
   case HP_OP_CALL_IND:
     if (last->op == HP_OP_CALL && next != last->target)
       return false;
-    if (hp_trace_recursive_call(open->callee, open->n, next)) {
+    if (!next || hp_trace_recursive_call(open->callee, open->n, next)) {
       /* A recursive call (or too deep): inlined, its returns would go to
        * ever other sites; it stays a call and the trace ends with it. */
       *ends = true;
