@@ -57,6 +57,7 @@
   X(trace_heads_given_up, "trace heads given up (linked as blocks)") \
   X(trace_races, "traces another thread built first") \
   X(traces_extended, "traces extended along their exit path back to their head (nested loops)") \
+  X(traces_cut_at_calls, "traces cut back before a call whose return they did not reach") \
   X(trace_extensions_failed, "trace extensions given up (the path did not come back, or optimized worse)") \
   X(trace_backoffs, "trace head periods too slow to pay for a trace") \
   X(trace_heads_retired, "trace heads retired (lukewarm: back to a plain block)") \

@@ -733,6 +733,33 @@ static bool loop_back(struct recording *r, unsigned from)
   return false;
 }
 
+/* A trace does not end inside a call it made: a call whose return is not
+ * in the trace would stay a real call with a continuation of its own,
+ * beside the one of the block that holds the same call, and the return
+ * table holds one continuation per return address, so the returns of one
+ * of them would all be mispredicted; and code that leaves a trace inside
+ * an inlined callee returns from it with a `ret` the return stack never
+ * saw pushed. The trace is cut back to just before the block that makes
+ * the outermost such call (not when that is the head's block). */
+static void cut_open_calls(struct recording *r)
+{
+  unsigned outer = 0, depth = 0;
+  for (unsigned i = 0; i < r->nblocks; i++) {
+    const struct hp_insn *tail = &r->blocks[i].v[r->blocks[i].n - 1];
+    if (tail->op == HP_OP_CALL || tail->op == HP_OP_CALL_IND) {
+      if (!depth++)
+        outer = i;
+    } else if (tail->op == HP_OP_RET && depth) {
+      depth--;
+    }
+  }
+  if (depth && outer > 0) {
+    r->nblocks = outer; /* the last block's next is the call's block */
+    r->end_regs = NULL;
+    hp_stats.traces_cut_at_calls++;
+  }
+}
+
 static void build(struct recording *r)
 {
   /* Once per trace (the recording's steps run on the guest's FS): the
@@ -760,6 +787,8 @@ static void build(struct recording *r)
   if (!r->parent && r->nblocks && r->blocks[r->nblocks - 1].next != r->head)
     loop_back(r, 0);
   struct hp_ilist out = {.v = r->out, .cap = REC_ELEMS + 1};
+  if (!r->parent)
+    cut_open_calls(r);
   if (!hp_trace_stitch(r->blocks, r->nblocks, r->head, &out)) {
     if (r->parent) {
       extend_fail(r, "its path cannot be stitched");

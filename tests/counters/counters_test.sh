@@ -234,6 +234,11 @@ else
   fails=$((fails + 1))
 fi
 
+# Traces that stopped inside a callee (at another trace head) are cut back
+# before the call, which the block keeps (with the one continuation of its
+# return address).
+expect callchain-traces "traces cut back before a call whose return they did not reach" -gt 0
+
 # The optimizer (--opt=2): -O0 leaf loops get their locals in registers,
 # accesses through pointers are checked; not at --opt=1, not with the pass
 # disabled, and only as many traces as --opt-limit says.
