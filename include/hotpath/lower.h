@@ -71,6 +71,10 @@ struct hp_lower_opts {
   bool record;    /* a recording copy: calls, returns and indirect branches exit to
                      the dispatcher (no real calls, no lookups, nothing linked) */
   uint64_t *entry_counter; /* --stats: counted at the fragment's entry (NULL: not counted) */
+  /* --stats, traces: side exits taken (conditional branches leaving the
+   * list), those inside an inlined call counted in callee_exits instead;
+   * NULL: not counted. */
+  uint64_t *side_exits, *callee_exits;
 };
 void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, struct hp_lower_sizes *s);
 /* The hot bytes hp_lower_sizes counts for one case slot of a jump table

@@ -64,6 +64,8 @@
   X(trace_record_ns, "time spent recording traces (ns)") \
   X(trace_build_ns, "time spent building traces (ns)") \
   X(trace_exits, "trace exits that reached the dispatcher") \
+  X(trace_side_exits, "trace side exits taken outside inlined calls (conditional branches leaving a trace)") \
+  X(trace_callee_exits, "trace side exits taken inside an inlined call (its callee returns outside the trace)") \
   X(guard_misses, "trace guards whose target differed from the recorded one") \
   X(traces_dropped_misses, "traces dropped (to be rebuilt) because their guards kept missing") \
   X(opt_traces, "loop traces optimized (frame slots promoted to registers)") \

@@ -734,13 +734,12 @@ static bool loop_back(struct recording *r, unsigned from)
 }
 
 /* A trace does not end inside a call it made: a call whose return is not
- * in the trace would stay a real call with a continuation of its own,
- * beside the one of the block that holds the same call, and the return
- * table holds one continuation per return address, so the returns of one
- * of them would all be mispredicted; and code that leaves a trace inside
- * an inlined callee returns from it with a `ret` the return stack never
- * saw pushed. The trace is cut back to just before the block that makes
- * the outermost such call (not when that is the head's block). */
+ * in the trace stays a real call with a continuation of its own, beside
+ * the one of the block that holds the same call, and the return table
+ * holds one continuation per return address, so the returns to one of
+ * them would all be mispredicted. The trace is cut back to just before
+ * the block that makes the outermost such call (not when that is the
+ * head's block; extensions, which end at their head, are not cut). */
 static void cut_open_calls(struct recording *r)
 {
   unsigned outer = 0, depth = 0;
@@ -969,7 +968,9 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
     }
     if (lt->op == HP_OP_CALL_IND && r->unguarded && !r->parent) {
       /* The head's traces kept missing: an indirect call stays a call (the
-       * return stack stays paired) and ends the trace, as indirect jmps. */
+       * return stack stays paired) and the trace ends there, as at indirect
+       * jmps (before the call's block, cut_open_calls, unless that is the
+       * head's block: the block then becomes a head of its own). */
       last->next = 0;
       build(r);
       return NULL;

@@ -205,6 +205,10 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
   struct hp_lower_opts opts = {.force_far = hp_opt.debug_far_cache, .record = record};
   if (hp_stats_enabled() && !record) /* arena memory starts zeroed (freed with its generation) */
     opts.entry_counter = hp_arena_gen_alloc(sizeof(uint64_t));
+  if (hp_stats_enabled() && !record && kind == HP_FRAG_TRACE) {
+    opts.side_exits = &hp_stats.trace_side_exits;
+    opts.callee_exits = &hp_stats.trace_callee_exits;
+  }
   struct hp_lower_sizes sz;
   hp_lower_sizes(l, &opts, &sz);
   struct hp_lowered_exit exits[sz.exits ? sz.exits : 1];

@@ -49,6 +49,9 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
   }
   s->hot += 64;
   s->exits++; /* an instruction that cannot be rewritten stops the fragment */
+  if (o->side_exits) /* each side exit's counter and jump */
+    for (unsigned i = 0; i < l->n; i++)
+      s->hot += l->v[i].op == HP_OP_EXIT_CC ? 64 : 0;
   if (l->jt && !o->record) { /* the dispatch, and a slot per entry: the tail and a jump */
     unsigned tail = l->n - 1 - l->jt->p;
     s->hot += HP_LOWER_JT_DISPATCH_BYTES + l->jt->n * hp_lower_jt_slot_bytes(l, l->jt->p);
@@ -114,6 +117,7 @@ struct lowering {
     unsigned exit;    /* a back edge: its exit */
     uint64_t target;
     uint16_t snap, pending; /* folding: registers to make exact there first */
+    uint64_t *counter;      /* --stats: a side exit's counter (opts) */
   } comps[MAX_DEFERRED];
   unsigned ncomps;
   struct {
@@ -344,7 +348,20 @@ static void defer_comp(struct lowering *L, size_t jcc, unsigned exit, uint64_t t
   L->comps[L->ncomps].target = target;
   L->comps[L->ncomps].snap = L->snap;
   L->comps[L->ncomps].pending = L->pending;
+  L->comps[L->ncomps].counter = NULL;
   L->ncomps++;
+}
+
+/* --stats: the counter of the side exit just deferred at element i: inside
+ * an inlined call (a call paired with its return around i) or not. */
+static void side_exit_counter(struct lowering *L, unsigned i)
+{
+  if (!L->opts->side_exits || !L->ncomps)
+    return;
+  bool inside = false;
+  for (unsigned k = 0; k < i && !inside; k++)
+    inside = L->pairs[k] > i + 1 && (L->l->v[k].op == HP_OP_PUSH_RET || L->l->v[k].op == HP_OP_CALL_IND_GUARD);
+  L->comps[L->ncomps - 1].counter = inside ? L->opts->callee_exits : L->opts->side_exits;
 }
 
 static struct hp_label *defer_lookup(struct lowering *L)
@@ -615,6 +632,14 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
     }
     if (L->promo) {
       defer_comp(L, pos, 0, in->target);
+      side_exit_counter(L, i);
+      return true;
+    }
+    /* --stats: counted on its way out, where there is room (a trace with
+     * more side exits than that leaves through the others uncounted) */
+    if (L->opts->side_exits && L->ncomps < MAX_DEFERRED) {
+      defer_comp(L, pos, 0, in->target);
+      side_exit_counter(L, i);
       return true;
     }
     add_exit(L, HP_EXIT_BRANCH, in->target, pos);
@@ -935,6 +960,8 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   for (unsigned k = 0; k < L.ncomps && !e->overflow; k++) {
     if (L.comps[k].jcc) {
       hp_patch_rel32(e->rw + L.comps[k].jcc, e->rx + L.comps[k].jcc, hp_emit_here(e));
+      if (L.comps[k].counter)
+        hp_emit_count_abs(e, (uint64_t)(uintptr_t)L.comps[k].counter);
       fold_materialize(&L, L.comps[k].snap, L.comps[k].pending);
       promo_leave(&L);
       exit_jmp(&L, HP_EXIT_BRANCH, L.comps[k].target);

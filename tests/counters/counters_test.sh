@@ -337,6 +337,13 @@ expect indswap "traces dropped (to be rebuilt) because their guards kept missing
 # guarding one of them would miss 200k times; once the head's traces were
 # dropped a few times, its indirect calls end the trace and stay calls.
 expect indswap "trace guards whose target differed from the recorded one" -lt 150000
+# Side exits are counted by kind: indswap's loops leave their traces by
+# conditional branches, some inside the functions its traces inline.
+SXO="trace side exits taken outside inlined calls (conditional branches leaving a trace)"
+SXI="trace side exits taken inside an inlined call (its callee returns outside the trace)"
+expect indswap "$SXO" -gt 1000
+expect indswap "$SXI" -gt 1000
+expect phase-traces "$SXO" -gt 1000
 
 if [ $fails -ne 0 ]; then
   echo "$fails counter check(s) failed"

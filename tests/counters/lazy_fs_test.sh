@@ -48,7 +48,9 @@ for mode in lazy poison eager; do
       fail "$mode: $switches switches to hotpath's FS for $lazy exits on the guest's FS (want fewer than a quarter)"
     # A recording runs each block it records from the dispatcher, on the
     # guest's FS: only building the trace switches (once per trace), so
-    # the switches besides system calls are fewer than the blocks recorded.
+    # the switches besides system calls are fewer than the blocks in the
+    # traces built (at most the blocks recorded; this program makes few
+    # system calls, which may or may not switch).
     syscalls=$(stat "$tmp/$mode.stats" "syscalls ")
     traced=$(stat "$tmp/$mode.stats" "blocks in traces built")
     [ "${traced:-0}" -ge 8 ] || fail "$mode: only $traced blocks in traces (the test proves nothing)"
