@@ -46,12 +46,11 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
       s->hot += CONTROL_BYTES;
       break;
     }
+    if (o->side_exits && in->op == HP_OP_EXIT_CC)
+      s->hot += 64; /* --stats: its counter and jump on the way out */
   }
   s->hot += 64;
   s->exits++; /* an instruction that cannot be rewritten stops the fragment */
-  if (o->side_exits) /* each side exit's counter and jump */
-    for (unsigned i = 0; i < l->n; i++)
-      s->hot += l->v[i].op == HP_OP_EXIT_CC ? 64 : 0;
   if (l->jt && !o->record) { /* the dispatch, and a slot per entry: the tail and a jump */
     unsigned tail = l->n - 1 - l->jt->p;
     s->hot += HP_LOWER_JT_DISPATCH_BYTES + l->jt->n * hp_lower_jt_slot_bytes(l, l->jt->p);
@@ -336,7 +335,7 @@ static void promo_enter(struct lowering *L)
   }
 }
 
-static void defer_comp(struct lowering *L, size_t jcc, unsigned exit, uint64_t target)
+static void defer_comp(struct lowering *L, size_t jcc, unsigned exit, uint64_t target, uint64_t *counter)
 {
   if (L->ncomps == MAX_DEFERRED) { /* more room would not help: build it unoptimized */
     L->out->broken = true;
@@ -348,20 +347,20 @@ static void defer_comp(struct lowering *L, size_t jcc, unsigned exit, uint64_t t
   L->comps[L->ncomps].target = target;
   L->comps[L->ncomps].snap = L->snap;
   L->comps[L->ncomps].pending = L->pending;
-  L->comps[L->ncomps].counter = NULL;
+  L->comps[L->ncomps].counter = counter;
   L->ncomps++;
 }
 
-/* --stats: the counter of the side exit just deferred at element i: inside
- * an inlined call (a call paired with its return around i) or not. */
-static void side_exit_counter(struct lowering *L, unsigned i)
+/* --stats: the counter of a side exit at element i: inside an inlined call
+ * (a call paired with its return around i) or not; NULL: not counted. */
+static uint64_t *side_exit_counter(const struct lowering *L, unsigned i)
 {
-  if (!L->opts->side_exits || !L->ncomps)
-    return;
+  if (!L->opts->side_exits)
+    return NULL;
   bool inside = false;
   for (unsigned k = 0; k < i && !inside; k++)
     inside = L->pairs[k] > i + 1 && (L->l->v[k].op == HP_OP_PUSH_RET || L->l->v[k].op == HP_OP_CALL_IND_GUARD);
-  L->comps[L->ncomps - 1].counter = inside ? L->opts->callee_exits : L->opts->side_exits;
+  return inside ? L->opts->callee_exits : L->opts->side_exits;
 }
 
 static struct hp_label *defer_lookup(struct lowering *L)
@@ -603,7 +602,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
     if ((in->flags & HP_INSN_RBP_CHECK) && L->promo) {
       /* The loop's rbp came back from a stack slot that a store may have
        * changed: not the loop's, leave (exact: after the instruction). */
-      defer_comp(L, hp_emit_rbp_check(e), 0, in->pc + in->len);
+      defer_comp(L, hp_emit_rbp_check(e), 0, in->pc + in->len, NULL);
     }
     return true;
   case HP_OP_EXIT:
@@ -613,7 +612,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
        * signal, a flush), through the stores and restores to its stub. */
       exit_jmp(L, in->exit_kind, in->target);
       L->out->exits[L->out->nexits - 1].back_edge = true;
-      defer_comp(L, 0, L->out->nexits - 1, in->target);
+      defer_comp(L, 0, L->out->nexits - 1, in->target, NULL);
       return false;
     }
     promo_leave(L);
@@ -627,19 +626,17 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
       unsigned k = add_exit(L, HP_EXIT_BRANCH, in->target, pos);
       L->out->exits[k].back_edge = true;
       if (L->promo)
-        defer_comp(L, 0, k, in->target);
+        defer_comp(L, 0, k, in->target, NULL);
       return true;
     }
     if (L->promo) {
-      defer_comp(L, pos, 0, in->target);
-      side_exit_counter(L, i);
+      defer_comp(L, pos, 0, in->target, side_exit_counter(L, i));
       return true;
     }
     /* --stats: counted on its way out, where there is room (a trace with
      * more side exits than that leaves through the others uncounted) */
     if (L->opts->side_exits && L->ncomps < MAX_DEFERRED) {
-      defer_comp(L, pos, 0, in->target);
-      side_exit_counter(L, i);
+      defer_comp(L, pos, 0, in->target, side_exit_counter(L, i));
       return true;
     }
     add_exit(L, HP_EXIT_BRANCH, in->target, pos);
