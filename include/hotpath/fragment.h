@@ -94,6 +94,10 @@ struct hp_frag_trace {
   uint8_t nest_tries;           /* a trace: extensions given up whose path may differ */
   bool promoted;                /* a trace: frame slots in registers */
   bool nested;                  /* a trace: extended, or its extension failed */
+  bool no_inline;               /* a head: its traces end before their first call (their
+                                   side exits inside inlined calls were taken too often) */
+  uint32_t callee_id;           /* a trace: its callee-exit counter (gs head counters), 0: none */
+  uint64_t callee_since;        /* a trace: when that counter last started from 0 (ns) */
 };
 
 struct hp_fragment {

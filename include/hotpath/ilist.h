@@ -38,6 +38,9 @@ enum hp_exit_kind {
                           the dispatcher performs it (src/runtime/far.c) */
   HP_EXIT_INT80,       /* `int 0x80` (a 32-bit system call) at target: the dispatcher
                           vets and performs it (hp_syscall_int80) */
+  HP_EXIT_CALLEE_EXITS, /* a trace's side exits inside its inlined calls were taken
+                           HP_TRACE_CALLEE_EXIT_LIMIT times in this thread: go on at target;
+                           the trace may be rebuilt without inlined calls */
 };
 
 /* What one element of the list does. Decode produces the HP_OP_GUEST_* and
@@ -249,6 +252,9 @@ struct hp_ilist {
   unsigned miss_counter;  /* a trace's guard-miss counter (thread block head
                              counters), 0: its misses are not counted */
   uint32_t miss_limit;    /* misses that leave through HP_EXIT_GUARD_MISSES */
+  unsigned callee_counter; /* a trace's counter of side exits taken inside its inlined
+                              calls (thread block head counters), 0: not counted */
+  uint32_t callee_limit;   /* such exits that leave through HP_EXIT_CALLEE_EXITS */
   bool anon;              /* decoded from anonymous private memory (JIT code): a block
                              keeps a copy of its bytes (hp_fragment_revive) */
 };

@@ -347,6 +347,12 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       pc = t->ibl_target;
       ibl_insert = true;
       break;
+    case HP_EXIT_CALLEE_EXITS:
+      hp_lock();
+      hp_trace_callee_exits(t, x->from);
+      hp_unlock();
+      pc = x->target; /* never linked: the next limit comes back here */
+      break;
     case HP_EXIT_DEOPT:
       hp_lock();
       hp_trace_deopt(x->from);

@@ -28,6 +28,11 @@
 #define GIVE_UP_AFTER 4    /* failed recordings before a head is linked normally */
 #define MAX_RETRACES 4     /* traces of one head dropped quickly for missing guards */
 #define QUICK_DROP_NS 50000000ull /* a trace dropped within 50 ms of being built */
+/* A trace whose side exits inside inlined calls reach their limit (4096 in
+ * one thread) within this time takes more than a million a second, each a
+ * mispredicted return (some 10 ns): at least 1% of the time, more than the
+ * calls it inlined saved. */
+#define QUICK_CALLEE_EXITS_NS 4000000ull
 
 struct recording {
   bool active;
@@ -42,6 +47,7 @@ struct recording {
   struct hp_fragment *parent;
   unsigned parent_blocks; /* the parent's path: r->blocks[0, parent_blocks) */
   bool unguarded;     /* the head's traces kept missing: indirect jmps end them unguarded */
+  bool no_inline;     /* the head's traces end before their first call (hp_trace_callee_exits) */
   const uint64_t *end_regs; /* the guest registers after the last block (a jump table's) */
   uint64_t t0;
   struct hp_recorded_block blocks[MAX_BLOCKS_CAP];
@@ -362,6 +368,7 @@ bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **fp)
   r->ncallees = 0;
   r->stop_after = false;
   r->unguarded = tr->retraces >= MAX_RETRACES;
+  r->no_inline = tr->no_inline;
   r->head = f->guest_pc;
   r->nblocks = r->nelems = r->nguards = 0;
   r->parent = NULL;
@@ -808,6 +815,14 @@ static void build(struct recording *r)
     out.miss_counter = next_head_id++;
     out.miss_limit = HP_TRACE_MISS_LIMIT;
   }
+  bool inlines = false;
+  for (unsigned i = 0; i < out.n; i++)
+    inlines |= out.v[i].op == HP_OP_PUSH_RET || out.v[i].op == HP_OP_CALL_IND_GUARD;
+  if (inlines && next_head_id < HP_MAX_HEADS && cur) {
+    /* Its side exits inside inlined calls are counted (hp_trace_callee_exits). */
+    out.callee_counter = next_head_id++;
+    out.callee_limit = HP_TRACE_CALLEE_EXIT_LIMIT;
+  }
   uint64_t t0 = hp_now_ns();
   struct hp_promotion promo;
   const char *why = NULL;
@@ -816,8 +831,10 @@ static void build(struct recording *r)
   bool promoted = optimize(&out, &promo, cur && hp_frag_tr(cur)->opt_conservative, &why, &opt_ns, &known);
   if (r->parent) {
     if (!keeps_slots(hp_frag_tr(r->parent), promoted, &promo)) {
-      if (out.miss_counter && out.miss_counter == next_head_id - 1)
+      if (out.callee_counter && out.callee_counter == next_head_id - 1)
         next_head_id--; /* not used after all */
+      if (out.miss_counter && out.miss_counter == next_head_id - 1)
+        next_head_id--;
       extend_fail(r, promoted ? "fewer of its slots in registers" : why ? why : "not optimized");
       return;
     }
@@ -891,6 +908,8 @@ static void build(struct recording *r)
   hp_frag_tr_mut(f)->shadowed = cur;
   keep_path(f, r, &out, promoted, &promo);
   hp_frag_tr_mut(f)->hot_since = hp_now_ns(); /* a trace: when it was built */
+  hp_frag_tr_mut(f)->callee_id = out.callee_counter;
+  hp_frag_tr_mut(f)->callee_since = hp_frag_tr(f)->hot_since;
   /* Its back edges go to its own entry (as exits, so a signal can unlink them). */
   for (unsigned i = 0; i < f->nexits; i++)
     if (f->exits[i].kind == HP_EXIT_BRANCH && f->exits[i].target == f->guest_pc)
@@ -973,6 +992,18 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
        * head's block: the block then becomes a head of its own). */
       last->next = 0;
       build(r);
+      return NULL;
+    }
+    if ((lt->op == HP_OP_CALL || lt->op == HP_OP_CALL_IND) && r->no_inline && !r->parent) {
+      /* No inlined calls: the trace ends before the call's block
+       * (cut_open_calls); a head whose own block makes the call has no
+       * trace to build. */
+      if (r->nblocks == 1) {
+        give_up(r->head);
+        end_recording(r, false);
+      } else {
+        build(r);
+      }
       return NULL;
     }
     if (lt->op == HP_OP_CALL || lt->op == HP_OP_CALL_IND) {
@@ -1068,6 +1099,32 @@ void hp_trace_guard_misses(struct hp_fragment *f)
   hp_frag_tr_mut(hp_frag_tr(f)->shadowed)->retraces += quick;
   hp_stats.traces_dropped_misses++;
   HP_DEBUG("trace 0x%lx dropped: its guards kept missing", (unsigned long)f->guest_pc);
+}
+
+void hp_trace_callee_exits(struct hp_thread *t, struct hp_fragment *f)
+{
+  uint64_t now = hp_now_ns();
+  const struct hp_frag_trace *tr = hp_frag_tr(f);
+  if (f->kind != HP_FRAG_TRACE || f->removed || !tr->callee_id)
+    return;
+  if (now - tr->callee_since >= QUICK_CALLEE_EXITS_NS) {
+    /* Rare enough: this thread counts afresh. */
+    hp_thread_head_counters(t)[tr->callee_id] = 0;
+    hp_frag_tr_mut(f)->callee_since = now;
+    hp_stats.callee_exit_resets++;
+    return;
+  }
+  struct hp_fragment *head = tr->shadowed;
+  if (!drop_trace(f, now))
+    return;
+  hp_stats.traces_dropped_callee_exits++;
+  if (!hp_frag_tr(head)->no_inline) {
+    hp_frag_tr_mut(head)->no_inline = true;
+    hp_stats.trace_heads_no_inline++;
+  }
+  HP_DEBUG("trace 0x%lx dropped: side exits inside its inlined calls kept being taken; its head's traces end "
+           "before their first call",
+           (unsigned long)f->guest_pc);
 }
 
 void hp_trace_deopt(struct hp_fragment *f)

@@ -48,6 +48,10 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
     }
     if (o->side_exits && in->op == HP_OP_EXIT_CC)
       s->hot += 64; /* --stats: its counter and jump on the way out */
+    if (l->callee_counter && in->op == HP_OP_EXIT_CC) {
+      s->hot += 64; /* inside an inlined call: counted, and its way out at the limit */
+      s->exits++;
+    }
   }
   s->hot += 64;
   s->exits++; /* an instruction that cannot be rewritten stops the fragment */
@@ -117,6 +121,7 @@ struct lowering {
     uint64_t target;
     uint16_t snap, pending; /* folding: registers to make exact there first */
     uint64_t *counter;      /* --stats: a side exit's counter (opts) */
+    bool callee;            /* inside an inlined call: counted to l->callee_limit */
   } comps[MAX_DEFERRED];
   unsigned ncomps;
   struct {
@@ -348,19 +353,27 @@ static void defer_comp(struct lowering *L, size_t jcc, unsigned exit, uint64_t t
   L->comps[L->ncomps].snap = L->snap;
   L->comps[L->ncomps].pending = L->pending;
   L->comps[L->ncomps].counter = counter;
+  L->comps[L->ncomps].callee = false;
   L->ncomps++;
 }
 
+/* Whether element i lies inside an inlined call (a call paired with its
+ * return around i). */
+static bool in_callee(const struct lowering *L, unsigned i)
+{
+  for (unsigned k = 0; k < i; k++)
+    if (L->pairs[k] > i + 1 && (L->l->v[k].op == HP_OP_PUSH_RET || L->l->v[k].op == HP_OP_CALL_IND_GUARD))
+      return true;
+  return false;
+}
+
 /* --stats: the counter of a side exit at element i: inside an inlined call
- * (a call paired with its return around i) or not; NULL: not counted. */
+ * or not; NULL: not counted. */
 static uint64_t *side_exit_counter(const struct lowering *L, unsigned i)
 {
   if (!L->opts->side_exits)
     return NULL;
-  bool inside = false;
-  for (unsigned k = 0; k < i && !inside; k++)
-    inside = L->pairs[k] > i + 1 && (L->l->v[k].op == HP_OP_PUSH_RET || L->l->v[k].op == HP_OP_CALL_IND_GUARD);
-  return inside ? L->opts->callee_exits : L->opts->side_exits;
+  return in_callee(L, i) ? L->opts->callee_exits : L->opts->side_exits;
 }
 
 static struct hp_label *defer_lookup(struct lowering *L)
@@ -629,8 +642,15 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
         defer_comp(L, 0, k, in->target, NULL);
       return true;
     }
-    if (L->promo) {
+    /* Inside an inlined call, the exit is counted (where there is room):
+     * the callee's return then runs outside the trace, where the CPU's
+     * return stack has no entry for it (a misprediction per exit), and a
+     * trace that takes such exits often is rebuilt without inlined calls
+     * (hp_trace_callee_exits). */
+    bool callee = L->l->callee_counter && !L->opts->record && in_callee(L, i);
+    if (L->promo || (callee && L->ncomps < MAX_DEFERRED)) {
       defer_comp(L, pos, 0, in->target, side_exit_counter(L, i));
+      L->comps[L->ncomps - 1].callee = callee;
       return true;
     }
     /* --stats: counted on its way out, where there is room (a trace with
@@ -961,6 +981,10 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
         hp_emit_count_abs(e, (uint64_t)(uintptr_t)L.comps[k].counter);
       fold_materialize(&L, L.comps[k].snap, L.comps[k].pending);
       promo_leave(&L);
+      if (L.comps[k].callee) { /* the guest's state is exact here: counted, and at the limit away */
+        size_t limit = hp_emit_head_count(e, l->callee_counter, l->callee_limit);
+        add_exit(&L, HP_EXIT_CALLEE_EXITS, L.comps[k].target, limit);
+      }
       exit_jmp(&L, HP_EXIT_BRANCH, L.comps[k].target);
     } else {
       struct hp_lowered_exit *x = &out->exits[L.comps[k].exit];

@@ -7,19 +7,19 @@
 # of reach.  A feature silently switched off fails here even when every
 # program still prints the right output.
 #
-# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED
+# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT
 #   (executables of tests/programs: loops, indcall, funcptr, jumptable; of
-#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0), defer (-O0), fold (-O0), nested (-O0))
+#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0), defer (-O0), fold (-O0), nested (-O0), calleexit (-O0))
 # Counters are matched by their description (include/hotpath/stats.h).
 set -u
-if [ $# -ne 18 ]; then
-  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED" >&2
+if [ $# -ne 19 ]; then
+  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT" >&2
   exit 2
 fi
 hp=$(realpath "$1") loops=$(realpath "$2") indcall=$(realpath "$3") funcptr=$(realpath "$4") jumptable=$(realpath "$5")
 phase=$(realpath "$6") callchain=$(realpath "$7") interp=$(realpath "$8") mthot=$(realpath "$9")
 promote=$(realpath "${10}") indswap=$(realpath "${11}") promote2=$(realpath "${12}") fpromote=$(realpath "${13}") cpromote=$(realpath "${14}") rbpdata=$(realpath "${15}") defer=$(realpath "${16}") fold=$(realpath "${17}")
-nested=$(realpath "${18}")
+nested=$(realpath "${18}") calleexit=$(realpath "${19}")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 
@@ -344,6 +344,26 @@ SXI="trace side exits taken inside an inlined call (its callee returns outside t
 expect indswap "$SXO" -gt 1000
 expect indswap "$SXI" -gt 1000
 expect phase-traces "$SXO" -gt 1000
+
+# A trace whose side exits inside its inlined call are taken half the time
+# is dropped after a few thousand of them (each costs a mispredicted
+# return), and its head's traces end before the call: of 3 million runs
+# (1.5 million such exits with traces as they were) only the first few
+# thousand leave inside the callee.
+DROP="traces dropped (rebuilt without inlined calls) because exits inside their inlined calls kept being taken"
+NOINL="trace heads whose traces end before their first call (no inlined calls)"
+RESET="trace side exits inside inlined calls that reached their limit slowly (counted afresh)"
+for o in 1 2; do
+  run calleexit-quick$o --opt=$o -- "$calleexit" quick
+  expect calleexit-quick$o "$DROP" -ge 1
+  expect calleexit-quick$o "$NOINL" -ge 1
+  expect calleexit-quick$o "$SXI" -lt 100000
+  # Exits taken once in 4096 runs reach the limit in tens of milliseconds
+  # (some 17 million runs): the trace stays, its count starts afresh.
+  run calleexit-rare$o --opt=$o -- "$calleexit" rare
+  expect calleexit-rare$o "$RESET" -ge 1
+  expect calleexit-rare$o "$DROP" -eq 0
+done
 
 if [ $fails -ne 0 ]; then
   echo "$fails counter check(s) failed"
