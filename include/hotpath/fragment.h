@@ -94,10 +94,18 @@ struct hp_frag_trace {
   uint8_t nest_tries;           /* a trace: extensions given up whose path may differ */
   bool promoted;                /* a trace: frame slots in registers */
   bool nested;                  /* a trace: extended, or its extension failed */
-  bool no_inline;               /* a head: its traces end before their first call (their
-                                   side exits inside inlined calls were taken too often) */
-  uint32_t callee_id;           /* a trace: its callee-exit counter (gs head counters), 0: none */
-  uint64_t callee_since;        /* a trace: when that counter last started from 0 (ns) */
+  /* A head: calls its traces no longer inline (their side exits inside
+   * were taken too often): a recording ends before them; no_inline_all:
+   * before any call (more sites than that). */
+  uint64_t no_inline[HP_CALLEE_SITES];
+  uint8_t nno_inline;
+  bool no_inline_all;
+  /* A trace: its counted inlined calls (struct hp_ilist), each with its
+   * call's guest pc and when its counter last started from 0 (ns). */
+  uint8_t ncallee;
+  uint32_t callee_id[HP_CALLEE_SITES];
+  uint64_t callee_pc[HP_CALLEE_SITES];
+  uint64_t callee_since[HP_CALLEE_SITES];
 };
 
 struct hp_fragment {

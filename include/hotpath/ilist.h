@@ -241,6 +241,7 @@ struct hp_opt_record {
 
 struct hp_fold;
 struct hp_jt;
+#define HP_CALLEE_SITES 4 /* inlined calls of one trace whose side exits are counted */
 struct hp_ilist {
   struct hp_insn *v;
   unsigned n, cap;    /* cap: fixed by the caller's buffer */
@@ -252,8 +253,12 @@ struct hp_ilist {
   unsigned miss_counter;  /* a trace's guard-miss counter (thread block head
                              counters), 0: its misses are not counted */
   uint32_t miss_limit;    /* misses that leave through HP_EXIT_GUARD_MISSES */
-  unsigned callee_counter; /* a trace's counter of side exits taken inside its inlined
-                              calls (thread block head counters), 0: not counted */
+  /* A trace's outermost inlined calls (their HP_OP_PUSH_RET or
+   * HP_OP_CALL_IND_GUARD elements) with side exits inside, each with a
+   * counter of those exits taken (thread block head counters). */
+  unsigned ncallee;
+  uint32_t callee_elem[HP_CALLEE_SITES];
+  uint32_t callee_counter[HP_CALLEE_SITES];
   uint32_t callee_limit;   /* such exits that leave through HP_EXIT_CALLEE_EXITS */
   bool anon;              /* decoded from anonymous private memory (JIT code): a block
                              keeps a copy of its bytes (hp_fragment_revive) */

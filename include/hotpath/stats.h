@@ -69,8 +69,8 @@
   X(guard_misses, "trace guards whose target differed from the recorded one") \
   X(traces_dropped_misses, "traces dropped (to be rebuilt) because their guards kept missing") \
   X(callee_exit_resets, "trace side exits inside inlined calls that reached their limit slowly (counted afresh)") \
-  X(traces_dropped_callee_exits, "traces dropped (rebuilt without inlined calls) because exits inside their inlined calls kept being taken") \
-  X(trace_heads_no_inline, "trace heads whose traces end before their first call (no inlined calls)") \
+  X(traces_dropped_callee_exits, "traces dropped (rebuilt without that call inlined) because exits inside an inlined call kept being taken") \
+  X(calls_not_inlined, "inlined calls given up (their head's traces end before them)") \
   X(opt_traces, "loop traces optimized (frame slots promoted to registers)") \
   X(opt_traces_left, "traces the optimizer left as they were") \
   X(opt_traces_dropped, "optimized traces dropped when the process started a second thread") \

@@ -47,7 +47,11 @@ struct recording {
   struct hp_fragment *parent;
   unsigned parent_blocks; /* the parent's path: r->blocks[0, parent_blocks) */
   bool unguarded;     /* the head's traces kept missing: indirect jmps end them unguarded */
-  bool no_inline;     /* the head's traces end before their first call (hp_trace_callee_exits) */
+  /* Calls the head's traces do not inline (hp_trace_callee_exits): the
+   * recording ends before them; all: before any call. */
+  bool no_inline_all;
+  uint8_t nno_inline;
+  uint64_t no_inline[HP_CALLEE_SITES];
   const uint64_t *end_regs; /* the guest registers after the last block (a jump table's) */
   uint64_t t0;
   struct hp_recorded_block blocks[MAX_BLOCKS_CAP];
@@ -368,7 +372,9 @@ bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **fp)
   r->ncallees = 0;
   r->stop_after = false;
   r->unguarded = tr->retraces >= MAX_RETRACES;
-  r->no_inline = tr->no_inline;
+  r->no_inline_all = tr->no_inline_all;
+  r->nno_inline = tr->nno_inline;
+  memcpy(r->no_inline, tr->no_inline, sizeof r->no_inline);
   r->head = f->guest_pc;
   r->nblocks = r->nelems = r->nguards = 0;
   r->parent = NULL;
@@ -423,6 +429,7 @@ static void extend_fail(struct recording *r, const char *why)
 
 static bool loop_back(struct recording *r, unsigned from);
 static void build(struct recording *r);
+static void count_callee_exits(struct hp_ilist *l);
 
 /* An extension's path that does not come back to the head: built if it
  * passed a branch that could have (its last turns may have left the
@@ -815,14 +822,9 @@ static void build(struct recording *r)
     out.miss_counter = next_head_id++;
     out.miss_limit = HP_TRACE_MISS_LIMIT;
   }
-  bool inlines = false;
-  for (unsigned i = 0; i < out.n; i++)
-    inlines |= out.v[i].op == HP_OP_PUSH_RET || out.v[i].op == HP_OP_CALL_IND_GUARD;
-  if (inlines && next_head_id < HP_MAX_HEADS && cur) {
-    /* Its side exits inside inlined calls are counted (hp_trace_callee_exits). */
-    out.callee_counter = next_head_id++;
-    out.callee_limit = HP_TRACE_CALLEE_EXIT_LIMIT;
-  }
+  unsigned first_id = next_head_id;
+  if (cur)
+    count_callee_exits(&out);
   uint64_t t0 = hp_now_ns();
   struct hp_promotion promo;
   const char *why = NULL;
@@ -831,8 +833,8 @@ static void build(struct recording *r)
   bool promoted = optimize(&out, &promo, cur && hp_frag_tr(cur)->opt_conservative, &why, &opt_ns, &known);
   if (r->parent) {
     if (!keeps_slots(hp_frag_tr(r->parent), promoted, &promo)) {
-      if (out.callee_counter && out.callee_counter == next_head_id - 1)
-        next_head_id--; /* not used after all */
+      if (first_id == next_head_id - out.ncallee)
+        next_head_id = first_id; /* not used after all */
       if (out.miss_counter && out.miss_counter == next_head_id - 1)
         next_head_id--;
       extend_fail(r, promoted ? "fewer of its slots in registers" : why ? why : "not optimized");
@@ -908,8 +910,13 @@ static void build(struct recording *r)
   hp_frag_tr_mut(f)->shadowed = cur;
   keep_path(f, r, &out, promoted, &promo);
   hp_frag_tr_mut(f)->hot_since = hp_now_ns(); /* a trace: when it was built */
-  hp_frag_tr_mut(f)->callee_id = out.callee_counter;
-  hp_frag_tr_mut(f)->callee_since = hp_frag_tr(f)->hot_since;
+  for (unsigned j = 0; j < out.ncallee; j++) {
+    struct hp_frag_trace *ftr = hp_frag_tr_mut(f);
+    ftr->callee_id[j] = out.callee_counter[j];
+    ftr->callee_pc[j] = out.v[out.callee_elem[j]].pc;
+    ftr->callee_since[j] = ftr->hot_since;
+    ftr->ncallee = (uint8_t)(j + 1);
+  }
   /* Its back edges go to its own entry (as exits, so a signal can unlink them). */
   for (unsigned i = 0; i < f->nexits; i++)
     if (f->exits[i].kind == HP_EXIT_BRANCH && f->exits[i].target == f->guest_pc)
@@ -957,6 +964,14 @@ static void build(struct recording *r)
   }
 }
 
+static bool not_inlined(const struct recording *r, uint64_t call_pc)
+{
+  for (unsigned k = 0; k < r->nno_inline; k++)
+    if (r->no_inline[k] == call_pc)
+      return true;
+  return r->no_inline_all;
+}
+
 struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
 {
   struct recording *r = rec_of(t);
@@ -994,8 +1009,8 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
       build(r);
       return NULL;
     }
-    if ((lt->op == HP_OP_CALL || lt->op == HP_OP_CALL_IND) && r->no_inline && !r->parent) {
-      /* No inlined calls: the trace ends before the call's block
+    if ((lt->op == HP_OP_CALL || lt->op == HP_OP_CALL_IND) && !r->parent && not_inlined(r, lt->pc)) {
+      /* A call not to inline: the trace ends before the call's block
        * (cut_open_calls); a head whose own block makes the call has no
        * trace to build. */
       if (r->nblocks == 1) {
@@ -1105,26 +1120,60 @@ void hp_trace_callee_exits(struct hp_thread *t, struct hp_fragment *f)
 {
   uint64_t now = hp_now_ns();
   const struct hp_frag_trace *tr = hp_frag_tr(f);
-  if (f->kind != HP_FRAG_TRACE || f->removed || !tr->callee_id)
+  uint32_t *counters = hp_thread_head_counters(t);
+  unsigned j = 0;
+  while (j < tr->ncallee && counters[tr->callee_id[j]] < HP_TRACE_CALLEE_EXIT_LIMIT)
+    j++;
+  if (f->kind != HP_FRAG_TRACE || f->removed || j == tr->ncallee)
     return;
-  if (now - tr->callee_since >= QUICK_CALLEE_EXITS_NS) {
+  if (now - tr->callee_since[j] >= QUICK_CALLEE_EXITS_NS) {
     /* Rare enough: this thread counts afresh. */
-    hp_thread_head_counters(t)[tr->callee_id] = 0;
-    hp_frag_tr_mut(f)->callee_since = now;
+    counters[tr->callee_id[j]] = 0;
+    hp_frag_tr_mut(f)->callee_since[j] = now;
     hp_stats.callee_exit_resets++;
     return;
   }
+  uint64_t call = tr->callee_pc[j];
   struct hp_fragment *head = tr->shadowed;
   if (!drop_trace(f, now))
     return;
   hp_stats.traces_dropped_callee_exits++;
-  if (!hp_frag_tr(head)->no_inline) {
-    hp_frag_tr_mut(head)->no_inline = true;
-    hp_stats.trace_heads_no_inline++;
+  struct hp_frag_trace *h = hp_frag_tr_mut(head);
+  if (h->nno_inline < HP_CALLEE_SITES)
+    h->no_inline[h->nno_inline++] = call;
+  else
+    h->no_inline_all = true;
+  hp_stats.calls_not_inlined++;
+  HP_DEBUG("trace 0x%lx dropped: side exits inside its inlined call at 0x%lx kept being taken; its head's traces "
+           "end before that call",
+           (unsigned long)f->guest_pc, (unsigned long)call);
+}
+
+/* The outermost inlined calls of l with side exits inside get a counter
+ * each (lowered on those exits' paths; hp_trace_callee_exits). */
+static void count_callee_exits(struct hp_ilist *l)
+{
+  unsigned paired[l->n];
+  hp_ilist_pair_calls(l, paired);
+  l->ncallee = 0;
+  l->callee_limit = HP_TRACE_CALLEE_EXIT_LIMIT;
+  for (unsigned i = 0; i < l->n; i++) {
+    if (l->v[i].op != HP_OP_EXIT_CC)
+      continue;
+    unsigned k = 0;
+    while (k < i && !(paired[k] > i + 1 && (l->v[k].op == HP_OP_PUSH_RET || l->v[k].op == HP_OP_CALL_IND_GUARD)))
+      k++;
+    if (k == i)
+      continue; /* not inside an inlined call */
+    unsigned j = 0;
+    while (j < l->ncallee && l->callee_elem[j] != k)
+      j++;
+    if (j < l->ncallee || l->ncallee == HP_CALLEE_SITES || next_head_id >= HP_MAX_HEADS)
+      continue;
+    l->callee_elem[j] = k;
+    l->callee_counter[j] = next_head_id++;
+    l->ncallee++;
   }
-  HP_DEBUG("trace 0x%lx dropped: side exits inside its inlined calls kept being taken; its head's traces end "
-           "before their first call",
-           (unsigned long)f->guest_pc);
 }
 
 void hp_trace_deopt(struct hp_fragment *f)

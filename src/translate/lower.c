@@ -48,7 +48,7 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
     }
     if (o->side_exits && in->op == HP_OP_EXIT_CC)
       s->hot += 64; /* --stats: its counter and jump on the way out */
-    if (l->callee_counter && in->op == HP_OP_EXIT_CC) {
+    if (l->ncallee && in->op == HP_OP_EXIT_CC) {
       s->hot += 64; /* inside an inlined call: counted, and its way out at the limit */
       s->exits++;
     }
@@ -121,7 +121,7 @@ struct lowering {
     uint64_t target;
     uint16_t snap, pending; /* folding: registers to make exact there first */
     uint64_t *counter;      /* --stats: a side exit's counter (opts) */
-    bool callee;            /* inside an inlined call: counted to l->callee_limit */
+    int callee;             /* inside a counted inlined call: its counter; else -1 */
   } comps[MAX_DEFERRED];
   unsigned ncomps;
   struct {
@@ -353,18 +353,31 @@ static void defer_comp(struct lowering *L, size_t jcc, unsigned exit, uint64_t t
   L->comps[L->ncomps].snap = L->snap;
   L->comps[L->ncomps].pending = L->pending;
   L->comps[L->ncomps].counter = counter;
-  L->comps[L->ncomps].callee = false;
+  L->comps[L->ncomps].callee = -1;
   L->ncomps++;
 }
 
-/* Whether element i lies inside an inlined call (a call paired with its
- * return around i). */
-static bool in_callee(const struct lowering *L, unsigned i)
+/* The outermost inlined call (a call paired with its return) around
+ * element i: its element; -1 if none. */
+static int outer_callee(const struct lowering *L, unsigned i)
 {
   for (unsigned k = 0; k < i; k++)
     if (L->pairs[k] > i + 1 && (L->l->v[k].op == HP_OP_PUSH_RET || L->l->v[k].op == HP_OP_CALL_IND_GUARD))
-      return true;
-  return false;
+      return (int)k;
+  return -1;
+}
+
+static bool in_callee(const struct lowering *L, unsigned i) { return outer_callee(L, i) >= 0; }
+
+/* The counter of the side exits inside the inlined call around element i
+ * (struct hp_ilist's callee sites); -1: not counted. */
+static int callee_counter(const struct lowering *L, unsigned i)
+{
+  int k = L->l->ncallee && !L->opts->record ? outer_callee(L, i) : -1;
+  for (unsigned j = 0; k >= 0 && j < L->l->ncallee; j++)
+    if (L->l->callee_elem[j] == (unsigned)k)
+      return (int)L->l->callee_counter[j];
+  return -1;
 }
 
 /* --stats: the counter of a side exit at element i: inside an inlined call
@@ -647,8 +660,8 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
      * return stack has no entry for it (a misprediction per exit), and a
      * trace that takes such exits often is rebuilt without inlined calls
      * (hp_trace_callee_exits). */
-    bool callee = L->l->callee_counter && !L->opts->record && in_callee(L, i);
-    if (L->promo || (callee && L->ncomps < MAX_DEFERRED)) {
+    int callee = callee_counter(L, i);
+    if (L->promo || (callee >= 0 && L->ncomps < MAX_DEFERRED)) {
       defer_comp(L, pos, 0, in->target, side_exit_counter(L, i));
       L->comps[L->ncomps - 1].callee = callee;
       return true;
@@ -981,8 +994,8 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
         hp_emit_count_abs(e, (uint64_t)(uintptr_t)L.comps[k].counter);
       fold_materialize(&L, L.comps[k].snap, L.comps[k].pending);
       promo_leave(&L);
-      if (L.comps[k].callee) { /* the guest's state is exact here: counted, and at the limit away */
-        size_t limit = hp_emit_head_count(e, l->callee_counter, l->callee_limit);
+      if (L.comps[k].callee >= 0) { /* the guest's state is exact here: counted, and at the limit away */
+        size_t limit = hp_emit_head_count(e, (unsigned)L.comps[k].callee, l->callee_limit);
         add_exit(&L, HP_EXIT_CALLEE_EXITS, L.comps[k].target, limit);
       }
       exit_jmp(&L, HP_EXIT_BRANCH, L.comps[k].target);

@@ -347,11 +347,11 @@ expect phase-traces "$SXO" -gt 1000
 
 # A trace whose side exits inside its inlined call are taken half the time
 # is dropped after a few thousand of them (each costs a mispredicted
-# return), and its head's traces end before the call: of 3 million runs
+# return), and its head's traces end before that call: of 3 million runs
 # (1.5 million such exits with traces as they were) only the first few
 # thousand leave inside the callee.
-DROP="traces dropped (rebuilt without inlined calls) because exits inside their inlined calls kept being taken"
-NOINL="trace heads whose traces end before their first call (no inlined calls)"
+DROP="traces dropped (rebuilt without that call inlined) because exits inside an inlined call kept being taken"
+NOINL="inlined calls given up (their head's traces end before them)"
 RESET="trace side exits inside inlined calls that reached their limit slowly (counted afresh)"
 for o in 1 2; do
   run calleexit-quick$o --opt=$o -- "$calleexit" quick
