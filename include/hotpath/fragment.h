@@ -101,11 +101,10 @@ struct hp_frag_trace {
   uint8_t nno_inline;
   bool no_inline_all;
   /* A trace: its counted inlined calls (struct hp_ilist), each with its
-   * call's guest pc and when its counter last started from 0 (ns). */
+   * call's guest pc. */
   uint8_t ncallee;
   uint32_t callee_id[HP_CALLEE_SITES];
   uint64_t callee_pc[HP_CALLEE_SITES];
-  uint64_t callee_since[HP_CALLEE_SITES];
 };
 
 struct hp_fragment {

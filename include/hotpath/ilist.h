@@ -38,9 +38,9 @@ enum hp_exit_kind {
                           the dispatcher performs it (src/runtime/far.c) */
   HP_EXIT_INT80,       /* `int 0x80` (a 32-bit system call) at target: the dispatcher
                           vets and performs it (hp_syscall_int80) */
-  HP_EXIT_CALLEE_EXITS, /* a trace's side exits inside its inlined calls were taken
+  HP_EXIT_CALLEE_EXITS, /* side exits inside one of a trace's inlined calls were taken
                            HP_TRACE_CALLEE_EXIT_LIMIT times in this thread: go on at target;
-                           the trace may be rebuilt without inlined calls */
+                           the trace may be rebuilt without that call inlined */
 };
 
 /* What one element of the list does. Decode produces the HP_OP_GUEST_* and
@@ -253,11 +253,12 @@ struct hp_ilist {
   unsigned miss_counter;  /* a trace's guard-miss counter (thread block head
                              counters), 0: its misses are not counted */
   uint32_t miss_limit;    /* misses that leave through HP_EXIT_GUARD_MISSES */
-  /* A trace's outermost inlined calls (their HP_OP_PUSH_RET or
-   * HP_OP_CALL_IND_GUARD elements) with side exits inside, each with a
-   * counter of those exits taken (thread block head counters). */
+  /* A trace's outermost inlined calls with side exits inside: the call's
+   * element (HP_OP_PUSH_RET or HP_OP_CALL_IND_GUARD) and its return's, and
+   * a counter of those exits taken (thread block head counters; the next
+   * counter holds when this thread started it, in ms). */
   unsigned ncallee;
-  uint32_t callee_elem[HP_CALLEE_SITES];
+  uint32_t callee_elem[HP_CALLEE_SITES], callee_ret[HP_CALLEE_SITES];
   uint32_t callee_counter[HP_CALLEE_SITES];
   uint32_t callee_limit;   /* such exits that leave through HP_EXIT_CALLEE_EXITS */
   bool anon;              /* decoded from anonymous private memory (JIT code): a block

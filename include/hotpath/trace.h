@@ -46,11 +46,11 @@ void hp_trace_guard_misses(struct hp_fragment *f);
  * head's traces are no longer optimized. Under the lock. */
 void hp_trace_deopt(struct hp_fragment *f);
 /* Trace f left through HP_EXIT_CALLEE_EXITS in thread t: side exits inside
- * its inlined calls were taken HP_TRACE_CALLEE_EXIT_LIMIT times there. Each
- * costs a return the CPU's return stack cannot predict (the callee returns
- * outside the trace). If that happened quickly, f is dropped and its head's
- * traces end before their first call from then on; otherwise t counts
- * afresh. Under the lock. */
+ * one of its inlined calls were taken HP_TRACE_CALLEE_EXIT_LIMIT times
+ * there. Each costs a return the CPU's return stack cannot predict (the
+ * callee returns outside the trace). If that happened quickly in t, f is
+ * dropped and its head's traces end before that call from then on;
+ * otherwise t counts afresh. Under the lock. */
 void hp_trace_callee_exits(struct hp_thread *t, struct hp_fragment *f);
 #define HP_TRACE_CALLEE_EXIT_LIMIT 4096
 /* Fills the median and maximum optimizer time per trace into hp_stats

@@ -294,6 +294,12 @@ static void extend_start(struct recording *r, uint64_t parent_pc, uint64_t here)
   r->head = parent_pc;
   r->parent = p;
   r->parent_blocks = pt->npath;
+  /* The calls the trace's head no longer inlines (hp_trace_hot loaded the
+   * exit head's). */
+  const struct hp_frag_trace *h = hp_frag_tr(pt->shadowed ? pt->shadowed : p);
+  r->no_inline_all = h->no_inline_all;
+  r->nno_inline = h->nno_inline;
+  memcpy(r->no_inline, h->no_inline, sizeof r->no_inline);
 }
 
 /* Traces must pay for themselves within the run: building one costs tens
@@ -816,13 +822,13 @@ static void build(struct recording *r)
   for (unsigned i = 0; i < out.n; i++)
     guarded |= out.v[i].op == HP_OP_CALL_IND_GUARD || out.v[i].op == HP_OP_JMP_IND_GUARD ||
                out.v[i].op == HP_OP_RET_GUARD;
+  unsigned ids_from = next_head_id; /* ids this build takes, given back if it fails */
   if (guarded && next_head_id < HP_MAX_HEADS && cur && hp_frag_tr(cur)->retraces < MAX_RETRACES) {
     /* Its guards' misses are counted (the counter starts at 0 in every
      * thread's block: ids are reused only after a flush, which zeroes them). */
     out.miss_counter = next_head_id++;
     out.miss_limit = HP_TRACE_MISS_LIMIT;
   }
-  unsigned first_id = next_head_id;
   if (cur)
     count_callee_exits(&out);
   uint64_t t0 = hp_now_ns();
@@ -833,10 +839,7 @@ static void build(struct recording *r)
   bool promoted = optimize(&out, &promo, cur && hp_frag_tr(cur)->opt_conservative, &why, &opt_ns, &known);
   if (r->parent) {
     if (!keeps_slots(hp_frag_tr(r->parent), promoted, &promo)) {
-      if (first_id == next_head_id - out.ncallee)
-        next_head_id = first_id; /* not used after all */
-      if (out.miss_counter && out.miss_counter == next_head_id - 1)
-        next_head_id--;
+      next_head_id = ids_from; /* not used after all (the lock is held since) */
       extend_fail(r, promoted ? "fewer of its slots in registers" : why ? why : "not optimized");
       return;
     }
@@ -847,6 +850,7 @@ static void build(struct recording *r)
   r->end_regs = NULL;
   struct hp_fragment *f = hp_translate_list(&out, HP_FRAG_TRACE, false);
   if (!f && r->parent && !hp_cache_full()) { /* the parent stays */
+    next_head_id = ids_from;
     extend_fail(r, "the lowering could not follow the plan");
     return;
   }
@@ -859,6 +863,7 @@ static void build(struct recording *r)
     f = hp_translate_list(&out, HP_FRAG_TRACE, false);
   }
   if (!f && hp_cache_full()) { /* no room: recorded again after the flush */
+    next_head_id = ids_from;
     end_recording(r, false);
     return;
   }
@@ -895,6 +900,7 @@ static void build(struct recording *r)
     hp_frag_tr_mut(f)->opt = rec;
   }
   if (!f) {
+    next_head_id = ids_from;
     give_up(r->head);
     end_recording(r, true);
     return;
@@ -914,7 +920,6 @@ static void build(struct recording *r)
     struct hp_frag_trace *ftr = hp_frag_tr_mut(f);
     ftr->callee_id[j] = out.callee_counter[j];
     ftr->callee_pc[j] = out.v[out.callee_elem[j]].pc;
-    ftr->callee_since[j] = ftr->hot_since;
     ftr->ncallee = (uint8_t)(j + 1);
   }
   /* Its back edges go to its own entry (as exits, so a signal can unlink them). */
@@ -1009,11 +1014,13 @@ struct hp_fragment *hp_trace_record_step(struct hp_thread *t, uint64_t pc)
       build(r);
       return NULL;
     }
-    if ((lt->op == HP_OP_CALL || lt->op == HP_OP_CALL_IND) && !r->parent && not_inlined(r, lt->pc)) {
+    if ((lt->op == HP_OP_CALL || lt->op == HP_OP_CALL_IND) && not_inlined(r, lt->pc)) {
       /* A call not to inline: the trace ends before the call's block
        * (cut_open_calls); a head whose own block makes the call has no
-       * trace to build. */
-      if (r->nblocks == 1) {
+       * trace to build; an extension (which ends at its head) none. */
+      if (r->parent) {
+        extend_end(r, "a call its head no longer inlines");
+      } else if (r->nblocks == 1) {
         give_up(r->head);
         end_recording(r, false);
       } else {
@@ -1121,24 +1128,35 @@ void hp_trace_callee_exits(struct hp_thread *t, struct hp_fragment *f)
   uint64_t now = hp_now_ns();
   const struct hp_frag_trace *tr = hp_frag_tr(f);
   uint32_t *counters = hp_thread_head_counters(t);
+  /* The site whose counter just reached the limit (every other is below:
+   * each leaves here at the limit, and is set back to 0 unless the trace
+   * goes). Its next counter: when this thread started it (ms + 1; 0: when
+   * the trace was built). */
   unsigned j = 0;
-  while (j < tr->ncallee && counters[tr->callee_id[j]] < HP_TRACE_CALLEE_EXIT_LIMIT)
+  while (j < tr->ncallee && counters[tr->callee_id[j]] != HP_TRACE_CALLEE_EXIT_LIMIT)
     j++;
   if (f->kind != HP_FRAG_TRACE || f->removed || j == tr->ncallee)
     return;
-  if (now - tr->callee_since[j] >= QUICK_CALLEE_EXITS_NS) {
-    /* Rare enough: this thread counts afresh. */
-    counters[tr->callee_id[j]] = 0;
-    hp_frag_tr_mut(f)->callee_since[j] = now;
+  uint32_t *count = &counters[tr->callee_id[j]], *since = count + 1;
+  uint32_t now_ms = (uint32_t)(now / 1000000); /* wraps: differences stay right */
+  bool quick = *since ? (uint32_t)(now_ms + 1 - *since) < QUICK_CALLEE_EXITS_NS / 1000000
+                      : now - tr->hot_since < QUICK_CALLEE_EXITS_NS;
+  struct hp_fragment *head = tr->shadowed;
+  uint64_t call = tr->callee_pc[j];
+  if (!quick || !drop_trace(f, now)) {
+    /* Rare enough (or the trace cannot go): this thread counts afresh. */
+    *count = 0;
+    *since = now_ms + 1;
     hp_stats.callee_exit_resets++;
     return;
   }
-  uint64_t call = tr->callee_pc[j];
-  struct hp_fragment *head = tr->shadowed;
-  if (!drop_trace(f, now))
-    return;
   hp_stats.traces_dropped_callee_exits++;
   struct hp_frag_trace *h = hp_frag_tr_mut(head);
+  bool known = h->no_inline_all;
+  for (unsigned k = 0; k < h->nno_inline; k++)
+    known |= h->no_inline[k] == call;
+  if (known) /* an extension recorded before its head gave the call up */
+    return;
   if (h->nno_inline < HP_CALLEE_SITES)
     h->no_inline[h->nno_inline++] = call;
   else
@@ -1149,30 +1167,35 @@ void hp_trace_callee_exits(struct hp_thread *t, struct hp_fragment *f)
            (unsigned long)f->guest_pc, (unsigned long)call);
 }
 
-/* The outermost inlined calls of l with side exits inside get a counter
- * each (lowered on those exits' paths; hp_trace_callee_exits). */
+/* The outermost inlined calls of l (paired with their returns) with side
+ * exits inside get a counter each, and the counter after it for its start
+ * time (lowered on those exits' paths; hp_trace_callee_exits). */
 static void count_callee_exits(struct hp_ilist *l)
 {
   unsigned paired[l->n];
   hp_ilist_pair_calls(l, paired);
   l->ncallee = 0;
   l->callee_limit = HP_TRACE_CALLEE_EXIT_LIMIT;
+  bool open = false, counted = false; /* inside an outermost call; it has a counter */
+  unsigned call = 0, ret = 0;
   for (unsigned i = 0; i < l->n; i++) {
-    if (l->v[i].op != HP_OP_EXIT_CC)
-      continue;
-    unsigned k = 0;
-    while (k < i && !(paired[k] > i + 1 && (l->v[k].op == HP_OP_PUSH_RET || l->v[k].op == HP_OP_CALL_IND_GUARD)))
-      k++;
-    if (k == i)
-      continue; /* not inside an inlined call */
-    unsigned j = 0;
-    while (j < l->ncallee && l->callee_elem[j] != k)
-      j++;
-    if (j < l->ncallee || l->ncallee == HP_CALLEE_SITES || next_head_id >= HP_MAX_HEADS)
-      continue;
-    l->callee_elem[j] = k;
-    l->callee_counter[j] = next_head_id++;
-    l->ncallee++;
+    unsigned op = l->v[i].op;
+    if (open && i == ret) {
+      open = false;
+    } else if (!open && (op == HP_OP_PUSH_RET || op == HP_OP_CALL_IND_GUARD) && paired[i]) {
+      open = true;
+      counted = false;
+      call = i;
+      ret = paired[i] - 1;
+    } else if (open && !counted && op == HP_OP_EXIT_CC && l->ncallee < HP_CALLEE_SITES &&
+               next_head_id + 2 <= HP_MAX_HEADS) {
+      l->callee_elem[l->ncallee] = call;
+      l->callee_ret[l->ncallee] = ret;
+      l->callee_counter[l->ncallee] = next_head_id;
+      next_head_id += 2;
+      l->ncallee++;
+      counted = true;
+    }
   }
 }
 

@@ -369,14 +369,14 @@ static int outer_callee(const struct lowering *L, unsigned i)
 
 static bool in_callee(const struct lowering *L, unsigned i) { return outer_callee(L, i) >= 0; }
 
-/* The counter of the side exits inside the inlined call around element i
- * (struct hp_ilist's callee sites); -1: not counted. */
+/* The counter of the side exits inside the counted inlined call around
+ * element i (struct hp_ilist's callee sites); -1: not counted. */
 static int callee_counter(const struct lowering *L, unsigned i)
 {
-  int k = L->l->ncallee && !L->opts->record ? outer_callee(L, i) : -1;
-  for (unsigned j = 0; k >= 0 && j < L->l->ncallee; j++)
-    if (L->l->callee_elem[j] == (unsigned)k)
-      return (int)L->l->callee_counter[j];
+  const struct hp_ilist *l = L->l;
+  for (unsigned j = 0; j < l->ncallee && !L->opts->record; j++)
+    if (l->callee_elem[j] < i && i < l->callee_ret[j])
+      return (int)l->callee_counter[j];
   return -1;
 }
 
@@ -658,12 +658,13 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
     /* Inside an inlined call, the exit is counted (where there is room):
      * the callee's return then runs outside the trace, where the CPU's
      * return stack has no entry for it (a misprediction per exit), and a
-     * trace that takes such exits often is rebuilt without inlined calls
-     * (hp_trace_callee_exits). */
+     * trace that takes such exits often is rebuilt without that call
+     * inlined (hp_trace_callee_exits). */
     int callee = callee_counter(L, i);
     if (L->promo || (callee >= 0 && L->ncomps < MAX_DEFERRED)) {
       defer_comp(L, pos, 0, in->target, side_exit_counter(L, i));
-      L->comps[L->ncomps - 1].callee = callee;
+      if (!L->e->overflow)
+        L->comps[L->ncomps - 1].callee = callee;
       return true;
     }
     /* --stats: counted on its way out, where there is room (a trace with

@@ -353,16 +353,33 @@ expect phase-traces "$SXO" -gt 1000
 DROP="traces dropped (rebuilt without that call inlined) because exits inside an inlined call kept being taken"
 NOINL="inlined calls given up (their head's traces end before them)"
 RESET="trace side exits inside inlined calls that reached their limit slowly (counted afresh)"
+CUT="traces cut back before a call whose return they did not reach"
 for o in 1 2; do
   run calleexit-quick$o --opt=$o -- "$calleexit" quick
   expect calleexit-quick$o "$DROP" -ge 1
   expect calleexit-quick$o "$NOINL" -ge 1
   expect calleexit-quick$o "$SXI" -lt 100000
+  # After an inlined call without branches: the rebuilt trace keeps that
+  # one and is cut back before the block that makes the other.
+  run calleexit-later$o --opt=$o -- "$calleexit" later
+  expect calleexit-later$o "$NOINL" -ge 1
+  expect calleexit-later$o "$CUT" -ge 1
+  expect calleexit-later$o "$SXI" -lt 100000
+  # On a nested loop's path: the extension that inlined the call goes, and
+  # the next one stops at it (no cycle of rebuilds).
+  run calleexit-nest$o --opt=$o -- "$calleexit" nest
+  expect calleexit-nest$o "$EXT" -ge 1
+  expect calleexit-nest$o "$NOINL" -ge 1
+  expect calleexit-nest$o "$DROP" -le 4
+  expect calleexit-nest$o "$SXI" -lt 100000
   # Exits taken once in 4096 runs reach the limit in tens of milliseconds
-  # (some 17 million runs): the trace stays, its count starts afresh.
-  run calleexit-rare$o --opt=$o -- "$calleexit" rare
-  expect calleexit-rare$o "$RESET" -ge 1
-  expect calleexit-rare$o "$DROP" -eq 0
+  # (some 17 million runs): the trace stays, its count starts afresh; in
+  # two threads too (each thread's count is timed from its own start).
+  for m in rare rare2; do
+    run calleexit-$m$o --opt=$o -- "$calleexit" $m
+    expect calleexit-$m$o "$RESET" -ge 1
+    expect calleexit-$m$o "$DROP" -eq 0
+  done
 done
 
 if [ $fails -ne 0 ]; then
