@@ -20,14 +20,20 @@ static size_t perm_bytes, gen_bytes;
 
 /* size bytes; a multiple of HUGE_CHUNK is 2 MiB-aligned transparent huge
  * pages: a big program's records fault in 2 MiB at a time rather than
- * 4 KiB (each fault costs more than zeroing its page). */
-static uint8_t *chunk(size_t size)
+ * 4 KiB (each fault costs more than zeroing its page). Where the address
+ * space has no room for the alignment (a guest that used up `ulimit -v`),
+ * small pages; NULL where even size bytes do not fit. */
+static uint8_t *try_chunk(size_t size)
 {
   hp_fs_host();
   bool huge = size % HUGE_CHUNK == 0;
   uint8_t *p = mmap(NULL, size + (huge ? HUGE_CHUNK : 0), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED && huge) {
+    huge = false;
+    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  }
   if (p == MAP_FAILED)
-    hp_fatal(HP_STATUS_UNSUPPORTED, "out of memory for translator records");
+    return NULL;
   if (huge) {
     uint8_t *a = (uint8_t *)(((uintptr_t)p + HUGE_CHUNK - 1) & ~(uintptr_t)(HUGE_CHUNK - 1));
     if (a > p)
@@ -36,6 +42,18 @@ static uint8_t *chunk(size_t size)
     p = a;
     madvise(p, size, MADV_HUGEPAGE);
   }
+  return p;
+}
+
+/* A chunk of *size bytes, or of small (a multiple of CHUNK, for requests
+ * that fit) where that does not fit; *size is set to what it got. */
+static uint8_t *chunk(size_t *size, size_t small)
+{
+  uint8_t *p = try_chunk(*size);
+  if (!p && small < *size && (p = try_chunk(small)))
+    *size = small;
+  if (!p)
+    hp_fatal(HP_STATUS_UNSUPPORTED, "out of memory for translator records");
   return p;
 }
 
@@ -58,7 +76,7 @@ void *hp_arena_alloc(size_t size)
      * more); later ones are huge. */
     size_t unit = chunks++ ? HUGE_CHUNK : CHUNK;
     size_t n = (size + unit - 1) & ~(unit - 1);
-    start = cur = chunk(n);
+    start = cur = chunk(&n, (size + CHUNK - 1) & ~(CHUNK - 1));
     end = cur + n;
     ahead = 0;
     perm_bytes += n;
@@ -99,7 +117,8 @@ void *hp_arena_gen_alloc(size_t size)
   if (!gcur || (size_t)(gend - gcur) < size) {
     size_t csz = gen_chunk_size();
     size_t n = size + sizeof(struct gen_chunk) > csz ? (size + sizeof(struct gen_chunk) + 4095) & ~(size_t)4095 : csz;
-    struct gen_chunk *c = (struct gen_chunk *)chunk(n);
+    size_t need = (size + sizeof(struct gen_chunk) + 4095) & ~(size_t)4095;
+    struct gen_chunk *c = (struct gen_chunk *)chunk(&n, need);
     c->size = n;
     c->next = live;
     live = c;
