@@ -449,27 +449,26 @@ size_t hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret, bool unread)
    * overflow) leaves rsp as the guest's call left it before pushing. */
   bool fits = (int64_t)guest_ret == (int32_t)guest_ret;
   if (fits || unread) {
-    /* All 8 bytes first (the low half sign-extended), so that a fault
-     * writes nothing, as a push; then, if it does not fit, the high half
-     * over them. */
-    uint8_t lo[] = {0x48, 0xc7, 0x44, 0x24, 0xf8}; /* mov qword [rsp-8], simm32 */
+    /* A push (the CPU's stack engine tracks it, where a lea of rsp costs
+     * a synchronizing uop) of the low half sign-extended: a fault writes
+     * nothing and leaves rsp; then, if it does not fit, the high half over
+     * it (the same 8 bytes: it cannot fault). */
+    uint8_t lo[] = {0x68}; /* push simm32 */
     hp_emit_bytes(e, lo, sizeof lo);
     u32(e, (uint32_t)guest_ret);
     if (!fits) {
-      uint8_t hi[] = {0xc7, 0x44, 0x24, 0xfc}; /* mov dword [rsp-4], imm32 */
+      uint8_t hi[] = {0xc7, 0x44, 0x24, 0x04}; /* mov dword [rsp+4], imm32 */
       hp_emit_bytes(e, hi, sizeof hi);
       u32(e, (uint32_t)(guest_ret >> 32));
     }
-  } else {
-    /* From an 8-byte constant the caller places (a push that faults
-     * leaves rsp and memory as they were). */
-    static const uint8_t push[] = {0xff, 0x35}; /* push qword [rip+disp32] */
-    hp_emit_bytes(e, push, sizeof push);
-    u32(e, 0);
-    return e->pos - 4;
+    return 0;
   }
-  lea_rsp(e, -8);
-  return 0;
+  /* From an 8-byte constant the caller places (a push that faults
+   * leaves rsp and memory as they were). */
+  static const uint8_t push[] = {0xff, 0x35}; /* push qword [rip+disp32] */
+  hp_emit_bytes(e, push, sizeof push);
+  u32(e, 0);
+  return e->pos - 4;
 }
 
 void hp_emit_drop_ret(struct hp_emit *e, uint16_t imm) { lea_rsp(e, 8 + (int32_t)imm); }
