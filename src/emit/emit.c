@@ -130,11 +130,28 @@ static void rel32_to(struct hp_emit *e, uintptr_t target)
   u32(e, (uint32_t)(int32_t)(int64_t)(target - (hp_emit_here(e) + 4)));
 }
 
-/* Pads so that after `opcode_len` more bytes the position is 4-aligned. */
+/* n bytes of padding before an instruction that runs: up to three CS
+ * segment-override prefixes on it (ignored by branches and by instructions
+ * without a memory operand; assemblers pad with them too), a nop for the
+ * rest. */
+static void pad_prefixes(struct hp_emit *e, size_t n)
+{
+  if (n > 3) {
+    hp_emit_nops(e, n - 3);
+    n = 3;
+  }
+  for (; n; n--)
+    u8(e, 0x2e);
+}
+
+/* Pads so that after `opcode_len` more bytes the position is 4-aligned:
+ * with CS segment-override prefixes on the branch itself (which a jmp or
+ * jcc ignores), not nops, which the CPU would execute on the hot path
+ * before every patchable side exit (sieve and arrays -O0: 7-8% faster). */
 static void align_field(struct hp_emit *e, size_t opcode_len)
 {
   size_t field = hp_emit_here(e) + opcode_len;
-  hp_emit_nops(e, (4 - (field & 3)) & 3);
+  pad_prefixes(e, (4 - (field & 3)) & 3);
 }
 
 size_t hp_emit_jmp_rel32(struct hp_emit *e, uintptr_t target)
@@ -838,7 +855,7 @@ void hp_emit_inline_cache(struct hp_emit *e, size_t *k_off, size_t *jmp_off, siz
 {
   store_gs(e, HP_RAX, T_OFF(spill_rax));
   /* mov rax, imm64: the tag at +2, 8-byte aligned so it is patched atomically */
-  hp_emit_nops(e, (8 - ((hp_emit_here(e) + 2) & 7)) & 7);
+  pad_prefixes(e, (8 - ((hp_emit_here(e) + 2) & 7)) & 7);
   *k_off = e->pos + 2;
   mov_imm64(e, HP_RAX, 0); /* 0 until the site learns a target; ~0 matches none */
   static const uint8_t cmp[] = {
