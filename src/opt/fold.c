@@ -372,6 +372,30 @@ static bool absorb_value(const struct pass *P, const struct hp_insn *in, const Z
       return false;
     }
     break;
+  case ZYDIS_MNEMONIC_MOVSXD:
+  case ZYDIS_MNEMONIC_MOVSX:
+  case ZYDIS_MNEMONIC_MOVZX: {
+    /* An extension of a known constant (-O0 `mov edx, 1; movsxd rdx, edx`
+     * before an index): a constant. */
+    if (src->type != ZYDIS_OPERAND_TYPE_REGISTER || high8(src->reg.value))
+      return false;
+    int r = hp_gpr_num(src->reg.value);
+    if (r < 0)
+      return false;
+    struct lin sv = val_of(s, r);
+    unsigned sw = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, src->reg.value);
+    if (sv.n || sw > 32)
+      return false;
+    uint64_t x = sv.d & ((1ull << sw) - 1);
+    if (zi->mnemonic != ZYDIS_MNEMONIC_MOVZX && ((x >> (sw - 1)) & 1))
+      x |= ~0ull << sw;
+    if (width == 32)
+      x = (uint32_t)x;
+    *v = lin_const(x);
+    *uz = x <= UINT32_MAX;
+    *narrow = (uint8_t)((x < 0x10000) + (x < 0x100));
+    break;
+  }
   case ZYDIS_MNEMONIC_LEA: {
     const ZydisDecodedOperandMem *m = &src->mem;
     if (width != 64 || zi->address_width != 64 || m->base == ZYDIS_REGISTER_RIP ||
@@ -410,10 +434,16 @@ static bool absorb_value(const struct pass *P, const struct hp_insn *in, const Z
     break;
   }
   case ZYDIS_MNEMONIC_SHL: {
-    if (width != 64 || !flags_dead || src->type != ZYDIS_OPERAND_TYPE_IMMEDIATE || src->imm.value.u > 3 ||
-        !src->imm.value.u)
+    if (width != 64 || !flags_dead || src->type != ZYDIS_OPERAND_TYPE_IMMEDIATE || !(src->imm.value.u & 63))
       return false;
     struct lin a = val_of(s, g);
+    if (!a.n) { /* a constant: any count */
+      *v = lin_const(a.d << (src->imm.value.u & 63));
+      *uz = v->d <= UINT32_MAX;
+      break;
+    }
+    if (src->imm.value.u > 3)
+      return false;
     *v = lin_const(0);
     if (!lin_add(v, &a, 1ull << src->imm.value.u))
       return false;
