@@ -92,10 +92,11 @@ size_t hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret);
 void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_ret);
 
 /* Traces and recording copies do not use real calls: the guest return
- * address is stored below rsp, then rsp moves (a faulting store leaves the
- * guest's rsp as it was). Flags untouched. */
-/* unread: no check will read the address back at once, so two 4-byte
- * stores do (a load of both would not be forwarded). Otherwise a 64-bit
+ * address is pushed (a faulting push leaves the guest's rsp and memory as
+ * they were). Flags untouched. An address that is a sign-extended 32-bit
+ * value: `push simm32`. unread (no check will read the address back at
+ * once): also one that is not, as `push simm32; mov dword [rsp+4], hi`
+ * (a load of both stores would not be forwarded). Otherwise a 64-bit
  * address is pushed from an 8-byte constant: the returned offset (0: none
  * needed) is a disp32 the caller aims at one (hp_emit_const64). */
 size_t hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret, bool unread);

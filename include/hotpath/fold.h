@@ -14,7 +14,8 @@
  * it, before every exit other than a side exit, and on the out-of-line path
  * of each side exit. A fault inside the trace rebuilds it from a recovery
  * record (HP_LOC_EXPR). What the pass absorbs can neither fault nor touch
- * memory: register copies, lea, and add/sub/shl whose flags are dead. It
+ * memory: register copies, lea, add/sub/shl whose flags are dead and
+ * extensions of constants. It
  * also removes instructions whose only effects are dead registers and dead
  * flags (dead-code removal).
  *

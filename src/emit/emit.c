@@ -462,12 +462,13 @@ void hp_emit_aim_rip(struct hp_emit *e, size_t disp_pos, size_t target_pos)
 
 size_t hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret, bool unread)
 {
-  /* Store below rsp first, then move rsp: a store that faults (stack
-   * overflow) leaves rsp as the guest's call left it before pushing. */
+  /* A push that faults (stack overflow) leaves rsp and memory as the
+   * guest's call left them before pushing. */
   bool fits = (int64_t)guest_ret == (int32_t)guest_ret;
   if (fits || unread) {
-    /* A push (the CPU's stack engine tracks it, where a lea of rsp costs
-     * a synchronizing uop) of the low half sign-extended: a fault writes
+    /* A push (rsp moved by the CPU's stack engine, not by an ALU `lea`
+     * whose result the guest's next push or pop waits for) of the low half
+     * sign-extended: a fault writes
      * nothing and leaves rsp; then, if it does not fit, the high half over
      * it (the same 8 bytes: it cannot fault). */
     uint8_t lo[] = {0x68}; /* push simm32 */

@@ -322,7 +322,8 @@ static bool frame_slot(const ZydisDecodedInstruction *zi, const ZydisDecodedOper
 
 /* The value an instruction would give its destination g, if it is one the
  * pass can keep symbolic: a copy, lea, add/sub of a register or constant,
- * shl by a constant (the last three only with their flags dead). */
+ * shl by a constant (the last three only with their flags dead), an
+ * extension of a constant. */
 static bool absorb_value(const struct pass *P, const struct hp_insn *in, const ZydisDecodedInstruction *zi,
                          const ZydisDecodedOperand *ops, bool flags_dead, int *gp, struct lin *v, bool *uz,
                          uint8_t *narrow, bool *forwarded)
