@@ -94,12 +94,10 @@ void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_
 /* Traces and recording copies do not use real calls: the guest return
  * address is pushed (a faulting push leaves the guest's rsp and memory as
  * they were). Flags untouched. An address that is a sign-extended 32-bit
- * value: `push simm32`. unread (no check will read the address back at
- * once): also one that is not, as `push simm32; mov dword [rsp+4], hi`
- * (a load of both stores would not be forwarded). Otherwise a 64-bit
- * address is pushed from an 8-byte constant: the returned offset (0: none
- * needed) is a disp32 the caller aims at one (hp_emit_const64). */
-size_t hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret, bool unread);
+ * value: `push simm32`; any other (every PIE) is pushed from an 8-byte
+ * constant: the returned offset (0: none needed) is a disp32 the caller
+ * aims at one (hp_emit_const64). */
+size_t hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret);
 /* An 8-byte constant in the code, 8-aligned, held by a `mov rax, imm64`
  * that never runs (emit it where nothing falls through); returns its
  * offset. hp_emit_aim_rip points the rip-relative disp32 at disp_pos there. */

@@ -460,29 +460,20 @@ void hp_emit_aim_rip(struct hp_emit *e, size_t disp_pos, size_t target_pos)
   memcpy(e->rw + disp_pos, &d, 4);
 }
 
-size_t hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret, bool unread)
+size_t hp_emit_push_ret(struct hp_emit *e, uint64_t guest_ret)
 {
   /* A push that faults (stack overflow) leaves rsp and memory as the
-   * guest's call left them before pushing. */
-  bool fits = (int64_t)guest_ret == (int32_t)guest_ret;
-  if (fits || unread) {
-    /* A push (rsp moved by the CPU's stack engine, not by an ALU `lea`
-     * whose result the guest's next push or pop waits for) of the low half
-     * sign-extended: a fault writes
-     * nothing and leaves rsp; then, if it does not fit, the high half over
-     * it (the same 8 bytes: it cannot fault). */
-    uint8_t lo[] = {0x68}; /* push simm32 */
-    hp_emit_bytes(e, lo, sizeof lo);
+   * guest's call left them before pushing. rsp moves by a push (the CPU's
+   * stack engine), not by an ALU `lea` whose result the guest's next push
+   * or pop waits for, nor is it named by a store of the high half after
+   * the push (which costs a synchronizing uop). */
+  if ((int64_t)guest_ret == (int32_t)guest_ret) {
+    uint8_t push[] = {0x68}; /* push simm32 */
+    hp_emit_bytes(e, push, sizeof push);
     u32(e, (uint32_t)guest_ret);
-    if (!fits) {
-      uint8_t hi[] = {0xc7, 0x44, 0x24, 0x04}; /* mov dword [rsp+4], imm32 */
-      hp_emit_bytes(e, hi, sizeof hi);
-      u32(e, (uint32_t)(guest_ret >> 32));
-    }
     return 0;
   }
-  /* From an 8-byte constant the caller places (a push that faults
-   * leaves rsp and memory as they were). */
+  /* From an 8-byte constant the caller places. */
   static const uint8_t push[] = {0xff, 0x35}; /* push qword [rip+disp32] */
   hp_emit_bytes(e, push, sizeof push);
   u32(e, 0);

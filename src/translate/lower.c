@@ -100,6 +100,7 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
 }
 
 #define MAX_DEFERRED 128 /* guards in one trace (each has a cold lookup) */
+#define MAX_CONSTS 384   /* 8-byte constants in one fragment's code */
 
 struct lowering {
   struct hp_emit *e;
@@ -130,11 +131,13 @@ struct lowering {
   } slow[MAX_DEFERRED];
   unsigned nslow;
   size_t deopt[4];  /* the entry's checks' jumps to the deopt exit (rel32 fields) */
-  /* Pushed 64-bit return addresses: placed after the code (push_ret). */
+  /* Pushed 64-bit return addresses (one per inlined call of a PIE: up to
+   * one per recorded block) and jump-table guard values: placed after the
+   * code (push_ret). */
   struct {
     size_t disp, at; /* the push's disp32; the constant */
     uint64_t v;
-  } consts[MAX_DEFERRED];
+  } consts[MAX_CONSTS];
   unsigned nconsts;
   unsigned ndeopt;
   uint32_t jt_generic; /* a jump table's way on past its dispatch (the tail, the lookup) */
@@ -469,12 +472,12 @@ static bool branch_target(struct lowering *L, const struct hp_insn *in)
 }
 
 /* An inlined call's push of the guest return address. */
-static void push_ret(struct lowering *L, uint64_t guest_ret, bool unread)
+static void push_ret(struct lowering *L, uint64_t guest_ret)
 {
-  size_t disp = hp_emit_push_ret(L->e, guest_ret, unread);
+  size_t disp = hp_emit_push_ret(L->e, guest_ret);
   if (!disp)
     return;
-  if (L->nconsts == MAX_DEFERRED) {
+  if (L->nconsts == MAX_CONSTS) {
     L->out->broken = true; /* more room would not help: give up the trace */
     L->e->overflow = true;
     return;
@@ -678,7 +681,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
   }
   case HP_OP_CALL:
     if (L->opts->record) {
-      push_ret(L, in->pc + in->len, false);
+      push_ret(L, in->pc + in->len);
       exit_jmp(L, HP_EXIT_BRANCH, in->target);
       L->out->exits[L->out->nexits - 1].call = true;
       return false;
@@ -703,7 +706,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
       }
       hp_emit_park_target(e);
       if (in->op == HP_OP_CALL_IND)
-        push_ret(L, in->pc + in->len, false);
+        push_ret(L, in->pc + in->len);
       exit_jmp(L, HP_EXIT_IBL_MISS, 0);
       return false;
     }
@@ -729,7 +732,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
     return false;
   case HP_OP_PUSH_RET:
     if (L->pairs[i]) { /* its return is in the trace: no real call */
-      push_ret(L, in->pc + in->len, in->flags & HP_INSN_RET_KNOWN);
+      push_ret(L, in->pc + in->len);
       return true;
     }
     inlined_call(L, in, false);
@@ -742,7 +745,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
     if (r >= 0) {
       if (in->op == HP_OP_CALL_IND_GUARD) {
         if (L->pairs[i])
-          push_ret(L, in->pc + in->len, in->flags & HP_INSN_RET_KNOWN);
+          push_ret(L, in->pc + in->len);
         else
           inlined_call(L, in, false);
       }
@@ -756,7 +759,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
     if (in->op == HP_OP_CALL_IND_GUARD) {
       if (L->pairs[i]) { /* the push sees the guest's rcx (a fault there) */
         hp_emit_park_target(e);
-        push_ret(L, in->pc + in->len, in->flags & HP_INSN_RET_KNOWN);
+        push_ret(L, in->pc + in->len);
         hp_emit_unpark_target(e);
       } else {
         inlined_call(L, in, true);
@@ -865,7 +868,7 @@ static bool lower_one(struct lowering *L, const struct hp_ilist *l, unsigned i, 
  * the index's slot. Otherwise the tail and the jump's lookup follow. */
 static void jt_dispatch(struct lowering *L, const struct hp_jt *jt)
 {
-  if (L->nconsts + jt->nguards > MAX_DEFERRED) {
+  if (L->nconsts + jt->nguards > MAX_CONSTS) {
     L->out->broken = true;
     L->e->overflow = true;
     return;
