@@ -116,8 +116,8 @@ void *hp_arena_gen_alloc(size_t size)
   size = (size + 15) & ~(size_t)15;
   if (!gcur || (size_t)(gend - gcur) < size) {
     size_t csz = gen_chunk_size();
-    size_t n = size + sizeof(struct gen_chunk) > csz ? (size + sizeof(struct gen_chunk) + 4095) & ~(size_t)4095 : csz;
     size_t need = (size + sizeof(struct gen_chunk) + 4095) & ~(size_t)4095;
+    size_t n = size + sizeof(struct gen_chunk) > csz ? need : csz;
     struct gen_chunk *c = (struct gen_chunk *)chunk(&n, need);
     c->size = n;
     c->next = live;
