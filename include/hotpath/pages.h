@@ -7,16 +7,13 @@
 /* bytes of zeroed, private, read-write memory whose pages are already in
  * place: a table probed before it is written (open addressing) would
  * otherwise fault twice per fresh page (a read maps the shared zero page,
- * the write copies it). All of it is transparent huge pages where the
- * kernel allows: from 2 MiB on, a mapping aligned to 2 MiB; below, carved
- * from shared 2 MiB chunks (on a paravirtualized VM the first write to
- * each small page costs about 13 us even after it was mapped, a huge page
- * 20-60 us in all; and probes that miss the caches do not miss the TLB as
+ * the write copies it). From 2 MiB on, a mapping aligned to 2 MiB of
+ * transparent huge pages; below that, small pages for the first 1 MiB of
+ * such tables, then carved from shared 2 MiB chunks of huge pages (see
+ * pages.c: on a paravirtualized VM each small page's first write costs
+ * about 16 us; and probes that miss the caches do not miss the TLB as
  * well). Aborts when out of memory. Free it with hp_pages_free. */
 void *hp_pages_zeroed(size_t bytes);
-/* The same for memory filled from its start: from 2 MiB on, its huge
- * pages fault in as they are first touched. NULL when out of memory. */
-void *hp_pages_reserve(size_t bytes);
 void hp_pages_free(void *p, size_t bytes);
 
 /* Memory that fills from one end is mapped ahead of its fill mark, one

@@ -175,10 +175,11 @@ static struct hp_cache_unit *new_unit(uintptr_t pc, size_t need, bool pinned)
   u->ahead_hot = u->ahead_cold = u->ahead_owners = 0;
   u->pinned = pinned;
   u->gen = 0; /* retired_next is left as it was: a late walker may still follow it */
-  /* Huge pages (small units' indexes share them), touched as it fills. */
+  /* Reserved address space, touched only as it fills. */
   u->owner_cap = size / OWNER_BYTES;
-  u->owners = hp_pages_reserve(u->owner_cap * sizeof *u->owners);
-  if (!u->owners)
+  u->owners = mmap(NULL, u->owner_cap * sizeof *u->owners, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (u->owners == MAP_FAILED)
     hp_fatal(HP_STATUS_UNSUPPORTED, "cannot map the code cache index: %s", strerror(errno));
   u->nowners = 0;
   u->next = units;
@@ -397,7 +398,7 @@ size_t hp_cache_reclaim(uint64_t gen, unsigned *nunits)
     __atomic_store_n(&u->rx, 0, __ATOMIC_RELEASE); /* a late walker matches nothing */
     munmap((void *)rx, u->size);
     munmap(u->rw, u->size);
-    hp_pages_free(u->owners, u->owner_cap * sizeof *u->owners);
+    munmap(u->owners, u->owner_cap * sizeof *u->owners);
     u->nowners = 0;
     mapped -= u->size;
     bytes += u->size;

@@ -457,8 +457,9 @@ int32_t hp_jt_table_alloc(unsigned n)
   if (n > HP_JT_ENTRIES || at + n - jt_tail > HP_JT_ENTRIES)
     return -1;
   if (!jt_shared) {
-    jt_shared = hp_pages_reserve(8ul * HP_JT_ENTRIES);
-    HP_ASSERT(jt_shared);
+    hp_fs_host();
+    jt_shared = mmap(NULL, 8ul * HP_JT_ENTRIES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    HP_ASSERT(jt_shared != MAP_FAILED);
   }
   jt_head = at + n;
   return (int32_t)(at % HP_JT_ENTRIES);

@@ -69,11 +69,12 @@ void *hp_arena_alloc(size_t size)
 {
   static uint8_t *cur, *end, *start;
   static size_t ahead;
+  static unsigned chunks;
   size = (size + 15) & ~(size_t)15;
   if (!cur || (size_t)(end - cur) < size) {
-    /* Huge pages from the first chunk on: a small page costs a fault
-     * of its own, about as much as a huge page (pages.c). */
-    size_t unit = HUGE_CHUNK;
+    /* The first chunk is 1 MiB of small pages (a small program needs no
+     * more); later ones are huge. */
+    size_t unit = chunks++ ? HUGE_CHUNK : CHUNK;
     size_t n = (size + unit - 1) & ~(unit - 1);
     start = cur = chunk(&n, (size + CHUNK - 1) & ~(CHUNK - 1));
     end = cur + n;
@@ -97,13 +98,14 @@ static struct gen_chunk *live, *retired;
 static uint8_t *gcur, *gend;
 static size_t gahead; /* bytes of live's first chunk mapped */
 
-/* Generation chunks are 2 MiB of huge pages where a sixteenth of
- * --cache-size allows (they count against it); under a smaller one, a
- * sixteenth of it, 64 KiB to 1 MiB. */
+/* Generation chunks are smaller under a small --cache-size (they count
+ * against it): a sixteenth of it, 64 KiB to 1 MiB for a generation's first
+ * chunk, and its later ones 2 MiB of huge pages where a sixteenth allows. */
+static unsigned gen_chunks; /* chunks of the live generation so far */
 static size_t gen_chunk_size(void)
 {
-  size_t n = hp_opt.cache_size > 0 ? (size_t)hp_opt.cache_size / 16 : HUGE_CHUNK;
-  if (n >= HUGE_CHUNK)
+  size_t n = hp_opt.cache_size > 0 ? (size_t)hp_opt.cache_size / 16 : CHUNK;
+  if (gen_chunks++ && n >= HUGE_CHUNK)
     return HUGE_CHUNK;
   n = n < (64ul << 10) ? 64ul << 10 : n > CHUNK ? CHUNK : n;
   return n & ~(size_t)4095;
@@ -141,6 +143,7 @@ void hp_arena_gen_retire(uint64_t gen)
   }
   live = NULL;
   gcur = gend = NULL;
+  gen_chunks = 0;
 }
 
 size_t hp_arena_gen_reclaim(uint64_t gen)

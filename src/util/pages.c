@@ -38,13 +38,19 @@ static uint8_t *map_huge(size_t bytes)
   return a;
 }
 
-/* Tables under 2 MiB are carved from 2 MiB chunks of huge pages. On a
- * paravirtualized VM the first write to each 4 KiB page costs about 13 us
- * even after MADV_POPULATE_WRITE mapped it, where a 2 MiB huge page costs
- * 20-60 us in all: python3's start-up touched some 2,000 small pages of
- * tables. Free ranges are kept sorted and merged (tables double, the old
- * one is freed); a range that was used is zeroed when handed out again.
- * A spin lock of its own: thread start-up allocates outside hotpath's. */
+/* Tables under 2 MiB are carved from 2 MiB chunks of huge pages once
+ * POOL_AFTER bytes of them were small pages. On the paravirtualized VM of
+ * the later sessions the first write to each 4 KiB page costs about 16 us
+ * even after MADV_POPULATE_WRITE mapped it; a huge page costs 0.1-0.2 ms
+ * where the kernel recycles one, but about 5 ms where the host must back
+ * it afresh: worth it only where most of it gets used, as a big program's
+ * tables do (python3's start-up touched some 1,500 small pages of them),
+ * not a small program's few. Free ranges are kept sorted and merged
+ * (tables double, the old one is freed); a range that was used is zeroed
+ * when handed out again. A spin lock of its own: thread start-up
+ * allocates outside hotpath's. */
+#define POOL_AFTER ((size_t)1 << 20)
+static size_t small_bytes; /* handed out as small pages so far */
 #define POOL_RANGES 256
 struct pool_range {
   uintptr_t lo, hi;
@@ -137,25 +143,19 @@ void *hp_pages_zeroed(size_t bytes)
 {
   hp_fs_host();
   bytes = whole_pages(bytes);
-  void *p = bytes < HUGE ? pool_get(bytes) : map_huge(bytes);
-  if (!p) /* no room for the alignment (a guest that used up `ulimit -v`) */
+  void *p = NULL;
+  if (bytes >= HUGE)
+    p = map_huge(bytes);
+  else if (__atomic_load_n(&small_bytes, __ATOMIC_RELAXED) >= POOL_AFTER)
+    p = pool_get(bytes);
+  else
+    __atomic_fetch_add(&small_bytes, bytes, __ATOMIC_RELAXED);
+  if (!p) /* small pages, or no room for the alignment (a guest that used up `ulimit -v`) */
     p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   HP_ASSERT(p != MAP_FAILED);
   /* Probed before written: in place at once (huge pages: the whole chunk). */
   madvise(p, bytes, MADV_POPULATE_WRITE);
   return p;
-}
-
-void *hp_pages_reserve(size_t bytes)
-{
-  hp_fs_host();
-  bytes = whole_pages(bytes);
-  if (bytes < HUGE)
-    return hp_pages_zeroed(bytes);
-  void *p = map_huge(bytes);
-  if (!p)
-    p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
 }
 
 void hp_pages_free(void *p, size_t bytes)

@@ -107,8 +107,6 @@ void hp_thread_forget_others(struct hp_thread *self)
   self->next_live = NULL;
 }
 
-#define FIRST_BLOCK_SIZE ((size_t)2 << 20)
-_Static_assert(HP_T_SIZE <= FIRST_BLOCK_SIZE, "the first thread block fits a huge page");
 static struct hp_thread *first_block;
 
 /* What GS names in a thread whose block is gone: fs_guest 0. */
@@ -174,12 +172,9 @@ void hp_thread_free(struct hp_thread *t)
   if (t->host_stack_lo)
     munmap((void *)t->host_stack_lo, t->host_stack_size);
   munmap(t->rt_queue, HP_RTQ_BYTES);
-  if (t == first_block) {
-    hp_pages_free(t, FIRST_BLOCK_SIZE);
+  if (t == first_block)
     first_block = NULL; /* a later block may get its address */
-  }
-  else
-    munmap(t, HP_T_SIZE);
+  munmap(t, HP_T_SIZE);
 }
 
 struct hp_thread *hp_thread_new(bool host_stack)
@@ -191,12 +186,19 @@ struct hp_thread *hp_thread_new(bool host_stack)
   size_t size = HP_T_SIZE;
   struct hp_thread *t;
   if (!first_block) {
-    /* The first thread's block is one huge page: its lookup and return
+    /* The first thread's block is mapped at once: its lookup and return
      * tables, filled as code is translated (every new continuation and
      * lookup target touches a random page, often first by a read that
-     * maps the zero page), fault in at once instead of some hundreds of
-     * times. Later threads' blocks stay small pages (memory per thread). */
-    t = first_block = hp_pages_zeroed(FIRST_BLOCK_SIZE);
+     * maps the zero page), would otherwise fault twice per page. Small
+     * pages: it was one huge page, which costs about 5 ms on the
+     * paravirtualized VM where the host backs it afresh, and its first
+     * visit to the dispatcher splits it anyway (evict.c). Later threads'
+     * blocks fault in as used (memory per thread). */
+    t = first_block = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (t == MAP_FAILED)
+      hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate a thread block");
+    madvise(t, size, MADV_NOHUGEPAGE); /* (where THP is "always") */
+    hp_pages_populate(t, size, true);
   } else {
     t = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (t == MAP_FAILED)
