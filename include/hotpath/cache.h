@@ -17,6 +17,7 @@ struct hp_cache_unit {
   uintptr_t rx;
   size_t size;
   size_t used;       /* hot bytes [0, used) */
+  size_t count_used; /* of them, --stats' own counting code */
   size_t cold;       /* cold bytes [size - cold, size) */
   size_t ahead_hot, ahead_cold; /* bytes at each end whose pages are mapped in both views (pages.h) */
   struct hp_cache_unit *next;
@@ -81,6 +82,7 @@ bool hp_cache_contains(uintptr_t rx);
 bool hp_cache_overlaps(uintptr_t lo, uintptr_t hi);
 size_t hp_cache_bytes_used(void);      /* hot + cold */
 size_t hp_cache_cold_bytes_used(void);
+size_t hp_cache_count_bytes_used(void); /* --stats' counting code among the hot bytes */
 /* Live units, newest first; safe to walk without the lock (a flush replaces
  * the list; a retired unit stays mapped, its next pointer unchanged, until
  * no thread can be in it). */

@@ -10,7 +10,8 @@
   X(translate_ns, "time spent translating (ns)") \
   X(cache_bytes, "code cache bytes used") \
   X(cache_cold_bytes, "code cache bytes used by exit stubs and trampolines (cold)") \
-  X(cache_bytes_per_insn_x100, "code cache bytes per guest instruction translated (x100)") \
+  X(cache_count_bytes, "code cache bytes of --stats' own counting code (in the bytes used)") \
+  X(cache_bytes_per_insn_x100, "code cache bytes per guest instruction translated (x100, without --stats' counting code)") \
   X(cache_limit, "code cache size limit (--cache-size, bytes)") \
   X(cache_mapped_bytes, "code cache bytes mapped at exit (units of translated code, live and retired)") \
   X(cache_mapped_peak, "code cache bytes mapped at most (bounded by --cache-size)") \

@@ -171,6 +171,7 @@ static struct hp_cache_unit *new_unit(uintptr_t pc, size_t need, bool pinned)
   u->rw = rw;
   u->size = size;
   u->used = 0;
+  u->count_used = 0;
   u->cold = 0;
   u->ahead_hot = u->ahead_cold = u->ahead_owners = 0;
   u->pinned = pinned;
@@ -420,6 +421,14 @@ size_t hp_cache_bytes_used(void)
   size_t n = 0;
   for (struct hp_cache_unit *u = units; u; u = u->next)
     n += u->used + u->cold;
+  return n;
+}
+
+size_t hp_cache_count_bytes_used(void)
+{
+  size_t n = 0;
+  for (struct hp_cache_unit *u = units; u; u = u->next)
+    n += u->count_used;
   return n;
 }
 

@@ -722,25 +722,37 @@ void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_
  * restored; on a hit jumps (via the jrcxz whose rel8 offset is returned, to
  * be aimed by the caller) with rdx = cache address, rax/rdx still spilled. */
 /* gs:[off] += 1 without touching flags (load, lea, store); rax is free. */
+/* --stats' counting code: its bytes are kept apart (count_bytes), so that
+ * the cache's bytes per guest instruction are those of a run without it. */
+static void counted_from(struct hp_emit *e, size_t start) { e->count_bytes += e->pos - start; }
+
 static void count_gs(struct hp_emit *e, int32_t off)
 {
+  size_t start = e->pos;
   load_gs(e, HP_RAX, off);
   static const uint8_t inc[] = {0x48, 0x8d, 0x40, 0x01}; /* lea rax, [rax+1] */
   hp_emit_bytes(e, inc, sizeof inc);
   store_gs(e, HP_RAX, off);
+  counted_from(e, start);
 }
 
 void hp_emit_count_guard_miss(struct hp_emit *e)
 {
   if (!e->count_lookups)
     return;
+  size_t start = e->pos;
   store_gs(e, HP_RAX, T_OFF(spill_rax));
-  count_gs(e, T_OFF(guard_misses));
+  load_gs(e, HP_RAX, T_OFF(guard_misses));
+  static const uint8_t inc[] = {0x48, 0x8d, 0x40, 0x01}; /* lea rax, [rax+1] */
+  hp_emit_bytes(e, inc, sizeof inc);
+  store_gs(e, HP_RAX, T_OFF(guard_misses));
   load_gs(e, HP_RAX, T_OFF(spill_rax));
+  counted_from(e, start);
 }
 
 void hp_emit_count_abs(struct hp_emit *e, uint64_t addr)
 {
+  size_t start = e->pos;
   store_gs(e, HP_RAX, T_OFF(spill_rax));
   store_gs(e, HP_RCX, T_OFF(spill_rcx));
   mov_imm64(e, HP_RAX, addr);
@@ -750,6 +762,7 @@ void hp_emit_count_abs(struct hp_emit *e, uint64_t addr)
   hp_emit_bytes(e, inc, sizeof inc);
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
   load_gs(e, HP_RAX, T_OFF(spill_rax));
+  counted_from(e, start);
 }
 
 static size_t fast_probe(struct hp_emit *e)
@@ -824,9 +837,14 @@ void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
    * (hp_emit_return_push_of), which writes nothing. */
   int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
   if (e->count_lookups) {
+    size_t start = e->pos;
     store_gs(e, HP_RAX, T_OFF(spill_rax));
-    count_gs(e, T_OFF(ibl_inline_lookups));
+    load_gs(e, HP_RAX, T_OFF(ibl_inline_lookups));
+    static const uint8_t inc[] = {0x48, 0x8d, 0x40, 0x01}; /* lea rax, [rax+1] */
+    hp_emit_bytes(e, inc, sizeof inc);
+    store_gs(e, HP_RAX, T_OFF(ibl_inline_lookups));
     load_gs(e, HP_RAX, T_OFF(spill_rax));
+    counted_from(e, start);
   }
   static const uint8_t low[] = {0x0f, 0xb7, 0xc9}; /* movzx ecx, cx */
   hp_emit_bytes(e, low, sizeof low);
@@ -899,10 +917,12 @@ void hp_emit_ibl_inline_reg(struct hp_emit *e, int r)
   int32_t t_slot = t == HP_RAX ? T_OFF(spill_rax) : T_OFF(spill_rdx);
   store_gs(e, HP_RCX, T_OFF(spill_rcx));
   if (e->count_lookups) { /* rcx is free here */
+    size_t start = e->pos;
     load_gs(e, HP_RCX, T_OFF(ibl_inline_lookups));
     static const uint8_t inc[] = {0x48, 0x8d, 0x49, 0x01}; /* lea rcx, [rcx+1] */
     hp_emit_bytes(e, inc, sizeof inc);
     store_gs(e, HP_RCX, T_OFF(ibl_inline_lookups));
+    counted_from(e, start);
   }
   store_gs(e, t, t_slot);
   const uint8_t rb = r >= 8;

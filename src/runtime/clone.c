@@ -83,8 +83,10 @@ static void stats_collect(void)
   hp_evict_stats();
   hp_stats.cache_bytes = hp_cache_bytes_used();
   hp_stats.cache_cold_bytes = hp_cache_cold_bytes_used();
+  hp_stats.cache_count_bytes = hp_cache_count_bytes_used();
   if (hp_stats.guest_insns_translated)
-    hp_stats.cache_bytes_per_insn_x100 = hp_stats.cache_bytes * 100 / hp_stats.guest_insns_translated;
+    hp_stats.cache_bytes_per_insn_x100 =
+        (hp_stats.cache_bytes - hp_stats.cache_count_bytes) * 100 / hp_stats.guest_insns_translated;
   hp_unlock();
 }
 

@@ -232,6 +232,7 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
       hp_stats.checked_fragments += lo.checks_code;
       hp_stats.jt_sites += lo.jt_n != 0;
       hp_stats.jt_entries += lo.jt_n;
+      r.unit->count_used += e.count_bytes;
       struct hp_fragment *f = commit(l, &r, e.pos, &lo, kind, record);
       if (opts.entry_counter)
         hp_frag_tr_mut(f)->entries = opts.entry_counter;
