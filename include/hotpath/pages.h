@@ -33,5 +33,6 @@ void hp_pages_populate(void *p, size_t len, bool write);
 /* No more of it: the guest installed a seccomp filter, which may kill
  * hotpath's own system calls; this one is only for speed. */
 void hp_pages_stop_ahead(void);
+bool hp_pages_stopped(void); /* since then, no huge pages either (their madvise) */
 
 #endif

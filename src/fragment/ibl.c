@@ -45,8 +45,8 @@ static struct hp_exit miss_exit = {.kind = HP_EXIT_IBL_MISS};
 static uintptr_t routine;
 /* Same size as the table, all zero: a thread pointed at it misses every
  * lookup (a pending signal makes it leave the cache) and, with any mask it
- * may have read before, stays inside it. Never freed: a thread may still
- * read an old table, so old tables are not freed either. */
+ * may have read before, stays inside it. A thread may still read an old
+ * one, or an old table: both wait for their generation's reclaim. */
 static struct hp_ibl_entry *empty;
 
 /* Tables replaced (grown, or emptied by a flush): a thread in the cache may

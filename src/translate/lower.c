@@ -123,6 +123,7 @@ struct lowering {
     uint16_t snap, pending; /* folding: registers to make exact there first */
     uint64_t *counter;      /* --stats: a side exit's counter (opts) */
     int callee;             /* inside a counted inlined call: its counter; else -1 */
+    bool stats_only;        /* there only to count (--stats): all of its bytes are counting code */
   } comps[MAX_DEFERRED];
   unsigned ncomps;
   struct {
@@ -357,6 +358,7 @@ static void defer_comp(struct lowering *L, size_t jcc, unsigned exit, uint64_t t
   L->comps[L->ncomps].pending = L->pending;
   L->comps[L->ncomps].counter = counter;
   L->comps[L->ncomps].callee = -1;
+  L->comps[L->ncomps].stats_only = false;
   L->ncomps++;
 }
 
@@ -674,6 +676,8 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
      * more side exits than that leaves through the others uncounted) */
     if (L->opts->side_exits && L->ncomps < MAX_DEFERRED) {
       defer_comp(L, pos, 0, in->target, side_exit_counter(L, i));
+      if (!L->e->overflow)
+        L->comps[L->ncomps - 1].stats_only = true;
       return true;
     }
     add_exit(L, HP_EXIT_BRANCH, in->target, pos);
@@ -994,6 +998,7 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   for (unsigned k = 0; k < L.ncomps && !e->overflow; k++) {
     if (L.comps[k].jcc) {
       hp_patch_rel32(e->rw + L.comps[k].jcc, e->rx + L.comps[k].jcc, hp_emit_here(e));
+      size_t start = e->pos, counted = e->count_bytes;
       if (L.comps[k].counter)
         hp_emit_count_abs(e, (uint64_t)(uintptr_t)L.comps[k].counter);
       fold_materialize(&L, L.comps[k].snap, L.comps[k].pending);
@@ -1003,6 +1008,8 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
         add_exit(&L, HP_EXIT_CALLEE_EXITS, L.comps[k].target, limit);
       }
       exit_jmp(&L, HP_EXIT_BRANCH, L.comps[k].target);
+      if (L.comps[k].stats_only) /* without --stats the jcc goes to the stub */
+        e->count_bytes = counted + (e->pos - start);
     } else {
       struct hp_lowered_exit *x = &out->exits[L.comps[k].exit];
       x->unlink_off = (uint32_t)e->pos;

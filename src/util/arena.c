@@ -26,7 +26,7 @@ static size_t perm_bytes, gen_bytes;
 static uint8_t *try_chunk(size_t size)
 {
   hp_fs_host();
-  bool huge = size % HUGE_CHUNK == 0;
+  bool huge = size % HUGE_CHUNK == 0 && !hp_pages_stopped(); /* (madvise: a seccomp filter may kill it) */
   uint8_t *p = mmap(NULL, size + (huge ? HUGE_CHUNK : 0), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED && huge) {
     huge = false;

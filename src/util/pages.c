@@ -47,8 +47,8 @@ static uint8_t *map_huge(size_t bytes)
  * tables do (python3's start-up touched some 1,500 small pages of them),
  * not a small program's few. Free ranges are kept sorted and merged
  * (tables double, the old one is freed); a range that was used is zeroed
- * when handed out again. A spin lock of its own: thread start-up
- * allocates outside hotpath's. */
+ * when handed out again. Its callers hold hotpath's lock; a spin lock
+ * of its own keeps the pool's state consistent without relying on that. */
 #define POOL_AFTER ((size_t)1 << 20)
 static size_t small_bytes; /* handed out as small pages so far */
 #define POOL_RANGES 256
@@ -102,6 +102,8 @@ static void pool_put(uintptr_t lo, uintptr_t hi, bool dirty)
       pool[k] = pool[k - 1];
     pool[i] = (struct pool_range){lo, hi, dirty};
     npool++;
+  } else {
+    munmap((void *)lo, hi - lo); /* never handed out again: given back */
   }
 }
 
@@ -139,22 +141,31 @@ static void *pool_get(size_t bytes)
   return p;
 }
 
+static bool stopped;
+
 void *hp_pages_zeroed(size_t bytes)
 {
   hp_fs_host();
   bytes = whole_pages(bytes);
   void *p = NULL;
-  if (bytes >= HUGE)
-    p = map_huge(bytes);
-  else if (__atomic_load_n(&small_bytes, __ATOMIC_RELAXED) >= POOL_AFTER)
-    p = pool_get(bytes);
-  else
-    __atomic_fetch_add(&small_bytes, bytes, __ATOMIC_RELAXED);
-  if (!p) /* small pages, or no room for the alignment (a guest that used up `ulimit -v`) */
-    p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  /* Huge pages take madvise calls that a seccomp filter of the guest's
+   * may kill (hp_pages_stop_ahead): small pages then. */
+  if (!__atomic_load_n(&stopped, __ATOMIC_RELAXED)) {
+    if (bytes >= HUGE)
+      p = map_huge(bytes);
+    else if (__atomic_load_n(&small_bytes, __ATOMIC_RELAXED) >= POOL_AFTER)
+      p = pool_get(bytes);
+    else
+      __atomic_fetch_add(&small_bytes, bytes, __ATOMIC_RELAXED);
+  }
+  if (p) { /* probed before written: in place at once (the whole huge page) */
+    hp_pages_populate(p, bytes, true);
+    return p;
+  }
+  /* Small pages, or no room for the alignment (a guest that used up
+   * `ulimit -v`): mapped in place by mmap itself, no call more. */
+  p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   HP_ASSERT(p != MAP_FAILED);
-  /* Probed before written: in place at once (huge pages: the whole chunk). */
-  madvise(p, bytes, MADV_POPULATE_WRITE);
   return p;
 }
 
@@ -184,9 +195,8 @@ bool hp_pages_window(size_t *done, size_t want, size_t limit, size_t *from, size
   return *len != 0;
 }
 
-static bool stopped;
-
 void hp_pages_stop_ahead(void) { __atomic_store_n(&stopped, true, __ATOMIC_RELAXED); }
+bool hp_pages_stopped(void) { return __atomic_load_n(&stopped, __ATOMIC_RELAXED); }
 
 void hp_pages_populate(void *p, size_t len, bool write)
 {

@@ -197,8 +197,7 @@ struct hp_thread *hp_thread_new(bool host_stack)
     t = first_block = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (t == MAP_FAILED)
       hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate a thread block");
-    madvise(t, size, MADV_NOHUGEPAGE); /* (where THP is "always") */
-    hp_pages_populate(t, size, true);
+    hp_pages_populate(t, size, true); /* (under 2 MiB: never a huge page) */
   } else {
     t = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (t == MAP_FAILED)
