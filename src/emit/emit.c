@@ -717,23 +717,18 @@ void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_
   hp_emit_aim_rip(e, e->pos - 4, k);
 }
 
-/* Probes the thread's direct-mapped table for the target in rcx without
- * touching flags. Falls through on a miss with rcx = target and rax/rdx
- * restored; on a hit jumps (via the jrcxz whose rel8 offset is returned, to
- * be aimed by the caller) with rdx = cache address, rax/rdx still spilled. */
-/* gs:[off] += 1 without touching flags (load, lea, store); rax is free. */
 /* --stats' counting code: its bytes are kept apart (count_bytes), so that
  * the cache's bytes per guest instruction are those of a run without it. */
 static void counted_from(struct hp_emit *e, size_t start) { e->count_bytes += e->pos - start; }
 
+/* gs:[off] += 1 without touching flags (load, lea, store); rax is free.
+ * (Its callers tally it, with the spills around it.) */
 static void count_gs(struct hp_emit *e, int32_t off)
 {
-  size_t start = e->pos;
   load_gs(e, HP_RAX, off);
   static const uint8_t inc[] = {0x48, 0x8d, 0x40, 0x01}; /* lea rax, [rax+1] */
   hp_emit_bytes(e, inc, sizeof inc);
   store_gs(e, HP_RAX, off);
-  counted_from(e, start);
 }
 
 void hp_emit_count_guard_miss(struct hp_emit *e)
@@ -742,10 +737,7 @@ void hp_emit_count_guard_miss(struct hp_emit *e)
     return;
   size_t start = e->pos;
   store_gs(e, HP_RAX, T_OFF(spill_rax));
-  load_gs(e, HP_RAX, T_OFF(guard_misses));
-  static const uint8_t inc[] = {0x48, 0x8d, 0x40, 0x01}; /* lea rax, [rax+1] */
-  hp_emit_bytes(e, inc, sizeof inc);
-  store_gs(e, HP_RAX, T_OFF(guard_misses));
+  count_gs(e, T_OFF(guard_misses));
   load_gs(e, HP_RAX, T_OFF(spill_rax));
   counted_from(e, start);
 }
@@ -765,12 +757,19 @@ void hp_emit_count_abs(struct hp_emit *e, uint64_t addr)
   counted_from(e, start);
 }
 
+/* Probes the thread's direct-mapped table for the target in rcx without
+ * touching flags. Falls through on a miss with rcx = target and rax/rdx
+ * restored; on a hit jumps (via the jrcxz whose rel8 offset is returned, to
+ * be aimed by the caller) with rdx = cache address, rax/rdx still spilled. */
 static size_t fast_probe(struct hp_emit *e)
 {
   store_gs(e, HP_RAX, T_OFF(spill_rax));
   store_gs(e, HP_RDX, T_OFF(spill_rdx));
-  if (e->count_lookups)
+  if (e->count_lookups) {
+    size_t start = e->pos;
     count_gs(e, T_OFF(ibl_inline_lookups));
+    counted_from(e, start);
+  }
   static const uint8_t probe1[] = {
       0x48, 0x89, 0xc8,       /* mov rax, rcx */
       0x0f, 0xb7, 0xc9,       /* movzx ecx, cx */
@@ -839,10 +838,7 @@ void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
   if (e->count_lookups) {
     size_t start = e->pos;
     store_gs(e, HP_RAX, T_OFF(spill_rax));
-    load_gs(e, HP_RAX, T_OFF(ibl_inline_lookups));
-    static const uint8_t inc[] = {0x48, 0x8d, 0x40, 0x01}; /* lea rax, [rax+1] */
-    hp_emit_bytes(e, inc, sizeof inc);
-    store_gs(e, HP_RAX, T_OFF(ibl_inline_lookups));
+    count_gs(e, T_OFF(ibl_inline_lookups));
     load_gs(e, HP_RAX, T_OFF(spill_rax));
     counted_from(e, start);
   }
@@ -883,8 +879,11 @@ void hp_emit_inline_cache(struct hp_emit *e, size_t *k_off, size_t *jmp_off, siz
   hp_emit_bytes(e, skip, sizeof skip);
   size_t to_lookup = e->pos - 1;
   set_rel8(e, jrcxz_hit);
-  if (e->count_lookups)
+  if (e->count_lookups) {
+    size_t start = e->pos;
     count_gs(e, T_OFF(inline_cache_hits));
+    counted_from(e, start);
+  }
   load_gs(e, HP_RAX, T_OFF(spill_rax));
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
   *jmp_off = hp_emit_jmp_rel32(e, hp_emit_here(e));
