@@ -15,6 +15,11 @@
  * well). Aborts when out of memory. Free it with hp_pages_free. */
 void *hp_pages_zeroed(size_t bytes);
 void hp_pages_free(void *p, size_t bytes);
+/* bytes (whole pages) aligned to 2 MiB, asking for transparent huge
+ * pages, faulted in as used; NULL where the address space has no room for
+ * the alignment, or once hp_pages_stop_ahead was called (the advice is a
+ * madvise call). */
+void *hp_pages_huge(size_t bytes);
 
 /* Memory that fills from one end is mapped ahead of its fill mark, one
  * system call per window, rather than one fault per page as each is first
@@ -33,6 +38,5 @@ void hp_pages_populate(void *p, size_t len, bool write);
 /* No more of it: the guest installed a seccomp filter, which may kill
  * hotpath's own system calls; this one is only for speed. */
 void hp_pages_stop_ahead(void);
-bool hp_pages_stopped(void); /* since then, no huge pages either (their madvise) */
 
 #endif

@@ -25,24 +25,12 @@ static size_t perm_bytes, gen_bytes;
  * small pages; NULL where even size bytes do not fit. */
 static uint8_t *try_chunk(size_t size)
 {
-  hp_fs_host();
-  bool huge = size % HUGE_CHUNK == 0 && !hp_pages_stopped(); /* (madvise: a seccomp filter may kill it) */
-  uint8_t *p = mmap(NULL, size + (huge ? HUGE_CHUNK : 0), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED && huge) {
-    huge = false;
+  uint8_t *p = size % HUGE_CHUNK == 0 ? hp_pages_huge(size) : NULL;
+  if (!p) {
+    hp_fs_host();
     p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   }
-  if (p == MAP_FAILED)
-    return NULL;
-  if (huge) {
-    uint8_t *a = (uint8_t *)(((uintptr_t)p + HUGE_CHUNK - 1) & ~(uintptr_t)(HUGE_CHUNK - 1));
-    if (a > p)
-      munmap(p, (size_t)(a - p));
-    munmap(a + size, (size_t)(p + HUGE_CHUNK - a));
-    p = a;
-    madvise(p, size, MADV_HUGEPAGE);
-  }
-  return p;
+  return p == MAP_FAILED ? NULL : p;
 }
 
 /* A chunk of *size bytes, or of small (a multiple of CHUNK, for requests

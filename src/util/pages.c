@@ -23,10 +23,13 @@
  * overflow area) ends inside a page, and munmap wants page bounds. */
 static size_t whole_pages(size_t bytes) { return (bytes + 4095) & ~(size_t)4095; }
 
-/* 2 MiB-aligned, asking for transparent huge pages; NULL where the
- * address space has no room. */
-static uint8_t *map_huge(size_t bytes)
+static bool stopped;
+
+void *hp_pages_huge(size_t bytes)
 {
+  if (__atomic_load_n(&stopped, __ATOMIC_RELAXED))
+    return NULL; /* (madvise: a seccomp filter may kill it) */
+  hp_fs_host();
   uint8_t *p = mmap(NULL, bytes + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
     return NULL;
@@ -114,7 +117,7 @@ static void *pool_get(size_t bytes)
   while (i < npool && pool[i].hi - pool[i].lo < bytes)
     i++;
   if (i == npool) { /* a new chunk (it may merge with a free range next to it) */
-    uint8_t *c = npool_chunks < sizeof pool_chunks / sizeof pool_chunks[0] ? map_huge(HUGE) : NULL;
+    uint8_t *c = npool_chunks < sizeof pool_chunks / sizeof pool_chunks[0] ? hp_pages_huge(HUGE) : NULL;
     if (c) {
       pool_chunks[npool_chunks++] = (uintptr_t)c;
       pool_put((uintptr_t)c, (uintptr_t)c + HUGE, false);
@@ -141,29 +144,24 @@ static void *pool_get(size_t bytes)
   return p;
 }
 
-static bool stopped;
-
 void *hp_pages_zeroed(size_t bytes)
 {
   hp_fs_host();
   bytes = whole_pages(bytes);
   void *p = NULL;
-  /* Huge pages take madvise calls that a seccomp filter of the guest's
-   * may kill (hp_pages_stop_ahead): small pages then. */
-  if (!__atomic_load_n(&stopped, __ATOMIC_RELAXED)) {
-    if (bytes >= HUGE)
-      p = map_huge(bytes);
-    else if (__atomic_load_n(&small_bytes, __ATOMIC_RELAXED) >= POOL_AFTER)
-      p = pool_get(bytes);
-    else
-      __atomic_fetch_add(&small_bytes, bytes, __ATOMIC_RELAXED);
-  }
+  if (bytes >= HUGE)
+    p = hp_pages_huge(bytes);
+  else if (__atomic_load_n(&small_bytes, __ATOMIC_RELAXED) >= POOL_AFTER)
+    p = pool_get(bytes);
+  else
+    __atomic_fetch_add(&small_bytes, bytes, __ATOMIC_RELAXED);
   if (p) { /* probed before written: in place at once (the whole huge page) */
     hp_pages_populate(p, bytes, true);
     return p;
   }
-  /* Small pages, or no room for the alignment (a guest that used up
-   * `ulimit -v`): mapped in place by mmap itself, no call more. */
+  /* Small pages, no room for the alignment (a guest that used up
+   * `ulimit -v`) or no huge pages (a seccomp filter): mapped in place by
+   * mmap itself, no call more. */
   p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   HP_ASSERT(p != MAP_FAILED);
   return p;
@@ -196,7 +194,6 @@ bool hp_pages_window(size_t *done, size_t want, size_t limit, size_t *from, size
 }
 
 void hp_pages_stop_ahead(void) { __atomic_store_n(&stopped, true, __ATOMIC_RELAXED); }
-bool hp_pages_stopped(void) { return __atomic_load_n(&stopped, __ATOMIC_RELAXED); }
 
 void hp_pages_populate(void *p, size_t len, bool write)
 {

@@ -184,7 +184,9 @@ struct hp_thread *hp_thread_new(bool host_stack)
   if (HP_T_XSAVE + xs > HP_T_IBL_FAST)
     hp_fatal(HP_STATUS_UNSUPPORTED, "xsave area of %zu bytes is larger than hotpath expects", xs);
   size_t size = HP_T_SIZE;
-  struct hp_thread *t;
+  struct hp_thread *t = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (t == MAP_FAILED)
+    hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate a thread block");
   if (!first_block) {
     /* The first thread's block is mapped at once: its lookup and return
      * tables, filled as code is translated (every new continuation and
@@ -194,14 +196,8 @@ struct hp_thread *hp_thread_new(bool host_stack)
      * paravirtualized VM where the host backs it afresh, and its first
      * visit to the dispatcher splits it anyway (evict.c). Later threads'
      * blocks fault in as used (memory per thread). */
-    t = first_block = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (t == MAP_FAILED)
-      hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate a thread block");
+    first_block = t;
     hp_pages_populate(t, size, true); /* (under 2 MiB: never a huge page) */
-  } else {
-    t = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (t == MAP_FAILED)
-      hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate a thread block");
   }
   t->self = (uint64_t)t;
   t->cache_idle = true; /* holds nothing of the code cache yet */
