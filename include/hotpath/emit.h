@@ -284,6 +284,14 @@ void hp_emit_ibl_inline_reg(struct hp_emit *e, int r);
  * target in gs:ibl_target; another target: on to the lookup. Flags untouched. */
 void hp_emit_inline_cache(struct hp_emit *e, size_t *k_off, size_t *jmp_off, size_t *learn_off);
 
+/* The same for `call r64` (r neither rcx nor rsp), comparing the target
+ * where the guest has it: the guest's rcx stays in place until the cache
+ * is probed (one store and one load of the thread block on a hit, where
+ * copying the target to rcx and parking it across the call took four
+ * stores and three loads). Falls through to the lookup on a miss, with
+ * every register the guest's (hp_emit_ibl_inline_reg). */
+void hp_emit_inline_cache_reg(struct hp_emit *e, int r, size_t *k_off, size_t *jmp_off, size_t *learn_off);
+
 /* The indirect branch lookup routine (one per process): entered with rcx =
  * guest target and the guest's rcx in spill_rcx; miss_rec is the exit
  * record used on a miss. */

@@ -41,6 +41,7 @@
   X(lazy_fs_faults, "reads of the guest's missing thread control block retried on hotpath's FS (lazy FS)") \
   X(riprel_far, "rip-relative operands rewritten through a scratch register") \
   X(ibl_reg_sites, "indirect jmp sites whose lookup reads the guest's register in place") \
+  X(icall_reg_sites, "indirect call sites (call r64) whose inline cache compares the guest's register in place") \
   X(jt_sites, "switch jump tables translated (jmp reg sites dispatching straight to each case)") \
   X(jt_entries, "entries of those jump tables") \
   X(blocks_revived, "blocks of JIT code put back after a reprotection left their bytes unchanged (not translated again)") \

@@ -898,6 +898,48 @@ void hp_emit_inline_cache(struct hp_emit *e, size_t *k_off, size_t *jmp_off, siz
   set_rel8(e, to_lookup);
 }
 
+void hp_emit_inline_cache_reg(struct hp_emit *e, int r, size_t *k_off, size_t *jmp_off, size_t *learn_off)
+{
+  const uint8_t rb = r >= 8;
+  store_gs(e, HP_RCX, T_OFF(spill_rcx));
+  /* mov rcx, imm64: the tag at +2, 8-byte aligned so it is patched atomically */
+  pad_prefixes(e, (8 - ((hp_emit_here(e) + 2) & 7)) & 7);
+  *k_off = e->pos + 2;
+  mov_imm64(e, HP_RCX, 0); /* 0 until the site learns a target; ~0 matches none */
+  uint8_t cmp[] = {(uint8_t)(0x48 | (rb ? 2 : 0)), 0x8d, 0x4c, (uint8_t)(((r & 7) << 3) | 1), 0x01, /* lea rcx, [rcx+r+1] */
+                   0xe3, 0x00};                                                                 /* jrcxz hit */
+  hp_emit_bytes(e, cmp, sizeof cmp);
+  size_t jrcxz_hit = e->pos - 1;
+  /* Another target, or none learnt yet: the tag again, read from the code */
+  static const uint8_t tag[] = {0x48, 0x8b, 0x0d}; /* mov rcx, [rip+disp32] */
+  hp_emit_bytes(e, tag, sizeof tag);
+  u32(e, 0);
+  hp_emit_aim_rip(e, e->pos - 4, *k_off);
+  uint8_t learn[] = {0xe3, 0x00}; /* jrcxz learn */
+  hp_emit_bytes(e, learn, sizeof learn);
+  size_t jrcxz_learn = e->pos - 1;
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  uint8_t skip[] = {0xeb, 0}; /* jmp on: the lookup */
+  hp_emit_bytes(e, skip, sizeof skip);
+  size_t to_lookup = e->pos - 1;
+  set_rel8(e, jrcxz_hit);
+  if (e->count_lookups) {
+    size_t start = e->pos;
+    count_gs(e, T_OFF(inline_cache_hits));
+    counted_from(e, start);
+  }
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  *jmp_off = hp_emit_jmp_rel32(e, hp_emit_here(e));
+  set_rel8(e, jrcxz_learn);
+  /* learn: the dispatcher teaches the site the target in gs:ibl_target */
+  uint8_t mv[] = {(uint8_t)(0x48 | (rb ? 4 : 0)), 0x89, (uint8_t)(0xc1 | ((r & 7) << 3))}; /* mov rcx, r */
+  hp_emit_bytes(e, mv, sizeof mv);
+  store_gs(e, HP_RCX, T_OFF(ibl_target));
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  *learn_off = hp_emit_jmp_rel32(e, hp_emit_here(e));
+  set_rel8(e, to_lookup);
+}
+
 void hp_emit_ibl_inline(struct hp_emit *e)
 {
   size_t jrcxz = fast_probe(e);

@@ -229,6 +229,7 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
     if (hp_lower(l, &e, r.cold_top_rx, &opts, &lo)) {
       hp_stats.riprel_far += lo.riprel_far;
       hp_stats.ibl_reg_sites += lo.reg_lookups;
+      hp_stats.icall_reg_sites += lo.reg_calls;
       hp_stats.checked_fragments += lo.checks_code;
       hp_stats.jt_sites += lo.jt_n != 0;
       hp_stats.jt_entries += lo.jt_n;

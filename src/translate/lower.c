@@ -454,11 +454,15 @@ static void continuation(struct lowering *L, uint64_t guest)
   o->conts[o->nconts++] = (struct hp_lowered_cont){(uint32_t)off, (uint32_t)entry, guest};
 }
 
-/* The one-entry inline cache of an indirect call or jmp; rcx = target. */
-static void inline_cache(struct lowering *L)
+/* The one-entry inline cache of an indirect call or jmp: rcx = target, or
+ * (r >= 0) a `call r64` whose target is compared in r. */
+static void inline_cache(struct lowering *L, int r)
 {
   size_t k_off, jmp_off, learn_off;
-  hp_emit_inline_cache(L->e, &k_off, &jmp_off, &learn_off);
+  if (r >= 0)
+    hp_emit_inline_cache_reg(L->e, r, &k_off, &jmp_off, &learn_off);
+  else
+    hp_emit_inline_cache(L->e, &k_off, &jmp_off, &learn_off);
   unsigned site = add_exit(L, HP_EXIT_PREDICT, 0, jmp_off);
   L->out->exits[site].k_off = (uint32_t)k_off;
   unsigned learn = add_exit(L, HP_EXIT_LEARN, 0, learn_off);
@@ -501,10 +505,12 @@ static int jmp_register(const struct hp_insn *in)
   return r == 1 || r == 4 ? -1 : r; /* rcx, rsp */
 }
 
-static void call(struct lowering *L, const struct hp_insn *in, bool direct)
+/* A block's call: direct, or indirect with the target in rcx (reg < 0) or
+ * in the guest register reg (not rcx nor rsp: the push cannot change it). */
+static void call(struct lowering *L, const struct hp_insn *in, bool direct, int reg)
 {
   uint64_t next = in->pc + in->len;
-  if (!direct)
+  if (!direct && reg < 0)
     hp_emit_park_target(L->e);
   struct hp_label body = {0};
   hp_emit_call_push(L->e, &body);
@@ -514,9 +520,12 @@ static void call(struct lowering *L, const struct hp_insn *in, bool direct)
   if (direct) {
     exit_jmp(L, HP_EXIT_BRANCH, in->target);
     L->out->exits[L->out->nexits - 1].call = true;
+  } else if (reg >= 0) {
+    inline_cache(L, reg);
+    hp_emit_ibl_inline_reg(L->e, reg);
   } else {
     hp_emit_unpark_target(L->e);
-    inline_cache(L);
+    inline_cache(L, -1);
     hp_emit_ibl_inline(L->e);
   }
 }
@@ -690,7 +699,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
       L->out->exits[L->out->nexits - 1].call = true;
       return false;
     }
-    call(L, in, true);
+    call(L, in, true, -1);
     return false;
   case HP_OP_RET:
     if (L->opts->record) {
@@ -722,15 +731,23 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
         return false;
       }
     }
+    if (in->op == HP_OP_CALL_IND) {
+      int r = jmp_register(in);
+      if (r >= 0) {
+        call(L, in, false, r);
+        L->out->reg_calls++;
+        return false;
+      }
+    }
     if (!branch_target(L, in)) {
       exit_jmp(L, HP_EXIT_UNSUPPORTED_INSN, in->pc);
       return false;
     }
     if (in->op == HP_OP_CALL_IND) {
-      call(L, in, false);
+      call(L, in, false, -1);
     } else {
       if (in->flags & HP_INSN_MONO)
-        inline_cache(L);
+        inline_cache(L, -1);
       hp_emit_ibl_inline(e);
     }
     return false;
@@ -948,6 +965,7 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   out->nexits = out->npc = out->nconts = out->recov.n = 0;
   out->riprel_far = 0;
   out->reg_lookups = 0;
+  out->reg_calls = 0;
   out->checks_code = false;
   out->broken = false;
   out->loop_off = 0;

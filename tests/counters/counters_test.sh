@@ -145,6 +145,9 @@ ratio_at_least loops loops-nolink "$D" 100
 for n in indcall funcptr jumptable; do
   expect $n "$S" -gt 0
 done
+# A `call r64` (function pointers at -O0: call rdx) has its inline cache
+# compare the guest's register in place (tests/golden/lower_call_reg).
+expect funcptr "indirect call sites (call r64) whose inline cache compares the guest's register in place" -gt 0
 # A switch's `jmp r64` is looked up from the guest's register in place.
 expect jumptable "indirect jmp sites whose lookup reads the guest's register in place" -gt 0
 # Its jump table is read at translation: the switch jumps straight to each
