@@ -100,4 +100,19 @@ bool hp_analyze_insn(const struct hp_insn *in, struct hp_insn_effects *out);
  * rax, rcx, r11. */
 bool hp_analyze_bytes(const uint8_t *bytes, size_t len, struct hp_insn_effects *out);
 
+/* Copies up to max bytes of guest code at pc into buf; returns how many
+ * (0: none it can vouch for, such as code the guest may still rewrite). */
+typedef size_t (*hp_code_fetch)(void *ctx, uint64_t pc, uint8_t *buf, size_t max);
+/* The general registers (bit r: GPR r) and HP_FL_* flags that the guest
+ * code at pc may read before writing them (its live-in): decoded along the
+ * path it takes for at most max_insns instructions, following direct
+ * jmps. At any other control transfer (branches, calls, returns, system
+ * calls), an instruction that cannot be fetched, decoded or described, or
+ * after max_insns, everything not written by then counts as read. Partial
+ * and conditional writes, and flags the ISA leaves undefined, kill
+ * nothing. [*lo, *hi) grows to hold the bytes it decoded (what a change of
+ * the code must flush along with the caller's use of the answer). */
+void hp_live_in(hp_code_fetch fetch, void *ctx, uint64_t pc, unsigned max_insns, uint32_t *gpr, uint8_t *flags,
+                uint64_t *lo, uint64_t *hi);
+
 #endif

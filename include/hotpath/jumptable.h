@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hotpath/analysis.h"
 #include "hotpath/ilist.h"
 
 #define HP_JT_MAX 256   /* entries of one table */
@@ -51,6 +52,10 @@ struct hp_jt {
   uint64_t target[HP_JT_MAX];       /* guest target of each index */
   uint64_t mem_lo, mem_hi;          /* the constant memory the entries were read from */
   uint32_t gs_first;                /* the caller's: first entry in the thread blocks' table */
+  /* Entries whose case reads none of the registers and flags the tail
+   * leaves it (hp_jt_dead_tails): their slots jump to the case at once. */
+  bool tail_dead[HP_JT_MAX];
+  uint64_t code_lo, code_hi; /* the cases' code that decided it (0, 0: none) */
 };
 
 /* Finds a jump table at the end of l (a mangled block or trace ending in
@@ -60,5 +65,17 @@ struct hp_jt {
  * there is none worth a table (fewer than 2 entries). */
 bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, const struct hp_jt_mem *m,
                 struct hp_jt *out);
+
+/* Sets jt->tail_dead[k] for the entries whose case (the guest code at
+ * target[k], hp_live_in through fetch) reads none of the registers the
+ * tail writes, nor the flags it leaves (those the tail writes; all status
+ * flags when the dispatch's compares stay in them, without keep_flags),
+ * before writing them: the tail's results are dead there, so the slot may
+ * skip it
+ * (the optimizer's liberty: registers dead at an exit may hold other
+ * values). Returns how many entries it marked; then [code_lo, code_hi)
+ * holds the code it read, which the fragment must count as its own (a
+ * change there flushes it). */
+unsigned hp_jt_dead_tails(const struct hp_ilist *l, struct hp_jt *jt, hp_code_fetch fetch, void *ctx);
 
 #endif

@@ -19,6 +19,8 @@
     "optimize only the first N traces, -1 (default) = all (bisecting a miscompile to one trace)") \
   X(BOOL, opt_verify, "opt-verify", false, 0, 0, "", \
     "check each trace after every optimizer pass (stitching, retelide, promote, fold, an unoptimized rebuild) against the invariants the later passes and the lowering rely on; at the first violation print 'hotpath: verifier: ...' (pass, trace head, element, what is wrong, the list) and abort (debugging; costs time only when a trace is built)") \
+  X(BOOL, opt_exact_state, "opt-exact-state", false, 0, 0, "", \
+    "--opt=2 keeps every guest register exact at every exit from translated code, even where the code there writes it before reading it (today: a switch's jump to a case runs the computation of the jump's target even when the case reads none of its results) (debugging)") \
   X(INT, hot_threshold, "hot-threshold", 50, 1, 1000000000, "N", \
     "executions of a trace head before it is first considered for a trace (default 50; it is traced once it has run 8x that at a rate that pays) (--opt=1 and 2)") \
   X(INT, max_trace_blocks, "max-trace-blocks", 64, 1, 256, "N", \

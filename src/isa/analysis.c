@@ -326,3 +326,40 @@ bool hp_analyze_insn(const struct hp_insn *in, struct hp_insn_effects *out)
     return false;
   return hp_analyze_bytes(in->bytes, in->len, out);
 }
+
+void hp_live_in(hp_code_fetch fetch, void *ctx, uint64_t pc, unsigned max_insns, uint32_t *gpr, uint8_t *flags,
+                uint64_t *lo, uint64_t *hi)
+{
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  uint32_t read = 0, written = 0;
+  uint8_t fread = 0, fwritten = 0;
+  uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];
+  for (unsigned k = 0; k < max_insns; k++) {
+    ZydisDecodedInstruction zi;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    struct hp_insn_effects e;
+    size_t n = fetch(ctx, pc, buf, sizeof buf);
+    if (!n || !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, buf, n, &zi, ops)) || !analyze(&zi, ops, &e))
+      break;
+    *lo = pc < *lo ? pc : *lo;
+    *hi = pc + zi.length > *hi ? pc + zi.length : *hi;
+    read |= e.gpr_read & ~written;
+    fread = (uint8_t)(fread | (e.flags_read & ~fwritten));
+    if (e.control) {
+      /* Followed: a direct jmp (it reads and writes nothing). */
+      if (zi.mnemonic == ZYDIS_MNEMONIC_JMP && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+          ops[0].imm.is_relative) {
+        pc += zi.length + (uint64_t)ops[0].imm.value.s;
+        continue;
+      }
+      break;
+    }
+    written |= e.gpr_write & ~e.gpr_write_partial;
+    /* (a flag the ISA leaves undefined may keep its old value on some CPU) */
+    fwritten = (uint8_t)(fwritten | (e.flags_write & ~e.flags_undef));
+    pc += zi.length;
+  }
+  *gpr = read | (0xffffu & ~written);
+  *flags = (uint8_t)(fread | (HP_FL_ALL & ~fwritten));
+}

@@ -102,6 +102,8 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     nr = 1;
   bool jt = l->jt && lo->jt_n;
   nr += jt; /* the jump table's entries: a change there flushes the fragment */
+  bool jt_code = jt && l->jt->code_hi;
+  nr += jt_code; /* the cases whose liveness let their slots skip the tail: the same */
   /* The record and its arrays in one allocation (8-byte fields first). */
   size_t sz_f = (sizeof(struct hp_fragment) + 15) & ~(size_t)15;
   size_t sz_x = sizeof(struct hp_exit) * lo->nexits, sz_r = sizeof(struct hp_guest_range) * nr;
@@ -165,6 +167,8 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     f->ranges[f->nranges++] = (struct hp_guest_range){l->pc, l->pc + 1};
   if (jt) {
     f->ranges[f->nranges++] = (struct hp_guest_range){l->jt->mem_lo, l->jt->mem_hi};
+    if (jt_code)
+      f->ranges[f->nranges++] = (struct hp_guest_range){l->jt->code_lo, l->jt->code_hi};
     uintptr_t slots[HP_JT_MAX];
     for (unsigned i = 0; i < lo->jt_n; i++)
       slots[i] = r->hot_rx + lo->jt_off[i];
@@ -233,6 +237,7 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
       hp_stats.checked_fragments += lo.checks_code;
       hp_stats.jt_sites += lo.jt_n != 0;
       hp_stats.jt_entries += lo.jt_n;
+      hp_stats.jt_dead_slots += lo.jt_dead;
       r.unit->count_used += e.count_bytes;
       struct hp_fragment *f = commit(l, &r, e.pos, &lo, kind, record);
       if (opts.entry_counter)
@@ -322,6 +327,15 @@ static bool jt_read(void *ctx, uint64_t a, unsigned size, uint64_t *v)
   memcpy(v, (const void *)a, size);
   return true;
 }
+static size_t jt_fetch(void *ctx, uint64_t pc, uint8_t *buf, size_t max)
+{
+  struct jt_ctx *c = ctx;
+  if (!jt_region(c, pc, 1) || !(c->r.prot & PROT_READ) || !(c->r.prot & PROT_EXEC) || changeable(&c->r))
+    return 0;
+  size_t n = c->r.end - pc < max ? (size_t)(c->r.end - pc) : max;
+  memcpy(buf, (const void *)pc, n);
+  return n;
+}
 static bool jt_code(void *ctx, uint64_t pc)
 {
   struct hp_region r;
@@ -353,6 +367,14 @@ bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end,
   if (first < 0)
     return false; /* the thread blocks' tables are full: lookups as before */
   jt->gs_first = (uint32_t)first;
+  /* The optimizer's liberty (not under --opt-exact-state): cases that read
+   * nothing the tail leaves skip it. Their code is read as the entries
+   * are: from memory nobody can change without a system call that
+   * flushes the translation. */
+  if (hp_opt.opt >= 2 && !hp_opt.opt_exact_state) {
+    struct jt_ctx c = {.have = false};
+    hp_jt_dead_tails(l, jt, jt_fetch, &c);
+  }
   return true;
 }
 

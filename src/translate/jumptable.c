@@ -278,3 +278,41 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
     *out = best;
   return found;
 }
+
+unsigned hp_jt_dead_tails(const struct hp_ilist *l, struct hp_jt *jt, hp_code_fetch fetch, void *ctx)
+{
+  uint32_t w = 0;
+  uint8_t fw = 0;
+  for (unsigned i = jt->p; i + 1 < l->n; i++) {
+    struct hp_insn_effects e;
+    if (!hp_analyze_insn(&l->v[i], &e))
+      return 0;
+    for (unsigned k = 0; k < e.nmem; k++)
+      if (e.mem[k].write)
+        return 0; /* (a tail only computes; a store could not be skipped) */
+    w |= e.gpr_write;
+    fw = (uint8_t)(fw | e.flags_write);
+  }
+  uint8_t fneed = (uint8_t)(fw | (jt->keep_flags ? 0 : HP_FL_STATUS));
+  unsigned marked = 0;
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (unsigned k = 0; k < jt->n; k++) {
+    unsigned same = 0;
+    while (jt->target[same] != jt->target[k])
+      same++;
+    if (same < k) {
+      jt->tail_dead[k] = jt->tail_dead[same];
+    } else {
+      uint32_t gpr;
+      uint8_t flags;
+      hp_live_in(fetch, ctx, jt->target[k], 32, &gpr, &flags, &lo, &hi);
+      jt->tail_dead[k] = !(gpr & w) && !(flags & fneed);
+    }
+    marked += jt->tail_dead[k];
+  }
+  if (marked) {
+    jt->code_lo = lo;
+    jt->code_hi = hi;
+  }
+  return marked;
+}

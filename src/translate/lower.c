@@ -909,7 +909,8 @@ static void jt_dispatch(struct lowering *L, const struct hp_jt *jt)
 }
 
 /* The slots: per distinct target, the tail (as natively: its registers,
- * flags and loads) and a linkable jump to that case. An entry whose slot
+ * flags and loads; none where the case reads nothing it leaves) and a
+ * linkable jump to that case. An entry whose slot
  * could not be made leads to the dispatch's own way on (the tail and the
  * lookup), never to nothing. */
 static void jt_slots(struct lowering *L, const struct hp_ilist *l, const struct hp_jt *jt, bool force_far)
@@ -928,9 +929,12 @@ static void jt_slots(struct lowering *L, const struct hp_ilist *l, const struct 
     uint32_t start = (uint32_t)L->e->pos;
     if (jt->keep_flags)
       hp_emit_flags_back(L->e);
-    for (unsigned i = jt->p; i + 1 < l->n; i++)
-      if (!lower_one(L, l, i, force_far))
-        return;
+    if (jt->tail_dead[k])
+      L->out->jt_dead++; /* the case reads nothing the tail leaves */
+    else
+      for (unsigned i = jt->p; i + 1 < l->n; i++)
+        if (!lower_one(L, l, i, force_far))
+          return;
     exit_jmp(L, HP_EXIT_BRANCH, jt->target[k]);
     L->out->jt_off[k] = start;
   }
@@ -966,6 +970,7 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   out->riprel_far = 0;
   out->reg_lookups = 0;
   out->reg_calls = 0;
+  out->jt_dead = 0;
   out->checks_code = false;
   out->broken = false;
   out->loop_off = 0;

@@ -108,6 +108,7 @@ run funcptr --opt=0 -- "$funcptr"
 run jumptable --opt=0 -- "$jumptable"
 run jumptable-nojt --opt=0 --no-jump-tables -- "$jumptable"
 run jumptable-traces -- "$jumptable"
+run jumptable-exact --opt-exact-state -- "$jumptable"
 run jumptable-flushes --debug-flush-every=20 -- "$jumptable"
 run true --opt=0 -- /bin/true
 run python --opt=0 -- /usr/bin/python3 -c pass
@@ -156,6 +157,12 @@ J="switch jump tables translated (jmp reg sites dispatching straight to each cas
 expect jumptable "$J" -gt 0
 expect jumptable-traces "$J" -gt 0
 expect jumptable-nojt "$J" -eq 0
+# At --opt=2 (the default) a case that reads nothing the computation of the
+# jump's target leaves is entered without it; --opt-exact-state keeps it.
+JD="jump-table slots that jump to their case at once (the case reads nothing the target's computation leaves; --opt=2)"
+expect jumptable-traces "$JD" -gt 0
+expect jumptable-exact "$JD" -eq 0
+expect jumptable "$JD" -eq 0
 # Each flush's sites take new entries; those of freed generations are used
 # again (the table holds 16384: more than that were handed out in all).
 expect jumptable-flushes "entries of those jump tables" -gt 16384

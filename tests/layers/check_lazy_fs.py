@@ -36,6 +36,7 @@ clock_gettime""".split())
 INDIRECT_OK = {
     "hp_jt_find": "reads guest bytes through the builder's reader callback (builder.c)",
     "source": "the jump-table reader's own callback",
+    "hp_live_in": "reads guest code through the builder's jump-table code reader (builder.c jt_fetch: memcpy)",
     "hp_thread_foreach": "its callbacks on the lazy paths are roots above",
     "_init": "not reached",
     "hp_enter_cache": "jumps into the code cache",

@@ -135,6 +135,100 @@ START_TEST(non_guest_elements)
 }
 END_TEST
 
+/* hp_live_in over a fake code space: bytes at CODE, nothing elsewhere. */
+#define CODE 0x1000ull
+static uint8_t code[64];
+static size_t code_len;
+static size_t fetch(void *ctx, uint64_t pc, uint8_t *buf, size_t max)
+{
+  (void)ctx;
+  if (pc < CODE || pc >= CODE + code_len)
+    return 0;
+  size_t n = CODE + code_len - pc < max ? (size_t)(CODE + code_len - pc) : max;
+  memcpy(buf, code + (pc - CODE), n);
+  return n;
+}
+#define LIVE_IN(gpr, flags, lo, hi, ...)                                                           \
+  do {                                                                                             \
+    static const uint8_t c_[] = {__VA_ARGS__};                                                     \
+    memcpy(code, c_, sizeof c_);                                                                   \
+    code_len = sizeof c_;                                                                          \
+    lo = UINT64_MAX;                                                                               \
+    hi = 0;                                                                                        \
+    hp_live_in(fetch, NULL, CODE, 32, &(gpr), &(flags), &(lo), &(hi));                             \
+  } while (0)
+
+START_TEST(live_in_written_before_read)
+{
+  uint32_t g;
+  uint8_t f;
+  uint64_t lo, hi;
+  /* mov eax, [rbp-8]; lea edx, [rax+1]; cmp edx, 5; jle +0: rax and rdx
+   * are written first (32-bit writes zero-extend), the flags by cmp; rbp
+   * is read; the jle stops the walk (what it does not write stays live). */
+  LIVE_IN(g, f, lo, hi, 0x8b, 0x45, 0xf8, 0x8d, 0x50, 0x01, 0x83, 0xfa, 0x05, 0x7e, 0x00);
+  ck_assert(!(g & (RAX | RDX)));
+  ck_assert(g & RBP);
+  ck_assert(g & (RCX | RSI | RDI | R11)); /* never written: live */
+  ck_assert_uint_eq(f & HP_FL_STATUS, 0);
+  ck_assert_uint_eq(lo, CODE);
+  ck_assert_uint_eq(hi, CODE + 11);
+}
+END_TEST
+
+START_TEST(live_in_reads_and_partial_writes)
+{
+  uint32_t g;
+  uint8_t f;
+  uint64_t lo, hi;
+  /* mov al, 1 (merges: rax stays live); add rdx, rcx (reads rdx first) */
+  LIVE_IN(g, f, lo, hi, 0xb0, 0x01, 0x48, 0x01, 0xca);
+  ck_assert(g & RAX);
+  ck_assert(g & RDX);
+  ck_assert(g & RCX);
+  ck_assert_uint_eq(f & HP_FL_STATUS, 0); /* add writes them all */
+  /* adc: reads CF before writing the flags */
+  LIVE_IN(g, f, lo, hi, 0x48, 0x11, 0xca);
+  ck_assert(f & HP_FL_CF);
+  /* shl rax, cl: a count of 0 keeps the flags: they stay live */
+  LIVE_IN(g, f, lo, hi, 0x48, 0xd3, 0xe0);
+  ck_assert(f & HP_FL_ZF);
+}
+END_TEST
+
+START_TEST(live_in_follows_jmp_stops_elsewhere)
+{
+  uint32_t g;
+  uint8_t f;
+  uint64_t lo, hi;
+  /* jmp +2; (skipped: mov eax, ecx); mov eax, 0; add edx, 1: rax dead, rcx
+   * not read, rdx read (by the add), the flags written */
+  LIVE_IN(g, f, lo, hi, 0xeb, 0x02, 0x89, 0xc8, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x83, 0xc2, 0x01);
+  ck_assert(!(g & RAX));
+  ck_assert(g & RDX);
+  ck_assert_uint_eq(f & HP_FL_STATUS, 0);
+  ck_assert_uint_eq(hi, CODE + 12);
+  /* xor eax, eax: the analysis takes the zeroing idiom as a read */
+  LIVE_IN(g, f, lo, hi, 0x31, 0xc0, 0xc3);
+  ck_assert(g & RAX);
+  ck_assert(f & HP_FL_AF); /* left undefined: it may keep its old value */
+  /* ret before anything is written: everything live */
+  LIVE_IN(g, f, lo, hi, 0xc3);
+  ck_assert_uint_eq(g & 0xffff, 0xffff);
+  ck_assert_uint_eq(f, HP_FL_ALL);
+  /* call: everything not yet written is live (the callee may read it) */
+  LIVE_IN(g, f, lo, hi, 0xb8, 0x00, 0x00, 0x00, 0x00, 0xe8, 0x00, 0x00, 0x00, 0x00);
+  ck_assert(!(g & RAX));
+  ck_assert(g & RDX);
+  /* the code ends before an instruction does (truncated): everything not
+   * written is live */
+  LIVE_IN(g, f, lo, hi, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x48);
+  ck_assert(!(g & RAX));
+  ck_assert(g & RDX);
+  ck_assert_uint_eq(hi, CODE + 5);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("analysis");
@@ -146,6 +240,9 @@ static Suite *suite(void)
   tcase_add_test(tc, push_writes_below_rsp);
   tcase_add_test(tc, flags_partial_and_conditional);
   tcase_add_test(tc, non_guest_elements);
+  tcase_add_test(tc, live_in_written_before_read);
+  tcase_add_test(tc, live_in_reads_and_partial_writes);
+  tcase_add_test(tc, live_in_follows_jmp_stops_elsewhere);
   suite_add_tcase(s, tc);
   return s;
 }

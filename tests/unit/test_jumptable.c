@@ -279,12 +279,56 @@ START_TEST(computed_goto_slice)
 }
 END_TEST
 
+/* The cases' code for hp_jt_dead_tails: case i at 0x1100 + 16 i. */
+static uint8_t cases[5][16];
+static size_t fake_fetch(void *ctx, uint64_t pc, uint8_t *buf, size_t max)
+{
+  (void)ctx;
+  if (pc < 0x1100 || pc >= 0x1140) /* case 4: code it cannot vouch for */
+    return 0;
+  size_t off = pc - 0x1100, n = 0x40 - off < max ? 0x40 - off : max;
+  memcpy(buf, (const uint8_t *)cases + off, n);
+  return n;
+}
+
+START_TEST(o0_dead_tails)
+{
+  static const uint8_t c0[] = {0x8b, 0x45, 0xf8, 0x8b, 0x55, 0xfc, 0x39, 0xd0, 0x7c, 0x00}; /* rax, rdx, flags written */
+  static const uint8_t c1[] = {0x8b, 0x45, 0xf8, 0x01, 0xd0};                               /* add eax, edx: reads rdx */
+  static const uint8_t c2[] = {0x8b, 0x45, 0xf8, 0xba, 0, 0, 0, 0, 0xeb, 0xd6};           /* ...; jmp case 0 */
+  static const uint8_t c3[] = {0x8b, 0x45, 0xf8, 0x8b, 0x55, 0xfc, 0xc3};                 /* ret: the flags live */
+  memset(cases, 0xcc, sizeof cases);
+  memcpy(cases[0], c0, sizeof c0);
+  memcpy(cases[1], c1, sizeof c1);
+  memcpy(cases[2], c2, sizeof c2);
+  memcpy(cases[3], c3, sizeof c3);
+  struct hp_insn v[80];
+  struct hp_ilist l;
+  struct hp_jt jt;
+  set_table(5);
+  block(o0, sizeof o0, 0x1264, &l, v);
+  ck_assert(hp_jt_find(&l, NULL, false, &mem, &jt));
+  ck_assert(!jt.keep_flags);
+  for (unsigned k = 0; k < 5; k++)
+    ck_assert(!jt.tail_dead[k]); /* hp_jt_find marks none */
+  ck_assert_uint_eq(hp_jt_dead_tails(&l, &jt, fake_fetch, NULL), 2);
+  ck_assert(jt.tail_dead[0]);
+  ck_assert(!jt.tail_dead[1]);
+  ck_assert(jt.tail_dead[2]); /* through its jmp */
+  ck_assert(!jt.tail_dead[3]);
+  ck_assert(!jt.tail_dead[4]);
+  ck_assert_uint_eq(jt.code_lo, 0x1100);
+  ck_assert_uint_eq(jt.code_hi, 0x1137); /* case 3's ret */
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("jumptable");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, o0_switch_static);
   tcase_add_test(tc, o0_switch_stops_at_a_bad_target);
+  tcase_add_test(tc, o0_dead_tails);
   tcase_add_test(tc, writable_table_is_not_one);
   tcase_add_test(tc, o2_switch_guards_its_base);
   tcase_add_test(tc, o2_switch_base_in_block);
