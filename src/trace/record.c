@@ -845,7 +845,7 @@ static void build(struct recording *r)
     }
   }
   hp_stats.opt_returns_known += known;
-  if (!promoted && r->end_regs && hp_jt_for_list(&out, r->end_regs, true, &jt_scratch))
+  if (!promoted && r->end_regs && hp_jt_for_list(&out, r->end_regs, true, true, &jt_scratch))
     out.jt = &jt_scratch;
   r->end_regs = NULL;
   struct hp_fragment *f = hp_translate_list(&out, HP_FRAG_TRACE, false);

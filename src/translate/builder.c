@@ -352,7 +352,7 @@ bool hp_jt_probe(const struct hp_ilist *l, const uint64_t *regs, bool at_end, st
   return hp_jt_find(l, regs, at_end, &m, jt);
 }
 
-bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end, struct hp_jt *jt)
+bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end, bool hot, struct hp_jt *jt)
 {
   if (!hp_jt_probe(l, regs, at_end, jt))
     return false;
@@ -368,10 +368,10 @@ bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end,
     return false; /* the thread blocks' tables are full: lookups as before */
   jt->gs_first = (uint32_t)first;
   /* The optimizer's liberty (not under --opt-exact-state): cases that read
-   * nothing the tail leaves skip it. Their code is read as the entries
-   * are: from memory nobody can change without a system call that
-   * flushes the translation. */
-  if (hp_opt.opt >= 2 && !hp_opt.opt_exact_state) {
+   * nothing the tail leaves skip it (builder.h: which tables). Their code
+   * is read as the entries are: from memory nobody can change without a
+   * system call that flushes the translation. */
+  if ((hot || jt->n <= 32) && hp_opt.opt >= 2 && !hp_opt.opt_exact_state) {
     struct jt_ctx c = {.have = false};
     hp_jt_dead_tails(l, jt, jt_fetch, &c);
   }
@@ -413,7 +413,7 @@ struct hp_fragment *hp_build_block_at(uint64_t pc, const uint64_t *regs)
   if (!hp_decode_guest_block(pc, &l))
     return NULL;
   static struct hp_jt jt; /* under the lock */
-  if (hp_jt_for_list(&l, regs, false, &jt))
+  if (hp_jt_for_list(&l, regs, false, false, &jt))
     l.jt = &jt;
   struct hp_fragment *f = hp_translate_list(&l, HP_FRAG_BLOCK, false);
   if (!f)
