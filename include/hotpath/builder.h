@@ -41,8 +41,9 @@ struct hp_jt;
  * tables; false if none (or --no-jump-tables). At --opt=2 (not
  * --opt-exact-state) it marks the cases that read nothing the tail leaves
  * (hp_jt_dead_tails) in every table of a trace (hot), and in a block's
- * only up to 32 entries: decoding ahead from every case of every table
- * (python3 -c pass: 16,000 entries in 91 tables) cost 25 ms. */
+ * table only when it has at most 32 entries: decoding ahead from every
+ * case of every table (python3 -c pass: 16,000 entries in 91 tables) cost
+ * 25 ms. */
 bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end, bool hot, struct hp_jt *jt);
 /* The same without taking entries: is there one? */
 bool hp_jt_probe(const struct hp_ilist *l, const uint64_t *regs, bool at_end, struct hp_jt *jt);

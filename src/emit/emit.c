@@ -923,9 +923,12 @@ void hp_emit_inline_cache_reg(struct hp_emit *e, int r, size_t *k_off, size_t *j
   hp_emit_bytes(e, skip, sizeof skip);
   size_t to_lookup = e->pos - 1;
   set_rel8(e, jrcxz_hit);
-  if (e->count_lookups) {
+  if (e->count_lookups) { /* through rcx (0 here, spilled): the guest's rax is live */
     size_t start = e->pos;
-    count_gs(e, T_OFF(inline_cache_hits));
+    load_gs(e, HP_RCX, T_OFF(inline_cache_hits));
+    static const uint8_t inc[] = {0x48, 0x8d, 0x49, 0x01}; /* lea rcx, [rcx+1] */
+    hp_emit_bytes(e, inc, sizeof inc);
+    store_gs(e, HP_RCX, T_OFF(inline_cache_hits));
     counted_from(e, start);
   }
   load_gs(e, HP_RCX, T_OFF(spill_rcx));

@@ -14,7 +14,9 @@
  *    flag (Zydis lists them as written); by 1 they define OF (Zydis lists
  *    it as undefined whatever the count).
  *  - bsf/bsr leave the destination unchanged when the source is 0 (AMD
- *    documents it, Intel CPUs do it): a conditional write.
+ *    documents it, Intel CPUs do it): a conditional write. So do tzcnt and
+ *    lzcnt on a CPU without them (they run as bsf/bsr: CF undefined too),
+ *    and rdssp with shadow stacks off (a nop).
  *  - syscall: Zydis lists no GPR read and rflags as modified (its kernel
  *    side); the guest sees the Linux ABI (see analysis.h).
  *  - ud0/ud1/ud2 have no operands: they fault and do not fall through. */
@@ -189,7 +191,12 @@ static bool analyze(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand
       mn == ZYDIS_MNEMONIC_MOVDIR64B)
     return false;
 
-  const bool cond_dest = mn == ZYDIS_MNEMONIC_BSF || mn == ZYDIS_MNEMONIC_BSR;
+  /* Destinations that may keep their value: bsf/bsr of 0; tzcnt/lzcnt on
+   * a CPU without them (they run as bsf/bsr); rdssp with shadow stacks
+   * off (a nop). */
+  const bool tzlz = mn == ZYDIS_MNEMONIC_TZCNT || mn == ZYDIS_MNEMONIC_LZCNT;
+  const bool cond_dest = mn == ZYDIS_MNEMONIC_BSF || mn == ZYDIS_MNEMONIC_BSR || tzlz ||
+                         mn == ZYDIS_MNEMONIC_RDSSPD || mn == ZYDIS_MNEMONIC_RDSSPQ;
   bool flags_cond = false;
   int stack_pop = 0; /* bytes popped before an explicit pop destination's address */
   const ZydisDecodedOperand *imm_count = NULL;
@@ -263,6 +270,8 @@ static bool analyze(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand
     else if (count == 1)
       out->flags_undef &= (uint8_t)~HP_FL_OF; /* OF is defined for 1-bit shifts and rotates */
   }
+  if (tzlz) /* as bsf/bsr, CF is left undefined */
+    out->flags_undef |= (uint8_t)(out->flags_write & HP_FL_CF);
   /* Flags written only under a condition (count in cl may be 0, rep with
    * rcx 0) keep their old values otherwise. */
   if (flags_cond)

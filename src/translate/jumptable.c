@@ -279,13 +279,47 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
   return found;
 }
 
+/* An instruction a skipped tail may hold: integer moves and arithmetic on
+ * general registers (their effects are registers and flags, which the
+ * cases' liveness covers; nothing else a case could read). */
+static bool tail_plain(ZydisMnemonic mn)
+{
+  switch (mn) {
+  case ZYDIS_MNEMONIC_MOV:
+  case ZYDIS_MNEMONIC_MOVSX:
+  case ZYDIS_MNEMONIC_MOVSXD:
+  case ZYDIS_MNEMONIC_MOVZX:
+  case ZYDIS_MNEMONIC_CDQE:
+  case ZYDIS_MNEMONIC_CWDE:
+  case ZYDIS_MNEMONIC_LEA:
+  case ZYDIS_MNEMONIC_ADD:
+  case ZYDIS_MNEMONIC_SUB:
+  case ZYDIS_MNEMONIC_AND:
+  case ZYDIS_MNEMONIC_OR:
+  case ZYDIS_MNEMONIC_XOR:
+  case ZYDIS_MNEMONIC_SHL:
+  case ZYDIS_MNEMONIC_SHR:
+  case ZYDIS_MNEMONIC_SAR:
+  case ZYDIS_MNEMONIC_NOT:
+  case ZYDIS_MNEMONIC_NEG:
+  case ZYDIS_MNEMONIC_INC:
+  case ZYDIS_MNEMONIC_DEC:
+    return true;
+  default:
+    return false;
+  }
+}
+
+#define DEAD_TAIL_CASE_SPAN 4096 /* bytes one case's walk may decode */
+#define DEAD_TAIL_SPAN 65536     /* the hull of the marked cases' code: a fragment's guest range */
+
 unsigned hp_jt_dead_tails(const struct hp_ilist *l, struct hp_jt *jt, hp_code_fetch fetch, void *ctx)
 {
   uint32_t w = 0;
   uint8_t fw = 0;
   for (unsigned i = jt->p; i + 1 < l->n; i++) {
     struct hp_insn_effects e;
-    if (!hp_analyze_insn(&l->v[i], &e))
+    if (!hp_analyze_insn(&l->v[i], &e) || !tail_plain(l->v[i].zi.mnemonic) || e.vec_write || e.xmm || e.xmm_all)
       return 0;
     for (unsigned k = 0; k < e.nmem; k++)
       if (e.mem[k].write)
@@ -294,8 +328,10 @@ unsigned hp_jt_dead_tails(const struct hp_ilist *l, struct hp_jt *jt, hp_code_fe
     fw = (uint8_t)(fw | e.flags_write);
   }
   uint8_t fneed = (uint8_t)(fw | (jt->keep_flags ? 0 : HP_FL_STATUS));
+  if (!w && !fneed)
+    return 0; /* nothing to skip (jmp [T+idx*8]) */
   unsigned marked = 0;
-  uint64_t lo = UINT64_MAX, hi = 0;
+  uint64_t lo = UINT64_MAX, hi = 0; /* the marked cases' code */
   for (unsigned k = 0; k < jt->n; k++) {
     unsigned same = 0;
     while (jt->target[same] != jt->target[k])
@@ -305,8 +341,17 @@ unsigned hp_jt_dead_tails(const struct hp_ilist *l, struct hp_jt *jt, hp_code_fe
     } else {
       uint32_t gpr;
       uint8_t flags;
-      hp_live_in(fetch, ctx, jt->target[k], 32, &gpr, &flags, &lo, &hi);
-      jt->tail_dead[k] = !(gpr & w) && !(flags & fneed);
+      uint64_t clo = UINT64_MAX, chi = 0;
+      hp_live_in(fetch, ctx, jt->target[k], 32, &gpr, &flags, &clo, &chi);
+      uint64_t nlo = clo < lo ? clo : lo, nhi = chi > hi ? chi : hi;
+      /* (a walk that went far, or cases far apart: the fragment would
+       * count too much code as its own) */
+      jt->tail_dead[k] = !(gpr & w) && !(flags & fneed) && chi > clo && chi - clo <= DEAD_TAIL_CASE_SPAN &&
+                         nhi - nlo <= DEAD_TAIL_SPAN;
+      if (jt->tail_dead[k]) {
+        lo = nlo;
+        hi = nhi;
+      }
     }
     marked += jt->tail_dead[k];
   }
