@@ -281,10 +281,23 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
 
 /* An instruction a skipped tail may hold: integer moves and arithmetic on
  * general registers (their effects are registers and flags, which the
- * cases' liveness covers; nothing else a case could read). */
-static bool tail_plain(ZydisMnemonic mn)
+ * cases' liveness covers; nothing else a case could read): no segment,
+ * control or debug register operand (`mov` names those too), no lock. */
+static bool tail_plain(const struct hp_insn *in)
 {
-  switch (mn) {
+  ZydisDecodedInstruction zi;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  if (!hp_insn_operands(in, &zi, ops) || (zi.attributes & ZYDIS_ATTRIB_HAS_LOCK))
+    return false;
+  for (unsigned k = 0; k < zi.operand_count; k++) {
+    if (ops[k].type != ZYDIS_OPERAND_TYPE_REGISTER)
+      continue;
+    ZydisRegisterClass c = ZydisRegisterGetClass(ops[k].reg.value);
+    if (c != ZYDIS_REGCLASS_GPR8 && c != ZYDIS_REGCLASS_GPR16 && c != ZYDIS_REGCLASS_GPR32 &&
+        c != ZYDIS_REGCLASS_GPR64 && c != ZYDIS_REGCLASS_FLAGS)
+      return false;
+  }
+  switch (zi.mnemonic) {
   case ZYDIS_MNEMONIC_MOV:
   case ZYDIS_MNEMONIC_MOVSX:
   case ZYDIS_MNEMONIC_MOVSXD:
@@ -319,7 +332,7 @@ unsigned hp_jt_dead_tails(const struct hp_ilist *l, struct hp_jt *jt, hp_code_fe
   uint8_t fw = 0;
   for (unsigned i = jt->p; i + 1 < l->n; i++) {
     struct hp_insn_effects e;
-    if (!hp_analyze_insn(&l->v[i], &e) || !tail_plain(l->v[i].zi.mnemonic) || e.vec_write || e.xmm || e.xmm_all)
+    if (!hp_analyze_insn(&l->v[i], &e) || !tail_plain(&l->v[i]) || e.vec_write || e.xmm || e.xmm_all)
       return 0;
     for (unsigned k = 0; k < e.nmem; k++)
       if (e.mem[k].write)
