@@ -723,12 +723,12 @@ static void counted_from(struct hp_emit *e, size_t start) { e->count_bytes += e-
 
 /* gs:[off] += 1 without touching flags (load, lea, store); rax is free.
  * (Its callers tally it, with the spills around it.) */
-static void count_gs(struct hp_emit *e, int32_t off)
+static void count_gs(struct hp_emit *e, int reg, int32_t off)
 {
-  load_gs(e, HP_RAX, off);
-  static const uint8_t inc[] = {0x48, 0x8d, 0x40, 0x01}; /* lea rax, [rax+1] */
+  load_gs(e, reg, off);
+  uint8_t inc[] = {0x48, 0x8d, (uint8_t)(0x40 | (reg << 3) | reg), 0x01}; /* lea reg, [reg+1] (rax..rdi) */
   hp_emit_bytes(e, inc, sizeof inc);
-  store_gs(e, HP_RAX, off);
+  store_gs(e, reg, off);
 }
 
 void hp_emit_count_guard_miss(struct hp_emit *e)
@@ -737,7 +737,7 @@ void hp_emit_count_guard_miss(struct hp_emit *e)
     return;
   size_t start = e->pos;
   store_gs(e, HP_RAX, T_OFF(spill_rax));
-  count_gs(e, T_OFF(guard_misses));
+  count_gs(e, HP_RAX, T_OFF(guard_misses));
   load_gs(e, HP_RAX, T_OFF(spill_rax));
   counted_from(e, start);
 }
@@ -767,7 +767,7 @@ static size_t fast_probe(struct hp_emit *e)
   store_gs(e, HP_RDX, T_OFF(spill_rdx));
   if (e->count_lookups) {
     size_t start = e->pos;
-    count_gs(e, T_OFF(ibl_inline_lookups));
+    count_gs(e, HP_RAX, T_OFF(ibl_inline_lookups));
     counted_from(e, start);
   }
   static const uint8_t probe1[] = {
@@ -838,7 +838,7 @@ void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
   if (e->count_lookups) {
     size_t start = e->pos;
     store_gs(e, HP_RAX, T_OFF(spill_rax));
-    count_gs(e, T_OFF(ibl_inline_lookups));
+    count_gs(e, HP_RAX, T_OFF(ibl_inline_lookups));
     load_gs(e, HP_RAX, T_OFF(spill_rax));
     counted_from(e, start);
   }
@@ -881,7 +881,7 @@ void hp_emit_inline_cache(struct hp_emit *e, size_t *k_off, size_t *jmp_off, siz
   set_rel8(e, jrcxz_hit);
   if (e->count_lookups) {
     size_t start = e->pos;
-    count_gs(e, T_OFF(inline_cache_hits));
+    count_gs(e, HP_RAX, T_OFF(inline_cache_hits));
     counted_from(e, start);
   }
   load_gs(e, HP_RAX, T_OFF(spill_rax));
@@ -925,10 +925,7 @@ void hp_emit_inline_cache_reg(struct hp_emit *e, int r, size_t *k_off, size_t *j
   set_rel8(e, jrcxz_hit);
   if (e->count_lookups) { /* through rcx (0 here, spilled): the guest's rax is live */
     size_t start = e->pos;
-    load_gs(e, HP_RCX, T_OFF(inline_cache_hits));
-    static const uint8_t inc[] = {0x48, 0x8d, 0x49, 0x01}; /* lea rcx, [rcx+1] */
-    hp_emit_bytes(e, inc, sizeof inc);
-    store_gs(e, HP_RCX, T_OFF(inline_cache_hits));
+    count_gs(e, HP_RCX, T_OFF(inline_cache_hits));
     counted_from(e, start);
   }
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
@@ -962,10 +959,7 @@ void hp_emit_ibl_inline_reg(struct hp_emit *e, int r)
   store_gs(e, HP_RCX, T_OFF(spill_rcx));
   if (e->count_lookups) { /* rcx is free here */
     size_t start = e->pos;
-    load_gs(e, HP_RCX, T_OFF(ibl_inline_lookups));
-    static const uint8_t inc[] = {0x48, 0x8d, 0x49, 0x01}; /* lea rcx, [rcx+1] */
-    hp_emit_bytes(e, inc, sizeof inc);
-    store_gs(e, HP_RCX, T_OFF(ibl_inline_lookups));
+    count_gs(e, HP_RCX, T_OFF(ibl_inline_lookups));
     counted_from(e, start);
   }
   store_gs(e, t, t_slot);
