@@ -29,6 +29,7 @@
 #define HP_JT_MAX 256   /* entries of one table */
 #define HP_JT_GUARDS 2  /* registers besides the index the tail may read */
 #define HP_JT_TAIL 8    /* longest tail */
+#define HP_JT_MEM_SPAN 65536 /* most bytes between the lowest and highest address the tail reads */
 
 struct hp_jt_mem {
   void *ctx;

@@ -721,8 +721,9 @@ void hp_emit_call_body(struct hp_emit *e, struct hp_label *body, uint64_t guest_
  * the cache's bytes per guest instruction are those of a run without it. */
 static void counted_from(struct hp_emit *e, size_t start) { e->count_bytes += e->pos - start; }
 
-/* gs:[off] += 1 without touching flags (load, lea, store); rax is free.
- * (Its callers tally it, with the spills around it.) */
+/* gs:[off] += 1 without touching flags (load, lea, store) through reg
+ * (rax or rcx: one the caller has free). (Its callers tally it, with the
+ * spills around it.) */
 static void count_gs(struct hp_emit *e, int reg, int32_t off)
 {
   load_gs(e, reg, off);

@@ -167,7 +167,11 @@ static unsigned evaluate(const struct hp_ilist *l, unsigned p, const bool *slice
     for (unsigned i = p; ok && i + 1 < l->n; i++)
       ok = !slice[i] || step(&s, &l->v[i], &d[i - first]);
     uint64_t t;
-    if (!ok || !jump_value(&s, &l->v[l->n - 1], &d[l->n - 1 - first], &t) || !m->code(m->ctx, t))
+    /* (the memory read becomes a guest range of the fragment: a table's
+     * address loaded from one mapping and the table in another, far away,
+     * made one of terabytes, indexed page by page: a hang) */
+    if (!ok || s.hi - s.lo > HP_JT_MEM_SPAN || !jump_value(&s, &l->v[l->n - 1], &d[l->n - 1 - first], &t) ||
+        !m->code(m->ctx, t))
       break;
     out->target[n] = t;
     lo = s.lo;
