@@ -72,9 +72,8 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
  * tail writes, nor the flags it leaves (those the tail writes; all status
  * flags when the dispatch's compares stay in them, without keep_flags),
  * before writing them: the tail's results are dead there, so the slot may
- * skip it
- * (the optimizer's liberty: registers dead at an exit may hold other
- * values). Returns how many entries it marked; then [code_lo, code_hi)
+ * skip it (the optimizer's liberty: registers dead at an exit may hold
+ * other values). Returns how many entries it marked; then [code_lo, code_hi)
  * holds the code it read, which the fragment must count as its own (a
  * change there flushes it). */
 unsigned hp_jt_dead_tails(const struct hp_ilist *l, struct hp_jt *jt, hp_code_fetch fetch, void *ctx);

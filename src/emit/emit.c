@@ -899,17 +899,29 @@ void hp_emit_inline_cache(struct hp_emit *e, size_t *k_off, size_t *jmp_off, siz
   set_rel8(e, to_lookup);
 }
 
+/* lea rcx, [rcx+r+1]; jrcxz (its rel8 is the last byte emitted): rcx is
+ * zero, and the jump taken, iff r == ~rcx (a tag, or a table's entry). */
+static void match_rcx_reg(struct hp_emit *e, int r)
+{
+  uint8_t b[] = {(uint8_t)(0x48 | (r >= 8 ? 2 : 0)), 0x8d, 0x4c, (uint8_t)(((r & 7) << 3) | 1), 0x01, 0xe3, 0x00};
+  hp_emit_bytes(e, b, sizeof b);
+}
+
+/* mov rcx, r */
+static void mov_rcx_reg(struct hp_emit *e, int r)
+{
+  uint8_t b[] = {(uint8_t)(0x48 | (r >= 8 ? 4 : 0)), 0x89, (uint8_t)(0xc1 | ((r & 7) << 3))};
+  hp_emit_bytes(e, b, sizeof b);
+}
+
 void hp_emit_inline_cache_reg(struct hp_emit *e, int r, size_t *k_off, size_t *jmp_off, size_t *learn_off)
 {
-  const uint8_t rb = r >= 8;
   store_gs(e, HP_RCX, T_OFF(spill_rcx));
   /* mov rcx, imm64: the tag at +2, 8-byte aligned so it is patched atomically */
   pad_prefixes(e, (8 - ((hp_emit_here(e) + 2) & 7)) & 7);
   *k_off = e->pos + 2;
   mov_imm64(e, HP_RCX, 0); /* 0 until the site learns a target; ~0 matches none */
-  uint8_t cmp[] = {(uint8_t)(0x48 | (rb ? 2 : 0)), 0x8d, 0x4c, (uint8_t)(((r & 7) << 3) | 1), 0x01, /* lea rcx, [rcx+r+1] */
-                   0xe3, 0x00};                                                                 /* jrcxz hit */
-  hp_emit_bytes(e, cmp, sizeof cmp);
+  match_rcx_reg(e, r);
   size_t jrcxz_hit = e->pos - 1;
   /* Another target, or none learnt yet: the tag again, read from the code */
   static const uint8_t tag[] = {0x48, 0x8b, 0x0d}; /* mov rcx, [rip+disp32] */
@@ -933,8 +945,7 @@ void hp_emit_inline_cache_reg(struct hp_emit *e, int r, size_t *k_off, size_t *j
   *jmp_off = hp_emit_jmp_rel32(e, hp_emit_here(e));
   set_rel8(e, jrcxz_learn);
   /* learn: the dispatcher teaches the site the target in gs:ibl_target */
-  uint8_t mv[] = {(uint8_t)(0x48 | (rb ? 4 : 0)), 0x89, (uint8_t)(0xc1 | ((r & 7) << 3))}; /* mov rcx, r */
-  hp_emit_bytes(e, mv, sizeof mv);
+  mov_rcx_reg(e, r);
   store_gs(e, HP_RCX, T_OFF(ibl_target));
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
   *learn_off = hp_emit_jmp_rel32(e, hp_emit_here(e));
@@ -974,13 +985,10 @@ void hp_emit_ibl_inline_reg(struct hp_emit *e, int r)
   static const uint8_t tag[] = {0x65, 0x48, 0x8b, 0x0c, 0xcd}; /* mov rcx, gs:[rcx*8+disp32] */
   hp_emit_bytes(e, tag, sizeof tag);
   u32(e, HP_T_IBL_FAST);
-  uint8_t cmp[] = {(uint8_t)(0x48 | (rb ? 2 : 0)), 0x8d, 0x4c, (uint8_t)(((r & 7) << 3) | 1), 0x01, /* lea rcx, [rcx+r+1] */
-                   0xe3, 0x00};                                                                 /* jrcxz hit */
-  hp_emit_bytes(e, cmp, sizeof cmp);
+  match_rcx_reg(e, r);
   size_t hit = e->pos - 1;
   /* Miss: the shared routine's protocol (rcx = target, the rest restored). */
-  uint8_t mv[] = {(uint8_t)(0x48 | (rb ? 4 : 0)), 0x89, (uint8_t)(0xc1 | ((r & 7) << 3))}; /* mov rcx, r */
-  hp_emit_bytes(e, mv, sizeof mv);
+  mov_rcx_reg(e, r);
   load_gs(e, t, t_slot);
   jmp_gs(e, T_OFF(ibl_routine));
   set_rel8(e, hit);
