@@ -26,7 +26,7 @@ static long run(long n)
 int main(void)
 {
   signal(SIGTRAP, on_trap);
-  long n = 30000; /* each trap is a signal: tens of microseconds on a VM */
+  long n = 10000; /* each trap is a signal: tens of microseconds on a VM */
   long s1 = run(n);
   signal(SIGALRM, on_alrm);
   struct itimerval it = {{0, 200}, {0, 200}};
