@@ -242,9 +242,11 @@ bool hp_emit_guest_rm_reg(struct hp_emit *e, const uint8_t *bytes, const ZydisDe
 size_t hp_emit_alias_check(struct hp_emit *e, int scratch, const uint8_t *bytes,
                            const ZydisDecodedInstruction *in, uint64_t guest_pc, int32_t lo, int32_t hi,
                            bool saved_frame, bool keep_flags);
-/* With keep_flags, the check sets the status flags and rax aside (in the
- * thread block) after computing the address and puts them back on its way
- * on; the hit path must put them back too: hp_emit_flags_back does. */
+/* With keep_flags, the check keeps the status flags in rax (lahf; seto al)
+ * and rax in the thread block after computing the address, and puts both
+ * back on its way on; the hit path must put them back too, first thing:
+ * hp_emit_alias_flags_back does. (0 with keep_flags if scratch is rax.) */
+void hp_emit_alias_flags_back(struct hp_emit *e);
 /* The guest's status flags and rax, as a check or dispatch that set them
  * aside (keep_flags) left them in the thread block. */
 void hp_emit_flags_back(struct hp_emit *e);

@@ -1621,9 +1621,17 @@ size_t hp_emit_alias_check(struct hp_emit *e, int scratch, const uint8_t *bytes,
     if (!encode(e, &req))
       return 0;
   }
-  /* The flags live: aside with rax (the address is computed already). */
-  if (keep_flags)
-    save_flags(e);
+  /* The flags live: in rax (lahf; seto al) while the check runs, rax in
+   * the thread block (the address is computed already). The flags stay in
+   * rax, not stored: their store and reload lay on the path to sahf. A
+   * scratch that is rax would lose the address. */
+  if (keep_flags && scratch == HP_RAX)
+    return 0;
+  if (keep_flags) {
+    store_gs(e, HP_RAX, T_OFF(spill_rax));
+    uint8_t b[] = {0x9f, 0x0f, 0x90, 0xc0}; /* lahf; seto al */
+    hp_emit_bytes(e, b, sizeof b);
+  }
   /* sub scratch, rbp (or the loop's rbp, saved at its entry); cmp
    * scratch, span; jb hit */
   if (saved_frame) {
@@ -1644,8 +1652,15 @@ size_t hp_emit_alias_check(struct hp_emit *e, int scratch, const uint8_t *bytes,
   size_t field = e->pos;
   u32(e, 0);
   if (keep_flags)
-    hp_emit_flags_back(e);
+    hp_emit_alias_flags_back(e);
   return field;
+}
+
+void hp_emit_alias_flags_back(struct hp_emit *e)
+{
+  uint8_t b[] = {0x04, 0x7f, 0x9e}; /* add al, 0x7f (OF = al); sahf */
+  hp_emit_bytes(e, b, sizeof b);
+  load_gs(e, HP_RAX, T_OFF(spill_rax));
 }
 
 void hp_emit_flags_back(struct hp_emit *e)

@@ -997,7 +997,7 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
     const struct hp_insn *in = &l->v[L.slow[k].elem];
     hp_patch_rel32(e->rw + L.slow[k].hit, e->rx + L.slow[k].hit, hp_emit_here(e));
     if (in->flags & HP_INSN_KEEP_FLAGS)
-      hp_emit_flags_back(e);
+      hp_emit_alias_flags_back(e);
     slots_write_back(&L); /* deferred: the access sees memory as natively */
     map_pc(&L, in);
     uint32_t start = (uint32_t)e->pos;
