@@ -267,9 +267,29 @@ void hp_ibl_remove(uint64_t guest)
 
 /* The return tables: every thread's holds the same entries, so that a
  * return lands on the continuation without a probe (the continuation
- * checks the address). `shared` is the copy a new thread starts from. */
+ * checks the address). `shared` is the copy a new thread starts from, and
+ * a blocked thread's table is refilled from. It is made only when first
+ * needed (a second thread, or the first thread's table blocked): until
+ * then the first thread's own table is exact and the only one, and the
+ * 512 KiB of a second table that returns spread over are not written (on
+ * a paravirtualized VM each page's first write costs about 16 us: about
+ * 2 ms of a short program's start-up). */
 #define RET_MASK ((1u << HP_RET_TABLE_BITS) - 1)
 static uint64_t *ret_shared;
+static uint64_t *ret_first; /* the first thread's table, while ret_shared is not made */
+
+/* Made from the first thread's table, which is exact while it is the only
+ * thread and not blocked (callers: before either stops being true). */
+static void ret_shared_make(void)
+{
+  if (ret_shared)
+    return;
+  ret_shared = hp_pages_zeroed(8ul << HP_RET_TABLE_BITS);
+  if (ret_first)
+    memcpy(ret_shared, ret_first, 8ul << HP_RET_TABLE_BITS);
+  ret_first = NULL;
+  hp_stats.ret_shared_made++;
+}
 
 static uint64_t *jt_shared;
 size_t hp_ibl_table_bytes(void)
@@ -336,25 +356,28 @@ static void ret_update(struct hp_thread *t, void *arg)
 
 void hp_ret_table_insert(uint64_t guest, uintptr_t cache)
 {
-  if (!ret_shared) /* written at random: mapped at once */
-    ret_shared = hp_pages_zeroed(8ul << HP_RET_TABLE_BITS);
-  ret_shared[guest & RET_MASK] = cache;
+  if (!ret_shared && !ret_first)
+    ret_shared_make(); /* no thread yet: the entry must be kept somewhere */
+  if (ret_shared)
+    ret_shared[guest & RET_MASK] = cache;
   struct ret_update u = {guest, 0, cache};
   hp_thread_foreach(ret_update, &u);
 }
 
 void hp_ret_table_remove(uint64_t guest, uintptr_t cache)
 {
-  if (!ret_shared || ret_shared[guest & RET_MASK] != cache)
+  if (ret_shared && ret_shared[guest & RET_MASK] != cache)
     return; /* every thread's entry is the shared one, or a later one */
-  ret_shared[guest & RET_MASK] = 0;
-  struct ret_update u = {guest, cache, 0};
+  if (ret_shared)
+    ret_shared[guest & RET_MASK] = 0;
+  struct ret_update u = {guest, cache, 0}; /* (no shared: the first thread's, if still cache) */
   hp_thread_foreach(ret_update, &u);
 }
 
 void hp_ret_table_fill(struct hp_thread *t)
 {
   hp_lock();
+  ret_shared_make(); /* a second thread */
   uint64_t *e = hp_thread_ret_table(t);
   for (size_t i = 0; ret_shared && i <= RET_MASK; i++)
     if (ret_shared[i])
@@ -367,6 +390,7 @@ void hp_ret_table_block(struct hp_thread *t, bool can_fault)
   if (t->ret_blocked == HP_RET_BLOCKED_EMPTY || (t->ret_blocked && can_fault))
     return;
   uint64_t *e = hp_thread_ret_table(t);
+  ret_shared_make(); /* before the first thread's table stops being exact */
   if (can_fault) {
     t->ret_blocked = HP_RET_BLOCKED_FAULTS;
     mprotect(e, 8ul << HP_RET_TABLE_BITS, PROT_NONE);
@@ -423,6 +447,8 @@ uintptr_t hp_ret_push_fault(uintptr_t pc) { return hp_emit_return_push_of(pc); }
 void hp_ibl_attach(struct hp_thread *t)
 {
   hp_lock();
+  if (!ret_shared && !ret_first)
+    ret_first = hp_thread_ret_table(t);
   t->ibl_routine = routine;
   publish(t, NULL);
   hp_ret_table_unblock(t);

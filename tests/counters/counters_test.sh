@@ -7,19 +7,19 @@
 # of reach.  A feature silently switched off fails here even when every
 # program still prints the right output.
 #
-# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT
+# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT HEADSELF
 #   (executables of tests/programs: loops, indcall, funcptr, jumptable; of
-#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0), defer (-O0), fold (-O0), nested (-O0), calleexit (-O0))
+#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0), defer (-O0), fold (-O0), nested (-O0), calleexit (-O0), headself (-O0))
 # Counters are matched by their description (include/hotpath/stats.h).
 set -u
-if [ $# -ne 19 ]; then
-  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT" >&2
+if [ $# -ne 20 ]; then
+  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT HEADSELF" >&2
   exit 2
 fi
 hp=$(realpath "$1") loops=$(realpath "$2") indcall=$(realpath "$3") funcptr=$(realpath "$4") jumptable=$(realpath "$5")
 phase=$(realpath "$6") callchain=$(realpath "$7") interp=$(realpath "$8") mthot=$(realpath "$9")
 promote=$(realpath "${10}") indswap=$(realpath "${11}") promote2=$(realpath "${12}") fpromote=$(realpath "${13}") cpromote=$(realpath "${14}") rbpdata=$(realpath "${15}") defer=$(realpath "${16}") fold=$(realpath "${17}")
-nested=$(realpath "${18}") calleexit=$(realpath "${19}")
+nested=$(realpath "${18}") calleexit=$(realpath "${19}") headself=$(realpath "${20}")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 
@@ -229,6 +229,17 @@ for n in phase callchain interp mthot; do
   expect $n-traces-hot "$TB" -gt 0
   expect $n-traces "$TI" -gt 0
 done
+# The shared return table is made only for a second thread (mthot) or a
+# blocked return table: single-threaded runs write the first thread's only.
+RS="shared return tables made (at a second thread or a first blocked return table; until then the first thread's is the only one)"
+expect true "$RS" -eq 0
+expect python "$RS" -eq 0
+expect loops "$RS" -eq 0
+expect mthot-traces "$RS" -eq 1
+# headself takes a 5 kHz timer in its loop: the first thread's table is
+# blocked, and the shared one made from it first (once).
+run headself-opt0 --opt=0 -- "$headself"
+expect headself-opt0 "$RS" -eq 1
 run phase-opt0 --opt=0 -- "$phase"
 expect phase-opt0 "$TB" -eq 0
 expect phase-traces "$TX" -gt 0
