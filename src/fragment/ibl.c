@@ -277,16 +277,26 @@ void hp_ibl_remove(uint64_t guest)
 #define RET_MASK ((1u << HP_RET_TABLE_BITS) - 1)
 static uint64_t *ret_shared;
 static uint64_t *ret_first; /* the first thread's table, while ret_shared is not made */
+static uint64_t *ret_spare; /* mapped (not written) for ret_shared when the first thread attaches */
 
 /* Made from the first thread's table, which is exact while it is the only
- * thread and not blocked (callers: before either stops being true). */
+ * thread and not blocked (callers: before either stops being true). It
+ * may run in the signal handler, on the guest's FS: it only copies into
+ * memory mapped beforehand (no allocator, no FS switch), and only the
+ * entries that are set. */
 static void ret_shared_make(void)
 {
   if (ret_shared)
     return;
-  ret_shared = hp_pages_zeroed(8ul << HP_RET_TABLE_BITS);
-  if (ret_first)
-    memcpy(ret_shared, ret_first, 8ul << HP_RET_TABLE_BITS);
+  if (ret_spare) {
+    uint64_t *to = ret_spare;
+    for (size_t i = 0; ret_first && i <= RET_MASK; i++)
+      if (ret_first[i])
+        to[i] = ret_first[i];
+    ret_shared = to;
+  } else { /* no thread has attached yet: no handler runs, and nothing to copy */
+    ret_shared = hp_pages_zeroed(8ul << HP_RET_TABLE_BITS);
+  }
   ret_first = NULL;
   hp_stats.ret_shared_made++;
 }
@@ -447,8 +457,16 @@ uintptr_t hp_ret_push_fault(uintptr_t pc) { return hp_emit_return_push_of(pc); }
 void hp_ibl_attach(struct hp_thread *t)
 {
   hp_lock();
-  if (!ret_shared && !ret_first)
-    ret_first = hp_thread_ret_table(t);
+  if (!ret_shared && !ret_first) {
+    void *m = mmap(NULL, 8ul << HP_RET_TABLE_BITS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (m == MAP_FAILED) {
+      ret_shared_make(); /* at once, as before */
+    } else {
+      ret_spare = m;
+      ret_first = hp_thread_ret_table(t);
+    }
+  }
   t->ibl_routine = routine;
   publish(t, NULL);
   hp_ret_table_unblock(t);
