@@ -1111,21 +1111,31 @@ bool hp_emit_riprel(struct hp_emit *e, const uint8_t *bytes, const ZydisDecodedI
   return true;
 }
 
-/* Saves rax and the six status flags into spill slots (lahf/seto: nothing
- * is pushed on the guest stack). */
+/* The six status flags into rax and back (lahf/seto: nothing is pushed on
+ * the guest stack). */
+static void flags_to_rax(struct hp_emit *e)
+{
+  uint8_t b[] = {0x9f, 0x0f, 0x90, 0xc0}; /* lahf; seto al */
+  hp_emit_bytes(e, b, sizeof b);
+}
+static void rax_to_flags(struct hp_emit *e)
+{
+  uint8_t b[] = {0x04, 0x7f, 0x9e}; /* add al, 0x7f (OF = al); sahf */
+  hp_emit_bytes(e, b, sizeof b);
+}
+
+/* Saves rax and the six status flags into spill slots. */
 static void save_flags(struct hp_emit *e)
 {
   store_gs(e, HP_RAX, T_OFF(spill_rax));
-  uint8_t b[] = {0x9f, 0x0f, 0x90, 0xc0}; /* lahf; seto al */
-  hp_emit_bytes(e, b, sizeof b);
+  flags_to_rax(e);
   store_gs(e, HP_RAX, T_OFF(spill_flags));
 }
 
 static void restore_flags(struct hp_emit *e)
 {
   load_gs(e, HP_RAX, T_OFF(spill_flags));
-  uint8_t b[] = {0x04, 0x7f, 0x9e}; /* add al, 0x7f (OF = al); sahf */
-  hp_emit_bytes(e, b, sizeof b);
+  rax_to_flags(e);
 }
 
 /* cmp byte [rax+i], v; jne (its rel32 field kept in fails[], at most 64:
@@ -1629,8 +1639,7 @@ size_t hp_emit_alias_check(struct hp_emit *e, int scratch, const uint8_t *bytes,
     return 0;
   if (keep_flags) {
     store_gs(e, HP_RAX, T_OFF(spill_rax));
-    uint8_t b[] = {0x9f, 0x0f, 0x90, 0xc0}; /* lahf; seto al */
-    hp_emit_bytes(e, b, sizeof b);
+    flags_to_rax(e);
   }
   /* sub scratch, rbp (or the loop's rbp, saved at its entry); cmp
    * scratch, span; jb hit */
@@ -1658,8 +1667,7 @@ size_t hp_emit_alias_check(struct hp_emit *e, int scratch, const uint8_t *bytes,
 
 void hp_emit_alias_flags_back(struct hp_emit *e)
 {
-  uint8_t b[] = {0x04, 0x7f, 0x9e}; /* add al, 0x7f (OF = al); sahf */
-  hp_emit_bytes(e, b, sizeof b);
+  rax_to_flags(e);
   load_gs(e, HP_RAX, T_OFF(spill_rax));
 }
 

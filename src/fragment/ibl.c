@@ -294,7 +294,8 @@ static void ret_shared_make(void)
       if (ret_first[i])
         to[i] = ret_first[i];
     ret_shared = to;
-  } else { /* no thread has attached yet: no handler runs, and nothing to copy */
+  } else { /* no thread attached yet, or its spare could not be mapped: not
+            * in a handler, and nothing to copy */
     ret_shared = hp_pages_zeroed(8ul << HP_RET_TABLE_BITS);
   }
   ret_first = NULL;
