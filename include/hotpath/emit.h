@@ -283,8 +283,12 @@ void hp_emit_ibl_inline_reg(struct hp_emit *e, int r);
  * (~target, 0 until learnt) is the 8 bytes at *k_off. Its target: a direct
  * jump (rel32 at *jmp_off) to the fragment; no target yet: a jump (rel32 at
  * *learn_off) to an exit where the dispatcher teaches the site, with the
- * target in gs:ibl_target; another target: on to the lookup. Flags untouched. */
-void hp_emit_inline_cache(struct hp_emit *e, size_t *k_off, size_t *jmp_off, size_t *learn_off);
+ * target in gs:ibl_target; another target: on to the lookup, counting the
+ * miss in the thread block's 32-bit counter at gs:miss_slot: every 65536th
+ * miss takes the learn exit too (a site whose target changed, as a sort's
+ * comparator from one call to the next, learns the new one). Flags
+ * untouched. */
+void hp_emit_inline_cache(struct hp_emit *e, int32_t miss_slot, size_t *k_off, size_t *jmp_off, size_t *learn_off);
 
 /* The same for `call r64` (r neither rcx nor rsp), comparing the target
  * where the guest has it: the guest's rcx stays in place until the cache
@@ -292,7 +296,8 @@ void hp_emit_inline_cache(struct hp_emit *e, size_t *k_off, size_t *jmp_off, siz
  * copying the target to rcx and parking it across the call took four
  * stores and three loads). Falls through to the lookup on a miss, with
  * every register the guest's (hp_emit_ibl_inline_reg). */
-void hp_emit_inline_cache_reg(struct hp_emit *e, int r, size_t *k_off, size_t *jmp_off, size_t *learn_off);
+void hp_emit_inline_cache_reg(struct hp_emit *e, int r, int32_t miss_slot, size_t *k_off, size_t *jmp_off,
+                              size_t *learn_off);
 
 /* The indirect branch lookup routine (one per process): entered with rcx =
  * guest target and the guest's rcx in spill_rcx; miss_rec is the exit

@@ -34,6 +34,7 @@ struct hp_exit {
   uint8_t kind;
   bool call;                /* a direct call's jump to its callee (not a loop edge) */
   bool back_edge;           /* an optimized trace's exit to its own loop */
+  uint8_t relearnt;         /* HP_EXIT_PREDICT: times it learnt another target */
 };
 
 enum hp_fragment_kind { HP_FRAG_BLOCK, HP_FRAG_TRACE };
@@ -216,7 +217,15 @@ struct hp_fragment *hp_fragment_by_cache_pc(uintptr_t rx);
 
 /* Links exit x to fragment to (patches its branch). False if not linkable. */
 bool hp_link(struct hp_exit *x, struct hp_fragment *to);
-/* Teaches an inline-cache site its target (once): tag, then link. */
+/* Teaches an inline-cache site its target: the first time, and again (a
+ * site whose misses reached their count, HP_T_SITE_MISSES) while the
+ * process has one thread, at most HP_PREDICT_RELEARN times: link, then tag.
+ * With threads, another thread may be between a site's compare and its
+ * jump, and must not reach the new target with the old one: sites then keep
+ * what they learnt (hp_predict_freeze, called before a second thread or a
+ * process sharing the memory starts). */
+#define HP_PREDICT_RELEARN 64
 void hp_predict(struct hp_exit *site, uint64_t target, struct hp_fragment *to);
+void hp_predict_freeze(void);
 
 #endif

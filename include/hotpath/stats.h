@@ -33,6 +33,7 @@
   X(ibl_lookups, "indirect branch lookups that missed the inline table") \
   X(ibl_misses, "indirect branch lookup misses") \
   X(sites_learnt, "indirect call/jmp sites that learnt their target") \
+  X(sites_relearnt, "indirect call/jmp sites that learnt another target after 65536 misses (one thread)") \
   X(inline_cache_hits, "indirect calls/jmps that hit their site's inline cache") \
   X(syscalls, "syscalls") \
   X(int80_calls, "int 0x80 system calls (32-bit; also counted in syscalls)") \
@@ -64,7 +65,7 @@
   X(traces_cut_at_calls, "traces cut back before a call whose return they did not reach") \
   X(trace_extensions_failed, "trace extensions given up (the path did not come back, or optimized worse)") \
   X(trace_backoffs, "trace head periods too slow to pay for a trace") \
-  X(trace_heads_retired, "trace heads retired (lukewarm: back to a plain block)") \
+  X(trace_heads_retired, "trace heads retired (lukewarm or given up: back to a plain block)") \
   X(trace_record_ns, "time spent recording traces (ns)") \
   X(trace_build_ns, "time spent building traces (ns)") \
   X(trace_exits, "trace exits that reached the dispatcher") \

@@ -46,13 +46,24 @@
  * (fragment/ibl.c). */
 #define HP_T_JT_TABLE (HP_T_HEAD_COUNTERS + 4 * HP_MAX_HEADS)
 #define HP_JT_ENTRIES 16384
-#define HP_T_SIZE (HP_T_JT_TABLE + 8 * HP_JT_ENTRIES)
+/* Misses of inline caches (32-bit counters; a site's is chosen by its
+ * guest pc, sites may share one): every 65536th miss the site learns its
+ * current target (hp_emit_inline_cache, hp_predict). */
+#define HP_T_SITE_MISSES (HP_T_JT_TABLE + 8 * HP_JT_ENTRIES)
+#define HP_SITE_MISS_SLOTS 4096
+#define HP_T_SIZE (HP_T_SITE_MISSES + 4 * HP_SITE_MISS_SLOTS)
 #define HP_RTQ_BYTES (64 * 1024)
 
 #ifndef __ASSEMBLER__
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+
+/* The miss counter of the inline cache at guest pc (HP_T_SITE_MISSES). */
+static inline int32_t hp_site_miss_slot(uint64_t pc)
+{
+  return HP_T_SITE_MISSES + 4 * (int32_t)((pc * 0x9e3779b97f4a7c15ull) >> 52 & (HP_SITE_MISS_SLOTS - 1));
+}
 
 /* Guest GPRs in x86 encoding order. */
 enum hp_reg {

@@ -858,7 +858,23 @@ void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
   jmp_gs(e, T_OFF(ibl_routine));
 }
 
-void hp_emit_inline_cache(struct hp_emit *e, size_t *k_off, size_t *jmp_off, size_t *learn_off)
+/* Counts a miss of an inline cache in ecx (the thread block's 32-bit
+ * counter at gs:miss_slot), flags untouched, and jumps (jrcxz: its rel8 is
+ * the last byte emitted) every 65536th miss: the site learns anew. */
+static size_t count_miss(struct hp_emit *e, int32_t miss_slot)
+{
+  uint8_t b[] = {0x65, 0x8b, 0x0c, 0x25, 0, 0, 0, 0, /* mov ecx, gs:[slot] */
+                 0x8d, 0x49, 0x01,                   /* lea ecx, [rcx+1] */
+                 0x65, 0x89, 0x0c, 0x25, 0, 0, 0, 0, /* mov gs:[slot], ecx */
+                 0x0f, 0xb7, 0xc9,                   /* movzx ecx, cx */
+                 0xe3, 0x00};                        /* jrcxz */
+  memcpy(b + 4, &miss_slot, 4);
+  memcpy(b + 15, &miss_slot, 4);
+  hp_emit_bytes(e, b, sizeof b);
+  return e->pos - 1;
+}
+
+void hp_emit_inline_cache(struct hp_emit *e, int32_t miss_slot, size_t *k_off, size_t *jmp_off, size_t *learn_off)
 {
   store_gs(e, HP_RAX, T_OFF(spill_rax));
   /* mov rax, imm64: the tag at +2, 8-byte aligned so it is patched atomically */
@@ -872,9 +888,13 @@ void hp_emit_inline_cache(struct hp_emit *e, size_t *k_off, size_t *jmp_off, siz
       0xe3, 0x00,                   /* jrcxz learn: no target learnt yet */
       0x48, 0x91,                   /* xchg rax, rcx */
       0x48, 0xf7, 0xd0,             /* not rax */
-      0x48, 0x8d, 0x0c, 0x01};      /* lea rcx, [rcx+rax]: the target again */
+      0x48, 0x8d, 0x0c, 0x01,       /* lea rcx, [rcx+rax]: the target again */
+      0x48, 0x89, 0xc8};            /* mov rax, rcx: kept while rcx counts the miss */
   hp_emit_bytes(e, cmp, sizeof cmp);
-  size_t jrcxz_hit = e->pos - 14, jrcxz_learn = e->pos - 10; /* the two rel8 bytes */
+  size_t jrcxz_hit = e->pos - 17, jrcxz_learn = e->pos - 13; /* the two rel8 bytes */
+  size_t jrcxz_relearn = count_miss(e, miss_slot);
+  static const uint8_t back[] = {0x48, 0x89, 0xc1}; /* mov rcx, rax */
+  hp_emit_bytes(e, back, sizeof back);
   load_gs(e, HP_RAX, T_OFF(spill_rax));
   uint8_t skip[] = {0xeb, 0}; /* jmp on: the lookup */
   hp_emit_bytes(e, skip, sizeof skip);
@@ -888,6 +908,9 @@ void hp_emit_inline_cache(struct hp_emit *e, size_t *k_off, size_t *jmp_off, siz
   load_gs(e, HP_RAX, T_OFF(spill_rax));
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
   *jmp_off = hp_emit_jmp_rel32(e, hp_emit_here(e));
+  set_rel8(e, jrcxz_relearn);
+  static const uint8_t inc[] = {0x48, 0x8d, 0x40, 0x01}; /* lea rax, [rax+1]: as the learn path has it */
+  hp_emit_bytes(e, inc, sizeof inc);
   set_rel8(e, jrcxz_learn);
   /* learn: rax = target + 1; the dispatcher teaches the site, then goes on */
   static const uint8_t dec[] = {0x48, 0x8d, 0x48, 0xff}; /* lea rcx, [rax-1] */
@@ -914,7 +937,8 @@ static void mov_rcx_reg(struct hp_emit *e, int r)
   hp_emit_bytes(e, b, sizeof b);
 }
 
-void hp_emit_inline_cache_reg(struct hp_emit *e, int r, size_t *k_off, size_t *jmp_off, size_t *learn_off)
+void hp_emit_inline_cache_reg(struct hp_emit *e, int r, int32_t miss_slot, size_t *k_off, size_t *jmp_off,
+                              size_t *learn_off)
 {
   store_gs(e, HP_RCX, T_OFF(spill_rcx));
   /* mov rcx, imm64: the tag at +2, 8-byte aligned so it is patched atomically */
@@ -931,6 +955,7 @@ void hp_emit_inline_cache_reg(struct hp_emit *e, int r, size_t *k_off, size_t *j
   uint8_t learn[] = {0xe3, 0x00}; /* jrcxz learn */
   hp_emit_bytes(e, learn, sizeof learn);
   size_t jrcxz_learn = e->pos - 1;
+  size_t jrcxz_relearn = count_miss(e, miss_slot);
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
   uint8_t skip[] = {0xeb, 0}; /* jmp on: the lookup */
   hp_emit_bytes(e, skip, sizeof skip);
@@ -944,6 +969,7 @@ void hp_emit_inline_cache_reg(struct hp_emit *e, int r, size_t *k_off, size_t *j
   load_gs(e, HP_RCX, T_OFF(spill_rcx));
   *jmp_off = hp_emit_jmp_rel32(e, hp_emit_here(e));
   set_rel8(e, jrcxz_learn);
+  set_rel8(e, jrcxz_relearn);
   /* learn: the dispatcher teaches the site the target in gs:ibl_target */
   mov_rcx_reg(e, r);
   store_gs(e, HP_RCX, T_OFF(ibl_target));

@@ -713,12 +713,35 @@ bool hp_link(struct hp_exit *x, struct hp_fragment *to)
   return true;
 }
 
+static bool predict_frozen;
+
+void hp_predict_freeze(void) { predict_frozen = true; }
+
 void hp_predict(struct hp_exit *site, uint64_t target, struct hp_fragment *to)
 {
-  if (site->kind != HP_EXIT_PREDICT || site->target || site->from->removed)
+  if (site->kind != HP_EXIT_PREDICT || site->from->removed || site->target == target)
     return;
+  if (site->target) {
+    /* Another target, after its misses reached their count. Only this
+     * thread runs translated code (no thread can be between the site's
+     * compare and its jump: an asynchronous signal waits for an exit). */
+    if (predict_frozen || site->relearnt >= HP_PREDICT_RELEARN)
+      return;
+    site->relearnt++;
+    hp_stats.sites_relearnt++;
+    struct hp_fragment *old = site->linked;
+    if (old) {
+      for (struct hp_exit **pp = &old->incoming; *pp; pp = &(*pp)->next_in)
+        if (*pp == site) {
+          *pp = site->next_in;
+          break;
+        }
+      unlink_exit(site);
+    }
+  } else {
+    hp_stats.sites_learnt++;
+  }
   site->target = target;
-  hp_stats.sites_learnt++;
   /* The branch first, then the tag: a thread that sees the new tag also
    * sees where it leads (or the stub, which goes to the dispatcher). */
   hp_link(site, to);

@@ -494,6 +494,14 @@ static struct {
 } jt_marks[JT_MARKS];
 static unsigned jt_nmarks;
 
+unsigned hp_jt_table_room(void)
+{
+  uint64_t free = HP_JT_ENTRIES - (jt_head - jt_tail), to_end = HP_JT_ENTRIES - jt_head % HP_JT_ENTRIES;
+  if (free <= to_end)
+    return (unsigned)free;
+  return (unsigned)(to_end > free - to_end ? to_end : free - to_end); /* a run does not wrap */
+}
+
 int32_t hp_jt_table_alloc(unsigned n)
 {
   uint64_t at = jt_head, pos = at % HP_JT_ENTRIES;

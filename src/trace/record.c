@@ -357,6 +357,17 @@ bool hp_trace_hot(struct hp_thread *t, struct hp_fragment **fp)
     *fp = retire_head(f);
     return false;
   }
+  if (f->no_trace) {
+    /* Given up (its own block makes a call it no longer inlines, its
+     * recordings kept failing): its code would go on counting every run
+     * (a sort's comparison loop: a tenth of its time). */
+    struct hp_fragment *block = retire_head(f);
+    if (block != f) {
+      *counter = 0;
+      *fp = block;
+      return false;
+    }
+  }
   bool ready = (fast && tr->runs >= (uint64_t)threshold * SUSTAIN_RUNS) || tr->profiled;
   if (f->no_trace || r->active || !ready) {
     /* Not now: the head's code counts a longer period before it asks again
@@ -1213,6 +1224,7 @@ void hp_trace_deopt(struct hp_fragment *f)
 void hp_trace_threads_start(void)
 {
   hp_lock();
+  hp_predict_freeze();
   if (!threads_started) {
     threads_started = true;
     uint64_t now = hp_now_ns();

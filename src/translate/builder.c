@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdlib.h>
 
 #include "hotpath/cache.h"
 #include "hotpath/ibl.h"
@@ -309,8 +310,8 @@ bool hp_decode_guest_block(uint64_t pc, struct hp_ilist *l)
 /* Jump table entries: read from memory nobody can change without a system
  * call that flushes the translation (not writable, not shared). */
 struct jt_ctx {
-  struct hp_region r;
-  bool have;
+  struct hp_region r, code; /* the last region read, the last region of code */
+  bool have, have_code;
 };
 static bool jt_region(struct jt_ctx *c, uint64_t a, unsigned size)
 {
@@ -336,25 +337,43 @@ static size_t jt_fetch(void *ctx, uint64_t pc, uint8_t *buf, size_t max)
   memcpy(buf, (const void *)pc, n);
   return n;
 }
+/* (a table's targets are mostly in one mapping: one query for all) */
 static bool jt_code(void *ctx, uint64_t pc)
 {
-  struct hp_region r;
-  (void)ctx;
-  return !(pc >> 47) && hp_memmap_query(pc, &r) && (r.prot & PROT_EXEC);
+  struct jt_ctx *c = ctx;
+  if (pc >> 47)
+    return false;
+  if (!c->have_code || pc < c->code.start || pc >= c->code.end)
+    c->have_code = hp_memmap_query(pc, &c->code);
+  return c->have_code && (c->code.prot & PROT_EXEC);
 }
 
 bool hp_jt_probe(const struct hp_ilist *l, const uint64_t *regs, bool at_end, struct hp_jt *jt)
 {
   if (hp_opt.no_jump_tables)
     return false;
-  struct jt_ctx c = {.have = false};
+  struct jt_ctx c = {.have = false, .have_code = false};
   struct hp_jt_mem m = {&c, jt_read, jt_code};
   return hp_jt_find(l, regs, at_end, &m, jt);
 }
 
 bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end, bool hot, struct hp_jt *jt)
 {
-  if (!hp_jt_probe(l, regs, at_end, jt))
+  /* The thread blocks' tables are a ring of HP_JT_ENTRIES: blocks take
+   * tables while it is less than half used, so that the traces of a
+   * program with many switches (python's start-up alone translates some
+   * 180 dispatch sites of 256 entries) still find room; where there is
+   * none, the search (which evaluates every entry) is not made. */
+  unsigned ring = hp_jt_table_room();
+  if (!hot && ring < HP_JT_ENTRIES / 2)
+    return false;
+  if (ring < 2 || !hp_jt_probe(l, regs, at_end, jt))
+    return false;
+  if (!hot && jt->n > ring - HP_JT_ENTRIES / 2)
+    jt->n = ring - HP_JT_ENTRIES / 2; /* later entries go through the lookup */
+  if (jt->n > ring)
+    jt->n = ring;
+  if (jt->n < 2)
     return false;
   /* A quarter of the largest fragment the cache takes (a small
    * --cache-size): later entries go through the lookup. */

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "hotpath/thread.h"
+
 #define CONTROL_BYTES 512 /* an indirect call with its inline cache and lookup, padded */
 #define CHECK_BYTES_PER_BYTE 4
 
@@ -454,15 +456,17 @@ static void continuation(struct lowering *L, uint64_t guest)
   o->conts[o->nconts++] = (struct hp_lowered_cont){(uint32_t)off, (uint32_t)entry, guest};
 }
 
-/* The one-entry inline cache of an indirect call or jmp: rcx = target, or
- * (r >= 0) a `call r64` whose target is compared in r. */
-static void inline_cache(struct lowering *L, int r)
+/* The one-entry inline cache of an indirect call or jmp at guest pc: rcx =
+ * target, or (r >= 0) a `call r64` whose target is compared in r. Its miss
+ * counter is chosen by the pc. */
+static void inline_cache(struct lowering *L, int r, uint64_t pc)
 {
   size_t k_off, jmp_off, learn_off;
+  int32_t miss_slot = hp_site_miss_slot(pc);
   if (r >= 0)
-    hp_emit_inline_cache_reg(L->e, r, &k_off, &jmp_off, &learn_off);
+    hp_emit_inline_cache_reg(L->e, r, miss_slot, &k_off, &jmp_off, &learn_off);
   else
-    hp_emit_inline_cache(L->e, &k_off, &jmp_off, &learn_off);
+    hp_emit_inline_cache(L->e, miss_slot, &k_off, &jmp_off, &learn_off);
   unsigned site = add_exit(L, HP_EXIT_PREDICT, 0, jmp_off);
   L->out->exits[site].k_off = (uint32_t)k_off;
   unsigned learn = add_exit(L, HP_EXIT_LEARN, 0, learn_off);
@@ -521,11 +525,11 @@ static void call(struct lowering *L, const struct hp_insn *in, bool direct, int 
     exit_jmp(L, HP_EXIT_BRANCH, in->target);
     L->out->exits[L->out->nexits - 1].call = true;
   } else if (reg >= 0) {
-    inline_cache(L, reg);
+    inline_cache(L, reg, in->pc);
     hp_emit_ibl_inline_reg(L->e, reg);
   } else {
     hp_emit_unpark_target(L->e);
-    inline_cache(L, -1);
+    inline_cache(L, -1, in->pc);
     hp_emit_ibl_inline(L->e);
   }
 }
@@ -747,7 +751,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
       call(L, in, false, -1);
     } else {
       if (in->flags & HP_INSN_MONO)
-        inline_cache(L, -1);
+        inline_cache(L, -1, in->pc);
       hp_emit_ibl_inline(e);
     }
     return false;
