@@ -38,8 +38,10 @@ void hp_ret_table_fill(struct hp_thread *t);
  * they never change after). hp_jt_table_fill gives a new thread the
  * entries set so far (takes the lock). */
 int32_t hp_jt_table_alloc(unsigned n);
-/* The longest run hp_jt_table_alloc can hand out now. */
+/* The longest run hp_jt_table_alloc can hand out now; the entries in use
+ * (handed out and not freed). */
 unsigned hp_jt_table_room(void);
+unsigned hp_jt_table_used(void);
 void hp_jt_table_set(uint32_t first, unsigned n, const uintptr_t *cache);
 void hp_jt_table_fill(struct hp_thread *t);
 /* An asynchronous signal waits for this thread (lock held, signal handler):

@@ -35,6 +35,7 @@
   X(sites_learnt, "indirect call/jmp sites that learnt their target") \
   X(sites_relearnt, "indirect call/jmp sites that learnt another target after 65536 misses (one thread)") \
   X(inline_cache_hits, "indirect calls/jmps that hit their site's inline cache") \
+  X(ret_mismatches, "returns that reached another call's continuation (two return addresses share a return table entry)") \
   X(syscalls, "syscalls") \
   X(int80_calls, "int 0x80 system calls (32-bit; also counted in syscalls)") \
   X(lazy_fs_exits, "exits from the cache that left the guest's FS in place (lazy FS)") \

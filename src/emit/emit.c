@@ -604,6 +604,9 @@ static void rcx_match(struct hp_emit *e, uint64_t v)
   lea_rcx_add(e, -(int64_t)__builtin_bswap32((uint32_t)(k >> 32)));
 }
 
+static void count_gs(struct hp_emit *e, int reg, int32_t off);
+static void counted_from(struct hp_emit *e, size_t start);
+
 size_t hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret)
 {
   /* Entered by a `ret` through the return table (hp_emit_return_lookup):
@@ -624,6 +627,13 @@ size_t hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret)
   hp_emit_bytes(e, jrcxz, sizeof jrcxz);
   size_t ok = e->pos - 1;
   /* Another return address: the lookup, with rsp already past it. */
+  if (e->count_lookups) {
+    size_t start = e->pos;
+    store_gs(e, HP_RAX, T_OFF(spill_rax));
+    count_gs(e, HP_RAX, T_OFF(ret_mismatches));
+    load_gs(e, HP_RAX, T_OFF(spill_rax));
+    counted_from(e, start);
+  }
   hp_emit_bytes(e, ld, sizeof ld);
   jmp_gs(e, T_OFF(ibl_routine));
   set_rel8(e, ok);

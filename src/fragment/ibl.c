@@ -494,6 +494,8 @@ static struct {
 } jt_marks[JT_MARKS];
 static unsigned jt_nmarks;
 
+unsigned hp_jt_table_used(void) { return (unsigned)(jt_head - jt_tail); }
+
 unsigned hp_jt_table_room(void)
 {
   uint64_t free = HP_JT_ENTRIES - (jt_head - jt_tail), to_end = HP_JT_ENTRIES - jt_head % HP_JT_ENTRIES;

@@ -50,18 +50,20 @@ static void add_lookups(struct hp_thread *t, void *arg)
   ((uint64_t *)arg)[1] += t->ibl_inline_lookups;
   ((uint64_t *)arg)[2] += t->inline_cache_hits;
   ((uint64_t *)arg)[3] += t->guard_misses;
+  ((uint64_t *)arg)[4] += t->ret_mismatches;
 }
 
 /* Counters kept elsewhere (per thread, in the cache) into hp_stats. */
 static void stats_collect(void)
 {
-  uint64_t live[4] = {0, 0, 0, 0};
+  uint64_t live[5] = {0, 0, 0, 0, 0};
   hp_lock();
   hp_thread_foreach(add_lookups, live);
   hp_stats.ibl_lookups += live[0]; /* threads that exited added theirs */
   hp_stats.ibl_inline_lookups += live[1];
   hp_stats.inline_cache_hits += live[2];
   hp_stats.guard_misses += live[3];
+  hp_stats.ret_mismatches += live[4];
   /* Instructions run, estimated from each fragment's entries (a side exit
    * leaves early, so this counts high). */
   for (struct hp_cache_unit *u = hp_cache_units(); u; u = u->next)

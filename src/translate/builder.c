@@ -364,13 +364,13 @@ bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end,
    * program with many switches (python's start-up alone translates some
    * 180 dispatch sites of 256 entries) still find room; where there is
    * none, the search (which evaluates every entry) is not made. */
-  unsigned ring = hp_jt_table_room();
-  if (!hot && ring < HP_JT_ENTRIES / 2)
+  unsigned ring = hp_jt_table_room(), used = hp_jt_table_used();
+  if (!hot && used + 2 > HP_JT_ENTRIES / 2)
     return false;
   if (ring < 2 || !hp_jt_probe(l, regs, at_end, jt))
     return false;
-  if (!hot && jt->n > ring - HP_JT_ENTRIES / 2)
-    jt->n = ring - HP_JT_ENTRIES / 2; /* later entries go through the lookup */
+  if (!hot && jt->n > HP_JT_ENTRIES / 2 - used)
+    jt->n = HP_JT_ENTRIES / 2 - used; /* later entries go through the lookup */
   if (jt->n > ring)
     jt->n = ring;
   if (jt->n < 2)

@@ -168,6 +168,7 @@ void hp_thread_free(struct hp_thread *t)
   hp_stats.ibl_inline_lookups += t->ibl_inline_lookups;
   hp_stats.inline_cache_hits += t->inline_cache_hits;
   hp_stats.guard_misses += t->guard_misses;
+  hp_stats.ret_mismatches += t->ret_mismatches;
   hp_unlock();
   if (t->host_stack_lo)
     munmap((void *)t->host_stack_lo, t->host_stack_size);

@@ -125,6 +125,11 @@ for n in loops indcall funcptr jumptable true python; do
 done
 expect true "$B" -gt 100
 expect python "$B" -gt 100
+# Blocks' jump tables take at most half of the thread blocks' ring of 16384
+# entries, leaving the rest to traces (python's start-up alone has some 180
+# dispatch sites of 256 entries: they used to take all of it).
+expect python "entries of those jump tables" -le 8192
+expect python "entries of those jump tables" -gt 0
 
 # Direct branches are linked; with --no-link the only patched branches are
 # the inline caches of indirect call/jmp sites (each learns once), so links
