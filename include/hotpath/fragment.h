@@ -218,8 +218,10 @@ struct hp_fragment *hp_fragment_by_cache_pc(uintptr_t rx);
 /* Links exit x to fragment to (patches its branch). False if not linkable. */
 bool hp_link(struct hp_exit *x, struct hp_fragment *to);
 /* Teaches an inline-cache site its target: the first time, and again (a
- * site whose misses reached their count, HP_T_SITE_MISSES) while the
- * process has one thread, at most HP_PREDICT_RELEARN times: link, then tag.
+ * site whose misses reached their count, HP_T_SITE_MISSES) until the
+ * process first creates a second thread or a process sharing its memory
+ * (a vfork child excepted: its parent waits in the dispatcher), at most
+ * HP_PREDICT_RELEARN times: link, then tag.
  * With threads, another thread may be between a site's compare and its
  * jump, and must not reach the new target with the old one: sites then keep
  * what they learnt (hp_predict_freeze, called before a second thread or a

@@ -33,9 +33,9 @@
   X(ibl_lookups, "indirect branch lookups that missed the inline table") \
   X(ibl_misses, "indirect branch lookup misses") \
   X(sites_learnt, "indirect call/jmp sites that learnt their target") \
-  X(sites_relearnt, "indirect call/jmp sites that learnt another target after 65536 misses (one thread)") \
+  X(sites_relearnt, "times an indirect call/jmp site learnt another target (65536 misses, one thread)") \
   X(inline_cache_hits, "indirect calls/jmps that hit their site's inline cache") \
-  X(ret_mismatches, "returns that reached another call's continuation (two return addresses share a return table entry)") \
+  X(ret_mismatches, "returns that reached another call's continuation (a shared return table entry)") \
   X(syscalls, "syscalls") \
   X(int80_calls, "int 0x80 system calls (32-bit; also counted in syscalls)") \
   X(lazy_fs_exits, "exits from the cache that left the guest's FS in place (lazy FS)") \

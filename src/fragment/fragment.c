@@ -722,9 +722,10 @@ void hp_predict(struct hp_exit *site, uint64_t target, struct hp_fragment *to)
   if (site->kind != HP_EXIT_PREDICT || site->from->removed || site->target == target)
     return;
   if (site->target) {
-    /* Another target, after its misses reached their count. Only this
-     * thread runs translated code (no thread can be between the site's
-     * compare and its jump: an asynchronous signal waits for an exit). */
+    /* Another target, after its misses reached their count. Unless
+     * frozen, no other thread has ever run translated code (none can be
+     * between the site's compare and its jump; nor this one: an
+     * asynchronous signal waits for an exit from the cache). */
     if (predict_frozen || site->relearnt >= HP_PREDICT_RELEARN)
       return;
     site->relearnt++;

@@ -11,7 +11,6 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-#include <stdlib.h>
 
 #include "hotpath/cache.h"
 #include "hotpath/ibl.h"

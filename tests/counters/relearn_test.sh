@@ -22,7 +22,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 stat() { grep -F -- "  $2" "$1" | head -1 | awk '{print $NF}'; }
-D="indirect call/jmp sites that learnt another target after 65536 misses (one thread)"
+D="times an indirect call/jmp site learnt another target (65536 misses, one thread)"
 
 for build in O0 O2; do
   if [ $build = O0 ]; then prog=$o0 want=6; else prog=$o2 want=3; fi
@@ -38,11 +38,11 @@ for build in O0 O2; do
       if [ -z "$n" ]; then
         fail "$name: no counter '$D' in --stats"
       elif [ -z "$mode" ] && [ $opt = 0 ] && [ "$n" -lt $want ]; then
-        fail "$name: $n sites learnt anew (want at least $want: three changes of target per site)"
+        fail "$name: sites learnt anew $n times (want at least $want: three changes of target per site)"
       elif [ -n "$mode" ] && [ "$n" -ne 0 ]; then
-        fail "$name: $n sites learnt anew after a second thread (want 0)"
+        fail "$name: sites learnt anew $n times after a second thread (want 0)"
       else
-        echo "ok: $name: $n sites learnt anew"
+        echo "ok: $name: sites learnt anew $n times"
       fi
     done
   done
