@@ -104,12 +104,12 @@ struct hp_thread {
   uint64_t ibl_inline_lookups; /* every lookup, counted at its inline probe (--stats only) */
   uint64_t inline_cache_hits;  /* indirect call/jmp sites whose learnt target matched (--stats only) */
   uint64_t guard_misses;       /* trace guards whose target differed from the recorded one (--stats only) */
-  uint64_t ret_mismatches;     /* returns that reached another call's continuation (--stats only) */
   uint64_t spill_rax, spill_rcx, spill_rdx, spill_flags, spill_scratch;
   uint64_t promo_save[16]; /* guest values of the registers an optimized trace took */
   uint8_t promo_xsave[16][16]; /* the same for xmm registers (their low 128 bits) */
   uint64_t promo_rbp;      /* an optimized trace with inlined calls: its loop's rbp */
   uint64_t guest_gs;      /* what the guest set with ARCH_SET_GS (emulated only) */
+  uint64_t ret_mismatches;     /* returns that reached another call's continuation (--stats only) */
   /* hotpath's side */
   uint64_t host_stack_lo, host_stack_size;
   uint64_t xsave_size;
