@@ -604,8 +604,7 @@ static void rcx_match(struct hp_emit *e, uint64_t v)
   lea_rcx_add(e, -(int64_t)__builtin_bswap32((uint32_t)(k >> 32)));
 }
 
-static void count_gs(struct hp_emit *e, int reg, int32_t off);
-static void counted_from(struct hp_emit *e, size_t start);
+static void count_stat(struct hp_emit *e, int32_t off);
 
 size_t hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret)
 {
@@ -627,13 +626,7 @@ size_t hp_emit_continuation(struct hp_emit *e, uint64_t guest_ret)
   hp_emit_bytes(e, jrcxz, sizeof jrcxz);
   size_t ok = e->pos - 1;
   /* Another return address: the lookup, with rsp already past it. */
-  if (e->count_lookups) {
-    size_t start = e->pos;
-    store_gs(e, HP_RAX, T_OFF(spill_rax));
-    count_gs(e, HP_RAX, T_OFF(ret_mismatches));
-    load_gs(e, HP_RAX, T_OFF(spill_rax));
-    counted_from(e, start);
-  }
+  count_stat(e, T_OFF(ret_mismatches));
   hp_emit_bytes(e, ld, sizeof ld);
   jmp_gs(e, T_OFF(ibl_routine));
   set_rel8(e, ok);
@@ -742,16 +735,20 @@ static void count_gs(struct hp_emit *e, int reg, int32_t off)
   store_gs(e, reg, off);
 }
 
-void hp_emit_count_guard_miss(struct hp_emit *e)
+/* --stats: one more in the thread block's counter at gs:off, through rax
+ * (spilled around it; flags untouched). */
+static void count_stat(struct hp_emit *e, int32_t off)
 {
   if (!e->count_lookups)
     return;
   size_t start = e->pos;
   store_gs(e, HP_RAX, T_OFF(spill_rax));
-  count_gs(e, HP_RAX, T_OFF(guard_misses));
+  count_gs(e, HP_RAX, off);
   load_gs(e, HP_RAX, T_OFF(spill_rax));
   counted_from(e, start);
 }
+
+void hp_emit_count_guard_miss(struct hp_emit *e) { count_stat(e, T_OFF(guard_misses)); }
 
 void hp_emit_count_abs(struct hp_emit *e, uint64_t addr)
 {
@@ -846,13 +843,7 @@ void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
    * push faults and the signal handler sends the return to its miss path
    * (hp_emit_return_push_of), which writes nothing. */
   int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
-  if (e->count_lookups) {
-    size_t start = e->pos;
-    store_gs(e, HP_RAX, T_OFF(spill_rax));
-    count_gs(e, HP_RAX, T_OFF(ibl_inline_lookups));
-    load_gs(e, HP_RAX, T_OFF(spill_rax));
-    counted_from(e, start);
-  }
+  count_stat(e, T_OFF(ibl_inline_lookups));
   static const uint8_t low[] = {0x0f, 0xb7, 0xc9}; /* movzx ecx, cx */
   hp_emit_bytes(e, low, sizeof low);
   hp_emit_bytes(e, ret_probe, sizeof ret_probe);
