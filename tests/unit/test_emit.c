@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <asm/prctl.h>
 #include <Zydis/Zydis.h>
 
 #include "hotpath/emit.h"
@@ -676,6 +679,80 @@ START_TEST(inline_cache_layout)
 }
 END_TEST
 
+/* Runs an inline cache for real, its thread block a fake one under GS: no
+ * target learnt goes to the learning exit (target in gs:ibl_target); the
+ * learnt one hits; another misses (on to the lookup) and counts in the
+ * site's counter, every 65536th miss going to the learning exit again. */
+static uint8_t *ic_code;
+static int ic_run(uint64_t target, bool in_reg)
+{
+  int r;
+  /* (below the red zone: the call pushes) */
+  if (in_reg)
+    __asm__ volatile("sub $128, %%rsp\n\tcall *%[f]\n\tadd $128, %%rsp"
+                     : "=a"(r)
+                     : [f] "r"(ic_code), "d"(target)
+                     : "rcx", "memory", "cc");
+  else
+    __asm__ volatile("sub $128, %%rsp\n\tcall *%[f]\n\tadd $128, %%rsp"
+                     : "=a"(r)
+                     : [f] "r"(ic_code), "c"(target)
+                     : "rdx", "memory", "cc");
+  return r;
+}
+
+START_TEST(inline_cache_relearns_every_65536th_miss)
+{
+  uint8_t *block = mmap(NULL, HP_T_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ck_assert_ptr_ne(block, MAP_FAILED);
+  ck_assert_int_eq(syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)block), 0);
+  ic_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ck_assert_ptr_ne(ic_code, MAP_FAILED);
+  int32_t slot = hp_site_miss_slot(0x401000);
+  ck_assert_int_ge(slot, HP_T_SITE_MISSES);
+  ck_assert_int_lt(slot, HP_T_SIZE - 3);
+  uint32_t *misses = (uint32_t *)(block + slot);
+  const uint64_t *ibl_target = (const uint64_t *)(block + offsetof(struct hp_thread, ibl_target));
+  const uint64_t t1 = 0x401234, t2 = 0x7f0000005678;
+  for (int in_reg = 0; in_reg < 2; in_reg++) {
+    struct hp_emit e = {.rw = ic_code, .rx = (uintptr_t)ic_code, .cap = 4096};
+    size_t k_off, jmp_off, learn_off;
+    if (in_reg)
+      hp_emit_inline_cache_reg(&e, HP_RDX, slot, &k_off, &jmp_off, &learn_off);
+    else
+      hp_emit_inline_cache(&e, slot, &k_off, &jmp_off, &learn_off);
+    static const uint8_t ret1[] = {0xb8, 1, 0, 0, 0, 0xc3}, ret2[] = {0xb8, 2, 0, 0, 0, 0xc3},
+                         ret3[] = {0xb8, 3, 0, 0, 0, 0xc3}; /* mov eax, n; ret */
+    hp_emit_bytes(&e, ret3, sizeof ret3); /* the lookup that follows a miss */
+    size_t hit = e.pos;
+    hp_emit_bytes(&e, ret1, sizeof ret1);
+    size_t learn = e.pos;
+    hp_emit_bytes(&e, ret2, sizeof ret2);
+    ck_assert(!e.overflow);
+    hp_patch_rel32(ic_code + jmp_off, (uintptr_t)ic_code + jmp_off, (uintptr_t)ic_code + hit);
+    hp_patch_rel32(ic_code + learn_off, (uintptr_t)ic_code + learn_off, (uintptr_t)ic_code + learn);
+    *misses = 0;
+    ck_assert_int_eq(ic_run(t1, in_reg), 2); /* nothing learnt */
+    ck_assert_uint_eq(*ibl_target, t1);
+    ck_assert_uint_eq(*misses, 0);
+    *(uint64_t *)(ic_code + k_off) = ~t1; /* learnt (hp_predict) */
+    ck_assert_int_eq(ic_run(t1, in_reg), 1);
+    ck_assert_int_eq(ic_run(t2, in_reg), 3);
+    ck_assert_uint_eq(*misses, 1);
+    for (unsigned i = 2; i < 65536; i++)
+      ck_assert_int_eq(ic_run(t2, in_reg), 3);
+    ck_assert_int_eq(ic_run(t2, in_reg), 2); /* the 65536th: learn again */
+    ck_assert_uint_eq(*ibl_target, t2);
+    ck_assert_int_eq(ic_run(t2, in_reg), 3);
+    ck_assert_int_eq(ic_run(t1, in_reg), 1);
+    ck_assert_uint_eq(*misses, 65537);
+  }
+  munmap(ic_code, 4096);
+  syscall(SYS_arch_prctl, ARCH_SET_GS, 0ul);
+  munmap(block, HP_T_SIZE);
+}
+END_TEST
+
 START_TEST(code_check_and_ibl_decode)
 {
   /* Generated routines must decode cleanly end to end. */
@@ -725,6 +802,7 @@ int main(void)
   tcase_add_test(tc, encode_request_round_trip);
   tcase_add_test(tc, return_keeps_flags);
   tcase_add_test(tc, inline_cache_layout);
+  tcase_add_test(tc, inline_cache_relearns_every_65536th_miss);
   tcase_add_test(tc, code_check_and_ibl_decode);
   tcase_add_test(tc, entry_checks_with_dead_flags);
   suite_add_tcase(s, tc);
