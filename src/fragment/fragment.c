@@ -507,20 +507,25 @@ static void unlink_exit(struct hp_exit *x)
   x->linked = NULL;
 }
 
+/* Exit x, if linked: out of its target's incoming list, its branch back
+ * to where it goes unlinked. */
+static void unlink_linked(struct hp_exit *x)
+{
+  struct hp_fragment *to = x->linked;
+  if (!to)
+    return;
+  for (struct hp_exit **pp = &to->incoming; *pp; pp = &(*pp)->next_in)
+    if (*pp == x) {
+      *pp = x->next_in;
+      break;
+    }
+  unlink_exit(x);
+}
+
 void hp_fragment_unlink_outgoing(struct hp_fragment *f)
 {
-  for (unsigned i = 0; i < f->nexits; i++) {
-    struct hp_exit *x = &f->exits[i];
-    struct hp_fragment *to = x->linked;
-    if (!to)
-      continue;
-    for (struct hp_exit **pp = &to->incoming; *pp; pp = &(*pp)->next_in)
-      if (*pp == x) {
-        *pp = x->next_in;
-        break;
-      }
-    unlink_exit(x);
-  }
+  for (unsigned i = 0; i < f->nexits; i++)
+    unlink_linked(&f->exits[i]);
 }
 
 void hp_fragment_remove(struct hp_fragment *f)
@@ -730,15 +735,7 @@ void hp_predict(struct hp_exit *site, uint64_t target, struct hp_fragment *to)
       return;
     site->relearnt++;
     hp_stats.sites_relearnt++;
-    struct hp_fragment *old = site->linked;
-    if (old) {
-      for (struct hp_exit **pp = &old->incoming; *pp; pp = &(*pp)->next_in)
-        if (*pp == site) {
-          *pp = site->next_in;
-          break;
-        }
-      unlink_exit(site);
-    }
+    unlink_linked(site);
   } else {
     hp_stats.sites_learnt++;
   }
