@@ -36,7 +36,17 @@ void hp_emit_jmp_label(struct hp_emit *e, struct hp_label *l);  /* jmp rel32 */
 static inline uintptr_t hp_emit_here(const struct hp_emit *e) { return e->rx + e->pos; }
 bool hp_rel32_fits(uintptr_t next_insn, uintptr_t target);
 
-void hp_emit_bytes(struct hp_emit *e, const void *p, size_t n);
+/* Inline: most writes are 1-8 bytes of a size known here, which compile to
+ * one store instead of a call to memcpy (7% of python's start-up). */
+static inline void hp_emit_bytes(struct hp_emit *e, const void *p, size_t n)
+{
+  if (e->pos + n > e->cap) {
+    e->overflow = true;
+    return;
+  }
+  __builtin_memcpy(e->rw + e->pos, p, n);
+  e->pos += n;
+}
 void hp_emit_nops(struct hp_emit *e, size_t n);
 
 /* Patchable branches: padded so the rel32 field is 4-byte aligned (patched

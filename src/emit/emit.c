@@ -17,16 +17,6 @@ bool hp_rel32_fits(uintptr_t next_insn, uintptr_t target)
   return d >= INT32_MIN && d <= INT32_MAX;
 }
 
-void hp_emit_bytes(struct hp_emit *e, const void *p, size_t n)
-{
-  if (e->pos + n > e->cap) {
-    e->overflow = true;
-    return;
-  }
-  memcpy(e->rw + e->pos, p, n);
-  e->pos += n;
-}
-
 static void u8(struct hp_emit *e, uint8_t b) { hp_emit_bytes(e, &b, 1); }
 static void u32(struct hp_emit *e, uint32_t v) { hp_emit_bytes(e, &v, 4); }
 static void u64(struct hp_emit *e, uint64_t v) { hp_emit_bytes(e, &v, 8); }
