@@ -193,8 +193,12 @@ void hp_emit_xslot_load(struct hp_emit *e, int x, int32_t disp, unsigned size);
  * a copy of x into the instruction's destination. */
 bool hp_emit_guest_xslot_read(struct hp_emit *e, const ZydisDecodedInstruction *in, int x);
 /* After a guest movss/movsd store of a slot that lives in xmm x: x takes
- * the stored low element of the source, zero-extended. */
-bool hp_emit_guest_xslot_update(struct hp_emit *e, const ZydisDecodedInstruction *in, int x);
+ * the stored low element of the source, zero-extended; src_clean: the
+ * source is known to hold nothing above that element (a whole copy, which
+ * the CPU does by renaming, instead of movq or xorps + movss). */
+bool hp_emit_guest_xslot_update(struct hp_emit *e, const ZydisDecodedInstruction *in, int x, bool src_clean);
+/* The xmm register in the ModRM reg field of a legacy SSE instruction. */
+int hp_emit_modrm_xmm(const ZydisDecodedInstruction *in);
 void hp_emit_slot_load(struct hp_emit *e, int reg, int32_t disp, unsigned size);
 /* The same loads from [base+disp] (the slots reloaded inside an inlined
  * call, base holding the loop's rbp). */

@@ -1378,8 +1378,7 @@ static void xmm_rr(struct hp_emit *e, uint8_t pfx, uint8_t op, int d, int s)
   u8(e, (uint8_t)(0xc0 | ((d & 7) << 3) | (s & 7)));
 }
 
-/* The xmm register in the ModRM reg field of a legacy SSE instruction. */
-static int modrm_xmm(const ZydisDecodedInstruction *in)
+int hp_emit_modrm_xmm(const ZydisDecodedInstruction *in)
 {
   return (int)in->raw.modrm.reg | ((in->attributes & ZYDIS_ATTRIB_HAS_REX) && in->raw.rex.R ? 8 : 0);
 }
@@ -1394,16 +1393,18 @@ bool hp_emit_guest_xslot_read(struct hp_emit *e, const ZydisDecodedInstruction *
 {
   if (!is_scalar_move(in) || in->opcode != 0x10)
     return false;
-  xmm_rr(e, 0, 0x28, modrm_xmm(in), x); /* movaps dst, x: x holds the slot zero-extended */
+  xmm_rr(e, 0, 0x28, hp_emit_modrm_xmm(in), x); /* movaps dst, x: x holds the slot zero-extended */
   return true;
 }
 
-bool hp_emit_guest_xslot_update(struct hp_emit *e, const ZydisDecodedInstruction *in, int x)
+bool hp_emit_guest_xslot_update(struct hp_emit *e, const ZydisDecodedInstruction *in, int x, bool src_clean)
 {
   if (!is_scalar_move(in) || in->opcode != 0x11)
     return false;
-  int src = modrm_xmm(in);
-  if (in->mnemonic == ZYDIS_MNEMONIC_MOVSD) {
+  int src = hp_emit_modrm_xmm(in);
+  if (src_clean) {
+    xmm_rr(e, 0, 0x28, x, src); /* movaps x, src: nothing above the element (a register rename) */
+  } else if (in->mnemonic == ZYDIS_MNEMONIC_MOVSD) {
     xmm_rr(e, 0xf3, 0x7e, x, src); /* movq x, src: the low 64 bits, zero-extended */
   } else {
     xmm_rr(e, 0, 0x57, x, x);      /* xorps x, x */

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "hotpath/analysis.h"
 #include "hotpath/thread.h"
 
 #define CONTROL_BYTES 512 /* an indirect call with its inline cache and lookup, padded */
@@ -150,6 +151,10 @@ struct lowering {
   const struct hp_ilist *l;
   const struct hp_fold *fold;
   uint16_t snap, pending, pending_uses; /* pending_uses: the machine registers their expressions read */
+  /* Optimized traces, from the loop's top on: xmm registers whose bits
+   * above 64 (xz64) or above 32 (xz32) are known to be zero (xclean_after),
+   * so that a store of a float or double slot copies its source whole. */
+  uint16_t xz64, xz32;
   int fold_rec[16];
 };
 
@@ -579,6 +584,106 @@ static bool guest_insn(struct lowering *L, const struct hp_insn *in, bool force_
   return true;
 }
 
+/* Whether the source of a guest movss/movsd store (its ModRM reg field)
+ * holds nothing above the element it stores (xclean_after knows). */
+static bool xsrc_clean(const struct lowering *L, const ZydisDecodedInstruction *zi)
+{
+  int src = hp_emit_modrm_xmm(zi);
+  return ((zi->mnemonic == ZYDIS_MNEMONIC_MOVSD ? L->xz64 : L->xz32) >> src) & 1;
+}
+
+/* The xmm registers a slot of the promotion lives in, with their bits
+ * known zero: a double's above 64, a float's above 32 (always: entry
+ * loads, slot updates and reloads after a checked store all zero-extend). */
+static void xclean_slots(struct lowering *L)
+{
+  L->xz64 = L->xz32 = 0;
+  for (unsigned k = 0; k < L->promo->nslots; k++) {
+    const struct hp_promo_slot *s = &L->promo->slot[k];
+    if (s->reg < HP_PROMO_XMM)
+      continue;
+    L->xz64 |= (uint16_t)(1u << (s->reg - HP_PROMO_XMM));
+    if (s->size == 4)
+      L->xz32 |= (uint16_t)(1u << (s->reg - HP_PROMO_XMM));
+  }
+}
+
+/* After guest element in (lowered at the loop's straight-line path): what
+ * it leaves known of the xmm registers' upper bits. Scalar SSE arithmetic
+ * keeps its destination's bits above the element, loads zero-extend, a
+ * register copy copies; anything else that writes vector state forgets
+ * the registers it names (all, for xsave and the like). */
+static void xclean_after(struct lowering *L, const struct hp_insn *in)
+{
+  const ZydisDecodedInstruction *zi;
+  insn_bytes(L, in, &zi);
+  struct hp_insn_effects eff;
+  bool known = hp_analyze_insn(in, &eff);
+  if (!known || eff.xmm_all) {
+    xclean_slots(L);
+    return;
+  }
+  if (!eff.vec_write)
+    return;
+  bool legacy = zi->encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY && (zi->attributes & ZYDIS_ATTRIB_HAS_MODRM);
+  int d = legacy ? hp_emit_modrm_xmm(zi) : 0;
+  uint16_t bit = (uint16_t)(1u << d);
+  bool reg_form = legacy && zi->raw.modrm.mod == 3;
+  bool promoted_x = (in->flags & HP_INSN_PROMOTED) && in->reg >= HP_PROMO_XMM;
+  int src = reg_form ? (int)zi->raw.modrm.rm | ((zi->attributes & ZYDIS_ATTRIB_HAS_REX) && zi->raw.rex.B ? 8 : 0)
+                     : promoted_x ? in->reg - HP_PROMO_XMM : -1;
+  switch (legacy ? zi->mnemonic : ZYDIS_MNEMONIC_INVALID) {
+  case ZYDIS_MNEMONIC_MOVSD:
+  case ZYDIS_MNEMONIC_MOVSS:
+    if (zi->opcode == 0x10 && !reg_form) { /* a load (or a promoted slot's copy): zero-extended */
+      bool ss = zi->mnemonic == ZYDIS_MNEMONIC_MOVSS;
+      L->xz64 |= bit;
+      L->xz32 = ss ? (uint16_t)(L->xz32 | bit) : (uint16_t)(L->xz32 & ~bit);
+      return;
+    }
+    if (zi->opcode == 0x11 && !reg_form)
+      return; /* a store: no register written */
+    if (zi->opcode == 0x10 && zi->mnemonic == ZYDIS_MNEMONIC_MOVSS)
+      return; /* movss x, y: the low 32 bits, the rest kept */
+    if (zi->opcode == 0x10) {
+      L->xz32 &= (uint16_t)~bit; /* movsd x, y: the low 64 bits */
+      return;
+    }
+    break;
+  case ZYDIS_MNEMONIC_ADDSD: case ZYDIS_MNEMONIC_SUBSD: case ZYDIS_MNEMONIC_MULSD: case ZYDIS_MNEMONIC_DIVSD:
+  case ZYDIS_MNEMONIC_MINSD: case ZYDIS_MNEMONIC_MAXSD: case ZYDIS_MNEMONIC_SQRTSD: case ZYDIS_MNEMONIC_CVTSI2SD:
+  case ZYDIS_MNEMONIC_CVTSS2SD:
+    L->xz32 &= (uint16_t)~bit; /* the low 64 bits written, the rest kept */
+    return;
+  case ZYDIS_MNEMONIC_ADDSS: case ZYDIS_MNEMONIC_SUBSS: case ZYDIS_MNEMONIC_MULSS: case ZYDIS_MNEMONIC_DIVSS:
+  case ZYDIS_MNEMONIC_MINSS: case ZYDIS_MNEMONIC_MAXSS: case ZYDIS_MNEMONIC_SQRTSS: case ZYDIS_MNEMONIC_CVTSI2SS:
+  case ZYDIS_MNEMONIC_CVTSD2SS:
+    return; /* the low 32 bits written, the rest kept */
+  case ZYDIS_MNEMONIC_MOVAPS:
+  case ZYDIS_MNEMONIC_MOVAPD:
+    if (reg_form && zi->opcode == 0x28) { /* a copy */
+      L->xz64 = (uint16_t)((L->xz64 & ~bit) | (((L->xz64 >> src) & 1u) << d));
+      L->xz32 = (uint16_t)((L->xz32 & ~bit) | (((L->xz32 >> src) & 1u) << d));
+      return;
+    }
+    break;
+  case ZYDIS_MNEMONIC_XORPS:
+  case ZYDIS_MNEMONIC_XORPD:
+  case ZYDIS_MNEMONIC_PXOR:
+    if (reg_form && src == d) { /* zeroed */
+      L->xz64 |= bit;
+      L->xz32 |= bit;
+      return;
+    }
+    break;
+  default:
+    break;
+  }
+  /* (No guest instruction names a register a slot lives in.) */
+  L->xz64 &= (uint16_t)~eff.xmm;
+  L->xz32 &= (uint16_t)~eff.xmm;
+}
+
 /* Element i; returns false when the fragment must stop after it. */
 static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i, bool force_far)
 {
@@ -600,7 +705,8 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
       int x = in->reg - HP_PROMO_XMM;
       bool ok;
       if (in->flags & HP_INSN_SLOT_WRITE) /* deferred: the register only */
-        ok = (L->promo->deferred || guest_insn(L, in, force_far)) && hp_emit_guest_xslot_update(e, zi, x);
+        ok = (L->promo->deferred || guest_insn(L, in, force_far)) &&
+             hp_emit_guest_xslot_update(e, zi, x, xsrc_clean(L, zi));
       else
         ok = hp_emit_guest_xslot_read(e, zi, x) || hp_emit_guest_rm_reg(e, bytes, zi, x);
       if (!ok) {
@@ -980,8 +1086,10 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   out->loop_off = 0;
   out->spec_start = out->spec_end = out->deopt_off = 0;
   e->recov = &out->recov;
-  if (L.promo)
+  if (L.promo) {
     promo_enter(&L);
+    xclean_slots(&L); /* the loop's top: nothing known of the others */
+  }
   if (opts->entry_counter) /* --stats: executions of the fragment (and of its loop) */
     hp_emit_count_abs(e, (uint64_t)(uintptr_t)opts->entry_counter);
   const struct hp_jt *jt = opts->record || L.promo ? NULL : l->jt;
@@ -991,6 +1099,8 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
       jt_dispatch(&L, jt);
     if (!lower_one(&L, l, i, opts->force_far))
       break;
+    if (L.promo && l->v[i].op == HP_OP_GUEST)
+      xclean_after(&L, &l->v[i]);
   }
   if (jt && !e->overflow)
     jt_slots(&L, l, jt, opts->force_far);
