@@ -54,6 +54,7 @@ struct hp_lowered {
   unsigned reg_lookups; /* jmp r64 sites looked up from their register */
   unsigned reg_calls;   /* call r64 sites whose inline cache compares their register */
   unsigned jt_dead;     /* jump-table slots without the tail (hp_jt_dead_tails) */
+  unsigned xslot_whole;  /* float/double slot stores that copy their source whole (movaps) */
   /* The list's jump table (l->jt): the slot of each index (offsets of the
    * code that runs the tail and jumps to that case); jt_n = 0: none made. */
   unsigned jt_n;

@@ -82,6 +82,7 @@
   X(opt_traces_dropped, "optimized traces dropped when the process started a second thread") \
   X(opt_slots_promoted, "frame slots promoted to registers") \
   X(opt_xmm_slots_promoted, "float and double slots among them, in xmm registers") \
+  X(opt_xslot_whole, "stores of float and double slots in xmm registers that copy their source whole (nothing above the element)") \
   X(opt_traces_calls, "optimized loop traces with inlined calls") \
   X(opt_returns_known, "inlined returns whose check was removed (no store can reach their slot)") \
   X(opt_traces_deopt, "optimized traces dropped: at their entry a slot was below rsp, outside the stack or unmapped") \

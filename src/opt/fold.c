@@ -714,6 +714,12 @@ static bool use_and_clobber(struct pass *P, unsigned i, const struct hp_insn_eff
   if (in->flags & HP_INSN_ALIAS_CHECK)
     w |= P->pregs;
   uint16_t full = (uint16_t)(eff->gpr_write & ~eff->gpr_write_partial);
+  /* A register it overwrites without reading it is dead from here on, when
+   * nothing can show it before the instruction runs (it cannot fault): no
+   * materialization below needs to keep it (-O0 `mov rdx, rax; mov rax,
+   * [k]; add rax, rdx; lea rdx, [rax*8]`: rdx's copy of the old rax). */
+  if (!eff->may_fault && P->known[i])
+    drop(P, (uint16_t)(full & ~eff->gpr_read & ~((1u << RSP) | (1u << RBP))));
   uint16_t mat = 0, dead_after = 0;
   for (int h = 0; h < 16; h++) {
     if (!((P->s.pend >> h) & 1) || !(lin_uses(&P->s.val[h]) & w))

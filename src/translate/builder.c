@@ -238,6 +238,7 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
       hp_stats.jt_sites += lo.jt_n != 0;
       hp_stats.jt_entries += lo.jt_n;
       hp_stats.jt_dead_slots += lo.jt_dead;
+      hp_stats.opt_xslot_whole += lo.xslot_whole;
       r.unit->count_used += e.count_bytes;
       struct hp_fragment *f = commit(l, &r, e.pos, &lo, kind, record);
       if (opts.entry_counter)

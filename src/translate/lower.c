@@ -704,11 +704,13 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
        * the register; any other instruction reads it as its source. */
       int x = in->reg - HP_PROMO_XMM;
       bool ok;
-      if (in->flags & HP_INSN_SLOT_WRITE) /* deferred: the register only */
-        ok = (L->promo->deferred || guest_insn(L, in, force_far)) &&
-             hp_emit_guest_xslot_update(e, zi, x, xsrc_clean(L, zi));
-      else
+      if (in->flags & HP_INSN_SLOT_WRITE) { /* deferred: the register only */
+        bool whole = xsrc_clean(L, zi);
+        ok = (L->promo->deferred || guest_insn(L, in, force_far)) && hp_emit_guest_xslot_update(e, zi, x, whole);
+        L->out->xslot_whole += ok && whole;
+      } else {
         ok = hp_emit_guest_xslot_read(e, zi, x) || hp_emit_guest_rm_reg(e, bytes, zi, x);
+      }
       if (!ok) {
         L->out->broken = true;
         e->overflow = true;
@@ -1081,6 +1083,7 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   out->reg_lookups = 0;
   out->reg_calls = 0;
   out->jt_dead = 0;
+  out->xslot_whole = 0;
   out->checks_code = false;
   out->broken = false;
   out->loop_off = 0;

@@ -296,6 +296,8 @@ OX="float and double slots among them, in xmm registers"
 run fpromote --opt=2 -- "$fpromote"
 expect fpromote "$OT" -ge 6
 expect fpromote "$OX" -ge 6
+# their stores copy a source that holds nothing above the element whole
+expect fpromote "stores of float and double slots in xmm registers that copy their source whole (nothing above the element)" -ge 4
 expect fpromote "$OC" -ge 2
 # loops that call functions: promoted across the inlined calls; the loop
 # whose local lies below rsp fails its entry check and is rebuilt
