@@ -216,6 +216,7 @@ struct hp_fold {
   unsigned rewritten;    /* instructions that read a folded address or a propagated copy */
   unsigned materialized; /* leas/movs that make a register exact again (hot path) */
   unsigned forwarded;    /* loads of a frame slot that read what a store left there instead */
+  unsigned rebased;      /* expressions that followed a constant added to a register they read */
 };
 
 /* What the optimizer did to one trace, kept with its fragment (for the

@@ -98,6 +98,7 @@
   X(opt_fold_rewritten, "instructions that read a folded address or propagated copy") \
   X(opt_fold_materialized, "registers made exact again in the loop (lea/mov)") \
   X(opt_fold_forwarded, "loads of a frame slot that read what a store in the trace left there") \
+  X(opt_fold_rebased, "folded addresses that followed a constant added to a register they read (i++ under a[i])") \
   X(opt_ns, "time spent in optimizer passes (ns)") \
   X(opt_ns_median, "optimizer time per trace, median (ns)") \
   X(opt_ns_max, "optimizer time per trace, maximum (ns)") \

@@ -695,6 +695,50 @@ static void facts_after(struct pass *P, const struct hp_insn *in, const struct h
 /* Flags an element may carry and still be rewritten. */
 #define REWRITABLE (HP_INSN_PROMOTED | HP_INSN_SLOT_WRITE | HP_INSN_ALIAS_CHECK | HP_INSN_KEEP_FLAGS | HP_INSN_PROBE_STORE)
 
+/* Whether the element adds a constant to a 64-bit machine register and
+ * writes nothing else (`add`/`sub` of an immediate, `inc`, `dec`: a
+ * promoted 8-byte slot's `add qword [rbp+d], 1` is `add r13, 1`): *m gets
+ * the register, *k the constant. Expressions over it can then follow it
+ * (rebase) instead of being made exact first. 32-bit adds wrap at 2^32 in
+ * a zero-extended register: not linear, not taken. */
+static bool adds_constant(const struct pass *P, const struct hp_insn *in, const struct hp_insn_effects *eff, int *m,
+                          uint64_t *k)
+{
+  if (!P->ok || (in->flags & ~(HP_INSN_PROMOTED | HP_INSN_SLOT_WRITE)) || !P->zi.operand_count_visible)
+    return false;
+  const ZydisDecodedOperand *d = &P->ops[0];
+  switch (P->zi.mnemonic) {
+  case ZYDIS_MNEMONIC_ADD:
+  case ZYDIS_MNEMONIC_SUB:
+    if (P->zi.operand_count_visible != 2 || P->ops[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+      return false;
+    *k = (uint64_t)P->ops[1].imm.value.s;
+    if (P->zi.mnemonic == ZYDIS_MNEMONIC_SUB)
+      *k = 0 - *k;
+    break;
+  case ZYDIS_MNEMONIC_INC:
+    *k = 1;
+    break;
+  case ZYDIS_MNEMONIC_DEC:
+    *k = (uint64_t)-1;
+    break;
+  default:
+    return false;
+  }
+  if (d->size != 64)
+    return false;
+  if (d->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+    *m = hp_gpr_num(d->reg.value);
+    if (*m < 0 || *m == RSP || *m == RBP || ((P->s.pend >> *m) & 1) || (in->flags & HP_INSN_PROMOTED))
+      return false; /* (a pending register's machine register holds something else) */
+  } else if ((in->flags & HP_INSN_SLOT_WRITE) && in->reg < HP_PROMO_XMM) {
+    *m = in->reg;
+  } else {
+    return false;
+  }
+  return (eff->gpr_write & ~(1u << *m)) == 0;
+}
+
 /* A plain or promoted guest instruction that is neither absorbed nor dead:
  * reads of pending registers folded into it or materialized first, and
  * pending registers whose expressions its writes spoil made exact first
@@ -703,7 +747,6 @@ static bool use_and_clobber(struct pass *P, unsigned i, const struct hp_insn_eff
 {
   const struct hp_insn *in = &P->l->v[i];
   struct hp_fold_elem *el = &P->f->elem[i];
-  const struct hp_promotion *pr = P->l->promo;
   bool rigid = (in->flags & ~REWRITABLE) || (in->flags & HP_INSN_RIPREL);
   /* Machine registers it writes: its own, its slot's register, and with a
    * checked access every slot register (the out-of-line path loads them
@@ -721,13 +764,32 @@ static bool use_and_clobber(struct pass *P, unsigned i, const struct hp_insn_eff
   if (!eff->may_fault && P->known[i])
     drop(P, (uint16_t)(full & ~eff->gpr_read & ~((1u << RSP) | (1u << RBP))));
   uint16_t mat = 0, dead_after = 0;
+  int am = -1;
+  uint64_t ak = 0;
+  bool adds = adds_constant(P, in, eff, &am, &ak);
   for (int h = 0; h < 16; h++) {
     if (!((P->s.pend >> h) & 1) || !(lin_uses(&P->s.val[h]) & w))
       continue;
+    if (adds && h != am) {
+      /* Its expression reads the register the instruction adds k to:
+       * c*m + d becomes c*m' + (d - c*k), if still an addressing mode
+       * (-O0 `i++` under an index scaled from i). */
+      struct lin v = P->s.val[h];
+      for (unsigned u = 0; u < v.n; u++)
+        if (v.r[u] == am)
+          v.d -= v.c[u] * ak;
+      struct hp_addr_expr x;
+      if (lin_expr(&v, &x)) {
+        P->s.val[h] = v;
+        P->s.dirty = true;
+        P->f->rebased++;
+        continue;
+      }
+    }
+    /* (A write-through store of a slot cannot fault after its register
+     * changed: the entry stored every written slot once.) */
     if ((full >> h) & 1)
       dead_after |= (uint16_t)(1u << h); /* overwritten by the instruction itself */
-    else if ((in->flags & HP_INSN_SLOT_WRITE) && !pr->deferred && (lin_uses(&P->s.val[h]) >> in->reg) & 1)
-      mat |= (uint16_t)(1u << h); /* its stored-through slot may fault after the register changed */
     else if ((live_after >> h) & 1)
       mat |= (uint16_t)(1u << h);
     else
@@ -892,7 +954,7 @@ bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, struct hp_insn_effects
   P.known = known;
   f->nsnap = 1;
   f->nrw = 0;
-  f->absorbed = f->removed = f->rewritten = f->materialized = f->forwarded = 0;
+  f->absorbed = f->removed = f->rewritten = f->materialized = f->forwarded = f->rebased = 0;
   memset(&f->snap[0], 0, sizeof f->snap[0]);
   for (unsigned k = 0; k < l->promo->nslots; k++) {
     const struct hp_promo_slot *s = &l->promo->slot[k];

@@ -5,15 +5,16 @@
 
 void hp_liveness(const struct hp_ilist *l, struct hp_live *live) { hp_liveness_mode(l, live, true); }
 
-/* A promoted slot access that became a register access (no store through
- * to memory): it cannot fault. */
+/* A promoted slot access that became a register access: it cannot fault
+ * (a write-through store neither: the trace's entry stored every slot the
+ * loop writes once, so a stack the guest cannot write faults there). */
 static bool in_register(const struct hp_ilist *l, const struct hp_insn *in)
 {
   if (!l->promo || !(in->flags & HP_INSN_PROMOTED) || (in->flags & (HP_INSN_ALIAS_CHECK | HP_INSN_PROBE_STORE)))
     return false;
   if (in->zi.mnemonic == ZYDIS_MNEMONIC_DIV || in->zi.mnemonic == ZYDIS_MNEMONIC_IDIV)
     return false; /* a divide error does not need memory */
-  return !(in->flags & HP_INSN_SLOT_WRITE) || l->promo->deferred;
+  return true;
 }
 
 /* head: what is live at the list's top, for its back edges (NULL: they

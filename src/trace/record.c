@@ -962,6 +962,7 @@ static void build(struct recording *r)
       hp_stats.opt_fold_rewritten += fold_plan.rewritten;
       hp_stats.opt_fold_materialized += fold_plan.materialized;
       hp_stats.opt_fold_forwarded += fold_plan.forwarded;
+      hp_stats.opt_fold_rebased += fold_plan.rebased;
     }
   }
   hp_stats.trace_blocks += r->nblocks;

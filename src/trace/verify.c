@@ -470,6 +470,46 @@ static uint16_t expr_uses(const struct hp_addr_expr *x)
   return (uint16_t)((x->base < 16 ? 1u << x->base : 0) | (x->index < 16 ? 1u << x->index : 0));
 }
 
+/* Whether element in adds a constant to the 64-bit machine register m and
+ * writes nothing else (w: what it writes), and expression after is before
+ * with that constant taken out of its displacement (fold.c's rebase: an
+ * address over m follows m). */
+static bool rebased(const struct hp_insn *in, uint16_t w, const struct hp_addr_expr *before,
+                    const struct hp_addr_expr *after)
+{
+  ZydisDecoder dec;
+  ZydisDecodedInstruction zi;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  if (in->op != HP_OP_GUEST || !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, in->bytes, in->len, &zi, ops)) ||
+      !zi.operand_count_visible || ops[0].size != 64)
+    return false;
+  int64_t k;
+  switch (zi.mnemonic) {
+  case ZYDIS_MNEMONIC_ADD:
+  case ZYDIS_MNEMONIC_SUB:
+    if (zi.operand_count_visible != 2 || ops[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+      return false;
+    k = zi.mnemonic == ZYDIS_MNEMONIC_ADD ? ops[1].imm.value.s : -ops[1].imm.value.s;
+    break;
+  case ZYDIS_MNEMONIC_INC: k = 1; break;
+  case ZYDIS_MNEMONIC_DEC: k = -1; break;
+  default: return false;
+  }
+  int m;
+  if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && !(in->flags & HP_INSN_PROMOTED))
+    m = hp_gpr_num(ops[0].reg.value);
+  else if ((in->flags & HP_INSN_SLOT_WRITE) && in->reg < HP_PROMO_XMM)
+    m = in->reg;
+  else
+    return false;
+  if (m < 0 || w != (uint16_t)(1u << m))
+    return false;
+  int64_t c = (before->base == m) + (before->index == m ? before->scale : 0);
+  return after->base == before->base && after->index == before->index && after->scale == before->scale &&
+         (int64_t)after->disp == (int64_t)before->disp - c * k;
+}
+
 /* The fold plan (struct hp_fold) against the list and the promotion. */
 static bool check_fold(const struct hp_ilist *l, struct hp_verify_error *err)
 {
@@ -636,7 +676,8 @@ static bool check_fold(const struct hp_ilist *l, struct hp_verify_error *err)
       if (F->elem[i + 1].pend >= F->nsnap)
         return fail(err, ii + 1, "snapshot %u out of range", F->elem[i + 1].pend);
       for (unsigned g = 0; g < 16; g++)
-        if (((nx->mask >> g) & 1) && ((left >> g) & 1) && (expr_uses(&nx->e[g]) & w))
+        if (((nx->mask >> g) & 1) && ((left >> g) & 1) && (expr_uses(&nx->e[g]) & w) &&
+            !rebased(in, w, &sn->e[g], &nx->e[g]))
           return fail(err, ii, "register %u stays pending over this write of a register its expression reads (0x%x)", g,
                       expr_uses(&nx->e[g]) & w);
     }

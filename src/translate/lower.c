@@ -335,10 +335,11 @@ static void promo_enter(struct lowering *L)
    * them; rbp may not be a frame): a fault in them goes to the deopt exit. */
   L->out->spec_start = (uint32_t)L->e->pos;
   slots_load(L);
-  /* Deferred stores: each slot the loop writes is stored once here, so a
-   * stack the guest cannot write faults here (deopt), not at an exit. */
-  if (p->deferred)
-    written_slots_store(L, 5 /* rbp: the loop's, here */);
+  /* Each slot the loop writes is stored once here (its own value), so a
+   * stack the guest cannot write faults here (deopt), not at an exit
+   * (deferred stores) or at a write-through store in the loop: there they
+   * cannot fault (liveness.c, fold.c count on it). */
+  written_slots_store(L, 5 /* rbp: the loop's, here */);
   L->out->spec_end = (uint32_t)L->e->pos;
   L->out->loop_off = (uint32_t)L->e->pos;
   /* From here on, memory owes those slots their registers' values. */
