@@ -346,6 +346,9 @@ run fold-nofold --opt=2 --disable-pass=fold -- "$fold"
 expect fold "$OF" -ge 8
 expect fold "instructions folded away (copies, lea, add/sub/shl kept symbolic)" -ge 40
 expect fold "instructions that read a folded address or propagated copy" -ge 15
+# an address over i follows i++ instead of being computed in the loop
+expect fold "folded addresses that followed a constant added to a register they read (i++ under a[i])" -ge 1
+expect fold-nofold "folded addresses that followed a constant added to a register they read (i++ under a[i])" -eq 0
 expect fold-nofold "$OF" -eq 0
 expect fold-nofold "$OT" -ge 8
 # nested loops: the inner loops' traces take in their enclosing loop's path
