@@ -304,6 +304,7 @@ static void init_fields(void)
   add_field(HP_T_IBL_FAST, "ibl_fast");
   add_field(HP_T_IBL_FAST + 8, "ibl_fast+8");
   add_field(HP_T_RET_TABLE, "ret_table");
+  add_field(HP_T_HEAD_COUNTERS + 4 * 7, "head_counters[7]"); /* `misses` */
 }
 
 static const char *field_name(long off)
