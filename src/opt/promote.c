@@ -337,6 +337,15 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
       *why = "a bit test with a register bit offset (its access reaches past its operand)";
       return false;
     }
+    if (m->seg == HP_SEG_FS && !m->write && m->index != HP_MEM_VSIB && m->size && m->size <= 64 &&
+        in->zi.address_width == 64) {
+      /* A load through FS (thread-local storage: errno, the pointer to
+       * the ctype table isalpha() reads) sees memory, which write-through
+       * stores keep exact; deferred ones would need it checked, and its
+       * linear address is not at hand: no deferred stores. */
+      defer = false;
+      continue;
+    }
     if (m->seg != HP_SEG_FLAT || m->index == HP_MEM_VSIB || !m->size || m->size > 64 ||
         in->zi.address_width != 64) {
       *why = "a segment, gather, string or 32-bit-address access";

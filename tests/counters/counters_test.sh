@@ -7,19 +7,20 @@
 # of reach.  A feature silently switched off fails here even when every
 # program still prints the right output.
 #
-# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT HEADSELF
+# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT HEADSELF XUPPER TLSLOOP
 #   (executables of tests/programs: loops, indcall, funcptr, jumptable; of
-#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0), defer (-O0), fold (-O0), nested (-O0), calleexit (-O0), headself (-O0))
+#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0), defer (-O0), fold (-O0), nested (-O0), calleexit (-O0), headself (-O0), xupper (-O0), tlsloop (-O0))
 # Counters are matched by their description (include/hotpath/stats.h).
 set -u
-if [ $# -ne 20 ]; then
-  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT HEADSELF" >&2
+if [ $# -ne 22 ]; then
+  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT HEADSELF XUPPER TLSLOOP" >&2
   exit 2
 fi
 hp=$(realpath "$1") loops=$(realpath "$2") indcall=$(realpath "$3") funcptr=$(realpath "$4") jumptable=$(realpath "$5")
 phase=$(realpath "$6") callchain=$(realpath "$7") interp=$(realpath "$8") mthot=$(realpath "$9")
 promote=$(realpath "${10}") indswap=$(realpath "${11}") promote2=$(realpath "${12}") fpromote=$(realpath "${13}") cpromote=$(realpath "${14}") rbpdata=$(realpath "${15}") defer=$(realpath "${16}") fold=$(realpath "${17}")
 nested=$(realpath "${18}") calleexit=$(realpath "${19}") headself=$(realpath "${20}")
+xupper=$(realpath "${21}") tlsloop=$(realpath "${22}")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 
@@ -297,7 +298,17 @@ run fpromote --opt=2 -- "$fpromote"
 expect fpromote "$OT" -ge 6
 expect fpromote "$OX" -ge 6
 # their stores copy a source that holds nothing above the element whole
-expect fpromote "stores of float and double slots in xmm registers that copy their source whole (nothing above the element)" -ge 4
+XW="stores of float and double slots in xmm registers that copy their source whole (nothing above the element)"
+expect fpromote "$XW" -ge 4
+# and only those: xupper stores two locals from registers with data above
+# the element (its own output checks that their loads see zeros there)
+run xupper --opt=2 -- "$xupper"
+expect xupper "$OX" -ge 4
+expect xupper "$XW" -ge 2
+# loops that read thread-local storage through FS (isalpha, errno, a
+# __thread variable) are optimized
+run tlsloop --opt=2 -- "$tlsloop"
+expect tlsloop "$OT" -ge 3
 expect fpromote "$OC" -ge 2
 # loops that call functions: promoted across the inlined calls; the loop
 # whose local lies below rsp fails its entry check and is rebuilt
