@@ -226,9 +226,12 @@ void hp_emit_slot_store(struct hp_emit *e, int reg, int32_t disp, unsigned size)
  * scratch; rcx is kept, and the flags unless flags_dead. */
 void hp_emit_stack_check(struct hp_emit *e, int scratch, int32_t lo, int32_t hi, uint64_t s0, uint64_t s1,
                          bool flags_dead, size_t fields[2]);
-/* Whether [a, a+size) overlaps [rbp+lo, rbp+hi): jb rel32 when it does
- * (its field's offset returned). Clobbers scratch and the status flags. */
-size_t hp_emit_span_check(struct hp_emit *e, int scratch, uint64_t a, uint32_t size, int32_t lo, int32_t hi);
+/* Whether [a, a+size) overlaps [rbp+lo, rbp+hi): a jump when it does (its
+ * rel32 field's offset returned). Clobbers scratch, and the status flags
+ * when flags_dead (a cmp and jb); else it keeps them and rcx (the signs
+ * of two differences, bswap/movzx/lea and jrcxz). */
+size_t hp_emit_span_check(struct hp_emit *e, int scratch, uint64_t a, uint32_t size, int32_t lo, int32_t hi,
+                          bool flags_dead);
 /* Deferred stores written back: [base+disp] = reg (4 or 8 bytes), or the
  * float/double in xmm x (movss/movsd). */
 void hp_emit_slot_store_to(struct hp_emit *e, int reg, int base, int32_t disp, unsigned size);

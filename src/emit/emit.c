@@ -1528,10 +1528,48 @@ void hp_emit_slot_store(struct hp_emit *e, int reg, int32_t disp, unsigned size)
   hp_emit_slot_store_to(e, reg, HP_RBP, disp, size);
 }
 
-size_t hp_emit_span_check(struct hp_emit *e, int scratch, uint64_t a, uint32_t size, int32_t lo, int32_t hi)
+size_t hp_emit_span_check(struct hp_emit *e, int scratch, uint64_t a, uint32_t size, int32_t lo, int32_t hi,
+                          bool flags_dead)
 {
   /* v = a + size - 1 - lo - rbp overlaps exactly when v <u hi - lo + size - 1 */
   uint8_t b = (uint8_t)(scratch >= 8 ? 1 : 0);
+  uint32_t w = (uint32_t)((int64_t)hi - lo + size - 1);
+  if (!flags_dead) {
+    /* Without the flags: v and v - w are differences of user addresses
+     * (below 2^56 in magnitude), so their top bytes t0, t1 are 0 or 0xff
+     * by their signs; v <u w exactly when t0 = 0 and t1 = 0xff, i.e. when
+     * t1 + ~t0 - 0xfe (= t1 - t0 - 0xff) is 0. */
+    uint8_t s = (uint8_t)(scratch & 7);
+    store_gs(e, HP_RCX, T_OFF(spill_rcx));
+    mov_imm64(e, scratch, a + size - 1 - (uint64_t)(int64_t)lo);
+    static const uint8_t nrbp[] = {0x48, 0x89, 0xe9, 0x48, 0xf7, 0xd1}; /* mov rcx, rbp; not rcx */
+    hp_emit_bytes(e, nrbp, sizeof nrbp);
+    uint8_t v[] = {(uint8_t)(0x48 | (b << 1)), 0x8d, 0x4c, (uint8_t)((s << 3) | HP_RCX), 0x01}; /* lea rcx, [rcx+scratch+1] */
+    hp_emit_bytes(e, v, sizeof v);
+    uint8_t vw[] = {(uint8_t)(0x48 | (b << 2)), 0x8d, (uint8_t)(0x80 | (s << 3) | HP_RCX)}; /* lea scratch, [rcx-w] */
+    hp_emit_bytes(e, vw, sizeof vw);
+    u32(e, (uint32_t)-(int32_t)w);
+    static const uint8_t t0[] = {0x48, 0x0f, 0xc9, 0x0f, 0xb6, 0xc9, 0x48, 0xf7, 0xd1}; /* bswap rcx; movzx ecx, cl; not rcx */
+    hp_emit_bytes(e, t0, sizeof t0);
+    uint8_t t1[] = {(uint8_t)(0x48 | b), 0x0f, (uint8_t)(0xc8 | s),               /* bswap scratch */
+                    (uint8_t)(0x40 | (b << 2) | b), 0x0f, 0xb6, (uint8_t)(0xc0 | (s << 3) | s)}; /* movzx scratch32, scratch8 */
+    hp_emit_bytes(e, t1, sizeof t1);
+    uint8_t sum[] = {(uint8_t)(0x48 | (b << 1)), 0x8d, 0x8c, (uint8_t)((s << 3) | HP_RCX)}; /* lea rcx, [rcx+scratch-0xfe] */
+    hp_emit_bytes(e, sum, sizeof sum);
+    u32(e, (uint32_t)-0xfe);
+    static const uint8_t jz[] = {0xe3, 0x00}; /* jrcxz overlap */
+    hp_emit_bytes(e, jz, sizeof jz);
+    size_t overlap = e->pos - 1;
+    load_gs(e, HP_RCX, T_OFF(spill_rcx));
+    static const uint8_t on[] = {0xeb, 0x00}; /* jmp on */
+    hp_emit_bytes(e, on, sizeof on);
+    size_t go = e->pos - 1;
+    set_rel8(e, overlap);
+    load_gs(e, HP_RCX, T_OFF(spill_rcx));
+    size_t field = hp_emit_jmp_rel32(e, hp_emit_here(e));
+    set_rel8(e, go);
+    return field;
+  }
   mov_imm64(e, scratch, a + size - 1 - (uint64_t)(int64_t)lo);
   u8(e, (uint8_t)(0x48 | b)); /* sub scratch, rbp */
   u8(e, 0x29);
@@ -1539,7 +1577,7 @@ size_t hp_emit_span_check(struct hp_emit *e, int scratch, uint64_t a, uint32_t s
   u8(e, (uint8_t)(0x48 | b)); /* cmp scratch, imm32 */
   u8(e, 0x81);
   u8(e, (uint8_t)(0xf8 | (scratch & 7)));
-  u32(e, (uint32_t)((int64_t)hi - lo + size - 1));
+  u32(e, w);
   return hp_emit_jcc_rel32(e, 0x2, hp_emit_here(e)); /* jb */
 }
 

@@ -761,8 +761,14 @@ static bool use_and_clobber(struct pass *P, unsigned i, const struct hp_insn_eff
    * nothing can show it before the instruction runs (it cannot fault): no
    * materialization below needs to keep it (-O0 `mov rdx, rax; mov rax,
    * [k]; add rax, rdx; lea rdx, [rax*8]`: rdx's copy of the old rax). */
-  if (!eff->may_fault && P->known[i])
+  if (!eff->may_fault && P->known[i] && (P->s.pend & full & ~eff->gpr_read & ~((1u << RSP) | (1u << RBP)))) {
     drop(P, (uint16_t)(full & ~eff->gpr_read & ~((1u << RSP) | (1u << RBP))));
+    /* The element's own snapshot without it: no record over its code
+     * rebuilds it from a register made exact before the element. */
+    if (!snapshot(P))
+      return false;
+    el->pend = P->cur;
+  }
   uint16_t mat = 0, dead_after = 0;
   int am = -1;
   uint64_t ak = 0;

@@ -425,10 +425,19 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
    * are deferred. */
   struct hp_live live[l->n + 1];
   hp_liveness_mode(l, live, false);
+  /* The entry's checks clobber the flags only where they are dead even if
+   * the guest's first access of a slot faults (no promotion attached yet:
+   * every access may fault). That fault is the entry's own load or store
+   * of the slot as well: the trace leaves through deopt, and the guest,
+   * run again unoptimized up to its own fault, shows the handler its
+   * flags. */
+  struct hp_live live_entry[l->n + 1];
+  hp_liveness(l, live_entry);
+  bool entry_flags_dead = !(live_entry[0].flags & HP_FL_STATUS);
   bool rip_needed = false; /* a rip-relative store, or loads with deferred stores */
   for (unsigned i = 0; i < l->n; i++)
     rip_needed |= (riprel[i] & 1) || (defer && (riprel[i] & 10));
-  p->rip_check = rip_needed && !(live[0].flags & HP_FL_STATUS) && rip_hi - rip_lo <= (1u << 30);
+  p->rip_check = rip_needed && rip_hi - rip_lo <= (1u << 30); /* (flag-free where they are live) */
   if (p->rip_check) {
     p->rip_lo = rip_lo;
     p->rip_size = (uint32_t)(rip_hi - rip_lo);
@@ -603,10 +612,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
     }
   l->promo = p;
   /* The entry's other checks use the flags only where a fault handler
-   * could not see them either (an instruction that may fault reads all;
-   * the slots' accesses in registers cannot fault). */
-  struct hp_live live_f[l->n + 1];
-  hp_liveness(l, live_f);
-  p->entry_flags_dead = !(live_f[0].flags & HP_FL_STATUS);
+   * could not see them either (above). */
+  p->entry_flags_dead = entry_flags_dead;
   return true;
 }

@@ -329,8 +329,9 @@ static void promo_enter(struct lowering *L)
     L->deopt[L->ndeopt++] = hp_emit_frame_check(L->e, p->scratch, p->lo, p->entry_flags_dead);
     hp_emit_promo_frame_save(L->e);
   }
-  if (p->rip_check) /* the flags are dead here */
-    L->deopt[L->ndeopt++] = hp_emit_span_check(L->e, p->scratch, p->rip_lo, p->rip_size, p->lo, p->hi);
+  if (p->rip_check)
+    L->deopt[L->ndeopt++] =
+        hp_emit_span_check(L->e, p->scratch, p->rip_lo, p->rip_size, p->lo, p->hi, p->entry_flags_dead);
   /* The slots' loads are speculative (a run may leave before touching
    * them; rbp may not be a frame): a fault in them goes to the deopt exit. */
   L->out->spec_start = (uint32_t)L->e->pos;
@@ -627,9 +628,20 @@ static void xclean_after(struct lowering *L, const struct hp_insn *in)
   if (!eff.vec_write)
     return;
   bool legacy = zi->encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY && (zi->attributes & ZYDIS_ATTRIB_HAS_MODRM);
+  bool reg_form = legacy && zi->raw.modrm.mod == 3;
+  if (legacy && !reg_form && zi->opcode == 0x11 &&
+      (zi->mnemonic == ZYDIS_MNEMONIC_MOVSD || zi->mnemonic == ZYDIS_MNEMONIC_MOVSS))
+    return; /* a store: no register written */
+  /* The cases below write an xmm register (not an MMX one of the same
+   * number: `pxor mm1, mm1` is PXOR too). */
+  ZydisDecodedInstruction full;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  if (legacy && !(hp_insn_operands(in, &full, ops) && full.operand_count_visible &&
+                  ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                  ZydisRegisterGetClass(ops[0].reg.value) == ZYDIS_REGCLASS_XMM))
+    legacy = false;
   int d = legacy ? hp_emit_modrm_xmm(zi) : 0;
   uint16_t bit = (uint16_t)(1u << d);
-  bool reg_form = legacy && zi->raw.modrm.mod == 3;
   bool promoted_x = (in->flags & HP_INSN_PROMOTED) && in->reg >= HP_PROMO_XMM;
   int src = reg_form ? (int)zi->raw.modrm.rm | ((zi->attributes & ZYDIS_ATTRIB_HAS_REX) && zi->raw.rex.B ? 8 : 0)
                      : promoted_x ? in->reg - HP_PROMO_XMM : -1;
@@ -642,8 +654,6 @@ static void xclean_after(struct lowering *L, const struct hp_insn *in)
       L->xz32 = ss ? (uint16_t)(L->xz32 | bit) : (uint16_t)(L->xz32 & ~bit);
       return;
     }
-    if (zi->opcode == 0x11 && !reg_form)
-      return; /* a store: no register written */
     if (zi->opcode == 0x10 && zi->mnemonic == ZYDIS_MNEMONIC_MOVSS)
       return; /* movss x, y: the low 32 bits, the rest kept */
     if (zi->opcode == 0x10) {

@@ -753,6 +753,76 @@ START_TEST(inline_cache_relearns_every_65536th_miss)
 }
 END_TEST
 
+/* Runs the globals' span check of an optimized trace's entry for real, in
+ * its flag-free form (the status flags live there), under a fake thread
+ * block: it jumps exactly when [a, a+size) overlaps [rbp+lo, rbp+hi), and
+ * keeps the flags and rcx. */
+static uint8_t *span_code;
+static int span_run(uint64_t rbp, uint64_t *flags_out, uint64_t *rcx_out)
+{
+  int r;
+  uint64_t fl, c;
+  /* rbp set for the call, the flags set to a pattern (CF ZF... from a
+   * compare of 1 with 2: CF SF AF PF), rcx to a marker */
+  __asm__ volatile("push %%rbp\n\t"
+                   "sub $128, %%rsp\n\t"
+                   "mov %%rdx, %%rbp\n\t"
+                   "mov $0x1234, %%rcx\n\t"
+                   "mov $1, %%eax\n\t"
+                   "cmp $2, %%eax\n\t"
+                   "call *%%rsi\n\t"
+                   "pushfq\n\t"
+                   "pop %%rdi\n\t"
+                   "add $128, %%rsp\n\t"
+                   "pop %%rbp"
+                   : "=a"(r), "=D"(fl), "=c"(c)
+                   : "S"(span_code), "d"(rbp)
+                   : "r10", "memory", "cc");
+  *flags_out = fl;
+  *rcx_out = c;
+  return r;
+}
+
+START_TEST(span_check_without_flags)
+{
+  uint8_t *block = mmap(NULL, HP_T_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ck_assert_ptr_ne(block, MAP_FAILED);
+  ck_assert_int_eq(syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)block), 0);
+  span_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ck_assert_ptr_ne(span_code, MAP_FAILED);
+  const uint64_t a = 0x555555558040ull;
+  const uint32_t size = 24;
+  const int32_t lo = -0x30, hi = -0x8;
+  struct hp_emit e = {.rw = span_code, .rx = (uintptr_t)span_code, .cap = 4096};
+  size_t field = hp_emit_span_check(&e, 10, a, size, lo, hi, false);
+  static const uint8_t ret0[] = {0xb8, 0, 0, 0, 0, 0xc3}, ret1[] = {0xb8, 1, 0, 0, 0, 0xc3}; /* mov eax, n; ret */
+  hp_emit_bytes(&e, ret0, sizeof ret0);
+  size_t overlap = e.pos;
+  hp_emit_bytes(&e, ret1, sizeof ret1);
+  ck_assert(!e.overflow);
+  hp_patch_rel32(span_code + field, (uintptr_t)span_code + field, (uintptr_t)span_code + overlap);
+  uint64_t want_flags = 0;
+  __asm__ volatile("mov $1, %%eax\n\tcmp $2, %%eax\n\tpushfq\n\tpop %0" : "=r"(want_flags) : : "rax", "cc");
+  /* rbp values around both ends, far below and above, on both sides of 0 */
+  int64_t around[] = {0, 1, -1, 2, -2, 7, 8, 9, 23, 24, 25, 0x28, 0x2f, 0x30, 0x31, 0x1000, -0x1000, 1ll << 40, -(1ll << 40)};
+  uint64_t bases[] = {a - lo, a + size - 1 - hi, a - hi, a + size - lo, a};
+  for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++)
+    for (size_t k = 0; k < sizeof around / sizeof around[0]; k++) {
+      uint64_t rbp = bases[i] + (uint64_t)around[k];
+      if (rbp >> 47)
+        continue; /* (user addresses only) */
+      bool want = a < rbp + (uint64_t)(int64_t)hi && rbp + (uint64_t)(int64_t)lo < a + size;
+      uint64_t fl, c;
+      ck_assert_int_eq(span_run(rbp, &fl, &c), want);
+      ck_assert_uint_eq(fl & 0x8d5, want_flags & 0x8d5);
+      ck_assert_uint_eq(c, 0x1234);
+    }
+  munmap(span_code, 4096);
+  syscall(SYS_arch_prctl, ARCH_SET_GS, 0ul);
+  munmap(block, HP_T_SIZE);
+}
+END_TEST
+
 START_TEST(code_check_and_ibl_decode)
 {
   /* Generated routines must decode cleanly end to end. */
@@ -803,6 +873,7 @@ int main(void)
   tcase_add_test(tc, return_keeps_flags);
   tcase_add_test(tc, inline_cache_layout);
   tcase_add_test(tc, inline_cache_relearns_every_65536th_miss);
+  tcase_add_test(tc, span_check_without_flags);
   tcase_add_test(tc, code_check_and_ibl_decode);
   tcase_add_test(tc, entry_checks_with_dead_flags);
   suite_add_tcase(s, tc);
