@@ -4,9 +4,15 @@
  * pending as the new i's multiple minus the step instead of computing it
  * in the loop. Right after each loop, inline asm reads rdx, rcx and rax as
  * the loop left them: the output must be the native one (compared by the
- * differential test), and the sums are checked. */
+ * differential test), and the sums are checked. A fault right after an
+ * increment shows its handler rdx rebuilt from the rebased expression. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+#include <ucontext.h>
 
 #include "check.h"
 
@@ -69,6 +75,45 @@ __attribute__((noinline)) static long int_index(int n)
   return s;
 }
 
+/* A fault right after the increment (a null pointer read through q[]):
+ * the handler sees rdx as the loop left it, i*4 of the element just added
+ * (pending in the trace as the new i's multiple minus 4: the recovery
+ * record rebuilds it), and jumps out of the loop. */
+static sigjmp_buf out;
+static volatile uint64_t seen_rdx, seen_rax;
+static void on_segv(int sig, siginfo_t *si, void *uc_)
+{
+  (void)sig;
+  (void)si;
+  ucontext_t *uc = uc_;
+  seen_rdx = (uint64_t)uc->uc_mcontext.gregs[REG_RDX];
+  seen_rax = (uint64_t)uc->uc_mcontext.gregs[REG_RAX];
+  siglongjmp(out, 1);
+}
+
+__attribute__((noinline)) static long fault_after_increment(long n, long bad)
+{
+  static long one = 1;
+  long *q[8];
+  for (int k = 0; k < 8; k++)
+    q[k] = &one;
+  uint64_t s = 0; /* (not read after the jump: not volatile, so -O0 adds to it in memory) */
+  volatile long t = 0;
+  long i = 0;
+  if (sigsetjmp(out, 1)) {
+    q[bad & 7] = &one;
+    return t;
+  }
+  while (i < n) {
+    s += ((const uint32_t *)a32)[i] & 255u;
+    i++;
+    if (i == bad)
+      q[i & 7] = NULL;
+    t += *q[i & 7];
+  }
+  return (long)s;
+}
+
 int main(void)
 {
   uint64_t st = 12345;
@@ -84,6 +129,19 @@ int main(void)
   }
   for (long i = 1; i < N; i += 3)
     r_step += a64[i] + a64[i - 1];
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_segv;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigaction(SIGSEGV, &sa, NULL);
+  for (long bad = N - 5; bad < N; bad += 2) {
+    long r = fault_after_increment(N, bad);
+#ifdef __OPTIMIZE__
+    seen_rdx = seen_rax = 0; /* (addresses in optimized code) */
+#endif
+    printf("fault at %ld: %ld, rdx %llx rax %llx\n", bad, r, (unsigned long long)seen_rdx,
+           (unsigned long long)seen_rax);
+  }
   for (int round = 0; round < 3; round++) {
     check("up", (uint64_t)up(N), (uint64_t)r_up);
     check("step3", (uint64_t)step3(N), (uint64_t)r_step);
