@@ -532,22 +532,29 @@ size_t hp_emit_miss_count(struct hp_emit *e, unsigned counter, uint32_t limit)
   return field;
 }
 
+/* The end of a flag-free test whose guest rcx waits in spill_rcx: a jump
+ * (its rel32 field returned) when rcx is 0, else on; rcx back either way. */
+static size_t rcx_zero_jumps(struct hp_emit *e)
+{
+  static const uint8_t jz[] = {0xe3, 0x00}; /* jrcxz away */
+  hp_emit_bytes(e, jz, sizeof jz);
+  size_t away = e->pos - 1;
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  static const uint8_t on[] = {0xeb, 0x00}; /* jmp over the jump */
+  hp_emit_bytes(e, on, sizeof on);
+  size_t go = e->pos - 1;
+  set_rel8(e, away);
+  load_gs(e, HP_RCX, T_OFF(spill_rcx));
+  size_t field = hp_emit_jmp_rel32(e, hp_emit_here(e));
+  set_rel8(e, go);
+  return field;
+}
+
 size_t hp_emit_head_count(struct hp_emit *e, unsigned counter, uint32_t threshold)
 {
   store_gs(e, HP_RCX, T_OFF(spill_rcx));
   count_to_limit(e, counter, threshold);
-  static const uint8_t jz[] = {0xe3, 0x00}; /* jrcxz hot */
-  hp_emit_bytes(e, jz, sizeof jz);
-  size_t hot_rel8 = e->pos - 1;
-  load_gs(e, HP_RCX, T_OFF(spill_rcx));
-  static const uint8_t skip[] = {0xeb, 0x00}; /* jmp over the exit */
-  hp_emit_bytes(e, skip, sizeof skip);
-  size_t skip_rel8 = e->pos - 1;
-  set_rel8(e, hot_rel8);
-  load_gs(e, HP_RCX, T_OFF(spill_rcx));
-  size_t exit_rel32 = hp_emit_jmp_rel32(e, hp_emit_here(e));
-  set_rel8(e, skip_rel8);
-  return exit_rel32;
+  return rcx_zero_jumps(e); /* hot: the exit */
 }
 
 void hp_emit_call_push(struct hp_emit *e, struct hp_label *body)
@@ -1557,18 +1564,7 @@ size_t hp_emit_span_check(struct hp_emit *e, int scratch, uint64_t a, uint32_t s
     uint8_t sum[] = {(uint8_t)(0x48 | (b << 1)), 0x8d, 0x8c, (uint8_t)((s << 3) | HP_RCX)}; /* lea rcx, [rcx+scratch-0xfe] */
     hp_emit_bytes(e, sum, sizeof sum);
     u32(e, (uint32_t)-0xfe);
-    static const uint8_t jz[] = {0xe3, 0x00}; /* jrcxz overlap */
-    hp_emit_bytes(e, jz, sizeof jz);
-    size_t overlap = e->pos - 1;
-    load_gs(e, HP_RCX, T_OFF(spill_rcx));
-    static const uint8_t on[] = {0xeb, 0x00}; /* jmp on */
-    hp_emit_bytes(e, on, sizeof on);
-    size_t go = e->pos - 1;
-    set_rel8(e, overlap);
-    load_gs(e, HP_RCX, T_OFF(spill_rcx));
-    size_t field = hp_emit_jmp_rel32(e, hp_emit_here(e));
-    set_rel8(e, go);
-    return field;
+    return rcx_zero_jumps(e); /* overlap: the deopt exit */
   }
   mov_imm64(e, scratch, a + size - 1 - (uint64_t)(int64_t)lo);
   u8(e, (uint8_t)(0x48 | b)); /* sub scratch, rbp */

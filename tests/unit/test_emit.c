@@ -679,6 +679,24 @@ START_TEST(inline_cache_layout)
 }
 END_TEST
 
+/* A fake thread block under GS and a page to run emitted code from (the
+ * tests that run code for real); undone by code_page_free. */
+static uint8_t *code_page_with_block(uint8_t **block)
+{
+  *block = mmap(NULL, HP_T_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ck_assert_ptr_ne(*block, MAP_FAILED);
+  ck_assert_int_eq(syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)*block), 0);
+  uint8_t *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ck_assert_ptr_ne(code, MAP_FAILED);
+  return code;
+}
+static void code_page_free(uint8_t *code, uint8_t *block)
+{
+  munmap(code, 4096);
+  syscall(SYS_arch_prctl, ARCH_SET_GS, 0ul);
+  munmap(block, HP_T_SIZE);
+}
+
 /* Runs an inline cache for real, its thread block a fake one under GS: no
  * target learnt goes to the learning exit (target in gs:ibl_target); the
  * learnt one hits; another misses (on to the lookup) and counts in the
@@ -703,11 +721,8 @@ static int ic_run(uint64_t target, bool in_reg)
 
 START_TEST(inline_cache_relearns_every_65536th_miss)
 {
-  uint8_t *block = mmap(NULL, HP_T_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ck_assert_ptr_ne(block, MAP_FAILED);
-  ck_assert_int_eq(syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)block), 0);
-  ic_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ck_assert_ptr_ne(ic_code, MAP_FAILED);
+  uint8_t *block;
+  ic_code = code_page_with_block(&block);
   int32_t slot = hp_site_miss_slot(0x401000);
   ck_assert_int_ge(slot, HP_T_SITE_MISSES);
   ck_assert_int_lt(slot, HP_T_SIZE - 3);
@@ -747,9 +762,7 @@ START_TEST(inline_cache_relearns_every_65536th_miss)
     ck_assert_int_eq(ic_run(t1, in_reg), 1);
     ck_assert_uint_eq(*misses, 65537);
   }
-  munmap(ic_code, 4096);
-  syscall(SYS_arch_prctl, ARCH_SET_GS, 0ul);
-  munmap(block, HP_T_SIZE);
+  code_page_free(ic_code, block);
 }
 END_TEST
 
@@ -785,11 +798,8 @@ static int span_run(uint64_t rbp, uint64_t *flags_out, uint64_t *rcx_out)
 
 START_TEST(span_check_without_flags)
 {
-  uint8_t *block = mmap(NULL, HP_T_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ck_assert_ptr_ne(block, MAP_FAILED);
-  ck_assert_int_eq(syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)block), 0);
-  span_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ck_assert_ptr_ne(span_code, MAP_FAILED);
+  uint8_t *block;
+  span_code = code_page_with_block(&block);
   const uint64_t a = 0x555555558040ull;
   const uint32_t size = 24;
   const int32_t lo = -0x30, hi = -0x8;
@@ -817,9 +827,7 @@ START_TEST(span_check_without_flags)
       ck_assert_uint_eq(fl & 0x8d5, want_flags & 0x8d5);
       ck_assert_uint_eq(c, 0x1234);
     }
-  munmap(span_code, 4096);
-  syscall(SYS_arch_prctl, ARCH_SET_GS, 0ul);
-  munmap(block, HP_T_SIZE);
+  code_page_free(span_code, block);
 }
 END_TEST
 
