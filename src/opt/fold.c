@@ -761,8 +761,9 @@ static bool use_and_clobber(struct pass *P, unsigned i, const struct hp_insn_eff
    * nothing can show it before the instruction runs (it cannot fault): no
    * materialization below needs to keep it (-O0 `mov rdx, rax; mov rax,
    * [k]; add rax, rdx; lea rdx, [rax*8]`: rdx's copy of the old rax). */
-  if (!eff->may_fault && P->known[i] && (P->s.pend & full & ~eff->gpr_read & ~((1u << RSP) | (1u << RBP)))) {
-    drop(P, (uint16_t)(full & ~eff->gpr_read & ~((1u << RSP) | (1u << RBP))));
+  uint16_t overwritten = (uint16_t)(full & ~eff->gpr_read & ~((1u << RSP) | (1u << RBP)) & P->s.pend);
+  if (!eff->may_fault && P->known[i] && overwritten) {
+    drop(P, overwritten);
     /* The element's own snapshot without it: no record over its code
      * rebuilds it from a register made exact before the element. */
     if (!snapshot(P))

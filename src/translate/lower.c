@@ -610,6 +610,15 @@ static void xclean_slots(struct lowering *L)
   }
 }
 
+/* What an element that writes vector state leaves known: nothing of the
+ * registers it names (no guest instruction names a register a slot lives
+ * in). */
+static void xclean_forget(struct lowering *L, const struct hp_insn_effects *eff)
+{
+  L->xz64 &= (uint16_t)~eff->xmm;
+  L->xz32 &= (uint16_t)~eff->xmm;
+}
+
 /* After guest element in (lowered at the loop's straight-line path): what
  * it leaves known of the xmm registers' upper bits. Scalar SSE arithmetic
  * keeps its destination's bits above the element, loads zero-extend, a
@@ -617,35 +626,39 @@ static void xclean_slots(struct lowering *L)
  * the registers it names (all, for xsave and the like). */
 static void xclean_after(struct lowering *L, const struct hp_insn *in)
 {
-  const ZydisDecodedInstruction *zi;
-  insn_bytes(L, in, &zi);
   struct hp_insn_effects eff;
-  bool known = hp_analyze_insn(in, &eff);
-  if (!known || eff.xmm_all) {
+  if (!hp_analyze_insn(in, &eff) || eff.xmm_all) {
     xclean_slots(L);
     return;
   }
-  if (!eff.vec_write)
-    return;
-  bool legacy = zi->encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY && (zi->attributes & ZYDIS_ATTRIB_HAS_MODRM);
-  bool reg_form = legacy && zi->raw.modrm.mod == 3;
-  if (legacy && !reg_form && zi->opcode == 0x11 &&
-      (zi->mnemonic == ZYDIS_MNEMONIC_MOVSD || zi->mnemonic == ZYDIS_MNEMONIC_MOVSS))
-    return; /* a store: no register written */
-  /* The cases below write an xmm register (not an MMX one of the same
-   * number: `pxor mm1, mm1` is PXOR too). */
   ZydisDecodedInstruction full;
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-  if (legacy && !(hp_insn_operands(in, &full, ops) && full.operand_count_visible &&
-                  ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-                  ZydisRegisterGetClass(ops[0].reg.value) == ZYDIS_REGCLASS_XMM))
-    legacy = false;
-  int d = legacy ? hp_emit_modrm_xmm(zi) : 0;
+  if (!eff.vec_write)
+    return;
+  if (!hp_insn_operands(in, &full, ops) || !full.operand_count_visible) {
+    xclean_forget(L, &eff);
+    return;
+  }
+  const ZydisDecodedInstruction *zi = &full;
+  bool reg_form = (zi->attributes & ZYDIS_ATTRIB_HAS_MODRM) && zi->raw.modrm.mod == 3;
+  if (ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+      (zi->mnemonic == ZYDIS_MNEMONIC_MOVSD || zi->mnemonic == ZYDIS_MNEMONIC_MOVSS))
+    return; /* a store: no register written */
+  /* The cases below are legacy SSE instructions that write the xmm
+   * register of their first operand (not an MMX one of the same number:
+   * `pxor mm1, mm1` is PXOR too). */
+  if (zi->encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+      ZydisRegisterGetClass(ops[0].reg.value) != ZYDIS_REGCLASS_XMM) {
+    xclean_forget(L, &eff);
+    return;
+  }
+  int d = (int)ops[0].reg.value - (int)ZYDIS_REGISTER_XMM0;
   uint16_t bit = (uint16_t)(1u << d);
-  bool promoted_x = (in->flags & HP_INSN_PROMOTED) && in->reg >= HP_PROMO_XMM;
-  int src = reg_form ? (int)zi->raw.modrm.rm | ((zi->attributes & ZYDIS_ATTRIB_HAS_REX) && zi->raw.rex.B ? 8 : 0)
-                     : promoted_x ? in->reg - HP_PROMO_XMM : -1;
-  switch (legacy ? zi->mnemonic : ZYDIS_MNEMONIC_INVALID) {
+  int src = reg_form && full.operand_count_visible > 1 && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                    ZydisRegisterGetClass(ops[1].reg.value) == ZYDIS_REGCLASS_XMM
+                ? (int)ops[1].reg.value - (int)ZYDIS_REGISTER_XMM0
+                : -1;
+  switch (zi->mnemonic) {
   case ZYDIS_MNEMONIC_MOVSD:
   case ZYDIS_MNEMONIC_MOVSS:
     if (zi->opcode == 0x10 && !reg_form) { /* a load (or a promoted slot's copy): zero-extended */
@@ -672,7 +685,7 @@ static void xclean_after(struct lowering *L, const struct hp_insn *in)
     return; /* the low 32 bits written, the rest kept */
   case ZYDIS_MNEMONIC_MOVAPS:
   case ZYDIS_MNEMONIC_MOVAPD:
-    if (reg_form && zi->opcode == 0x28) { /* a copy */
+    if (src >= 0 && zi->opcode == 0x28) { /* a copy */
       L->xz64 = (uint16_t)((L->xz64 & ~bit) | (((L->xz64 >> src) & 1u) << d));
       L->xz32 = (uint16_t)((L->xz32 & ~bit) | (((L->xz32 >> src) & 1u) << d));
       return;
@@ -681,7 +694,7 @@ static void xclean_after(struct lowering *L, const struct hp_insn *in)
   case ZYDIS_MNEMONIC_XORPS:
   case ZYDIS_MNEMONIC_XORPD:
   case ZYDIS_MNEMONIC_PXOR:
-    if (reg_form && src == d) { /* zeroed */
+    if (src == d) { /* zeroed */
       L->xz64 |= bit;
       L->xz32 |= bit;
       return;
@@ -690,9 +703,7 @@ static void xclean_after(struct lowering *L, const struct hp_insn *in)
   default:
     break;
   }
-  /* (No guest instruction names a register a slot lives in.) */
-  L->xz64 &= (uint16_t)~eff.xmm;
-  L->xz32 &= (uint16_t)~eff.xmm;
+  xclean_forget(L, &eff);
 }
 
 /* Element i; returns false when the fragment must stop after it. */
