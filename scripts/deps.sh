@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages hotpath needs to build and test, if missing.
 # As root it runs apt-get; otherwise it prints the apt-get line and stops.
 set -eu
-pkgs="build-essential meson ninja-build pkg-config cmake libzydis-dev libelf-dev libdw-dev check python3 python3-jsonschema perl gzip coreutils chromium luajit"
+pkgs="build-essential meson ninja-build pkg-config cmake libzydis-dev libelf-dev libdw-dev libbz2-dev check python3 python3-jsonschema perl gzip coreutils chromium luajit"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
