@@ -185,6 +185,15 @@ unsigned hp_decode_block(const uint8_t *bytes, size_t avail, uint64_t pc,
   while (ninsn < lim->max_insns && off < lim->max_bytes && off < avail && out->n < out->cap) {
     struct hp_insn *in = append(out, pc + off);
     ZyanStatus st = ZydisDecoderDecodeInstruction(&dec, NULL, bytes + off, avail - off, &in->zi);
+    if (st == ZYDIS_STATUS_NO_MORE_DATA && off) {
+      /* Past its bytes (the end of an executable region): the block ends
+       * before it, and the one that starts at it is decoded from there,
+       * across into the next region if that one is executable too (a
+       * different protection is a region of its own), or stops there as
+       * natively, at that instruction's own pc. */
+      out->n--;
+      break;
+    }
     if (!ZYAN_SUCCESS(st)) {
       in->op = HP_OP_STOP;
       in->exit_kind = st == ZYDIS_STATUS_NO_MORE_DATA ? HP_EXIT_NO_EXEC : HP_EXIT_BAD_INSN;

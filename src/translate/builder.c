@@ -37,15 +37,17 @@ static bool changeable(const struct hp_region *r) { return (r->prot & PROT_WRITE
 /* How many bytes from pc can be decoded: to the end of its executable
  * region, or across into an adjacent executable one (*changes: either can
  * change under the translation). */
-static size_t decodable(uint64_t pc, const struct hp_region *r, bool *changes)
+static size_t decodable(uint64_t pc, const struct hp_region *r, bool *changes, bool *exec_only)
 {
   size_t n = r->end - pc;
   *changes = changeable(r);
+  *exec_only = !(r->prot & (PROT_READ | PROT_WRITE));
   if (n < ZYDIS_MAX_INSTRUCTION_LENGTH) {
     struct hp_region next;
     if (hp_memmap_query(r->end, &next) && (next.prot & PROT_EXEC)) {
       n += ZYDIS_MAX_INSTRUCTION_LENGTH;
       *changes |= changeable(&next);
+      *exec_only |= !(next.prot & (PROT_READ | PROT_WRITE));
     }
   }
   return n;
@@ -276,15 +278,16 @@ bool hp_decode_guest_block(uint64_t pc, struct hp_ilist *l)
    * dispatcher emulates it. */
   if (pc >> 47 || !hp_memmap_query(pc, &region) || !(region.prot & PROT_EXEC))
     return false;
-  bool writable;
-  size_t avail = decodable(pc, &region, &writable);
+  bool writable, exec_only;
+  size_t avail = decodable(pc, &region, &writable, &exec_only);
   struct hp_decode_limits lim = {MAX_INSNS, writable ? MAX_CHECKED_BYTES : MAX_INSNS * ZYDIS_MAX_INSTRUCTION_LENGTH,
                                  writable};
   HP_ASSERT(l->cap >= HP_BLOCK_LIST_CAP);
   const uint8_t *bytes = (const uint8_t *)pc;
   uint8_t copy[MAX_INSNS * ZYDIS_MAX_INSTRUCTION_LENGTH];
-  if (!(region.prot & (PROT_READ | PROT_WRITE)) && cpu_has_pku()) {
-    /* Execute-only memory (PROT_EXEC alone), which execute-only protection
+  if (exec_only && cpu_has_pku()) {
+    /* Execute-only memory (PROT_EXEC alone, here or in the next region an
+     * instruction may run into), which execute-only protection
      * keys make unreadable here (without them, x86 reads what it can
      * execute): read through /proc/thread-self/mem (/proc/self is
      * the main thread's, unreadable once it has exited), which may read what the
