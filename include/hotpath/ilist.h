@@ -279,8 +279,10 @@ struct hp_decode_limits {
 /* Decodes guest code at pc from bytes[0, avail) up to and including the
  * first control transfer, trap, or an instruction that cannot be run (which
  * becomes HP_OP_STOP), or a limit; the list's capacity must be at least
- * max_insns + 1. Running out of bytes mid-instruction is HP_OP_STOP with
- * HP_EXIT_NO_EXEC (the instruction runs into memory that is not executable),
+ * max_insns + 1. Running out of bytes in the middle of an instruction ends
+ * the list before it (the caller decodes on from there with more bytes, where
+ * the next region is executable); for the first instruction it is HP_OP_STOP
+ * with HP_EXIT_NO_EXEC (it runs into memory that is not executable),
  * undecodable bytes HP_EXIT_BAD_INSN, far transfers through memory and far
  * returns HP_EXIT_FAR (the state is exact at their pc), GS-touching ones
  * HP_EXIT_UNSUPPORTED_INSN. Returns the number of guest instructions. */

@@ -165,8 +165,9 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
       f->ranges[f->nranges++] = (struct hp_guest_range){in->pc, in->pc};
     run_end = f->ranges[f->nranges - 1].hi = in->pc + in->len;
   }
-  if (!f->nranges) /* nothing decoded (a stop at the first byte): its pc */
-    f->ranges[f->nranges++] = (struct hp_guest_range){l->pc, l->pc + 1};
+  if (!f->nranges) /* nothing decoded (a stop at the first byte): the bytes it would
+                     * take, so that making the next page executable flushes it */
+    f->ranges[f->nranges++] = (struct hp_guest_range){l->pc, l->pc + ZYDIS_MAX_INSTRUCTION_LENGTH};
   if (jt) {
     f->ranges[f->nranges++] = (struct hp_guest_range){l->jt->mem_lo, l->jt->mem_hi};
     if (jt_code)

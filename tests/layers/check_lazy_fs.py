@@ -3,7 +3,9 @@
 functions the dispatcher calls while the guest's FS is still in place, and
 everything they call directly, reach no C library function that may touch
 hotpath's TLS (errno, malloc, stdio, locale) unless a function on the way
-has switched with hp_fs_host() before it: what a function calls after its
+has switched with hp_fs_host() before it, and none of them addresses TLS
+through %fs itself (a statically linked library's errno) but for the stack
+protector's canary: what a function calls (or accesses) after its
 first call of hp_fs_host (in address order, where GCC puts the cold paths
 that switch) is not followed. Indirect
 calls are allowed only in the functions listed here, each with the reason.
@@ -56,6 +58,12 @@ def main():
         return 1
     calls = collections.defaultdict(list)
     defined = set()
+    # Functions that address hotpath's TLS through %fs themselves (the
+    # statically linked libelf and libdw set their error codes so), before
+    # any switch to hotpath's FS in address order; only the stack
+    # protector's canary at fs:0x28 may be read on the guest's FS.
+    tls = set()
+    switched = set()
     fn = None
     for line in out.splitlines():
         m = re.match(r"^[0-9a-f]+ <(.*)>:$", line)
@@ -65,7 +73,11 @@ def main():
             continue
         if not fn:
             continue
+        if "%fs:" in line and not re.search(r"%fs:0x28\b", line) and fn not in switched:
+            tls.add(fn)
         m = re.search(r"\s(call|jmp)\s+[0-9a-f]+ <([^>+]*)(\+0x[0-9a-f]+)?>", line)
+        if m and m.group(2) == SWITCH:
+            switched.add(fn)
         if m:
             if m.group(2) != fn:
                 calls[fn].append(m.group(2))
@@ -98,6 +110,8 @@ def main():
             continue
         if INDIRECT in callees and f not in INDIRECT_OK:
             bad.append(f + " (indirect call)")
+        if f in tls:
+            bad.append(f + " (addresses TLS through %fs)")
         for c in callees:
             if c != INDIRECT and c not in seen:
                 parent.setdefault(c, f)
