@@ -398,11 +398,18 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
       pc = x->target;
       guest_fault(t, &pc, SIGILL, ILL_ILLOPN, pc);
       break;
-    case HP_EXIT_NO_EXEC:
+    case HP_EXIT_NO_EXEC: {
       HP_INFO("instruction at 0x%lx runs into non-executable memory: SIGSEGV", (unsigned long)x->target);
       pc = x->target;
-      guest_fault(t, &pc, SIGSEGV, SEGV_ACCERR, (pc + HP_PAGE) & ~(HP_PAGE - 1));
+      /* As the kernel tells them: a page not mapped (SEGV_MAPERR), or
+       * mapped without execute permission (SEGV_ACCERR). */
+      uint64_t next = (pc + HP_PAGE) & ~(uint64_t)(HP_PAGE - 1);
+      struct hp_region r;
+      hp_fs_host(); /* the query may read /proc/self/maps */
+      int code = next >> 47 || !hp_memmap_query(next, &r) ? SEGV_MAPERR : SEGV_ACCERR;
+      guest_fault(t, &pc, SIGSEGV, code, next);
       break;
+    }
     case HP_EXIT_FAR:
       pc = x->target;
       t->cur_guest_pc = pc;

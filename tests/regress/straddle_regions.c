@@ -4,7 +4,8 @@
  * as natively, also in a block that starts 2 bytes before the boundary; one
  * that crosses into a page that is not executable faults as natively, at
  * its own pc, with the registers the block left, and runs once the program
- * makes that page executable.
+ * makes that page executable; the kernel's si_code (no permission, or not
+ * mapped) is the one hotpath gives.
  *
  * Guards against: the decoder running out of bytes at the end of the
  * block's region and treating that as a jump into non-executable memory
@@ -25,7 +26,7 @@
 
 static uint8_t *page;
 static sigjmp_buf back;
-static volatile long fault_rip_off, fault_addr_off, fault_rax;
+static volatile long fault_rip_off, fault_addr_off, fault_rax, fault_code;
 
 static void on_segv(int sig, siginfo_t *si, void *ctx)
 {
@@ -34,6 +35,7 @@ static void on_segv(int sig, siginfo_t *si, void *ctx)
   fault_rip_off = (long)((uint8_t *)uc->uc_mcontext.gregs[REG_RIP] - page);
   fault_addr_off = (long)((uint8_t *)si->si_addr - page);
   fault_rax = (long)uc->uc_mcontext.gregs[REG_RAX];
+  fault_code = si->si_code;
   siglongjmp(back, 1);
 }
 
@@ -54,22 +56,25 @@ static uint8_t *place(uint8_t *p, int near)
 }
 
 /* 100 calls; a SIGSEGV ends the round, and after it the second page is
- * made executable for a second round (then_exec). */
+ * made executable for a second round (then_exec). second_prot < 0: the
+ * second page is unmapped. */
 static int run(const char *what, int near, int second_prot, int then_exec)
 {
   page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (page == MAP_FAILED)
     return 1;
   uint64_t (*f)(void) = (uint64_t (*)(void))place(page, near);
-  if (mprotect(page, 4096, PROT_READ | PROT_EXEC) != 0 || mprotect(page + 4096, 4096, second_prot) != 0)
+  if (mprotect(page, 4096, PROT_READ | PROT_EXEC) != 0 ||
+      (second_prot < 0 ? munmap(page + 4096, 4096) : mprotect(page + 4096, 4096, second_prot)) != 0)
     return 1;
   for (volatile int round = 0; round < 1 + then_exec; round++) {
     volatile uint64_t sum = 0; /* (kept across the siglongjmp) */
     for (volatile int i = 0; i < 100; i++) {
       if (sigsetjmp(back, 1)) {
         /* (near: the first instruction faults, rax is whatever it was) */
-        printf("%s: SIGSEGV at code+%ld, address code+%ld, rax %ld, after %d calls\n", what, fault_rip_off,
-               fault_addr_off, near ? -1 : fault_rax, (int)i);
+        printf("%s: SIGSEGV (%s) at code+%ld, address code+%ld, rax %ld, after %d calls\n", what,
+               fault_code == SEGV_MAPERR ? "not mapped" : fault_code == SEGV_ACCERR ? "no permission" : "?",
+               fault_rip_off, fault_addr_off, near ? -1 : fault_rax, (int)i);
         goto next;
       }
       sum += f();
@@ -79,7 +84,7 @@ static int run(const char *what, int near, int second_prot, int then_exec)
     if (then_exec && mprotect(page + 4096, 4096, PROT_READ | PROT_EXEC) != 0)
       return 1;
   }
-  munmap(page, 8192);
+  munmap(page, second_prot < 0 ? 4096 : 8192);
   return 0;
 }
 
@@ -94,5 +99,6 @@ int main(void)
          run("r-x then --x", 0, PROT_EXEC, 0) ||
          run("r-x then rwx, near the end", 1, PROT_READ | PROT_WRITE | PROT_EXEC, 0) ||
          run("r-x then rw-, then r-x", 0, PROT_READ | PROT_WRITE, 1) ||
-         run("r-x then r--, near the end, then r-x", 1, PROT_READ, 1);
+         run("r-x then r--, near the end, then r-x", 1, PROT_READ, 1) ||
+         run("r-x then nothing", 0, -1, 0);
 }
