@@ -147,6 +147,15 @@ static void abort_recording(struct hp_thread *t)
 
 /* A fault found by the dispatcher: the guest's handler runs (pc becomes
  * its entry), or the process dies of it. */
+/* The si_code of a SIGSEGV at addr, as the kernel tells them: a page not
+ * mapped (SEGV_MAPERR), or mapped without the permission (SEGV_ACCERR).
+ * Under the lock (the memory map's tables are its), on hotpath's FS. */
+static int segv_code(uint64_t addr)
+{
+  struct hp_region r;
+  return hp_memmap_query(addr, &r) ? SEGV_ACCERR : SEGV_MAPERR;
+}
+
 static void guest_fault(struct hp_thread *t, uint64_t *pc, int sig, int code, uint64_t addr)
 {
   if (!hp_signal_fault(t, sig, code, addr) || !hp_signal_deliver(t, pc))
@@ -256,8 +265,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
         /* The memory map's tables are the lock's: query it before unlocking. */
         char where[160];
         hp_describe_pc(pc, where, sizeof where);
-        struct hp_region r;
-        int code = hp_memmap_query(pc, &r) ? SEGV_ACCERR : SEGV_MAPERR;
+        int code = segv_code(pc);
         hp_unlock();
         HP_INFO("jump to non-executable memory at %s: SIGSEGV (last exit kind %d)", where, last_kind);
         /* The kernel reports a bad jump into the vsyscall page at address 0. */
@@ -401,12 +409,11 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     case HP_EXIT_NO_EXEC: {
       HP_INFO("instruction at 0x%lx runs into non-executable memory: SIGSEGV", (unsigned long)x->target);
       pc = x->target;
-      /* As the kernel tells them: a page not mapped (SEGV_MAPERR), or
-       * mapped without execute permission (SEGV_ACCERR). */
       uint64_t next = (pc + HP_PAGE) & ~(uint64_t)(HP_PAGE - 1);
-      struct hp_region r;
       hp_fs_host(); /* the query may read /proc/self/maps */
-      int code = next >> 47 || !hp_memmap_query(next, &r) ? SEGV_MAPERR : SEGV_ACCERR;
+      hp_lock();
+      int code = segv_code(next);
+      hp_unlock();
       guest_fault(t, &pc, SIGSEGV, code, next);
       break;
     }

@@ -36,7 +36,8 @@ static bool changeable(const struct hp_region *r) { return (r->prot & PROT_WRITE
 
 /* How many bytes from pc can be decoded: to the end of its executable
  * region, or across into an adjacent executable one (*changes: either can
- * change under the translation). */
+ * change under the translation; *exec_only: either is mapped without read
+ * and write, which protection keys make unreadable here). */
 static size_t decodable(uint64_t pc, const struct hp_region *r, bool *changes, bool *exec_only)
 {
   size_t n = r->end - pc;
