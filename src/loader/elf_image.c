@@ -16,6 +16,10 @@
 #include "hotpath/loader.h"
 #include "hotpath/options.h"
 
+/* Where a position-independent program goes when it fits (below 2 GiB). */
+#define LOW_BASE 0x40000000ul
+#define LOW_END 0x80000000ul
+
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
@@ -163,12 +167,19 @@ static bool map_segments(int fd, const char *path, const Elf64_Ehdr *eh, const E
     size_t slack = align > HP_PAGE ? align : 0;
     char *r = MAP_FAILED;
     if (!img->is_interp) {
-      /* Like the kernel's ELF_ET_DYN_BASE: programs far below the shared
-       * libraries, so the program break after them has room to grow. */
+      /* In the low 2 GiB where it fits, as a non-PIE program: its code
+       * addresses are then 32-bit immediates (a call pushes its return
+       * address with one instruction, a continuation checks it with one
+       * lea, guards compare targets without a 64-bit constant); far below
+       * the shared libraries, so the program break after it has room to
+       * grow, and above the room the cache takes below it. Otherwise like
+       * the kernel's ELF_ET_DYN_BASE. */
       uint64_t rnd = 0;
       if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
         rnd = 0;
-      uintptr_t hint = 0x500000000000ul + ((rnd % (1ul << 18)) << 12);
+      uintptr_t hint = LOW_BASE + ((rnd % (1ul << 16)) << 12);
+      if (hint + span + slack > LOW_END)
+        hint = 0x500000000000ul + ((rnd % (1ul << 18)) << 12);
       r = mmap((void *)hint, span + slack, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     }
     if (r == MAP_FAILED)
