@@ -11,6 +11,10 @@ struct hp_thread;
  * the syscall returns to the caller (the child of a fork sees 0). */
 long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid,
               uint64_t tls, uint64_t next_pc);
+/* A block this process built at pc (a new translation): noted for the
+ * parent it was forked from, which builds it before its next fork, so that
+ * later children inherit it. */
+void hp_clone_note_built(uint64_t pc);
 /* The calling guest thread ends (exit): back to its host thread's start. */
 noreturn void hp_guest_thread_exit(struct hp_thread *t);
 /* A thread of a CLONE_VM process ends with exit (nr SYS_exit, its first

@@ -38,5 +38,7 @@ void hp_pages_populate(void *p, size_t len, bool write);
 /* No more of it: the guest installed a seccomp filter, which may kill
  * hotpath's own system calls; this one is only for speed. */
 void hp_pages_stop_ahead(void);
+/* Whether hp_pages_stop_ahead was called (system calls only for speed: none). */
+bool hp_pages_ahead_stopped(void);
 
 #endif

@@ -29,6 +29,8 @@
   X(far_link_trampolines, "far-jump trampolines made for links out of rel32 reach (one per exit, reused by its relinks)") \
   X(links_ahead, "links made when a block was built (its targets existed)") \
   X(blocks_built_ahead, "certain successors built with a new block (ahead of their first run)") \
+  X(fork_blocks_noted, "blocks this process built after a fork, noted for its parent's next fork") \
+  X(fork_blocks_prebuilt, "before a fork, blocks translated because an earlier child of this process built them") \
   X(ibl_inline_lookups, "indirect branch lookups (returns, indirect jumps and calls)") \
   X(ibl_lookups, "indirect branch lookups that missed the inline table") \
   X(ibl_misses, "indirect branch lookup misses") \

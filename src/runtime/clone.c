@@ -18,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hotpath/builder.h"
 #include "hotpath/cache.h"
 #include "hotpath/evict.h"
 #include "hotpath/dispatch.h"
@@ -30,6 +32,7 @@
 #include "hotpath/log.h"
 #include "hotpath/memmap.h"
 #include "hotpath/options.h"
+#include "hotpath/pages.h"
 #include "hotpath/profile.h"
 #include "hotpath/rawsys.h"
 #include "hotpath/signal.h"
@@ -265,6 +268,89 @@ static long spawn_thread(struct hp_thread *t, uint64_t flags, uint64_t stack, ui
   HP_DEBUG("thread %d created (flags 0x%lx, child tid at 0x%lx)", sa.tid, (unsigned long)flags,
            (unsigned long)ctid);
   return sa.tid;
+}
+
+/* What a fork's children translated, for the next fork. A child starts
+ * with a copy of its parent's code cache, but a subshell runs the code of
+ * the shell's child side (and of whatever it does before exiting or
+ * exec'ing), which the parent never runs: each child translated it anew
+ * (bash's $(echo): about 1,000 blocks, most of a subshell's added time).
+ * A child notes the start of each block it builds in a shared ring its
+ * parent made (the only memory hotpath shares between processes); before its next fork the parent builds those blocks (from
+ * its own memory: a pc it cannot translate is skipped), so later children
+ * inherit them. Hints only: a full ring, or a pc not yet written, loses
+ * some. */
+#define LEARN_CAP 32768u     /* pcs per parent (256 KiB, touched as used) */
+#define LEARN_PER_FORK 8192u /* blocks built before one fork, at most */
+struct learn_ring {
+  uint32_t n; /* pcs claimed by children (may pass LEARN_CAP) */
+  uint64_t pc[LEARN_CAP];
+};
+static struct learn_ring *to_parent, *from_children;
+static uint32_t learned; /* from_children's pcs done (built, or found built) */
+
+void hp_clone_note_built(uint64_t pc)
+{
+  struct learn_ring *r = to_parent;
+  if (!r || __atomic_load_n(&r->n, __ATOMIC_RELAXED) >= LEARN_CAP)
+    return;
+  uint32_t i = __atomic_fetch_add(&r->n, 1, __ATOMIC_RELAXED);
+  if (i < LEARN_CAP) {
+    __atomic_store_n(&r->pc[i], pc, __ATOMIC_RELEASE);
+    hp_stats.fork_blocks_noted++;
+  }
+}
+
+/* Before a fork (lock held): the blocks earlier children built. */
+static void learn_from_children(void)
+{
+  if (!from_children) {
+    if (hp_pages_ahead_stopped())
+      return; /* a seccomp filter may kill a mapping hotpath makes only for speed */
+    /* Named, so that /proc/PID/maps says what parent and child share. A
+     * file bigger than RLIMIT_FSIZE would raise SIGXFSZ: then none. */
+    struct rlimit fsize;
+    if (getrlimit(RLIMIT_FSIZE, &fsize) != 0 ||
+        (fsize.rlim_cur != RLIM_INFINITY && fsize.rlim_cur < sizeof *from_children))
+      return;
+    int fd = (int)syscall(SYS_memfd_create, "hotpath-fork-learn", MFD_CLOEXEC);
+    if (fd < 0)
+      return; /* no descriptor to spare: no learning */
+    void *m = ftruncate(fd, sizeof *from_children) == 0
+                  ? mmap(NULL, sizeof *from_children, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+                  : MAP_FAILED;
+    close(fd);
+    if (m != MAP_FAILED)
+      from_children = m;
+    return;
+  }
+  uint32_t n = __atomic_load_n(&from_children->n, __ATOMIC_ACQUIRE);
+  if (n > LEARN_CAP)
+    n = LEARN_CAP;
+  for (unsigned built = 0; learned < n && built < LEARN_PER_FORK && !hp_cache_full(); learned++) {
+    uint64_t pc = __atomic_load_n(&from_children->pc[learned], __ATOMIC_ACQUIRE);
+    if (!pc)
+      continue; /* claimed, not yet written (or its child died first): lost */
+    if (hp_fragment_lookup(pc))
+      continue;
+    struct hp_fragment *g = hp_build_block(pc); /* NULL: not executable here, or the cache is full */
+    if (!g)
+      continue;
+    hp_stats.fork_blocks_prebuilt++;
+    built++;
+    hp_trace_build_ahead(g);
+  }
+}
+
+/* The child of a fork: it notes for its parent, and learns for its own
+ * children in a ring of its own (made at its first fork). */
+static void learn_in_child(void)
+{
+  if (to_parent)
+    munmap(to_parent, sizeof *to_parent);
+  to_parent = from_children;
+  from_children = NULL;
+  learned = 0;
 }
 
 /* The parent of a fork waits until the child has copied the code cache,
@@ -504,6 +590,7 @@ long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid
   bool by_glibc = glibc_fork_can(flags);
   pid_t parent = getpid();
   hp_lock(); /* no other thread may be half-way through the tables */
+  learn_from_children();
   __atomic_store_n(&copied[0], 0, __ATOMIC_RELEASE);
   __atomic_store_n(&copied[1], 0, __ATOMIC_RELEASE);
   long r;
@@ -528,6 +615,7 @@ long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid
     if (by_glibc)
       fork_child_tid_words(t, flags, ctid);
     hp_thread_forget_others(t);
+    learn_in_child();
     hp_evict_after_fork(); /* retired code: no thread of the child can run it */
     hp_cache_unshare(flags & CLONE_FILES); /* a descriptor would show in the parent's table */
     __atomic_store_n(&copied[0], 1, __ATOMIC_RELEASE);

@@ -193,6 +193,8 @@ static struct hp_fragment *build_block(struct hp_thread *t, uint64_t pc, bool *f
     hp_cache_clear_full();
     uint64_t built = hp_stats.blocks_built;
     struct hp_fragment *f = hp_build_block_at(pc, t->gpr);
+    if (f && hp_stats.blocks_built != built)
+      hp_clone_note_built(pc);
     if (f && hp_opt.debug_flush_every && hp_stats.blocks_built != built && /* not one put back */
         hp_stats.blocks_built % (uint64_t)hp_opt.debug_flush_every == 0)
       hp_cache_request_flush(); /* done at the next safe point */

@@ -194,6 +194,7 @@ bool hp_pages_window(size_t *done, size_t want, size_t limit, size_t *from, size
 }
 
 void hp_pages_stop_ahead(void) { __atomic_store_n(&stopped, true, __ATOMIC_RELAXED); }
+bool hp_pages_ahead_stopped(void) { return __atomic_load_n(&stopped, __ATOMIC_RELAXED); }
 
 void hp_pages_populate(void *p, size_t len, bool write)
 {
