@@ -190,6 +190,8 @@ void hp_thread_free(struct hp_thread *t);
 void hp_thread_foreach(void (*fn)(struct hp_thread *, void *), void *arg);
 /* In a fork child: only the calling thread survives. */
 void hp_thread_forget_others(struct hp_thread *self);
+/* Whether one guest thread (or CLONE_VM process) lives (hp_lock held). */
+bool hp_thread_only_one(void);
 
 /* The one lock of the translator: building, linking, the tables, shared
  * emulated state. Running in the cache takes none. A short spin, then a

@@ -31,6 +31,10 @@ struct hp_fragment *hp_trace_edge(struct hp_exit *prev, struct hp_fragment *to);
  * too and links to it, up to a few blocks: code that runs next in any case
  * is translated without leaving the cache in between. */
 void hp_trace_build_ahead(struct hp_fragment *f);
+/* Only the linking of hp_trace_build_ahead: f's direct exits to the
+ * fragments that exist (for blocks built for another process's sake, whose
+ * successors this one may never have run, so may not read). */
+void hp_trace_link_ahead(struct hp_fragment *f);
 /* Head *f of thread t reached the threshold (an HP_EXIT_HOT exit): true when
  * t has started recording (then call hp_trace_record_step with its pc). A
  * head that stays lukewarm is retired: *f becomes its plain block again. */

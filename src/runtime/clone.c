@@ -275,71 +275,153 @@ static long spawn_thread(struct hp_thread *t, uint64_t flags, uint64_t stack, ui
  * the shell's child side (and of whatever it does before exiting or
  * exec'ing), which the parent never runs: each child translated it anew
  * (bash's $(echo): about 1,000 blocks, most of a subshell's added time).
- * A child notes the start of each block it builds in a shared ring its
- * parent made (the only memory hotpath shares between processes); before its next fork the parent builds those blocks (from
- * its own memory: a pc it cannot translate is skipped), so later children
- * inherit them. Hints only: a full ring, or a pc not yet written, loses
- * some. */
-#define LEARN_CAP 32768u     /* pcs per parent (256 KiB, touched as used) */
+ * A child notes the start of each block it builds in a ring its parent
+ * shares with it (the only memory hotpath shares between processes);
+ * before its next fork the parent builds those blocks from its own memory,
+ * so later children inherit them. Hints only: a slot overwritten before
+ * the parent read it, or claimed by a child that died before writing it,
+ * is lost. */
+#define LEARN_CAP 16384u     /* slots (256 KiB, touched as used) */
 #define LEARN_PER_FORK 8192u /* blocks built before one fork, at most */
+#define LEARN_BYTES 1024u    /* bytes after a pc that must be in memory (a block's, at most) */
 struct learn_ring {
-  uint32_t n; /* pcs claimed by children (may pass LEARN_CAP) */
-  uint64_t pc[LEARN_CAP];
+  uint64_t n; /* slots claimed by children, ever */
+  struct {
+    uint64_t seq; /* 1 + the claim that wrote pc (a later claim overwrites) */
+    uint64_t pc;
+  } slot[LEARN_CAP];
 };
 static struct learn_ring *to_parent, *from_children;
-static uint32_t learned; /* from_children's pcs done (built, or found built) */
+static uint64_t learned; /* claims of from_children done (built, found built, or lost) */
 
 void hp_clone_note_built(uint64_t pc)
 {
   struct learn_ring *r = to_parent;
-  if (!r || __atomic_load_n(&r->n, __ATOMIC_RELAXED) >= LEARN_CAP)
+  if (!r)
     return;
-  uint32_t i = __atomic_fetch_add(&r->n, 1, __ATOMIC_RELAXED);
-  if (i < LEARN_CAP) {
-    __atomic_store_n(&r->pc[i], pc, __ATOMIC_RELEASE);
-    hp_stats.fork_blocks_noted++;
+  uint64_t i = __atomic_fetch_add(&r->n, 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&r->slot[i % LEARN_CAP].pc, pc, __ATOMIC_RELAXED);
+  __atomic_store_n(&r->slot[i % LEARN_CAP].seq, i + 1, __ATOMIC_RELEASE);
+  hp_stats.fork_blocks_noted++;
+}
+
+/* The ring this process's children note in: a memfd named so that
+ * /proc/PID/maps says what parent and child share. Made at the first fork
+ * if the process has one thread then (hp_lock held), since the memfd's
+ * descriptor is one another thread's dup2 could aim at; not under a seccomp
+ * filter (it may kill a call hotpath makes only for speed), nor where a
+ * file of its size would raise SIGXFSZ (RLIMIT_FSIZE), nor without a
+ * descriptor to spare: then no learning. */
+static void make_ring(void)
+{
+  struct rlimit fsize;
+  if (from_children || !hp_thread_only_one() || hp_pages_ahead_stopped() || getrlimit(RLIMIT_FSIZE, &fsize) != 0 ||
+      (fsize.rlim_cur != RLIM_INFINITY && fsize.rlim_cur < sizeof *from_children))
+    return;
+  int fd = (int)syscall(SYS_memfd_create, "hotpath-fork-learn", MFD_CLOEXEC);
+  if (fd < 0)
+    return;
+  void *m = ftruncate(fd, sizeof *from_children) == 0
+                ? mmap(NULL, sizeof *from_children, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+                : MAP_FAILED;
+  close(fd);
+  if (m != MAP_FAILED)
+    from_children = m;
+}
+
+/* Whether the LEARN_BYTES from pc can be read without a fault in hotpath:
+ * in memory (mincore: a page of userfaultfd's that is not would block the
+ * read, under the lock) and readable (a page past the end of its file,
+ * which mincore may still call resident, would raise SIGBUS: a read by
+ * process_vm_readv fails instead). A block is read within them. */
+static bool readable(uint64_t pc)
+{
+  uint64_t lo = pc & ~(uint64_t)4095, hi = (pc + LEARN_BYTES + 4095) & ~(uint64_t)4095;
+  unsigned char vec[(LEARN_BYTES + 8191) / 4096];
+  if (hi - lo > sizeof vec * 4096 || mincore((void *)lo, hi - lo, vec) != 0)
+    return false;
+  for (uint64_t k = 0; k < (hi - lo) / 4096; k++) {
+    uint8_t b;
+    if (!(vec[k] & 1) || !hp_guest_read(&b, (const void *)(k ? lo + 4096 * k : pc), 1))
+      return false;
+  }
+  return true;
+}
+
+/* Whether pc was noted before (by an earlier child, or twice by one):
+ * only code that more than one child translated (or that one translated
+ * again after a flush) is built, not what each child does on its own. An
+ * open-addressing set, at most three quarters full (then nothing new is:
+ * children whose code is that varied do not repeat each other). */
+#define SEEN_BITS 15
+static bool seen_before(uint64_t pc)
+{
+  static uint64_t *seen;
+  static unsigned nseen;
+  const uint32_t mask = (1u << SEEN_BITS) - 1;
+  if (!seen)
+    seen = hp_pages_zeroed(sizeof *seen << SEEN_BITS);
+  for (uint32_t h = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> (64 - SEEN_BITS));; h = (h + 1) & mask) {
+    if (seen[h] == pc)
+      return true;
+    if (!seen[h]) {
+      if (4 * (nseen + 1) > 3 * (mask + 1))
+        return false;
+      seen[h] = pc;
+      nseen++;
+      return false;
+    }
   }
 }
 
-/* Before a fork (lock held): the blocks earlier children built. */
+/* Before a fork (lock held): the blocks earlier children built. They are
+ * a guess: none under a small --cache-size (below 256 MiB: the room is
+ * the program's own), at most a quarter of a big one, and their building
+ * never makes the cache flush. */
+#define LEARN_MIN_CACHE ((size_t)256 << 20)
 static void learn_from_children(void)
 {
+  size_t limit = hp_cache_limit();
+  if (limit && limit < LEARN_MIN_CACHE)
+    return;
   if (!from_children) {
-    if (hp_pages_ahead_stopped())
-      return; /* a seccomp filter may kill a mapping hotpath makes only for speed */
-    /* Named, so that /proc/PID/maps says what parent and child share. A
-     * file bigger than RLIMIT_FSIZE would raise SIGXFSZ: then none. */
-    struct rlimit fsize;
-    if (getrlimit(RLIMIT_FSIZE, &fsize) != 0 ||
-        (fsize.rlim_cur != RLIM_INFINITY && fsize.rlim_cur < sizeof *from_children))
-      return;
-    int fd = (int)syscall(SYS_memfd_create, "hotpath-fork-learn", MFD_CLOEXEC);
-    if (fd < 0)
-      return; /* no descriptor to spare: no learning */
-    void *m = ftruncate(fd, sizeof *from_children) == 0
-                  ? mmap(NULL, sizeof *from_children, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
-                  : MAP_FAILED;
-    close(fd);
-    if (m != MAP_FAILED)
-      from_children = m;
+    make_ring();
     return;
   }
-  uint32_t n = __atomic_load_n(&from_children->n, __ATOMIC_ACQUIRE);
-  if (n > LEARN_CAP)
-    n = LEARN_CAP;
-  for (unsigned built = 0; learned < n && built < LEARN_PER_FORK && !hp_cache_full(); learned++) {
-    uint64_t pc = __atomic_load_n(&from_children->pc[learned], __ATOMIC_ACQUIRE);
-    if (!pc)
-      continue; /* claimed, not yet written (or its child died first): lost */
-    if (hp_fragment_lookup(pc))
+  if (hp_cache_full())
+    return;
+  static struct hp_fragment *built_now[LEARN_PER_FORK]; /* (the lock's) */
+  unsigned built = 0;
+  uint64_t n = __atomic_load_n(&from_children->n, __ATOMIC_ACQUIRE);
+  if (n - learned > LEARN_CAP)
+    learned = n - LEARN_CAP; /* overwritten meanwhile */
+  for (; learned < n && built < LEARN_PER_FORK; learned++) {
+    const uint64_t want = learned + 1;
+    if (__atomic_load_n(&from_children->slot[learned % LEARN_CAP].seq, __ATOMIC_ACQUIRE) != want)
+      continue; /* not written yet (or its child died first), or overwritten: lost */
+    uint64_t pc = __atomic_load_n(&from_children->slot[learned % LEARN_CAP].pc, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&from_children->slot[learned % LEARN_CAP].seq, __ATOMIC_RELAXED) != want)
+      continue; /* overwritten while read */
+    if (hp_fragment_lookup(pc) || !seen_before(pc) || !readable(pc))
       continue;
+    if (limit && hp_cache_bytes_used() > limit / 4)
+      break;
     struct hp_fragment *g = hp_build_block(pc); /* NULL: not executable here, or the cache is full */
-    if (!g)
-      continue;
+    if (!g) {
+      if (!hp_cache_full())
+        continue;
+      hp_cache_clear_full(); /* a guess does not make room */
+      break;
+    }
     hp_stats.fork_blocks_prebuilt++;
-    built++;
-    hp_trace_build_ahead(g);
+    built_now[built++] = g;
   }
+  /* Linked once all are built (one may jump to a later one); their other
+   * successors are not built here: this process may never have run them,
+   * and a child that needs them builds them (and notes them). */
+  for (unsigned k = 0; k < built; k++)
+    hp_trace_link_ahead(built_now[k]);
 }
 
 /* The child of a fork: it notes for its parent, and learns for its own

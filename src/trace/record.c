@@ -176,6 +176,12 @@ static void link_ahead(struct hp_fragment *f)
   }
 }
 
+void hp_trace_link_ahead(struct hp_fragment *f)
+{
+  if (!hp_opt.no_link && f->kind == HP_FRAG_BLOCK && !f->removed)
+    link_ahead(f);
+}
+
 /* The guest pc block f certainly goes on at, if any: a direct call's
  * callee, or the target of its only exit when that is a direct branch (a
  * jmp, the fall-through of a block cut by a limit). A code check's stale

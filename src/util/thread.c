@@ -107,6 +107,8 @@ void hp_thread_forget_others(struct hp_thread *self)
   self->next_live = NULL;
 }
 
+bool hp_thread_only_one(void) { return live && !live->next_live; }
+
 static struct hp_thread *first_block;
 
 /* What GS names in a thread whose block is gone: fs_guest 0. */

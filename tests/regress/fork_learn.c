@@ -1,6 +1,6 @@
 /* A parent forks children that run code it never runs itself; before each
- * later fork hotpath builds, in the parent, the blocks its earlier children
- * built (so that later children inherit them). Those blocks must be
+ * later fork hotpath builds, in the parent, the blocks more than one of its
+ * earlier children built (so that later children inherit them). Those blocks must be
  * translated from the parent's own memory: the first child runs code it
  * mapped at a fixed address that the parent then maps with other code
  * there, which the parent never calls but its later children do (they
