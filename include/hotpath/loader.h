@@ -27,7 +27,6 @@ struct hp_image {
   uintptr_t lo, hi;    /* runtime span of the PT_LOAD segments, page-rounded */
   uintptr_t bss_end;   /* end of the highest segment's memory (brk starts here) */
   bool is_interp;      /* loaded as the ELF interpreter (placed by mmap) */
-  bool low;            /* position-independent, placed below 1 GiB (its break goes elsewhere) */
   bool exec_stack;     /* PT_GNU_STACK has PF_X, or is missing */
   char interp[PATH_MAX]; /* PT_INTERP path, "" if none */
 };

@@ -16,12 +16,6 @@
 #include "hotpath/loader.h"
 #include "hotpath/options.h"
 
-/* Where a position-independent program goes when it fits: below 1 GiB
- * (its code addresses 32-bit immediates), out of [1 GiB, 2 GiB), where
- * the kernel places MAP_32BIT mappings. */
-#define LOW_BASE 0x10000000ul
-#define LOW_END 0x40000000ul
-
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
@@ -169,24 +163,13 @@ static bool map_segments(int fd, const char *path, const Elf64_Ehdr *eh, const E
     size_t slack = align > HP_PAGE ? align : 0;
     char *r = MAP_FAILED;
     if (!img->is_interp) {
-      /* Low, as a non-PIE program, where it fits: its code addresses are
-       * then 32-bit immediates (a call pushes its return address with one
-       * instruction, a continuation checks it with one lea, guards compare
-       * targets without a 64-bit constant), and the cache takes the room
-       * below it. Its program break goes far from it, where the kernel's
-       * would be (launch.c: place_brk). Otherwise like the kernel's
-       * ELF_ET_DYN_BASE: far below the shared libraries, so the program
-       * break after it has room to grow. */
+      /* Like the kernel's ELF_ET_DYN_BASE: programs far below the shared
+       * libraries, so the program break after them has room to grow. */
       uint64_t rnd = 0;
       if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
         rnd = 0;
-      uintptr_t hint = LOW_BASE + ((rnd % (1ul << 16)) << 12);
-      img->low = hint + span + slack <= LOW_END;
-      if (!img->low)
-        hint = 0x500000000000ul + ((rnd % (1ul << 18)) << 12);
+      uintptr_t hint = 0x500000000000ul + ((rnd % (1ul << 18)) << 12);
       r = mmap((void *)hint, span + slack, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-      if (r == MAP_FAILED)
-        img->low = false;
     }
     if (r == MAP_FAILED)
       r = mmap(NULL, span + slack, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

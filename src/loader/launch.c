@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -204,21 +203,12 @@ static bool map_stack(struct hp_launch *L, bool exec, struct hp_error *err)
   return true;
 }
 
-/* The program break starts right after the program's bss; for a
- * position-independent program loaded low (elf_image.c), at a random
- * address far above it, where the kernel puts such a program and its
- * break (the low room stays the cache's and MAP_32BIT's). Nothing is
+/* The program break starts right after the program's bss. Nothing is
  * reserved: like the kernel's, it grows while the address space after it is
  * free (the guest may map memory there itself). */
 static void place_brk(struct hp_launch *L)
 {
   L->brk_start = HP_PAGE_UP(L->prog.bss_end);
-  if (L->prog.low) {
-    uint64_t rnd = 0;
-    if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
-      rnd = 0;
-    L->brk_start = 0x500000000000ul + ((rnd % (1ul << 18)) << 12);
-  }
   L->brk_limit = L->brk_start + BRK_MAX;
 }
 
