@@ -15,6 +15,12 @@ struct hp_fragment *hp_build_block(uint64_t pc);
  * unknown): a jump table whose computation reads registers besides its
  * index is taken with their values now, checked when it runs. */
 struct hp_fragment *hp_build_block_at(uint64_t pc, const uint64_t *regs);
+/* The block at pc built from its own bytes alone (at most 975 from pc,
+ * and no further across a region than an instruction reaches): no jump
+ * table is looked for, whose entries and cases may lie anywhere. For code
+ * this process may never run, whose bytes the caller checked it can read
+ * (clone.c: what children built). */
+struct hp_fragment *hp_build_block_guess(uint64_t pc);
 /* The block at pc that a reprotection of its JIT code (anonymous memory)
  * flushed, put back if its bytes and memory are as when it was made
  * (hp_fragment_revive); NULL if none. hp_build_block_at tries it first. */

@@ -300,6 +300,10 @@ void hp_clone_note_built(uint64_t pc)
   if (!r)
     return;
   uint64_t i = __atomic_fetch_add(&r->n, 1, __ATOMIC_RELAXED);
+  /* Invalid while pc changes: a reader that sees the old seq after it
+   * read the new pc rejects it. */
+  __atomic_store_n(&r->slot[i % LEARN_CAP].seq, 0, __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_RELEASE);
   __atomic_store_n(&r->slot[i % LEARN_CAP].pc, pc, __ATOMIC_RELAXED);
   __atomic_store_n(&r->slot[i % LEARN_CAP].seq, i + 1, __ATOMIC_RELEASE);
   hp_stats.fork_blocks_noted++;
@@ -315,7 +319,7 @@ void hp_clone_note_built(uint64_t pc)
 static void make_ring(void)
 {
   struct rlimit fsize;
-  if (from_children || !hp_thread_only_one() || hp_pages_ahead_stopped() || getrlimit(RLIMIT_FSIZE, &fsize) != 0 ||
+  if (from_children || getrlimit(RLIMIT_FSIZE, &fsize) != 0 ||
       (fsize.rlim_cur != RLIM_INFINITY && fsize.rlim_cur < sizeof *from_children))
     return;
   int fd = (int)syscall(SYS_memfd_create, "hotpath-fork-learn", MFD_CLOEXEC);
@@ -359,8 +363,14 @@ static bool seen_before(uint64_t pc)
   static uint64_t *seen;
   static unsigned nseen;
   const uint32_t mask = (1u << SEEN_BITS) - 1;
-  if (!seen)
-    seen = hp_pages_zeroed(sizeof *seen << SEEN_BITS);
+  if (!seen) {
+    void *m = mmap(NULL, sizeof *seen << SEEN_BITS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+      return false;
+    seen = m;
+  }
+  if (!pc)
+    return false; /* (0 marks a free slot) */
   for (uint32_t h = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> (64 - SEEN_BITS));; h = (h + 1) & mask) {
     if (seen[h] == pc)
       return true;
@@ -376,13 +386,17 @@ static bool seen_before(uint64_t pc)
 
 /* Before a fork (lock held): the blocks earlier children built. They are
  * a guess: none under a small --cache-size (below 256 MiB: the room is
- * the program's own), at most a quarter of a big one, and their building
- * never makes the cache flush. */
+ * the program's own), none once the cache's code takes a quarter of a big
+ * one, and their building never makes the cache flush. */
 #define LEARN_MIN_CACHE ((size_t)256 << 20)
 static void learn_from_children(void)
 {
   size_t limit = hp_cache_limit();
-  if (limit && limit < LEARN_MIN_CACHE)
+  /* Only with one thread: another one's munmap makes its system call
+   * before it takes the lock, so code this thread does not run could go
+   * between the check of its bytes and their decoding. Not under a seccomp
+   * filter: the checks are system calls. */
+  if ((limit && limit < LEARN_MIN_CACHE) || !hp_thread_only_one() || hp_pages_ahead_stopped())
     return;
   if (!from_children) {
     make_ring();
@@ -407,7 +421,7 @@ static void learn_from_children(void)
       continue;
     if (limit && hp_cache_bytes_used() > limit / 4)
       break;
-    struct hp_fragment *g = hp_build_block(pc); /* NULL: not executable here, or the cache is full */
+    struct hp_fragment *g = hp_build_block_guess(pc); /* NULL: not executable here, or the cache is full */
     if (!g) {
       if (!hp_cache_full())
         continue;

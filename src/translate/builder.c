@@ -426,7 +426,7 @@ struct hp_fragment *hp_revive_block(uint64_t pc)
   return f;
 }
 
-struct hp_fragment *hp_build_block_at(uint64_t pc, const uint64_t *regs)
+static struct hp_fragment *build_at(uint64_t pc, const uint64_t *regs, bool tables)
 {
   struct hp_fragment *back = hp_revive_block(pc);
   if (back)
@@ -437,7 +437,7 @@ struct hp_fragment *hp_build_block_at(uint64_t pc, const uint64_t *regs)
   if (!hp_decode_guest_block(pc, &l))
     return NULL;
   static struct hp_jt jt; /* under the lock */
-  if (hp_jt_for_list(&l, regs, false, false, &jt))
+  if (tables && hp_jt_for_list(&l, regs, false, false, &jt))
     l.jt = &jt;
   struct hp_fragment *f = hp_translate_list(&l, HP_FRAG_BLOCK, false);
   if (!f)
@@ -449,3 +449,7 @@ struct hp_fragment *hp_build_block_at(uint64_t pc, const uint64_t *regs)
            l.n, f->size, (void *)f->code);
   return f;
 }
+
+struct hp_fragment *hp_build_block_at(uint64_t pc, const uint64_t *regs) { return build_at(pc, regs, true); }
+
+struct hp_fragment *hp_build_block_guess(uint64_t pc) { return build_at(pc, NULL, false); }
