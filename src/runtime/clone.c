@@ -311,11 +311,11 @@ void hp_clone_note_built(uint64_t pc)
 
 /* The ring this process's children note in: a memfd named so that
  * /proc/PID/maps says what parent and child share. Made at the first fork
- * if the process has one thread then (hp_lock held), since the memfd's
- * descriptor is one another thread's dup2 could aim at; not under a seccomp
- * filter (it may kill a call hotpath makes only for speed), nor where a
- * file of its size would raise SIGXFSZ (RLIMIT_FSIZE), nor without a
- * descriptor to spare: then no learning. */
+ * by learn_from_children, which has checked that the process has one
+ * thread (the memfd's descriptor is one another thread's dup2 could aim
+ * at) and no seccomp filter; none where a file of its size would raise
+ * SIGXFSZ (RLIMIT_FSIZE), nor without a descriptor to spare: then no
+ * learning. */
 static void make_ring(void)
 {
   struct rlimit fsize;

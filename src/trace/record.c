@@ -176,9 +176,15 @@ static void link_ahead(struct hp_fragment *f)
   }
 }
 
+/* Whether f is a live block whose exits may be linked ahead. */
+static bool links_ahead(const struct hp_fragment *f)
+{
+  return !hp_opt.no_link && f->kind == HP_FRAG_BLOCK && !f->removed;
+}
+
 void hp_trace_link_ahead(struct hp_fragment *f)
 {
-  if (!hp_opt.no_link && f->kind == HP_FRAG_BLOCK && !f->removed)
+  if (links_ahead(f))
     link_ahead(f);
 }
 
@@ -234,7 +240,7 @@ static void revive_ahead(struct hp_fragment *f)
 
 void hp_trace_build_ahead(struct hp_fragment *f)
 {
-  if (hp_opt.no_link || f->kind != HP_FRAG_BLOCK || f->removed)
+  if (!links_ahead(f))
     return;
   if (hp_fragment_any_suspended())
     revive_ahead(f);
