@@ -29,16 +29,9 @@
  * 16 bits; the inline lookup at every indirect branch reads it. */
 #define HP_T_IBL_FAST 32768
 #define HP_IBL_FAST_BITS 16
-/* Per-thread return table, after it: 2^16 cache addresses of call
- * continuations (0: none), indexed by the guest return address's low 16
- * bits; a translated `ret` jumps through it (emit.c, fragment/ibl.c). */
-#define HP_T_RET_TABLE (HP_T_IBL_FAST + (16 << HP_IBL_FAST_BITS))
-#define HP_RET_TABLE_BITS 16
-#define HP_RET_BLOCKED_FAULTS 1
-#define HP_RET_BLOCKED_EMPTY 2
 /* Per-thread execution counters of trace heads (32 bits each), indexed by
  * the head's id: the head's code counts itself (trace/record.c). */
-#define HP_T_HEAD_COUNTERS (HP_T_RET_TABLE + (8 << HP_RET_TABLE_BITS))
+#define HP_T_HEAD_COUNTERS (HP_T_IBL_FAST + (16 << HP_IBL_FAST_BITS))
 #define HP_MAX_HEADS 65536
 /* Per-thread jump tables (the same in every thread): cache addresses of the
  * case slots of translated switch dispatches (translate/jumptable.c),
@@ -51,7 +44,18 @@
  * current target (hp_emit_inline_cache, hp_predict). */
 #define HP_T_SITE_MISSES (HP_T_JT_TABLE + 8 * HP_JT_ENTRIES)
 #define HP_SITE_MISS_SLOTS 4096
-#define HP_T_SIZE (HP_T_SITE_MISSES + 4 * HP_SITE_MISS_SLOTS)
+/* Per-thread return table, last: cache addresses of call continuations (0:
+ * none), indexed by the guest return address's low 18 bits where the CPU
+ * has BMI2 (a flag-free mask: shlx, rorx), else its low 16 bits (movzx);
+ * a translated `ret` jumps through it (emit.c, fragment/ibl.c,
+ * hp_ret_table_bits). Last in the block, so that the part a 16-bit index
+ * never reaches is never touched. */
+#define HP_T_RET_TABLE (HP_T_SITE_MISSES + 4 * HP_SITE_MISS_SLOTS)
+#define HP_RET_TABLE_BITS 18 /* room for the wider index */
+#define HP_RET_TABLE_NARROW_BITS 16
+#define HP_RET_BLOCKED_FAULTS 1
+#define HP_RET_BLOCKED_EMPTY 2
+#define HP_T_SIZE (HP_T_RET_TABLE + (8 << HP_RET_TABLE_BITS))
 #define HP_RTQ_BYTES (64 * 1024)
 
 #ifndef __ASSEMBLER__
@@ -104,6 +108,7 @@ struct hp_thread {
   uint64_t ibl_inline_lookups; /* every lookup, counted at its inline probe (--stats only) */
   uint64_t inline_cache_hits;  /* indirect call/jmp sites whose learnt target matched (--stats only) */
   uint64_t guard_misses;       /* trace guards whose target differed from the recorded one (--stats only) */
+  uint64_t ret_mask;           /* (2^18 - 1: the return table's index mask, for pext (hp_ret_table_bits) */
   uint64_t spill_rax, spill_rcx, spill_rdx, spill_flags, spill_scratch;
   uint64_t promo_save[16]; /* guest values of the registers an optimized trace took */
   uint8_t promo_xsave[16][16]; /* the same for xmm registers (their low 128 bits) */

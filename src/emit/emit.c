@@ -799,6 +799,12 @@ static size_t fast_probe(struct hp_emit *e)
 
 void hp_emit_return(struct hp_emit *e, uint16_t imm)
 {
+  if (e->ret_wide && !imm) {
+    /* The lookup reads the return address itself (faulting as the ret). */
+    store_gs(e, HP_RCX, T_OFF(spill_rcx));
+    hp_emit_return_lookup(e, imm);
+    return;
+  }
   hp_emit_peek_target(e);
   hp_emit_return_lookup(e, imm);
 }
@@ -829,7 +835,8 @@ void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
     hp_emit_ibl_inline(e);
     return;
   }
-  /* The return table holds, per low 16 bits of a guest return address, the
+  /* The return table holds, per low 18 (BMI2) or 16 bits of a guest return
+   * address (hp_ret_table_bits), the
    * cache address of a call continuation (0: none); the continuation checks
    * the whole address (hp_emit_continuation). On a hit, a real `ret` to it,
    * so the CPU's return stack predicts it: the continuation address is
@@ -841,8 +848,17 @@ void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
    * (hp_emit_return_push_of), which writes nothing. */
   int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
   count_stat(e, T_OFF(ibl_inline_lookups));
-  static const uint8_t low[] = {0x0f, 0xb7, 0xc9}; /* movzx ecx, cx */
-  hp_emit_bytes(e, low, sizeof low);
+  if (e->ret_wide) {
+    /* rcx = [rsp] & (2^18 - 1), flags untouched: pext with the mask in the
+     * thread block (hp_ret_table_bits chooses this form only where pext is
+     * fast). */
+    hp_emit_bytes(e, (const uint8_t[]){0x48, 0x8b, 0x0c, 0x24}, 4); /* mov rcx, [rsp] */
+    hp_emit_bytes(e, (const uint8_t[]){0x65, 0xc4, 0xe2, 0xf2, 0xf5, 0x0c, 0x25}, 7); /* pext rcx, rcx, gs:[ret_mask] */
+    u32(e, (uint32_t)T_OFF(ret_mask));
+  } else {
+    static const uint8_t low[] = {0x0f, 0xb7, 0xc9}; /* movzx ecx, cx */
+    hp_emit_bytes(e, low, sizeof low);
+  }
   hp_emit_bytes(e, ret_probe, sizeof ret_probe);
   u32(e, HP_T_RET_TABLE);
   static const uint8_t hit[] = {

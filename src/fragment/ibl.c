@@ -5,6 +5,8 @@
  * last bucket. */
 #include "hotpath/ibl.h"
 
+#include <cpuid.h>
+
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -274,7 +276,32 @@ void hp_ibl_remove(uint64_t guest)
  * 512 KiB of a second table that returns spread over are not written (on
  * a paravirtualized VM each page's first write costs about 16 us: about
  * 2 ms of a short program's start-up). */
-#define RET_MASK ((1u << HP_RET_TABLE_BITS) - 1)
+/* Whether pext (BMI2) is there and fast: Intel's is one cycle's work; AMD's
+ * before Zen 3 (family 0x19) is microcode taking tens of cycles per mask
+ * bit, as is Hygon's (family 0x18, a Zen 1). */
+static bool fast_pext(void)
+{
+  unsigned a, b, c, d;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !((b >> 8) & 1))
+    return false;
+  unsigned vendor[3];
+  __cpuid(0, a, vendor[0], vendor[2], vendor[1]);
+  __cpuid(1, a, b, c, d);
+  unsigned family = ((a >> 8) & 0xf) + (((a >> 8) & 0xf) == 0xf ? (a >> 20) & 0xff : 0);
+  if (!memcmp(vendor, "GenuineIntel", 12))
+    return true;
+  return !memcmp(vendor, "AuthenticAMD", 12) && family >= 0x19;
+}
+
+unsigned hp_ret_table_bits(void)
+{
+  static unsigned bits;
+  if (!bits)
+    bits = fast_pext() ? HP_RET_TABLE_BITS : HP_RET_TABLE_NARROW_BITS;
+  return bits;
+}
+#define RET_MASK ((1u << hp_ret_table_bits()) - 1)
+#define RET_BYTES (8ul << hp_ret_table_bits())
 static uint64_t *ret_shared;
 static uint64_t *ret_first; /* the first thread's table, while ret_shared is not made */
 static uint64_t *ret_spare; /* mapped (not written) for ret_shared when the first thread attaches */
@@ -296,7 +323,7 @@ static void ret_shared_make(void)
     ret_shared = to;
   } else { /* no thread attached yet, or its spare could not be mapped: not
             * in a handler, and nothing to copy */
-    ret_shared = hp_pages_zeroed(8ul << HP_RET_TABLE_BITS);
+    ret_shared = hp_pages_zeroed(RET_BYTES);
   }
   ret_first = NULL;
   hp_stats.ret_shared_made++;
@@ -305,7 +332,7 @@ static void ret_shared_make(void)
 static uint64_t *jt_shared;
 size_t hp_ibl_table_bytes(void)
 {
-  return table_bytes_mapped + (ret_shared ? 8ul << HP_RET_TABLE_BITS : 0) + (jt_shared ? 8ul * HP_JT_ENTRIES : 0);
+  return table_bytes_mapped + (ret_shared ? RET_BYTES : 0) + (jt_shared ? 8ul * HP_JT_ENTRIES : 0);
 }
 
 /* A flush: this thread finds nothing of the old generation any more. Its
@@ -322,7 +349,7 @@ static void flush_thread(struct hp_thread *t, void *arg)
   if (t->ret_blocked)
     t->ret_dirty = true;
   else
-    madvise(hp_thread_ret_table(t), 8ul << HP_RET_TABLE_BITS, MADV_DONTNEED);
+    madvise(hp_thread_ret_table(t), RET_BYTES, MADV_DONTNEED);
 }
 
 void hp_ibl_flush_all(uint64_t gen)
@@ -335,7 +362,7 @@ void hp_ibl_flush_all(uint64_t gen)
   table = alloc_table(mask + 1);
   count = 0;
   if (ret_shared)
-    memset(ret_shared, 0, 8ul << HP_RET_TABLE_BITS);
+    memset(ret_shared, 0, RET_BYTES);
   jt_flush(gen);
   hp_thread_foreach(flush_thread, old);
   gen_now = gen + 1;
@@ -404,14 +431,14 @@ void hp_ret_table_block(struct hp_thread *t, bool can_fault)
   ret_shared_make(); /* before the first thread's table stops being exact */
   if (can_fault) {
     t->ret_blocked = HP_RET_BLOCKED_FAULTS;
-    mprotect(e, 8ul << HP_RET_TABLE_BITS, PROT_NONE);
+    mprotect(e, RET_BYTES, PROT_NONE);
     return;
   }
   /* The fault could not reach hotpath: every entry reads 0 (a miss)
    * instead; unblocking copies them back. */
   if (t->ret_blocked == HP_RET_BLOCKED_FAULTS)
-    mprotect(e, 8ul << HP_RET_TABLE_BITS, PROT_READ | PROT_WRITE);
-  madvise(e, 8ul << HP_RET_TABLE_BITS, MADV_DONTNEED);
+    mprotect(e, RET_BYTES, PROT_READ | PROT_WRITE);
+  madvise(e, RET_BYTES, MADV_DONTNEED);
   t->ret_blocked = HP_RET_BLOCKED_EMPTY;
 }
 
@@ -430,9 +457,9 @@ void hp_ret_table_unblock(struct hp_thread *t)
     return;
   uint64_t *e = hp_thread_ret_table(t);
   if (t->ret_blocked == HP_RET_BLOCKED_FAULTS)
-    mprotect(e, 8ul << HP_RET_TABLE_BITS, PROT_READ | PROT_WRITE);
+    mprotect(e, RET_BYTES, PROT_READ | PROT_WRITE);
   if ((t->ret_dirty || t->ret_blocked == HP_RET_BLOCKED_EMPTY) && ret_shared)
-    memcpy(e, ret_shared, 8ul << HP_RET_TABLE_BITS);
+    memcpy(e, ret_shared, RET_BYTES);
   t->ret_blocked = 0;
   t->ret_dirty = false;
 }
@@ -440,7 +467,7 @@ void hp_ret_table_unblock(struct hp_thread *t)
 uintptr_t hp_ret_table_fault(struct hp_thread *t, uintptr_t pc, uintptr_t addr)
 {
   uintptr_t lo = (uintptr_t)hp_thread_ret_table(t);
-  if (addr < lo || addr >= lo + (8ul << HP_RET_TABLE_BITS))
+  if (addr < lo || addr >= lo + (RET_BYTES))
     return 0;
   uintptr_t miss = hp_emit_return_miss_of(pc);
   if (!miss)
@@ -459,7 +486,7 @@ void hp_ibl_attach(struct hp_thread *t)
 {
   hp_lock();
   if (!ret_shared && !ret_first) {
-    void *m = mmap(NULL, 8ul << HP_RET_TABLE_BITS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+    void *m = mmap(NULL, RET_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
     if (m == MAP_FAILED) {
       ret_shared_make(); /* at once, as before */

@@ -233,7 +233,8 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
     struct hp_cache_reservation r;
     if (!hp_cache_reserve(l->pc, hot, sz.exits * HP_EXIT_STUB_SIZE, attempt == 2, &r))
       return NULL; /* --cache-size reached: hp_cache_full(); the dispatcher flushes */
-    struct hp_emit e = {.rw = r.hot_rw, .rx = r.hot_rx, .cap = r.hot_cap, .count_lookups = hp_stats_enabled()};
+    struct hp_emit e = {.rw = r.hot_rw, .rx = r.hot_rx, .cap = r.hot_cap, .count_lookups = hp_stats_enabled(),
+                        .ret_wide = hp_ret_table_bits() > HP_RET_TABLE_NARROW_BITS};
     if (hp_lower(l, &e, r.cold_top_rx, &opts, &lo)) {
       hp_stats.riprel_far += lo.riprel_far;
       hp_stats.ibl_reg_sites += lo.reg_lookups;

@@ -190,6 +190,9 @@ struct hp_thread *hp_thread_new(bool host_stack)
   struct hp_thread *t = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (t == MAP_FAILED)
     hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate a thread block");
+  /* Never huge pages (it is over 2 MiB): the tables are touched sparsely,
+   * and a huge page costs milliseconds where the host backs it afresh. */
+  madvise(t, size, MADV_NOHUGEPAGE);
   if (!first_block) {
     /* The first thread's block is mapped at once: its lookup and return
      * tables, filled as code is translated (every new continuation and
@@ -200,9 +203,12 @@ struct hp_thread *hp_thread_new(bool host_stack)
      * visit to the dispatcher splits it anyway (evict.c). Later threads'
      * blocks fault in as used (memory per thread). */
     first_block = t;
-    hp_pages_populate(t, size, true); /* (under 2 MiB: never a huge page) */
+    /* Up to the part of the return table a 16-bit index reaches (as much as
+     * before the table grew): the rest faults in as returns spread there. */
+    hp_pages_populate(t, HP_T_RET_TABLE + (8ul << HP_RET_TABLE_NARROW_BITS), true);
   }
   t->self = (uint64_t)t;
+  t->ret_mask = (1u << HP_RET_TABLE_BITS) - 1;
   t->cache_idle = true; /* holds nothing of the code cache yet */
   t->guest_ss_flags = SS_DISABLE; /* no alternate stack, as the kernel gives a CLONE_VM child */
   t->xsave_mask = mask;
