@@ -38,6 +38,7 @@
   X(sites_relearnt, "times an indirect call/jmp site learnt another target (65536 misses, one thread)") \
   X(inline_cache_hits, "indirect calls/jmps that hit their site's inline cache") \
   X(ret_mismatches, "returns that reached another call's continuation (a shared return table entry)") \
+  X(ret_table_bits, "low bits of a return address that choose its return table entry (18 where pext is fast, else 16)") \
   X(syscalls, "syscalls") \
   X(int80_calls, "int 0x80 system calls (32-bit; also counted in syscalls)") \
   X(lazy_fs_exits, "exits from the cache that left the guest's FS in place (lazy FS)") \

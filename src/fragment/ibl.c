@@ -296,8 +296,10 @@ static bool fast_pext(void)
 unsigned hp_ret_table_bits(void)
 {
   static unsigned bits;
-  if (!bits)
+  if (!bits) {
     bits = fast_pext() ? HP_RET_TABLE_BITS : HP_RET_TABLE_NARROW_BITS;
+    hp_stats.ret_table_bits = bits;
+  }
   return bits;
 }
 #define RET_MASK ((1u << hp_ret_table_bits()) - 1)
@@ -484,6 +486,7 @@ uintptr_t hp_ret_push_fault(uintptr_t pc) { return hp_emit_return_push_of(pc); }
  * empty table change together in grow(). */
 void hp_ibl_attach(struct hp_thread *t)
 {
+  hp_ret_table_bits(); /* decided before any code is translated or any signal handled */
   hp_lock();
   if (!ret_shared && !ret_first) {
     void *m = mmap(NULL, RET_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
