@@ -88,7 +88,7 @@ struct block_in {
 
 struct input {
   uint64_t pc;
-  bool writable, lower, far, record, analyze, liveness, promote, defer, misses, retelide, fold;
+  bool writable, lower, far, record, analyze, liveness, promote, defer, misses, retelide, fold, ret_wide;
   long max_bytes, max_insns; /* -1: default */
   uint8_t bytes[MAX_INPUT];
   size_t n;
@@ -108,6 +108,8 @@ static void parse_flags(struct input *in, char *line)
       in->lower = true;
     else if (!strcmp(tok, "far"))
       in->far = true;
+    else if (!strcmp(tok, "ret_wide"))
+      in->ret_wide = in->lower = true; /* returns index their table by 18 bits (pext) */
     else if (!strcmp(tok, "record"))
       in->record = in->lower = true;
     else if (!strcmp(tok, "analyze"))
@@ -290,6 +292,7 @@ static void init_fields(void)
   F(ibl_lookups);
   F(spill_rax);
   F(spill_rcx);
+  F(ret_mask);
   F(spill_rdx);
   F(spill_flags);
   F(spill_scratch);
@@ -613,7 +616,7 @@ static void analyze_and_print(const struct hp_ilist *l)
   }
 }
 
-static int lower_and_print(const struct hp_ilist *l, bool far, bool record)
+static int lower_and_print(const struct hp_ilist *l, bool far, bool record, bool ret_wide)
 {
   const struct hp_lower_opts opts = {.force_far = far, .record = record};
   struct hp_lower_sizes sz;
@@ -631,7 +634,7 @@ static int lower_and_print(const struct hp_ilist *l, bool far, bool record)
   struct hp_lowered lo = {.exits = exits, .max_exits = sz.exits, .pc_off = pc_off, .pc_guest = pc_guest,
                           .pc_len = pc_len, .max_pc = sz.pcs, .conts = conts, .max_conts = sz.conts,
                           .recov = {recov, 0, sz.recov}};
-  struct hp_emit e = {.rw = hot, .rx = HOT_RX, .cap = sz.hot};
+  struct hp_emit e = {.rw = hot, .rx = HOT_RX, .cap = sz.hot, .ret_wide = ret_wide};
   printf("\nlowered%s%s at %#llx, cold_top %#llx:\n", far ? " (force_far)" : "",
          record ? " (record)" : "", (unsigned long long)HOT_RX, (unsigned long long)COLD_TOP);
   if (!hp_lower(l, &e, COLD_TOP, &opts, &lo)) {
@@ -841,7 +844,7 @@ static int run_trace(const struct input *in)
     }
   }
   if (in->lower)
-    return lower_and_print(&t, in->far, false);
+    return lower_and_print(&t, in->far, false, in->ret_wide);
   return 0;
 }
 
@@ -890,6 +893,6 @@ int main(int argc, char **argv)
   if (in.liveness)
     liveness_and_print(&l);
   if (in.lower)
-    return lower_and_print(&l, in.far, in.record);
+    return lower_and_print(&l, in.far, in.record, in.ret_wide);
   return 0;
 }
