@@ -69,6 +69,8 @@
     "switch to hotpath's own FS at every exit from the code cache, not only when its C code needs its TLS (testing)") \
   X(BOOL, debug_fs_poison, "debug-fs-poison", false, 0, 0, "", \
     "while hotpath's C code runs without its own FS, put an unreadable one in place, so that a use of its TLS there faults (testing; wins over --debug-eager-fs)") \
+  X(BOOL, debug_narrow_returns, "debug-narrow-returns", false, 0, 0, "", \
+    "index the return table by the return address's low 16 bits even where the CPU's pext is fast (by default 18 bits there) (testing)") \
   X(INT, debug_flush_every, "debug-flush-every", 0, 0, 1000000000, "N", \
     "flush the whole code cache (as when --cache-size is reached) after every N blocks built, 0 = never (testing)") \
   X(INT, debug_crash_after, "debug-crash-after", 0, 0, 1000000000, "N", \

@@ -297,7 +297,7 @@ unsigned hp_ret_table_bits(void)
 {
   static unsigned bits;
   if (!bits) {
-    bits = fast_pext() ? HP_RET_TABLE_BITS : HP_RET_TABLE_NARROW_BITS;
+    bits = fast_pext() && !hp_opt.debug_narrow_returns ? HP_RET_TABLE_BITS : HP_RET_TABLE_NARROW_BITS;
     hp_stats.ret_table_bits = bits;
   }
   return bits;
