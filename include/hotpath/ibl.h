@@ -27,10 +27,7 @@ void hp_ibl_attach(struct hp_thread *t);
  * lock: a continuation's `ret` entry for a guest return address; removal
  * only where the entry is still that one. hp_ret_table_fill gives a new
  * thread the entries published so far (takes the lock). */
-/* How many low bits of a guest return address index the table: 18 where
- * the CPU has BMI2 (the translated `ret` masks them with shlx and rorx,
- * which leave the flags alone), else 16 (movzx). Fixed for the process. */
-unsigned hp_ret_table_bits(void);
+/* (The table's index width: hp_ret_table_bits, thread.h.) */
 void hp_ret_table_insert(uint64_t guest, uintptr_t cache);
 void hp_ret_table_remove(uint64_t guest, uintptr_t cache);
 void hp_ret_table_fill(struct hp_thread *t);

@@ -45,17 +45,16 @@
 #define HP_T_SITE_MISSES (HP_T_JT_TABLE + 8 * HP_JT_ENTRIES)
 #define HP_SITE_MISS_SLOTS 4096
 /* Per-thread return table, last: cache addresses of call continuations (0:
- * none), indexed by the guest return address's low 18 bits where the CPU
- * has BMI2 (a flag-free mask: shlx, rorx), else its low 16 bits (movzx);
- * a translated `ret` jumps through it (emit.c, fragment/ibl.c,
- * hp_ret_table_bits). Last in the block, so that the part a 16-bit index
- * never reaches is never touched. */
+ * none), indexed by the guest return address's low 18 bits where the CPU's
+ * pext is fast (a flag-free mask), else its low 16 bits (movzx); a
+ * translated `ret` jumps through it (emit.c, fragment/ibl.c). Last in the
+ * block, which ends with the table's width (hp_thread_block_size). */
 #define HP_T_RET_TABLE (HP_T_SITE_MISSES + 4 * HP_SITE_MISS_SLOTS)
 #define HP_RET_TABLE_BITS 18 /* room for the wider index */
 #define HP_RET_TABLE_NARROW_BITS 16
 #define HP_RET_BLOCKED_FAULTS 1
 #define HP_RET_BLOCKED_EMPTY 2
-#define HP_T_SIZE (HP_T_RET_TABLE + (8 << HP_RET_TABLE_BITS))
+#define HP_T_SIZE (HP_T_RET_TABLE + (8 << HP_RET_TABLE_BITS)) /* at most */
 #define HP_RTQ_BYTES (64 * 1024)
 
 #ifndef __ASSEMBLER__
@@ -108,7 +107,7 @@ struct hp_thread {
   uint64_t ibl_inline_lookups; /* every lookup, counted at its inline probe (--stats only) */
   uint64_t inline_cache_hits;  /* indirect call/jmp sites whose learnt target matched (--stats only) */
   uint64_t guard_misses;       /* trace guards whose target differed from the recorded one (--stats only) */
-  uint64_t ret_mask;           /* (2^18 - 1: the return table's index mask, for pext (hp_ret_table_bits) */
+  uint64_t ret_mask;           /* 2^bits - 1: the return table's index mask, for pext (hp_ret_table_bits) */
   uint64_t spill_rax, spill_rcx, spill_rdx, spill_flags, spill_scratch;
   uint64_t promo_save[16]; /* guest values of the registers an optimized trace took */
   uint8_t promo_xsave[16][16]; /* the same for xmm registers (their low 128 bits) */
@@ -187,6 +186,14 @@ static inline uint64_t *hp_thread_ret_table(struct hp_thread *t)
 /* Allocates a thread block (page aligned, xsave area sized from CPUID) with
  * a fresh guest extended state, optionally with its own host stack. It is
  * registered as live until hp_thread_free. */
+/* How many low bits of a guest return address index its thread's return
+ * table: 18 where the CPU's pext is fast (Intel with BMI2, AMD from Zen 3:
+ * the translated `ret` masks with it, leaving the flags alone), else 16
+ * (movzx; also with --debug-narrow-returns). Fixed for the process. */
+unsigned hp_ret_table_bits(void);
+/* A thread block's bytes: the layout up to the return table, then the table
+ * at that width. */
+size_t hp_thread_block_size(void);
 struct hp_thread *hp_thread_new(bool host_stack);
 /* Bytes of the live threads' blocks, signal queues and host stacks. */
 size_t hp_thread_bytes(void);

@@ -799,12 +799,6 @@ static size_t fast_probe(struct hp_emit *e)
 
 void hp_emit_return(struct hp_emit *e, uint16_t imm)
 {
-  if (e->ret_wide && !imm) {
-    /* The lookup reads the return address itself (faulting as the ret). */
-    store_gs(e, HP_RCX, T_OFF(spill_rcx));
-    hp_emit_return_lookup(e, imm);
-    return;
-  }
   hp_emit_peek_target(e);
   hp_emit_return_lookup(e, imm);
 }
@@ -849,10 +843,9 @@ void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
   int rec = recov_open(e, HP_RCX, HP_LOC_GS_SLOT, T_OFF(spill_rcx));
   count_stat(e, T_OFF(ibl_inline_lookups));
   if (e->ret_wide) {
-    /* rcx = [rsp] & (2^18 - 1), flags untouched: pext with the mask in the
-     * thread block (hp_ret_table_bits chooses this form only where pext is
-     * fast). */
-    hp_emit_bytes(e, (const uint8_t[]){0x48, 0x8b, 0x0c, 0x24}, 4); /* mov rcx, [rsp] */
+    /* rcx (the return address) & (2^18 - 1), flags untouched: pext with the
+     * mask in the thread block (hp_ret_table_bits chooses this form only
+     * where pext is fast). */
     hp_emit_bytes(e, (const uint8_t[]){0x65, 0xc4, 0xe2, 0xf2, 0xf5, 0x0c, 0x25}, 7); /* pext rcx, rcx, gs:[ret_mask] */
     u32(e, (uint32_t)T_OFF(ret_mask));
   } else {

@@ -5,7 +5,6 @@
  * last bucket. */
 #include "hotpath/ibl.h"
 
-#include <cpuid.h>
 
 #include <string.h>
 #include <sys/mman.h>
@@ -273,35 +272,9 @@ void hp_ibl_remove(uint64_t guest)
  * a blocked thread's table is refilled from. It is made only when first
  * needed (a second thread, or the first thread's table blocked): until
  * then the first thread's own table is exact and the only one, and the
- * 512 KiB of a second table that returns spread over are not written (on
+ * 2 MiB (or 512 KiB) of a second table that returns spread over are not written (on
  * a paravirtualized VM each page's first write costs about 16 us: about
  * 2 ms of a short program's start-up). */
-/* Whether pext (BMI2) is there and fast: Intel's is one cycle's work; AMD's
- * before Zen 3 (family 0x19) is microcode taking tens of cycles per mask
- * bit, as is Hygon's (family 0x18, a Zen 1). */
-static bool fast_pext(void)
-{
-  unsigned a, b, c, d;
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !((b >> 8) & 1))
-    return false;
-  unsigned vendor[3];
-  __cpuid(0, a, vendor[0], vendor[2], vendor[1]);
-  __cpuid(1, a, b, c, d);
-  unsigned family = ((a >> 8) & 0xf) + (((a >> 8) & 0xf) == 0xf ? (a >> 20) & 0xff : 0);
-  if (!memcmp(vendor, "GenuineIntel", 12))
-    return true;
-  return !memcmp(vendor, "AuthenticAMD", 12) && family >= 0x19;
-}
-
-unsigned hp_ret_table_bits(void)
-{
-  static unsigned bits;
-  if (!bits) {
-    bits = fast_pext() && !hp_opt.debug_narrow_returns ? HP_RET_TABLE_BITS : HP_RET_TABLE_NARROW_BITS;
-    hp_stats.ret_table_bits = bits;
-  }
-  return bits;
-}
 #define RET_MASK ((1u << hp_ret_table_bits()) - 1)
 #define RET_BYTES (8ul << hp_ret_table_bits())
 static uint64_t *ret_shared;
@@ -325,7 +298,15 @@ static void ret_shared_make(void)
     ret_shared = to;
   } else { /* no thread attached yet, or its spare could not be mapped: not
             * in a handler, and nothing to copy */
-    ret_shared = hp_pages_zeroed(RET_BYTES);
+    /* Raw calls (the guest's FS may be in place); sparse: never one huge page. */
+    long m = hp_raw_syscall(SYS_mmap, 0, (long)RET_BYTES, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m < 0 && m > -4096) {
+      hp_fs_host();
+      hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate the shared return table");
+    }
+    hp_raw_syscall(SYS_madvise, m, (long)RET_BYTES, MADV_NOHUGEPAGE, 0, 0, 0);
+    ret_shared = (uint64_t *)m;
   }
   ret_first = NULL;
   hp_stats.ret_shared_made++;
@@ -460,8 +441,16 @@ void hp_ret_table_unblock(struct hp_thread *t)
   uint64_t *e = hp_thread_ret_table(t);
   if (t->ret_blocked == HP_RET_BLOCKED_FAULTS)
     mprotect(e, RET_BYTES, PROT_READ | PROT_WRITE);
-  if ((t->ret_dirty || t->ret_blocked == HP_RET_BLOCKED_EMPTY) && ret_shared)
-    memcpy(e, ret_shared, RET_BYTES);
+  if ((t->ret_dirty || t->ret_blocked == HP_RET_BLOCKED_EMPTY) && ret_shared) {
+    /* Only the set entries are written (an empty table's pages stay
+     * unmapped where no return spreads: the whole 2 MiB would be written
+     * at every signal otherwise). */
+    if (t->ret_blocked != HP_RET_BLOCKED_EMPTY)
+      madvise(e, RET_BYTES, MADV_DONTNEED);
+    for (size_t i = 0; i <= RET_MASK; i++)
+      if (ret_shared[i])
+        e[i] = ret_shared[i];
+  }
   t->ret_blocked = 0;
   t->ret_dirty = false;
 }
@@ -494,6 +483,7 @@ void hp_ibl_attach(struct hp_thread *t)
     if (m == MAP_FAILED) {
       ret_shared_make(); /* at once, as before */
     } else {
+      madvise(m, RET_BYTES, MADV_NOHUGEPAGE);
       ret_spare = m;
       ret_first = hp_thread_ret_table(t);
     }

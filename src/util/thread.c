@@ -97,7 +97,7 @@ size_t hp_thread_bytes(void)
 {
   size_t n = 0;
   for (struct hp_thread *t = live; t; t = t->next_live)
-    n += HP_T_SIZE + HP_RTQ_BYTES + t->host_stack_size;
+    n += hp_thread_block_size() + HP_RTQ_BYTES + t->host_stack_size;
   return n;
 }
 
@@ -177,8 +177,37 @@ void hp_thread_free(struct hp_thread *t)
   munmap(t->rt_queue, HP_RTQ_BYTES);
   if (t == first_block)
     first_block = NULL; /* a later block may get its address */
-  munmap(t, HP_T_SIZE);
+  munmap(t, hp_thread_block_size());
 }
+
+/* Whether pext (BMI2) is there and fast: Intel's is one cycle's work; AMD's
+ * before Zen 3 (family 0x19) is microcode taking tens of cycles per mask
+ * bit, as is Hygon's (family 0x18, a Zen 1). */
+static bool fast_pext(void)
+{
+  unsigned a, b, c, d;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !((b >> 8) & 1))
+    return false;
+  unsigned vendor[3];
+  __cpuid(0, a, vendor[0], vendor[2], vendor[1]);
+  __cpuid(1, a, b, c, d);
+  unsigned family = ((a >> 8) & 0xf) + (((a >> 8) & 0xf) == 0xf ? (a >> 20) & 0xff : 0);
+  if (!memcmp(vendor, "GenuineIntel", 12))
+    return true;
+  return !memcmp(vendor, "AuthenticAMD", 12) && family >= 0x19;
+}
+
+unsigned hp_ret_table_bits(void)
+{
+  static unsigned bits;
+  if (!bits) {
+    bits = fast_pext() && !hp_opt.debug_narrow_returns ? HP_RET_TABLE_BITS : HP_RET_TABLE_NARROW_BITS;
+    hp_stats.ret_table_bits = bits;
+  }
+  return bits;
+}
+
+size_t hp_thread_block_size(void) { return HP_T_RET_TABLE + (8ul << hp_ret_table_bits()); }
 
 struct hp_thread *hp_thread_new(bool host_stack)
 {
@@ -186,7 +215,7 @@ struct hp_thread *hp_thread_new(bool host_stack)
   size_t xs = xsave_size(&mask);
   if (HP_T_XSAVE + xs > HP_T_IBL_FAST)
     hp_fatal(HP_STATUS_UNSUPPORTED, "xsave area of %zu bytes is larger than hotpath expects", xs);
-  size_t size = HP_T_SIZE;
+  size_t size = hp_thread_block_size();
   struct hp_thread *t = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (t == MAP_FAILED)
     hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate a thread block");
@@ -208,7 +237,7 @@ struct hp_thread *hp_thread_new(bool host_stack)
     hp_pages_populate(t, HP_T_RET_TABLE + (8ul << HP_RET_TABLE_NARROW_BITS), true);
   }
   t->self = (uint64_t)t;
-  t->ret_mask = (1u << HP_RET_TABLE_BITS) - 1;
+  t->ret_mask = (1u << hp_ret_table_bits()) - 1;
   t->cache_idle = true; /* holds nothing of the code cache yet */
   t->guest_ss_flags = SS_DISABLE; /* no alternate stack, as the kernel gives a CLONE_VM child */
   t->xsave_mask = mask;

@@ -725,7 +725,7 @@ START_TEST(inline_cache_relearns_every_65536th_miss)
   ic_code = code_page_with_block(&block);
   int32_t slot = hp_site_miss_slot(0x401000);
   ck_assert_int_ge(slot, HP_T_SITE_MISSES);
-  ck_assert_int_lt(slot, HP_T_SIZE - 3);
+  ck_assert_int_lt(slot, HP_T_RET_TABLE - 3);
   uint32_t *misses = (uint32_t *)(block + slot);
   const uint64_t *ibl_target = (const uint64_t *)(block + offsetof(struct hp_thread, ibl_target));
   const uint64_t t1 = 0x401234, t2 = 0x7f0000005678;
