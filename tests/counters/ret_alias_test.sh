@@ -23,6 +23,7 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 stat() { grep -F -- "  $1" "$2" | head -1 | awk '{print $NF}'; }
 BITS="low bits of a return address that choose its return table entry"
 MISS="returns that reached another call's continuation"
+LOOK="indirect branch lookups that missed the inline table"
 
 "$prog" >"$tmp/native" 2>&1 || fail "native run: exit status $?"
 "$hp" --stats --log="$tmp/narrow.stats" --opt=0 --debug-narrow-returns -- "$prog" </dev/null >"$tmp/narrow.out" 2>"$tmp/narrow.err"
@@ -51,6 +52,8 @@ elif [ "$bits" != 18 ]; then
   fail "'$BITS' is $bits (want 16 or 18)"
 elif [ "$miss" -gt 1000 ]; then
   fail "'$MISS' is $miss with an 18-bit index (want at most 1000: the two sites differ in bit 16)"
+elif [ "$(stat "$LOOK" "$tmp/opt0.stats")" -gt 10000 ]; then
+  fail "'$LOOK' is $(stat "$LOOK" "$tmp/opt0.stats") (want at most 10000: the returns must hit the table)"
 else
   echo "ok: 18-bit return table, $miss returns reached another call's continuation"
 fi
