@@ -17,7 +17,7 @@ struct hp_emit {
   bool overflow; /* ran out of cap (or a short branch out of range): discard and retry */
   struct hp_recov_buf *recov; /* where guest registers are displaced (NULL: not recorded) */
   bool count_lookups; /* --stats: count every indirect branch lookup, inline ones too */
-  bool ret_wide;      /* returns index their table by 18 bits (BMI2), not 16 */
+  bool ret_wide;      /* returns index their table by 18 bits (pext), not 16 */
   size_t count_bytes; /* of the above and other --stats counting code */
 };
 

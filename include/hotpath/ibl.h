@@ -26,8 +26,8 @@ void hp_ibl_attach(struct hp_thread *t);
 /* The return table of every thread (thread.h, HP_T_RET_TABLE), under the
  * lock: a continuation's `ret` entry for a guest return address; removal
  * only where the entry is still that one. hp_ret_table_fill gives a new
- * thread the entries published so far (takes the lock). */
-/* (The table's index width: hp_ret_table_bits, thread.h.) */
+ * thread the entries published so far (takes the lock). Its index width:
+ * hp_ret_table_bits (thread.h). */
 void hp_ret_table_insert(uint64_t guest, uintptr_t cache);
 void hp_ret_table_remove(uint64_t guest, uintptr_t cache);
 void hp_ret_table_fill(struct hp_thread *t);

@@ -183,9 +183,6 @@ static inline uint64_t *hp_thread_ret_table(struct hp_thread *t)
   return (uint64_t *)((uint8_t *)t + HP_T_RET_TABLE);
 }
 
-/* Allocates a thread block (page aligned, xsave area sized from CPUID) with
- * a fresh guest extended state, optionally with its own host stack. It is
- * registered as live until hp_thread_free. */
 /* How many low bits of a guest return address index its thread's return
  * table: 18 where the CPU's pext is fast (Intel with BMI2, AMD from Zen 3:
  * the translated `ret` masks with it, leaving the flags alone), else 16
@@ -194,6 +191,9 @@ unsigned hp_ret_table_bits(void);
 /* A thread block's bytes: the layout up to the return table, then the table
  * at that width. */
 size_t hp_thread_block_size(void);
+/* Allocates a thread block (page aligned, xsave area sized from CPUID) with
+ * a fresh guest extended state, optionally with its own host stack. It is
+ * registered as live until hp_thread_free. */
 struct hp_thread *hp_thread_new(bool host_stack);
 /* Bytes of the live threads' blocks, signal queues and host stacks. */
 size_t hp_thread_bytes(void);

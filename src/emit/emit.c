@@ -829,7 +829,7 @@ void hp_emit_return_lookup(struct hp_emit *e, uint16_t imm)
     hp_emit_ibl_inline(e);
     return;
   }
-  /* The return table holds, per low 18 (BMI2) or 16 bits of a guest return
+  /* The return table holds, per low 18 (pext) or 16 bits of a guest return
    * address (hp_ret_table_bits), the
    * cache address of a call continuation (0: none); the continuation checks
    * the whole address (hp_emit_continuation). On a hit, a real `ret` to it,

@@ -5,7 +5,6 @@
  * last bucket. */
 #include "hotpath/ibl.h"
 
-
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -272,7 +271,8 @@ void hp_ibl_remove(uint64_t guest)
  * a blocked thread's table is refilled from. It is made only when first
  * needed (a second thread, or the first thread's table blocked): until
  * then the first thread's own table is exact and the only one, and the
- * 2 MiB (or 512 KiB) of a second table that returns spread over are not written (on
+ * 2 MiB (or 512 KiB, hp_ret_table_bits) of a second table that returns
+ * spread over are not written (on
  * a paravirtualized VM each page's first write costs about 16 us: about
  * 2 ms of a short program's start-up). */
 #define RET_MASK ((1u << hp_ret_table_bits()) - 1)
@@ -298,15 +298,12 @@ static void ret_shared_make(void)
     ret_shared = to;
   } else { /* no thread attached yet, or its spare could not be mapped: not
             * in a handler, and nothing to copy */
-    /* Raw calls (the guest's FS may be in place); sparse: never one huge page. */
-    long m = hp_raw_syscall(SYS_mmap, 0, (long)RET_BYTES, PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m < 0 && m > -4096) {
-      hp_fs_host();
+    hp_fs_host();
+    void *m = mmap(NULL, RET_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
       hp_fatal(HP_STATUS_UNSUPPORTED, "cannot allocate the shared return table");
-    }
-    hp_raw_syscall(SYS_madvise, m, (long)RET_BYTES, MADV_NOHUGEPAGE, 0, 0, 0);
-    ret_shared = (uint64_t *)m;
+    madvise(m, RET_BYTES, MADV_NOHUGEPAGE); /* sparse: never one huge page */
+    ret_shared = m;
   }
   ret_first = NULL;
   hp_stats.ret_shared_made++;
