@@ -1,5 +1,7 @@
-/* Address folding and copy propagation over an optimized loop trace (the
- * optimizer pass after promotion). -O0 code computes every address in
+/* Address folding and copy propagation over an optimized trace (the
+ * optimizer pass after promotion; on a trace that promotion leaves alone,
+ * not a loop, with calls or lookups, after hp_promote_none: then its
+ * store-to-load forwarding and folding of copies and addresses alone). -O0 code computes every address in
  * registers one step at a time (`mov rax, [i]; lea rdx, [rax*4]; mov rax,
  * [a]; add rax, rdx; mov eax, [rax]`); once the slots are in registers the
  * pass keeps such values symbolic, as base + index*scale + disp over machine
@@ -30,11 +32,13 @@
 #include "hotpath/analysis.h"
 #include "hotpath/ilist.h"
 
-/* Plans folding for l, which hp_promote marked (l->promo set): true when
- * the plan changes anything (then the lowering follows it through
- * l->fold), false with *why otherwise. eff and known: room for l->n
- * elements (each element's effects, analyzed once). */
-bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, struct hp_insn_effects *eff, bool *known,
+/* Plans folding for l, which hp_promote marked (l->promo set, or
+ * hp_promote_none's empty promotion): true when the plan changes anything
+ * (then the lowering follows it through l->fold), false with *why
+ * otherwise. eff and known: room for l->n elements (each element's
+ * effects, analyzed once). Elements from end on (l->n: none) are left as
+ * they are, every register made exact before the first of them. */
+bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, struct hp_insn_effects *eff, bool *known, unsigned end,
              const char **why);
 
 #endif

@@ -169,6 +169,10 @@ struct hp_promotion {
    * alone: a slot in shared memory could change under the loop, or wait
    * for its stores), else it leaves through HP_EXIT_DEOPT. */
   uint64_t stack_lo, stack_hi;
+  /* No slot (hp_promote_none): the fold pass's plan alone is followed; the
+   * trace has no entry code, checks or deopt exit, and may end in a jump
+   * table (its tail left alone by the pass). */
+  bool fold_only;
 };
 
 /* The fold pass's plan (src/opt/fold.c, see fold.h), which the lowering
@@ -210,6 +214,7 @@ struct hp_fold {
   unsigned nsnap, snap_cap;
   struct hp_fold_rewrite *rw;
   unsigned nrw, rw_cap;
+  unsigned end; /* elements from here on are left as they are (hp_fold) */
   /* what it did */
   unsigned absorbed;     /* instructions kept symbolic (copies, lea, add/sub/shl) */
   unsigned removed;      /* dead instructions removed */

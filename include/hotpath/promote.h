@@ -32,4 +32,9 @@
  * l unchanged, when nothing is promoted. */
 bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool defer, const char **why);
 
+/* Attaches an empty promotion to l (which hp_promote left alone), for the
+ * fold pass alone (struct hp_promotion .fold_only): no slot, no register
+ * taken, no entry code or checks. */
+void hp_promote_none(struct hp_ilist *l, struct hp_promotion *p);
+
 #endif

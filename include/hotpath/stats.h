@@ -81,6 +81,7 @@
   X(traces_dropped_callee_exits, "traces dropped (rebuilt without that call inlined) because exits inside an inlined call kept being taken") \
   X(calls_not_inlined, "inlined calls given up (their head's traces end before them)") \
   X(opt_traces, "loop traces optimized (frame slots promoted to registers)") \
+  X(opt_traces_fold_only, "traces folded without promotion (not loops, calls, lookups: stores forwarded, copies and addresses folded)") \
   X(opt_traces_left, "traces the optimizer left as they were") \
   X(opt_traces_dropped, "optimized traces dropped when the process started a second thread") \
   X(opt_slots_promoted, "frame slots promoted to registers") \
@@ -95,7 +96,7 @@
   X(opt_stores_deferred, "slot stores removed from loops by deferring them to the exits") \
   X(opt_load_checks, "loads checked at run time against deferred slots") \
   X(opt_traces_globals_checked, "optimized traces whose globals are checked once at the entry, not per access") \
-  X(opt_traces_folded, "optimized traces whose addresses and copies were folded (fold pass)") \
+  X(opt_traces_folded, "traces whose addresses and copies were folded (fold pass; promoted or not)") \
   X(opt_fold_absorbed, "instructions folded away (copies, lea, add/sub/shl kept symbolic)") \
   X(opt_fold_removed, "dead instructions removed") \
   X(opt_fold_rewritten, "instructions that read a folded address or propagated copy") \

@@ -942,12 +942,16 @@ static bool one(struct pass *P, unsigned i, const struct hp_live *gl, const stru
   return use_and_clobber(P, i, &eff, live_after);
 }
 
-bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, struct hp_insn_effects *eff, bool *known, const char **why)
+bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, struct hp_insn_effects *eff, bool *known, unsigned end,
+             const char **why)
 {
   if (!l->promo || !l->n) {
     *why = "no promotion to follow";
     return false;
   }
+  if (end > l->n)
+    end = l->n;
+  f->end = end;
   for (unsigned i = 0; i < l->n; i++)
     known[i] = hp_analyze_insn(&l->v[i], &eff[i]);
   struct hp_live gl[l->n + 1], fl[l->n + 1];
@@ -978,11 +982,25 @@ bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, struct hp_insn_effects
    * and no slot holds a known value: the back edges materialize what the
    * loop reads, and the rest is dead there. */
   uint16_t head_live = (uint16_t)gl[0].gpr;
-  for (unsigned i = 0; i < l->n; i++)
+  for (unsigned i = 0; i < end; i++)
     if (!one(&P, i, gl, fl, head_live)) {
       *why = "too many symbolic states or rewritten instructions";
       return false;
     }
+  /* From end on the elements stay as they are, every register exact
+   * before the first of them (a jump table's tail, which its slots run
+   * again per case). */
+  for (unsigned i = end; i < l->n; i++) {
+    memset(&f->elem[i], 0, sizeof f->elem[i]);
+    if (i == end) {
+      if (!snapshot(&P)) {
+        *why = "too many symbolic states or rewritten instructions";
+        return false;
+      }
+      f->elem[i].pend = P.cur;
+      materialize(&P, &f->elem[i], P.s.pend);
+    }
+  }
   if (!f->absorbed && !f->removed && !f->rewritten) {
     *why = "nothing to fold";
     return false;

@@ -616,3 +616,11 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
   p->entry_flags_dead = entry_flags_dead;
   return true;
 }
+
+void hp_promote_none(struct hp_ilist *l, struct hp_promotion *p)
+{
+  memset(p, 0, sizeof *p);
+  p->scratch = -1;
+  p->fold_only = true;
+  l->promo = p;
+}

@@ -569,8 +569,8 @@ static void verify(const struct hp_ilist *l, enum hp_verify_pass pass, bool comp
 /* The optimizer on a stitched trace (--opt=2): return-guard removal on any
  * trace (*known: returns proven), then promotion on loop traces; true if
  * promotion changed it, else *whyp says why not; *ns: the time it took. */
-static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conservative, const char **whyp,
-                     uint32_t *ns, unsigned *known)
+static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conservative, unsigned fold_end,
+                     const char **whyp, uint32_t *ns, unsigned *known)
 {
   static long optimized; /* traces the optimizer changed (--opt-limit) */
   *ns = 0;
@@ -616,12 +616,27 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
     verify_keep(l);
     const char *fwhy;
     l->fold = NULL;
-    if (hp_opt_pass_enabled("fold") && hp_fold(l, &fold_plan, fold_effects, fold_known, &fwhy)) {
+    if (hp_opt_pass_enabled("fold") && hp_fold(l, &fold_plan, fold_effects, fold_known, l->n, &fwhy)) {
       l->fold = &fold_plan;
       verify(l, HP_VERIFY_FOLD, true);
     }
   } else {
     verify(l, HP_VERIFY_PROMOTE, true); /* left alone: unchanged */
+    /* Not promoted (not a loop, calls, lookups, rsp changing, no slot):
+     * its copies and addresses folded and its stores forwarded to its
+     * loads all the same (fold.h), up to a jump table's tail. */
+    const char *fwhy;
+    if (!conservative && hp_opt_pass_enabled("fold")) {
+      hp_promote_none(l, promo);
+      l->fold = NULL;
+      if (hp_fold(l, &fold_plan, fold_effects, fold_known, fold_end, &fwhy)) {
+        l->fold = &fold_plan;
+        verify(l, HP_VERIFY_FOLD, true);
+        done = true;
+      } else {
+        l->promo = NULL;
+      }
+    }
   }
   if (conservative)
     why = "an optimized trace of this head left through its deopt exit";
@@ -640,7 +655,10 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
     char where[96], what[400];
     hp_memmap_where(l->pc, where, sizeof where);
     size_t n = 0;
-    if (done) {
+    if (done && promo->fold_only) {
+      snprintf(what, sizeof what, "folded without promotion (%s): %u absorbed, %u forwarded, %u removed", why,
+               fold_plan.absorbed, fold_plan.forwarded, fold_plan.removed);
+    } else if (done) {
       n += (size_t)snprintf(what, sizeof what, "%u slots in registers:", promo->nslots);
       for (unsigned k = 0; k < promo->nslots && n < sizeof what - 40; k++)
         n += (size_t)snprintf(what + n, sizeof what - n, " [rbp-0x%x]->%s", (unsigned)-promo->slot[k].disp,
@@ -665,7 +683,7 @@ static void unoptimize(struct hp_ilist *l)
   l->fold = NULL;
 }
 
-static struct hp_jt jt_scratch; /* under the lock */
+static struct hp_jt jt_scratch, jt_probe; /* under the lock */
 
 /* A block that is only `jmp r64` (GCC -O0 sends every computed goto of a
  * function to one): a trace that reaches it goes on into it, though it is
@@ -859,7 +877,13 @@ static void build(struct recording *r)
   const char *why = NULL;
   uint32_t opt_ns;
   unsigned known;
-  bool promoted = optimize(&out, &promo, cur && hp_frag_tr(cur)->opt_conservative, &why, &opt_ns, &known);
+  /* A jump table at its end: where its tail starts (the fold pass leaves
+   * it alone, the slots run it per case). */
+  unsigned fold_end = out.n;
+  if (r->end_regs && hp_jt_probe(&out, r->end_regs, true, &jt_probe))
+    fold_end = jt_probe.p;
+  bool promoted =
+      optimize(&out, &promo, cur && hp_frag_tr(cur)->opt_conservative, fold_end, &why, &opt_ns, &known);
   if (r->parent) {
     if (!keeps_slots(hp_frag_tr(r->parent), promoted, &promo)) {
       next_head_id = ids_from; /* not used after all (the lock is held since) */
@@ -868,8 +892,14 @@ static void build(struct recording *r)
     }
   }
   hp_stats.opt_returns_known += known;
-  if (!promoted && r->end_regs && hp_jt_for_list(&out, r->end_regs, true, true, &jt_scratch))
+  if ((!promoted || promo.fold_only) && r->end_regs && hp_jt_for_list(&out, r->end_regs, true, true, &jt_scratch)) {
     out.jt = &jt_scratch;
+    if (promoted && jt_scratch.p != fold_plan.end) { /* (the same search: never) the table wins */
+      unoptimize(&out);
+      promoted = false;
+      why = "its jump table's tail moved";
+    }
+  }
   r->end_regs = NULL;
   struct hp_fragment *f = hp_translate_list(&out, HP_FRAG_TRACE, false);
   if (!f && r->parent && !hp_cache_full()) { /* the parent stays */
@@ -954,7 +984,9 @@ static void build(struct recording *r)
     hp_profile_note_trace(f->guest_pc);
   if (promoted || known) /* both assume one thread: dropped when another starts */
     optimized_traces[noptimized_traces++] = f;
-  if (promoted) {
+  if (promoted && promo.fold_only)
+    hp_stats.opt_traces_fold_only++;
+  if (promoted && !promo.fold_only) {
     hp_stats.opt_traces++;
     hp_stats.opt_slots_promoted += promo.nslots;
     hp_stats.opt_alias_checks += promo.checks;
@@ -967,15 +999,15 @@ static void build(struct recording *r)
       hp_stats.opt_xmm_slots_promoted += promo.slot[k].reg >= HP_PROMO_XMM;
     }
     hp_stats.opt_traces_calls += promo.frame_check;
-    if (out.fold) {
-      hp_stats.opt_traces_folded++;
-      hp_stats.opt_fold_absorbed += fold_plan.absorbed;
-      hp_stats.opt_fold_removed += fold_plan.removed;
-      hp_stats.opt_fold_rewritten += fold_plan.rewritten;
-      hp_stats.opt_fold_materialized += fold_plan.materialized;
-      hp_stats.opt_fold_forwarded += fold_plan.forwarded;
-      hp_stats.opt_fold_rebased += fold_plan.rebased;
-    }
+  }
+  if (promoted && out.fold) { /* promoted or not (fold_only) */
+    hp_stats.opt_traces_folded++;
+    hp_stats.opt_fold_absorbed += fold_plan.absorbed;
+    hp_stats.opt_fold_removed += fold_plan.removed;
+    hp_stats.opt_fold_rewritten += fold_plan.rewritten;
+    hp_stats.opt_fold_materialized += fold_plan.materialized;
+    hp_stats.opt_fold_forwarded += fold_plan.forwarded;
+    hp_stats.opt_fold_rebased += fold_plan.rebased;
   }
   hp_stats.trace_blocks += r->nblocks;
   hp_stats.trace_insns += ninsn;

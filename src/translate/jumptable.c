@@ -185,7 +185,9 @@ static unsigned evaluate(const struct hp_ilist *l, unsigned p, const bool *slice
 bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, const struct hp_jt_mem *m,
                 struct hp_jt *out)
 {
-  if (!l->n || l->promo || l->fold || !jump_ok(&l->v[l->n - 1]))
+  /* (a promotion changes the tail's registers; the fold pass alone
+   * leaves a tail from its plan's end on as it is) */
+  if (!l->n || (l->promo ? !l->promo->fold_only : l->fold != NULL) || !jump_ok(&l->v[l->n - 1]))
     return false;
   struct hp_insn_effects je;
   const struct hp_insn *jmp = &l->v[l->n - 1];

@@ -1111,17 +1111,29 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   out->loop_off = 0;
   out->spec_start = out->spec_end = out->deopt_off = 0;
   e->recov = &out->recov;
-  if (L.promo) {
+  if (L.promo && !L.promo->fold_only) {
     promo_enter(&L);
     xclean_slots(&L); /* the loop's top: nothing known of the others */
   }
   if (opts->entry_counter) /* --stats: executions of the fragment (and of its loop) */
     hp_emit_count_abs(e, (uint64_t)(uintptr_t)opts->entry_counter);
-  const struct hp_jt *jt = opts->record || L.promo ? NULL : l->jt;
+  /* A jump table with a promotion only when the fold pass alone follows
+   * it, which left the table's tail as it is (hp_fold's end). */
+  const struct hp_jt *jt = opts->record || (L.promo && !L.promo->fold_only) ? NULL : l->jt;
+  if (jt && L.fold && L.fold->end != jt->p) {
+    out->broken = true;
+    e->overflow = true;
+  }
+  const struct hp_fold *plan = L.fold;
   out->jt_n = 0;
   for (unsigned i = 0; i < l->n && !e->overflow; i++) {
-    if (jt && i == jt->p)
+    if (jt && i == jt->p) {
+      if (L.fold) { /* every register exact before the dispatch; the tail plain */
+        fold_materialize(&L, L.fold->elem[i].pend, L.fold->elem[i].mat);
+        L.fold = NULL;
+      }
       jt_dispatch(&L, jt);
+    }
     if (!lower_one(&L, l, i, opts->force_far))
       break;
     if (L.promo && l->v[i].op == HP_OP_GUEST)
@@ -1129,6 +1141,7 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   }
   if (jt && !e->overflow)
     jt_slots(&L, l, jt, opts->force_far);
+  L.fold = plan;
   /* Stores that hit a promoted slot: the store, then the slots loaded
    * again (a fault there is the instruction's: it has its own pc-map
    * entry). */
@@ -1183,7 +1196,7 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   }
   /* The frame check failed, or a speculative load faulted: leave, and have
    * the trace rebuilt. */
-  if (L.promo && !e->overflow) {
+  if (L.promo && !L.promo->fold_only && !e->overflow) {
     for (unsigned k = 0; k < L.ndeopt; k++)
       hp_patch_rel32(e->rw + L.deopt[k], e->rx + L.deopt[k], hp_emit_here(e));
     out->deopt_off = (uint32_t)e->pos;

@@ -550,7 +550,7 @@ static void fold_and_print(struct hp_ilist *t)
   static struct hp_insn_effects eff[4096];
   static bool known[4096];
   const char *why = NULL;
-  if (t->n > 4096 || !hp_fold(t, &f, eff, known, &why)) {
+  if (t->n > 4096 || !hp_fold(t, &f, eff, known, t->n, &why)) {
     printf("\nnot folded: %s\n", why ? why : "too long");
     return;
   }

@@ -117,7 +117,7 @@ static void build(const struct blk *b, unsigned nb, uint64_t head, enum hp_verif
     return;
   keep();
   F.fold = (struct hp_fold){.elem = F.fe, .snap = F.snaps, .snap_cap = 512, .rw = F.rws, .rw_cap = 256};
-  ck_assert_msg(hp_fold(&F.l, &F.fold, F.eff, F.known, &why), "not folded: %s", why);
+  ck_assert_msg(hp_fold(&F.l, &F.fold, F.eff, F.known, F.l.n, &why), "not folded: %s", why);
   F.l.fold = &F.fold;
   ACCEPT(HP_VERIFY_FOLD, true);
 }
