@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 
-#define HP_REPORT_VERSION 1
+#define HP_REPORT_VERSION 2
 
 /* At start (--report only): the program and its arguments as typed. */
 void hp_report_begin(int argc, char **argv, const char *exe_path);

@@ -96,7 +96,7 @@
   X(opt_stores_deferred, "slot stores removed from loops by deferring them to the exits") \
   X(opt_load_checks, "loads checked at run time against deferred slots") \
   X(opt_traces_globals_checked, "optimized traces whose globals are checked once at the entry, not per access") \
-  X(opt_traces_folded, "traces whose addresses and copies were folded (fold pass; promoted or not)") \
+  X(opt_traces_folded, "optimized traces whose addresses and copies were folded (fold pass)") \
   X(opt_fold_absorbed, "instructions folded away (copies, lea, add/sub/shl kept symbolic)") \
   X(opt_fold_removed, "dead instructions removed") \
   X(opt_fold_rewritten, "instructions that read a folded address or propagated copy") \

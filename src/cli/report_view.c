@@ -240,7 +240,10 @@ static void trace_line(const struct jv *t, double all)
   const struct jv *promo = get(t, "promote");
   if (get(t, "optimized")->b && promo->t == J_OBJ) {
     const struct jv *slots = get(promo, "slots");
-    n += (size_t)snprintf(what, sizeof what, "%zu in", slots->n);
+    if (get(t, "fold_only")->b)
+      n += (size_t)snprintf(what, sizeof what, "folded only (%s)", str(get(t, "not_promoted_because")));
+    else
+      n += (size_t)snprintf(what, sizeof what, "%zu in", slots->n);
     for (size_t k = 0; k < slots->n && n < sizeof what - 16; k++)
       n += (size_t)snprintf(what + n, sizeof what - n, " %s", str(get(&slots->items[k], "register")));
     if (get(promo, "calls_inlined")->b && n < sizeof what - 16)
@@ -327,8 +330,9 @@ int hp_report_view_main(int argc, char **argv)
             ok && !P.bad && !*P.p ? "no \"format\": \"hotpath-report\"" : "bad JSON", (long)(P.p - P.start));
     return 2;
   }
-  if (num(get(&r, "version")) != 1) {
-    fprintf(stderr, "hotpath: report %s: version %.0f, this hotpath reads version 1\n", path,
+  /* (version 2: optimized also counts traces the fold pass alone changed) */
+  if (num(get(&r, "version")) != 1 && num(get(&r, "version")) != 2) {
+    fprintf(stderr, "hotpath: report %s: version %.0f, this hotpath reads versions 1 and 2\n", path,
             num(get(&r, "version")));
     return 2;
   }
@@ -352,11 +356,13 @@ int hp_report_view_main(int argc, char **argv)
   printf("; wall %.2f s, user %.2f s, sys %.2f s\n", num(get(run, "wall_seconds")), num(get(run, "user_seconds")),
          num(get(run, "sys_seconds")));
   double all = num(get(tot, "trace_insns_run")) + num(get(tot, "block_insns_run"));
-  printf("  %.0f blocks, %.0f traces (%.0f optimized: %.0f slots, %.0f in xmm registers; %.0f dropped by a deopt),"
-         "\n  %.0f%% of guest instructions run in traces; optimizer time per trace: median %.1f us, max %.1f us\n",
+  printf("  %.0f blocks, %.0f traces: %.0f with frame slots in registers (%.0f slots, %.0f in xmm registers),\n"
+         "  %.0f dropped by a deopt, %.0f folded only; %.0f%% of guest instructions run in traces;\n"
+         "  optimizer time per trace: median %.1f us, max %.1f us\n",
          num(get(tot, "blocks_built")), num(get(tot, "traces_built")), num(get(tot, "opt_traces")),
          num(get(tot, "opt_slots_promoted")), num(get(tot, "opt_xmm_slots_promoted")),
-         num(get(tot, "opt_traces_deopt")), num(get(tot, "trace_share_percent")),
+         num(get(tot, "opt_traces_deopt")), num(get(tot, "opt_traces_fold_only")),
+         num(get(tot, "trace_share_percent")),
          num(get(tot, "opt_ns_median")) / 1000, num(get(tot, "opt_ns_max")) / 1000);
   /* Hot functions: the traces' estimates summed by function (the name
    * before "+0x"; module+offset for code without symbols is its own). */

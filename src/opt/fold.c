@@ -655,6 +655,18 @@ static bool sign_extend_copy(struct pass *P, struct hp_fold_elem *el, uint16_t r
   return true;
 }
 
+/* bt/bts/btr/btc on memory: a register offset reaches any bit from the
+ * operand on, an immediate one only the operand's own (a copy of the
+ * offset cannot become a constant); without a promotion (which refuses
+ * them) the pass sees them. */
+static bool mem_bit_test(const struct pass *P)
+{
+  ZydisMnemonic mn = P->zi.mnemonic;
+  return P->ok && (mn == ZYDIS_MNEMONIC_BT || mn == ZYDIS_MNEMONIC_BTS || mn == ZYDIS_MNEMONIC_BTR ||
+                   mn == ZYDIS_MNEMONIC_BTC) &&
+         P->zi.operand_count_visible && P->ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY;
+}
+
 /* What an instruction's writes do to the facts: the machine registers it
  * writes (w) spoil the facts that read them; a store to a frame slot
  * replaces the facts it overlaps (a plain mov of a register or constant
@@ -666,7 +678,11 @@ static void facts_after(struct pass *P, const struct hp_insn *in, const struct h
     const struct hp_mem_operand *m = &eff->mem[k];
     if (!m->write || (in->flags & HP_INSN_PROMOTED))
       continue; /* a promoted slot: never a fact's */
-    if (m->base != RBP || m->index != HP_MEM_NONE || m->seg != HP_SEG_FLAT || !m->size) {
+    /* (a bit test's register offset reaches past its operand; a 32-bit
+     * address is not rbp's: without a promotion, which refuses both, the
+     * pass sees them) */
+    if (m->base != RBP || m->index != HP_MEM_NONE || m->seg != HP_SEG_FLAT || !m->size || !P->ok ||
+        P->zi.address_width != 64 || mem_bit_test(P)) {
       P->s.nfacts = 0;
       continue;
     }
@@ -747,7 +763,7 @@ static bool use_and_clobber(struct pass *P, unsigned i, const struct hp_insn_eff
 {
   const struct hp_insn *in = &P->l->v[i];
   struct hp_fold_elem *el = &P->f->elem[i];
-  bool rigid = (in->flags & ~REWRITABLE) || (in->flags & HP_INSN_RIPREL);
+  bool rigid = (in->flags & ~REWRITABLE) || (in->flags & HP_INSN_RIPREL) || mem_bit_test(P);
   /* Machine registers it writes: its own, its slot's register, and with a
    * checked access every slot register (the out-of-line path loads them
    * again). */

@@ -372,6 +372,10 @@ static void write_trace(FILE *f, const struct hp_fragment *t, bool with_code)
     return;
   }
   const struct hp_promotion *p = &o->promo;
+  if (p->fold_only) { /* the fold pass alone: why promotion left it */
+    fprintf(f, ", \"fold_only\": true, \"not_promoted_because\": ");
+    jstr(f, o->why ? o->why : "not a loop");
+  }
   fprintf(f, ",\n     \"promote\": {\"slots\": [");
   for (unsigned k = 0; k < p->nslots; k++) {
     fprintf(f, "%s{\"frame_offset\": %d, \"size\": %u, \"register\": \"%s\", \"instructions_rewritten\": %u}",

@@ -923,7 +923,7 @@ static void build(struct recording *r)
   if (f && hp_opt.report) { /* arena memory: lives as long as the fragment's records */
     struct hp_opt_record *rec = hp_arena_gen_alloc(sizeof *rec);
     rec->optimized = promoted;
-    rec->why = promoted ? NULL : why;
+    rec->why = promoted && !promo.fold_only ? NULL : why; /* fold_only: why not promoted */
     if (promoted)
       rec->promo = promo;
     rec->optimizer_ns = opt_ns;

@@ -305,10 +305,25 @@ static bool in_rip_span(const struct hp_promotion *p, const struct hp_insn *in, 
   return p->rip_check && m->size && a >= p->rip_lo && a + m->size <= p->rip_lo + p->rip_size;
 }
 
+/* An empty promotion (hp_promote_none: the fold pass alone): nothing
+ * taken, nothing checked at the entry, no element marked. */
+static bool check_fold_only(const struct hp_ilist *l, const struct hp_promotion *p, struct hp_verify_error *err)
+{
+  if (p->nslots || p->regs || p->xregs || p->scratch >= 0 || p->frame_check || p->deferred || p->rip_check ||
+      p->checks || p->load_checks)
+    return fail(err, -1, "a promotion for the fold pass alone that takes slots, registers or checks");
+  for (unsigned i = 0; i < l->n; i++)
+    if (l->v[i].flags & OPT_FLAGS)
+      return fail(err, (int)i, "optimizer flags 0x%x without a promoted slot", l->v[i].flags & OPT_FLAGS);
+  return true;
+}
+
 /* The elements of a promoted trace against the plan. */
 static bool check_promoted(const struct hp_ilist *l, struct hp_verify_error *err)
 {
   const struct hp_promotion *p = l->promo;
+  if (p->fold_only)
+    return check_fold_only(l, p, err);
   if (!check_promo_plan(l, p, err))
     return false;
   unsigned uses[HP_PROMO_MAX_SLOTS] = {0}, writes[HP_PROMO_MAX_SLOTS] = {0}, nchecks = 0;

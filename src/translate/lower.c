@@ -74,7 +74,12 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
       }
     }
   const struct hp_promotion *p = l->promo;
-  if (p) {
+  if (p && p->fold_only) { /* no entry, restores or checks: the fold plan's code alone */
+    if (l->fold) {
+      s->hot += 8u * (l->n + 16u * s->exits);
+      s->recov += 16u * 2 * l->n;
+    }
+  } else if (p) {
     /* Entry loads, a store after every write of a slot, the restores of
      * every register at every exit, the loads after every checked store. */
     size_t moves = 10u * p->nslots, restores = 9u * 16 + 10u * 16;

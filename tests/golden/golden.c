@@ -34,7 +34,8 @@
  * reason it was left alone (`defer`: the same, with deferred stores allowed),
  * before it is lowered (`retelide` first: the
  * return-guard removal, printed again). With `fold` (implies promote), the
- * promoted list then goes through hp_fold, whose plan is printed per
+ * promoted list (or, left alone, the list with hp_promote_none's empty
+ * promotion: the fold pass alone) then goes through hp_fold, whose plan is printed per
  * element (gone, registers materialized first, the rewritten instruction,
  * what stays pending) before the lowering; with `liveness` too, the
  * loop-aware liveness of the promoted list, faults seeing all and not.
@@ -541,7 +542,7 @@ static void verify_print(const struct hp_ilist *l, enum hp_verify_pass pass, boo
 }
 
 /* The fold pass's plan, element by element. */
-static void fold_and_print(struct hp_ilist *t)
+static bool fold_and_print(struct hp_ilist *t)
 {
   static struct hp_fold_elem elem[4096];
   static struct hp_fold_snap snap[512];
@@ -552,7 +553,7 @@ static void fold_and_print(struct hp_ilist *t)
   const char *why = NULL;
   if (t->n > 4096 || !hp_fold(t, &f, eff, known, t->n, &why)) {
     printf("\nnot folded: %s\n", why ? why : "too long");
-    return;
+    return false;
   }
   t->fold = &f;
   verify_print(t, HP_VERIFY_FOLD, true);
@@ -588,6 +589,7 @@ static void fold_and_print(struct hp_ilist *t)
     }
     printf("\n");
   }
+  return true;
 }
 
 /* Decode only: each element's text and effects. */
@@ -841,6 +843,12 @@ static int run_trace(const struct input *in)
         fold_and_print(&t);
     } else {
       printf("\nnot promoted: %s\n", why);
+      if (in->fold) { /* the fold pass alone, as src/trace/record.c tries next */
+        hp_promote_none(&t, &promo);
+        printf("\nfold only:\n");
+        if (!fold_and_print(&t))
+          t.promo = NULL;
+      }
     }
   }
   if (in->lower)
