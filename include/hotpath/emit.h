@@ -282,9 +282,10 @@ size_t hp_emit_code_check(struct hp_emit *e, uintptr_t guest_pc, const uint8_t *
 void hp_emit_ibl_inline(struct hp_emit *e);
 /* A jump table's dispatch (translate/jumptable.c): for each guard register,
  * `cmp reg, [rip+disp32]` (guard_disp[g]: the disp32's position, aimed later
- * at the value) and `jne generic`; `cmp idx, n; jae generic`; then `jmp
- * gs:[8*(first + idx)]` in the thread block's jump table (thread.h). Changes
- * the status flags; keep_flags: saves them first (spill slots), for
+ * at the value) and `jne generic`; `cmp idx, n; jae generic` (not with n 0:
+ * the index is known to be in the table); then `jmp gs:[8*(first + idx)]`
+ * in the thread block's jump table (thread.h). The compares change the
+ * status flags; keep_flags: saves them first (spill slots), for
  * hp_emit_flags_back at generic and at each slot. Returns its length. */
 size_t hp_emit_jt_dispatch(struct hp_emit *e, const uint8_t *guards, unsigned nguards, size_t *guard_disp, int idx,
                            uint32_t n, uint32_t first, bool keep_flags, struct hp_label *generic);

@@ -12,7 +12,9 @@
  * flags and memory reads as natively) and jumps to the case's fragment.
  * The dispatch's compares change the status flags: when no instruction of
  * the tail writes them all, the dispatch saves the guest's and both ways on
- * put them back (keep_flags).
+ * put them back (keep_flags). An index known to be small (`and eax, 0x7f`
+ * before a computed goto) needs no compare: the table covers every value
+ * it can have (unchecked).
  *
  * Pure: guest memory is read through the caller's callbacks, which also
  * say what counts as constant (a mapping nobody can write without a system
@@ -50,6 +52,14 @@ struct hp_jt {
   uint8_t guard[HP_JT_GUARDS];      /* registers compared with guard_val at p */
   uint64_t guard_val[HP_JT_GUARDS];
   unsigned n;                       /* entries: the index in [0, n) */
+  /* The index is known to be below nslots at p (an `and` with a mask, a
+   * movzx of a byte: hp_jt_index_bound) and the tail reads no register
+   * besides it: the dispatch jumps through the table unchecked, without
+   * touching the flags; entries [n, nslots) lead to its own way on. Else
+   * nslots is n. */
+  bool unchecked;
+  bool keep_flags_checked; /* keep_flags if it is checked after all */
+  unsigned nslots;
   uint64_t target[HP_JT_MAX];       /* guest target of each index */
   uint64_t mem_lo, mem_hi;          /* the constant memory the entries were read from */
   uint32_t gs_first;                /* the caller's: first entry in the thread blocks' table */
@@ -77,5 +87,11 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
  * holds the code it read, which the fragment must count as its own (a
  * change there flushes it). */
 unsigned hp_jt_dead_tails(const struct hp_ilist *l, struct hp_jt *jt, hp_code_fetch fetch, void *ctx);
+
+/* A bound on general register idx just before element p of l, from the
+ * instruction that last wrote it there (`and r, imm`, `movzx r32, r/m8`,
+ * then only `mov r32, r32` of itself): the value is below the returned
+ * power of two; 0 when nothing says. */
+unsigned hp_jt_index_bound(const struct hp_ilist *l, unsigned p, int idx);
 
 #endif

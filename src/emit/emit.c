@@ -1757,13 +1757,15 @@ size_t hp_emit_jt_dispatch(struct hp_emit *e, const uint8_t *guards, unsigned ng
     hp_emit_bytes(e, jne, sizeof jne);
     label_ref(e, generic, 4);
   }
-  /* cmp idx, n; jae generic: the index is unsigned */
-  uint8_t c[] = {(uint8_t)(0x48 | (idx >= 8 ? 1 : 0)), 0x81, (uint8_t)(0xf8 | (idx & 7))};
-  hp_emit_bytes(e, c, sizeof c);
-  u32(e, n);
-  uint8_t jae[] = {0x0f, 0x83};
-  hp_emit_bytes(e, jae, sizeof jae);
-  label_ref(e, generic, 4);
+  /* cmp idx, n; jae generic: the index is unsigned (n 0: known in range) */
+  if (n) {
+    uint8_t c[] = {(uint8_t)(0x48 | (idx >= 8 ? 1 : 0)), 0x81, (uint8_t)(0xf8 | (idx & 7))};
+    hp_emit_bytes(e, c, sizeof c);
+    u32(e, n);
+    uint8_t jae[] = {0x0f, 0x83};
+    hp_emit_bytes(e, jae, sizeof jae);
+    label_ref(e, generic, 4);
+  }
   /* jmp qword gs:[table + idx*8] (SIB without base: disp32) */
   uint8_t j[] = {0x65, 0x42, 0xff, 0x24, (uint8_t)(0xc5 | ((idx & 7) << 3))};
   if (idx >= 8)

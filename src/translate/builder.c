@@ -241,6 +241,7 @@ struct hp_fragment *hp_translate_list(const struct hp_ilist *l, uint8_t kind, bo
       hp_stats.icall_reg_sites += lo.reg_calls;
       hp_stats.checked_fragments += lo.checks_code;
       hp_stats.jt_sites += lo.jt_n != 0;
+      hp_stats.jt_unchecked += lo.jt_n != 0 && l->jt && l->jt->unchecked;
       hp_stats.jt_entries += lo.jt_n;
       hp_stats.jt_dead_slots += lo.jt_dead;
       hp_stats.opt_xslot_whole += lo.xslot_whole;
@@ -388,7 +389,16 @@ bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end,
     return false;
   if (jt->n > (room - HP_LOWER_JT_DISPATCH_BYTES) / slot)
     jt->n = (unsigned)((room - HP_LOWER_JT_DISPATCH_BYTES) / slot);
-  int32_t first = hp_jt_table_alloc(jt->n);
+  /* Unchecked, every value the index can have has its entry (those past
+   * n lead to the dispatch's own way on): where the ring has no room for
+   * them, or the entries were cut above, checked. */
+  if (jt->unchecked && (jt->nslots > ring || (!hot && jt->nslots > HP_JT_ENTRIES / 2 - used) || jt->nslots < jt->n)) {
+    jt->unchecked = false;
+    jt->keep_flags = jt->keep_flags_checked;
+  }
+  if (!jt->unchecked)
+    jt->nslots = jt->n;
+  int32_t first = hp_jt_table_alloc(jt->nslots);
   if (first < 0)
     return false; /* the thread blocks' tables are full: lookups as before */
   jt->gs_first = (uint32_t)first;

@@ -280,9 +280,56 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
       found = true;
     }
   }
-  if (found)
+  if (found) {
+    best.nslots = best.n;
+    best.unchecked = false;
+    unsigned bound = best.nguards ? 0 : hp_jt_index_bound(l, best.p, best.idx);
+    best.keep_flags_checked = best.keep_flags;
+    if (bound && bound <= HP_JT_MAX) {
+      best.unchecked = true;
+      best.keep_flags = false; /* no compare: the guest's flags stay as they are */
+      if (bound > best.nslots)
+        best.nslots = bound;
+    }
     *out = best;
+  }
   return found;
+}
+
+unsigned hp_jt_index_bound(const struct hp_ilist *l, unsigned p, int idx)
+{
+  for (unsigned i = p; i-- > 0;) {
+    const struct hp_insn *in = &l->v[i];
+    if (in->op == HP_OP_EXIT_CC && !(in->flags & HP_INSN_BACK_EDGE))
+      continue; /* a side exit: the way on changes no register */
+    if (in->op != HP_OP_GUEST || (in->flags & ~HP_INSN_RIPREL))
+      return 0;
+    struct hp_insn_effects e;
+    if (!hp_analyze_insn(in, &e))
+      return 0;
+    if (!((e.gpr_write >> idx) & 1))
+      continue;
+    ZydisDecodedInstruction zi;
+    ZydisDecodedOperand o[ZYDIS_MAX_OPERAND_COUNT];
+    if (!hp_insn_operands(in, &zi, o) || zi.operand_count_visible != 2 || o[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+        hp_gpr_num(o[0].reg.value) != idx)
+      return 0;
+    unsigned w = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o[0].reg.value);
+    if (zi.mnemonic == ZYDIS_MNEMONIC_MOV && w == 32 && o[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+        o[1].reg.value == o[0].reg.value)
+      continue; /* mov eax, eax: the same value, zero-extended */
+    if (zi.mnemonic == ZYDIS_MNEMONIC_MOVZX && w >= 32 && o[1].size == 8)
+      return 256;
+    if (zi.mnemonic == ZYDIS_MNEMONIC_AND && w >= 32 && o[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+        o[1].imm.value.s >= 0 && o[1].imm.value.s < HP_JT_MAX) {
+      unsigned b = 1;
+      while (b <= (unsigned)o[1].imm.value.s)
+        b *= 2;
+      return b;
+    }
+    return 0;
+  }
+  return 0;
 }
 
 /* An instruction a skipped tail may hold: integer moves and arithmetic on
@@ -346,7 +393,7 @@ unsigned hp_jt_dead_tails(const struct hp_ilist *l, struct hp_jt *jt, hp_code_fe
     w |= e.gpr_write;
     fw = (uint8_t)(fw | e.flags_write);
   }
-  uint8_t fneed = (uint8_t)(fw | (jt->keep_flags ? 0 : HP_FL_STATUS));
+  uint8_t fneed = (uint8_t)(fw | (jt->keep_flags || jt->unchecked ? 0 : HP_FL_STATUS));
   if (!w && !fneed)
     return 0; /* nothing to skip (jmp [T+idx*8]) */
   unsigned marked = 0;

@@ -1035,8 +1035,8 @@ static void jt_dispatch(struct lowering *L, const struct hp_jt *jt)
   }
   struct hp_label generic = {0};
   size_t disp[HP_JT_GUARDS];
-  hp_emit_jt_dispatch(L->e, jt->guard, jt->nguards, disp, jt->idx, jt->n,
-                      jt->gs_first, jt->keep_flags, &generic);
+  hp_emit_jt_dispatch(L->e, jt->guard, jt->nguards, disp, jt->idx, jt->unchecked ? 0 : jt->n, jt->gs_first,
+                      jt->keep_flags, &generic);
   hp_label_bind(L->e, &generic);
   L->jt_generic = (uint32_t)L->e->pos;
   if (jt->keep_flags)
@@ -1054,9 +1054,9 @@ static void jt_dispatch(struct lowering *L, const struct hp_jt *jt)
  * lookup), never to nothing. */
 static void jt_slots(struct lowering *L, const struct hp_ilist *l, const struct hp_jt *jt, bool force_far)
 {
-  for (unsigned k = 0; k < jt->n; k++)
+  for (unsigned k = 0; k < jt->nslots; k++) /* (past n: values no case has) */
     L->out->jt_off[k] = L->jt_generic;
-  L->out->jt_n = jt->n;
+  L->out->jt_n = jt->nslots;
   for (unsigned k = 0; k < jt->n && !L->e->overflow; k++) {
     unsigned same = 0;
     while (jt->target[same] != jt->target[k])

@@ -238,12 +238,64 @@ START_TEST(absolute_table)
   block(abs_jmp, sizeof abs_jmp, 0x1800, &l, v);
   ck_assert(hp_jt_find(&l, NULL, false, &mem, &jt));
   ck_assert(jt.keep_flags);
+  ck_assert(!jt.unchecked); /* nothing bounds rax */
+  ck_assert_uint_eq(jt.nslots, 4);
   ck_assert_uint_eq(jt.p, 0);
   ck_assert_uint_eq(jt.idx, 0);
   ck_assert_uint_eq(jt.n, 4);
   ck_assert_uint_eq(jt.target[3], 0x1230);
   ck_assert_uint_eq(jt.mem_lo, TABLE64);
   ck_assert_uint_eq(jt.mem_hi, TABLE64 + 32);
+}
+END_TEST
+
+/* An index masked before the jump (Lua's `and eax, 0x7f` before its
+ * computed goto): the table covers every value it can have, so the
+ * dispatch needs no compare and leaves the flags alone. */
+static void masked(const uint8_t *pre, size_t npre, bool unchecked, unsigned nslots)
+{
+  uint8_t b[32];
+  memcpy(b, pre, npre);
+  memcpy(b + npre, abs_jmp, sizeof abs_jmp);
+  struct hp_insn v[80];
+  struct hp_ilist l;
+  struct hp_jt jt;
+  set_table(0);
+  block(b, npre + sizeof abs_jmp, 0x1800, &l, v);
+  ck_assert(hp_jt_find(&l, NULL, false, &mem, &jt));
+  ck_assert_msg(jt.unchecked == unchecked && jt.nslots == nslots, "unchecked %d, %u slots (n %u, p %u)", jt.unchecked,
+                jt.nslots, jt.n, jt.p);
+  if (unchecked)
+    ck_assert(!jt.keep_flags && jt.keep_flags_checked); /* checked after all (no room): kept */
+}
+
+START_TEST(masked_index)
+{
+  static const uint8_t and3[] = {0x83, 0xe0, 0x03};                   /* and eax, 3 */
+  static const uint8_t and7[] = {0x83, 0xe0, 0x07, 0x89, 0xc0};       /* and eax, 7; mov eax, eax */
+  static const uint8_t byte[] = {0x0f, 0xb6, 0x45, 0xff};             /* movzx eax, byte [rbp-1] */
+  static const uint8_t added[] = {0x83, 0xe0, 0x03, 0x83, 0xc0, 0x01}; /* and eax, 3; add eax, 1 */
+  static const uint8_t other[] = {0x83, 0xe3, 0x03};                  /* and ebx, 3 (not the index) */
+  static const uint8_t wide[] = {0x25, 0x00, 0x01, 0x00, 0x00};       /* and eax, 0x100: 512 values */
+  /* (a tail that takes the `and` in is as long and checked: index & 3
+   * has an entry for every index below HP_JT_MAX) */
+  masked(and3, sizeof and3, false, 256);
+  masked(and7, sizeof and7, true, 8); /* after the and; entries 4..7 lead to the lookup */
+  masked(byte, sizeof byte, true, 256);
+  masked(added, sizeof added, false, 4);
+  masked(other, sizeof other, false, 4);
+  masked(wide, sizeof wide, false, 256);
+  /* The bound itself, before each element of `and eax, 7; mov eax, eax; jmp` */
+  struct hp_insn v[80];
+  struct hp_ilist l;
+  uint8_t b[16];
+  memcpy(b, and7, sizeof and7);
+  memcpy(b + sizeof and7, abs_jmp, sizeof abs_jmp);
+  block(b, sizeof and7 + sizeof abs_jmp, 0x1800, &l, v);
+  ck_assert_uint_eq(hp_jt_index_bound(&l, 0, 0), 0);
+  ck_assert_uint_eq(hp_jt_index_bound(&l, 1, 0), 8);
+  ck_assert_uint_eq(hp_jt_index_bound(&l, 2, 0), 8);
+  ck_assert_uint_eq(hp_jt_index_bound(&l, 2, 3), 0); /* rbx: nothing wrote it */
 }
 END_TEST
 
@@ -327,6 +379,7 @@ static Suite *suite(void)
   Suite *s = suite_create("jumptable");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, o0_switch_static);
+  tcase_add_test(tc, masked_index);
   tcase_add_test(tc, o0_switch_stops_at_a_bad_target);
   tcase_add_test(tc, o0_dead_tails);
   tcase_add_test(tc, writable_table_is_not_one);
