@@ -90,7 +90,7 @@ unsigned hp_jt_dead_tails(const struct hp_ilist *l, struct hp_jt *jt, hp_code_fe
 
 /* A bound on general register idx just before element p of l, from the
  * instruction that last wrote it there (`and r, imm`, `movzx r32, r/m8`,
- * then only `mov r32, r32` of itself): the value is below the returned
+ * then only `mov r32, r32`, cdqe or movsxd of itself): the value is below the returned
  * power of two; 0 when nothing says. */
 unsigned hp_jt_index_bound(const struct hp_ilist *l, unsigned p, int idx);
 

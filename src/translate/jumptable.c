@@ -296,8 +296,16 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
   return found;
 }
 
+/* (every bound it finds is at most HP_JT_MAX: below 2^31, so a sign
+ * extension of the 32-bit register keeps it) */
 unsigned hp_jt_index_bound(const struct hp_ilist *l, unsigned p, int idx)
 {
+  /* Followed back: a register, or (-O0: `and eax, 31; mov [rbp-4], eax;
+   * mov eax, [rbp-4]`) the 4-byte frame slot [rbp+slot] it was loaded
+   * from, up to the store that filled it. */
+  int reg = idx;
+  bool in_slot = false;
+  int64_t slot = 0;
   for (unsigned i = p; i-- > 0;) {
     const struct hp_insn *in = &l->v[i];
     if (in->op == HP_OP_EXIT_CC && !(in->flags & HP_INSN_BACK_EDGE))
@@ -305,19 +313,49 @@ unsigned hp_jt_index_bound(const struct hp_ilist *l, unsigned p, int idx)
     if (in->op != HP_OP_GUEST || (in->flags & ~HP_INSN_RIPREL))
       return 0;
     struct hp_insn_effects e;
-    if (!hp_analyze_insn(in, &e))
-      return 0;
-    if (!((e.gpr_write >> idx) & 1))
-      continue;
     ZydisDecodedInstruction zi;
     ZydisDecodedOperand o[ZYDIS_MAX_OPERAND_COUNT];
-    if (!hp_insn_operands(in, &zi, o) || zi.operand_count_visible != 2 || o[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
-        hp_gpr_num(o[0].reg.value) != idx)
+    if (!hp_analyze_insn(in, &e) || !hp_insn_operands(in, &zi, o))
+      return 0;
+    if (in_slot) {
+      if ((e.gpr_write >> 5) & 1)
+        return 0; /* rbp changes: another slot */
+      for (unsigned k = 0; k < e.nmem; k++) {
+        const struct hp_mem_operand *m = &e.mem[k];
+        if (!m->write)
+          continue;
+        if (zi.mnemonic == ZYDIS_MNEMONIC_MOV && m->base == 5 && m->index == HP_MEM_NONE && m->seg == HP_SEG_FLAT &&
+            zi.address_width == 64 && m->disp == slot && m->size == 4 && o[1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+          reg = hp_gpr_num(o[1].reg.value); /* the store that filled it: its register's bound */
+          in_slot = false;
+          break;
+        }
+        if (m->base != 5 || m->index != HP_MEM_NONE || m->seg != HP_SEG_FLAT || !m->size || zi.address_width != 64 ||
+            (m->disp < slot + 4 && slot < m->disp + m->size))
+          return 0; /* a store that may reach the slot */
+      }
+      if (!in_slot && reg < 0)
+        return 0;
+      continue;
+    }
+    if (!((e.gpr_write >> reg) & 1))
+      continue;
+    if (zi.mnemonic == ZYDIS_MNEMONIC_CDQE && reg == 0)
+      continue; /* (an int below 2^31: the same value) */
+    if (zi.operand_count_visible != 2 || o[0].type != ZYDIS_OPERAND_TYPE_REGISTER || hp_gpr_num(o[0].reg.value) != reg)
       return 0;
     unsigned w = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o[0].reg.value);
-    if (zi.mnemonic == ZYDIS_MNEMONIC_MOV && w == 32 && o[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-        o[1].reg.value == o[0].reg.value)
-      continue; /* mov eax, eax: the same value, zero-extended */
+    if (((zi.mnemonic == ZYDIS_MNEMONIC_MOV && w == 32) || (zi.mnemonic == ZYDIS_MNEMONIC_MOVSXD && w == 64)) &&
+        o[1].type == ZYDIS_OPERAND_TYPE_REGISTER && hp_gpr_num(o[1].reg.value) == reg &&
+        ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o[1].reg.value) == 32)
+      continue; /* mov eax, eax; movsxd rax, eax: the same value (below 2^31) */
+    if (zi.mnemonic == ZYDIS_MNEMONIC_MOV && w == 32 && o[1].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+        o[1].mem.base == ZYDIS_REGISTER_RBP && o[1].mem.index == ZYDIS_REGISTER_NONE && o[1].size == 32 &&
+        zi.address_width == 64 && (o[1].mem.segment == ZYDIS_REGISTER_SS || o[1].mem.segment == ZYDIS_REGISTER_NONE)) {
+      in_slot = true; /* loaded from a local: what was stored there */
+      slot = o[1].mem.disp.value;
+      continue;
+    }
     if (zi.mnemonic == ZYDIS_MNEMONIC_MOVZX && w >= 32 && o[1].size == 8)
       return 256;
     if (zi.mnemonic == ZYDIS_MNEMONIC_AND && w >= 32 && o[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&

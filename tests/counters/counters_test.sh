@@ -7,20 +7,20 @@
 # of reach.  A feature silently switched off fails here even when every
 # program still prints the right output.
 #
-# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT HEADSELF XUPPER TLSLOOP
+# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT HEADSELF XUPPER TLSLOOP CGOTO
 #   (executables of tests/programs: loops, indcall, funcptr, jumptable; of
-#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0), defer (-O0), fold (-O0), nested (-O0), calleexit (-O0), headself (-O0), xupper (-O0), tlsloop (-O0))
+#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0), defer (-O0), fold (-O0), nested (-O0), calleexit (-O0), headself (-O0), xupper (-O0), tlsloop (-O0), cgoto (-O0))
 # Counters are matched by their description (include/hotpath/stats.h).
 set -u
-if [ $# -ne 22 ]; then
-  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT HEADSELF XUPPER TLSLOOP" >&2
+if [ $# -ne 23 ]; then
+  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT HEADSELF XUPPER TLSLOOP CGOTO" >&2
   exit 2
 fi
 hp=$(realpath "$1") loops=$(realpath "$2") indcall=$(realpath "$3") funcptr=$(realpath "$4") jumptable=$(realpath "$5")
 phase=$(realpath "$6") callchain=$(realpath "$7") interp=$(realpath "$8") mthot=$(realpath "$9")
 promote=$(realpath "${10}") indswap=$(realpath "${11}") promote2=$(realpath "${12}") fpromote=$(realpath "${13}") cpromote=$(realpath "${14}") rbpdata=$(realpath "${15}") defer=$(realpath "${16}") fold=$(realpath "${17}")
 nested=$(realpath "${18}") calleexit=$(realpath "${19}") headself=$(realpath "${20}")
-xupper=$(realpath "${21}") tlsloop=$(realpath "${22}")
+xupper=$(realpath "${21}") tlsloop=$(realpath "${22}") cgoto=$(realpath "${23}")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 
@@ -287,9 +287,21 @@ expect promote "$OR" -ge 16
 expect promote "$OC" -ge 3
 expect promote-opt1 "$OT" -eq 0
 expect promote-nopass "$OT" -eq 0
+FO="traces folded without promotion (not loops, calls, lookups: stores forwarded, copies and addresses folded)"
+# Computed gotos whose opcode is masked first: dispatched without a compare
+# (at -O0 the masked opcode goes through a local); their handlers, traces
+# that are not loops, folded without promotion, stores forwarded to loads.
+JU="jump tables dispatched without a compare (an and or movzx before bounds the index)"
+run cgoto --opt=2 -- "$cgoto"
+run cgoto-opt0 --opt=0 -- "$cgoto"
+run cgoto-nofold --opt=2 --disable-pass=fold -- "$cgoto"
+expect cgoto "$JU" -ge 2
+expect cgoto-opt0 "$JU" -ge 2
+expect cgoto "$FO" -ge 4
+expect cgoto "loads of a frame slot that read what a store in the trace left there" -ge 4
+expect cgoto-nofold "$FO" -eq 0
 # (the limit counts every trace the optimizer changed: promoted, and
 # folded without promotion)
-FO="traces folded without promotion (not loops, calls, lookups: stores forwarded, copies and addresses folded)"
 if lim_ot=$(counter promote-limit "$OT") && lim_fo=$(counter promote-limit "$FO"); then
   if [ $((lim_ot + lim_fo)) -eq 2 ]; then
     echo "ok: promote-limit: traces optimized, promoted ($lim_ot) or folded only ($lim_fo) = 2"

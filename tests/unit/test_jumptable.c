@@ -285,6 +285,13 @@ START_TEST(masked_index)
   masked(added, sizeof added, false, 4);
   masked(other, sizeof other, false, 4);
   masked(wide, sizeof wide, false, 256);
+  /* -O0 keeps the masked opcode in a local: followed through its store */
+  /* and eax, 31; mov [rbp-4], eax; mov [rbp-8], ecx; mov eax, [rbp-4] */
+  static const uint8_t local[] = {0x83, 0xe0, 0x1f, 0x89, 0x45, 0xfc, 0x89, 0x4d, 0xf8, 0x8b, 0x45, 0xfc};
+  masked(local, sizeof local, true, 32); /* (the store to [rbp-8] misses it) */
+  /* and eax, 31; mov [rbp-4], eax; mov [rdx], ecx; mov eax, [rbp-4] */
+  static const uint8_t clobbered[] = {0x83, 0xe0, 0x1f, 0x89, 0x45, 0xfc, 0x89, 0x0a, 0x8b, 0x45, 0xfc};
+  masked(clobbered, sizeof clobbered, false, 4); /* mov [rdx], ecx may reach it */
   /* The bound itself, before each element of `and eax, 7; mov eax, eax; jmp` */
   struct hp_insn v[80];
   struct hp_ilist l;
