@@ -12,7 +12,7 @@
   X(BOOL, native, "native", false, 0, 0, "", \
     "load the program, then jump to it natively without translating (tests the loader; a dynamic program is loaded by its ld.so, so $ORIGIN is its own)") \
   X(INT, opt, "opt", 2, 0, 2, "N", \
-    "optimization level: 0 = basic blocks linked in the code cache; 1 = also traces (superblocks) of hot paths; 2 (default) = also the optimizer on loop traces (frame slots in registers, address arithmetic and copies folded)") \
+    "optimization level: 0 = basic blocks linked in the code cache; 1 = also traces (superblocks) of hot paths; 2 (default) = also the optimizer: loop traces get their frame slots in registers, every trace its address arithmetic and copies folded and stores forwarded to loads") \
   X(STR, disable_pass, "disable-pass", NULL, 0, 0, "NAME[,NAME]", \
     "do not run these optimizer passes (--opt=2); passes: retelide, promote, defer (promoted slots stored at exits), fold (addresses and copies folded, dead code removed)") \
   X(INT, opt_limit, "opt-limit", -1, -1, 1000000000, "N", \
