@@ -485,8 +485,8 @@ static bool noop_extension(const struct pass *P, const struct hp_insn *in)
       ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER || high8(ops[1].reg.value))
     return false;
   int g = hp_gpr_num(ops[0].reg.value);
-  if (g < 0 || g != hp_gpr_num(ops[1].reg.value) || ((P->s.pend >> g) & 1))
-    return false;
+  if (g < 0 || g == RSP || g == RBP || g != hp_gpr_num(ops[1].reg.value) || ((P->s.pend >> g) & 1))
+    return false; /* (rsp and rbp are written where they are: frames.c, facts) */
   unsigned dw = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[0].reg.value);
   unsigned sw = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[1].reg.value);
   if (P->zi.mnemonic == ZYDIS_MNEMONIC_MOVSXD)

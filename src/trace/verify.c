@@ -642,6 +642,21 @@ static bool check_fold(const struct hp_ilist *l, struct hp_verify_error *err)
         const struct hp_addr_expr *x = r < 16 ? &sn->e[r] : NULL;
         if (r == g || (x && ((sn->mask >> r) & 1) && x->base == g && x->index == HP_FOLD_NONE && !x->disp))
           lost = 0;
+      } else if ((mn == ZYDIS_MNEMONIC_ADD || mn == ZYDIS_MNEMONIC_SUB) && lost && __builtin_popcount(lost) == 1) {
+        /* Adding 0 (an immediate, or a register pending as the constant 0:
+         * -O0's `movsxd rdx, eax` of a local just set to 0): its own value. */
+        ZydisDecodedInstruction zi;
+        ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+        unsigned g = (unsigned)__builtin_ctz(lost);
+        if (hp_insn_operands(in, &zi, ops) && zi.operand_count_visible == 2 &&
+            ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && hp_gpr_num(ops[0].reg.value) == (int)g &&
+            ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[0].reg.value) == 64) {
+          int r = ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER ? hp_gpr_num(ops[1].reg.value) : -1;
+          const struct hp_addr_expr *x = r >= 0 ? &sn->e[r] : NULL;
+          if ((ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && !ops[1].imm.value.u) ||
+              (x && ((sn->mask >> r) & 1) && x->base == HP_FOLD_NONE && x->index == HP_FOLD_NONE && !x->disp))
+            lost = 0;
+        }
       }
       if (F->elem[i + 1].pend >= F->nsnap || lost)
         return fail(err, ii, "removed but registers 0x%x it writes are live and not pending after it", lost);
