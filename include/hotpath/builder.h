@@ -49,8 +49,10 @@ struct hp_jt;
  * (hp_jt_dead_tails) in every table of a trace (hot), and in a block's
  * table only when it has at most 32 entries: decoding ahead from every
  * case of every table (python3 -c pass: 16,000 entries in 91 tables) cost
- * 25 ms. */
-bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end, bool hot, struct hp_jt *jt);
+ * 25 ms. probed: jt holds hp_jt_probe's result for l already (the search,
+ * which evaluates every entry, is not made again). */
+bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end, bool hot, bool probed,
+                    struct hp_jt *jt);
 /* The same without taking entries: is there one? */
 bool hp_jt_probe(const struct hp_ilist *l, const uint64_t *regs, bool at_end, struct hp_jt *jt);
 

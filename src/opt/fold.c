@@ -972,7 +972,10 @@ bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, struct hp_insn_effects
     known[i] = hp_analyze_insn(&l->v[i], &eff[i]);
   struct hp_live gl[l->n + 1], fl[l->n + 1];
   hp_liveness_loop(l, eff, known, gl, true);  /* registers: a fault shows them all */
-  hp_liveness_loop(l, eff, known, fl, false); /* flags: what the code reads */
+  /* Flags: what the code reads; in a trace not promoted, what a fault
+   * shows too (dead flags differing at a fault are the promoted loop's
+   * documented liberty, not every trace's). */
+  hp_liveness_loop(l, eff, known, fl, l->promo->fold_only);
   struct pass P;
   memset(&P, 0, sizeof P);
   P.l = l;

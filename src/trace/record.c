@@ -478,7 +478,7 @@ void hp_trace_abort(struct hp_thread *t)
 }
 
 /* Optimized traces, while the process has one thread (under the lock). */
-#define MAX_OPTIMIZED 4096
+#define MAX_OPTIMIZED 65536 /* (fold-only traces count: nearly every trace) */
 static struct hp_fragment *optimized_traces[MAX_OPTIMIZED];
 static unsigned noptimized_traces;
 static bool threads_started;
@@ -569,7 +569,12 @@ static void verify(const struct hp_ilist *l, enum hp_verify_pass pass, bool comp
 /* The optimizer on a stitched trace (--opt=2): return-guard removal on any
  * trace (*known: returns proven), then promotion on loop traces; true if
  * promotion changed it, else *whyp says why not; *ns: the time it took. */
-static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conservative, unsigned fold_end,
+static struct hp_jt jt_scratch; /* under the lock */
+/* The list being built was searched for a jump table already (optimize):
+ * 0 not, 1 found (in jt_scratch), 2 none. */
+static int jt_searched;
+
+static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conservative, const uint64_t *end_regs,
                      const char **whyp, uint32_t *ns, unsigned *known)
 {
   static long optimized; /* traces the optimizer changed (--opt-limit) */
@@ -593,10 +598,6 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
   }
   *ns = (uint32_t)(hp_now_ns() - t_ret);
   optimized += *known != 0;
-  if (!hp_opt_pass_enabled("promote")) {
-    *whyp = "--disable-pass=promote";
-    return false;
-  }
   if (threads_started) {
     *whyp = "the process has more than one thread";
     return false;
@@ -606,9 +607,10 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
     return false;
   }
   uint64_t t0 = hp_now_ns() - *ns;
-  const char *why = NULL;
+  const char *why = "--disable-pass=promote";
   verify_keep(l);
-  bool done = !conservative && hp_promote(l, promo, 0, hp_opt_pass_enabled("defer"), &why);
+  bool done = !conservative && hp_opt_pass_enabled("promote") &&
+              hp_promote(l, promo, 0, hp_opt_pass_enabled("defer"), &why);
   if (done) {
     promo->stack_lo = guest_stack_lo;
     promo->stack_hi = guest_stack_hi;
@@ -627,6 +629,14 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
      * loads all the same (fold.h), up to a jump table's tail. */
     const char *fwhy;
     if (!conservative && hp_opt_pass_enabled("fold")) {
+      /* A jump table at its end: the pass stops where its tail starts (the
+       * slots run the tail per case); found once, taken after (build). */
+      unsigned fold_end = l->n;
+      if (end_regs) {
+        jt_searched = hp_jt_probe(l, end_regs, true, &jt_scratch) ? 1 : 2;
+        if (jt_searched == 1)
+          fold_end = jt_scratch.p;
+      }
       hp_promote_none(l, promo);
       l->fold = NULL;
       if (hp_fold(l, &fold_plan, fold_effects, fold_known, fold_end, &fwhy)) {
@@ -683,7 +693,7 @@ static void unoptimize(struct hp_ilist *l)
   l->fold = NULL;
 }
 
-static struct hp_jt jt_scratch, jt_probe; /* under the lock */
+
 
 /* A block that is only `jmp r64` (GCC -O0 sends every computed goto of a
  * function to one): a trace that reaches it goes on into it, though it is
@@ -750,7 +760,7 @@ static void keep_path(struct hp_fragment *f, const struct recording *r, const st
                       const struct hp_promotion *promo)
 {
   struct hp_frag_trace *tr = hp_frag_tr_mut(f);
-  tr->promoted = promoted;
+  tr->promoted = promoted && !promo->fold_only; /* (an extension needs to keep only slots) */
   tr->nested = r->parent != NULL; /* one level */
   const struct hp_insn *x = out->n ? &out->v[out->n - 1] : NULL;
   if (tr->nested || r->blocks[r->nblocks - 1].next != r->head || !x || x->op != HP_OP_EXIT ||
@@ -877,13 +887,9 @@ static void build(struct recording *r)
   const char *why = NULL;
   uint32_t opt_ns;
   unsigned known;
-  /* A jump table at its end: where its tail starts (the fold pass leaves
-   * it alone, the slots run it per case). */
-  unsigned fold_end = out.n;
-  if (r->end_regs && hp_jt_probe(&out, r->end_regs, true, &jt_probe))
-    fold_end = jt_probe.p;
+  jt_searched = 0;
   bool promoted =
-      optimize(&out, &promo, cur && hp_frag_tr(cur)->opt_conservative, fold_end, &why, &opt_ns, &known);
+      optimize(&out, &promo, cur && hp_frag_tr(cur)->opt_conservative, r->end_regs, &why, &opt_ns, &known);
   if (r->parent) {
     if (!keeps_slots(hp_frag_tr(r->parent), promoted, &promo)) {
       next_head_id = ids_from; /* not used after all (the lock is held since) */
@@ -892,7 +898,8 @@ static void build(struct recording *r)
     }
   }
   hp_stats.opt_returns_known += known;
-  if ((!promoted || promo.fold_only) && r->end_regs && hp_jt_for_list(&out, r->end_regs, true, true, &jt_scratch)) {
+  if ((!promoted || promo.fold_only) && r->end_regs && jt_searched != 2 &&
+      hp_jt_for_list(&out, r->end_regs, true, true, jt_searched == 1, &jt_scratch)) {
     out.jt = &jt_scratch;
     if (promoted && jt_scratch.p != fold_plan.end) { /* (the same search: never) the table wins */
       unoptimize(&out);

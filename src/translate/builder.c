@@ -364,7 +364,8 @@ bool hp_jt_probe(const struct hp_ilist *l, const uint64_t *regs, bool at_end, st
   return hp_jt_find(l, regs, at_end, &m, jt);
 }
 
-bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end, bool hot, struct hp_jt *jt)
+bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end, bool hot, bool probed,
+                    struct hp_jt *jt)
 {
   /* The thread blocks' tables are a ring of HP_JT_ENTRIES: blocks take
    * tables while it is less than half used, so that the traces of a
@@ -374,7 +375,7 @@ bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end,
   unsigned ring = hp_jt_table_room(), used = hp_jt_table_used();
   if (!hot && used + 2 > HP_JT_ENTRIES / 2)
     return false;
-  if (ring < 2 || !hp_jt_probe(l, regs, at_end, jt))
+  if (ring < 2 || (!probed && !hp_jt_probe(l, regs, at_end, jt)))
     return false;
   if (!hot && jt->n > HP_JT_ENTRIES / 2 - used)
     jt->n = HP_JT_ENTRIES / 2 - used; /* later entries go through the lookup */
@@ -390,9 +391,9 @@ bool hp_jt_for_list(const struct hp_ilist *l, const uint64_t *regs, bool at_end,
   if (jt->n > (room - HP_LOWER_JT_DISPATCH_BYTES) / slot)
     jt->n = (unsigned)((room - HP_LOWER_JT_DISPATCH_BYTES) / slot);
   /* Unchecked, every value the index can have has its entry (those past
-   * n lead to the dispatch's own way on): where the ring has no room for
-   * them, or the entries were cut above, checked. */
-  if (jt->unchecked && (jt->nslots > ring || (!hot && jt->nslots > HP_JT_ENTRIES / 2 - used) || jt->nslots < jt->n)) {
+   * n, and past a cut above, lead to the dispatch's own way on): where the
+   * ring has no room for them, checked. */
+  if (jt->unchecked && (jt->nslots > ring || (!hot && jt->nslots > HP_JT_ENTRIES / 2 - used))) {
     jt->unchecked = false;
     jt->keep_flags = jt->keep_flags_checked;
   }
@@ -448,7 +449,7 @@ static struct hp_fragment *build_at(uint64_t pc, const uint64_t *regs, bool tabl
   if (!hp_decode_guest_block(pc, &l))
     return NULL;
   static struct hp_jt jt; /* under the lock */
-  if (tables && hp_jt_for_list(&l, regs, false, false, &jt))
+  if (tables && hp_jt_for_list(&l, regs, false, false, false, &jt))
     l.jt = &jt;
   struct hp_fragment *f = hp_translate_list(&l, HP_FRAG_BLOCK, false);
   if (!f)

@@ -261,9 +261,23 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
         continue;
       cand = none;
       unsigned n = evaluate(l, p, slice, idx, others, regs, m, d, first, &cand);
-      /* (at equal sizes the shortest tail, or one that writes the flags) */
-      if (!n || n < best.n || (n == best.n && found && !(best.keep_flags && flags_killed)))
+      if (!n)
         continue;
+      /* An index bounded before p (Lua's `op & 0x7f`) needs no compare:
+       * such a tail wins (a longer one with the `and` in it has as many
+       * cases, its index the unmasked word, every value past 255 to the
+       * lookup); among equals, the most entries, then the shortest tail,
+       * or one that writes the flags. */
+      unsigned bound = ng ? 0 : hp_jt_index_bound(l, p, idx);
+      bool unchecked = bound && bound <= HP_JT_MAX;
+      if (found && unchecked != best.unchecked) {
+        if (!unchecked)
+          continue;
+      } else if (n < best.n || (n == best.n && found && !(best.keep_flags && flags_killed))) {
+        continue;
+      }
+      cand.unchecked = unchecked;
+      cand.nslots = unchecked && bound > n ? bound : n;
       cand.p = p;
       cand.idx = (uint8_t)idx;
       cand.n = n;
@@ -281,16 +295,9 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
     }
   }
   if (found) {
-    best.nslots = best.n;
-    best.unchecked = false;
-    unsigned bound = best.nguards ? 0 : hp_jt_index_bound(l, best.p, best.idx);
     best.keep_flags_checked = best.keep_flags;
-    if (bound && bound <= HP_JT_MAX) {
-      best.unchecked = true;
+    if (best.unchecked)
       best.keep_flags = false; /* no compare: the guest's flags stay as they are */
-      if (bound > best.nslots)
-        best.nslots = bound;
-    }
     *out = best;
   }
   return found;

@@ -295,10 +295,13 @@ JU="jump tables dispatched without a compare (an and or movzx before bounds the 
 run cgoto --opt=2 -- "$cgoto"
 run cgoto-opt0 --opt=0 -- "$cgoto"
 run cgoto-nofold --opt=2 --disable-pass=fold -- "$cgoto"
+run cgoto-nopromote --opt=2 --disable-pass=promote -- "$cgoto"
 expect cgoto "$JU" -ge 2
 expect cgoto-opt0 "$JU" -ge 2
 expect cgoto "$FO" -ge 4
-expect cgoto "loads of a frame slot that read what a store in the trace left there" -ge 4
+expect cgoto-nopromote "$OT" -eq 0
+expect cgoto-nopromote "$FO" -ge 4
+expect cgoto-nopromote "loads of a frame slot that read what a store in the trace left there" -ge 4
 expect cgoto-nofold "$FO" -eq 0
 # (the limit counts every trace the optimizer changed: promoted, and
 # folded without promotion)

@@ -107,6 +107,30 @@ l_halt:;
 #undef NEXT
 }
 
+/* A label table with a hole (entry 3 is no code): the translated table
+ * stops there (3 cases), so the opcodes past it, which the mask still
+ * allows, run through entries that lead to the lookup (a table without a
+ * compare covers every value of the masked index). */
+__attribute__((noinline)) static long run_holes(const uint8_t *code, long n)
+{
+  static void *const disp[16] = {[0] = &&l_halt, [1] = &&l_add,  [2] = &&l_sub,         [3] = 0,
+                                 [4 ... 5] = &&l_add, [6] = &&l_loop, [7 ... 15] = &&l_add};
+  long acc = 0, cnt = n;
+  const uint8_t *pc = code;
+  unsigned op;
+#define NEXT                                                                                                          \
+  do {                                                                                                                \
+    op = *pc++ & 15u;                                                                                                 \
+    goto *disp[op];                                                                                                   \
+  } while (0)
+  NEXT;
+l_add: acc += op; NEXT;
+l_sub: acc -= 1; NEXT;
+l_loop: if (--cnt) pc = code; NEXT;
+l_halt: return acc;
+#undef NEXT
+}
+
 static uint64_t reference(void)
 {
   uint64_t acc = 7;
@@ -192,6 +216,10 @@ int main(void)
     fsum += vm.flags_seen;
   }
   printf("flags at a handler's start, summed: %llu\n", (unsigned long long)fsum);
+
+  /* 1, 2, 5, 7, 2, 9, 4, 6 (loop) per turn: 1 - 1 + 5 + 7 - 1 + 9 + 4 = 24 */
+  static const uint8_t holes[] = {1, 2, 0x15, 7, 0x22, 9, 4, 0x16, 0};
+  check("a table with a hole: cases past it through the lookup", (uint64_t)run_holes(holes, 200000), 24 * 200000);
 
   faults_in_a_handler();
   printf("%s\n", fails ? "FAILED" : "ok");
