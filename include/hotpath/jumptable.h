@@ -53,10 +53,9 @@ struct hp_jt {
   uint64_t guard_val[HP_JT_GUARDS];
   unsigned n;                       /* entries: the index in [0, n) */
   /* The index is known to be below nslots at p (an `and` with a mask, a
-   * movzx of a byte: hp_jt_index_bound) and the tail reads no register
-   * besides it: the dispatch jumps through the table unchecked, without
-   * touching the flags; entries [n, nslots) lead to its own way on. Else
-   * nslots is n. */
+   * movzx of a byte: hp_jt_index_bound): the dispatch does not compare it
+   * (without guards it does not touch the flags at all); entries [n,
+   * nslots) lead to its own way on. Else nslots is n. */
   bool unchecked;
   bool keep_flags_checked; /* keep_flags if it is checked after all */
   unsigned nslots;

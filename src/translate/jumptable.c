@@ -268,7 +268,7 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
        * cases, its index the unmasked word, every value past 255 to the
        * lookup); among equals, the most entries, then the shortest tail,
        * or one that writes the flags. */
-      unsigned bound = ng ? 0 : hp_jt_index_bound(l, p, idx);
+      unsigned bound = hp_jt_index_bound(l, p, idx);
       bool unchecked = bound && bound <= HP_JT_MAX;
       if (found && unchecked != best.unchecked) {
         if (!unchecked)
@@ -296,7 +296,7 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
   }
   if (found) {
     best.keep_flags_checked = best.keep_flags;
-    if (best.unchecked)
+    if (best.unchecked && !best.nguards)
       best.keep_flags = false; /* no compare: the guest's flags stay as they are */
     *out = best;
   }
@@ -438,7 +438,9 @@ unsigned hp_jt_dead_tails(const struct hp_ilist *l, struct hp_jt *jt, hp_code_fe
     w |= e.gpr_write;
     fw = (uint8_t)(fw | e.flags_write);
   }
-  uint8_t fneed = (uint8_t)(fw | (jt->keep_flags || jt->unchecked ? 0 : HP_FL_STATUS));
+  /* (the dispatch's compares: the index's unless unchecked, the guards') */
+  bool compares = !jt->unchecked || jt->nguards;
+  uint8_t fneed = (uint8_t)(fw | (jt->keep_flags || !compares ? 0 : HP_FL_STATUS));
   if (!w && !fneed)
     return 0; /* nothing to skip (jmp [T+idx*8]) */
   unsigned marked = 0;

@@ -332,9 +332,36 @@ START_TEST(computed_goto_slice)
   ck_assert_uint_eq(jt.nguards, 1);
   ck_assert_uint_eq(jt.guard[0], 14);
   ck_assert_uint_eq(jt.n, 4);
+  ck_assert(!jt.unchecked);
   /* After the jump, r14 still holds the base: a trace takes the same. */
   ck_assert(hp_jt_find(&l, regs, true, &mem, &jt));
   ck_assert_uint_eq(jt.guard[0], 14);
+}
+END_TEST
+
+/* The same with the index masked first (Lua at -O2 with PIE): the guard's
+ * compare stays, and the flags saved around it (the tail writes none),
+ * the index's compare goes. */
+START_TEST(masked_with_guard)
+{
+  static const uint8_t b[] = {
+      0x83, 0xe0, 0x03,       /* and eax, 3 */
+      0x49, 0x8b, 0x04, 0xc6, /* mov rax, [r14+rax*8] */
+      0xff, 0xe0,             /* jmp rax */
+  };
+  struct hp_insn v[80];
+  struct hp_ilist l;
+  struct hp_jt jt;
+  uint64_t regs[16] = {0};
+  set_table(0);
+  regs[14] = TABLE64;
+  block(b, sizeof b, 0x1800, &l, v);
+  ck_assert(hp_jt_find(&l, regs, false, &mem, &jt));
+  ck_assert_uint_eq(jt.p, 1);
+  ck_assert_uint_eq(jt.nguards, 1);
+  ck_assert(jt.unchecked);
+  ck_assert_uint_eq(jt.nslots, 4);
+  ck_assert(jt.keep_flags);
 }
 END_TEST
 
@@ -387,6 +414,7 @@ static Suite *suite(void)
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, o0_switch_static);
   tcase_add_test(tc, masked_index);
+  tcase_add_test(tc, masked_with_guard);
   tcase_add_test(tc, o0_switch_stops_at_a_bad_target);
   tcase_add_test(tc, o0_dead_tails);
   tcase_add_test(tc, writable_table_is_not_one);
