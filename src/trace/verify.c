@@ -88,9 +88,12 @@ static bool check_bytes(const struct hp_insn *in, int i, struct hp_verify_error 
       return fail(err, i, "exit_cc whose bytes are no jcc");
     /* Stitching may invert it (bit 0 of the condition) to fall through
      * on the recorded path: the target is then where the jcc's fall-through
-     * went (its next pc, or on through jumps stitched away). */
+     * went (its next pc, or on through jumps stitched away). A loop closed
+     * by it keeps its condition and goes back to the head, where its taken
+     * way went on through jumps stitched away too. */
     unsigned cc = zi.opcode & 15;
-    if (in->cc == cc ? in->target != rel_target(&zi, in->pc) : in->cc != (cc ^ 1))
+    bool taken_ok = in->target == rel_target(&zi, in->pc) || (in->flags & HP_INSN_BACK_EDGE);
+    if (in->cc == cc ? !taken_ok : in->cc != (cc ^ 1))
       return fail(err, i, "exit_cc condition %u / target 0x%llx agree with neither direction of its jcc", in->cc,
                   (unsigned long long)in->target);
     return true;
