@@ -89,8 +89,12 @@ unsigned hp_jt_dead_tails(const struct hp_ilist *l, struct hp_jt *jt, hp_code_fe
 
 /* A bound on general register idx just before element p of l, from the
  * instruction that last wrote it there (`and r, imm`, `movzx r32, r/m8`,
- * then only `mov r32, r32`, cdqe or movsxd of itself): the value is below the returned
- * power of two; 0 when nothing says. */
+ * then only `mov r32, r32`, cdqe or movsxd of itself; a load of a 4- or
+ * 8-byte local followed back to the store that filled it), or from a
+ * `cmp` of it (or of that local) with a side exit taken above an
+ * immediate (`ja`, `jae`: the switch's own range check in a trace): the
+ * value is below the returned power of two (at most HP_JT_MAX); 0 when
+ * nothing says. */
 unsigned hp_jt_index_bound(const struct hp_ilist *l, unsigned p, int idx);
 
 #endif

@@ -49,7 +49,7 @@
   X(icall_reg_sites, "indirect call sites (call r64) whose inline cache compares the guest's register in place") \
   X(jt_sites, "switch jump tables translated (jmp reg sites dispatching straight to each case)") \
   X(jt_entries, "entries of those jump tables") \
-  X(jt_unchecked, "jump tables whose index is not compared (an and or movzx before bounds it)") \
+  X(jt_unchecked, "jump tables whose index is not compared (an and, a movzx or a range check before bounds it)") \
   X(ret_shared_made, "shared return tables made (at a second thread or a first blocked return table; until then the first thread's is the only one)") \
   X(jt_dead_slots, "jump-table slots that jump to their case at once (the case reads nothing the target's computation leaves; --opt=2)") \
   X(blocks_revived, "blocks of JIT code put back after a reprotection left their bytes unchanged (not translated again)") \

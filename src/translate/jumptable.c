@@ -303,20 +303,67 @@ bool hp_jt_find(const struct hp_ilist *l, const uint64_t *regs, bool at_end, con
   return found;
 }
 
+/* A power of two above every value below limit (at most HP_JT_MAX: 0
+ * past it). */
+static unsigned pow2_bound(uint64_t limit)
+{
+  unsigned b = 1;
+  while (b < limit && b <= HP_JT_MAX)
+    b *= 2;
+  return b <= HP_JT_MAX ? b : 0;
+}
+
+/* Side exit x (the list's element i) after `cmp what, imm` (element i-1,
+ * what the walk follows: register reg, or the slot [rbp+slot] of size
+ * bytes): the way on, where x is not taken, has what below the returned
+ * limit (0: nothing known). `ja` out leaves what <= imm, `jae` out what <
+ * imm (unsigned; imm not negative). */
+static uint64_t exit_bound(const struct hp_ilist *l, unsigned i, int reg, bool in_slot, int64_t slot, unsigned size)
+{
+  const struct hp_insn *x = &l->v[i];
+  if (!i || (x->cc != 7 && x->cc != 3) || l->v[i - 1].op != HP_OP_GUEST || (l->v[i - 1].flags & ~HP_INSN_RIPREL))
+    return 0;
+  ZydisDecodedInstruction zi;
+  ZydisDecodedOperand o[ZYDIS_MAX_OPERAND_COUNT];
+  if (!hp_insn_operands(&l->v[i - 1], &zi, o) || zi.mnemonic != ZYDIS_MNEMONIC_CMP || zi.operand_count_visible != 2 ||
+      o[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE || o[1].imm.value.s < 0)
+    return 0;
+  bool same;
+  if (in_slot)
+    same = o[0].type == ZYDIS_OPERAND_TYPE_MEMORY && o[0].mem.base == ZYDIS_REGISTER_RBP &&
+           o[0].mem.index == ZYDIS_REGISTER_NONE && o[0].mem.disp.value == slot && o[0].size == 8 * size &&
+           zi.address_width == 64 && (o[0].mem.segment == ZYDIS_REGISTER_SS || o[0].mem.segment == ZYDIS_REGISTER_NONE);
+  else
+    same = o[0].type == ZYDIS_OPERAND_TYPE_REGISTER && hp_gpr_num(o[0].reg.value) == reg &&
+           ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o[0].reg.value) >= 32;
+  /* (a 32-bit compare bounds the whole register only when its upper half
+   * is zero: a 32-bit register the walk reached through a 32-bit write) */
+  if (!same || (!in_slot && ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o[0].reg.value) == 32))
+    return 0;
+  return x->cc == 7 ? (uint64_t)o[1].imm.value.s + 1 : (uint64_t)o[1].imm.value.s;
+}
+
 /* (every bound it finds is at most HP_JT_MAX: below 2^31, so a sign
  * extension of the 32-bit register keeps it) */
 unsigned hp_jt_index_bound(const struct hp_ilist *l, unsigned p, int idx)
 {
   /* Followed back: a register, or (-O0: `and eax, 31; mov [rbp-4], eax;
-   * mov eax, [rbp-4]`) the 4-byte frame slot [rbp+slot] it was loaded
-   * from, up to the store that filled it. */
+   * mov eax, [rbp-4]`) the 4- or 8-byte frame slot [rbp+slot] it was
+   * loaded from, up to the store that filled it or a compare of it with a
+   * side exit past the bound (-O0 switch in a trace: `cmp qword [rbp-16],
+   * 17; ja default; mov rax, [rbp-16]`). */
   int reg = idx;
   bool in_slot = false;
   int64_t slot = 0;
+  unsigned size = 0;
   for (unsigned i = p; i-- > 0;) {
     const struct hp_insn *in = &l->v[i];
-    if (in->op == HP_OP_EXIT_CC && !(in->flags & HP_INSN_BACK_EDGE))
+    if (in->op == HP_OP_EXIT_CC && !(in->flags & HP_INSN_BACK_EDGE)) {
+      uint64_t limit = exit_bound(l, i, reg, in_slot, slot, size);
+      if (limit)
+        return pow2_bound(limit);
       continue; /* a side exit: the way on changes no register */
+    }
     if (in->op != HP_OP_GUEST || (in->flags & ~HP_INSN_RIPREL))
       return 0;
     struct hp_insn_effects e;
@@ -332,13 +379,13 @@ unsigned hp_jt_index_bound(const struct hp_ilist *l, unsigned p, int idx)
         if (!m->write)
           continue;
         if (zi.mnemonic == ZYDIS_MNEMONIC_MOV && m->base == 5 && m->index == HP_MEM_NONE && m->seg == HP_SEG_FLAT &&
-            zi.address_width == 64 && m->disp == slot && m->size == 4 && o[1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+            zi.address_width == 64 && m->disp == slot && m->size == size && o[1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
           reg = hp_gpr_num(o[1].reg.value); /* the store that filled it: its register's bound */
           in_slot = false;
           break;
         }
         if (m->base != 5 || m->index != HP_MEM_NONE || m->seg != HP_SEG_FLAT || !m->size || zi.address_width != 64 ||
-            (m->disp < slot + 4 && slot < m->disp + m->size))
+            (m->disp < slot + (int64_t)size && slot < m->disp + m->size))
           return 0; /* a store that may reach the slot */
       }
       if (!in_slot && reg < 0)
@@ -356,22 +403,19 @@ unsigned hp_jt_index_bound(const struct hp_ilist *l, unsigned p, int idx)
         o[1].type == ZYDIS_OPERAND_TYPE_REGISTER && hp_gpr_num(o[1].reg.value) == reg &&
         ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, o[1].reg.value) == 32)
       continue; /* mov eax, eax; movsxd rax, eax: the same value (below 2^31) */
-    if (zi.mnemonic == ZYDIS_MNEMONIC_MOV && w == 32 && o[1].type == ZYDIS_OPERAND_TYPE_MEMORY &&
-        o[1].mem.base == ZYDIS_REGISTER_RBP && o[1].mem.index == ZYDIS_REGISTER_NONE && o[1].size == 32 &&
+    if (zi.mnemonic == ZYDIS_MNEMONIC_MOV && (w == 32 || w == 64) && o[1].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+        o[1].mem.base == ZYDIS_REGISTER_RBP && o[1].mem.index == ZYDIS_REGISTER_NONE && o[1].size == w &&
         zi.address_width == 64 && (o[1].mem.segment == ZYDIS_REGISTER_SS || o[1].mem.segment == ZYDIS_REGISTER_NONE)) {
       in_slot = true; /* loaded from a local: what was stored there */
       slot = o[1].mem.disp.value;
+      size = w / 8;
       continue;
     }
     if (zi.mnemonic == ZYDIS_MNEMONIC_MOVZX && w >= 32 && o[1].size == 8)
       return 256;
     if (zi.mnemonic == ZYDIS_MNEMONIC_AND && w >= 32 && o[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
-        o[1].imm.value.s >= 0 && o[1].imm.value.s < HP_JT_MAX) {
-      unsigned b = 1;
-      while (b <= (unsigned)o[1].imm.value.s)
-        b *= 2;
-      return b;
-    }
+        o[1].imm.value.s >= 0 && o[1].imm.value.s < HP_JT_MAX)
+      return pow2_bound((uint64_t)o[1].imm.value.s + 1);
     return 0;
   }
   return 0;

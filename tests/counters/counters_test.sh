@@ -291,7 +291,7 @@ FO="traces folded without promotion (not loops, calls, lookups: stores forwarded
 # Computed gotos whose opcode is masked first: dispatched without a compare
 # (at -O0 the masked opcode goes through a local); their handlers, traces
 # that are not loops, folded without promotion, stores forwarded to loads.
-JU="jump tables whose index is not compared (an and or movzx before bounds it)"
+JU="jump tables whose index is not compared (an and, a movzx or a range check before bounds it)"
 run cgoto --opt=2 -- "$cgoto"
 run cgoto-opt0 --opt=0 -- "$cgoto"
 run cgoto-nofold --opt=2 --disable-pass=fold -- "$cgoto"

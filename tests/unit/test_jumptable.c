@@ -365,6 +365,59 @@ START_TEST(masked_with_guard)
 }
 END_TEST
 
+/* A switch in a trace at -O0: its own range check (`cmp qword [rbp-16],
+ * imm; ja default`, a side exit) before the index is loaded again from the
+ * local bounds it (unsigned; the stitched side exit is taken above it). */
+static void switch_checked(const uint8_t *check, size_t ncheck, const uint8_t *mid, size_t nmid, bool unchecked,
+                           unsigned nslots)
+{
+  static const uint8_t load_jmp[] = {
+      0x48, 0x8b, 0x45, 0xf0,                   /* mov rax, [rbp-0x10] */
+      0xff, 0x24, 0xc5, 0x00, 0x40, 0x00, 0x00, /* jmp qword [rax*8 + 0x4000] */
+  };
+  struct hp_insn a[80], b[80], v[160];
+  struct hp_decode_limits lim = {64, ncheck, false};
+  struct hp_ilist la = {.v = a, .cap = 80};
+  hp_decode_block(check, ncheck, 0x1700, &lim, &la);
+  ck_assert(hp_mangle_block(&la, false));
+  ck_assert_uint_eq(la.v[la.n - 2].op, HP_OP_EXIT_CC); /* cmp; jcc: the way on falls through (the EXIT) */
+  uint8_t rest[32];
+  memcpy(rest, mid, nmid);
+  memcpy(rest + nmid, load_jmp, sizeof load_jmp);
+  struct hp_ilist lb;
+  block(rest, nmid + sizeof load_jmp, 0x1800, &lb, b);
+  struct hp_ilist l = {.v = v, .cap = 160};
+  memcpy(v, a, (la.n - 1) * sizeof *v);
+  memcpy(v + la.n - 1, b, lb.n * sizeof *v);
+  l.n = la.n - 1 + lb.n;
+  l.pc = la.pc;
+  set_table(0);
+  struct hp_jt jt;
+  ck_assert(hp_jt_find(&l, NULL, false, &mem, &jt));
+  ck_assert_msg(jt.unchecked == unchecked && jt.nslots == nslots, "unchecked %d, %u slots (n %u, p %u)", jt.unchecked,
+                jt.nslots, jt.n, jt.p);
+}
+
+START_TEST(switch_range_checked)
+{
+  static const uint8_t ja17[] = {0x48, 0x83, 0x7d, 0xf0, 0x11, 0x77, 0x10};  /* cmp qword [rbp-16], 17; ja */
+  static const uint8_t jae3[] = {0x48, 0x83, 0x7d, 0xf0, 0x03, 0x73, 0x10};  /* cmp qword [rbp-16], 3; jae */
+  static const uint8_t jg17[] = {0x48, 0x83, 0x7d, 0xf0, 0x11, 0x7f, 0x10};  /* cmp ...; jg: signed */
+  static const uint8_t other[] = {0x48, 0x83, 0x7d, 0xe8, 0x11, 0x77, 0x10}; /* cmp qword [rbp-24], 17; ja */
+  static const uint8_t dword[] = {0x83, 0x7d, 0xf0, 0x11, 0x77, 0x10};       /* cmp dword [rbp-16], 17: 4 bytes */
+  static const uint8_t none[] = {0};
+  static const uint8_t store[] = {0x48, 0x89, 0x4d, 0xf0}; /* mov [rbp-16], rcx */
+  static const uint8_t nop[] = {0x48, 0x89, 0x4d, 0xe0};   /* mov [rbp-32], rcx: another local */
+  switch_checked(ja17, sizeof ja17, none, 0, true, 32);
+  switch_checked(jae3, sizeof jae3, none, 0, true, 4);
+  switch_checked(jg17, sizeof jg17, none, 0, false, 4);
+  switch_checked(other, sizeof other, none, 0, false, 4);
+  switch_checked(dword, sizeof dword, none, 0, false, 4);
+  switch_checked(ja17, sizeof ja17, store, sizeof store, false, 4);
+  switch_checked(ja17, sizeof ja17, nop, sizeof nop, true, 32);
+}
+END_TEST
+
 /* The cases' code for hp_jt_dead_tails: case i at 0x1100 + 16 i. */
 static uint8_t cases[5][16];
 static size_t fake_fetch(void *ctx, uint64_t pc, uint8_t *buf, size_t max)
@@ -415,6 +468,7 @@ static Suite *suite(void)
   tcase_add_test(tc, o0_switch_static);
   tcase_add_test(tc, masked_index);
   tcase_add_test(tc, masked_with_guard);
+  tcase_add_test(tc, switch_range_checked);
   tcase_add_test(tc, o0_switch_stops_at_a_bad_target);
   tcase_add_test(tc, o0_dead_tails);
   tcase_add_test(tc, writable_table_is_not_one);
