@@ -185,6 +185,14 @@ static bool check_shape(const struct hp_ilist *l, struct hp_verify_error *err)
       if ((in->op != HP_OP_EXIT && in->op != HP_OP_EXIT_CC) || in->exit_kind != HP_EXIT_BRANCH || in->target != l->pc)
         return fail(err, (int)i, "back edge on a %s to 0x%llx (head 0x%llx)", hp_op_name(in->op),
                     (unsigned long long)in->target, (unsigned long long)l->pc);
+      /* A loop closed by a jcc whose taken way reached the head through
+       * jumps stitched away (its condition as in its bytes, its target not
+       * theirs): only the list's last jcc, the trace's exit its fall-through. */
+      ZydisDecodedInstruction zi;
+      if (in->op == HP_OP_EXIT_CC && in->len && hp_decode_one(in->bytes, in->len, &zi) &&
+          (zi.opcode & 15) == in->cc && rel_target(&zi, in->pc) != in->target &&
+          (i + 2 != l->n || l->v[i + 1].op != HP_OP_EXIT || l->v[i + 1].target != in->pc + in->len))
+        return fail(err, (int)i, "back edge through jumps stitched away that is not the last jcc before its fall-through");
     }
     if ((in->flags & HP_INSN_MONO) && in->op != HP_OP_CALL_IND && in->op != HP_OP_JMP_IND &&
         in->op != HP_OP_CALL_IND_GUARD && in->op != HP_OP_JMP_IND_GUARD)

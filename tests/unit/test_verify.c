@@ -269,6 +269,17 @@ START_TEST(control_elements)
   F.l.v[push] = F.l.v[ret];
   F.l.v[ret] = t;
   REJECT(HP_VERIFY_STITCH, false, (int)push, "without its inlined call");
+  /* A loop closed by a jcc whose taken way is a lone jmp to the head
+   * (golden trace_jcc_jmp_head): accepted only as the last jcc, the exit
+   * its fall-through. */
+  static const uint8_t jz_b[] = {0x48, 0xff, 0xc9, 0x74, 0x0b}; /* dec rcx; jz 0x401010 */
+  static const uint8_t jmp_b[] = {0xeb, 0xee};                  /* jmp 0x401000 */
+  struct blk lone[] = {{0x401000, 0x401010, jz_b, sizeof jz_b}, {0x401010, 0x401000, jmp_b, sizeof jmp_b}};
+  build(lone, 2, 0x401000, HP_VERIFY_STITCH);
+  unsigned back = find(HP_OP_EXIT_CC, HP_INSN_BACK_EDGE);
+  ck_assert_uint_eq(F.l.v[F.l.n - 1].target, 0x401005);
+  F.l.v[F.l.n - 1].target = 0x401234;
+  REJECT(HP_VERIFY_STITCH, false, (int)back, "through jumps stitched away");
 }
 END_TEST
 
