@@ -566,14 +566,15 @@ static void verify(const struct hp_ilist *l, enum hp_verify_pass pass, bool comp
            where, elem, err.what, dump ? dump : "");
 }
 
-/* The optimizer on a stitched trace (--opt=2): return-guard removal on any
- * trace (*known: returns proven), then promotion on loop traces; true if
- * promotion changed it, else *whyp says why not; *ns: the time it took. */
 static struct hp_jt jt_scratch; /* under the lock */
 /* The list being built was searched for a jump table already (optimize):
  * 0 not, 1 found (in jt_scratch), 2 none. */
 static int jt_searched;
 
+/* The optimizer on a stitched trace (--opt=2): return-guard removal on any
+ * trace (*known: returns proven), then promotion on loop traces, else the
+ * fold pass alone (promo->fold_only); true if either changed it, else
+ * *whyp says why not; *ns: the time it took. */
 static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conservative, const uint64_t *end_regs,
                      const char **whyp, uint32_t *ns, unsigned *known)
 {
@@ -692,8 +693,6 @@ static void unoptimize(struct hp_ilist *l)
   l->promo = NULL;
   l->fold = NULL;
 }
-
-
 
 /* A block that is only `jmp r64` (GCC -O0 sends every computed goto of a
  * function to one): a trace that reaches it goes on into it, though it is
@@ -900,12 +899,7 @@ static void build(struct recording *r)
   hp_stats.opt_returns_known += known;
   if ((!promoted || promo.fold_only) && r->end_regs && jt_searched != 2 &&
       hp_jt_for_list(&out, r->end_regs, true, true, jt_searched == 1, &jt_scratch)) {
-    out.jt = &jt_scratch;
-    if (promoted && jt_scratch.p != fold_plan.end) { /* (the same search: never) the table wins */
-      unoptimize(&out);
-      promoted = false;
-      why = "its jump table's tail moved";
-    }
+    out.jt = &jt_scratch; /* (the search optimize made: the fold plan ends at its tail, which lower.c checks) */
   }
   r->end_regs = NULL;
   struct hp_fragment *f = hp_translate_list(&out, HP_FRAG_TRACE, false);

@@ -74,12 +74,7 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
       }
     }
   const struct hp_promotion *p = l->promo;
-  if (p && p->fold_only) { /* no entry, restores or checks: the fold plan's code alone */
-    if (l->fold) {
-      s->hot += 8u * (l->n + 16u * s->exits);
-      s->recov += 16u * 2 * l->n;
-    }
-  } else if (p) {
+  if (p && !p->fold_only) { /* (fold_only: no entry, restores or checks) */
     /* Entry loads, a store after every write of a slot, the restores of
      * every register at every exit, the loads after every checked store. */
     size_t moves = 10u * p->nslots, restores = 9u * 16 + 10u * 16;
@@ -98,12 +93,12 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
       }
     }
     s->recov += 16 + HP_PROMO_MAX_SLOTS;
-    if (l->fold) { /* a lea per pending register before an element or on an exit's path; their records */
-      s->hot += 8u * (l->n + 16u * s->exits);
-      s->recov += 16u * 2 * l->n;
-    }
     if (p->deferred) /* the write-backs at every exit and check */
       s->hot += (s->exits + l->n + 1) * (9u * HP_PROMO_MAX_SLOTS + 16);
+  }
+  if (p && l->fold) { /* a lea per pending register before an element or on an exit's path; their records */
+    s->hot += 8u * (l->n + 16u * s->exits);
+    s->recov += 16u * 2 * l->n;
   }
 }
 
