@@ -34,6 +34,13 @@ struct hp_exit {
   uint8_t kind;
   bool call;                /* a direct call's jump to its callee (not a loop edge) */
   bool back_edge;           /* an optimized trace's exit to its own loop */
+  /* HP_INSN_SHARE: offset of the rel32 of a jump, after the exit has made
+   * the guest's registers exact but before it restores the registers its
+   * trace's plan took, to the next instruction; 0: none. Linked to a trace
+   * with the same plan (hp_promo_same_plan), it goes past that trace's
+   * entry (shared) instead of the branch at branch_off. */
+  uint32_t share_off;
+  bool shared;
   uint8_t relearnt;         /* HP_EXIT_PREDICT: times it learnt another target */
 };
 
@@ -70,6 +77,8 @@ struct hp_frag_trace {
   uint32_t period;              /* a head runs threshold x period times between asks */
   uint32_t threshold;           /* a head: executions in its first period (its code's limit) */
   uint32_t loop_off;            /* its back edges' target (past an optimized trace's loads) */
+  const struct hp_promotion *plan; /* an optimized trace whose stores are written through:
+                                      its plan, which shared exits into it must have too */
   uint32_t spec_start, spec_end; /* speculative entry loads (see struct hp_lowered) */
   uint32_t deopt_off;           /* where a fault in them goes */
   uint8_t slow_periods;         /* periods it ran too slowly to pay for a trace */

@@ -98,6 +98,9 @@ enum {
   HP_INSN_RBP_CHECK = 256, /* a pop rbp / leave of an inlined call that brings the loop's rbp
                               back from a stack slot a store may have changed: rbp is compared
                               with the loop's (flag-free); a mismatch leaves the trace */
+  HP_INSN_SHARE = 2048, /* an exit of a promoted trace where rsp and rbp are the entry's (no
+                           inlined call open): it may go straight into a trace with the same
+                           plan (struct hp_promotion .side), past its entry, its registers kept */
 };
 
 struct hp_insn {
@@ -169,6 +172,11 @@ struct hp_promotion {
    * alone: a slot in shared memory could change under the loop, or wait
    * for its stores), else it leaves through HP_EXIT_DEOPT. */
   uint64_t stack_lo, stack_hi;
+  /* A side trace: the plan (slots, registers, entry checks) is that of the
+   * loop trace whose head it ends at (hp_promote's like); the exits of
+   * either that reach the other's head with the plan go straight past its
+   * entry (HP_INSN_SHARE), so it need not be a loop itself. */
+  bool side;
   /* No slot (hp_promote_none): the fold pass's plan alone is followed; the
    * trace has no entry code, checks or deopt exit, and may end in a jump
    * table (its tail left alone by the pass). */

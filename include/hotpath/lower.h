@@ -24,6 +24,8 @@ struct hp_lowered_exit {
   uint32_t unlink_off; /* unlinked, the branch goes here (code that makes the state
                           exact first), not to the stub; 0 = the stub */
   uint32_t stub_jmp;   /* with unlink_off: the rel32 of that code's jump to the stub */
+  uint32_t share_pos;  /* HP_INSN_SHARE: the rel32 of its jump past the restores (hp_exit's
+                          share_off); 0 = none */
 };
 
 struct hp_lowered_cont {

@@ -28,9 +28,13 @@
  * elements (HP_INSN_PROMOTED with reg, HP_INSN_ALIAS_CHECK) and fills p;
  * avoid: registers the caller reserves; defer: stores of slots may be
  * deferred to the exits (struct hp_promotion .deferred) when that saves
- * more stores than it adds checked loads. Returns false, with *why set and
+ * more stores than it adds checked loads. like (NULL: none): the plan of
+ * the loop trace whose head l ends at; l then takes that plan as it is
+ * (.side: the same slots in the same registers, the same entry checks,
+ * stores written through) or is left alone, and need not be a loop. Returns false, with *why set and
  * l unchanged, when nothing is promoted. */
-bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool defer, const char **why);
+bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool defer,
+                const struct hp_promotion *like, const char **why);
 
 /* Attaches an empty promotion to l (which hp_promote left alone), for the
  * fold pass alone (struct hp_promotion .fold_only): no slot, no register

@@ -26,6 +26,7 @@
   X(emit_retries, "fragments emitted again after running out of reserved room") \
   X(dispatcher_entries, "dispatcher entries (exits from the cache)") \
   X(links_made, "links made") \
+  X(links_shared, "links from an optimized trace's exit past the entry of a trace with the same slots in the same registers (registers kept)") \
   X(far_link_trampolines, "far-jump trampolines made for links out of rel32 reach (one per exit, reused by its relinks)") \
   X(links_ahead, "links made when a block was built (its targets existed)") \
   X(blocks_built_ahead, "certain successors built with a new block (ahead of their first run)") \
@@ -83,6 +84,7 @@
   X(calls_not_inlined, "inlined calls given up (their head's traces end before them)") \
   X(opt_traces, "loop traces optimized (frame slots promoted to registers)") \
   X(opt_traces_fold_only, "traces folded without promotion (not loops, calls, lookups: stores forwarded, copies and addresses folded)") \
+  X(opt_traces_side, "side traces: promoted with the slots and registers of the loop trace they end at") \
   X(opt_traces_left, "traces the optimizer left as they were") \
   X(opt_traces_dropped, "optimized traces dropped when the process started a second thread") \
   X(opt_slots_promoted, "frame slots promoted to registers") \

@@ -503,7 +503,11 @@ static void unlink_exit(struct hp_exit *x)
 {
   struct hp_fragment *from = x->from;
   uint8_t *rw = hp_cache_rw(from->unit, from->code);
-  hp_patch_rel32(rw + x->branch_off, from->code + x->branch_off, hp_exit_unlinked(x));
+  if (x->shared) /* on through the restores to its branch, which was not linked */
+    hp_patch_rel32(rw + x->share_off, from->code + x->share_off, from->code + x->share_off + 4);
+  else
+    hp_patch_rel32(rw + x->branch_off, from->code + x->branch_off, hp_exit_unlinked(x));
+  x->shared = false;
   x->linked = NULL;
 }
 
@@ -671,6 +675,27 @@ static uint32_t *far_slot(struct hp_exit *x)
   return NULL;
 }
 
+/* Whether exits of optimized trace from may go past the entry of trace to
+ * (struct hp_exit's share_off): the same slots in the same registers, the
+ * same registers taken, the same checks at their entries (what one entry
+ * established holds in the other's code: rsp and rbp are the entry's at
+ * such an exit), stores written through in both. */
+static bool shares_plan(const struct hp_fragment *from, const struct hp_fragment *to)
+{
+  if (from->kind != HP_FRAG_TRACE || to->kind != HP_FRAG_TRACE || !hp_frag_tr(to)->loop_off)
+    return false;
+  const struct hp_promotion *a = hp_frag_tr(from)->plan, *b = hp_frag_tr(to)->plan;
+  if (!a || !b || a->nslots != b->nslots || a->scratch != b->scratch || a->regs != b->regs || a->xregs != b->xregs ||
+      a->lo != b->lo || a->hi != b->hi || a->frame_check != b->frame_check || a->rip_check != b->rip_check ||
+      (a->rip_check && (a->rip_lo != b->rip_lo || a->rip_size != b->rip_size)) || a->stack_lo != b->stack_lo ||
+      a->stack_hi != b->stack_hi || a->deferred || b->deferred)
+    return false;
+  for (unsigned k = 0; k < a->nslots; k++)
+    if (a->slot[k].disp != b->slot[k].disp || a->slot[k].size != b->slot[k].size || a->slot[k].reg != b->slot[k].reg)
+      return false;
+  return true;
+}
+
 bool hp_link(struct hp_exit *x, struct hp_fragment *to)
 {
   if ((x->kind != HP_EXIT_BRANCH && x->kind != HP_EXIT_PREDICT) || !x->branch_off || x->linked ||
@@ -686,6 +711,22 @@ bool hp_link(struct hp_exit *x, struct hp_fragment *to)
   if (x->unlinked_off != x->stub_off && to != from)
     return false;
   uint8_t *rw = hp_cache_rw(from->unit, from->code);
+  if (x->share_off && to != from && shares_plan(from, to)) {
+    /* Into a trace with the same plan, past its entry: its registers as
+     * they are (the restores here, the saves, checks and loads there are
+     * the same code and would undo each other). */
+    uintptr_t at = from->code + x->share_off, past = to->code + hp_frag_tr(to)->loop_off;
+    if (hp_rel32_fits(at + 4, past)) {
+      hp_patch_rel32(rw + x->share_off, at, past);
+      x->shared = true;
+      x->linked = to;
+      x->next_in = to->incoming;
+      to->incoming = x;
+      hp_stats.links_made++;
+      hp_stats.links_shared++;
+      return true;
+    }
+  }
   uintptr_t field = from->code + x->branch_off;
   uintptr_t dest = to->code + (x->back_edge && to == from ? hp_frag_tr(to)->loop_off : 0);
   if (!hp_rel32_fits(field + 4, dest)) {

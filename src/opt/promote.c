@@ -168,7 +168,99 @@ static void span_add(uint64_t *lo, uint64_t *hi, uint64_t a, uint64_t size)
   *hi = a + size > *hi ? a + size : *hi;
 }
 
-bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool defer, const char **why)
+/* like's slot k against the candidates: every access to its bytes is the
+ * slot itself, in a register of its kind. */
+static bool like_slot_ok(const struct hp_promo_slot *s, const struct cand *c, unsigned nc, unsigned *writes)
+{
+  *writes = 0;
+  for (unsigned k = 0; k < nc; k++) {
+    if (!(c[k].disp < s->disp + s->size && s->disp < c[k].disp + c[k].size))
+      continue;
+    if (c[k].disp != s->disp || c[k].size != s->size || !c[k].ok ||
+        c[k].cls != (s->reg >= HP_PROMO_XMM ? CLS_XMM : CLS_GPR))
+      return false;
+    *writes = c[k].writes;
+  }
+  return true;
+}
+
+/* The chosen plan p onto l's elements: promoted accesses, checks (which
+ * clobber the status flags: where they are live the check sets them
+ * aside, since a fault of the checked store must show the handler the
+ * guest's flags), and the exits that may share the plan. */
+static void mark(struct hp_ilist *l, struct hp_promotion *p, const struct access *acc, unsigned nacc, uint8_t *check,
+                 const uint8_t *lcheck, const uint8_t *share, const struct hp_live *live, bool need_scratch)
+{
+  if (need_scratch)
+    for (unsigned i = 0; i < l->n; i++)
+      if ((check[i] & 1) && (live[i].flags & HP_FL_STATUS))
+        check[i] |= 4;
+  for (unsigned a = 0; a < nacc; a++)
+    for (unsigned k = 0; k < p->nslots; k++)
+      if (acc[a].disp == p->slot[k].disp) {
+        l->v[acc[a].elem].flags |= (uint16_t)(HP_INSN_PROMOTED | (acc[a].write ? HP_INSN_SLOT_WRITE : 0) |
+                                              (acc[a].probe && !p->deferred ? HP_INSN_PROBE_STORE : 0));
+        l->v[acc[a].elem].reg = p->slot[k].reg;
+        p->slot[k].uses++;
+      }
+  for (unsigned i = 0; i < l->n; i++) {
+    if (check[i]) {
+      l->v[i].flags |= (uint16_t)((check[i] & 1 ? HP_INSN_ALIAS_CHECK : 0) | ((check[i] & 2) ? HP_INSN_IN_CALLEE : 0) |
+                                  ((check[i] & 4) ? HP_INSN_KEEP_FLAGS : 0) | ((check[i] & 8) ? HP_INSN_RBP_CHECK : 0));
+      p->checks += (check[i] & 1) && !lcheck[i];
+      p->load_checks += (check[i] & 1) && lcheck[i];
+    }
+    if (share[i] && !p->deferred) /* (deferred: memory owes the slots their values) */
+      l->v[i].flags |= HP_INSN_SHARE;
+  }
+  l->promo = p;
+}
+
+/* A side trace (hp_promote's like): like's slots in like's registers, its
+ * entry checks as like's, or nothing. */
+static bool promote_like(struct hp_ilist *l, struct hp_promotion *p, const struct hp_promotion *like,
+                         const struct cand *c, unsigned nc, const struct access *acc, unsigned nacc, uint8_t *check,
+                         const uint8_t *lcheck, const uint8_t *share, const int32_t *anchor, unsigned nanchor,
+                         uint32_t used, uint32_t xused, bool xall, bool need_scratch, bool calls, bool entry_flags_dead,
+                         const struct hp_live *live, const char **why)
+{
+  *why = "the loop it returns to keeps other slots or registers";
+  if ((used & like->regs) || (xused & like->xregs) || (xall && like->xregs) || (need_scratch && like->scratch < 0) ||
+      (calls && !like->frame_check))
+    return false;
+  for (unsigned a = 0; a < nanchor; a++)
+    if (anchor[a] >= like->lo && anchor[a] < like->hi)
+      return false;
+  struct hp_promo_slot slot[HP_PROMO_MAX_SLOTS];
+  for (unsigned k = 0; k < like->nslots; k++) {
+    unsigned writes;
+    if (!like_slot_ok(&like->slot[k], c, nc, &writes))
+      return false;
+    slot[k] = (struct hp_promo_slot){like->slot[k].disp, like->slot[k].size, like->slot[k].reg, 0, (uint16_t)writes};
+  }
+  uint64_t rip_lo = p->rip_lo; /* (set from like's by the caller) */
+  uint32_t rip_size = p->rip_size;
+  bool rip_check = p->rip_check;
+  memset(p, 0, sizeof *p);
+  p->nslots = like->nslots;
+  memcpy(p->slot, slot, like->nslots * sizeof slot[0]);
+  p->scratch = like->scratch;
+  p->regs = like->regs;
+  p->xregs = like->xregs;
+  p->lo = like->lo;
+  p->hi = like->hi;
+  p->frame_check = like->frame_check;
+  p->rip_check = rip_check;
+  p->rip_lo = rip_lo;
+  p->rip_size = rip_size;
+  p->side = true;
+  mark(l, p, acc, nacc, check, lcheck, share, live, need_scratch);
+  p->entry_flags_dead = entry_flags_dead;
+  return true;
+}
+
+bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool defer,
+                const struct hp_promotion *like, const char **why)
 {
   struct access acc[MAX_ACCESSES];
   unsigned nacc = 0;
@@ -183,6 +275,12 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
     *why = "already promoted";
     return false;
   }
+  if (like && (like->fold_only || like->deferred || !like->nslots)) {
+    *why = "the loop it returns to has no plan to share";
+    return false;
+  }
+  if (like)
+    defer = false; /* (the exits between the two need memory exact) */
   /* Calls inlined in the trace (each with its return in it) are followed
    * through their frames; the trace's entry then checks that the slots
    * are at or above rsp, so that the callees' frames lie below them. */
@@ -210,6 +308,12 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
    * by one otherwise; 4: inside a callee). */
   uint8_t riprel[l->n ? l->n : 1];
   memset(riprel, 0, sizeof riprel);
+  uint64_t rip_at[l->n ? l->n : 1]; /* riprel: the access's address and size */
+  uint8_t rip_sz[l->n ? l->n : 1];
+  /* Exits where rsp and rbp are the entry's, outside any inlined call:
+   * they may go straight into a trace with the same plan (HP_INSN_SHARE). */
+  uint8_t share[l->n ? l->n : 1];
+  memset(share, 0, sizeof share);
   uint64_t rip_lo = UINT64_MAX, rip_hi = 0;
   struct hp_frames fr;
   hp_frames_init(&fr);
@@ -225,6 +329,8 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
           return false;
         }
         loop = true;
+      } else if (!depth && fr.delta == 0 && fr.rbp.kind == HP_SYM_OUTER && in->exit_kind == HP_EXIT_BRANCH) {
+        share[i] = 1;
       }
       continue;
     case HP_OP_STOP:
@@ -252,6 +358,8 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
           } else if (gm->base == HP_MEM_RIP && gm->index == HP_MEM_NONE && gm->size) {
             span_add(&rip_lo, &rip_hi, in->pc + in->len + (uint64_t)gm->disp, gm->size); /* a PLT's GOT entry */
             riprel[i] = 8; /* no check of its own: without the entry's, no deferred stores */
+            rip_at[i] = in->pc + in->len + (uint64_t)gm->disp;
+            rip_sz[i] = (uint8_t)gm->size;
           } else {
             defer = false;
           }
@@ -377,6 +485,8 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
     if (m->base == HP_MEM_RIP && m->index == HP_MEM_NONE) {
       span_add(&rip_lo, &rip_hi, in->pc + in->len + (uint64_t)m->disp, m->size);
       riprel[i] = (uint8_t)((m->write ? 1 : 2) | (outer ? 0 : 4));
+      rip_at[i] = in->pc + in->len + (uint64_t)m->disp;
+      rip_sz[i] = (uint8_t)m->size;
       if (m->write)
         fr.dirty = true; /* as any store the frames cannot place */
       continue;
@@ -416,7 +526,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
     *why = "a call whose return is not in the trace";
     return false;
   }
-  if (!loop) {
+  if (!loop && !like) {
     *why = "not a loop";
     return false;
   }
@@ -441,18 +551,25 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
   if (p->rip_check) {
     p->rip_lo = rip_lo;
     p->rip_size = (uint32_t)(rip_hi - rip_lo);
-  } else {
-    for (unsigned i = 0; i < l->n; i++) {
-      uint8_t in_callee = riprel[i] & 4 ? 2 : 0;
-      if (riprel[i] & 1) {
-        check[i] |= (uint8_t)(1 | in_callee);
-        other_mem = true;
-      } else if (riprel[i] & 2) {
-        lcheck[i] = (uint8_t)(1 | in_callee);
-        nlcheck++;
-      } else if (riprel[i] & 8) {
-        defer = false;
-      }
+  }
+  if (like) { /* the entry checks like's span, whatever this trace needs */
+    p->rip_check = like->rip_check;
+    p->rip_lo = like->rip_lo;
+    p->rip_size = like->rip_size;
+  }
+  /* What the entry's span does not cover is checked where it happens. */
+  for (unsigned i = 0; i < l->n; i++) {
+    if (!riprel[i] || (p->rip_check && rip_at[i] >= p->rip_lo && rip_at[i] + rip_sz[i] <= p->rip_lo + p->rip_size))
+      continue;
+    uint8_t in_callee = riprel[i] & 4 ? 2 : 0;
+    if (riprel[i] & 1) {
+      check[i] |= (uint8_t)(1 | in_callee);
+      other_mem = true;
+    } else if (riprel[i] & 2) {
+      lcheck[i] = (uint8_t)(1 | in_callee);
+      nlcheck++;
+    } else if (riprel[i] & 8) {
+      defer = false;
     }
   }
   /* Candidate slots: every access that touches their bytes is the same
@@ -493,6 +610,9 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
       if (anchor[a] >= c[k].disp && anchor[a] < c[k].disp + c[k].size)
         c[k].ok = false;
   }
+  if (like)
+    return promote_like(l, p, like, c, nc, acc, nacc, check, lcheck, share, anchor, nanchor, used | avoid, xused, xall,
+                        other_mem || calls || p->rip_check, calls, entry_flags_dead, live, why);
   unsigned n = 0;
   for (unsigned k = 0; k < nc; k++)
     if (c[k].ok)
@@ -557,14 +677,6 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
   if (p->deferred)
     for (unsigned i = 0; i < l->n; i++)
       check[i] |= lcheck[i];
-  /* The checks clobber the status flags: they must be dead there (a fault
-   * of the checked store shows the handler other dead flags, as a
-   * register allocator may). */
-  if (need_scratch) {
-    for (unsigned i = 0; i < l->n; i++)
-      if ((check[i] & 1) && (live[i].flags & HP_FL_STATUS))
-        check[i] |= 4; /* the check sets the flags aside */
-  }
   unsigned r = 0, x = 0;
   for (unsigned k = best_i; k <= best_j; k++) {
     struct hp_promo_slot *s = &p->slot[p->nslots++];
@@ -594,23 +706,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
     p->regs |= (uint16_t)(1u << p->scratch);
   }
   p->frame_check = calls;
-  /* Mark the elements. */
-  for (unsigned a = 0; a < nacc; a++)
-    for (unsigned k = 0; k < p->nslots; k++)
-      if (acc[a].disp == p->slot[k].disp) {
-        l->v[acc[a].elem].flags |= (uint16_t)(HP_INSN_PROMOTED | (acc[a].write ? HP_INSN_SLOT_WRITE : 0) |
-                                              (acc[a].probe && !p->deferred ? HP_INSN_PROBE_STORE : 0));
-        l->v[acc[a].elem].reg = p->slot[k].reg;
-        p->slot[k].uses++;
-      }
-  for (unsigned i = 0; i < l->n; i++)
-    if (check[i]) {
-      l->v[i].flags |= (uint16_t)((check[i] & 1 ? HP_INSN_ALIAS_CHECK : 0) | ((check[i] & 2) ? HP_INSN_IN_CALLEE : 0) |
-                                  ((check[i] & 4) ? HP_INSN_KEEP_FLAGS : 0) | ((check[i] & 8) ? HP_INSN_RBP_CHECK : 0));
-      p->checks += (check[i] & 1) && !lcheck[i];
-      p->load_checks += (check[i] & 1) && lcheck[i];
-    }
-  l->promo = p;
+  mark(l, p, acc, nacc, check, lcheck, share, live, need_scratch);
   /* The entry's other checks use the flags only where a fault handler
    * could not see them either (above). */
   p->entry_flags_dead = entry_flags_dead;

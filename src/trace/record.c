@@ -576,7 +576,7 @@ static int jt_searched;
  * fold pass alone (promo->fold_only); true if either changed it, else
  * *whyp says why not; *ns: the time it took. */
 static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conservative, const uint64_t *end_regs,
-                     const char **whyp, uint32_t *ns, unsigned *known)
+                     const struct hp_promotion *like, const char **whyp, uint32_t *ns, unsigned *known)
 {
   static long optimized; /* traces the optimizer changed (--opt-limit) */
   *ns = 0;
@@ -610,8 +610,10 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
   uint64_t t0 = hp_now_ns() - *ns;
   const char *why = "--disable-pass=promote";
   verify_keep(l);
-  bool done = !conservative && hp_opt_pass_enabled("promote") &&
-              hp_promote(l, promo, 0, hp_opt_pass_enabled("defer"), &why);
+  bool done = !conservative && hp_opt_pass_enabled("promote") && like && hp_opt_pass_enabled("side") &&
+              hp_promote(l, promo, 0, false, like, &why);
+  if (!done && !conservative && hp_opt_pass_enabled("promote"))
+    done = hp_promote(l, promo, 0, hp_opt_pass_enabled("defer"), NULL, &why);
   if (done) {
     promo->stack_lo = guest_stack_lo;
     promo->stack_hi = guest_stack_hi;
@@ -689,7 +691,7 @@ static void unoptimize(struct hp_ilist *l)
 {
   for (unsigned i = 0; i < l->n; i++)
     l->v[i].flags &= (uint16_t)~(HP_INSN_PROMOTED | HP_INSN_SLOT_WRITE | HP_INSN_ALIAS_CHECK | HP_INSN_IN_CALLEE |
-                                 HP_INSN_KEEP_FLAGS | HP_INSN_RBP_CHECK | HP_INSN_PROBE_STORE);
+                                 HP_INSN_KEEP_FLAGS | HP_INSN_RBP_CHECK | HP_INSN_PROBE_STORE | HP_INSN_SHARE);
   l->promo = NULL;
   l->fold = NULL;
 }
@@ -829,6 +831,20 @@ static void cut_open_calls(struct recording *r)
   }
 }
 
+/* A trace that ends where an optimized loop trace begins (a side exit's
+ * path back to its loop, typically the other arm of an if in the loop):
+ * that trace's plan, which it may share (hp_promote's like); NULL if none. */
+static const struct hp_promotion *side_of(const struct hp_ilist *out, const struct recording *r)
+{
+  if (r->parent || !out->n)
+    return NULL;
+  const struct hp_insn *x = &out->v[out->n - 1];
+  if (x->op != HP_OP_EXIT || x->exit_kind != HP_EXIT_BRANCH || (x->flags & HP_INSN_BACK_EDGE) || x->target == r->head)
+    return NULL;
+  const struct hp_fragment *t = hp_fragment_lookup(x->target);
+  return t && t->kind == HP_FRAG_TRACE && !t->removed ? hp_frag_tr(t)->plan : NULL;
+}
+
 static void build(struct recording *r)
 {
   /* Once per trace (the recording's steps run on the guest's FS): the
@@ -887,8 +903,8 @@ static void build(struct recording *r)
   uint32_t opt_ns;
   unsigned known;
   jt_searched = 0;
-  bool promoted =
-      optimize(&out, &promo, cur && hp_frag_tr(cur)->opt_conservative, r->end_regs, &why, &opt_ns, &known);
+  bool promoted = optimize(&out, &promo, cur && hp_frag_tr(cur)->opt_conservative, r->end_regs, side_of(&out, r),
+                           &why, &opt_ns, &known);
   if (r->parent) {
     if (!keeps_slots(hp_frag_tr(r->parent), promoted, &promo)) {
       next_head_id = ids_from; /* not used after all (the lock is held since) */
@@ -989,6 +1005,7 @@ static void build(struct recording *r)
     hp_stats.opt_traces_fold_only++;
   if (promoted && !promo.fold_only) {
     hp_stats.opt_traces++;
+    hp_stats.opt_traces_side += promo.side;
     hp_stats.opt_slots_promoted += promo.nslots;
     hp_stats.opt_alias_checks += promo.checks;
     hp_stats.opt_traces_deferred += promo.deferred;

@@ -19,7 +19,7 @@
 #define OPT_FLAGS                                                                                              \
   (HP_INSN_PROMOTED | HP_INSN_ALIAS_CHECK | HP_INSN_SLOT_WRITE | HP_INSN_IN_CALLEE | HP_INSN_KEEP_FLAGS |        \
    HP_INSN_PROBE_STORE | HP_INSN_RBP_CHECK)
-#define ALL_FLAGS (OPT_FLAGS | HP_INSN_RIPREL | HP_INSN_MONO | HP_INSN_BACK_EDGE | HP_INSN_RET_KNOWN)
+#define ALL_FLAGS (OPT_FLAGS | HP_INSN_RIPREL | HP_INSN_MONO | HP_INSN_BACK_EDGE | HP_INSN_RET_KNOWN | HP_INSN_SHARE)
 
 const char *hp_verify_pass_name(enum hp_verify_pass pass)
 {
@@ -284,8 +284,10 @@ static bool check_promo_plan(const struct hp_ilist *l, const struct hp_promotion
               (in->op == HP_OP_RET_GUARD && !(in->flags & HP_INSN_RET_KNOWN));
     back |= (in->flags & HP_INSN_BACK_EDGE) != 0;
   }
-  if (!back)
+  if (!back && !p->side)
     return fail(err, -1, "promotion of a trace that is not a loop (no back edge)");
+  if (p->side && p->deferred)
+    return fail(err, -1, "a side trace's plan with deferred stores (a shared exit needs memory exact)");
   /* The callees' frames must lie below the slots: the entry checks it. */
   if (calls && !p->frame_check)
     return fail(err, -1, "inlined calls but no frame check at the entry");
@@ -324,8 +326,9 @@ static bool check_fold_only(const struct hp_ilist *l, const struct hp_promotion 
       p->checks || p->load_checks)
     return fail(err, -1, "a promotion for the fold pass alone that takes slots, registers or checks");
   for (unsigned i = 0; i < l->n; i++)
-    if (l->v[i].flags & OPT_FLAGS)
-      return fail(err, (int)i, "optimizer flags 0x%x without a promoted slot", l->v[i].flags & OPT_FLAGS);
+    if (l->v[i].flags & (OPT_FLAGS | HP_INSN_SHARE))
+      return fail(err, (int)i, "optimizer flags 0x%x without a promoted slot",
+                  l->v[i].flags & (OPT_FLAGS | HP_INSN_SHARE));
   return true;
 }
 
@@ -349,6 +352,14 @@ static bool check_promoted(const struct hp_ilist *l, struct hp_verify_error *err
     uint16_t f = in->flags;
     if ((f & OPT_FLAGS) && in->op != HP_OP_GUEST)
       return fail(err, ii, "optimizer flags 0x%x on a %s", f & OPT_FLAGS, hp_op_name(in->op));
+    /* A shared exit goes past another entry with the registers as they
+     * are: rsp and rbp must be what this trace's entry checked, memory
+     * exact. */
+    if ((f & HP_INSN_SHARE) &&
+        ((in->op != HP_OP_EXIT && in->op != HP_OP_EXIT_CC) || (f & HP_INSN_BACK_EDGE) ||
+         in->exit_kind != HP_EXIT_BRANCH || fr.delta != 0 || fr.rbp.kind != HP_SYM_OUTER || p->deferred))
+      return fail(err, ii, "HP_INSN_SHARE on a %s where rsp or rbp is not the entry's, or stores are deferred",
+                  hp_op_name(in->op));
     /* Flags in the combinations the lowering reads. */
     if ((f & HP_INSN_SLOT_WRITE) && !(f & HP_INSN_PROMOTED))
       return fail(err, ii, "HP_INSN_SLOT_WRITE without HP_INSN_PROMOTED");
@@ -737,8 +748,8 @@ static bool check_diff(const struct hp_ilist *l, const struct hp_ilist *b, enum 
   bool reg = false;
   switch (pass) {
   case HP_VERIFY_RETELIDE: may_add = HP_INSN_RET_KNOWN; break;
-  case HP_VERIFY_PROMOTE: may_add = OPT_FLAGS; reg = true; break;
-  case HP_VERIFY_UNOPTIMIZE: may_drop = OPT_FLAGS; break;
+  case HP_VERIFY_PROMOTE: may_add = OPT_FLAGS | HP_INSN_SHARE; reg = true; break;
+  case HP_VERIFY_UNOPTIMIZE: may_drop = OPT_FLAGS | HP_INSN_SHARE; break;
   default: break;
   }
   for (unsigned i = 0; i < l->n; i++) {
@@ -774,9 +785,9 @@ bool hp_verify_trace(const struct hp_ilist *l, const struct hp_ilist *before, en
     return fail(err, -1, "a promotion attached at the %s stage", hp_verify_pass_name(pass));
   if (!l->promo) {
     for (unsigned i = 0; i < l->n; i++)
-      if (l->v[i].flags & OPT_FLAGS)
+      if (l->v[i].flags & (OPT_FLAGS | HP_INSN_SHARE))
         return fail(err, (int)i, "optimizer flags 0x%x without a promotion (the lowering refuses them)",
-                    l->v[i].flags & OPT_FLAGS);
+                    l->v[i].flags & (OPT_FLAGS | HP_INSN_SHARE));
   } else if (!check_promoted(l, err)) {
     return false;
   }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hotpath/arena.h"
 #include "hotpath/cache.h"
 #include "hotpath/ibl.h"
 #include "hotpath/ilist.h"
@@ -134,6 +135,15 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     tr->spec_start = lo->spec_start;
     tr->spec_end = lo->spec_end;
     tr->deopt_off = lo->deopt_off;
+    /* Its plan, for exits of traces with the same one that go past its
+     * entry (hp_link): before publication, which links them. */
+    const struct hp_promotion *p = l->promo;
+    if (kind == HP_FRAG_TRACE && p && !p->fold_only && !p->deferred && lo->loop_off &&
+        hp_opt_pass_enabled("side")) {
+      struct hp_promotion *keep = hp_arena_gen_alloc(sizeof *keep);
+      *keep = *p;
+      tr->plan = keep;
+    }
   }
   f->size = (uint32_t)hot_used;
   f->kind = kind;
@@ -149,6 +159,7 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     x->stub_off = (int32_t)((intptr_t)stub - (intptr_t)f->code); /* one unit */
     x->unlinked_off = d->unlink_off ? (int32_t)d->unlink_off : x->stub_off;
     x->back_edge = d->back_edge;
+    x->share_off = d->share_pos;
     x->branch_off = d->kind == HP_EXIT_BRANCH || d->kind == HP_EXIT_PREDICT ? d->branch_pos : 0;
     if (d->site >= 0)
       x->site = (int16_t)d->site;

@@ -81,7 +81,7 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
     s->exits++; /* the deopt exit */
     /* entry (saves, frame check, loads), every exit's and every guard's
      * restores, the write-through stores */
-    s->hot += 64 + 48 + moves + restores + (s->exits + l->n + 1) * (restores + 16) + 8u * l->n;
+    s->hot += 64 + 48 + 2 * moves + restores + (s->exits + l->n + 1) * (restores + 16 + 5) + 8u * l->n;
     for (unsigned i = 0; i < l->n; i++) {
       if (l->v[i].flags & HP_INSN_RBP_CHECK) {
         s->hot += 48 + restores + 16;
@@ -127,6 +127,7 @@ struct lowering {
     uint64_t *counter;      /* --stats: a side exit's counter (opts) */
     int callee;             /* inside a counted inlined call: its counter; else -1 */
     bool stats_only;        /* there only to count (--stats): all of its bytes are counting code */
+    bool share;             /* HP_INSN_SHARE: a jump past the restores, for a shared link */
   } comps[MAX_DEFERRED];
   unsigned ncomps;
   struct {
@@ -248,6 +249,17 @@ static void written_slots_store(struct lowering *L, int base)
       hp_emit_slot_store_to(L->e, s->reg, base, s->disp, s->size);
   }
 }
+static void slots_store_all(struct lowering *L)
+{
+  const struct hp_promotion *p = L->promo;
+  for (unsigned k = 0; k < p->nslots; k++) {
+    const struct hp_promo_slot *s = &p->slot[k];
+    if (s->reg >= HP_PROMO_XMM)
+      hp_emit_xslot_store_to(L->e, s->reg - HP_PROMO_XMM, 5, s->disp, s->size);
+    else
+      hp_emit_slot_store_to(L->e, s->reg, 5, s->disp, s->size);
+  }
+}
 static void slots_write_back(struct lowering *L)
 {
   const struct hp_promotion *p = L->promo;
@@ -339,8 +351,13 @@ static void promo_enter(struct lowering *L)
   /* Each slot the loop writes is stored once here (its own value), so a
    * stack the guest cannot write faults here (deopt), not at an exit
    * (deferred stores) or at a write-through store in the loop: there they
-   * cannot fault (liveness.c, fold.c count on it). */
-  written_slots_store(L, 5 /* rbp: the loop's, here */);
+   * cannot fault (liveness.c, fold.c count on it). Written through, every
+   * slot is: a trace with the same plan entered from this one's exits
+   * (shared) may write slots this one only reads. */
+  if (p->deferred)
+    written_slots_store(L, 5 /* rbp: the loop's, here */);
+  else
+    slots_store_all(L);
   L->out->spec_end = (uint32_t)L->e->pos;
   L->out->loop_off = (uint32_t)L->e->pos;
   /* From here on, memory owes those slots their registers' values. */
@@ -368,6 +385,7 @@ static void defer_comp(struct lowering *L, size_t jcc, unsigned exit, uint64_t t
   L->comps[L->ncomps].counter = counter;
   L->comps[L->ncomps].callee = -1;
   L->comps[L->ncomps].stats_only = false;
+  L->comps[L->ncomps].share = false;
   L->ncomps++;
 }
 
@@ -403,6 +421,27 @@ static uint64_t *side_exit_counter(const struct lowering *L, unsigned i)
   return in_callee(L, i) ? L->opts->callee_exits : L->opts->side_exits;
 }
 
+/* A jump (its rel32 aligned for patching) to the instruction after it;
+ * returns the rel32's position. */
+static size_t jmp_to_next(struct hp_emit *e)
+{
+  size_t at = hp_emit_jmp_rel32(e, hp_emit_here(e));
+  if (!e->overflow)
+    hp_patch_rel32(e->rw + at, e->rx + at, hp_emit_here(e));
+  return at;
+}
+
+/* An exit of a promoted trace marked HP_INSN_SHARE, its registers exact:
+ * a jump to the next instruction (the restores) that a shared link aims
+ * past another trace's entry (hp_link). Returns its rel32's position, 0
+ * if none. */
+static size_t share_jmp(struct lowering *L, const struct hp_insn *in)
+{
+  if (!(in->flags & HP_INSN_SHARE) || !L->promo || L->promo->fold_only || (in->flags & HP_INSN_BACK_EDGE))
+    return 0;
+  return jmp_to_next(L->e);
+}
+
 static struct hp_label *defer_lookup(struct lowering *L)
 {
   if (L->ndeferred == MAX_DEFERRED) { /* more room would not help */
@@ -423,7 +462,7 @@ static unsigned add_exit(struct lowering *L, uint8_t kind, uint64_t target, size
     L->e->overflow = true;
     return 0;
   }
-  o->exits[o->nexits] = (struct hp_lowered_exit){kind, target, (uint32_t)branch_pos, 0, -1, false, false, 0, 0};
+  o->exits[o->nexits] = (struct hp_lowered_exit){kind, target, (uint32_t)branch_pos, 0, -1, false, false, 0, 0, 0};
   return o->nexits++;
 }
 
@@ -789,10 +828,13 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
       defer_comp(L, 0, L->out->nexits - 1, in->target, NULL);
       return false;
     }
+    size_t share = share_jmp(L, in);
     promo_leave(L);
     exit_jmp(L, in->exit_kind, in->target);
     if (in->flags & HP_INSN_BACK_EDGE)
       L->out->exits[L->out->nexits - 1].back_edge = true;
+    if (share && !L->e->overflow)
+      L->out->exits[L->out->nexits - 1].share_pos = (uint32_t)share;
     return false;
   case HP_OP_EXIT_CC: {
     size_t pos = hp_emit_jcc_rel32(e, in->cc, hp_emit_here(e));
@@ -811,8 +853,10 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
     int callee = callee_counter(L, i);
     if (L->promo || (callee >= 0 && L->ncomps < MAX_DEFERRED)) {
       defer_comp(L, pos, 0, in->target, side_exit_counter(L, i));
-      if (!L->e->overflow)
+      if (!L->e->overflow) {
         L->comps[L->ncomps - 1].callee = callee;
+        L->comps[L->ncomps - 1].share = (in->flags & HP_INSN_SHARE) != 0;
+      }
       return true;
     }
     /* --stats: counted on its way out, where there is room (a trace with
@@ -1177,12 +1221,17 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
       if (L.comps[k].counter)
         hp_emit_count_abs(e, (uint64_t)(uintptr_t)L.comps[k].counter);
       fold_materialize(&L, L.comps[k].snap, L.comps[k].pending);
+      size_t share = L.comps[k].share && L.promo && !L.promo->fold_only && L.comps[k].callee < 0
+                         ? jmp_to_next(e)
+                         : 0;
       promo_leave(&L);
       if (L.comps[k].callee >= 0) { /* the guest's state is exact here: counted, and at the limit away */
         size_t limit = hp_emit_head_count(e, (unsigned)L.comps[k].callee, l->callee_limit);
         add_exit(&L, HP_EXIT_CALLEE_EXITS, L.comps[k].target, limit);
       }
       exit_jmp(&L, HP_EXIT_BRANCH, L.comps[k].target);
+      if (share && !e->overflow)
+        out->exits[out->nexits - 1].share_pos = (uint32_t)share;
       if (L.comps[k].stats_only) /* without --stats the jcc goes to the stub */
         e->count_bytes = counted + (e->pos - start);
     } else {

@@ -696,6 +696,8 @@ static int lower_and_print(const struct hp_ilist *l, bool far, bool record, bool
       printf(" back-edge");
     if (x->unlink_off)
       printf(" unlinked->%04x", x->unlink_off);
+    if (x->share_pos)
+      printf(" share@%04x", x->share_pos);
     printf("\n");
   }
   printf("pc map (%u):\n", lo.npc);
@@ -827,7 +829,7 @@ static int run_trace(const struct input *in)
   if (in->promote) {
     const char *why = NULL;
     verify_keep(&t);
-    if (hp_promote(&t, &promo, 0, in->defer, &why)) {
+    if (hp_promote(&t, &promo, 0, in->defer, NULL, &why)) {
       /* the guest's stack, as src/trace/record.c sets it (8 MiB) */
       promo.stack_lo = 0x7ffff7000000;
       promo.stack_hi = 0x7ffff7800000;

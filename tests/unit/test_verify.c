@@ -109,7 +109,7 @@ static void build(const struct blk *b, unsigned nb, uint64_t head, enum hp_verif
     return;
   keep();
   const char *why;
-  ck_assert_msg(hp_promote(&F.l, &F.promo, 0, false, &why), "not promoted: %s", why);
+  ck_assert_msg(hp_promote(&F.l, &F.promo, 0, false, NULL, &why), "not promoted: %s", why);
   F.promo.stack_lo = 0x7ffff7000000;
   F.promo.stack_hi = 0x7ffff7800000;
   ACCEPT(HP_VERIFY_PROMOTE, true);
@@ -175,7 +175,7 @@ START_TEST(good_lists)
   keep();
   for (unsigned i = 0; i < F.l.n; i++)
     F.l.v[i].flags &= (uint16_t)~(HP_INSN_PROMOTED | HP_INSN_SLOT_WRITE | HP_INSN_ALIAS_CHECK | HP_INSN_IN_CALLEE |
-                                  HP_INSN_KEEP_FLAGS | HP_INSN_RBP_CHECK | HP_INSN_PROBE_STORE);
+                                  HP_INSN_KEEP_FLAGS | HP_INSN_RBP_CHECK | HP_INSN_PROBE_STORE | HP_INSN_SHARE);
   F.l.promo = NULL;
   ACCEPT(HP_VERIFY_UNOPTIMIZE, true);
   ck_assert_str_eq(hp_verify_pass_name(HP_VERIFY_FOLD), "fold");
@@ -205,7 +205,7 @@ START_TEST(list_shape)
   F.l.v[3].target = F.l.v[3].pc + 2;
   REJECT(HP_VERIFY_STITCH, false, 3, "ends the trace before its last element");
   arrays(HP_VERIFY_STITCH);
-  F.l.v[2].flags |= 0x800;
+  F.l.v[2].flags |= 0x1000;
   REJECT(HP_VERIFY_STITCH, false, 2, "unknown flag bits");
 }
 END_TEST
@@ -382,7 +382,7 @@ START_TEST(promotion_plan)
   arrays(HP_VERIFY_RETELIDE);
   keep();
   const char *why;
-  ck_assert(hp_promote(&F.l, &F.promo, 0, false, &why));
+  ck_assert(hp_promote(&F.l, &F.promo, 0, false, NULL, &why));
   F.l.v[2].target = 1;
   REJECT(HP_VERIFY_PROMOTE, true, 2, "changed the element");
 }
