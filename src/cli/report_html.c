@@ -126,6 +126,7 @@ static const char tail[] =
     "        + (t.promote.stores_checked ? ', ' + t.promote.stores_checked + ' stores checked' : '')\n"
     "        + (t.promote.stores_deferred ? ', stores deferred to the exits' : '')\n"
     "        + (t.promote.globals_checked_at_entry ? ', globals checked at entry' : '')\n"
+    "        + (t.promote.side_trace ? ', side trace (the registers of the loop it returns to)' : '')\n"
     "        + (t.fold && t.fold.instructions_absorbed + t.fold.instructions_removed\n"
     "           ? ', ' + (t.fold.instructions_absorbed + t.fold.instructions_removed) + ' instructions folded' : '');\n"
     "  else s = t.not_optimized_because || '';\n"

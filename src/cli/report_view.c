@@ -250,6 +250,8 @@ static void trace_line(const struct jv *t, double all)
       n += (size_t)snprintf(what + n, sizeof what - n, ", calls");
     if (get(promo, "stores_deferred")->b && n < sizeof what - 16)
       n += (size_t)snprintf(what + n, sizeof what - n, ", deferred");
+    if (get(promo, "side_trace")->b && n < sizeof what - 16)
+      n += (size_t)snprintf(what + n, sizeof what - n, ", side");
     const struct jv *fold = get(t, "fold");
     int folded = fold->t == J_OBJ ? (int)(num(get(fold, "instructions_absorbed")) + num(get(fold, "instructions_removed"))) : 0;
     if (folded > 0 && n < sizeof what - 16)

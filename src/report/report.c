@@ -383,10 +383,10 @@ static void write_trace(FILE *f, const struct hp_fragment *t, bool with_code)
   }
   fprintf(f,
           "], \"stores_checked\": %u, \"calls_inlined\": %s, \"stores_deferred\": %s, \"loads_checked\": %u, "
-          "\"globals_checked_at_entry\": %s},\n     \"fold\": {\"instructions_absorbed\": %u, \"instructions_removed\": %u, "
+          "\"globals_checked_at_entry\": %s, \"side_trace\": %s},\n     \"fold\": {\"instructions_absorbed\": %u, \"instructions_removed\": %u, "
           "\"instructions_rewritten\": %u, \"registers_materialized\": %u, \"loads_forwarded\": %u}}",
           p->checks, p->frame_check ? "true" : "false", p->deferred ? "true" : "false", p->load_checks,
-          p->rip_check ? "true" : "false", o->fold_absorbed, o->fold_removed, o->fold_rewritten, o->fold_materialized,
+          p->rip_check ? "true" : "false", p->side ? "true" : "false", o->fold_absorbed, o->fold_removed, o->fold_rewritten, o->fold_materialized,
           o->fold_forwarded);
 }
 

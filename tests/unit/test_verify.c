@@ -410,6 +410,69 @@ static unsigned pending_snap(unsigned *g)
   return 0;
 }
 
+/* A side trace of the arrays loop (another path from inside its body back
+ * to its head): it ends at that head with a jmp, and touches two of the
+ * loop's slots. */
+static const uint8_t side_b[] = {
+    0x48, 0x83, 0x45, 0x98, 0x02,   /* add qword [rbp-0x68], 2 */
+    0x48, 0x8b, 0x45, 0xa8,         /* mov rax, [rbp-0x58] */
+    0x48, 0x83, 0xc0, 0x01,         /* add rax, 1 */
+    0x48, 0x89, 0x45, 0xa8,         /* mov [rbp-0x58], rax */
+    0xe9, 0xbe, 0xfe, 0xff, 0xff,   /* jmp 0x4015d4 */
+};
+/* The same, writing r15 (a register the loop's plan takes). */
+static const uint8_t side_r15_b[] = {
+    0x48, 0x83, 0x45, 0x98, 0x02,       /* add qword [rbp-0x68], 2 */
+    0x49, 0xc7, 0xc7, 0x01, 0, 0, 0,    /* mov r15, 1 */
+    0xe9, 0xc3, 0xfe, 0xff, 0xff,       /* jmp 0x4015d4 */
+};
+
+START_TEST(side_trace)
+{
+  arrays(HP_VERIFY_PROMOTE);
+  struct hp_promotion loop = F.promo;
+  ck_assert(!loop.deferred && !loop.side);
+  ck_assert(loop.regs & (1u << 15));
+  struct blk b = {0x401700, 0x4015d4, side_b, sizeof side_b};
+  build(&b, 1, 0x401700, HP_VERIFY_STITCH);
+  ck_assert(F.l.v[F.l.n - 1].op == HP_OP_EXIT && F.l.v[F.l.n - 1].target == 0x4015d4);
+  keep();
+  const char *why;
+  struct hp_promotion alone;
+  ck_assert(!hp_promote(&F.l, &alone, 0, false, NULL, &why)); /* not a loop */
+  ck_assert_msg(hp_promote(&F.l, &F.promo, 0, false, &loop, &why), "not promoted like the loop: %s", why);
+  F.promo.stack_lo = loop.stack_lo;
+  F.promo.stack_hi = loop.stack_hi;
+  /* The loop's plan as it is: slots, registers, hull, entry checks. */
+  ck_assert(F.promo.side && !F.promo.deferred);
+  ck_assert_uint_eq(F.promo.nslots, loop.nslots);
+  ck_assert_uint_eq(F.promo.regs, loop.regs);
+  ck_assert_int_eq(F.promo.scratch, loop.scratch);
+  ck_assert(F.promo.lo == loop.lo && F.promo.hi == loop.hi && F.promo.frame_check == loop.frame_check);
+  for (unsigned k = 0; k < loop.nslots; k++)
+    ck_assert(F.promo.slot[k].disp == loop.slot[k].disp && F.promo.slot[k].reg == loop.slot[k].reg);
+  /* Its accesses of those slots are rewritten, and its exit to the loop's
+   * head may share the plan. */
+  ck_assert(F.l.v[0].flags & HP_INSN_PROMOTED);
+  ck_assert(F.l.v[F.l.n - 1].flags & HP_INSN_SHARE);
+  ACCEPT(HP_VERIFY_PROMOTE, true);
+  keep();
+  F.fold = (struct hp_fold){.elem = F.fe, .snap = F.snaps, .snap_cap = 512, .rw = F.rws, .rw_cap = 256};
+  ck_assert_msg(hp_fold(&F.l, &F.fold, F.eff, F.known, F.l.n, &why), "not folded: %s", why);
+  F.l.fold = &F.fold;
+  ACCEPT(HP_VERIFY_FOLD, true);
+  /* A shared exit must leave the plan's frame as its entry found it. */
+  F.l.v[0].flags |= HP_INSN_SHARE;
+  REJECT(HP_VERIFY_FOLD, false, 0, "HP_INSN_SHARE on a");
+  /* Code that writes a register of the plan cannot take it. */
+  struct blk c = {0x401700, 0x4015d4, side_r15_b, sizeof side_r15_b};
+  build(&c, 1, 0x401700, HP_VERIFY_STITCH);
+  ck_assert(!hp_promote(&F.l, &F.promo, 0, false, &loop, &why));
+  ck_assert_str_eq(why, "the loop it returns to keeps other slots or registers");
+  ck_assert(!(F.l.v[0].flags & (HP_INSN_PROMOTED | HP_INSN_SHARE)) && !F.l.promo);
+}
+END_TEST
+
 START_TEST(fold_plan)
 {
   unsigned g, s;
@@ -471,6 +534,7 @@ static Suite *suite(void)
   tcase_add_test(t, promoted_slots);
   tcase_add_test(t, promotion_plan);
   tcase_add_test(t, fold_plan);
+  tcase_add_test(t, side_trace);
   suite_add_tcase(s, t);
   return s;
 }
