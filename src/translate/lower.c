@@ -359,6 +359,9 @@ static void promo_enter(struct lowering *L)
   else
     slots_store_all(L);
   L->out->spec_end = (uint32_t)L->e->pos;
+  /* The loop's top on a 32-byte boundary (the entry falls into the nops
+   * once): its speed then does not depend on how long the entry is. */
+  hp_emit_nops(L->e, (32 - (hp_emit_here(L->e) & 31)) & 31);
   L->out->loop_off = (uint32_t)L->e->pos;
   /* From here on, memory owes those slots their registers' values. */
   for (unsigned k = 0; p->deferred && k < p->nslots; k++) {
