@@ -614,6 +614,9 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
               hp_promote(l, promo, 0, false, like, &why);
   if (!done && !conservative && hp_opt_pass_enabled("promote"))
     done = hp_promote(l, promo, 0, hp_opt_pass_enabled("defer"), NULL, &why);
+  if (done && !hp_opt_pass_enabled("side")) /* no exit goes past another entry: none pays for it */
+    for (unsigned i = 0; i < l->n; i++)
+      l->v[i].flags &= (uint16_t)~HP_INSN_SHARE;
   if (done) {
     promo->stack_lo = guest_stack_lo;
     promo->stack_hi = guest_stack_hi;
@@ -1004,7 +1007,7 @@ static void build(struct recording *r)
   if (promoted && promo.fold_only)
     hp_stats.opt_traces_fold_only++;
   if (promoted && !promo.fold_only) {
-    hp_stats.opt_traces++;
+    hp_stats.opt_traces += !promo.side; /* (loops) */
     hp_stats.opt_traces_side += promo.side;
     hp_stats.opt_slots_promoted += promo.nslots;
     hp_stats.opt_alias_checks += promo.checks;

@@ -341,7 +341,9 @@ static bool check_promoted(const struct hp_ilist *l, struct hp_verify_error *err
   if (!check_promo_plan(l, p, err))
     return false;
   unsigned uses[HP_PROMO_MAX_SLOTS] = {0}, writes[HP_PROMO_MAX_SLOTS] = {0}, nchecks = 0;
-  bool calls = p->frame_check;
+  bool calls = false; /* rsp and rbp followed through inlined calls only (as promote.c) */
+  for (unsigned i = 0; i < l->n; i++)
+    calls |= l->v[i].op == HP_OP_PUSH_RET || l->v[i].op == HP_OP_CALL_IND_GUARD || l->v[i].op == HP_OP_RET_GUARD;
   struct hp_live live[l->n + 1];
   hp_liveness_mode(l, live, false); /* the flags a check must set aside (as promote.c) */
   struct hp_frames fr;

@@ -138,8 +138,7 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     /* Its plan, for exits of traces with the same one that go past its
      * entry (hp_link): before publication, which links them. */
     const struct hp_promotion *p = l->promo;
-    if (kind == HP_FRAG_TRACE && p && !p->fold_only && !p->deferred && lo->loop_off &&
-        hp_opt_pass_enabled("side")) {
+    if (kind == HP_FRAG_TRACE && p && !p->fold_only && !p->deferred && lo->loop_off) {
       struct hp_promotion *keep = hp_arena_gen_alloc(sizeof *keep);
       *keep = *p;
       tr->plan = keep;

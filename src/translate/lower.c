@@ -81,7 +81,8 @@ void hp_lower_sizes(const struct hp_ilist *l, const struct hp_lower_opts *o, str
     s->exits++; /* the deopt exit */
     /* entry (saves, frame check, loads), every exit's and every guard's
      * restores, the write-through stores */
-    s->hot += 64 + 48 + 2 * moves + restores + (s->exits + l->n + 1) * (restores + 16 + 5) + 8u * l->n;
+    /* (+8 per exit: its jump past the restores, aligned; +31: the loop's top aligned) */
+    s->hot += 64 + 48 + 2 * moves + 31 + restores + (s->exits + l->n + 1) * (restores + 16 + 8) + 8u * l->n;
     for (unsigned i = 0; i < l->n; i++) {
       if (l->v[i].flags & HP_INSN_RBP_CHECK) {
         s->hot += 48 + restores + 16;
@@ -119,6 +120,7 @@ struct lowering {
   /* Optimized traces: exits whose state is made exact out of line, after
    * the hot path (a side exit's jcc, or a back edge's unlinked path). */
   const struct hp_promotion *promo;
+  bool shares; /* an exit may go past the entry of a trace with the same plan (HP_INSN_SHARE) */
   struct {
     size_t jcc;       /* rel32 of the side exit's jcc; 0 for a back edge */
     unsigned exit;    /* a back edge: its exit */
@@ -354,7 +356,7 @@ static void promo_enter(struct lowering *L)
    * cannot fault (liveness.c, fold.c count on it). Written through, every
    * slot is: a trace with the same plan entered from this one's exits
    * (shared) may write slots this one only reads. */
-  if (p->deferred)
+  if (p->deferred || !L->shares)
     written_slots_store(L, 5 /* rbp: the loop's, here */);
   else
     slots_store_all(L);
@@ -1136,6 +1138,9 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   L.pairs = pairs;
   L.ndeferred = 0;
   L.promo = opts->record ? NULL : l->promo;
+  L.shares = false;
+  for (unsigned i = 0; L.promo && i < l->n; i++)
+    L.shares |= (l->v[i].flags & HP_INSN_SHARE) != 0;
   L.ncomps = 0;
   L.nslow = 0;
   L.ndeopt = 0;
