@@ -358,12 +358,13 @@ int hp_report_view_main(int argc, char **argv)
   printf("; wall %.2f s, user %.2f s, sys %.2f s\n", num(get(run, "wall_seconds")), num(get(run, "user_seconds")),
          num(get(run, "sys_seconds")));
   double all = num(get(tot, "trace_insns_run")) + num(get(tot, "block_insns_run"));
-  printf("  %.0f blocks, %.0f traces: %.0f with frame slots in registers (%.0f slots, %.0f in xmm registers),\n"
-         "  %.0f dropped by a deopt, %.0f folded only; %.0f%% of guest instructions run in traces;\n"
+  printf("  %.0f blocks, %.0f traces: %.0f loops with frame slots in registers (%.0f slots, %.0f in xmm registers),\n"
+         "  %.0f side traces with their loop's, %.0f dropped by a deopt, %.0f folded only;\n"
+         "  %.0f%% of guest instructions run in traces;\n"
          "  optimizer time per trace: median %.1f us, max %.1f us\n",
          num(get(tot, "blocks_built")), num(get(tot, "traces_built")), num(get(tot, "opt_traces")),
          num(get(tot, "opt_slots_promoted")), num(get(tot, "opt_xmm_slots_promoted")),
-         num(get(tot, "opt_traces_deopt")), num(get(tot, "opt_traces_fold_only")),
+         num(get(tot, "opt_traces_side")), num(get(tot, "opt_traces_deopt")), num(get(tot, "opt_traces_fold_only")),
          num(get(tot, "trace_share_percent")),
          num(get(tot, "opt_ns_median")) / 1000, num(get(tot, "opt_ns_max")) / 1000);
   /* Hot functions: the traces' estimates summed by function (the name

@@ -52,7 +52,7 @@ check "$tmp/f.json" \
   "r['run']['options']['report'] == '$tmp/f.json' and r['run']['options']['opt'] == 2" \
   "any(m['name'] == '$(basename "$fpromote")' for m in r['modules'])" \
   "any(s['register'].startswith('xmm') for t in r['traces'] if t['optimized'] for s in t['promote']['slots'])" \
-  "sum(t['optimized'] for t in r['traces']) == r['totals']['opt_traces'] + r['totals']['opt_traces_fold_only']" \
+  "sum(t['optimized'] for t in r['traces']) == r['totals']['opt_traces'] + r['totals']['opt_traces_side'] + r['totals']['opt_traces_fold_only']" \
   "sum(t.get('fold_only', False) for t in r['traces']) == r['totals']['opt_traces_fold_only'] > 0" \
   "all(t['promote']['slots'] == [] and t['not_promoted_because'] for t in r['traces'] if t.get('fold_only'))" \
   "len(r['traces']) == r['totals']['traces_built']" \
