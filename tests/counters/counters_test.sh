@@ -303,13 +303,15 @@ expect cgoto-nopromote "$OT" -eq 0
 expect cgoto-nopromote "$FO" -ge 4
 expect cgoto-nopromote "loads of a frame slot that read what a store in the trace left there" -ge 4
 expect cgoto-nofold "$FO" -eq 0
-# (the limit counts every trace the optimizer changed: promoted, and
-# folded without promotion)
-if lim_ot=$(counter promote-limit "$OT") && lim_fo=$(counter promote-limit "$FO"); then
-  if [ $((lim_ot + lim_fo)) -eq 2 ]; then
-    echo "ok: promote-limit: traces optimized, promoted ($lim_ot) or folded only ($lim_fo) = 2"
+# (the limit counts every trace the optimizer changed: promoted loops,
+# side traces, and folded without promotion)
+SI="side traces: promoted with the slots and registers of the loop trace they end at"
+if lim_ot=$(counter promote-limit "$OT") && lim_fo=$(counter promote-limit "$FO") &&
+  lim_si=$(counter promote-limit "$SI"); then
+  if [ $((lim_ot + lim_fo + lim_si)) -eq 2 ]; then
+    echo "ok: promote-limit: traces optimized, loops ($lim_ot), side traces ($lim_si) or folded only ($lim_fo) = 2"
   else
-    fail "promote-limit: traces optimized, promoted ($lim_ot) or folded only ($lim_fo), want 2 in all"
+    fail "promote-limit: traces optimized, loops ($lim_ot), side traces ($lim_si) or folded only ($lim_fo), want 2 in all"
   fi
 else
   fails=$((fails + 1))
@@ -317,7 +319,6 @@ fi
 # Side traces: the other arm of an if in an optimized loop takes the
 # loop's plan, and the exits between the two go past each other's entry
 # (--disable-pass=side: neither).
-SI="side traces: promoted with the slots and registers of the loop trace they end at"
 SL="links from an optimized trace's exit past the entry of a trace with the same slots in the same registers (registers kept)"
 run sidetrace --opt=2 -- "$sidetrace"
 run sidetrace-noside --opt=2 --disable-pass=side -- "$sidetrace"
