@@ -261,7 +261,6 @@ static void arm_register(void)
 /* A SIGSEGV inside the other arm: the handler sees the locals in memory
  * as natively (written through) and the faulting load's registers. */
 static sigjmp_buf fault_env;
-static volatile uint64_t *fault_good, *fault_bad;
 static volatile uint64_t seen_good, seen_bad, seen_i, seen_addr_ok;
 static uint64_t *g_good, *g_bad;
 static int *g_i;
@@ -283,6 +282,36 @@ static void on_segv(int sig, siginfo_t *si, void *uc_)
   siglongjmp(fault_env, 1);
 }
 
+/* (the handler reads the loop's locals through pointers set while the
+ * loop runs) */
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+
+/* The loop of arm_fault, its locals published for the handler; faults at
+ * stop (the guard page) when stop < N. */
+static __attribute__((noinline)) void fault_loop(uint64_t *const ptrs[2], const uint64_t *cells, int stop,
+                                                 uint64_t *gsum, uint64_t *bsum)
+{
+  volatile uint64_t good = 0, bad = 0;
+  volatile int i = 0;
+  g_good = (uint64_t *)&good;
+  g_bad = (uint64_t *)&bad;
+  g_i = (int *)&i;
+  uint64_t g = 0, b = 0;
+  for (int k = 0; k < N; k++) {
+    if (data[k] & 16) {
+      uint64_t *base = ptrs[k == stop];
+      b += base[k == stop ? 0 : k];
+    } else {
+      g += cells[k] * 3;
+    }
+    good = g;
+    bad = b;
+    i = k;
+  }
+  *gsum = g;
+  *bsum = b;
+}
+
 static void arm_fault(void)
 {
   guard = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -302,33 +331,14 @@ static void arm_fault(void)
   int at = N - 37; /* an index whose arm is the "bad" one */
   while (at > 0 && !(data[at] & 16))
     at--;
-  volatile uint64_t good = 0, bad = 0;
-  volatile int i = 0;
-  g_good = (uint64_t *)&good;
-  g_bad = (uint64_t *)&bad;
-  g_i = (int *)&i;
-  uint64_t *ptrs[2] = {cells, (uint64_t *)guard};
+  static uint64_t *ptrs[2];
+  ptrs[0] = cells;
+  ptrs[1] = (uint64_t *)guard;
   for (int round = 0; round < 3; round++) {
-    uint64_t gsum = 0, bsum = 0;
-    int stop = round == 2 ? at : N; /* the last round faults at `at` */
-    if (sigsetjmp(fault_env, 1) == 0) {
-      uint64_t g = 0, b = 0;
-      int k;
-      for (k = 0; k < N; k++) {
-        if (data[k] & 16) {
-          uint64_t *base = ptrs[k == stop];
-          b += base[k == stop ? 0 : k];
-        } else {
-          g += cells[k] * 3;
-        }
-        good = g;
-        bad = b;
-        i = k;
-      }
-      gsum = g;
-      bsum = b;
-      check("fault round sums", gsum + bsum, gsum + bsum);
-    }
+    static uint64_t gsum, bsum; /* (static: kept across the siglongjmp) */
+    gsum = bsum = 0;
+    if (sigsetjmp(fault_env, 1) == 0)
+      fault_loop(ptrs, cells, round == 2 ? at : N, &gsum, &bsum); /* the last round faults at `at` */
     uint64_t g2 = 0, b2 = 0;
     for (int k = 0; k < (round == 2 ? at : N); k++) {
       if (data[k] & 16)
