@@ -35,10 +35,10 @@
 /* Plans folding for l, which hp_promote marked (l->promo set, or
  * hp_promote_none's empty promotion): true when the plan changes anything
  * (then the lowering follows it through l->fold), false with *why
- * otherwise. eff and known: room for l->n elements (each element's
- * effects, analyzed once). Elements from end on (l->n: none) are left as
- * they are, every register made exact before the first of them. */
-bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, struct hp_insn_effects *eff, bool *known, unsigned end,
-             const char **why);
+ * otherwise. eff and known: each element's effects (hp_analyze_list).
+ * Elements from end on (l->n: none) are left as they are, every register
+ * made exact before the first of them. */
+bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, const struct hp_insn_effects *eff, const bool *known,
+             unsigned end, const char **why);
 
 #endif

@@ -33,6 +33,10 @@ void hp_liveness(const struct hp_ilist *l, struct hp_live *live);
  * treated as any other (what is live is what the code after it reads):
  * for state that only a fault handler could see, such as dead flags. */
 void hp_liveness_mode(const struct hp_ilist *l, struct hp_live *live, bool fault_sees_all);
+/* hp_liveness_mode with each element's effects analyzed by the caller
+ * (hp_analyze_list). */
+void hp_liveness_cached(const struct hp_ilist *l, const struct hp_insn_effects *eff, const bool *known,
+                        struct hp_live *live, bool fault_sees_all);
 /* The same for a loop trace: its back edges (HP_INSN_BACK_EDGE exits,
  * linked to the list's top) see what is live at the top, not everything.
  * eff/known: each element's hp_analyze_insn result and return value, as

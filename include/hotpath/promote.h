@@ -22,6 +22,7 @@
 #define HOTPATH_PROMOTE_H
 #include <stdbool.h>
 
+#include "hotpath/analysis.h"
 #include "hotpath/ilist.h"
 
 /* Chooses slots and registers for l (a stitched trace), marks its
@@ -31,10 +32,12 @@
  * more stores than it adds checked loads. like (NULL: none): the plan of
  * the loop trace whose head l ends at; l then takes that plan as it is
  * (.side: the same slots in the same registers, the same entry checks,
- * stores written through) or is left alone, and need not be a loop. Returns false, with *why set and
+ * stores written through) or is left alone, and need not be a loop.
+ * eff/known: each element's effects (hp_analyze_list). Returns false, with *why set and
  * l unchanged, when nothing is promoted. */
 bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool defer,
-                const struct hp_promotion *like, const char **why);
+                const struct hp_promotion *like, const struct hp_insn_effects *eff, const bool *known,
+                const char **why);
 
 /* Attaches an empty promotion to l (which hp_promote left alone), for the
  * fold pass alone (struct hp_promotion .fold_only): no slot, no register

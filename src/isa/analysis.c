@@ -336,6 +336,12 @@ bool hp_analyze_insn(const struct hp_insn *in, struct hp_insn_effects *out)
   return hp_analyze_bytes(in->bytes, in->len, out);
 }
 
+void hp_analyze_list(const struct hp_ilist *l, struct hp_insn_effects *eff, bool *known)
+{
+  for (unsigned i = 0; i < l->n; i++)
+    known[i] = hp_analyze_insn(&l->v[i], &eff[i]);
+}
+
 void hp_live_in(hp_code_fetch fetch, void *ctx, uint64_t pc, unsigned max_insns, uint32_t *gpr, uint8_t *flags,
                 uint64_t *lo, uint64_t *hi)
 {

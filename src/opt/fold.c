@@ -958,8 +958,8 @@ static bool one(struct pass *P, unsigned i, const struct hp_live *gl, const stru
   return use_and_clobber(P, i, &eff, live_after);
 }
 
-bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, struct hp_insn_effects *eff, bool *known, unsigned end,
-             const char **why)
+bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, const struct hp_insn_effects *eff, const bool *known,
+             unsigned end, const char **why)
 {
   if (!l->promo || !l->n) {
     *why = "no promotion to follow";
@@ -968,8 +968,6 @@ bool hp_fold(const struct hp_ilist *l, struct hp_fold *f, struct hp_insn_effects
   if (end > l->n)
     end = l->n;
   f->end = end;
-  for (unsigned i = 0; i < l->n; i++)
-    known[i] = hp_analyze_insn(&l->v[i], &eff[i]);
   struct hp_live gl[l->n + 1], fl[l->n + 1];
   hp_liveness_loop(l, eff, known, gl, true);  /* registers: a fault shows them all */
   /* Flags: what the code reads; in a trace not promoted, what a fault

@@ -68,6 +68,12 @@ void hp_liveness_mode(const struct hp_ilist *l, struct hp_live *live, bool fault
   liveness(l, live, fault_sees_all, NULL, NULL, NULL);
 }
 
+void hp_liveness_cached(const struct hp_ilist *l, const struct hp_insn_effects *eff, const bool *known,
+                        struct hp_live *live, bool fault_sees_all)
+{
+  liveness(l, live, fault_sees_all, NULL, eff, known);
+}
+
 void hp_liveness_loop(const struct hp_ilist *l, const struct hp_insn_effects *eff, const bool *known,
                       struct hp_live *live, bool fault_sees_all)
 {

@@ -260,7 +260,8 @@ static bool promote_like(struct hp_ilist *l, struct hp_promotion *p, const struc
 }
 
 bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool defer,
-                const struct hp_promotion *like, const char **why)
+                const struct hp_promotion *like, const struct hp_insn_effects *eff, const bool *known,
+                const char **why)
 {
   struct access acc[MAX_ACCESSES];
   unsigned nacc = 0;
@@ -396,11 +397,11 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
       *why = "calls, returns or indirect branches";
       return false;
     }
-    struct hp_insn_effects e;
-    if (!hp_analyze_insn(in, &e)) {
+    if (!known[i]) {
       *why = "an instruction the analysis cannot describe";
       return false;
     }
+    const struct hp_insn_effects e = eff[i];
     if (e.control) {
       *why = "calls, returns or indirect branches";
       return false;
@@ -534,7 +535,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
    * it, each rip-relative store is checked, and each load too if stores
    * are deferred. */
   struct hp_live live[l->n + 1];
-  hp_liveness_mode(l, live, false);
+  hp_liveness_cached(l, eff, known, live, false);
   /* The entry's checks clobber the flags only where they are dead even if
    * the guest's first access of a slot faults (no promotion attached yet:
    * every access may fault). That fault is the entry's own load or store
@@ -542,7 +543,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
    * run again unoptimized up to its own fault, shows the handler its
    * flags. */
   struct hp_live live_entry[l->n + 1];
-  hp_liveness(l, live_entry);
+  hp_liveness_cached(l, eff, known, live_entry, true);
   bool entry_flags_dead = !(live_entry[0].flags & HP_FL_STATUS);
   bool rip_needed = false; /* a rip-relative store, or loads with deferred stores */
   for (unsigned i = 0; i < l->n; i++)

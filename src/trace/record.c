@@ -610,10 +610,13 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
   uint64_t t0 = hp_now_ns() - *ns;
   const char *why = "--disable-pass=promote";
   verify_keep(l);
+  /* Each element analyzed once for the passes (the list's bytes do not
+   * change: they only mark elements). */
+  hp_analyze_list(l, fold_effects, fold_known);
   bool done = !conservative && hp_opt_pass_enabled("promote") && like && hp_opt_pass_enabled("side") &&
-              hp_promote(l, promo, 0, false, like, &why);
+              hp_promote(l, promo, 0, false, like, fold_effects, fold_known, &why);
   if (!done && !conservative && hp_opt_pass_enabled("promote"))
-    done = hp_promote(l, promo, 0, hp_opt_pass_enabled("defer"), NULL, &why);
+    done = hp_promote(l, promo, 0, hp_opt_pass_enabled("defer"), NULL, fold_effects, fold_known, &why);
   if (done && !hp_opt_pass_enabled("side")) /* no exit goes past another entry: none pays for it */
     for (unsigned i = 0; i < l->n; i++)
       l->v[i].flags &= (uint16_t)~HP_INSN_SHARE;

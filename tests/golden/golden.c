@@ -551,6 +551,8 @@ static bool fold_and_print(struct hp_ilist *t)
   static struct hp_insn_effects eff[4096];
   static bool known[4096];
   const char *why = NULL;
+  if (t->n <= 4096)
+    hp_analyze_list(t, eff, known);
   if (t->n > 4096 || !hp_fold(t, &f, eff, known, t->n, &why)) {
     printf("\nnot folded: %s\n", why ? why : "too long");
     return false;
@@ -829,7 +831,11 @@ static int run_trace(const struct input *in)
   if (in->promote) {
     const char *why = NULL;
     verify_keep(&t);
-    if (hp_promote(&t, &promo, 0, in->defer, NULL, &why)) {
+    static struct hp_insn_effects eff[4096];
+    static bool known[4096];
+    if (t.n <= 4096)
+      hp_analyze_list(&t, eff, known);
+    if (t.n <= 4096 && hp_promote(&t, &promo, 0, in->defer, NULL, eff, known, &why)) {
       /* the guest's stack, as src/trace/record.c sets it (8 MiB) */
       promo.stack_lo = 0x7ffff7000000;
       promo.stack_hi = 0x7ffff7800000;

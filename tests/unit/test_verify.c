@@ -109,7 +109,8 @@ static void build(const struct blk *b, unsigned nb, uint64_t head, enum hp_verif
     return;
   keep();
   const char *why;
-  ck_assert_msg(hp_promote(&F.l, &F.promo, 0, false, NULL, &why), "not promoted: %s", why);
+  hp_analyze_list(&F.l, F.eff, F.known);
+  ck_assert_msg(hp_promote(&F.l, &F.promo, 0, false, NULL, F.eff, F.known, &why), "not promoted: %s", why);
   F.promo.stack_lo = 0x7ffff7000000;
   F.promo.stack_hi = 0x7ffff7800000;
   ACCEPT(HP_VERIFY_PROMOTE, true);
@@ -382,7 +383,8 @@ START_TEST(promotion_plan)
   arrays(HP_VERIFY_RETELIDE);
   keep();
   const char *why;
-  ck_assert(hp_promote(&F.l, &F.promo, 0, false, NULL, &why));
+  hp_analyze_list(&F.l, F.eff, F.known);
+  ck_assert(hp_promote(&F.l, &F.promo, 0, false, NULL, F.eff, F.known, &why));
   F.l.v[2].target = 1;
   REJECT(HP_VERIFY_PROMOTE, true, 2, "changed the element");
 }
@@ -439,8 +441,9 @@ START_TEST(side_trace)
   keep();
   const char *why;
   struct hp_promotion alone;
-  ck_assert(!hp_promote(&F.l, &alone, 0, false, NULL, &why)); /* not a loop */
-  ck_assert_msg(hp_promote(&F.l, &F.promo, 0, false, &loop, &why), "not promoted like the loop: %s", why);
+  hp_analyze_list(&F.l, F.eff, F.known);
+  ck_assert(!hp_promote(&F.l, &alone, 0, false, NULL, F.eff, F.known, &why)); /* not a loop */
+  ck_assert_msg(hp_promote(&F.l, &F.promo, 0, false, &loop, F.eff, F.known, &why), "not promoted like the loop: %s", why);
   F.promo.stack_lo = loop.stack_lo;
   F.promo.stack_hi = loop.stack_hi;
   /* The loop's plan as it is: slots, registers, hull, entry checks. */
@@ -467,7 +470,8 @@ START_TEST(side_trace)
   /* Code that writes a register of the plan cannot take it. */
   struct blk c = {0x401700, 0x4015d4, side_r15_b, sizeof side_r15_b};
   build(&c, 1, 0x401700, HP_VERIFY_STITCH);
-  ck_assert(!hp_promote(&F.l, &F.promo, 0, false, &loop, &why));
+  hp_analyze_list(&F.l, F.eff, F.known);
+  ck_assert(!hp_promote(&F.l, &F.promo, 0, false, &loop, F.eff, F.known, &why));
   ck_assert_str_eq(why, "the loop it returns to keeps other slots or registers");
   ck_assert(!(F.l.v[0].flags & (HP_INSN_PROMOTED | HP_INSN_SHARE)) && !F.l.promo);
 }
