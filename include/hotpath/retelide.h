@@ -11,9 +11,11 @@
 #ifndef HOTPATH_RETELIDE_H
 #define HOTPATH_RETELIDE_H
 
+#include "hotpath/analysis.h"
 #include "hotpath/ilist.h"
 
-/* Marks the pairs it proves in l; returns how many. */
-unsigned hp_retelide(struct hp_ilist *l);
+/* Marks the pairs it proves in l; returns how many. eff/known: each
+ * element's effects (hp_analyze_list). */
+unsigned hp_retelide(struct hp_ilist *l, const struct hp_insn_effects *eff, const bool *known);
 
 #endif

@@ -7,7 +7,7 @@
 #define RSP 4
 #define RBP 5
 
-unsigned hp_retelide(struct hp_ilist *l)
+unsigned hp_retelide(struct hp_ilist *l, const struct hp_insn_effects *eff, const bool *known)
 {
   struct hp_frames fr;
   hp_frames_init(&fr);
@@ -48,9 +48,9 @@ unsigned hp_retelide(struct hp_ilist *l)
     default:
       return proven; /* anything else: stop here (later guards stay) */
     }
-    struct hp_insn_effects e;
-    if (!hp_analyze_insn(in, &e) || e.control)
+    if (!known[i] || eff[i].control)
       return proven;
+    const struct hp_insn_effects e = eff[i];
     struct hp_frames before = fr;
     if (((e.gpr_write >> RSP) | (e.gpr_write >> RBP)) & 1) {
       if (!hp_frames_track(&fr, in, &e)) {

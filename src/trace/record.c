@@ -590,11 +590,14 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
     return false;
   }
   uint64_t t_ret = hp_now_ns();
+  /* Each element analyzed once for the passes (they only mark elements:
+   * the bytes stay). */
+  hp_analyze_list(l, fold_effects, fold_known);
   /* Not with threads: another thread could change a return address on
    * this thread's stack (such traces are dropped when one starts). */
   if (hp_opt_pass_enabled("retelide") && !threads_started && noptimized_traces < MAX_OPTIMIZED) {
     verify_keep(l);
-    *known = hp_retelide(l);
+    *known = hp_retelide(l, fold_effects, fold_known);
     verify(l, HP_VERIFY_RETELIDE, true);
   }
   *ns = (uint32_t)(hp_now_ns() - t_ret);
@@ -610,9 +613,6 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
   uint64_t t0 = hp_now_ns() - *ns;
   const char *why = "--disable-pass=promote";
   verify_keep(l);
-  /* Each element analyzed once for the passes (the list's bytes do not
-   * change: they only mark elements). */
-  hp_analyze_list(l, fold_effects, fold_known);
   bool done = !conservative && hp_opt_pass_enabled("promote") && like && hp_opt_pass_enabled("side") &&
               hp_promote(l, promo, 0, false, like, fold_effects, fold_known, &why);
   if (!done && !conservative && hp_opt_pass_enabled("promote"))

@@ -822,7 +822,13 @@ static int run_trace(const struct input *in)
   }
   if (in->retelide) { /* before promotion, as the optimizer runs them */
     verify_keep(&t);
-    unsigned known = hp_retelide(&t);
+    static struct hp_insn_effects reff[4096];
+    static bool rknown[4096];
+    unsigned known = 0;
+    if (t.n <= 4096) {
+      hp_analyze_list(&t, reff, rknown);
+      known = hp_retelide(&t, reff, rknown);
+    }
     verify_print(&t, HP_VERIFY_RETELIDE, true);
     printf("\nretelide: %u returns known\n", known);
     hp_ilist_print(stdout, &t);

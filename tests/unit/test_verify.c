@@ -103,7 +103,8 @@ static void build(const struct blk *b, unsigned nb, uint64_t head, enum hp_verif
   if (last == HP_VERIFY_STITCH)
     return;
   keep();
-  hp_retelide(&F.l);
+  hp_analyze_list(&F.l, F.eff, F.known);
+  hp_retelide(&F.l, F.eff, F.known);
   ACCEPT(HP_VERIFY_RETELIDE, true);
   if (last == HP_VERIFY_RETELIDE)
     return;
