@@ -4,10 +4,11 @@ from multiprocessing import Pool
 
 # Differential fuzzing of the optimizer (the fold pass above all): random
 # -O0 programs with hot loops, run natively and under hotpath with several
-# option sets; see scripts/fuzz/README. Not part of CI.
+# option sets; see scripts/fuzz/README (tests/fuzz runs genarms.py in CI).
 #   usage: run.py GENERATOR FIRST_SEED END_SEED
 #   GENERATOR: gen.py (C loops), genfault.py (the same, then a fault whose
-#   handler prints every register), genasm.py (inline-asm loops)
+#   handler prints every register), genasm.py (inline-asm loops), genarms.py
+#   (loops whose body branches both ways)
 #   HOTPATH: the binary (default: build/hotpath in the repository);
 #   FUZZ_DIR: where programs, results and failures go (default
 #   /tmp/hotpath-fuzz); NP: parallel jobs (default 2)
@@ -19,7 +20,7 @@ W = OUT + '/w'
 os.makedirs(W, exist_ok=True)
 os.makedirs(OUT + '/fail', exist_ok=True)
 if len(sys.argv) != 4:
-    sys.exit('usage: run.py gen.py|genfault.py|genasm.py FIRST_SEED END_SEED')
+    sys.exit('usage: run.py gen.py|genfault.py|genasm.py|genarms.py FIRST_SEED END_SEED')
 GEN = sys.argv[1]
 
 
@@ -68,7 +69,8 @@ def task(seed):
             folded = -2
         line = [seed, vn, 'folded=%d' % folded]
         bad = []
-        cfgs = [('def', []), ('nofold', ['--disable-pass=fold']), ('thr3', ['--hot-threshold=3']), ('stats', None)]
+        cfgs = [('def', []), ('nofold', ['--disable-pass=fold']), ('thr3', ['--hot-threshold=3']), ('stats', None),
+                ('nodefer', ['--disable-pass=defer', '--hot-threshold=2'])]  # written through: side traces share
         cfgs.append(R.choice([('far', ['--debug-far-cache']), ('mtb', ['--max-trace-blocks=%d' % R.randint(2, 6), '--hot-threshold=%d' % R.randint(1, 20)]),
                               ('farthr', ['--debug-far-cache', '--hot-threshold=2']), ('nolink', ['--no-link'])]))
         for cn, opts in cfgs:

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Differential fuzzing of the optimizer: COUNT programs from genloops.py
+# Differential fuzzing of the optimizer: COUNT programs of scripts/fuzz/genarms.py
 # (seeds FIRST..FIRST+COUNT-1), each built -O0 and run natively and under
 # hotpath at --opt=2 with traces from a head's second run, once as is and
 # once with stores written through (--disable-pass=defer: where side traces
@@ -8,10 +8,10 @@
 # programs, loops must have been promoted and side traces must have shared
 # registers (else the programs no longer test what they are for).
 #
-# usage: fuzz_test.sh HOTPATH GENLOOPS.PY FIRST COUNT
+# usage: fuzz_test.sh HOTPATH GENARMS.PY FIRST COUNT
 set -u
 if [ $# -ne 4 ]; then
-  echo "usage: fuzz_test.sh HOTPATH GENLOOPS.PY FIRST COUNT" >&2
+  echo "usage: fuzz_test.sh HOTPATH GENARMS.PY FIRST COUNT" >&2
   exit 2
 fi
 hp=$(realpath "$1") gen=$(realpath "$2") first=$3 count=$4

@@ -7,7 +7,7 @@ branch, one writing through a pointer), stores through pointers into
 locals, globals, and array reads. It prints every local and global at the
 end, so that a run under hotpath must print what the native run prints.
 
-usage: genloops.py SEED > prog.c
+usage: genarms.py SEED > prog.c
 """
 import random
 import sys
@@ -122,7 +122,7 @@ class Gen:
 
 def main():
     if len(sys.argv) != 2 or not sys.argv[1].isdigit():
-        sys.stderr.write("usage: genloops.py SEED > prog.c\n")
+        sys.stderr.write("usage: genarms.py SEED > prog.c\n")
         return 2
     seed = int(sys.argv[1])
     sys.stdout.write(Gen(seed).program(seed))
