@@ -93,7 +93,7 @@ static const char tail[] =
     "           + fmt(run.sys_seconds, 2) + ' s'],\n"
     "  ['code', fmt(tot.blocks_built) + ' blocks, ' + fmt(tot.traces_built) + ' traces, '\n"
     "           + fmt(tot.opt_traces) + ' optimized (' + fmt(tot.opt_slots_promoted) + ' slots in registers), '\n"
-    "           + fmt(tot.opt_traces_side || 0) + ' side traces with their loop\\'s registers, '\n"
+    "           + fmt(tot.opt_traces_side || 0) + ' side traces (in their loop\\'s registers), '\n"
     "           + fmt(tot.opt_traces_fold_only) + ' folded only'],\n"
     "  ['in traces', fmt(tot.trace_share_percent) + '% of the guest instructions run'],\n"
     "  ['optimizer', 'median ' + fmt((tot.opt_ns_median || 0) / 1000, 1) + ' \\u00b5s per trace, max '\n"

@@ -359,7 +359,7 @@ int hp_report_view_main(int argc, char **argv)
          num(get(run, "sys_seconds")));
   double all = num(get(tot, "trace_insns_run")) + num(get(tot, "block_insns_run"));
   printf("  %.0f blocks, %.0f traces: %.0f loops with frame slots in registers (%.0f slots, %.0f in xmm registers),\n"
-         "  %.0f side traces with their loop's, %.0f dropped by a deopt, %.0f folded only;\n"
+         "  %.0f side traces (in their loop's registers), %.0f dropped by a deopt, %.0f folded only;\n"
          "  %.0f%% of guest instructions run in traces;\n"
          "  optimizer time per trace: median %.1f us, max %.1f us\n",
          num(get(tot, "blocks_built")), num(get(tot, "traces_built")), num(get(tot, "opt_traces")),
