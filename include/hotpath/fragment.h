@@ -37,7 +37,7 @@ struct hp_exit {
   /* HP_INSN_SHARE: offset of the rel32 of a jump, after the exit has made
    * the guest's registers exact but before it restores the registers its
    * trace's plan took, to the next instruction; 0: none. Linked to a trace
-   * with the same plan (hp_promo_same_plan), it goes past that trace's
+   * with the same plan (fragment.c shares_plan), it goes past that trace's
    * entry (shared) instead of the branch at branch_off. */
   uint32_t share_off;
   bool shared;

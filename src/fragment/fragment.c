@@ -682,8 +682,7 @@ static uint32_t *far_slot(struct hp_exit *x)
  * such an exit), stores written through in both. */
 static bool shares_plan(const struct hp_fragment *from, const struct hp_fragment *to)
 {
-  if (from->kind != HP_FRAG_TRACE || to->kind != HP_FRAG_TRACE || !hp_frag_tr(to)->loop_off)
-    return false;
+  /* (only optimized traces keep a plan: builder.c, with their loop_off) */
   const struct hp_promotion *a = hp_frag_tr(from)->plan, *b = hp_frag_tr(to)->plan;
   if (!a || !b || a->nslots != b->nslots || a->scratch != b->scratch || a->regs != b->regs || a->xregs != b->xregs ||
       a->lo != b->lo || a->hi != b->hi || a->frame_check != b->frame_check || a->rip_check != b->rip_check ||

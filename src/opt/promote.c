@@ -238,9 +238,6 @@ static bool promote_like(struct hp_ilist *l, struct hp_promotion *p, const struc
       return false;
     slot[k] = (struct hp_promo_slot){like->slot[k].disp, like->slot[k].size, like->slot[k].reg, 0, (uint16_t)writes};
   }
-  uint64_t rip_lo = p->rip_lo; /* (set from like's by the caller) */
-  uint32_t rip_size = p->rip_size;
-  bool rip_check = p->rip_check;
   memset(p, 0, sizeof *p);
   p->nslots = like->nslots;
   memcpy(p->slot, slot, like->nslots * sizeof slot[0]);
@@ -250,9 +247,9 @@ static bool promote_like(struct hp_ilist *l, struct hp_promotion *p, const struc
   p->lo = like->lo;
   p->hi = like->hi;
   p->frame_check = like->frame_check;
-  p->rip_check = rip_check;
-  p->rip_lo = rip_lo;
-  p->rip_size = rip_size;
+  p->rip_check = like->rip_check;
+  p->rip_lo = like->rip_lo;
+  p->rip_size = like->rip_size;
   p->side = true;
   mark(l, p, acc, nacc, check, lcheck, share, live, need_scratch);
   p->entry_flags_dead = entry_flags_dead;

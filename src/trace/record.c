@@ -848,7 +848,7 @@ static const struct hp_promotion *side_of(const struct hp_ilist *out, const stru
   if (x->op != HP_OP_EXIT || x->exit_kind != HP_EXIT_BRANCH || (x->flags & HP_INSN_BACK_EDGE) || x->target == r->head)
     return NULL;
   const struct hp_fragment *t = hp_fragment_lookup(x->target);
-  return t && t->kind == HP_FRAG_TRACE && !t->removed ? hp_frag_tr(t)->plan : NULL;
+  return t && !t->removed ? hp_frag_tr(t)->plan : NULL; /* (only optimized traces keep one) */
 }
 
 static void build(struct recording *r)

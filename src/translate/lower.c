@@ -235,31 +235,20 @@ static void slot_store(struct lowering *L, int reg)
     if (L->promo->slot[k].reg == reg)
       hp_emit_slot_store(L->e, reg, L->promo->slot[k].disp, L->promo->slot[k].size);
 }
-/* Deferred stores: the slots the loop writes, stored from their registers
+/* The slots the loop writes (all: every slot), stored from their registers
  * through the loop's rbp (with inlined calls rbp may be a callee's: the
- * loop's comes from the entry's copy, into the scratch register). */
-static void written_slots_store(struct lowering *L, int base)
+ * loop's comes from the entry's copy, into the scratch register in base). */
+static void slots_store(struct lowering *L, int base, bool all)
 {
   const struct hp_promotion *p = L->promo;
   for (unsigned k = 0; k < p->nslots; k++) {
     const struct hp_promo_slot *s = &p->slot[k];
-    if (!s->writes)
+    if (!s->writes && !all)
       continue;
     if (s->reg >= HP_PROMO_XMM)
       hp_emit_xslot_store_to(L->e, s->reg - HP_PROMO_XMM, base, s->disp, s->size);
     else
       hp_emit_slot_store_to(L->e, s->reg, base, s->disp, s->size);
-  }
-}
-static void slots_store_all(struct lowering *L)
-{
-  const struct hp_promotion *p = L->promo;
-  for (unsigned k = 0; k < p->nslots; k++) {
-    const struct hp_promo_slot *s = &p->slot[k];
-    if (s->reg >= HP_PROMO_XMM)
-      hp_emit_xslot_store_to(L->e, s->reg - HP_PROMO_XMM, 5, s->disp, s->size);
-    else
-      hp_emit_slot_store_to(L->e, s->reg, 5, s->disp, s->size);
   }
 }
 static void slots_write_back(struct lowering *L)
@@ -272,7 +261,7 @@ static void slots_write_back(struct lowering *L)
     base = p->scratch;
     hp_emit_promo_frame_load(L->e, base);
   }
-  written_slots_store(L, base);
+  slots_store(L, base, false);
 }
 /* Leaving an optimized trace: deferred stores written back (unless the
  * slots were never loaded: the deopt path), the registers restored. */
@@ -356,10 +345,7 @@ static void promo_enter(struct lowering *L)
    * cannot fault (liveness.c, fold.c count on it). Written through, every
    * slot is: a trace with the same plan entered from this one's exits
    * (shared) may write slots this one only reads. */
-  if (p->deferred || !L->shares)
-    written_slots_store(L, 5 /* rbp: the loop's, here */);
-  else
-    slots_store_all(L);
+  slots_store(L, 5 /* rbp: the loop's, here */, L->shares && !p->deferred);
   L->out->spec_end = (uint32_t)L->e->pos;
   /* The loop's top on a 32-byte boundary (the entry falls into the nops
    * once): its speed then does not depend on how long the entry is. */
@@ -436,15 +422,13 @@ static size_t jmp_to_next(struct hp_emit *e)
   return at;
 }
 
-/* An exit of a promoted trace marked HP_INSN_SHARE, its registers exact:
- * a jump to the next instruction (the restores) that a shared link aims
- * past another trace's entry (hp_link). Returns its rel32's position, 0
- * if none. */
-static size_t share_jmp(struct lowering *L, const struct hp_insn *in)
+/* An exit of a promoted trace marked HP_INSN_SHARE (marked), its registers
+ * exact: a jump to the next instruction (the restores) that a shared link
+ * aims past another trace's entry (hp_link). Returns its rel32's
+ * position, 0 if none. */
+static size_t share_jmp(struct lowering *L, bool marked)
 {
-  if (!(in->flags & HP_INSN_SHARE) || !L->promo || L->promo->fold_only || (in->flags & HP_INSN_BACK_EDGE))
-    return 0;
-  return jmp_to_next(L->e);
+  return marked && L->promo && !L->promo->fold_only ? jmp_to_next(L->e) : 0;
 }
 
 static struct hp_label *defer_lookup(struct lowering *L)
@@ -833,7 +817,7 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
       defer_comp(L, 0, L->out->nexits - 1, in->target, NULL);
       return false;
     }
-    size_t share = share_jmp(L, in);
+    size_t share = share_jmp(L, (in->flags & HP_INSN_SHARE) && !(in->flags & HP_INSN_BACK_EDGE));
     promo_leave(L);
     exit_jmp(L, in->exit_kind, in->target);
     if (in->flags & HP_INSN_BACK_EDGE)
@@ -1229,9 +1213,7 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
       if (L.comps[k].counter)
         hp_emit_count_abs(e, (uint64_t)(uintptr_t)L.comps[k].counter);
       fold_materialize(&L, L.comps[k].snap, L.comps[k].pending);
-      size_t share = L.comps[k].share && L.promo && !L.promo->fold_only && L.comps[k].callee < 0
-                         ? jmp_to_next(e)
-                         : 0;
+      size_t share = share_jmp(&L, L.comps[k].share && L.comps[k].callee < 0);
       promo_leave(&L);
       if (L.comps[k].callee >= 0) { /* the guest's state is exact here: counted, and at the limit away */
         size_t limit = hp_emit_head_count(e, (unsigned)L.comps[k].callee, l->callee_limit);
