@@ -42,6 +42,11 @@ struct hp_exit {
   uint32_t share_off;
   bool shared;
   uint8_t relearnt;         /* HP_EXIT_PREDICT: times it learnt another target */
+  /* A jump-table slot that is this exit's jump alone (the case reads
+   * nothing the tail leaves): its offset in from's code, which the table
+   * entries for its case hold while it is unlinked; linked, they hold the
+   * target's entry, so the dispatch goes there straight. 0: none. */
+  uint32_t jt_slot;
 };
 
 enum hp_fragment_kind { HP_FRAG_BLOCK, HP_FRAG_TRACE };
@@ -135,6 +140,10 @@ struct hp_fragment {
   uint32_t ninsn;               /* guest instructions it holds */
   uint32_t npc;
   uint16_t nexits, nranges, nconts, nrecov;
+  /* Its jump table's entries in the thread blocks (hp_jt_table_alloc),
+   * jt_n = 0: none. */
+  uint32_t jt_first;
+  uint16_t jt_n;
   uint8_t kind;                 /* enum hp_fragment_kind */
   bool checks_code;             /* guest code is writable: fragment checks it at entry */
   bool removed;                 /* out of the table (or a recording copy): never linked to */

@@ -44,6 +44,12 @@ int32_t hp_jt_table_alloc(unsigned n);
 unsigned hp_jt_table_room(void);
 unsigned hp_jt_table_used(void);
 void hp_jt_table_set(uint32_t first, unsigned n, const uintptr_t *cache);
+/* The entries of a run that hold from now hold to, in every thread's table
+ * (lock held; a signal handler may call it): a slot's exit linked to its
+ * case's fragment, or unlinked again. Each entry is one aligned store: a
+ * thread dispatching meanwhile takes the old way or the new. Returns how
+ * many changed. */
+unsigned hp_jt_table_retarget(uint32_t first, unsigned n, uintptr_t from, uintptr_t to);
 void hp_jt_table_fill(struct hp_thread *t);
 /* An asynchronous signal waits for this thread (lock held, signal handler):
  * its return table becomes inaccessible, so that its next `ret` faults and

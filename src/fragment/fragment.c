@@ -499,9 +499,20 @@ void hp_fragment_restore(struct hp_fragment *f)
   }
 }
 
+/* A jump-table slot's exit linked or unlinked: its case's entries follow
+ * (hp_exit's jt_slot). */
+static void jt_aim(struct hp_exit *x, uintptr_t from, uintptr_t to)
+{
+  if (x->jt_slot && x->from->jt_n)
+    hp_stats.jt_entries_aimed += hp_jt_table_retarget(x->from->jt_first, x->from->jt_n, from, to) != 0 &&
+                                 to != x->from->code + x->jt_slot;
+}
+
 static void unlink_exit(struct hp_exit *x)
 {
   struct hp_fragment *from = x->from;
+  if (x->linked)
+    jt_aim(x, x->linked->code, from->code + x->jt_slot);
   uint8_t *rw = hp_cache_rw(from->unit, from->code);
   if (x->shared) /* on through the restores to its branch, which was not linked */
     hp_patch_rel32(rw + x->share_off, from->code + x->share_off, from->code + x->share_off + 4);
@@ -751,6 +762,7 @@ bool hp_link(struct hp_exit *x, struct hp_fragment *to)
     }
   }
   hp_patch_rel32(rw + x->branch_off, field, dest);
+  jt_aim(x, from->code + x->jt_slot, to->code);
   x->linked = to;
   x->next_in = to->incoming;
   to->incoming = x;

@@ -159,6 +159,7 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     x->unlinked_off = d->unlink_off ? (int32_t)d->unlink_off : x->stub_off;
     x->back_edge = d->back_edge;
     x->share_off = d->share_pos;
+    x->jt_slot = d->jt_slot;
     x->branch_off = d->kind == HP_EXIT_BRANCH || d->kind == HP_EXIT_PREDICT ? d->branch_pos : 0;
     if (d->site >= 0)
       x->site = (int16_t)d->site;
@@ -187,6 +188,8 @@ static struct hp_fragment *commit(const struct hp_ilist *l, const struct hp_cach
     for (unsigned i = 0; i < lo->jt_n; i++)
       slots[i] = r->hot_rx + lo->jt_off[i];
     hp_jt_table_set(l->jt->gs_first, lo->jt_n, slots); /* before anything can reach the dispatch */
+    f->jt_first = l->jt->gs_first;
+    f->jt_n = (uint16_t)lo->jt_n;
   }
   f->nconts = (uint16_t)lo->nconts;
   if (lo->nconts) {

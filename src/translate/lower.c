@@ -451,7 +451,7 @@ static unsigned add_exit(struct lowering *L, uint8_t kind, uint64_t target, size
     L->e->overflow = true;
     return 0;
   }
-  o->exits[o->nexits] = (struct hp_lowered_exit){kind, target, (uint32_t)branch_pos, 0, -1, false, false, 0, 0, 0};
+  o->exits[o->nexits] = (struct hp_lowered_exit){kind, target, (uint32_t)branch_pos, 0, -1, false, false, 0, 0, 0, 0};
   return o->nexits++;
 }
 
@@ -1102,8 +1102,12 @@ static void jt_slots(struct lowering *L, const struct hp_ilist *l, const struct 
       for (unsigned i = jt->p; i + 1 < l->n; i++)
         if (!lower_one(L, l, i, force_far))
           return;
+    unsigned before = L->out->nexits;
     exit_jmp(L, HP_EXIT_BRANCH, jt->target[k]);
     L->out->jt_off[k] = start;
+    /* The jump alone: linked, the entries aim at the case's fragment. */
+    if (jt->tail_dead[k] && !jt->keep_flags && L->out->nexits > before)
+      L->out->exits[before].jt_slot = start;
   }
 }
 
