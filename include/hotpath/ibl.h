@@ -36,8 +36,8 @@ void hp_ret_table_fill(struct hp_thread *t);
  * taken from a ring and freed by hp_ibl_reclaim with the site's cache
  * generation (hp_ibl_flush_all notes which runs it holds); setting them
  * writes every thread's copy (before the site's fragment is published;
- * they never change after). hp_jt_table_fill gives a new thread the
- * entries set so far (takes the lock). */
+ * after that only hp_jt_table_retarget changes them). hp_jt_table_fill
+ * gives a new thread the entries set so far (takes the lock). */
 int32_t hp_jt_table_alloc(unsigned n);
 /* The longest run hp_jt_table_alloc can hand out now; the entries in use
  * (handed out and not freed). */

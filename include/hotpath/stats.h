@@ -53,7 +53,7 @@
   X(jt_unchecked, "jump tables whose index is not compared (an and, a movzx or a range check before bounds it)") \
   X(ret_shared_made, "shared return tables made (at a second thread or a first blocked return table; until then the first thread's is the only one)") \
   X(jt_dead_slots, "jump-table slots that jump to their case at once (the case reads nothing the target's computation leaves; --opt=2)") \
-  X(jt_entries_aimed, "jump-table slots linked with their entries aimed at the case's fragment (the dispatch jumps there straight)") \
+  X(jt_entries_aimed, "links of jump-table slots that aimed their entries at the case's fragment (the dispatch jumps there straight; relinks count again)") \
   X(blocks_revived, "blocks of JIT code put back after a reprotection left their bytes unchanged (not translated again)") \
   X(checked_fragments, "fragments that check their code (writable code)") \
   X(stale_fragments, "fragments retranslated after the guest rewrote its code") \

@@ -1223,6 +1223,11 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
         size_t limit = hp_emit_head_count(e, (unsigned)L.comps[k].callee, l->callee_limit);
         add_exit(&L, HP_EXIT_CALLEE_EXITS, L.comps[k].target, limit);
       }
+      if (e->pos == start) { /* nothing to do on the way out: the jcc is the exit's branch
+                              * (linked, one taken jump instead of two) */
+        add_exit(&L, HP_EXIT_BRANCH, L.comps[k].target, L.comps[k].jcc);
+        continue;
+      }
       exit_jmp(&L, HP_EXIT_BRANCH, L.comps[k].target);
       if (share && !e->overflow)
         out->exits[out->nexits - 1].share_pos = (uint32_t)share;

@@ -173,6 +173,13 @@ JD="jump-table slots that jump to their case at once (the case reads nothing the
 expect jumptable-traces "$JD" -gt 0
 expect jumptable-exact "$JD" -eq 0
 expect jumptable "$JD" -eq 0
+# Once such a slot's exit is linked, its entries lead straight to the
+# case's fragment (the dispatch's one jump instead of two); --no-link none.
+JA="links of jump-table slots that aimed their entries at the case's fragment (the dispatch jumps there straight; relinks count again)"
+expect jumptable-traces "$JA" -gt 0
+expect jumptable-exact "$JA" -eq 0
+run jumptable-nolink --no-link -- "$jumptable"
+expect jumptable-nolink "$JA" -eq 0
 # Each flush's sites take new entries; those of freed generations are used
 # again (the table holds 16384: more than that were handed out in all).
 expect jumptable-flushes "entries of those jump tables" -gt 16384

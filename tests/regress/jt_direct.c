@@ -7,6 +7,9 @@
  *  - a case rewritten after mprotect (its fragment flushed) must run its
  *    new code, the dispatch staying as it was;
  *  - the same after munmap and a new mapping at the same address.
+ * (Those two from a second call site whose dispatch is translated after the
+ * cases' traces exist, so that its entries lead to those traces, not to
+ * counting heads that leave for the dispatcher now and then.)
  * The cases overwrite what the table's computation leaves (rax, rdx, the
  * flags), so at --opt=2 their slots are the jump alone (hp_jt_dead_tails).
  * Prints what it sees; natively and under hotpath alike. */
@@ -21,10 +24,10 @@
 #include <sys/time.h>
 
 /* A position-independent dispatch(idx) and its four cases, copied to two
- * pages of their own. Case 2 starts 128 bytes before the second page: its
+ * pages of their own. Case 2 starts 144 bytes before the second page: its
  * first 32 instructions, which the dispatch's decision to skip its tail
- * reads (and so counts as its own guest code), are on the first page; its
- * block goes on into the second, which holds its add's immediate. So
+ * reads (and so counts as its own guest code), end 16 bytes before it; its
+ * block goes on into the second page, which holds its add's immediate. So
  * changing the second page flushes the case's fragment and not the
  * dispatch's. */
 extern const uint8_t jd_blob[], jd_add2[];
@@ -42,21 +45,33 @@ __asm__(".pushsection .text.jd_blob, \"ax\", @progbits\n"
         "3: mov $40, %eax\n mov $0, %edx\n cmp %edx, %eax\n ret\n"
         "  .p2align 2\n"
         "8: .long 0b-8b, 1b-8b, 2f-8b, 3b-8b\n"
-        "  .org jd_blob + 4096 - 128\n"
+        "  .org jd_blob + 4096 - 144\n"
         "2: mov $30, %eax\n mov $0, %edx\n cmp %edx, %eax\n"
         ".rept 29\n  lea 1(%r9), %r9\n.endr\n" /* (4 bytes each) */
+        ".rept 4\n  lea 1(%r9), %r9\n.endr\n"  /* past the 32 read */
         ".rept 8\n  lea 1(%r9), %r9\n.endr\n"  /* on the second page */
         "  .byte 0x05\n" /* add eax, imm32 */
         "jd_add2: .long 0\n"
         "  ret\n"
         "  .popsection\n");
 
-static long run_blob(const uint8_t *code, int n)
+__attribute__((noinline)) static long run_blob(const uint8_t *code, int n)
 {
   long (*dispatch)(long) = (long (*)(long))(uintptr_t)code;
   long sum = 0;
   for (int i = 0; i < n; i++)
     sum += dispatch(i);
+  return sum;
+}
+
+/* A second loop through the same dispatch: its own translation of the
+ * switch, made after the cases' traces exist, links straight to them. */
+__attribute__((noinline)) static long run_blob2(const uint8_t *code, int n)
+{
+  long (*volatile dispatch)(long) = (long (*)(long))(uintptr_t)code;
+  long sum = 0;
+  for (int i = 0; i < n; i++)
+    sum += 3 * dispatch(i);
   return sum;
 }
 
@@ -131,15 +146,16 @@ int main(void)
   }
   map_second(p, 0, false);
   printf("first: %ld\n", run_blob(p, 200000));
+  printf("second site: %ld\n", run_blob2(p, 200000));
 
   /* Case 2's second page rewritten: its fragment goes, the dispatch stays. */
   map_second(p, 1, false);
-  printf("case 2 rewritten: %ld\n", run_blob(p, 200000));
+  printf("case 2 rewritten: %ld\n", run_blob2(p, 200000));
 
   /* That page unmapped and mapped again, changed again. */
   munmap(p + 4096, 4096);
   map_second(p, 2, true);
-  printf("case 2 mapped again: %ld\n", run_blob(p, 200000));
+  printf("case 2 mapped again: %ld\n", run_blob2(p, 200000));
 
   for (int round = 0; round < 5; round++) {
     stop = 0;
