@@ -81,11 +81,18 @@ bool hp_trace_recording(const struct hp_thread *t)
   return t->trace_rec && ((const struct recording *)t->trace_rec)->active;
 }
 
+/* The end of f's own instructions (not its other guest ranges: a jump
+ * table's entries and the cases' code its dead-tail decision read, which
+ * lie past the code and would make every case a backward target). */
 static bool source_end(const struct hp_fragment *f, uint64_t *end)
 {
-  if (!f->nranges)
+  if (!f->npc)
     return false;
-  *end = f->ranges[f->nranges - 1].hi;
+  uint64_t e = 0;
+  for (uint32_t i = 0; i < f->npc; i++)
+    if (f->pc_guest[i] + f->pc_len[i] > e)
+      e = f->pc_guest[i] + f->pc_len[i];
+  *end = e;
   return true;
 }
 
