@@ -1223,8 +1223,10 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
         size_t limit = hp_emit_head_count(e, (unsigned)L.comps[k].callee, l->callee_limit);
         add_exit(&L, HP_EXIT_CALLEE_EXITS, L.comps[k].target, limit);
       }
-      if (e->pos == start) { /* nothing to do on the way out: the jcc is the exit's branch
-                              * (linked, one taken jump instead of two) */
+      if (e->pos == start && !((e->rx + L.comps[k].jcc) & 3)) {
+        /* Nothing to do on the way out: the jcc is the exit's branch
+         * (linked, one taken jump instead of two; its rel32 aligned, as
+         * hp_emit_jcc_rel32 makes it, for patching while threads run). */
         add_exit(&L, HP_EXIT_BRANCH, L.comps[k].target, L.comps[k].jcc);
         continue;
       }

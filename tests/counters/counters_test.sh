@@ -180,6 +180,23 @@ expect jumptable-traces "$JA" -gt 0
 expect jumptable-exact "$JA" -eq 0
 run jumptable-nolink --no-link -- "$jumptable"
 expect jumptable-nolink "$JA" -eq 0
+# A switch in a block makes no trace heads of its cases: "backward" is
+# measured against the block's own instructions, not the table and the
+# cases' code the block counts among its guest ranges (each case used to
+# become a head). With no trace ever hot, the heads are the same with and
+# without jump tables.
+HD="trace heads (targets of backward branches and trace exits)"
+run jumptable-cold --hot-threshold=1000000000 -- "$jumptable"
+run jumptable-cold-nojt --hot-threshold=1000000000 --no-jump-tables -- "$jumptable"
+if a=$(counter jumptable-cold "$HD") && b=$(counter jumptable-cold-nojt "$HD"); then
+  if [ "$a" -eq "$b" ] && [ "$a" -gt 0 ]; then
+    echo "ok: $HD: $a with jump tables, $b without"
+  else
+    fail "$HD: $a with jump tables, $b without: want equal (and > 0)"
+  fi
+else
+  fails=$((fails + 1))
+fi
 # Each flush's sites take new entries; those of freed generations are used
 # again (the table holds 16384: more than that were handed out in all).
 expect jumptable-flushes "entries of those jump tables" -gt 16384
