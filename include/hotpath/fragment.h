@@ -144,6 +144,11 @@ struct hp_fragment {
    * jt_n = 0: none. */
   uint32_t jt_first;
   uint16_t jt_n;
+  /* Threads whose asynchronous signal unlinked f's exits and that have not
+   * reached the dispatcher since: while nonzero, no exit of f is linked
+   * again (another thread running f would otherwise relink them before
+   * the signalled one, back from its handler, reaches them). Lock held. */
+  uint16_t held;
   uint8_t kind;                 /* enum hp_fragment_kind */
   bool checks_code;             /* guest code is writable: fragment checks it at entry */
   bool removed;                 /* out of the table (or a recording copy): never linked to */

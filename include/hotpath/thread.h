@@ -159,6 +159,11 @@ struct hp_thread {
   uint64_t cache_gen;
   bool cache_idle;
   uint8_t fault_exit_space[80]; /* struct hp_exit for synchronous faults */
+  /* Fragments an asynchronous signal of this thread unlinked and holds
+   * unlinked (hp_fragment's held) until the thread reaches its dispatcher,
+   * which lets them go (before its safe point: they are still there). */
+  void *held[8];
+  uint8_t nheld;
   /* xsave needs 64-byte alignment; a page keeps the offset fixed for context.S. */
   uint8_t xsave[] __attribute__((aligned(HP_T_XSAVE)));
 };

@@ -714,7 +714,7 @@ bool hp_link(struct hp_exit *x, struct hp_fragment *to)
   if (hp_opt.no_link && x->kind == HP_EXIT_BRANCH) /* --no-link: inline caches still learn */
     return false;
   struct hp_fragment *from = x->from;
-  if (from->removed)
+  if (from->removed || from->held)
     return false;
   /* An optimized trace's back edge skips the code that makes the state
    * exact: it may only go round its own loop. */

@@ -121,6 +121,17 @@ void hp_at_guest_exit(int status, int sig)
   hp_report_write(status, sig, child);
 }
 
+/* A fork's child: the fragments another thread held unlinked for its
+ * signal (hp_fragment's held) are let go; that thread is not here. */
+static void release_held(struct hp_thread *o, void *self)
+{
+  if (o == self)
+    return;
+  for (unsigned k = 0; k < o->nheld; k++)
+    ((struct hp_fragment *)o->held[k])->held--;
+  o->nheld = 0;
+}
+
 /* The thread block of a clone's child: the parent's registers as the
  * syscall leaves them (rax = 0, rcx = next pc, r11 = flags), its stack and
  * TLS if given. The child's dispatcher starts at gpr[rcx]. */
@@ -710,6 +721,7 @@ long hp_clone(struct hp_thread *t, uint64_t flags, uint64_t stack, uint64_t ptid
     t->tid = (int)syscall(SYS_gettid);
     if (by_glibc)
       fork_child_tid_words(t, flags, ctid);
+    hp_thread_foreach(release_held, t); /* (the lock is held) */
     hp_thread_forget_others(t);
     learn_in_child();
     hp_evict_after_fork(); /* retired code: no thread of the child can run it */

@@ -325,6 +325,16 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     }
     hp_enter_cache(t);
     t->in_dispatcher = 1;
+    if (t->nheld) {
+      /* Out of the cache: the fragments its signal held unlinked may be
+       * linked again (now, before anything that could let their records
+       * be freed: a system call, the safe point). */
+      hp_lock();
+      for (unsigned k = 0; k < t->nheld; k++)
+        ((struct hp_fragment *)t->held[k])->held--;
+      t->nheld = 0;
+      hp_unlock();
+    }
     __atomic_fetch_add(&hp_stats.dispatcher_entries, 1, __ATOMIC_RELAXED);
     if (t->fs_guest)
       __atomic_fetch_add(&hp_stats.lazy_fs_exits, 1, __ATOMIC_RELAXED);

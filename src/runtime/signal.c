@@ -428,8 +428,22 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     for (int i = 0; i < 7; i++)
       f[i + 1] = in_cache ? hp_fragment_by_cache_pc(next[i]) : NULL;
     for (int i = 0; i < 8; i++)
-      if (f[i])
+      if (f[i]) {
         hp_fragment_unlink_outgoing(f[i]);
+        /* Kept unlinked until this thread leaves the cache: another thread
+         * in the same loop would relink them while this one is still on
+         * its way back from the handler (regress signal_shared_loop).
+         * Only fragments of a live unit: this thread, in the cache and not
+         * yet past its next safe point, keeps their records from being
+         * freed until it lets them go. */
+        bool have = !in_cache || f[i]->unit->gen;
+        for (unsigned k = 0; k < t->nheld; k++)
+          have |= t->held[k] == f[i];
+        if (!have && t->nheld < sizeof t->held / sizeof t->held[0]) {
+          t->held[t->nheld++] = f[i];
+          f[i]->held++;
+        }
+      }
     /* Its next `ret` faults, if that fault reaches hotpath's handler. */
     hp_ret_table_block(t, tab_of(t)->act[SIGSEGV].handler != (uint64_t)(uintptr_t)SIG_IGN &&
                               !sigismember(&uc->uc_sigmask, SIGSEGV));
