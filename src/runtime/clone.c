@@ -121,15 +121,30 @@ void hp_at_guest_exit(int status, int sig)
   hp_report_write(status, sig, child);
 }
 
-/* A fork's child: the fragments another thread held unlinked for its
- * signal (hp_fragment's held) are let go; that thread is not here. */
-static void release_held(struct hp_thread *o, void *self)
+/* The fragments thread o's asynchronous signal held unlinked
+ * (hp_fragment's held) are let go, o being gone without coming out of
+ * the cache (lock held; its block still live, its records with it). */
+static void let_go_held(struct hp_thread *o)
 {
-  if (o == self)
-    return;
   for (unsigned k = 0; k < o->nheld; k++)
     ((struct hp_fragment *)o->held[k])->held--;
   o->nheld = 0;
+}
+
+/* A fork's child: the other threads are not here. */
+static void release_held(struct hp_thread *o, void *self)
+{
+  if (o != self)
+    let_go_held(o);
+}
+
+/* A child that may have died in the cache (a vfork child killed by a
+ * signal, a CLONE_VM process's thread at another's exit_group). */
+static void let_go_child(struct hp_thread *c)
+{
+  hp_lock();
+  let_go_held(c);
+  hp_unlock();
 }
 
 /* The thread block of a clone's child: the parent's registers as the
@@ -181,6 +196,7 @@ static long emulate_vfork(struct hp_thread *t, uint64_t flags, uint64_t stack, u
   /* The child has exec'd or exited: its blocks are ours to free. */
   hp_ibl_attach(t);
   hp_trace_thread_exit(c);
+  let_go_child(c);
   hp_thread_free(c);
   return r;
 }
@@ -545,6 +561,7 @@ static void *vm_helper_main(void *arg)
     hp_signal_resync(c);
   hp_signal_exit_thread(c);
   hp_trace_thread_exit(c);
+  let_go_child(c);
   hp_thread_free(c);
   free(vc);
   return NULL;

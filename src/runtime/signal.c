@@ -433,10 +433,11 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
         /* Kept unlinked until this thread leaves the cache: another thread
          * in the same loop would relink them while this one is still on
          * its way back from the handler (regress signal_shared_loop).
-         * Only fragments of a live unit: this thread, in the cache and not
-         * yet past its next safe point, keeps their records from being
-         * freed until it lets them go. */
-        bool have = !in_cache || f[i]->unit->gen;
+         * Only fragments of a live unit: this thread, in the cache or
+         * about to enter it (not idle) and not yet past its next safe
+         * point, keeps their records from being freed until it lets them
+         * go. */
+        bool have = f[i]->unit->gen || (!in_cache && __atomic_load_n(&t->cache_idle, __ATOMIC_ACQUIRE));
         for (unsigned k = 0; k < t->nheld; k++)
           have |= t->held[k] == f[i];
         if (!have && t->nheld < sizeof t->held / sizeof t->held[0]) {

@@ -4,13 +4,16 @@
  * unlinked exit of that fragment first, used to link it again while the
  * signalled one was still on its way back from the handler: it then went
  * round its loop for ever (hung in every run before the fix). Both a plain
- * C loop and a loop whose only way round is a jump table, five rounds
- * each; the other thread blocks SIGALRM, so it goes to the main thread. */
+ * C loop and a loop whose only way round is a jump table, ten rounds
+ * each (a 20 ms timer: the other thread is in the loop by then); the other
+ * thread blocks SIGALRM, so it goes to the main thread. A watchdog thread
+ * ends a hang after 20 s with status 1. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 long ssl_table_spin(volatile int *flag);
 __asm__(".text\n.globl ssl_table_spin\nssl_table_spin:\n"
@@ -54,13 +57,31 @@ static void *other(void *arg)
   return NULL;
 }
 
+/* A hang fails fast (natively all rounds take well under a second). */
+static void *watchdog(void *arg)
+{
+  (void)arg;
+  sigset_t m;
+  sigemptyset(&m);
+  sigaddset(&m, SIGALRM);
+  pthread_sigmask(SIG_BLOCK, &m, NULL);
+  sleep(20);
+  printf("hung: the timer signal never reached the main thread\n");
+  _exit(1);
+}
+
 int main(void)
 {
   setvbuf(stdout, NULL, _IONBF, 0); /* a hang shows how far it came */
   signal(SIGALRM, on_alarm);
+  pthread_t w;
+  if (pthread_create(&w, NULL, watchdog, NULL)) {
+    perror("pthread_create");
+    return 2;
+  }
   for (int kind = 0; kind < 2; kind++) {
     spin = kind ? ssl_table_spin : c_spin;
-    for (int round = 0; round < 5; round++) {
+    for (int round = 0; round < 10; round++) {
       stop_main = stop_other = 0;
       pthread_t t;
       if (pthread_create(&t, NULL, other, NULL)) {
