@@ -217,6 +217,9 @@ bool hp_fragment_any_suspended(void);
 void hp_fragment_revive(struct hp_fragment *f);
 /* Aims every linked exit of f back at its stub (so f leaves the cache). */
 void hp_fragment_unlink_outgoing(struct hp_fragment *f);
+/* Lets go of n fragments an asynchronous signal held unlinked (their held
+ * counts; lock held). */
+void hp_fragments_let_go(void *const *held, unsigned n);
 /* Publishes a fragment just committed to the cache: the table, the cache-pc
  * index, the guest-page index and its continuations in the lookup. A
  * fragment for a guest pc that has one already shadows it (a trace its head

@@ -537,6 +537,12 @@ static void unlink_linked(struct hp_exit *x)
   unlink_exit(x);
 }
 
+void hp_fragments_let_go(void *const *held, unsigned n)
+{
+  for (unsigned k = 0; k < n; k++)
+    ((struct hp_fragment *)held[k])->held--;
+}
+
 void hp_fragment_unlink_outgoing(struct hp_fragment *f)
 {
   for (unsigned i = 0; i < f->nexits; i++)

@@ -126,8 +126,7 @@ void hp_at_guest_exit(int status, int sig)
  * the cache (lock held; its block still live, its records with it). */
 static void let_go_held(struct hp_thread *o)
 {
-  for (unsigned k = 0; k < o->nheld; k++)
-    ((struct hp_fragment *)o->held[k])->held--;
+  hp_fragments_let_go(o->held, o->nheld);
   o->nheld = 0;
 }
 

@@ -219,6 +219,20 @@ static bool lazy_exit(int kind)
          kind == HP_EXIT_IBL_MISS || kind == HP_EXIT_HOT;
 }
 
+/* The fragments this thread's asynchronous signal held unlinked may be
+ * linked again: it is out of the cache, or not entering it (now, before
+ * anything that could let their records be freed: a system call, the
+ * safe point). */
+static void let_go_held(struct hp_thread *t)
+{
+  if (!t->nheld)
+    return;
+  hp_lock();
+  hp_fragments_let_go(t->held, t->nheld);
+  t->nheld = 0;
+  hp_unlock();
+}
+
 void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
 {
   t->in_dispatcher = 1;
@@ -315,6 +329,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     __atomic_store_n(&t->in_dispatcher, 0, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&t->sig_pending, __ATOMIC_SEQ_CST)) {
       t->in_dispatcher = 1;
+      let_go_held(t); /* (a signal that came after the store above) */
       hp_fs_host();
       if (hp_signal_deliver(t, &pc)) {
         abort_recording(t); /* the path went into a handler */
@@ -325,16 +340,7 @@ void hp_dispatch_loop(struct hp_thread *t, uint64_t pc)
     }
     hp_enter_cache(t);
     t->in_dispatcher = 1;
-    if (t->nheld) {
-      /* Out of the cache: the fragments its signal held unlinked may be
-       * linked again (now, before anything that could let their records
-       * be freed: a system call, the safe point). */
-      hp_lock();
-      for (unsigned k = 0; k < t->nheld; k++)
-        ((struct hp_fragment *)t->held[k])->held--;
-      t->nheld = 0;
-      hp_unlock();
-    }
+    let_go_held(t);
     __atomic_fetch_add(&hp_stats.dispatcher_entries, 1, __ATOMIC_RELAXED);
     if (t->fs_guest)
       __atomic_fetch_add(&hp_stats.lazy_fs_exits, 1, __ATOMIC_RELAXED);
