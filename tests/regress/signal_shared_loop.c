@@ -46,13 +46,18 @@ static void on_alarm(int sig)
   stop_main = 1;
 }
 
-static void *other(void *arg)
+static void block_alarm(void)
 {
-  (void)arg;
   sigset_t m;
   sigemptyset(&m);
   sigaddset(&m, SIGALRM);
   pthread_sigmask(SIG_BLOCK, &m, NULL);
+}
+
+static void *other(void *arg)
+{
+  (void)arg;
+  block_alarm();
   spin(&stop_other);
   return NULL;
 }
@@ -61,10 +66,7 @@ static void *other(void *arg)
 static void *watchdog(void *arg)
 {
   (void)arg;
-  sigset_t m;
-  sigemptyset(&m);
-  sigaddset(&m, SIGALRM);
-  pthread_sigmask(SIG_BLOCK, &m, NULL);
+  block_alarm();
   sleep(20);
   printf("hung: the timer signal never reached the main thread\n");
   _exit(1);
