@@ -124,7 +124,7 @@ void hp_at_guest_exit(int status, int sig)
 /* The fragments thread o's asynchronous signal held unlinked
  * (hp_fragment's held) are let go, o being gone without coming out of
  * the cache (lock held; its block still live, its records with it). */
-static void let_go_held(struct hp_thread *o)
+static void let_go_held_locked(struct hp_thread *o)
 {
   hp_fragments_let_go(o->held, o->nheld);
   o->nheld = 0;
@@ -134,7 +134,7 @@ static void let_go_held(struct hp_thread *o)
 static void release_held(struct hp_thread *o, void *self)
 {
   if (o != self)
-    let_go_held(o);
+    let_go_held_locked(o);
 }
 
 /* A child that may have died in the cache (a vfork child killed by a
@@ -142,7 +142,7 @@ static void release_held(struct hp_thread *o, void *self)
 static void let_go_child(struct hp_thread *c)
 {
   hp_lock();
-  let_go_held(c);
+  let_go_held_locked(c);
   hp_unlock();
 }
 

@@ -225,6 +225,9 @@ static bool lazy_exit(int kind)
  * safe point). */
 static void let_go_held(struct hp_thread *t)
 {
+  /* After the caller's in_dispatcher store, in the compiled code too: a
+   * signal between the two would hold a fragment this missed. */
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
   if (!t->nheld)
     return;
   hp_lock();
