@@ -145,7 +145,7 @@ struct hp_fragment {
   uint32_t jt_first;
   uint16_t jt_n;
   /* Threads whose asynchronous signal unlinked f's exits and that have not
-   * reached the dispatcher since: while nonzero, no exit of f is linked
+   * come out of the cache since: while nonzero, no exit of f is linked
    * again (another thread running f would otherwise relink them before
    * the signalled one, back from its handler, reaches them). Lock held. */
   uint16_t held;
@@ -217,9 +217,12 @@ bool hp_fragment_any_suspended(void);
 void hp_fragment_revive(struct hp_fragment *f);
 /* Aims every linked exit of f back at its stub (so f leaves the cache). */
 void hp_fragment_unlink_outgoing(struct hp_fragment *f);
-/* Lets go of n fragments an asynchronous signal held unlinked (their held
- * counts; lock held). */
-void hp_fragments_let_go(void *const *held, unsigned n);
+/* An asynchronous signal of thread t unlinked f: no exit of f is linked
+ * again until t lets go of its holds (hp_fragment's held, the thread
+ * block's held), once out of the cache or gone. Lock held. */
+struct hp_thread;
+void hp_fragment_hold(struct hp_thread *t, struct hp_fragment *f);
+void hp_fragments_let_go(struct hp_thread *t);
 /* Publishes a fragment just committed to the cache: the table, the cache-pc
  * index, the guest-page index and its continuations in the lookup. A
  * fragment for a guest pc that has one already shadows it (a trace its head

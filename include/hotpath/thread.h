@@ -160,8 +160,9 @@ struct hp_thread {
   bool cache_idle;
   uint8_t fault_exit_space[80]; /* struct hp_exit for synchronous faults */
   /* Fragments an asynchronous signal of this thread unlinked and holds
-   * unlinked (hp_fragment's held) until the thread reaches its dispatcher,
-   * which lets them go (before its safe point: they are still there). */
+   * unlinked (hp_fragment_hold) until the thread comes out of the cache,
+   * before its next safe point or system call (the records are still
+   * there: hp_fragments_let_go). */
   void *held[8];
   uint8_t nheld;
   /* xsave needs 64-byte alignment; a page keeps the offset fixed for context.S. */

@@ -12,6 +12,7 @@
 #include "hotpath/options.h"
 #include "hotpath/pages.h"
 #include "hotpath/stats.h"
+#include "hotpath/thread.h"
 
 #define PAGE_SHIFT 12
 
@@ -500,12 +501,10 @@ void hp_fragment_restore(struct hp_fragment *f)
 }
 
 /* A jump-table slot's exit linked or unlinked: its case's entries follow
- * (hp_exit's jt_slot). */
-static void jt_aim(struct hp_exit *x, uintptr_t from, uintptr_t to)
+ * (hp_exit's jt_slot). Returns how many changed. */
+static unsigned jt_aim(struct hp_exit *x, uintptr_t from, uintptr_t to)
 {
-  if (x->jt_slot && x->from->jt_n)
-    hp_stats.jt_entries_aimed += hp_jt_table_retarget(x->from->jt_first, x->from->jt_n, from, to) != 0 &&
-                                 to != x->from->code + x->jt_slot;
+  return x->jt_slot && x->from->jt_n ? hp_jt_table_retarget(x->from->jt_first, x->from->jt_n, from, to) : 0;
 }
 
 static void unlink_exit(struct hp_exit *x)
@@ -537,10 +536,22 @@ static void unlink_linked(struct hp_exit *x)
   unlink_exit(x);
 }
 
-void hp_fragments_let_go(void *const *held, unsigned n)
+void hp_fragment_hold(struct hp_thread *t, struct hp_fragment *f)
 {
-  for (unsigned k = 0; k < n; k++)
-    ((struct hp_fragment *)held[k])->held--;
+  for (unsigned k = 0; k < t->nheld; k++)
+    if (t->held[k] == f)
+      return;
+  if (t->nheld < sizeof t->held / sizeof t->held[0]) { /* (past that: as before, not held) */
+    t->held[t->nheld++] = f;
+    f->held++;
+  }
+}
+
+void hp_fragments_let_go(struct hp_thread *t)
+{
+  for (unsigned k = 0; k < t->nheld; k++)
+    ((struct hp_fragment *)t->held[k])->held--;
+  t->nheld = 0;
 }
 
 void hp_fragment_unlink_outgoing(struct hp_fragment *f)
@@ -768,7 +779,7 @@ bool hp_link(struct hp_exit *x, struct hp_fragment *to)
     }
   }
   hp_patch_rel32(rw + x->branch_off, field, dest);
-  jt_aim(x, from->code + x->jt_slot, to->code);
+  hp_stats.jt_entries_aimed += jt_aim(x, from->code + x->jt_slot, to->code) != 0;
   x->linked = to;
   x->next_in = to->incoming;
   to->incoming = x;

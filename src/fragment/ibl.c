@@ -577,37 +577,28 @@ void hp_jt_table_set(uint32_t first, unsigned n, const uintptr_t *cache)
   hp_thread_foreach(jt_update, &u);
 }
 
-struct jt_retarget {
-  uint32_t first;
-  unsigned n;
-  const uint64_t *changed; /* bit k: entry first + k */
-};
-
-static void jt_retarget(struct hp_thread *t, void *arg)
+/* A thread's copy of a run catches up with the master where they differ
+ * (one aligned store per entry: never a torn one for a thread reading). */
+static void jt_catch_up(struct hp_thread *t, void *arg)
 {
-  const struct jt_retarget *u = arg;
+  const struct jt_update *u = arg;
   uint64_t *table = hp_thread_jt_table(t);
-  for (unsigned k = 0; k < u->n; k++)
-    if (u->changed[k / 64] >> (k % 64) & 1)
-      __atomic_store_n(&table[u->first + k], jt_shared[u->first + k], __ATOMIC_RELEASE);
+  for (unsigned k = u->first; k < u->first + u->n; k++)
+    if (table[k] != jt_shared[k])
+      __atomic_store_n(&table[k], jt_shared[k], __ATOMIC_RELEASE);
 }
 
 unsigned hp_jt_table_retarget(uint32_t first, unsigned n, uintptr_t from, uintptr_t to)
 {
-  if (!n)
-    return 0;
-  uint64_t changed[(n + 63) / 64];
-  memset(changed, 0, sizeof changed);
   unsigned count = 0;
-  for (unsigned k = 0; k < n; k++)
-    if (jt_shared[first + k] == from) {
-      jt_shared[first + k] = to;
-      changed[k / 64] |= 1ull << (k % 64);
+  for (unsigned k = first; k < first + n; k++)
+    if (jt_shared[k] == from) {
+      jt_shared[k] = to;
       count++;
     }
   if (count) {
-    struct jt_retarget u = {first, n, changed};
-    hp_thread_foreach(jt_retarget, &u);
+    struct jt_update u = {first, n};
+    hp_thread_foreach(jt_catch_up, &u);
   }
   return count;
 }

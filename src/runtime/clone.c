@@ -121,20 +121,14 @@ void hp_at_guest_exit(int status, int sig)
   hp_report_write(status, sig, child);
 }
 
-/* The fragments thread o's asynchronous signal held unlinked
- * (hp_fragment's held) are let go, o being gone without coming out of
- * the cache (lock held; its block still live, its records with it). */
-static void let_go_held_locked(struct hp_thread *o)
-{
-  hp_fragments_let_go(o->held, o->nheld);
-  o->nheld = 0;
-}
-
-/* A fork's child: the other threads are not here. */
+/* The fragments a thread's asynchronous signal held unlinked are let go
+ * when it is gone without coming out of the cache (its block still live,
+ * and the records with it). A fork's child: the other threads are not
+ * here (the lock is held). */
 static void release_held(struct hp_thread *o, void *self)
 {
   if (o != self)
-    let_go_held_locked(o);
+    hp_fragments_let_go(o);
 }
 
 /* A child that may have died in the cache (a vfork child killed by a
@@ -142,7 +136,7 @@ static void release_held(struct hp_thread *o, void *self)
 static void let_go_child(struct hp_thread *c)
 {
   hp_lock();
-  let_go_held_locked(c);
+  hp_fragments_let_go(c);
   hp_unlock();
 }
 

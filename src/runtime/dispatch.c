@@ -231,8 +231,7 @@ static void let_go_held(struct hp_thread *t)
   if (!t->nheld)
     return;
   hp_lock();
-  hp_fragments_let_go(t->held, t->nheld);
-  t->nheld = 0;
+  hp_fragments_let_go(t);
   hp_unlock();
 }
 

@@ -437,13 +437,8 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
          * about to enter it (not idle) and not yet past its next safe
          * point, keeps their records from being freed until it lets them
          * go. */
-        bool have = f[i]->unit->gen || (!in_cache && __atomic_load_n(&t->cache_idle, __ATOMIC_ACQUIRE));
-        for (unsigned k = 0; k < t->nheld; k++)
-          have |= t->held[k] == f[i];
-        if (!have && t->nheld < sizeof t->held / sizeof t->held[0]) {
-          t->held[t->nheld++] = f[i];
-          f[i]->held++;
-        }
+        if (!f[i]->unit->gen && (in_cache || !__atomic_load_n(&t->cache_idle, __ATOMIC_ACQUIRE)))
+          hp_fragment_hold(t, f[i]);
       }
     /* Its next `ret` faults, if that fault reaches hotpath's handler. */
     hp_ret_table_block(t, tab_of(t)->act[SIGSEGV].handler != (uint64_t)(uintptr_t)SIG_IGN &&
