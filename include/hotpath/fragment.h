@@ -92,6 +92,9 @@ struct hp_frag_trace {
   bool profiled;                /* a head the profile names: traced when it first asks */
   bool opt_conservative;        /* a head: its optimized trace left through its deopt
                                    exit: its traces are no longer optimized */
+  bool no_dispatch;             /* a head: a trace of one of its dispatch's cases could not
+                                   take its plan: its traces are no dispatches */
+  uint64_t like_head;           /* a side trace: the head of the trace whose plan it took */
   const uint8_t *kept_code;     /* --report's copy of a flushed trace: its code (the
                                    fragment's code is then only the address it had) */
   const uint8_t *source;        /* a block of anonymous memory: the guest bytes it was

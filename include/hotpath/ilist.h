@@ -100,7 +100,8 @@ enum {
                               with the loop's (flag-free); a mismatch leaves the trace */
   HP_INSN_SHARE = 2048, /* an exit of a promoted trace where rsp and rbp are the entry's (no
                            inlined call open): it may go straight into a trace with the same
-                           plan (struct hp_promotion .side), past its entry, its registers kept */
+                           plan (struct hp_promotion .side), past its entry, its registers kept;
+                           on a dispatch trace's final jmp: each of its jump table's slots */
 };
 
 struct hp_insn {
@@ -177,6 +178,13 @@ struct hp_promotion {
    * either that reach the other's head with the plan go straight past its
    * entry (HP_INSN_SHARE), so it need not be a loop itself. */
   bool side;
+  /* A dispatch trace: it ends in a jump table (struct hp_ilist .jt, a
+   * switch's `jmp reg`) with rsp and rbp the entry's, and need not be a
+   * loop: an interpreter's loop closes through its cases, whose traces end
+   * at its head and take its plan as side traces. The table's slots leave
+   * through shared exits (HP_INSN_SHARE on the jump), so a bytecode runs
+   * from the dispatch into its case and back with the slots in registers. */
+  bool dispatch;
   /* No slot (hp_promote_none): the fold pass's plan alone is followed; the
    * trace has no entry code, checks or deopt exit, and may end in a jump
    * table (its tail left alone by the pass). */

@@ -86,6 +86,8 @@
   X(opt_traces, "loop traces optimized (frame slots promoted to registers)") \
   X(opt_traces_fold_only, "traces folded without promotion (not loops, calls, lookups: stores forwarded, copies and addresses folded)") \
   X(opt_traces_side, "side traces: promoted with the slots and registers of the loop trace they end at") \
+  X(opt_dispatch_dropped, "dispatch traces dropped (rebuilt as no dispatch) because a case's trace could not take their plan") \
+  X(opt_traces_dispatch, "of the loop traces optimized, dispatch traces (ending in a switch's jump table: the loop closes through the cases, side traces of theirs)") \
   X(opt_traces_left, "traces the optimizer left as they were") \
   X(opt_traces_dropped, "optimized traces dropped when the process started a second thread") \
   X(opt_slots_promoted, "frame slots promoted to registers") \

@@ -6,12 +6,14 @@
 
 #include "hotpath/analysis.h"
 #include "hotpath/frames.h"
+#include "hotpath/jumptable.h"
 #include "hotpath/liveness.h"
 
 #define RSP 4
 #define RBP 5
 #define MAX_ACCESSES 256
 #define MAX_ANCHORS 64
+#define DISPATCH_GAP 8 /* bytes between two slots of a dispatch's plan, at most */
 
 /* Legacy-encoded, 64-bit addresses, a ModRM operand, no lock. */
 static bool legacy_unlocked_modrm(const ZydisDecodedInstruction *zi)
@@ -279,6 +281,12 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
   }
   if (like)
     defer = false; /* (the exits between the two need memory exact) */
+  /* A switch's jump at the end (the caller found its table): the cases'
+   * traces come back here and take this plan, so the trace need not be a
+   * loop; their exits are shared, so memory stays exact. */
+  bool jt_end = !like && l->jt && l->n >= 2 && l->v[l->n - 1].op == HP_OP_JMP_IND && l->jt->p < l->n - 1;
+  if (jt_end)
+    defer = false;
   /* Calls inlined in the trace (each with its return in it) are followed
    * through their frames; the trace's entry then checks that the slots
    * are at or above rsp, so that the callees' frames lie below them. */
@@ -388,6 +396,23 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
       fr.delta += 8 + in->check_len;
       hp_frames_pop(&fr);
       continue;
+    case HP_OP_JMP_IND:
+      if (jt_end && i == l->n - 1) {
+        struct hp_insn_effects je;
+        if (!hp_analyze_bytes(in->bytes, in->len, &je)) {
+          *why = "an instruction the analysis cannot describe";
+          return false;
+        }
+        used |= je.gpr_read; /* the lookup reads the target where it is */
+        if (depth || fr.delta != 0 || fr.rbp.kind != HP_SYM_OUTER) {
+          *why = "a jump table inside an inlined call";
+          return false;
+        }
+        share[i] = 1;
+        continue;
+      }
+      *why = "calls, returns or indirect branches";
+      return false;
     case HP_OP_GUEST:
       break;
     default:
@@ -434,6 +459,11 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
     }
     if (e.nmem > 1) {
       *why = "an instruction with two memory operands";
+      return false;
+    }
+    /* The table's tail runs again in each slot: loads and arithmetic only. */
+    if (jt_end && i >= l->jt->p && e.nmem && e.mem[0].write) {
+      *why = "a store in a jump table's tail";
       return false;
     }
     if (!e.nmem)
@@ -524,7 +554,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
     *why = "a call whose return is not in the trace";
     return false;
   }
-  if (!loop && !like) {
+  if (!loop && !like && !jt_end) {
     *why = "not a loop";
     return false;
   }
@@ -632,7 +662,9 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
     if (!(xused & (1u << xmm_order[k])))
       freex[nfreex++] = xmm_order[k];
   /* General registers for slots: the checks' scratch aside. */
-  bool need_scratch = other_mem || calls || (defer && nlcheck) || p->rip_check; /* the checks', the entry's */
+  /* (a dispatch's: its cases' stores through pointers, which its side
+   * traces check with the plan's scratch register) */
+  bool need_scratch = other_mem || calls || (defer && nlcheck) || p->rip_check || jt_end; /* the checks', the entry's */
   unsigned room = nfree > (need_scratch ? 1u : 0u) ? nfree - (need_scratch ? 1u : 0u) : 0;
   if (need_scratch && !nfree)
     room = nfreex = 0; /* no scratch for the checks: nothing can be promoted */
@@ -649,6 +681,11 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
       bool clean = true;
       for (unsigned a = 0; a < nanchor && clean; a++)
         clean = !(anchor[a] >= c[i].disp && anchor[a] < c[j].disp + c[j].size);
+      /* A dispatch's cases take its hull as it is: a gap in it likely
+       * holds what they index (the interpreter's stack array), whose
+       * accesses would each leave through the checks' slow path. */
+      if (jt_end && j > i && c[j].disp - (c[j - 1].disp + c[j - 1].size) > DISPATCH_GAP)
+        clean = false;
       if (!clean)
         break;
       uses += c[j].uses;
@@ -704,6 +741,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
     p->regs |= (uint16_t)(1u << p->scratch);
   }
   p->frame_check = calls;
+  p->dispatch = jt_end;
   mark(l, p, acc, nacc, check, lcheck, share, live, need_scratch);
   /* The entry's other checks use the flags only where a fault handler
    * could not see them either (above). */

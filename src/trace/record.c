@@ -583,7 +583,8 @@ static int jt_searched;
  * fold pass alone (promo->fold_only); true if either changed it, else
  * *whyp says why not; *ns: the time it took. */
 static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conservative, const uint64_t *end_regs,
-                     const struct hp_promotion *like, const char **whyp, uint32_t *ns, unsigned *known)
+                     const struct hp_promotion *like, bool no_dispatch, const char **whyp, uint32_t *ns,
+                     unsigned *known)
 {
   static long optimized; /* traces the optimizer changed (--opt-limit) */
   *ns = 0;
@@ -620,10 +621,33 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
   uint64_t t0 = hp_now_ns() - *ns;
   const char *why = "--disable-pass=promote";
   verify_keep(l);
+  /* A switch's jump table at the end: found once here (the search reads
+   * every entry), taken by build. Its tail is where the fold pass stops
+   * (the slots run the tail per case); with it the trace may be promoted
+   * as a dispatch (an interpreter's loop closes through its cases, which
+   * share the plan). */
+  unsigned fold_end = l->n;
+  bool threaded = false; /* the table leads to the trace's own head: cases jump to cases */
+  if (end_regs && l->n && l->v[l->n - 1].op == HP_OP_JMP_IND) {
+    jt_searched = hp_jt_probe(l, end_regs, true, &jt_scratch) ? 1 : 2;
+    if (jt_searched == 1)
+      fold_end = jt_scratch.p;
+    for (unsigned k = 0; jt_searched == 1 && k < jt_scratch.n; k++)
+      threaded |= jt_scratch.target[k] == l->pc;
+  }
   bool done = !conservative && hp_opt_pass_enabled("promote") && like && hp_opt_pass_enabled("side") &&
               hp_promote(l, promo, 0, false, like, fold_effects, fold_known, &why);
-  if (!done && !conservative && hp_opt_pass_enabled("promote"))
+  if (like && !done && why && hp_log_level() >= HP_LOG_DEBUG)
+    hp_log(HP_LOG_DEBUG, "trace 0x%lx: not a side trace: %s", (unsigned long)l->pc, why);
+  if (!done && !conservative && hp_opt_pass_enabled("promote")) {
+    /* (the table only as the pass's hint: build takes it for the lowering
+     * once its thread-block entries are allocated) */
+    l->jt = jt_searched == 1 && !no_dispatch && !threaded && hp_opt_pass_enabled("dispatch") && hp_opt_pass_enabled("side")
+                ? &jt_scratch
+                : NULL;
     done = hp_promote(l, promo, 0, hp_opt_pass_enabled("defer"), NULL, fold_effects, fold_known, &why);
+    l->jt = NULL;
+  }
   if (done && !hp_opt_pass_enabled("side")) /* no exit goes past another entry: none pays for it */
     for (unsigned i = 0; i < l->n; i++)
       l->v[i].flags &= (uint16_t)~HP_INSN_SHARE;
@@ -634,7 +658,8 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
     verify_keep(l);
     const char *fwhy;
     l->fold = NULL;
-    if (hp_opt_pass_enabled("fold") && hp_fold(l, &fold_plan, fold_effects, fold_known, l->n, &fwhy)) {
+    if (hp_opt_pass_enabled("fold") &&
+        hp_fold(l, &fold_plan, fold_effects, fold_known, promo->dispatch ? fold_end : l->n, &fwhy)) {
       l->fold = &fold_plan;
       verify(l, HP_VERIFY_FOLD, true);
     }
@@ -645,14 +670,6 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
      * loads all the same (fold.h), up to a jump table's tail. */
     const char *fwhy;
     if (!conservative && hp_opt_pass_enabled("fold")) {
-      /* A jump table at its end: the pass stops where its tail starts (the
-       * slots run the tail per case); found once, taken after (build). */
-      unsigned fold_end = l->n;
-      if (end_regs) {
-        jt_searched = hp_jt_probe(l, end_regs, true, &jt_scratch) ? 1 : 2;
-        if (jt_searched == 1)
-          fold_end = jt_scratch.p;
-      }
       hp_promote_none(l, promo);
       l->fold = NULL;
       if (hp_fold(l, &fold_plan, fold_effects, fold_known, fold_end, &fwhy)) {
@@ -858,6 +875,80 @@ static const struct hp_promotion *side_of(const struct hp_ilist *out, const stru
   return t && !t->removed ? hp_frag_tr(t)->plan : NULL; /* (only optimized traces keep one) */
 }
 
+static bool drop_trace(struct hp_fragment *f, uint64_t now);
+
+/* Dispatch traces built (under the lock): each with its table's targets,
+ * the cases whose traces must take its plan for it to pay. */
+#define MAX_DISPATCH 64
+static struct {
+  uint64_t pc;
+  const uint64_t *target;
+  unsigned n;
+} dispatches[MAX_DISPATCH];
+static unsigned ndispatches;
+
+/* A case of dispatch trace d (at head pc) whose trace could not take its
+ * plan: every run of that case would leave d's registers and enter them
+ * again, which costs more than the plan saves (Lua's cases call
+ * functions). d and the traces that took its plan go, to be rebuilt; d's
+ * head is no dispatch any more. */
+static void drop_dispatch(uint64_t pc)
+{
+  struct hp_fragment *d = hp_fragment_lookup(pc);
+  if (!d || d->removed || d->kind != HP_FRAG_TRACE || !hp_frag_tr(d)->plan || !hp_frag_tr(d)->plan->dispatch)
+    return;
+  struct hp_fragment *head = hp_frag_tr(d)->shadowed;
+  uint64_t now = hp_now_ns();
+  if (!drop_trace(d, now))
+    return;
+  hp_frag_tr_mut(head)->no_dispatch = true;
+  hp_stats.opt_dispatch_dropped++;
+  for (unsigned i = 0; i < noptimized_traces; i++) {
+    struct hp_fragment *g = optimized_traces[i];
+    if (!g->removed && hp_frag_tr(g)->like_head == pc)
+      drop_trace(g, now);
+  }
+  HP_DEBUG("trace 0x%lx dropped: a case's trace could not take its plan (no longer a dispatch)", (unsigned long)pc);
+}
+
+/* A trace at head pc, ending at end (its last exit's target, 0: none),
+ * side trace of the trace at like_head (0: none): the dispatches it is a
+ * case of, or ends at, go unless it took their plan. */
+static void check_dispatches(uint64_t pc, uint64_t end, uint64_t like_head)
+{
+  for (unsigned i = 0; i < ndispatches; i++) {
+    if (dispatches[i].pc == like_head || dispatches[i].pc == pc)
+      continue;
+    bool is_case = dispatches[i].pc == end;
+    for (unsigned k = 0; k < dispatches[i].n && !is_case; k++)
+      is_case = dispatches[i].target[k] == pc;
+    if (is_case)
+      drop_dispatch(dispatches[i].pc);
+  }
+}
+
+/* Dispatch trace f (pc), with its table jt, joins the list (in place of
+ * one no longer a dispatch, or of none). */
+static void note_dispatch(const struct hp_fragment *f, const struct hp_jt *jt)
+{
+  unsigned i = 0;
+  while (i < ndispatches) {
+    const struct hp_fragment *d = hp_fragment_lookup(dispatches[i].pc);
+    if (!d || d->removed || d->kind != HP_FRAG_TRACE || !hp_frag_tr(d)->plan || !hp_frag_tr(d)->plan->dispatch ||
+        dispatches[i].pc == f->guest_pc)
+      break;
+    i++;
+  }
+  if (i == MAX_DISPATCH)
+    return; /* (then not checked: its cases keep it whatever they are) */
+  uint64_t *t = hp_arena_gen_alloc(jt->n * sizeof *t);
+  memcpy(t, jt->target, jt->n * sizeof *t);
+  dispatches[i].pc = f->guest_pc;
+  dispatches[i].target = t;
+  dispatches[i].n = jt->n;
+  ndispatches += i == ndispatches;
+}
+
 static void build(struct recording *r)
 {
   /* Once per trace (the recording's steps run on the guest's FS): the
@@ -916,8 +1007,9 @@ static void build(struct recording *r)
   uint32_t opt_ns;
   unsigned known;
   jt_searched = 0;
-  bool promoted = optimize(&out, &promo, cur && hp_frag_tr(cur)->opt_conservative, r->end_regs, side_of(&out, r),
-                           &why, &opt_ns, &known);
+  const struct hp_promotion *like = side_of(&out, r);
+  bool promoted = optimize(&out, &promo, cur && hp_frag_tr(cur)->opt_conservative, r->end_regs, like,
+                           cur && hp_frag_tr(cur)->no_dispatch, &why, &opt_ns, &known);
   if (r->parent) {
     if (!keeps_slots(hp_frag_tr(r->parent), promoted, &promo)) {
       next_head_id = ids_from; /* not used after all (the lock is held since) */
@@ -926,7 +1018,11 @@ static void build(struct recording *r)
     }
   }
   hp_stats.opt_returns_known += known;
-  if ((!promoted || promo.fold_only) && r->end_regs && jt_searched != 2 &&
+  uint64_t like_head = like ? out.v[out.n - 1].target : 0; /* (side_of's) */
+  if (!r->parent)
+    check_dispatches(r->head, out.n && out.v[out.n - 1].op == HP_OP_EXIT ? out.v[out.n - 1].target : 0,
+                     promoted && promo.side ? like_head : 0);
+  if ((!promoted || promo.fold_only || promo.dispatch) && r->end_regs && jt_searched != 2 &&
       hp_jt_for_list(&out, r->end_regs, true, true, jt_searched == 1, &jt_scratch)) {
     out.jt = &jt_scratch; /* (the search optimize made: the fold plan ends at its tail, which lower.c checks) */
   }
@@ -998,6 +1094,10 @@ static void build(struct recording *r)
   }
   hp_frag_tr_mut(f)->shadowed = cur;
   keep_path(f, r, &out, promoted, &promo);
+  if (promoted && promo.side)
+    hp_frag_tr_mut(f)->like_head = like_head;
+  if (promoted && promo.dispatch && out.jt)
+    note_dispatch(f, out.jt);
   hp_frag_tr_mut(f)->hot_since = hp_now_ns(); /* a trace: when it was built */
   for (unsigned j = 0; j < out.ncallee; j++) {
     struct hp_frag_trace *ftr = hp_frag_tr_mut(f);
@@ -1019,6 +1119,7 @@ static void build(struct recording *r)
   if (promoted && !promo.fold_only) {
     hp_stats.opt_traces += !promo.side; /* (loops) */
     hp_stats.opt_traces_side += promo.side;
+    hp_stats.opt_traces_dispatch += promo.dispatch;
     hp_stats.opt_slots_promoted += promo.nslots;
     hp_stats.opt_alias_checks += promo.checks;
     hp_stats.opt_traces_deferred += promo.deferred;

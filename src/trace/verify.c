@@ -284,7 +284,10 @@ static bool check_promo_plan(const struct hp_ilist *l, const struct hp_promotion
               (in->op == HP_OP_RET_GUARD && !(in->flags & HP_INSN_RET_KNOWN));
     back |= (in->flags & HP_INSN_BACK_EDGE) != 0;
   }
-  if (!back && !p->side)
+  bool jt_end = l->n && l->v[l->n - 1].op == HP_OP_JMP_IND;
+  if (p->dispatch && (!jt_end || p->side || p->deferred))
+    return fail(err, -1, "a dispatch plan on a trace that does not end in an indirect jump, or side, or deferred");
+  if (!back && !p->side && !p->dispatch)
     return fail(err, -1, "promotion of a trace that is not a loop (no back edge)");
   if (p->side && p->deferred)
     return fail(err, -1, "a side trace's plan with deferred stores (a shared exit needs memory exact)");
@@ -305,7 +308,7 @@ static bool touched(const struct hp_insn *in, struct hp_insn_effects *e)
 {
   if (in->op == HP_OP_GUEST)
     return hp_analyze_insn(in, e);
-  if (in->op == HP_OP_CALL_IND_GUARD || in->op == HP_OP_JMP_IND_GUARD)
+  if (in->op == HP_OP_CALL_IND_GUARD || in->op == HP_OP_JMP_IND_GUARD || in->op == HP_OP_JMP_IND)
     return hp_analyze_bytes(in->bytes, in->len, e);
   memset(e, 0, sizeof *e);
   return true;
@@ -357,9 +360,10 @@ static bool check_promoted(const struct hp_ilist *l, struct hp_verify_error *err
     /* A shared exit goes past another entry with the registers as they
      * are: rsp and rbp must be what this trace's entry checked, memory
      * exact. */
+    bool jt_jump = p->dispatch && in->op == HP_OP_JMP_IND && i == l->n - 1; /* its table's slots */
     if ((f & HP_INSN_SHARE) &&
-        ((in->op != HP_OP_EXIT && in->op != HP_OP_EXIT_CC) || (f & HP_INSN_BACK_EDGE) ||
-         in->exit_kind != HP_EXIT_BRANCH || fr.delta != 0 || fr.rbp.kind != HP_SYM_OUTER || p->deferred))
+        ((!jt_jump && ((in->op != HP_OP_EXIT && in->op != HP_OP_EXIT_CC) || in->exit_kind != HP_EXIT_BRANCH)) ||
+         (f & HP_INSN_BACK_EDGE) || fr.delta != 0 || fr.rbp.kind != HP_SYM_OUTER || p->deferred))
       return fail(err, ii, "HP_INSN_SHARE on a %s where rsp or rbp is not the entry's, or stores are deferred",
                   hp_op_name(in->op));
     /* Flags in the combinations the lowering reads. */

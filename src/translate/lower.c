@@ -890,6 +890,8 @@ static bool lower_elem(struct lowering *L, const struct hp_ilist *l, unsigned i,
       exit_jmp(L, HP_EXIT_IBL_MISS, 0);
       return false;
     }
+    if (in->op == HP_OP_JMP_IND && L->promo) /* a dispatch's way on past its table: the guest's registers back */
+      promo_leave(L);
     if (in->op == HP_OP_JMP_IND && !(in->flags & HP_INSN_MONO)) {
       int r = jmp_register(in);
       if (r >= 0) {
@@ -1102,11 +1104,18 @@ static void jt_slots(struct lowering *L, const struct hp_ilist *l, const struct 
       for (unsigned i = jt->p; i + 1 < l->n; i++)
         if (!lower_one(L, l, i, force_far))
           return;
+    /* A dispatch's plan: the case's trace shares it (past its entry), or
+     * the registers come back first. */
+    size_t share = share_jmp(L, (l->v[l->n - 1].flags & HP_INSN_SHARE) != 0);
+    promo_leave(L);
+    bool alone = L->e->pos == start; /* nothing before the jump */
     unsigned before = L->out->nexits;
     exit_jmp(L, HP_EXIT_BRANCH, jt->target[k]);
     L->out->jt_off[k] = start;
+    if (share && L->out->nexits > before)
+      L->out->exits[before].share_pos = (uint32_t)share;
     /* The jump alone: linked, the entries aim at the case's fragment. */
-    if (jt->tail_dead[k] && !jt->keep_flags && L->out->nexits > before)
+    if (alone && jt->tail_dead[k] && !jt->keep_flags && L->out->nexits > before)
       L->out->exits[before].jt_slot = start;
   }
 }
@@ -1158,8 +1167,9 @@ bool hp_lower(const struct hp_ilist *l, struct hp_emit *e, uintptr_t cold_top,
   if (opts->entry_counter) /* --stats: executions of the fragment (and of its loop) */
     hp_emit_count_abs(e, (uint64_t)(uintptr_t)opts->entry_counter);
   /* A jump table with a promotion only when the fold pass alone follows
-   * it, which left the table's tail as it is (hp_fold's end). */
-  const struct hp_jt *jt = opts->record || (L.promo && !L.promo->fold_only) ? NULL : l->jt;
+   * it or the plan is a dispatch's, the fold pass having left the table's
+   * tail as it is (hp_fold's end). */
+  const struct hp_jt *jt = opts->record || (L.promo && !L.promo->fold_only && !L.promo->dispatch) ? NULL : l->jt;
   if (jt && L.fold && L.fold->end != jt->p) {
     out->broken = true;
     e->overflow = true;

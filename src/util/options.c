@@ -151,7 +151,7 @@ bool hp_option_set(const char *arg)
 }
 
 /* The optimizer's passes, by the names --disable-pass takes. */
-static const char *const pass_names[] = {"retelide", "promote", "defer", "fold", "side"};
+static const char *const pass_names[] = {"retelide", "promote", "defer", "fold", "side", "dispatch"};
 
 /* Whether name is in the comma-separated list. */
 static bool in_list(const char *list, const char *name)
@@ -181,7 +181,7 @@ bool hp_options_valid(void)
     for (size_t k = 0; k < sizeof pass_names / sizeof pass_names[0]; k++)
       known |= strlen(pass_names[k]) == len && strncmp(p, pass_names[k], len) == 0;
     if (!known) {
-      fprintf(stderr, "hotpath: --disable-pass: unknown pass '%.*s' (passes: retelide, promote, defer, fold, side)\n", (int)len, p);
+      fprintf(stderr, "hotpath: --disable-pass: unknown pass '%.*s' (passes: retelide, promote, defer, fold, side, dispatch)\n", (int)len, p);
       return false;
     }
     p = comma ? comma + 1 : NULL;

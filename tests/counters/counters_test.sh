@@ -7,20 +7,20 @@
 # of reach.  A feature silently switched off fails here even when every
 # program still prints the right output.
 #
-# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT HEADSELF XUPPER TLSLOOP CGOTO SIDETRACE
+# usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT HEADSELF XUPPER TLSLOOP CGOTO SIDETRACE DISPATCH
 #   (executables of tests/programs: loops, indcall, funcptr, jumptable; of
-#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0), defer (-O0), fold (-O0), nested (-O0), calleexit (-O0), headself (-O0), xupper (-O0), tlsloop (-O0), cgoto (-O0), sidetrace (-O0))
+#   tests/traces: phase, callchain, interp, mthot, promote (-O0), indswap, promote2 (-O0), fpromote (-O0), cpromote (-O0), rbpdata (-O0), defer (-O0), fold (-O0), nested (-O0), calleexit (-O0), headself (-O0), xupper (-O0), tlsloop (-O0), cgoto (-O0), sidetrace (-O0), dispatch (-O0))
 # Counters are matched by their description (include/hotpath/stats.h).
 set -u
-if [ $# -ne 24 ]; then
-  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT HEADSELF XUPPER TLSLOOP CGOTO SIDETRACE" >&2
+if [ $# -ne 25 ]; then
+  echo "usage: counters_test.sh HOTPATH LOOPS INDCALL FUNCPTR JUMPTABLE PHASE CALLCHAIN INTERP MTHOT PROMOTE INDSWAP PROMOTE2 FPROMOTE CPROMOTE RBPDATA DEFER FOLD NESTED CALLEEXIT HEADSELF XUPPER TLSLOOP CGOTO SIDETRACE DISPATCH" >&2
   exit 2
 fi
 hp=$(realpath "$1") loops=$(realpath "$2") indcall=$(realpath "$3") funcptr=$(realpath "$4") jumptable=$(realpath "$5")
 phase=$(realpath "$6") callchain=$(realpath "$7") interp=$(realpath "$8") mthot=$(realpath "$9")
 promote=$(realpath "${10}") indswap=$(realpath "${11}") promote2=$(realpath "${12}") fpromote=$(realpath "${13}") cpromote=$(realpath "${14}") rbpdata=$(realpath "${15}") defer=$(realpath "${16}") fold=$(realpath "${17}")
 nested=$(realpath "${18}") calleexit=$(realpath "${19}") headself=$(realpath "${20}")
-xupper=$(realpath "${21}") tlsloop=$(realpath "${22}") cgoto=$(realpath "${23}") sidetrace=$(realpath "${24}")
+xupper=$(realpath "${21}") tlsloop=$(realpath "${22}") cgoto=$(realpath "${23}") sidetrace=$(realpath "${24}") dispatch=$(realpath "${25}")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 
@@ -350,6 +350,20 @@ expect sidetrace "$SI" -ge 6
 expect sidetrace "$SL" -ge 8
 expect sidetrace-noside "$SI" -eq 0
 expect sidetrace-noside "$SL" -eq 0
+# Dispatch traces: a switch interpreter's dispatch keeps its locals in
+# registers and its cases' traces take its plan (side traces, linked past
+# each other's entries); a case that calls a function cannot, and the
+# dispatch is rebuilt without the plan. Not with --disable-pass=dispatch.
+DT="of the loop traces optimized, dispatch traces (ending in a switch's jump table: the loop closes through the cases, side traces of theirs)"
+DD="dispatch traces dropped (rebuilt as no dispatch) because a case's trace could not take their plan"
+run dispatch --opt=2 -- "$dispatch"
+run dispatch-nopass --opt=2 --disable-pass=dispatch -- "$dispatch"
+expect dispatch "$DT" -ge 1
+expect dispatch "$SI" -ge 8
+expect dispatch "$SL" -ge 8
+expect dispatch "$DD" -ge 1
+expect dispatch-nopass "$DT" -eq 0
+expect dispatch-nopass "$DD" -eq 0
 # Optimized traces go when the process starts a second thread.
 run promote2 --opt=2 -- "$promote2"
 expect promote2 "$OT" -ge 3
