@@ -45,7 +45,10 @@ struct hp_exit {
   /* A jump-table slot that is this exit's jump alone (the case reads
    * nothing the tail leaves): its offset in from's code, which the table
    * entries for its case hold while it is unlinked; linked, they hold the
-   * target's entry, so the dispatch goes there straight. 0: none. */
+   * target's entry, so the dispatch goes there straight. In a dispatch
+   * trace the slot begins with the shared jump (share_off), its restores
+   * after it: the entries follow only a shared link (past the target's
+   * entry). 0: none. */
   uint32_t jt_slot;
 };
 

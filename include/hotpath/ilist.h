@@ -272,6 +272,12 @@ struct hp_ilist {
   const struct hp_fold *fold; /* folding plan (fold.h) the lowering follows with promo (NULL: none) */
   const struct hp_jt *jt;     /* the jump table its last element dispatches through (jumptable.h;
                                  NULL: none) */
+  /* The promotion's hints for a trace whose final `jmp` goes through a
+   * jump table (a dispatch, promote.h): the table's tail's first element
+   * (0: none), and the first block at each of its targets, one after
+   * another (NULL: none). */
+  unsigned jt_tail;
+  const struct hp_ilist *ahead;
   unsigned miss_counter;  /* a trace's guard-miss counter (thread block head
                              counters), 0: its misses are not counted */
   uint32_t miss_limit;    /* misses that leave through HP_EXIT_GUARD_MISSES */

@@ -26,8 +26,8 @@ struct hp_lowered_exit {
   uint32_t stub_jmp;   /* with unlink_off: the rel32 of that code's jump to the stub */
   uint32_t share_pos;  /* HP_INSN_SHARE: the rel32 of its jump past the restores (hp_exit's
                           share_off); 0 = none */
-  uint32_t jt_slot;    /* a jump-table slot that is this exit's jump alone (hp_exit's
-                          jt_slot); 0 = none */
+  uint32_t jt_slot;    /* a jump-table slot that is this exit's jump alone, or its shared
+                          jump first (hp_exit's jt_slot); 0 = none */
 };
 
 struct hp_lowered_cont {

@@ -14,7 +14,7 @@
   X(INT, opt, "opt", 2, 0, 2, "N", \
     "optimization level: 0 = basic blocks linked in the code cache; 1 = also traces (superblocks) of hot paths; 2 (default) = also the optimizer: loop traces get their frame slots in registers, every trace its address arithmetic and copies folded and stores forwarded to loads") \
   X(STR, disable_pass, "disable-pass", NULL, 0, 0, "NAME[,NAME]", \
-    "do not run these optimizer passes (--opt=2); passes: retelide, promote, defer (promoted slots stored at exits), fold (addresses and copies folded, dead code removed; without promote it runs alone on every trace), side (side traces: the other arm of an if in an optimized loop keeps its registers)") \
+    "do not run these optimizer passes (--opt=2); passes: retelide, promote, defer (promoted slots stored at exits), fold (addresses and copies folded, dead code removed; without promote it runs alone on every trace), side (side traces: the other arm of an if in an optimized loop keeps its registers), dispatch (a switch interpreter's dispatch and its cases share their locals in registers)") \
   X(INT, opt_limit, "opt-limit", -1, -1, 1000000000, "N", \
     "optimize only the first N traces, -1 (default) = all (bisecting a miscompile to one trace)") \
   X(BOOL, opt_verify, "opt-verify", false, 0, 0, "", \

@@ -33,6 +33,11 @@
  * the loop trace whose head l ends at; l then takes that plan as it is
  * (.side: the same slots in the same registers, the same entry checks,
  * stores written through) or is left alone, and need not be a loop.
+ * l->jt_tail (set by the caller: the first element of the tail of the
+ * jump table its final `jmp` dispatches through) makes l a dispatch
+ * (struct hp_promotion .dispatch), which need not be a loop either: its
+ * cases come back to its head; l->ahead (NULL: none) is their code, whose
+ * slots, frame addresses and registers the plan takes into account.
  * eff/known: each element's effects (hp_analyze_list). Returns false, with *why set and
  * l unchanged, when nothing is promoted. */
 bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool defer,

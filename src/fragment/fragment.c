@@ -511,7 +511,7 @@ static void unlink_exit(struct hp_exit *x)
 {
   struct hp_fragment *from = x->from;
   if (x->linked)
-    jt_aim(x, x->linked->code, from->code + x->jt_slot);
+    jt_aim(x, x->linked->code + (x->shared ? hp_frag_tr(x->linked)->loop_off : 0), from->code + x->jt_slot);
   uint8_t *rw = hp_cache_rw(from->unit, from->code);
   if (x->shared) /* on through the restores to its branch, which was not linked */
     hp_patch_rel32(rw + x->share_off, from->code + x->share_off, from->code + x->share_off + 4);
@@ -745,6 +745,7 @@ bool hp_link(struct hp_exit *x, struct hp_fragment *to)
     uintptr_t at = from->code + x->share_off, past = to->code + hp_frag_tr(to)->loop_off;
     if (hp_rel32_fits(at + 4, past)) {
       hp_patch_rel32(rw + x->share_off, at, past);
+      hp_stats.jt_entries_aimed += jt_aim(x, from->code + x->jt_slot, past) != 0;
       x->shared = true;
       x->linked = to;
       x->next_in = to->incoming;
@@ -779,7 +780,10 @@ bool hp_link(struct hp_exit *x, struct hp_fragment *to)
     }
   }
   hp_patch_rel32(rw + x->branch_off, field, dest);
-  hp_stats.jt_entries_aimed += jt_aim(x, from->code + x->jt_slot, to->code) != 0;
+  /* (a slot with a shared jump has its restores after it: its entries
+   * follow only shared links) */
+  if (!x->share_off)
+    hp_stats.jt_entries_aimed += jt_aim(x, from->code + x->jt_slot, to->code) != 0;
   x->linked = to;
   x->next_in = to->incoming;
   to->incoming = x;

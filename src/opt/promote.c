@@ -6,7 +6,6 @@
 
 #include "hotpath/analysis.h"
 #include "hotpath/frames.h"
-#include "hotpath/jumptable.h"
 #include "hotpath/liveness.h"
 
 #define RSP 4
@@ -258,6 +257,59 @@ static bool promote_like(struct hp_ilist *l, struct hp_promotion *p, const struc
   return true;
 }
 
+/* A dispatch's cases (l->ahead: blocks one after another, each ending in
+ * its control transfer), which will take its plan: their [rbp+d] accesses
+ * (each block starts in the dispatch's frame, up to anything that changes
+ * rsp or rbp), the frame addresses they compute and the registers they
+ * touch, so that the plan holds the slots they use most and none of their
+ * registers. Returns false when a list is full. */
+static bool ahead_accesses(const struct hp_ilist *ah, struct access *acc, unsigned *nacc, int32_t *anchor,
+                           unsigned *nanchor, uint32_t *used, uint32_t *xused, bool *xall)
+{
+  bool framed = true; /* rbp and rsp are the dispatch's */
+  for (unsigned i = 0; i < ah->n; i++) {
+    const struct hp_insn *in = &ah->v[i];
+    if (in->op != HP_OP_GUEST) {
+      framed = true; /* the next block */
+      continue;
+    }
+    struct hp_insn_effects e;
+    if (!framed || !hp_analyze_insn(in, &e)) {
+      framed = false;
+      continue;
+    }
+    *used |= e.gpr_read | e.gpr_write;
+    *xused |= e.xmm;
+    *xall |= e.xmm_all;
+    if (((e.gpr_write >> RSP) | (e.gpr_write >> RBP)) & 1) {
+      framed = false;
+      continue;
+    }
+    for (unsigned k = 0; k < e.nmem; k++) {
+      const struct hp_mem_operand *m = &e.mem[k];
+      if (m->seg != HP_SEG_FLAT || (m->base != RBP && m->index != RBP))
+        continue;
+      if (m->base == RBP && m->index == HP_MEM_NONE && in->zi.mnemonic != ZYDIS_MNEMONIC_LEA) {
+        if (*nacc == MAX_ACCESSES)
+          return false;
+        uint8_t cls = CLS_NONE;
+        if (e.nmem == 1 && (m->size == 4 || m->size == 8) && !(in->flags & HP_INSN_RIPREL)) {
+          if (rm_can_be_register(&in->zi))
+            cls = CLS_GPR;
+          else if (rm_can_be_xmm(&in->zi, m->size))
+            cls = CLS_XMM;
+        }
+        acc[(*nacc)++] = (struct access){0, (int32_t)m->disp, (uint8_t)m->size, cls, m->write, false};
+      } else {
+        if (*nanchor == MAX_ANCHORS)
+          return false;
+        anchor[(*nanchor)++] = (int32_t)m->disp;
+      }
+    }
+  }
+  return true;
+}
+
 bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool defer,
                 const struct hp_promotion *like, const struct hp_insn_effects *eff, const bool *known,
                 const char **why)
@@ -284,7 +336,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
   /* A switch's jump at the end (the caller found its table): the cases'
    * traces come back here and take this plan, so the trace need not be a
    * loop; their exits are shared, so memory stays exact. */
-  bool jt_end = !like && l->jt && l->n >= 2 && l->v[l->n - 1].op == HP_OP_JMP_IND && l->jt->p < l->n - 1;
+  bool jt_end = !like && l->jt_tail && l->n >= 2 && l->v[l->n - 1].op == HP_OP_JMP_IND && l->jt_tail < l->n - 1;
   if (jt_end)
     defer = false;
   /* Calls inlined in the trace (each with its return in it) are followed
@@ -462,7 +514,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
       return false;
     }
     /* The table's tail runs again in each slot: loads and arithmetic only. */
-    if (jt_end && i >= l->jt->p && e.nmem && e.mem[0].write) {
+    if (jt_end && i >= l->jt_tail && e.nmem && e.mem[0].write) {
       *why = "a store in a jump table's tail";
       return false;
     }
@@ -600,6 +652,15 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
       defer = false;
     }
   }
+  /* A dispatch's cases: their accesses count as the trace's own (they
+   * mark none of its elements: from nmine on), their frame addresses and
+   * registers too. */
+  unsigned nmine = nacc;
+  if (jt_end && l->ahead &&
+      !ahead_accesses(l->ahead, acc, &nacc, anchor, &nanchor, &used, &xused, &xall)) {
+    *why = "too many frame accesses in the cases";
+    return false;
+  }
   /* Candidate slots: every access that touches their bytes is the same
    * [rbp+disp] at the same size, by an instruction that can be rewritten. */
   struct cand c[MAX_ACCESSES];
@@ -613,7 +674,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
       c[nc++] = (struct cand){acc[a].disp, acc[a].size, acc[a].cls, 0, 0, true};
     c[k].uses++;
     c[k].ok &= acc[a].cls != CLS_NONE && acc[a].cls == c[k].cls && !(acc[a].cls == CLS_XMM && xall);
-    c[k].writes += acc[a].write;
+    c[k].writes += acc[a].write && a < nmine;
   }
   /* The trace's entry loads its slots, speculatively: a run may leave
    * before touching one (rbp may even be a data pointer), so a fault of
@@ -742,7 +803,7 @@ bool hp_promote(struct hp_ilist *l, struct hp_promotion *p, unsigned avoid, bool
   }
   p->frame_check = calls;
   p->dispatch = jt_end;
-  mark(l, p, acc, nacc, check, lcheck, share, live, need_scratch);
+  mark(l, p, acc, nmine, check, lcheck, share, live, need_scratch);
   /* The entry's other checks use the flags only where a fault handler
    * could not see them either (above). */
   p->entry_flags_dead = entry_flags_dead;

@@ -578,6 +578,30 @@ static struct hp_jt jt_scratch; /* under the lock */
  * 0 not, 1 found (in jt_scratch), 2 none. */
 static int jt_searched;
 
+/* The first block of each case of jump table jt, one after another (a
+ * dispatch's hint for the promotion: the slots and registers its cases
+ * use); NULL when none can be read. */
+static const struct hp_ilist *cases_ahead(const struct hp_jt *jt)
+{
+  static struct hp_insn v[4 * HP_BLOCK_LIST_CAP]; /* under the lock */
+  static struct hp_insn one[HP_BLOCK_LIST_CAP];
+  static struct hp_ilist ahead;
+  ahead = (struct hp_ilist){.v = v, .cap = sizeof v / sizeof v[0]};
+  for (unsigned k = 0; k < jt->n; k++) {
+    unsigned same = 0;
+    while (jt->target[same] != jt->target[k])
+      same++;
+    struct hp_ilist b = {.v = one, .cap = HP_BLOCK_LIST_CAP};
+    if (same < k || !hp_decode_guest_block(jt->target[k], &b))
+      continue;
+    if (ahead.n + b.n > ahead.cap)
+      break; /* (the cases seen so far) */
+    memcpy(v + ahead.n, one, b.n * sizeof one[0]);
+    ahead.n += b.n;
+  }
+  return ahead.n ? &ahead : NULL;
+}
+
 /* The optimizer on a stitched trace (--opt=2): return-guard removal on any
  * trace (*known: returns proven), then promotion on loop traces, else the
  * fold pass alone (promo->fold_only); true if either changed it, else
@@ -642,11 +666,13 @@ static bool optimize(struct hp_ilist *l, struct hp_promotion *promo, bool conser
   if (!done && !conservative && hp_opt_pass_enabled("promote")) {
     /* (the table only as the pass's hint: build takes it for the lowering
      * once its thread-block entries are allocated) */
-    l->jt = jt_searched == 1 && !no_dispatch && !threaded && hp_opt_pass_enabled("dispatch") && hp_opt_pass_enabled("side")
-                ? &jt_scratch
-                : NULL;
+    bool dispatch = jt_searched == 1 && !no_dispatch && !threaded && hp_opt_pass_enabled("dispatch") &&
+                    hp_opt_pass_enabled("side");
+    l->jt_tail = dispatch ? jt_scratch.p : 0;
+    l->ahead = dispatch ? cases_ahead(&jt_scratch) : NULL;
     done = hp_promote(l, promo, 0, hp_opt_pass_enabled("defer"), NULL, fold_effects, fold_known, &why);
-    l->jt = NULL;
+    l->jt_tail = 0;
+    l->ahead = NULL;
   }
   if (done && !hp_opt_pass_enabled("side")) /* no exit goes past another entry: none pays for it */
     for (unsigned i = 0; i < l->n; i++)

@@ -1096,6 +1096,7 @@ static void jt_slots(struct lowering *L, const struct hp_ilist *l, const struct 
       continue;
     }
     uint32_t start = (uint32_t)L->e->pos;
+    bool bare = !jt->keep_flags && jt->tail_dead[k]; /* nothing to run before the way on */
     if (jt->keep_flags)
       hp_emit_flags_back(L->e);
     if (jt->tail_dead[k])
@@ -1108,14 +1109,15 @@ static void jt_slots(struct lowering *L, const struct hp_ilist *l, const struct 
      * the registers come back first. */
     size_t share = share_jmp(L, (l->v[l->n - 1].flags & HP_INSN_SHARE) != 0);
     promo_leave(L);
-    bool alone = L->e->pos == start; /* nothing before the jump */
+    bool alone = L->e->pos == start; /* nothing before the exit's jump */
     unsigned before = L->out->nexits;
     exit_jmp(L, HP_EXIT_BRANCH, jt->target[k]);
     L->out->jt_off[k] = start;
     if (share && L->out->nexits > before)
       L->out->exits[before].share_pos = (uint32_t)share;
-    /* The jump alone: linked, the entries aim at the case's fragment. */
-    if (alone && jt->tail_dead[k] && !jt->keep_flags && L->out->nexits > before)
+    /* The jump alone (or first, a shared one): linked (shared), the
+     * entries aim at the case's fragment (past its entry). */
+    if (bare && (alone || share) && L->out->nexits > before)
       L->out->exits[before].jt_slot = start;
   }
 }

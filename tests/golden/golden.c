@@ -39,7 +39,10 @@
  * element (gone, registers materialized first, the rewritten instruction,
  * what stays pending) before the lowering; with `liveness` too, the
  * loop-aware liveness of the promoted list, faults seeing all and not.
- * With `misses`, the
+ * With `dispatch=N` (implies promote), the trace is promoted as a
+ * dispatch whose jump table's tail starts at stitched element N (the
+ * table is not searched: its final jump is lowered as a lookup). With
+ * `misses`, the
  * trace's guard misses are counted (head counter 7, limit 4096), as
  * src/trace/record.c asks.
  *
@@ -91,6 +94,7 @@ struct input {
   uint64_t pc;
   bool writable, lower, far, record, analyze, liveness, promote, defer, misses, retelide, fold, ret_wide;
   long max_bytes, max_insns; /* -1: default */
+  unsigned dispatch; /* promote as a dispatch, its jump table's tail from this element (0: no) */
   uint8_t bytes[MAX_INPUT];
   size_t n;
   /* Trace mode. */
@@ -129,6 +133,8 @@ static void parse_flags(struct input *in, char *line)
       in->misses = true;
     else if (!strncmp(tok, "max_bytes=", 10))
       in->max_bytes = strtol(tok + 10, NULL, 0);
+    else if (!strncmp(tok, "dispatch=", 9))
+      in->promote = true, in->dispatch = (unsigned)strtoul(tok + 9, NULL, 0);
     else if (!strncmp(tok, "max_insns=", 10))
       in->max_insns = strtol(tok + 10, NULL, 0);
     else
@@ -841,7 +847,10 @@ static int run_trace(const struct input *in)
     static bool known[4096];
     if (t.n <= 4096)
       hp_analyze_list(&t, eff, known);
-    if (t.n <= 4096 && hp_promote(&t, &promo, 0, in->defer, NULL, eff, known, &why)) {
+    t.jt_tail = in->dispatch; /* (the jump table itself is not searched here: no slots lowered) */
+    bool done = t.n <= 4096 && hp_promote(&t, &promo, 0, in->defer, NULL, eff, known, &why);
+    t.jt_tail = 0;
+    if (done) {
       /* the guest's stack, as src/trace/record.c sets it (8 MiB) */
       promo.stack_lo = 0x7ffff7000000;
       promo.stack_hi = 0x7ffff7800000;
